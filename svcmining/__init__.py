@@ -1,0 +1,70 @@
+"""svcmining: process mining for service-ticket event logs.
+
+>>> import svcmining as svc
+>>> log = svc.read_tickets("sample_logs/", timezone="Asia/Shanghai")  # doctest: +SKIP
+>>> log.report                                                         # doctest: +SKIP
+
+Public names are imported lazily (PEP 562), so ``import svcmining`` and the command
+line stay fast; pm4py is imported only by the functions that need it.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+# public name -> submodule that defines it
+_EXPORTS: dict[str, str] = {
+    # the log contract
+    "TicketLog": "eventlog",
+    "as_events": "eventlog",
+    "as_ticket_log": "eventlog",
+    "CANONICAL_COLUMNS": "eventlog",
+    # loading
+    "read_tickets": "io",
+    "LoadReport": "io",
+    "HEADER_SYNONYMS": "_synonyms",
+    # data quality
+    "check_quality": "quality",
+    # errors
+    "SvcMiningError": "exceptions",
+    "SchemaError": "exceptions",
+    "InvalidParameterError": "exceptions",
+    "ReadError": "exceptions",
+    "StrictModeError": "exceptions",
+    "SOPDefinitionError": "exceptions",
+    "DataQualityWarning": "exceptions",
+}
+
+__all__ = sorted([*_EXPORTS, "__version__"])
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'svcmining' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__
+
+
+if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
+    from ._synonyms import HEADER_SYNONYMS
+    from .eventlog import CANONICAL_COLUMNS, TicketLog, as_events, as_ticket_log
+    from .exceptions import (
+        DataQualityWarning,
+        InvalidParameterError,
+        ReadError,
+        SchemaError,
+        SOPDefinitionError,
+        StrictModeError,
+        SvcMiningError,
+    )
+    from .io import LoadReport, read_tickets
+    from .quality import check_quality

@@ -1,0 +1,282 @@
+"""The canonical event-log contract that every svcmining function stands on.
+
+An event log is a plain :class:`pandas.DataFrame`, one row per ticket step:
+
+==================  ==========================  ========================================
+column              dtype                       meaning
+==================  ==========================  ========================================
+``case_id``         ``str``                     ticket id (never parsed as a number/date)
+``activity``        ``str``                     the step (处理环节), as exported
+``timestamp``       ``datetime64[ns, tz]``      when the step completed (tz-aware)
+``start_timestamp`` ``datetime64[ns, tz]``      when the step started (lifecycle data only)
+``resource``        ``str``                     who handled it (处理人)
+``department``      ``str``                     owning department (处理部门)
+``channel``         ``str``                     contact channel (受理渠道)
+``priority``        ``str``                     urgency (优先级)
+``customer_id``     ``str``                     the customer (客户编号)
+``lifecycle``       ``str``                     the source's lifecycle/status value
+``sequence``        number                      tie-breaker for equal timestamps
+==================  ==========================  ========================================
+
+Only ``case_id``, ``activity`` and ``timestamp`` are required; the others are present
+when the export has them. Every other source column is passed through untouched,
+under its source name. Rows are sorted by ``case_id`` and then ``timestamp``
+(then ``sequence`` when mapped); ties keep the source order (stable sort).
+
+:func:`svcmining.read_tickets` builds a :class:`TicketLog` (``.events``, ``.report``,
+``.mapping``); every public analysis function accepts a ``TicketLog`` or a DataFrame
+in the canonical columns and validates it on entry with :func:`as_events`. No
+function mutates the frame it is given.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Union
+
+import numpy as np
+import pandas as pd
+
+from .exceptions import SchemaError
+
+if TYPE_CHECKING:
+    from .io import LoadReport
+
+__all__ = [
+    "CANONICAL_COLUMNS",
+    "OPTIONAL_COLUMNS",
+    "REQUIRED_COLUMNS",
+    "LogLike",
+    "TicketLog",
+    "as_events",
+    "as_ticket_log",
+]
+
+REQUIRED_COLUMNS: tuple[str, ...] = ("case_id", "activity", "timestamp")
+OPTIONAL_COLUMNS: tuple[str, ...] = (
+    "start_timestamp",
+    "resource",
+    "department",
+    "channel",
+    "priority",
+    "customer_id",
+    "lifecycle",
+    "sequence",
+)
+CANONICAL_COLUMNS: tuple[str, ...] = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
+TIME_COLUMNS: tuple[str, ...] = ("timestamp", "start_timestamp")
+TEXT_COLUMNS: tuple[str, ...] = (
+    "case_id",
+    "activity",
+    "resource",
+    "department",
+    "channel",
+    "priority",
+    "customer_id",
+    "lifecycle",
+)
+TIME_UNIT = "ns"
+
+
+@dataclass(frozen=True, eq=False)
+class TicketLog:
+    """A loaded, validated ticket event log.
+
+    Attributes
+    ----------
+    events : pandas.DataFrame
+        The canonical event table (see the module docstring for the columns).
+    report : LoadReport or None
+        What was read, kept and dropped, and why (``None`` for a log built from
+        a DataFrame with :func:`as_ticket_log`).
+    mapping : dict
+        Canonical column name -> source column name, as used for the load.
+    """
+
+    events: pd.DataFrame
+    report: LoadReport | None = None
+    mapping: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def n_cases(self) -> int:
+        """Number of distinct tickets."""
+        return int(self.events["case_id"].nunique())
+
+    @property
+    def n_events(self) -> int:
+        """Number of events (rows)."""
+        return len(self.events)
+
+    @property
+    def activities(self) -> list[str]:
+        """Activity labels, most frequent first."""
+        return [str(a) for a in self.events["activity"].value_counts().index]
+
+    @property
+    def has_lifecycle(self) -> bool:
+        """Whether events carry a start time (start/complete pairs)."""
+        return has_start_times(self.events)
+
+    def with_events(self, events: pd.DataFrame) -> TicketLog:
+        """A new log with other events (e.g. a filtered subset), same report and mapping."""
+        return TicketLog(events=events, report=self.report, mapping=self.mapping)
+
+    def summary(self) -> pd.Series:
+        """Cases, events, activities, time span and the optional columns present."""
+        ev = self.events
+        return pd.Series(
+            {
+                "cases": self.n_cases,
+                "events": self.n_events,
+                "activities": int(ev["activity"].nunique()),
+                "first_event": ev["timestamp"].min() if len(ev) else pd.NaT,
+                "last_event": ev["timestamp"].max() if len(ev) else pd.NaT,
+                "columns": ", ".join(c for c in OPTIONAL_COLUMNS if c in ev.columns),
+            },
+            name="log",
+        )
+
+    def __len__(self) -> int:
+        return len(self.events)
+
+    def __repr__(self) -> str:
+        s = self.summary()
+        return (
+            f"TicketLog({s['cases']:,} cases, {s['events']:,} events, "
+            f"{s['activities']} activities, {s['first_event']} .. {s['last_event']})"
+        )
+
+    def _repr_html_(self) -> str:
+        head = html.escape(repr(self))
+        return f"<p><b>{head}</b></p>" + self.events.head(10).to_html(escape=True)
+
+
+LogLike = Union[TicketLog, pd.DataFrame]
+
+
+def has_start_times(events: pd.DataFrame) -> bool:
+    """Whether ``events`` has a ``start_timestamp`` column with at least one value."""
+    return "start_timestamp" in events.columns and bool(events["start_timestamp"].notna().any())
+
+
+def _is_sorted(events: pd.DataFrame) -> bool:
+    """Case blocks in ascending id order and times non-decreasing within each case."""
+    if len(events) < 2:
+        return True
+    cid = events["case_id"].to_numpy()
+    ts = events["timestamp"].to_numpy()
+    same = cid[1:] == cid[:-1]
+    if not np.all(same | (cid[1:] > cid[:-1])):
+        return False
+    return bool(np.all(~same | (ts[1:] >= ts[:-1])))
+
+
+def sort_events(events: pd.DataFrame) -> pd.DataFrame:
+    """Sort by case, time (and ``sequence`` where present), keeping ties in input order."""
+    keys = ["case_id", "timestamp"] + (["sequence"] if "sequence" in events.columns else [])
+    return events.sort_values(keys, kind="stable", ignore_index=True)
+
+
+def as_events(data: LogLike, *, required: tuple[str, ...] = ()) -> pd.DataFrame:
+    """Validate ``data`` against the canonical contract and return the event frame.
+
+    A :class:`TicketLog` is trusted (it was validated when it was built); a
+    DataFrame is checked: required columns present, text id columns as strings,
+    tz-aware timestamps with no missing values. An unsorted frame is sorted
+    (a new frame: the input is never modified).
+
+    Parameters
+    ----------
+    data : TicketLog or pandas.DataFrame
+        The log.
+    required : tuple of str
+        Further columns the calling analysis needs (e.g. ``("department",)``).
+
+    Raises
+    ------
+    SchemaError
+        When a column is missing or has the wrong type; the message says how to fix it.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"case_id": ["1", "1"], "activity": ["登记", "结单"],
+    ...                    "timestamp": pd.to_datetime(["2024-10-01 09:00", "2024-10-01 10:00"]
+    ...                                                ).tz_localize("Asia/Shanghai")})
+    >>> as_events(df)["activity"].tolist()
+    ['登记', '结单']
+    """
+    if isinstance(data, TicketLog):
+        events = data.events
+        _check_required(events, required)
+        return events
+    if not isinstance(data, pd.DataFrame):
+        raise SchemaError(
+            f"Expected a TicketLog or a pandas DataFrame, got {type(data).__name__}. "
+            "Load exports with svcmining.read_tickets(...)."
+        )
+    return _validate_frame(data, required)
+
+
+def as_ticket_log(data: LogLike) -> TicketLog:
+    """Wrap a canonical DataFrame as a :class:`TicketLog` (validated); a TicketLog is returned as is."""
+    if isinstance(data, TicketLog):
+        return data
+    return TicketLog(events=as_events(data))
+
+
+def _check_required(events: pd.DataFrame, required: tuple[str, ...]) -> None:
+    missing = [c for c in (*REQUIRED_COLUMNS, *required) if c not in events.columns]
+    if missing:
+        found = ", ".join(map(str, events.columns[:20]))
+        raise SchemaError(
+            f"The event log has no column {', '.join(repr(m) for m in missing)} "
+            f"(found: {found}). Map it when loading, e.g. "
+            f"read_tickets(..., mapping={{{missing[0]!r}: '<source column>'}})."
+        )
+
+
+def _validate_frame(df: pd.DataFrame, required: tuple[str, ...]) -> pd.DataFrame:
+    _check_required(df, required)
+    if df.columns.duplicated().any():
+        dups = sorted({str(c) for c in df.columns[df.columns.duplicated()]})
+        raise SchemaError(f"The event log has duplicated columns {dups}; rename them first.")
+    out = df
+    changed = False
+    for col in TIME_COLUMNS:
+        if col not in out.columns:
+            continue
+        s = out[col]
+        if not isinstance(s.dtype, pd.DatetimeTZDtype):
+            if pd.api.types.is_datetime64_dtype(s.dtype):
+                raise SchemaError(
+                    f"Column {col!r} holds naive datetimes; svcmining needs time-zone aware "
+                    f"ones. Use df[{col!r}].dt.tz_localize('Asia/Shanghai') (your zone), or load "
+                    "the export with read_tickets(..., timezone=...)."
+                )
+            raise SchemaError(
+                f"Column {col!r} has dtype {s.dtype}, expected tz-aware datetimes. Parse it "
+                "with pandas.to_datetime(..., format=...) and tz_localize, or load the export "
+                "with svcmining.read_tickets."
+            )
+    for col in ("case_id", "activity", "timestamp"):
+        n_missing = int(out[col].isna().sum())
+        if n_missing:
+            raise SchemaError(
+                f"Column {col!r} has {n_missing:,} missing values; every event needs a "
+                "case id, an activity and a timestamp. Drop those rows first, or load the "
+                "export with read_tickets, which drops and reports them."
+            )
+    for col in TEXT_COLUMNS:
+        if col in out.columns and not pd.api.types.is_string_dtype(out[col].dtype):
+            if not changed:
+                out = out.copy()
+                changed = True
+            out[col] = out[col].astype("str").where(out[col].notna())
+    if not _is_sorted(out):
+        out = sort_events(out)
+    elif not changed and not isinstance(out.index, pd.RangeIndex):
+        out = out.reset_index(drop=True)
+    return out
