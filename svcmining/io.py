@@ -1,0 +1,1076 @@
+"""Read ticket-system exports into one trustworthy event log.
+
+:func:`read_tickets` reads CSV/TSV, Excel (.xlsx), Parquet and XES (.xes, .xes.gz)
+exports — a file, a list of files, a folder (the export files directly in it, not
+its subfolders) or a glob — maps their columns to the canonical contract
+(:mod:`svcmining.eventlog`), parses the time columns, merges monthly files, removes
+repeated events and accounts for every row in a :class:`LoadReport`.
+
+Nothing is dropped without being counted: ``report.rows_read == report.rows_kept +
+report.rows_dropped`` always holds, and ``report.dropped`` says why, with up to five
+examples (file, line, value) per reason. Lines are numbered as a spreadsheet shows
+them: the header is line 1, the first data row line 2 (for XES: the event's
+position in the file, from 1).
+
+Drop reasons
+------------
+``malformed_row``           a CSV line with the wrong number of fields
+``missing_case_id``         no ticket id (empty or one of ``na_values``)
+``missing_activity``        no activity
+``unparseable_timestamp``   the time could not be read in any known format
+``missing_timestamp``       no time at all
+``repeated_in_later_export`` an exact copy of an event that an earlier export holds
+                            (overlapping monthly exports): the same event, kept once
+``duplicate_event``         with ``dedupe="all"``: an exact copy inside the same file
+``conflicting_duplicate``   same ticket, activity and time as an event in a *newer*
+                            export, but other values: the newer export's copy is
+                            kept; both are listed in ``report.conflicts``
+``lifecycle_start_merged``  with ``lifecycle="pair"``: a START row merged into its
+                            COMPLETE row (as ``start_timestamp``)
+``lifecycle_other``         with ``lifecycle="pair"``: a lifecycle transition other
+                            than start/complete (e.g. schedule)
+"""
+
+from __future__ import annotations
+
+import csv
+import glob as globlib
+import html
+import io as _io
+import warnings
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from ._synonyms import XES_MAPPING, canonical_for
+from ._timeparse import parse_times
+from .eventlog import (
+    OPTIONAL_COLUMNS,
+    REQUIRED_COLUMNS,
+    TEXT_COLUMNS,
+    TIME_COLUMNS,
+    TicketLog,
+    sort_events,
+)
+from .exceptions import (
+    DataQualityWarning,
+    InvalidParameterError,
+    ReadError,
+    SchemaError,
+    StrictModeError,
+)
+
+__all__ = ["DEFAULT_NA_VALUES", "EXPORT_SUFFIXES", "LoadReport", "read_tickets"]
+
+DEFAULT_NA_VALUES: tuple[str, ...] = (
+    "",
+    "NULL",
+    "null",
+    "Null",
+    "NONE",
+    "None",
+    "none",
+    "NaN",
+    "nan",
+    "NaT",
+    "N/A",
+    "n/a",
+    "NA",
+    "#N/A",
+    "无",
+    "空",
+    "(空)",
+    "（空）",
+)
+EXPORT_SUFFIXES: tuple[str, ...] = (
+    ".csv",
+    ".tsv",
+    ".txt",
+    ".xlsx",
+    ".xlsm",
+    ".parquet",
+    ".xes",
+    ".xes.gz",
+)
+DROP_REASONS: dict[str, str] = {
+    "malformed_row": "CSV line with the wrong number of fields",
+    "missing_case_id": "no ticket id",
+    "missing_activity": "no activity",
+    "unparseable_timestamp": "time could not be parsed",
+    "missing_timestamp": "no time",
+    "repeated_in_later_export": "exact copy of an event an earlier export holds",
+    "duplicate_event": "exact copy of an event in the same file (dedupe='all')",
+    "conflicting_duplicate": "older copy of an event that a newer export changed",
+    "lifecycle_start_merged": "START row merged into its COMPLETE row",
+    "lifecycle_other": "lifecycle transition other than start/complete",
+}
+_MAX_EXAMPLES = 5
+_LIFECYCLE_START = ("start", "started", "开始")
+_LIFECYCLE_COMPLETE = ("complete", "completed", "end", "完成", "结束")
+
+
+# --------------------------------------------------------------------------- report
+
+
+@dataclass(frozen=True)
+class LoadReport:
+    """What a load read, kept and dropped, and why.
+
+    Attributes
+    ----------
+    files : DataFrame
+        One row per file: ``file``, ``format``, ``encoding``, ``delimiter``, ``sheet``,
+        ``rows_read``, ``time_formats``.
+    rows_read, rows_kept, rows_dropped : int
+        ``rows_read == rows_kept + rows_dropped`` always.
+    dropped : DataFrame
+        ``reason``, ``rows``, ``description``, ``examples`` (up to five
+        ``(file, line, value)`` tuples), one row per reason that occurred.
+    conflicts : DataFrame
+        Events exported twice with different values: ``case_id``, ``activity``,
+        ``timestamp``, ``column``, ``kept_value``, ``kept_file``, ``dropped_value``,
+        ``dropped_file``, ``dropped_line``.
+    timezone : str
+        The zone naive times were localised to and all times are expressed in.
+    mapping : dict
+        Canonical column -> source column, per file.
+    notes : tuple of str
+        Everything else the load decided that a user should know.
+    """
+
+    files: pd.DataFrame
+    rows_read: int
+    rows_kept: int
+    rows_dropped: int
+    dropped: pd.DataFrame
+    conflicts: pd.DataFrame
+    timezone: str
+    mapping: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
+
+    def dropped_by_reason(self) -> dict[str, int]:
+        """``{reason: rows}`` for the reasons that occurred."""
+        return {
+            str(r): int(n)
+            for r, n in zip(self.dropped["reason"], self.dropped["rows"], strict=True)
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready summary (counts, files, reasons with examples, notes)."""
+        return {
+            "rows_read": self.rows_read,
+            "rows_kept": self.rows_kept,
+            "rows_dropped": self.rows_dropped,
+            "timezone": self.timezone,
+            "files": [
+                {k: (v if not isinstance(v, np.integer) else int(v)) for k, v in rec.items()}
+                for rec in self.files.to_dict("records")
+            ],
+            "dropped": {
+                str(r["reason"]): {
+                    "rows": int(r["rows"]),
+                    "examples": [list(map(str, e)) for e in r["examples"]],
+                }
+                for r in self.dropped.to_dict("records")
+            },
+            "conflicts": len(self.conflicts),
+            "notes": list(self.notes),
+        }
+
+    def to_text(self) -> str:
+        """The report as plain text, for terminals and logs."""
+        lines = [
+            f"Read {self.rows_read:,} rows from {len(self.files)} file(s); "
+            f"kept {self.rows_kept:,} events, dropped {self.rows_dropped:,}.",
+        ]
+        for rec in self.files.to_dict("records"):
+            enc = f", {rec['encoding']}" if rec.get("encoding") else ""
+            fmts = f", times: {rec['time_formats']}" if rec.get("time_formats") else ""
+            lines.append(f"  {rec['file']}: {rec['rows_read']:,} rows ({rec['format']}{enc}{fmts})")
+        if len(self.dropped):
+            lines.append("Dropped rows by reason:")
+            for rec in self.dropped.to_dict("records"):
+                ex = "; ".join(f"{f} line {ln}: {v!r}" for f, ln, v in rec["examples"][:3])
+                lines.append(f"  {rec['reason']}: {rec['rows']:,} ({rec['description']}) e.g. {ex}")
+        if len(self.conflicts):
+            lines.append(
+                f"Conflicting copies across exports: {len(self.conflicts):,} value(s) differ "
+                "(newer export kept; see report.conflicts)."
+            )
+        lines.extend(f"Note: {n}" for n in self.notes)
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.to_text()
+
+    def _repr_html_(self) -> str:
+        body = "".join(
+            f"<li>{html.escape(line.strip())}</li>" for line in self.to_text().splitlines()
+        )
+        return f"<div><b>Load report</b><ul>{body}</ul></div>"
+
+
+# --------------------------------------------------------------------------- sources
+
+
+def _resolve_sources(source: str | Path | Sequence[str | Path]) -> list[Path]:
+    items: Iterable[str | Path]
+    if isinstance(source, str | Path):
+        items = [source]
+    elif isinstance(source, Sequence):
+        items = source
+    else:
+        raise InvalidParameterError(
+            "The 'source' parameter of read_tickets must be a path, a folder, a glob or a list "
+            f"of paths. Got {type(source).__name__} instead."
+        )
+    paths: list[Path] = []
+    for item in items:
+        text = str(item)
+        p = Path(text)
+        if p.is_dir():
+            found = sorted(f for f in p.iterdir() if f.is_file() and _suffix(f) in EXPORT_SUFFIXES)
+            if not found:
+                raise ReadError(
+                    f"{p}: the folder holds no export files ({', '.join(EXPORT_SUFFIXES)}); "
+                    "point read_tickets at the files or at the folder that holds them."
+                )
+            paths.extend(found)
+        elif p.is_file():
+            paths.append(p)
+        elif any(ch in text for ch in "*?["):
+            matched = sorted(Path(m) for m in globlib.glob(text) if Path(m).is_file())
+            if not matched:
+                raise ReadError(f"{text}: the pattern matches no file; check the path and pattern.")
+            paths.extend(matched)
+        else:
+            raise ReadError(f"{text}: no such file or folder; check the path.")
+    if not paths:
+        raise ReadError("read_tickets got an empty list of sources; give at least one export file.")
+    unique = list(dict.fromkeys(p.resolve() for p in paths))
+    return unique
+
+
+def _suffix(path: Path) -> str:
+    name = path.name.lower()
+    return ".xes.gz" if name.endswith(".xes.gz") else path.suffix.lower()
+
+
+# --------------------------------------------------------------------------- raw readers
+
+
+@dataclass
+class _Raw:
+    """One file's rows as read (all values as text, or typed for Parquet/XES)."""
+
+    frame: pd.DataFrame
+    lines: np.ndarray  # line number of each row, as a user would find it
+    fmt: str
+    encoding: str = ""
+    delimiter: str = ""
+    sheet: str = ""
+    malformed: list[tuple[int, str]] = field(default_factory=list)
+    default_mapping: dict[str, str] = field(default_factory=dict)
+
+
+def _detect_encoding(data: bytes, path: Path) -> str:
+    if data.startswith(b"\xef\xbb\xbf"):
+        return "utf-8-sig"
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
+    try:
+        data.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        data.decode("gb18030")
+        return "gb18030"
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data[:200_000]).best()
+    if best is not None and best.encoding:
+        try:
+            data.decode(best.encoding)
+            return str(best.encoding)
+        except (UnicodeDecodeError, LookupError):
+            pass
+    raise ReadError(
+        f"{path}: cannot tell the text encoding (not UTF-8, UTF-8 with BOM or GBK/GB18030); "
+        "save the export as UTF-8, or pass encoding='...' to read_tickets."
+    )
+
+
+def _sniff_delimiter(text: str, path: Path) -> str:
+    if path.suffix.lower() == ".tsv":
+        return "\t"
+    head = "\n".join(text.splitlines()[:20])
+    try:
+        return csv.Sniffer().sniff(head, delimiters=",;\t|").delimiter
+    except csv.Error:
+        counts = {d: head.splitlines()[0].count(d) if head else 0 for d in ",;\t|"}
+        best = max(counts, key=lambda d: counts[d])
+        return best if counts[best] else ","
+
+
+def _read_csv(path: Path, encoding: str | None) -> _Raw:
+    data = path.read_bytes()
+    if not data.strip():
+        raise ReadError(f"{path}: the file is empty; export it again with a header row and data.")
+    enc = encoding or _detect_encoding(data, path)
+    try:
+        text = data.decode(enc)
+    except (UnicodeDecodeError, LookupError) as err:
+        raise ReadError(
+            f"{path}: cannot decode the file as {enc} ({err}); pass the right encoding= "
+            "(e.g. 'gbk', 'utf-8-sig')."
+        ) from None
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    delim = _sniff_delimiter(text, path)
+    malformed: list[tuple[int, str]] = []
+    frame = _csv_frame(text, delim, path, malformed)
+    if frame.columns.size == 0:
+        raise ReadError(f"{path}: no header row found; the first line must name the columns.")
+    # physical line of each record: 1 + records before (assumes no embedded newlines, checked)
+    n = len(frame)
+    if not malformed and text.count("\n") - text.endswith("\n") == n:
+        lines = np.arange(2, n + 2)
+    else:
+        lines = _record_lines(text, delim, n, {ln for ln, _ in malformed})
+    return _Raw(frame, lines, "csv", enc, delim, malformed=malformed)
+
+
+def _csv_frame(text: str, delim: str, path: Path, malformed: list[tuple[int, str]]) -> pd.DataFrame:
+    """All cells as strings; lines with the wrong number of fields are set aside."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    def on_invalid(row: Any) -> str:
+        malformed.append((int(row.number) if row.number is not None else -1, str(row.text)))
+        return "skip"
+
+    header = next(csv.reader(_io.StringIO(text.split("\n", 1)[0]), delimiter=delim), [])
+    names = [h.strip() for h in header]
+    _check_header(names, path)
+    try:
+        table = pacsv.read_csv(
+            _io.BytesIO(text.encode("utf-8")),
+            read_options=pacsv.ReadOptions(use_threads=True, block_size=1 << 24),
+            parse_options=pacsv.ParseOptions(
+                delimiter=delim, newlines_in_values=True, invalid_row_handler=on_invalid
+            ),
+            convert_options=pacsv.ConvertOptions(
+                column_types=dict.fromkeys(header, pa.string()),
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except pa.ArrowInvalid as err:
+        raise ReadError(f"{path}: not a readable CSV export ({err}).") from None
+    frame = table.to_pandas()
+    frame.columns = pd.Index(names)
+    # pyarrow numbers invalid rows by physical line, 1-based including the header
+    return frame
+
+
+def _record_lines(text: str, delim: str, n: int, skipped: set[int]) -> np.ndarray:
+    """Starting line of each kept record (slow path for embedded newlines / malformed rows)."""
+    lines = np.empty(n, dtype=np.int64)
+    reader = csv.reader(_io.StringIO(text), delimiter=delim)
+    next(reader, None)
+    i = 0
+    start = reader.line_num + 1
+    for _ in reader:
+        if start not in skipped and i < n:
+            lines[i] = start
+            i += 1
+        start = reader.line_num + 1
+    if i < n:  # pragma: no cover - reader and pyarrow disagree; fall back to record order
+        lines[i:] = np.arange(i, n) + 2
+    return lines
+
+
+def _check_header(names: list[str], path: Path) -> None:
+    seen: dict[str, int] = {}
+    for name in names:
+        seen[name] = seen.get(name, 0) + 1
+    dups = [n for n, c in seen.items() if c > 1 and n]
+    if dups:
+        raise SchemaError(
+            f"{path}: the header names {', '.join(map(repr, dups))} more than once; rename the "
+            "duplicated columns in the export so each column has one name."
+        )
+
+
+def _read_excel(path: Path, sheet: str | int | None) -> list[_Raw]:
+    try:
+        import openpyxl
+    except ImportError as err:  # pragma: no cover - a dependency
+        raise ReadError(f"{path}: reading Excel needs openpyxl ({err}).") from None
+    try:
+        book = pd.ExcelFile(path, engine="openpyxl")
+    except Exception as err:  # openpyxl raises many types for a broken workbook
+        raise ReadError(
+            f"{path}: not a readable .xlsx workbook ({type(err).__name__}: {err})."
+        ) from None
+    del openpyxl
+    names = [str(s) for s in book.sheet_names]
+    if sheet is None:
+        chosen: list[str | int] = [names[0]]
+    elif sheet == "*":
+        chosen = list(names)
+    elif isinstance(sheet, int):
+        if not 0 <= sheet < len(names):
+            raise ReadError(
+                f"{path}: there is no sheet number {sheet}; the workbook has {len(names)} "
+                f"sheet(s): {', '.join(names)}."
+            )
+        chosen = [names[sheet]]
+    else:
+        if sheet not in names:
+            raise ReadError(
+                f"{path}: no sheet named {sheet!r}; the workbook has: {', '.join(names)}. "
+                "Pass sheet= one of those (or sheet='*' for all)."
+            )
+        chosen = [sheet]
+    out = []
+    for name in chosen:
+        frame = book.parse(name, dtype=str, keep_default_na=False, na_filter=False)
+        frame.columns = pd.Index([str(c).strip() for c in frame.columns])
+        _check_header(list(frame.columns), path)
+        # read_excel drops blank rows; the line numbers are the sheet's rows of kept records
+        out.append(_Raw(frame, np.arange(2, len(frame) + 2), "xlsx", sheet=str(name)))
+    return out
+
+
+def _read_parquet(path: Path) -> _Raw:
+    try:
+        frame = pd.read_parquet(path)
+    except Exception as err:  # pyarrow raises several types for a broken file
+        raise ReadError(
+            f"{path}: not a readable Parquet file ({type(err).__name__}: {err})."
+        ) from None
+    return _Raw(frame.reset_index(drop=True), np.arange(1, len(frame) + 1), "parquet")
+
+
+def _read_xes(path: Path) -> _Raw:
+    import pm4py
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            frame = pm4py.read_xes(
+                str(path), return_legacy_log_object=False, show_progress_bar=False
+            )
+    except Exception as err:  # lxml/gzip errors of several types
+        raise ReadError(f"{path}: not a readable XES log ({type(err).__name__}: {err}).") from None
+    if not isinstance(frame, pd.DataFrame):  # pragma: no cover - pm4py API guard
+        raise ReadError(f"{path}: pm4py did not return an event table.")
+    frame = frame.reset_index(drop=True)
+    mapping = {canon: src for canon, src in XES_MAPPING.items() if src in frame.columns}
+    return _Raw(frame, np.arange(1, len(frame) + 1), "xes", default_mapping=mapping)
+
+
+# --------------------------------------------------------------------------- mapping
+
+
+def _load_mapping(mapping: Mapping[str, Any] | str | Path | None) -> dict[str, Any]:
+    if mapping is None:
+        return {}
+    if isinstance(mapping, str | Path):
+        import yaml
+
+        p = Path(mapping)
+        try:
+            loaded = yaml.safe_load(p.read_text(encoding="utf-8"))
+        except OSError as err:
+            raise ReadError(f"{p}: cannot read the mapping file ({err}).") from None
+        except yaml.YAMLError as err:
+            raise SchemaError(f"{p}: the mapping file is not valid YAML ({err}).") from None
+        if isinstance(loaded, dict) and isinstance(loaded.get("mapping"), dict):
+            loaded = loaded["mapping"]
+        if not isinstance(loaded, dict):
+            raise SchemaError(
+                f"{p}: a mapping file must hold 'canonical: source column' pairs, e.g. "
+                "'case_id: Ticket No'."
+            )
+        mapping = loaded
+    if not isinstance(mapping, Mapping):
+        raise InvalidParameterError(
+            "The 'mapping' parameter of read_tickets must be a dict {canonical: source column} or "
+            f"a YAML file path. Got {type(mapping).__name__} instead."
+        )
+    known = set(REQUIRED_COLUMNS) | set(OPTIONAL_COLUMNS)
+    bad = [k for k in mapping if k not in known]
+    if bad:
+        raise InvalidParameterError(
+            f"The mapping names unknown canonical column(s) {bad}; use some of "
+            f"{sorted(known)}, e.g. {{'case_id': 'Ticket No'}}."
+        )
+    out: dict[str, Any] = {}
+    for key, value in mapping.items():
+        if key == "activity" and isinstance(value, list | tuple):
+            out[key] = [str(v) for v in value]
+        else:
+            out[key] = str(value)
+    return out
+
+
+def _map_columns(
+    columns: Sequence[str], explicit: Mapping[str, Any], defaults: Mapping[str, str], where: str
+) -> dict[str, Any]:
+    """Canonical -> source column for one file; explicit mapping wins over detection."""
+    cols = [str(c) for c in columns]
+    mapping: dict[str, Any] = {}
+    for canon, src in explicit.items():
+        srcs = src if isinstance(src, list) else [src]
+        missing = [s for s in srcs if s not in cols]
+        if missing:
+            raise SchemaError(
+                f"{where}: the mapping says {canon!r} is column {missing[0]!r}, but the file has "
+                f"no such column (found: {', '.join(cols)}). Fix the mapping."
+            )
+        mapping[canon] = src
+    used = {s for v in mapping.values() for s in (v if isinstance(v, list) else [v])}
+    for canon, src in defaults.items():
+        if canon not in mapping and src in cols and src not in used:
+            mapping[canon] = src
+            used.add(src)
+    candidates: dict[str, list[str]] = {}
+    for col in cols:
+        if col in used:
+            continue
+        canon_for = canonical_for(col)
+        if canon_for and canon_for not in mapping:
+            candidates.setdefault(canon_for, []).append(col)
+    for canon, srcs in candidates.items():
+        if len(srcs) > 1:
+            raise SchemaError(
+                f"{where}: columns {', '.join(map(repr, srcs))} could each be {canon!r}; say which "
+                f"one with mapping={{{canon!r}: {srcs[0]!r}}} (columns found: {', '.join(cols)})."
+            )
+        mapping[canon] = srcs[0]
+    missing_req = [c for c in REQUIRED_COLUMNS if c not in mapping]
+    if missing_req:
+        need = ", ".join(f"{c!r}: '<column>'" for c in missing_req)
+        raise SchemaError(
+            f"{where}: no column found for {', '.join(map(repr, missing_req))} (columns found: "
+            f"{', '.join(cols)}). Pass mapping={{{need}}}."
+        )
+    return mapping
+
+
+# --------------------------------------------------------------------------- canonical frame
+
+
+class _Drops:
+    """Row accounting: counts and examples per drop reason."""
+
+    def __init__(self) -> None:
+        self.counts: dict[str, int] = {}
+        self.examples: dict[str, list[tuple[str, int, str]]] = {}
+
+    def add(
+        self, reason: str, files: Sequence[str], lines: Sequence[int], values: Sequence[Any]
+    ) -> None:
+        n = len(lines)
+        if not n:
+            return
+        self.counts[reason] = self.counts.get(reason, 0) + n
+        ex = self.examples.setdefault(reason, [])
+        for f, ln, v in zip(files, lines, values, strict=False):
+            if len(ex) >= _MAX_EXAMPLES:
+                break
+            ex.append((str(f), int(ln), "" if v is None or v is pd.NA else str(v)))
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    def table(self) -> pd.DataFrame:
+        order = [r for r in DROP_REASONS if r in self.counts]
+        return pd.DataFrame(
+            {
+                "reason": order,
+                "rows": [self.counts[r] for r in order],
+                "description": [DROP_REASONS[r] for r in order],
+                "examples": [self.examples.get(r, []) for r in order],
+            }
+        )
+
+
+def _clean_text(s: pd.Series, na: frozenset[str]) -> pd.Series:
+    """Strings stripped, with the ``na_values`` (and blank cells) as missing."""
+    if not pd.api.types.is_string_dtype(s.dtype) and not pd.api.types.is_object_dtype(s.dtype):
+        s = s.astype("str").where(s.notna())
+    out = s.astype("str").where(s.notna()).str.strip()
+    return out.mask(out.isin(na))
+
+
+def _canonical(
+    raw: _Raw,
+    file_index: int,
+    label: str,
+    mapping: Mapping[str, Any],
+    *,
+    tz: str,
+    dayfirst: bool | None,
+    na: frozenset[str],
+    drops: _Drops,
+    notes: list[str],
+) -> tuple[pd.DataFrame, list[str], int]:
+    """One file's rows in the canonical columns, with provenance ``_file``/``_line``.
+
+    Also returns the time formats found and how many naive times were localised.
+    """
+    frame = raw.frame
+    src_cols = {s for v in mapping.values() for s in (v if isinstance(v, list) else [v])}
+    out: dict[str, pd.Series] = {}
+    for canon, src in mapping.items():
+        if canon in TIME_COLUMNS:
+            continue
+        if isinstance(src, list):
+            parts = [_clean_text(frame[c], na) for c in src]
+            joined = parts[0]
+            for part in parts[1:]:
+                joined = joined + "+" + part.fillna("")
+            out[canon] = joined
+        elif canon == "sequence":
+            out[canon] = pd.to_numeric(frame[src], errors="coerce")
+        else:
+            out[canon] = _clean_text(frame[src], na)
+    formats: list[str] = []
+    localised = 0
+    for canon in TIME_COLUMNS:
+        if canon not in mapping:
+            continue
+        parsed = parse_times(
+            frame[mapping[canon]], tz=tz, dayfirst=dayfirst, column=mapping[canon], where=label
+        )
+        out[canon] = parsed.times
+        localised += parsed.localised
+        formats.extend(f for f in parsed.formats if f not in formats)
+        if parsed.dst_resolved:
+            notes.append(
+                f"{label}: {parsed.dst_resolved} naive time(s) in column {mapping[canon]!r} fell "
+                f"into a daylight-saving change in {tz}; ambiguous ones were read as summer time, "
+                "missing ones shifted forward."
+            )
+    for col in frame.columns:
+        if col in src_cols or col in out:
+            continue
+        s = frame[col]
+        out[col] = _clean_text(s, na) if raw.fmt in ("csv", "xlsx") else s
+    canon_frame = pd.DataFrame(out, index=frame.index)
+    canon_frame["_file"] = np.int32(file_index)
+    canon_frame["_line"] = raw.lines
+
+    # rows that cannot be events: missing id, activity or time
+    keep = pd.Series(True, index=canon_frame.index)
+    for reason, col, raw_col in (
+        ("missing_case_id", "case_id", mapping["case_id"]),
+        ("missing_activity", "activity", mapping["activity"]),
+        ("unparseable_timestamp", "timestamp", mapping["timestamp"]),
+    ):
+        bad = canon_frame[col].isna() & keep
+        if col == "timestamp" and bad.any():
+            raw_ts = frame[mapping["timestamp"]]
+            blank = raw_ts.isna() | raw_ts.astype("str").str.strip().isin(na)
+            missing = bad & blank
+            if missing.any():
+                lines = canon_frame.loc[missing, "_line"].tolist()
+                drops.add("missing_timestamp", [label] * len(lines), lines, [""] * len(lines))
+                keep &= ~missing
+                bad &= ~missing
+        if bad.any():
+            src = raw_col[0] if isinstance(raw_col, list) else raw_col
+            values = frame.loc[bad, src].iloc[:_MAX_EXAMPLES].tolist()
+            lines = canon_frame.loc[bad, "_line"].tolist()
+            drops.add(
+                reason, [label] * len(lines), lines, values + [""] * (len(lines) - len(values))
+            )
+            keep &= ~bad
+    if "start_timestamp" in mapping:
+        raw_start = frame[mapping["start_timestamp"]]
+        lost = canon_frame["start_timestamp"].isna() & raw_start.notna() & keep
+        lost &= ~_clean_text(raw_start, na).isna() if raw.fmt in ("csv", "xlsx") else lost
+        if lost.any():
+            notes.append(
+                f"{label}: {int(lost.sum())} start time(s) in column {mapping['start_timestamp']!r} "
+                "could not be parsed; those events are kept without a start time "
+                f"(e.g. line {int(canon_frame.loc[lost, '_line'].iloc[0])})."
+            )
+    return canon_frame[keep], formats, localised
+
+
+def _dedupe(
+    events: pd.DataFrame, file_names: list[str], drops: _Drops, *, within_files: bool
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Remove repeated copies of events; resolve cross-file conflicts for the newer export.
+
+    An exact copy of an event that an earlier file holds is the same event exported
+    twice (overlapping monthly exports) and is always removed. Exact copies inside one
+    file are removed only with ``within_files`` (the ticket system did record them twice).
+    """
+    value_cols = [c for c in events.columns if c not in ("_file", "_line")]
+    repeated = events.duplicated(subset=value_cols, keep="first")
+    within = events.duplicated(subset=[*value_cols, "_file"], keep="first")
+    across = repeated & ~within
+    for reason, mask in (("repeated_in_later_export", across), ("duplicate_event", within)):
+        if reason == "duplicate_event" and not within_files:
+            continue
+        if mask.any():
+            dup = events[mask]
+            drops.add(
+                reason,
+                [file_names[i] for i in dup["_file"].iloc[:_MAX_EXAMPLES]],
+                dup["_line"].tolist(),
+                dup["case_id"].iloc[:_MAX_EXAMPLES].tolist(),
+            )
+    events = events[~(across | within)] if within_files else events[~across]
+    key = ["case_id", "activity", "timestamp"]
+    same_key = events.duplicated(subset=key, keep=False)
+    conflicts = pd.DataFrame(
+        columns=[
+            "case_id",
+            "activity",
+            "timestamp",
+            "column",
+            "kept_value",
+            "kept_file",
+            "dropped_value",
+            "dropped_file",
+            "dropped_line",
+        ]
+    )
+    if same_key.any():
+        cand = events[same_key]
+        n_files = cand.groupby(key, sort=False)["_file"].transform("nunique")
+        cand = cand[n_files > 1]
+        if len(cand):
+            newest = cand.groupby(key, sort=False)["_file"].transform("max")
+            older = cand[cand["_file"] != newest]
+            kept = cand[cand["_file"] == newest].drop_duplicates(subset=key, keep="last")
+            pairs = older.merge(kept, on=key, suffixes=("_old", "_new"))
+            rows = []
+            for col in value_cols:
+                if col in key:
+                    continue
+                a, b = pairs[f"{col}_old"], pairs[f"{col}_new"]
+                differ = ~((a == b) | (a.isna() & b.isna())).astype(bool)
+                if differ.any():
+                    sub = pairs[differ]
+                    rows.append(
+                        pd.DataFrame(
+                            {
+                                "case_id": sub["case_id"],
+                                "activity": sub["activity"],
+                                "timestamp": sub["timestamp"],
+                                "column": col,
+                                "kept_value": sub[f"{col}_new"]
+                                .astype("str")
+                                .where(sub[f"{col}_new"].notna()),
+                                "kept_file": [file_names[i] for i in sub["_file_new"]],
+                                "dropped_value": sub[f"{col}_old"]
+                                .astype("str")
+                                .where(sub[f"{col}_old"].notna()),
+                                "dropped_file": [file_names[i] for i in sub["_file_old"]],
+                                "dropped_line": sub["_line_old"].to_numpy(),
+                            }
+                        )
+                    )
+            if rows:
+                conflicts = pd.concat(rows, ignore_index=True).sort_values(
+                    ["case_id", "timestamp", "activity", "column"], kind="stable", ignore_index=True
+                )
+            drops.add(
+                "conflicting_duplicate",
+                [file_names[i] for i in older["_file"].iloc[:_MAX_EXAMPLES]],
+                older["_line"].tolist(),
+                older["case_id"].iloc[:_MAX_EXAMPLES].tolist(),
+            )
+            events = events.drop(index=older.index)
+    return events, conflicts
+
+
+def _pair_lifecycle(
+    events: pd.DataFrame, file_names: list[str], drops: _Drops, notes: list[str]
+) -> pd.DataFrame:
+    """Merge START rows into their COMPLETE rows (k-th start with k-th complete per case+activity)."""
+    if "lifecycle" not in events.columns:
+        raise SchemaError(
+            "lifecycle='pair' needs a lifecycle column (e.g. XES lifecycle:transition); map it "
+            "with mapping={'lifecycle': '<column>'}."
+        )
+    life = events["lifecycle"].str.strip().str.casefold()
+    is_start = life.isin(_LIFECYCLE_START)
+    is_complete = life.isin(_LIFECYCLE_COMPLETE)
+    other = ~(is_start | is_complete)
+    if other.any():
+        sub = events[other]
+        drops.add(
+            "lifecycle_other",
+            [file_names[i] for i in sub["_file"].iloc[:_MAX_EXAMPLES]],
+            sub["_line"].tolist(),
+            sub["lifecycle"].iloc[:_MAX_EXAMPLES].tolist(),
+        )
+    ev = events[~other].copy()
+    ev["_is_start"] = is_start[~other].to_numpy()
+    ev = ev.sort_values(["case_id", "activity", "timestamp", "_file", "_line"], kind="stable")
+    grp = [ev["case_id"], ev["activity"], ev["_is_start"]]
+    ev["_k"] = ev.groupby(grp, sort=False).cumcount()
+    starts = ev[ev["_is_start"]][["case_id", "activity", "_k", "timestamp"]].rename(
+        columns={"timestamp": "_start"}
+    )
+    comp = ev[~ev["_is_start"]].reset_index()
+    merged = comp.merge(
+        starts.reset_index(), on=["case_id", "activity", "_k"], how="left", suffixes=("", "_s")
+    )
+    ok = merged["_start"].notna() & (merged["_start"] <= merged["timestamp"])
+    start_idx = merged.loc[ok, "index_s"].astype(np.int64)
+    comp_start = pd.Series(pd.NaT, index=comp["index"], dtype=events["timestamp"].dtype)
+    comp_start[merged.loc[ok, "index"].to_numpy()] = merged.loc[ok, "_start"].to_numpy()
+    result = events.loc[~other].copy()
+    result["start_timestamp"] = pd.Series(
+        pd.NaT, index=result.index, dtype=events["timestamp"].dtype
+    )
+    result.loc[comp_start.index, "start_timestamp"] = comp_start
+    merged_rows = result.loc[start_idx.to_numpy()]
+    drops.add(
+        "lifecycle_start_merged",
+        [file_names[i] for i in merged_rows["_file"].iloc[:_MAX_EXAMPLES]],
+        merged_rows["_line"].tolist(),
+        merged_rows["activity"].iloc[:_MAX_EXAMPLES].tolist(),
+    )
+    result = result.drop(index=start_idx.to_numpy())
+    lone = result["lifecycle"].str.strip().str.casefold().isin(_LIFECYCLE_START)
+    if lone.any():
+        result.loc[lone, "start_timestamp"] = result.loc[lone, "timestamp"]
+        notes.append(
+            f"{int(lone.sum())} START row(s) had no matching COMPLETE; kept as events that "
+            "started and have no recorded completion (timestamp = start time)."
+        )
+    n_unmatched = int((~ok).sum())
+    if n_unmatched:
+        notes.append(f"{n_unmatched} COMPLETE row(s) had no START; kept without a start time.")
+    return result.drop(columns=["lifecycle"])
+
+
+# --------------------------------------------------------------------------- entry point
+
+
+def read_tickets(
+    source: str | Path | Sequence[str | Path],
+    *,
+    mapping: Mapping[str, Any] | str | Path | None = None,
+    timezone: str | None = None,
+    dayfirst: bool | None = None,
+    encoding: str | None = None,
+    sheet: str | int | None = None,
+    na_values: Iterable[str] = DEFAULT_NA_VALUES,
+    dedupe: bool | Literal["all"] = True,
+    lifecycle: Literal["keep", "pair"] = "keep",
+    strict: bool = False,
+) -> TicketLog:
+    """Read ticket exports into one canonical, validated event log.
+
+    Parameters
+    ----------
+    source : path, folder, glob or list of them
+        Exports: CSV/TSV/TXT, XLSX, Parquet, XES or XES.gz. A folder means the export
+        files directly in it (sorted by name: name monthly exports so that they sort
+        in time, e.g. ``工单导出_2024-10.csv``), not its subfolders.
+    mapping : dict or YAML path, optional
+        Canonical column -> source column, e.g. ``{"case_id": "Ticket No",
+        "activity": "Status", "timestamp": "Updated", "department": "Team"}``; wins
+        over header detection (see :data:`svcmining.HEADER_SYNONYMS`). ``activity``
+        may be a list of columns, joined with ``+`` (e.g. XES name + lifecycle).
+    timezone : str, optional
+        IANA zone for naive times (e.g. ``"Asia/Shanghai"``); all times are converted
+        to it. Default: UTC, with a :class:`DataQualityWarning` when naive times occur.
+    dayfirst : bool, optional
+        Day/month order for ``03/10/2024``; only needed when the data does not prove it.
+    encoding : str, optional
+        Text encoding of CSV files; detected (UTF-8, UTF-8-BOM, GBK/GB18030) when omitted.
+    sheet : str, int or ``"*"``, optional
+        Excel sheet name or index; ``"*"`` reads all sheets; default the first sheet.
+    na_values : iterable of str
+        Cell texts that mean missing (default :data:`DEFAULT_NA_VALUES`; pass
+        ``[*DEFAULT_NA_VALUES, "?"]`` to extend).
+    dedupe : bool or "all"
+        ``True``: events repeated by overlapping exports are kept once, and copies that
+        a newer export changed are resolved in its favour (listed in
+        ``report.conflicts``). ``"all"``: also drop exact copies inside one file (kept by
+        default, since the system did record them; :func:`check_quality` reports them).
+        ``False``: keep every row.
+    lifecycle : {"keep", "pair"}
+        ``"pair"`` merges START and COMPLETE rows of one activity instance into one
+        event with ``start_timestamp`` (other transitions are dropped, counted).
+    strict : bool
+        Raise :class:`StrictModeError` instead of dropping any row (events repeated by
+        an overlapping later export are the same event and do not count as dropped).
+
+    Returns
+    -------
+    TicketLog
+        ``.events`` (canonical DataFrame), ``.report`` (:class:`LoadReport`), ``.mapping``.
+
+    Raises
+    ------
+    ReadError
+        A file is missing, empty, unreadable or undecodable.
+    SchemaError
+        Required columns are missing or ambiguous; the message lists the columns found
+        and the mapping to pass.
+
+    Examples
+    --------
+    >>> import svcmining as svc
+    >>> log = svc.read_tickets("sample_logs/", timezone="Asia/Shanghai")  # doctest: +SKIP
+    >>> print(log.report)                                                  # doctest: +SKIP
+    """
+    if dedupe not in (True, False, "all"):
+        raise InvalidParameterError(
+            "The 'dedupe' parameter of read_tickets must be one of {True, False, 'all'}. "
+            f"Got {dedupe!r} instead."
+        )
+    if lifecycle not in ("keep", "pair"):
+        raise InvalidParameterError(
+            f"The 'lifecycle' parameter of read_tickets must be one of {{'keep', 'pair'}}. Got {lifecycle!r} instead."
+        )
+    if timezone is not None:
+        try:
+            pd.Timestamp("2024-01-01").tz_localize(timezone)
+        except Exception:
+            raise InvalidParameterError(
+                f"The 'timezone' parameter of read_tickets must be an IANA time zone such as "
+                f"'Asia/Shanghai' or 'UTC'. Got {timezone!r} instead."
+            ) from None
+    tz = timezone or "UTC"
+    na = frozenset(str(v) for v in na_values) | {""}
+    explicit = _load_mapping(mapping)
+    paths = _resolve_sources(source)
+    drops = _Drops()
+    notes: list[str] = []
+    frames: list[pd.DataFrame] = []
+    file_rows: list[dict[str, Any]] = []
+    file_names: list[str] = []
+    mappings: dict[str, dict[str, Any]] = {}
+    naive_total = 0
+    rows_read = 0
+    for path in paths:
+        suffix = _suffix(path)
+        if suffix in (".csv", ".tsv", ".txt"):
+            raws = [_read_csv(path, encoding)]
+        elif suffix in (".xlsx", ".xlsm"):
+            raws = _read_excel(path, sheet)
+        elif suffix == ".parquet":
+            raws = [_read_parquet(path)]
+        elif suffix in (".xes", ".xes.gz"):
+            raws = [_read_xes(path)]
+        else:
+            raise ReadError(
+                f"{path}: unsupported file type {suffix!r}; svcmining reads {', '.join(EXPORT_SUFFIXES)}."
+            )
+        for raw in raws:
+            label = path.name if not raw.sheet else f"{path.name}[{raw.sheet}]"
+            if label in file_names:
+                label = str(path)
+            idx = len(file_names)
+            file_names.append(label)
+            n_rows = len(raw.frame) + len(raw.malformed)
+            rows_read += n_rows
+            if raw.malformed:
+                drops.add(
+                    "malformed_row",
+                    [label] * len(raw.malformed),
+                    [ln for ln, _ in raw.malformed],
+                    [t for _, t in raw.malformed],
+                )
+            col_map = _map_columns(list(raw.frame.columns), explicit, raw.default_mapping, label)
+            mappings[label] = col_map
+            canon, formats, localised = _canonical(
+                raw, idx, label, col_map, tz=tz, dayfirst=dayfirst, na=na, drops=drops, notes=notes
+            )
+            naive_total += localised
+            frames.append(canon)
+            file_rows.append(
+                {
+                    "file": label,
+                    "format": raw.fmt,
+                    "encoding": raw.encoding,
+                    "delimiter": raw.delimiter,
+                    "sheet": raw.sheet,
+                    "rows_read": n_rows,
+                    "time_formats": ", ".join(formats),
+                }
+            )
+    if timezone is None and naive_total:
+        msg = (
+            f"{naive_total:,} time(s) had no UTC offset and were read as UTC; pass "
+            "timezone='Asia/Shanghai' (or your zone) so business hours and SLAs are right."
+        )
+        notes.append(msg)
+        warnings.warn(msg, DataQualityWarning, stacklevel=2)
+    events = pd.concat(frames, ignore_index=True, sort=False) if frames else pd.DataFrame()
+    for col in TEXT_COLUMNS:
+        if col in events.columns:
+            events[col] = events[col].astype("str").where(events[col].notna())
+    conflicts = pd.DataFrame()
+    if dedupe and len(events):
+        events, conflicts = _dedupe(events, file_names, drops, within_files=dedupe == "all")
+    if lifecycle == "pair" and len(events):
+        events = _pair_lifecycle(events, file_names, drops, notes)
+    if strict:
+        strict_drops = drops.total - drops.counts.get("repeated_in_later_export", 0)
+        if strict_drops:
+            detail = "; ".join(
+                f"{r}: {n} (e.g. {drops.examples[r][0][0]} line {drops.examples[r][0][1]})"
+                for r, n in drops.counts.items()
+                if drops.examples.get(r)
+            )
+            raise StrictModeError(
+                f"strict=True and {strict_drops:,} row(s) would be dropped — {detail}. Fix the "
+                "export, or load with strict=False and read log.report."
+            )
+    events = (
+        sort_events(events.sort_values(["_file", "_line"], kind="stable"))
+        if len(events)
+        else events
+    )
+    ordered = [c for c in (*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS) if c in events.columns]
+    rest = [c for c in events.columns if c not in ordered and c not in ("_file", "_line")]
+    events = events[ordered + rest].reset_index(drop=True)
+    if "timestamp" not in events.columns:
+        events = pd.DataFrame(
+            {
+                "case_id": pd.Series(dtype="str"),
+                "activity": pd.Series(dtype="str"),
+                "timestamp": pd.Series(dtype=f"datetime64[ns, {tz}]"),
+            }
+        )
+    report = LoadReport(
+        files=pd.DataFrame(file_rows),
+        rows_read=rows_read,
+        rows_kept=len(events),
+        rows_dropped=drops.total,
+        dropped=drops.table(),
+        conflicts=conflicts.reset_index(drop=True),
+        timezone=tz,
+        mapping=mappings,
+        notes=tuple(notes),
+    )
+    if report.rows_read != report.rows_kept + report.rows_dropped:  # pragma: no cover - invariant
+        raise AssertionError(
+            f"row accounting broken: read {report.rows_read}, kept {report.rows_kept}, "
+            f"dropped {report.rows_dropped}"
+        )
+    first_map = next(iter(mappings.values()), {})
+    return TicketLog(events=events, report=report, mapping=dict(first_map))
