@@ -140,6 +140,9 @@ class LoadReport:
         Canonical column -> source column, per file.
     notes : tuple of str
         Everything else the load decided that a user should know.
+    findings : DataFrame
+        Quality findings only the load can see (they need the source order); merged
+        into :func:`svcmining.check_quality`'s table.
     """
 
     files: pd.DataFrame
@@ -151,6 +154,7 @@ class LoadReport:
     timezone: str
     mapping: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
+    findings: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def dropped_by_reason(self) -> dict[str, int]:
         """``{reason: rows}`` for the reasons that occurred."""
@@ -863,6 +867,54 @@ def _pair_lifecycle(
     return result.drop(columns=["lifecycle"])
 
 
+def _source_order_findings(events: pd.DataFrame, file_names: list[str]) -> pd.DataFrame:
+    """Events whose time order differs from their order in the exports (needs the source order)."""
+    columns = ["check", "severity", "events", "cases", "description", "examples"]
+    if not len(events):
+        return pd.DataFrame(columns=columns)
+    ev = events[["case_id", "timestamp", "_file", "_line"]].sort_values(
+        ["_file", "_line"], kind="stable"
+    )
+    ev["_src"] = np.arange(len(ev))
+    first_ts = ev.groupby("case_id", sort=False)["timestamp"].transform("first")
+    before_first = ev[ev["timestamp"] < first_ts]
+    by_time = ev.sort_values(["case_id", "timestamp"], kind="stable")
+    same_case = by_time["case_id"].eq(by_time["case_id"].shift())
+    inverted = by_time[same_case & (by_time["_src"] < by_time["_src"].shift())]
+    rows = []
+    for check, sub, text in (
+        (
+            "out_of_source_order",
+            inverted,
+            "events the export lists before an earlier-dated event of the same ticket (the log is "
+            "ordered by time; check the export's sort order or the clock)",
+        ),
+        (
+            "before_case_start",
+            before_first,
+            "events dated before the ticket's first exported event (usually its registration): "
+            "clock or data-entry errors",
+        ),
+    ):
+        examples = [
+            f"{file_names[f]} line {ln}: ticket {c}"
+            for f, ln, c in zip(
+                sub["_file"].iloc[:5], sub["_line"].iloc[:5], sub["case_id"].iloc[:5], strict=True
+            )
+        ]
+        rows.append(
+            {
+                "check": check,
+                "severity": "warning",
+                "events": len(sub),
+                "cases": int(sub["case_id"].nunique()),
+                "description": text,
+                "examples": examples,
+            }
+        )
+    return pd.DataFrame(rows, columns=columns)
+
+
 # --------------------------------------------------------------------------- entry point
 
 
@@ -1040,11 +1092,9 @@ def read_tickets(
                 f"strict=True and {strict_drops:,} row(s) would be dropped — {detail}. Fix the "
                 "export, or load with strict=False and read log.report."
             )
-    events = (
-        sort_events(events.sort_values(["_file", "_line"], kind="stable"))
-        if len(events)
-        else events
-    )
+    findings = _source_order_findings(events, file_names)
+    if len(events):
+        events = sort_events(events.sort_values(["_file", "_line"], kind="stable"))
     ordered = [c for c in (*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS) if c in events.columns]
     rest = [c for c in events.columns if c not in ordered and c not in ("_file", "_line")]
     events = events[ordered + rest].reset_index(drop=True)
@@ -1066,6 +1116,7 @@ def read_tickets(
         timezone=tz,
         mapping=mappings,
         notes=tuple(notes),
+        findings=findings,
     )
     if report.rows_read != report.rows_kept + report.rows_dropped:  # pragma: no cover - invariant
         raise AssertionError(

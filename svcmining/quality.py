@@ -1,0 +1,256 @@
+"""The data-quality gate: what in a loaded log deserves a look before any analysis.
+
+:func:`check_quality` returns one row per check — also the checks that found
+nothing, so a reader sees what was checked — with the number of events and cases
+concerned, a severity and up to five examples. :func:`open_cases` marks tickets
+still open at the end of the export (no closing activity): later duration and SLA
+figures treat them as right-censored instead of as fast tickets.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from ._labels import is_close_activity, normalise_label
+from .eventlog import OPTIONAL_COLUMNS, REQUIRED_COLUMNS, LogLike, TicketLog, as_events
+
+__all__ = ["QUALITY_CHECKS", "check_quality", "open_cases"]
+
+QUALITY_CHECKS: dict[str, str] = {
+    "equal_timestamps": "events with the same time as the previous event of their ticket: "
+    "their order is the export's order, not proven by time",
+    "out_of_source_order": "events the export lists before an earlier-dated event of the same "
+    "ticket (the log is ordered by time; check the export's sort order or the clock)",
+    "before_case_start": "events dated before the ticket's first exported event (usually its "
+    "registration): clock or data-entry errors",
+    "open_at_cutoff": "tickets with no closing activity by the end of the export: durations and "
+    "SLAs treat them as right-censored",
+    "duplicate_rows": "exact copies of an event inside one export (kept; load with "
+    "dedupe='all' to drop them)",
+    "near_duplicate_labels": "activity labels that differ only in case, spaces, punctuation or "
+    "full-width characters (e.g. 'Close' and 'close '): map them to one label",
+    "conflicting_copies": "events exported twice with different values (newer export kept)",
+    "single_event_cases": "tickets with only one event",
+    "future_timestamps": "events dated after the load time",
+    "old_timestamps": "events dated before 2000-01-01",
+    "missing_values": "events with no value in an optional canonical column",
+    "unmapped_columns": "source columns not mapped to a canonical column (passed through)",
+}
+_COLUMNS = ["check", "severity", "events", "cases", "description", "examples"]
+
+
+def open_cases(log: LogLike, *, close_activities: Sequence[str] | None = None) -> pd.Series:
+    """Whether each ticket is still open at the end of the export.
+
+    A ticket is open when no event of it is a closing activity (default labels:
+    :data:`svcmining._labels.DEFAULT_CLOSE_ACTIVITIES` — 结单, 关闭, Closed, ...) or
+    when work happened after its last close (reopened and not closed again).
+
+    Returns
+    -------
+    pandas.Series
+        Boolean, indexed by ``case_id`` (sorted), named ``open_at_cutoff``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> ev = pd.DataFrame({"case_id": ["1", "1", "2"], "activity": ["登记", "结单", "登记"],
+    ...     "timestamp": pd.to_datetime(["2024-10-01 09:00", "2024-10-01 10:00",
+    ...                                  "2024-10-02 09:00"]).tz_localize("Asia/Shanghai")})
+    >>> open_cases(ev).to_dict()
+    {'1': False, '2': True}
+    """
+    events = as_events(log)
+    closes = is_close_activity(
+        events["activity"], list(close_activities) if close_activities else None
+    )
+    pos = pd.Series(np.arange(len(events)), index=events.index)
+    last_close = pos.where(closes).groupby(events["case_id"], sort=True).max()
+    last_event = pos.groupby(events["case_id"], sort=True).max()
+    is_open = last_close.isna() | (last_close < last_event)
+    return is_open.rename("open_at_cutoff").rename_axis("case_id")
+
+
+def _finding(
+    check: str,
+    mask: pd.Series,
+    events: pd.DataFrame,
+    examples: list[str] | None = None,
+    severity: str = "warning",
+) -> dict[str, object]:
+    sub = events.loc[mask]
+    if examples is None:
+        examples = [
+            f"ticket {c}: {a} at {t}"
+            for c, a, t in zip(
+                sub["case_id"].iloc[:5],
+                sub["activity"].iloc[:5],
+                sub["timestamp"].iloc[:5],
+                strict=True,
+            )
+        ]
+    return {
+        "check": check,
+        "severity": severity if len(sub) else "ok",
+        "events": len(sub),
+        "cases": int(sub["case_id"].nunique()),
+        "description": QUALITY_CHECKS[check],
+        "examples": examples if len(sub) else [],
+    }
+
+
+def check_quality(
+    log: LogLike,
+    *,
+    close_activities: Sequence[str] | None = None,
+    now: pd.Timestamp | None = None,
+) -> pd.DataFrame:
+    """Check a loaded log for the problems that distort process-mining figures.
+
+    Parameters
+    ----------
+    log : TicketLog or DataFrame
+        The event log. A :class:`TicketLog` from :func:`read_tickets` adds the checks
+        that need the source order and the load's conflicts and unmapped columns.
+    close_activities : list of str, optional
+        Labels that close a ticket (default: 结单, 关闭, Closed, ...).
+    now : Timestamp, optional
+        The time after which events count as "in the future" (default: now).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per check (:data:`QUALITY_CHECKS`): ``check``, ``severity`` (``ok``,
+        ``info``, ``warning``), ``events``, ``cases``, ``description``, ``examples``.
+
+    Examples
+    --------
+    >>> import svcmining as svc
+    >>> log = svc.read_tickets("sample_logs/", timezone="Asia/Shanghai")  # doctest: +SKIP
+    >>> svc.check_quality(log).query("severity != 'ok'")                   # doctest: +SKIP
+    """
+    events = as_events(log)
+    report = log.report if isinstance(log, TicketLog) else None
+    rows: list[dict[str, object]] = []
+    same_case = events["case_id"].eq(events["case_id"].shift())
+    rows.append(
+        _finding(
+            "equal_timestamps",
+            same_case & events["timestamp"].eq(events["timestamp"].shift()),
+            events,
+        )
+    )
+
+    load_findings = report.findings if report is not None and len(report.findings) else None
+    for check in ("out_of_source_order", "before_case_start"):
+        if load_findings is not None and check in set(load_findings["check"]):
+            rec = load_findings.set_index("check").loc[check]
+            rows.append(
+                {
+                    "check": check,
+                    "severity": rec["severity"] if rec["events"] else "ok",
+                    "events": int(rec["events"]),
+                    "cases": int(rec["cases"]),
+                    "description": QUALITY_CHECKS[check],
+                    "examples": list(rec["examples"]),
+                }
+            )
+
+    is_open = open_cases(events, close_activities=close_activities)
+    open_ids = is_open.index[is_open.to_numpy()]
+    last = events.drop_duplicates("case_id", keep="last")
+    last_open = last[last["case_id"].isin(open_ids)]
+    rows.append(
+        {
+            "check": "open_at_cutoff",
+            "severity": "info" if len(open_ids) else "ok",
+            "events": int(events["case_id"].isin(open_ids).sum()),
+            "cases": len(open_ids),
+            "description": QUALITY_CHECKS["open_at_cutoff"],
+            "examples": [
+                f"ticket {c}: last event {a} at {t}"
+                for c, a, t in zip(
+                    last_open["case_id"].iloc[:5],
+                    last_open["activity"].iloc[:5],
+                    last_open["timestamp"].iloc[:5],
+                    strict=True,
+                )
+            ],
+        }
+    )
+    rows.append(_finding("duplicate_rows", events.duplicated(keep="first"), events))
+
+    labels = pd.Series(events["activity"].unique())
+    keys = labels.map(normalise_label)
+    groups = labels.groupby(keys.to_numpy()).agg(list)
+    clashes = groups[groups.map(len) > 1]
+    clash_labels = {lab for grp in clashes for lab in grp}
+    rows.append(
+        _finding(
+            "near_duplicate_labels",
+            events["activity"].isin(clash_labels),
+            events,
+            examples=[" / ".join(repr(x) for x in sorted(g)) for g in clashes.iloc[:5]],
+        )
+    )
+    n_conf = len(report.conflicts) if report is not None else 0
+    conf_examples = (
+        [
+            f"ticket {r.case_id}: {r.activity} {r.column} {r.dropped_value!r} -> {r.kept_value!r}"
+            for r in report.conflicts.head(5).itertuples()
+        ]
+        if report is not None and n_conf
+        else []
+    )
+    rows.append(
+        {
+            "check": "conflicting_copies",
+            "severity": "warning" if n_conf else "ok",
+            "events": n_conf,
+            "cases": int(report.conflicts["case_id"].nunique())
+            if report is not None and n_conf
+            else 0,
+            "description": QUALITY_CHECKS["conflicting_copies"],
+            "examples": conf_examples,
+        }
+    )
+    sizes = events.groupby("case_id", sort=False)["activity"].transform("size")
+    rows.append(_finding("single_event_cases", sizes == 1, events, severity="info"))
+    now_ts = pd.Timestamp.now(tz="UTC") if now is None else pd.Timestamp(now)
+    if now_ts.tzinfo is None:
+        now_ts = now_ts.tz_localize("UTC")
+    rows.append(_finding("future_timestamps", events["timestamp"] > now_ts, events))
+    rows.append(
+        _finding(
+            "old_timestamps", events["timestamp"] < pd.Timestamp("2000-01-01", tz="UTC"), events
+        )
+    )
+    optional = [c for c in OPTIONAL_COLUMNS if c in events.columns and c not in ("sequence",)]
+    if optional:
+        missing = events[optional].isna()
+        rows.append(
+            _finding(
+                "missing_values",
+                missing.any(axis=1),
+                events,
+                examples=[f"{c}: {int(n):,} events" for c, n in missing.sum().items() if n][:5],
+                severity="info",
+            )
+        )
+    canonical = set(REQUIRED_COLUMNS) | set(OPTIONAL_COLUMNS)
+    unmapped = [str(c) for c in events.columns if c not in canonical]
+    rows.append(
+        {
+            "check": "unmapped_columns",
+            "severity": "info" if unmapped else "ok",
+            "events": 0,
+            "cases": 0,
+            "description": QUALITY_CHECKS["unmapped_columns"],
+            "examples": unmapped[:5]
+            + ([f"... {len(unmapped) - 5} more"] if len(unmapped) > 5 else []),
+        }
+    )
+    return pd.DataFrame(rows, columns=_COLUMNS)
