@@ -25,9 +25,12 @@ _EXPORTS: dict[str, str] = {
     # loading
     "read_tickets": "io",
     "LoadReport": "io",
+    "DEFAULT_NA_VALUES": "io",
     "HEADER_SYNONYMS": "_synonyms",
     # data quality
     "check_quality": "quality",
+    "open_cases": "quality",
+    "QUALITY_CHECKS": "quality",
     # errors
     "SvcMiningError": "exceptions",
     "SchemaError": "exceptions",
@@ -66,5 +69,5 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         StrictModeError,
         SvcMiningError,
     )
-    from .io import LoadReport, read_tickets
-    from .quality import check_quality
+    from .io import DEFAULT_NA_VALUES, LoadReport, read_tickets
+    from .quality import QUALITY_CHECKS, check_quality, open_cases

@@ -30,7 +30,7 @@ _PUNCT = re.compile(r"[\s\-_.,;:!?'\"()\[\]（）【】，。；：！？、]+")
 
 
 def normalise_label(label: object) -> str:
-    """Label compared loosely: NFKC (full-width -> half-width), case-folded, no spaces/punctuation."""
+    """Label compared loosely: NFKC (full-width to half-width), case-folded, no punctuation."""
     return _PUNCT.sub("", unicodedata.normalize("NFKC", str(label))).casefold()
 
 

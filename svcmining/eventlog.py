@@ -34,7 +34,7 @@ from __future__ import annotations
 import html
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Union
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import numpy as np
 import pandas as pd
@@ -153,7 +153,7 @@ class TicketLog:
         return f"<p><b>{head}</b></p>" + self.events.head(10).to_html(escape=True)
 
 
-LogLike = Union[TicketLog, pd.DataFrame]
+LogLike: TypeAlias = TicketLog | pd.DataFrame
 
 
 def has_start_times(events: pd.DataFrame) -> bool:
@@ -221,7 +221,7 @@ def as_events(data: LogLike, *, required: tuple[str, ...] = ()) -> pd.DataFrame:
 
 
 def as_ticket_log(data: LogLike) -> TicketLog:
-    """Wrap a canonical DataFrame as a :class:`TicketLog` (validated); a TicketLog is returned as is."""
+    """Wrap a canonical DataFrame as a validated :class:`TicketLog` (a TicketLog passes as is)."""
     if isinstance(data, TicketLog):
         return data
     return TicketLog(events=as_events(data))

@@ -247,7 +247,7 @@ def _resolve_sources(source: str | Path | Sequence[str | Path]) -> list[Path]:
         elif p.is_file():
             paths.append(p)
         elif any(ch in text for ch in "*?["):
-            matched = sorted(Path(m) for m in globlib.glob(text) if Path(m).is_file())
+            matched = sorted(Path(m) for m in globlib.glob(text) if Path(m).is_file())  # noqa: PTH207 - absolute patterns
             if not matched:
                 raise ReadError(f"{text}: the pattern matches no file; check the path and pattern.")
             paths.extend(matched)
@@ -347,7 +347,7 @@ def _read_csv(path: Path, encoding: str | None) -> _Raw:
     if not malformed and text.count("\n") - text.endswith("\n") == n:
         lines = np.arange(2, n + 2)
     else:
-        lines = _record_lines(text, delim, n, {ln for ln, _ in malformed})
+        lines = _record_lines(text, delim, n, malformed)
     return _Raw(frame, lines, "csv", enc, delim, malformed=malformed)
 
 
@@ -384,20 +384,28 @@ def _csv_frame(text: str, delim: str, path: Path, malformed: list[tuple[int, str
     return frame
 
 
-def _record_lines(text: str, delim: str, n: int, skipped: set[int]) -> np.ndarray:
-    """Starting line of each kept record (slow path for embedded newlines / malformed rows)."""
-    lines = np.empty(n, dtype=np.int64)
+def _record_lines(text: str, delim: str, n: int, malformed: list[tuple[int, str]]) -> np.ndarray:
+    """Starting line of each kept record; numbers the malformed ones in ``malformed``.
+
+    The slow path, taken only when a file has quoted newlines or malformed lines.
+    """
     reader = csv.reader(_io.StringIO(text), delimiter=delim)
-    next(reader, None)
-    i = 0
+    header = next(reader, [])
+    width = len(header)
+    kept: list[int] = []
+    bad: list[tuple[int, str]] = []
     start = reader.line_num + 1
-    for _ in reader:
-        if start not in skipped and i < n:
-            lines[i] = start
-            i += 1
+    for record in reader:
+        if record and len(record) != width:
+            bad.append((start, delim.join(record)))
+        elif record:
+            kept.append(start)
         start = reader.line_num + 1
-    if i < n:  # pragma: no cover - reader and pyarrow disagree; fall back to record order
-        lines[i:] = np.arange(i, n) + 2
+    if len(bad) == len(malformed):
+        malformed[:] = bad
+    lines = np.asarray(kept[:n], dtype=np.int64)
+    if len(lines) < n:  # pragma: no cover - csv and pyarrow disagree; fall back to record order
+        lines = np.concatenate([lines, np.arange(len(lines), n) + 2])
     return lines
 
 
@@ -446,7 +454,9 @@ def _read_excel(path: Path, sheet: str | int | None) -> list[_Raw]:
         chosen = [sheet]
     out = []
     for name in chosen:
-        frame = book.parse(name, dtype=str, keep_default_na=False, na_filter=False)
+        frame = pd.read_excel(
+            book, sheet_name=name, dtype=str, keep_default_na=False, na_filter=False
+        )
         frame.columns = pd.Index([str(c).strip() for c in frame.columns])
         _check_header(list(frame.columns), path)
         # read_excel drops blank rows; the line numbers are the sheet's rows of kept records
@@ -485,15 +495,30 @@ def _read_xes(path: Path) -> _Raw:
 # --------------------------------------------------------------------------- mapping
 
 
+def _text_loader() -> type:
+    """A ``yaml.SafeLoader`` that keeps yes/no/on/off as text (a column named "No" stays "No")."""
+    import yaml
+
+    class TextLoader(yaml.SafeLoader):
+        pass
+
+    TextLoader.yaml_implicit_resolvers = {
+        ch: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:bool"]
+        for ch, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+    return TextLoader
+
+
 def _load_mapping(mapping: Mapping[str, Any] | str | Path | None) -> dict[str, Any]:
     if mapping is None:
         return {}
     if isinstance(mapping, str | Path):
         import yaml
 
+        _TextLoader = _text_loader()
         p = Path(mapping)
         try:
-            loaded = yaml.safe_load(p.read_text(encoding="utf-8"))
+            loaded = yaml.load(p.read_text(encoding="utf-8"), Loader=_TextLoader)  # noqa: S506 - a SafeLoader
         except OSError as err:
             raise ReadError(f"{p}: cannot read the mapping file ({err}).") from None
         except yaml.YAMLError as err:
@@ -707,7 +732,8 @@ def _canonical(
         lost &= ~_clean_text(raw_start, na).isna() if raw.fmt in ("csv", "xlsx") else lost
         if lost.any():
             notes.append(
-                f"{label}: {int(lost.sum())} start time(s) in column {mapping['start_timestamp']!r} "
+                f"{label}: {int(lost.sum())} start time(s) in column "
+                f"{mapping['start_timestamp']!r} "
                 "could not be parsed; those events are kept without a start time "
                 f"(e.g. line {int(canon_frame.loc[lost, '_line'].iloc[0])})."
             )
@@ -807,7 +833,7 @@ def _dedupe(
 def _pair_lifecycle(
     events: pd.DataFrame, file_names: list[str], drops: _Drops, notes: list[str]
 ) -> pd.DataFrame:
-    """Merge START rows into their COMPLETE rows (k-th start with k-th complete per case+activity)."""
+    """Merge START rows into their COMPLETE rows (k-th start with k-th complete, by activity)."""
     if "lifecycle" not in events.columns:
         raise SchemaError(
             "lifecycle='pair' needs a lifecycle column (e.g. XES lifecycle:transition); map it "
@@ -995,7 +1021,8 @@ def read_tickets(
         )
     if lifecycle not in ("keep", "pair"):
         raise InvalidParameterError(
-            f"The 'lifecycle' parameter of read_tickets must be one of {{'keep', 'pair'}}. Got {lifecycle!r} instead."
+            "The 'lifecycle' parameter of read_tickets must be one of {'keep', 'pair'}. "
+            f"Got {lifecycle!r} instead."
         )
     if timezone is not None:
         try:
@@ -1029,7 +1056,8 @@ def read_tickets(
             raws = [_read_xes(path)]
         else:
             raise ReadError(
-                f"{path}: unsupported file type {suffix!r}; svcmining reads {', '.join(EXPORT_SUFFIXES)}."
+                f"{path}: unsupported file type {suffix!r}; svcmining reads "
+                f"{', '.join(EXPORT_SUFFIXES)}."
             )
         for raw in raws:
             label = path.name if not raw.sheet else f"{path.name}[{raw.sheet}]"

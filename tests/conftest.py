@@ -26,3 +26,19 @@ def real_logs() -> Path:
 def sample_dir() -> Path:
     """The bundled synthetic Oct-Dec exports (sample_logs/)."""
     return REPO / "sample_logs"
+
+
+@pytest.fixture(scope="session")
+def incidents_log(real_logs):
+    """BPIC 2013 incidents read once per test session (org:group as department)."""
+    import svcmining as svc
+
+    return svc.read_tickets(real_logs / "bpic2013_incidents" / "BPI_Challenge_2013_incidents.xes.gz")
+
+
+@pytest.fixture(scope="session")
+def helpdesk_log(real_logs):
+    """Helpdesk read once per test session."""
+    import svcmining as svc
+
+    return svc.read_tickets(real_logs / "helpdesk" / "helpdesk.xes.gz")
