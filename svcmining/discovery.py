@@ -1,0 +1,1033 @@
+"""Discover the actual process: directly-follows graph with waiting times, variants, filters,
+Petri-net/BPMN models and period-over-period comparison.
+
+Everything here is vectorised over events with pandas/numpy; pm4py is imported lazily, only
+by :func:`discover_model`. Durations are elapsed hours unless a
+:class:`svcmining.calendars.Calendar` is given, in which case they are business hours.
+
+>>> import svcmining as svc                                  # doctest: +SKIP
+>>> log = svc.read_tickets("sample_logs/")                   # doctest: +SKIP
+>>> dfg = svc.discover_dfg(log)                              # doctest: +SKIP
+>>> dfg.edges.head()                                         # doctest: +SKIP
+>>> svc.variants(log).head()                                 # doctest: +SKIP
+>>> svc.compare_periods(log, by="month").edges               # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from ._validation import check_choice, check_fraction, check_positive_int
+from .eventlog import LogLike, TicketLog, as_events, as_ticket_log, has_start_times
+from .exceptions import InvalidParameterError
+
+if TYPE_CHECKING:
+    from .calendars import Calendar
+    from .plots import ProcessMap
+
+__all__ = [
+    "LogComparison",
+    "ProcessGraph",
+    "ProcessModel",
+    "compare_logs",
+    "compare_periods",
+    "discover_dfg",
+    "discover_model",
+    "filter_cases",
+    "filter_time",
+    "filter_variants",
+    "variants",
+]
+
+_NS_PER_HOUR = 3_600_000_000_000
+_EDGE_COLUMNS = [
+    "source",
+    "target",
+    "count",
+    "cases",
+    "wait_mean_hours",
+    "wait_p50_hours",
+    "wait_p90_hours",
+    "wait_max_hours",
+]
+
+# ----------------------------------------------------------------------------------------------
+# vectorised building blocks
+
+
+@dataclass(frozen=True)
+class _Frame:
+    """Integer-coded view of a sorted event log (one pass of factorising, shared by all tables)."""
+
+    act: np.ndarray  # activity code per event
+    labels: np.ndarray  # activity label per code (object array of str)
+    case: np.ndarray  # case index per event (0..n_cases-1, contiguous blocks)
+    case_start: np.ndarray  # first event position of each case
+    case_len: np.ndarray  # events per case
+    end_ns: np.ndarray  # completion time per event, int64 ns (UTC)
+    begin_ns: np.ndarray  # start time per event (start_timestamp, else timestamp), int64 ns
+    lifecycle: bool  # start times present
+    tz: Any
+
+    @property
+    def n_cases(self) -> int:
+        return len(self.case_start)
+
+
+def _ns(s: pd.Series) -> np.ndarray:
+    """int64 nanoseconds since the epoch (UTC) of a tz-aware datetime Series (NaT -> iNaT)."""
+    return np.asarray(s.dt.as_unit("ns").array.asi8, dtype=np.int64)
+
+
+def _frame(events: pd.DataFrame) -> _Frame:
+    act, labels = pd.factorize(events["activity"])
+    case_codes, _ = pd.factorize(events["case_id"])
+    n = len(events)
+    new_case = np.ones(n, dtype=bool)
+    if n > 1:
+        new_case[1:] = case_codes[1:] != case_codes[:-1]
+    case = np.cumsum(new_case) - 1
+    case_start = np.flatnonzero(new_case)
+    case_len = np.diff(np.append(case_start, n))
+    end_ns = _ns(events["timestamp"])
+    lifecycle = has_start_times(events)
+    if lifecycle:
+        st = events["start_timestamp"]
+        begin_ns = np.where(st.isna().to_numpy(), end_ns, _ns(st))
+        begin_ns = np.minimum(begin_ns, end_ns)  # a start after its completion is not a start
+    else:
+        begin_ns = end_ns
+    return _Frame(
+        act=np.asarray(act, dtype=np.int64),
+        labels=np.asarray(labels.astype(object)),
+        case=case,
+        case_start=case_start,
+        case_len=case_len,
+        end_ns=end_ns,
+        begin_ns=begin_ns,
+        lifecycle=lifecycle,
+        tz=events["timestamp"].dt.tz,
+    )
+
+
+def _hours(
+    start_ns: np.ndarray, end_ns: np.ndarray, tz: Any, calendar: Calendar | None
+) -> np.ndarray:
+    """Hours from start to end: elapsed, or business hours under ``calendar``."""
+    if calendar is None:
+        return (end_ns - start_ns) / _NS_PER_HOUR
+    from .calendars import duration_hours
+
+    start = pd.Series(pd.to_datetime(start_ns, unit="ns", utc=True)).dt.tz_convert(tz)
+    end = pd.Series(pd.to_datetime(end_ns, unit="ns", utc=True)).dt.tz_convert(tz)
+    return np.asarray(duration_hours(start, end, calendar), dtype=float)
+
+
+def _group_stats(
+    key: np.ndarray, values: np.ndarray, n_groups: int, prefix: str
+) -> dict[str, np.ndarray]:
+    """mean / p50 / p90 / max of ``values`` per integer group ``key`` (linear quantiles).
+
+    Groups without values get NaN. Quantiles use numpy's default (linear) interpolation,
+    computed on one sort of (key, value) instead of a Python call per group.
+    """
+    out = {f"{prefix}_{s}_hours": np.full(n_groups, np.nan) for s in ("mean", "p50", "p90", "max")}
+    ok = ~np.isnan(values)
+    key, values = key[ok], values[ok]
+    if len(key) == 0:
+        return out
+    order = np.lexsort((values, key))
+    k, v = key[order], values[order]
+    size = np.bincount(k, minlength=n_groups)
+    start = np.concatenate(([0], np.cumsum(size)[:-1]))
+    has = size > 0
+    sums = np.bincount(k, weights=v, minlength=n_groups)
+    out[f"{prefix}_mean_hours"][has] = sums[has] / size[has]
+    for q, name in ((0.5, "p50"), (0.9, "p90")):
+        pos = start[has] + q * (size[has] - 1)
+        lo = np.floor(pos).astype(np.int64)
+        hi = np.minimum(lo + 1, start[has] + size[has] - 1)
+        frac = pos - lo
+        out[f"{prefix}_{name}_hours"][has] = v[lo] + (v[hi] - v[lo]) * frac
+    out[f"{prefix}_max_hours"][has] = v[start[has] + size[has] - 1]
+    return out
+
+
+def _count_distinct_cases(group: np.ndarray, case: np.ndarray, n_groups: int) -> np.ndarray:
+    """Number of distinct cases per group."""
+    if len(group) == 0:
+        return np.zeros(n_groups, dtype=np.int64)
+    pair = group.astype(np.int64) * (int(case.max()) + 1) + case
+    uniq = pd.unique(pair)
+    return np.bincount(uniq // (int(case.max()) + 1), minlength=n_groups).astype(np.int64)
+
+
+def _edge_table(fr: _Frame, calendar: Calendar | None) -> pd.DataFrame:
+    n_act = len(fr.labels)
+    i = np.flatnonzero(fr.case[1:] == fr.case[:-1]) if len(fr.case) > 1 else np.array([], int)
+    src, tgt = fr.act[i], fr.act[i + 1]
+    edge = src * n_act + tgt
+    wait = _hours(fr.end_ns[i], fr.begin_ns[i + 1], fr.tz, calendar)
+    if fr.lifecycle:
+        wait = np.maximum(wait, 0.0)  # overlapping steps: the next one did not wait
+    codes, uniq = pd.factorize(edge)
+    n_e = len(uniq)
+    stats = _group_stats(codes, np.asarray(wait, dtype=float), n_e, "wait")
+    uniq = np.asarray(uniq, dtype=np.int64)
+    table = pd.DataFrame(
+        {
+            "source": pd.array(fr.labels[uniq // n_act] if n_e else [], dtype="str"),
+            "target": pd.array(fr.labels[uniq % n_act] if n_e else [], dtype="str"),
+            "count": np.bincount(codes, minlength=n_e).astype(np.int64),
+            "cases": _count_distinct_cases(codes, fr.case[i], n_e),
+            **stats,
+        }
+    )
+    return table.sort_values(
+        ["count", "source", "target"], ascending=[False, True, True], ignore_index=True
+    )
+
+
+def _activity_table(fr: _Frame, events: pd.DataFrame, calendar: Calendar | None) -> pd.DataFrame:
+    n_act = len(fr.labels)
+    table = pd.DataFrame(
+        {
+            "activity": pd.array(fr.labels, dtype="str"),
+            "count": np.bincount(fr.act, minlength=n_act).astype(np.int64),
+            "cases": _count_distinct_cases(fr.act, fr.case, n_act),
+        }
+    )
+    if "department" in events.columns:
+        dep = (
+            pd.DataFrame({"activity": fr.act, "department": events["department"].to_numpy()})
+            .dropna()
+            .value_counts(sort=True)
+            .reset_index()
+            .drop_duplicates("activity")
+            .set_index("activity")["department"]
+        )
+        table.insert(1, "department", pd.array(dep.reindex(range(n_act)).to_numpy(), "str"))
+    if fr.lifecycle:
+        has_start = events["start_timestamp"].notna().to_numpy()
+        proc = np.where(has_start, _hours(fr.begin_ns, fr.end_ns, fr.tz, calendar), np.nan).astype(
+            float
+        )
+        stats = _group_stats(fr.act, proc, n_act, "processing")
+        for name, values in stats.items():
+            table[name] = values
+    return table.sort_values(["count", "activity"], ascending=[False, True], ignore_index=True)
+
+
+def _endpoint_table(fr: _Frame, positions: np.ndarray) -> pd.DataFrame:
+    counts = np.bincount(fr.act[positions], minlength=len(fr.labels))
+    keep = np.flatnonzero(counts)
+    table = pd.DataFrame(
+        {
+            "activity": pd.array(fr.labels[keep], dtype="str"),
+            "count": counts[keep].astype(np.int64),
+        }
+    )
+    return table.sort_values(["count", "activity"], ascending=[False, True], ignore_index=True)
+
+
+def _html_table(title: str, df: pd.DataFrame, max_rows: int = 15) -> str:
+    body = df.head(max_rows).to_html(index=False, escape=True, float_format=lambda x: f"{x:,.2f}")
+    more = f"<p>… {len(df) - max_rows:,} more rows</p>" if len(df) > max_rows else ""
+    return f"<h4>{html.escape(title)}</h4>{body}{more}"
+
+
+# ----------------------------------------------------------------------------------------------
+# directly-follows graph
+
+
+@dataclass(frozen=True)
+class ProcessGraph:
+    """A directly-follows graph with frequencies and waiting times.
+
+    Attributes
+    ----------
+    edges : pandas.DataFrame
+        One row per directly-follows pair: ``source``, ``target``, ``count`` (times the pair
+        occurs), ``cases`` (tickets in which it occurs), ``wait_mean_hours``,
+        ``wait_p50_hours``, ``wait_p90_hours``, ``wait_max_hours`` (time from the source's
+        completion to the target's start, or to its timestamp without lifecycle data).
+    activities : pandas.DataFrame
+        ``activity``, ``department`` (most frequent owner, where known), ``count``, ``cases``
+        and, with lifecycle data, ``processing_{mean,p50,p90,max}_hours``.
+    start_activities, end_activities : pandas.DataFrame
+        ``activity``, ``count``: how many tickets start / end with it.
+    n_cases, n_events : int
+        Size of the log the graph was discovered from.
+    time_basis : {"elapsed", "business"}
+        Whether hours are elapsed or business hours (a calendar was given).
+    lifecycle : bool
+        Whether waits run from completion to the next step's *start* (start times present).
+    """
+
+    edges: pd.DataFrame
+    activities: pd.DataFrame
+    start_activities: pd.DataFrame
+    end_activities: pd.DataFrame
+    n_cases: int
+    n_events: int
+    time_basis: Literal["elapsed", "business"] = "elapsed"
+    lifecycle: bool = False
+
+    def to_frame(self) -> pd.DataFrame:
+        """The edge table (a copy)."""
+        return self.edges.copy()
+
+    def plot(self, **kwargs: Any) -> ProcessMap:
+        """Draw the process map; keyword options as :func:`svcmining.plots.plot_process_map`."""
+        from .plots import plot_process_map
+
+        return plot_process_map(self, **kwargs)
+
+    def _repr_html_(self) -> str:
+        head = (
+            f"<p><b>ProcessGraph</b>: {self.n_cases:,} cases, {self.n_events:,} events, "
+            f"{len(self.activities):,} activities, {len(self.edges):,} edges "
+            f"({html.escape(self.time_basis)} hours"
+            f"{', waits to step start' if self.lifecycle else ''})</p>"
+        )
+        return (
+            head
+            + _html_table("Edges", self.edges)
+            + _html_table("Activities", self.activities)
+            + _html_table("Start activities", self.start_activities, 5)
+            + _html_table("End activities", self.end_activities, 5)
+        )
+
+
+def _graph(events: pd.DataFrame, calendar: Calendar | None) -> ProcessGraph:
+    if len(events) == 0:
+        empty_edges = pd.DataFrame({c: pd.array([], dtype="str") for c in _EDGE_COLUMNS[:2]})
+        for c in _EDGE_COLUMNS[2:]:
+            empty_edges[c] = np.array([], dtype=np.int64 if c in ("count", "cases") else float)
+        empty_act = pd.DataFrame(
+            {"activity": pd.array([], dtype="str"), "count": np.array([], dtype=np.int64)}
+        )
+        return ProcessGraph(
+            empty_edges,
+            empty_act.assign(cases=np.array([], dtype=np.int64)),
+            empty_act,
+            empty_act.copy(),
+            0,
+            0,
+            "elapsed" if calendar is None else "business",
+            False,
+        )
+    fr = _frame(events)
+    ends = fr.case_start + fr.case_len - 1
+    return ProcessGraph(
+        edges=_edge_table(fr, calendar),
+        activities=_activity_table(fr, events, calendar),
+        start_activities=_endpoint_table(fr, fr.case_start),
+        end_activities=_endpoint_table(fr, ends),
+        n_cases=fr.n_cases,
+        n_events=len(events),
+        time_basis="elapsed" if calendar is None else "business",
+        lifecycle=fr.lifecycle,
+    )
+
+
+def discover_dfg(log: LogLike, *, calendar: Calendar | None = None) -> ProcessGraph:
+    """Discover the directly-follows graph with counts and waiting times.
+
+    Two events of a ticket are directly-follows when one comes right after the other in
+    the log order (case, then time; ties keep the export order, as in pm4py). The waiting
+    time of a pair is the next step's start (``start_timestamp``, lifecycle data) minus the
+    previous step's completion, clipped at 0 when steps overlap; without lifecycle data it is
+    the difference of the two timestamps. Counts equal ``pm4py.discover_dfg`` on the same
+    log; mean waits equal ``pm4py.discover_performance_dfg`` (without lifecycle data).
+
+    Parameters
+    ----------
+    log : TicketLog or pandas.DataFrame
+        The event log.
+    calendar : Calendar, optional
+        Business calendar; waits and processing times are then business hours.
+
+    Returns
+    -------
+    ProcessGraph
+        Edges, activities, start and end activities.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> ts = pd.to_datetime(["2024-10-08 09:00", "2024-10-08 11:00", "2024-10-08 09:30",
+    ...                      "2024-10-08 10:00"]).tz_localize("Asia/Shanghai")
+    >>> df = pd.DataFrame({"case_id": ["1", "1", "2", "2"],
+    ...                    "activity": ["登记", "结单", "登记", "结单"], "timestamp": ts})
+    >>> g = discover_dfg(df)
+    >>> g.edges[["source", "target", "count", "wait_mean_hours"]].to_dict("records")
+    [{'source': '登记', 'target': '结单', 'count': 2, 'wait_mean_hours': 1.25}]
+    """
+    events = as_events(log)
+    return _graph(events, calendar)
+
+
+# ----------------------------------------------------------------------------------------------
+# variants
+
+
+def _case_variants(fr: _Frame) -> np.ndarray:
+    """Variant code per case (equal codes <=> equal activity sequences), exact.
+
+    Builds the prefix trie level by level: at level k every case still longer than k moves
+    to the child of its node labelled with its k-th activity (one vectorised factorize per
+    level). The loop runs over positions (at most the longest case), never over events, and
+    stops as soon as every remaining case has a prefix of its own.
+    """
+    n_cases = fr.n_cases
+    if n_cases == 0:
+        return np.array([], dtype=np.int64)
+    n_act = max(len(fr.labels), 1)
+    order = np.argsort(-fr.case_len, kind="stable")
+    neg_sorted = -fr.case_len[order]
+    node = np.zeros(n_cases, dtype=np.int64)
+    for k in range(int(fr.case_len.max())):
+        m = int(np.searchsorted(neg_sorted, -k, side="left"))  # cases longer than k
+        active = order[:m]
+        key = node[active] * n_act + fr.act[fr.case_start[active] + k]
+        codes, uniq = pd.factorize(key)
+        node[active] = codes
+        if len(uniq) == m:  # every remaining case already has a prefix of its own
+            # make these nodes distinct from shorter cases' final nodes via the length below
+            break
+    final = fr.case_len.astype(np.int64) * (n_cases + 1) + node
+    codes, _ = pd.factorize(final)
+    return np.asarray(codes, dtype=np.int64)
+
+
+def _variant_table(
+    events: pd.DataFrame, calendar: Calendar | None
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """Variant table (ranked) and the variant rank (1 = most frequent) of each case."""
+    fr = _frame(events)
+    codes = _case_variants(fr)
+    n_var = int(codes.max()) + 1 if len(codes) else 0
+    counts = np.bincount(codes, minlength=n_var)
+    first_case = np.full(n_var, -1, dtype=np.int64)
+    first_case[codes[::-1]] = np.arange(len(codes))[::-1]
+    sequences = [
+        tuple(str(a) for a in fr.labels[fr.act[s : s + ln]])
+        for s, ln in zip(fr.case_start[first_case], fr.case_len[first_case], strict=True)
+    ]
+    case_begin = (
+        np.minimum.reduceat(fr.begin_ns, fr.case_start) if n_var else np.array([], np.int64)
+    )
+    case_end = fr.end_ns[fr.case_start + fr.case_len - 1]
+    dur = _hours(case_begin, case_end, fr.tz, calendar)
+    median = (
+        pd.Series(dur).groupby(codes).median().reindex(range(n_var)).to_numpy()
+        if n_var
+        else np.array([], float)
+    )
+    rank_order = sorted(range(n_var), key=lambda v: (-counts[v], sequences[v]))
+    rank = np.empty(n_var, dtype=np.int64)
+    rank[rank_order] = np.arange(1, n_var + 1)
+    share = counts[rank_order] / max(fr.n_cases, 1)
+    table = pd.DataFrame(
+        {
+            "variant_id": np.arange(1, n_var + 1, dtype=np.int64),
+            "sequence": pd.Series([sequences[v] for v in rank_order], dtype=object),
+            "length": np.array([len(sequences[v]) for v in rank_order], dtype=np.int64),
+            "cases": counts[rank_order].astype(np.int64),
+            "share": share,
+            "cumulative_share": np.cumsum(share),
+            "median_case_duration_hours": median[rank_order] if n_var else [],
+        }
+    )
+    return table, rank[codes] if n_var else np.array([], np.int64)
+
+
+def variants(log: LogLike, *, calendar: Calendar | None = None) -> pd.DataFrame:
+    """Table of the variants (distinct activity sequences), most frequent first.
+
+    Parameters
+    ----------
+    log : TicketLog or pandas.DataFrame
+        The event log.
+    calendar : Calendar, optional
+        Business calendar for the case durations (elapsed hours by default).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``variant_id`` (1 = most frequent; ties broken by the sequence), ``sequence`` (tuple
+        of activities), ``length``, ``cases``, ``share``, ``cumulative_share``,
+        ``median_case_duration_hours`` (first start to last completion).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> ts = pd.to_datetime(["2024-10-08 09:00", "2024-10-08 11:00", "2024-10-08 09:30"]
+    ...                     ).tz_localize("Asia/Shanghai")
+    >>> df = pd.DataFrame({"case_id": ["1", "1", "2"], "activity": ["登记", "结单", "登记"],
+    ...                    "timestamp": ts})
+    >>> variants(df)["sequence"].tolist()
+    [('登记',), ('登记', '结单')]
+    """
+    events = as_events(log)
+    return _variant_table(events, calendar)[0]
+
+
+# ----------------------------------------------------------------------------------------------
+# filters (each returns a new TicketLog)
+
+
+def _case_index(events: pd.DataFrame) -> np.ndarray:
+    """Case index per event (0, 0, 1, 1, 1, 2, ...) of a log sorted by case."""
+    codes = pd.factorize(events["case_id"])[0]
+    new_case = np.ones(len(codes), dtype=bool)
+    new_case[1:] = codes[1:] != codes[:-1]
+    return np.cumsum(new_case) - 1
+
+
+def _keep_cases(log: LogLike, events: pd.DataFrame, case_mask: np.ndarray) -> TicketLog:
+    keep = case_mask[_case_index(events)] if len(events) else np.array([], bool)
+    return as_ticket_log(log).with_events(events.loc[keep].reset_index(drop=True))
+
+
+def filter_variants(
+    log: LogLike, *, top: int | None = None, coverage: float | None = None
+) -> TicketLog:
+    """Keep the tickets of the most frequent variants.
+
+    Parameters
+    ----------
+    log : TicketLog or pandas.DataFrame
+        The event log.
+    top : int, optional
+        Keep the ``top`` most frequent variants.
+    coverage : float, optional
+        Keep the most frequent variants until they cover at least this share of tickets
+        (0 < coverage <= 1). Give exactly one of ``top`` and ``coverage``.
+
+    Returns
+    -------
+    TicketLog
+        A new log (the input is not modified).
+
+    Examples
+    --------
+    >>> main_paths = filter_variants(log, coverage=0.8)  # doctest: +SKIP
+    """
+    if (top is None) == (coverage is None):
+        raise InvalidParameterError(
+            "filter_variants needs exactly one of 'top' (number of variants) and 'coverage' "
+            f"(share of tickets). Got top={top!r}, coverage={coverage!r}."
+        )
+    events = as_events(log)
+    table, case_rank = _variant_table(events, None)
+    if top is not None:
+        n_keep = check_positive_int("filter_variants", "top", top)
+    else:
+        cov = check_fraction("filter_variants", "coverage", coverage, low_open=True)
+        cum = table["cumulative_share"].to_numpy()
+        n_keep = int(np.searchsorted(cum, cov - 1e-12, side="left")) + 1
+    return _keep_cases(log, events, case_rank <= n_keep)
+
+
+_TIME_MODES = ("contained", "intersecting", "started", "completed", "trim")
+
+
+def _to_time(value: Any, tz: Any, param: str) -> pd.Timestamp | None:
+    if value is None:
+        return None
+    try:
+        t = pd.Timestamp(value)
+    except (TypeError, ValueError) as exc:
+        raise InvalidParameterError(
+            f"The {param!r} parameter of filter_time must be a date/time (e.g. '2024-10-01' or "
+            f"a pandas Timestamp) or None. Got {value!r} instead."
+        ) from exc
+    if t is pd.NaT:
+        return None
+    return t.tz_localize(tz) if t.tzinfo is None else t.tz_convert(tz)
+
+
+def filter_time(
+    log: LogLike,
+    start: str | pd.Timestamp | None = None,
+    end: str | pd.Timestamp | None = None,
+    *,
+    mode: Literal["contained", "intersecting", "started", "completed", "trim"] = "intersecting",
+) -> TicketLog:
+    """Keep the tickets (or events) inside a time window ``[start, end)``.
+
+    Parameters
+    ----------
+    log : TicketLog or pandas.DataFrame
+        The event log.
+    start, end : str or Timestamp, optional
+        Window bounds; ``start`` inclusive, ``end`` exclusive (so ``"2024-10-01"`` to
+        ``"2024-11-01"`` is October). Naive values are in the log's time zone. ``None``
+        leaves that side open.
+    mode : {"contained", "intersecting", "started", "completed", "trim"}
+        ``contained``: tickets whose every event is in the window; ``intersecting``: tickets
+        with at least one event in it; ``started`` / ``completed``: tickets whose first / last
+        event is in it; ``trim``: keep only the events in the window (tickets are cut).
+
+    Returns
+    -------
+    TicketLog
+        A new log.
+
+    Examples
+    --------
+    >>> october = filter_time(log, "2024-10-01", "2024-11-01", mode="started")  # doctest: +SKIP
+    """
+    check_choice("filter_time", "mode", mode, _TIME_MODES)
+    events = as_events(log)
+    tz = events["timestamp"].dt.tz
+    lo, hi = _to_time(start, tz, "start"), _to_time(end, tz, "end")
+    ts = events["timestamp"]
+    inside = np.ones(len(events), dtype=bool)
+    if lo is not None:
+        inside &= (ts >= lo).to_numpy()
+    if hi is not None:
+        inside &= (ts < hi).to_numpy()
+    if mode == "trim":
+        return as_ticket_log(log).with_events(events.loc[inside].reset_index(drop=True))
+    if len(events) == 0:
+        return as_ticket_log(log).with_events(events)
+    fr_case = _case_index(events)
+    n_cases = int(fr_case[-1]) + 1
+    starts = np.flatnonzero(np.r_[True, fr_case[1:] != fr_case[:-1]])
+    ends = np.r_[starts[1:], len(events)] - 1
+    if mode == "contained":
+        case_ok = np.bincount(fr_case, weights=~inside, minlength=n_cases) == 0
+    elif mode == "intersecting":
+        case_ok = np.bincount(fr_case, weights=inside, minlength=n_cases) > 0
+    elif mode == "started":
+        case_ok = inside[starts]
+    else:
+        case_ok = inside[ends]
+    return _keep_cases(log, events, np.asarray(case_ok, dtype=bool))
+
+
+def filter_cases(log: LogLike, **conditions: Any) -> TicketLog:
+    """Keep the tickets that have, for every condition, at least one matching event.
+
+    Each keyword names a column; its value is a scalar (equality), a list/tuple/set
+    (membership) or a callable taking the column (a Series) and returning a boolean mask.
+
+    Parameters
+    ----------
+    log : TicketLog or pandas.DataFrame
+        The event log.
+    **conditions
+        Column conditions, e.g. ``channel="电话"``, ``department=["销售部"]``,
+        ``activity="重新打开"``.
+
+    Returns
+    -------
+    TicketLog
+        A new log with the whole of every ticket that matches.
+
+    Examples
+    --------
+    >>> phone_sales = filter_cases(log, channel="电话", department="销售部")  # doctest: +SKIP
+    """
+    if not conditions:
+        raise InvalidParameterError(
+            "filter_cases needs at least one condition, e.g. filter_cases(log, channel='电话')."
+        )
+    events = as_events(log)
+    missing = [c for c in conditions if c not in events.columns]
+    if missing:
+        raise InvalidParameterError(
+            f"filter_cases got conditions on columns {missing} that the log does not have. "
+            f"Available columns: {', '.join(map(str, events.columns))}."
+        )
+    if len(events) == 0:
+        return as_ticket_log(log).with_events(events)
+    codes = _case_index(events)
+    n_cases = int(codes[-1]) + 1
+    case_ok = np.ones(n_cases, dtype=bool)
+    for column, cond in conditions.items():
+        col = events[column]
+        if callable(cond):
+            mask = np.asarray(cond(col), dtype=bool)
+            if mask.shape != (len(events),):
+                raise InvalidParameterError(
+                    f"The condition on {column!r} passed to filter_cases must return one "
+                    f"boolean per event ({len(events)}); got shape {mask.shape}."
+                )
+        elif isinstance(cond, list | tuple | set | frozenset | pd.Series | np.ndarray):
+            mask = col.isin(list(cond)).to_numpy()
+        else:
+            mask = (col == cond).fillna(False).to_numpy(dtype=bool)
+        case_ok &= np.bincount(codes, weights=mask, minlength=n_cases) > 0
+    return _keep_cases(log, events, case_ok)
+
+
+# ----------------------------------------------------------------------------------------------
+# process models (pm4py)
+
+
+def _to_pm4py(events: pd.DataFrame) -> pd.DataFrame:
+    """The minimal pm4py-named copy of the log (boundary conversion; never format_dataframe)."""
+    cols = {
+        "case_id": "case:concept:name",
+        "activity": "concept:name",
+        "timestamp": "time:timestamp",
+    }
+    if "resource" in events.columns:
+        cols["resource"] = "org:resource"
+    out = events[list(cols)].rename(columns=cols)
+    for c in ("case:concept:name", "concept:name", "org:resource"):
+        if c in out.columns:
+            out[c] = out[c].astype(object)
+    return out
+
+
+@dataclass(frozen=True, eq=False)
+class ProcessModel:
+    """A discovered process model: a Petri net with markings and its BPMN diagram.
+
+    Attributes
+    ----------
+    net, initial_marking, final_marking : pm4py objects
+        The accepting Petri net.
+    bpmn : pm4py BPMN object
+        The same model as BPMN.
+    algorithm : str
+        ``"inductive"`` or ``"heuristics"``.
+    noise : float
+        The noise threshold used.
+    """
+
+    net: Any
+    initial_marking: Any
+    final_marking: Any
+    bpmn: Any
+    algorithm: str
+    noise: float
+
+    def to_frame(self) -> pd.DataFrame:
+        """Transitions of the net: ``transition``, ``activity`` (None for silent ones)."""
+        rows = sorted(((t.name, t.label) for t in self.net.transitions), key=lambda r: str(r[0]))
+        return pd.DataFrame(rows, columns=["transition", "activity"])
+
+    def save_pnml(self, path: str | Path) -> Path:
+        """Write the Petri net (with markings) as PNML; returns the path."""
+        import pm4py
+
+        p = Path(path)
+        pm4py.write_pnml(self.net, self.initial_marking, self.final_marking, str(p))
+        return p
+
+    def save_bpmn(self, path: str | Path) -> Path:
+        """Write the BPMN diagram (``.bpmn`` XML); returns the path."""
+        import pm4py
+
+        p = Path(path)
+        pm4py.write_bpmn(self.bpmn, str(p))
+        return p
+
+    def _repr_html_(self) -> str:
+        visible = sorted({str(t.label) for t in self.net.transitions if t.label is not None})
+        silent = sum(t.label is None for t in self.net.transitions)
+        return (
+            f"<p><b>ProcessModel</b> ({html.escape(self.algorithm)}, noise={self.noise}): "
+            f"{len(self.net.places)} places, {len(self.net.transitions)} transitions "
+            f"({silent} silent), {len(self.net.arcs)} arcs</p>"
+            f"<p>Activities: {html.escape(', '.join(visible))}</p>"
+        )
+
+
+def discover_model(
+    log: LogLike,
+    *,
+    algorithm: Literal["inductive", "heuristics"] = "inductive",
+    noise: float = 0.2,
+) -> ProcessModel:
+    """Discover a process model (Petri net + BPMN) with pm4py.
+
+    Parameters
+    ----------
+    log : TicketLog or pandas.DataFrame
+        The event log.
+    algorithm : {"inductive", "heuristics"}
+        Inductive miner (sound, block-structured; ``noise`` is its noise threshold) or
+        heuristics miner (``dependency_threshold = 1 - noise``).
+    noise : float
+        Share of infrequent behaviour to leave out, in [0, 1].
+
+    Returns
+    -------
+    ProcessModel
+
+    Examples
+    --------
+    >>> model = discover_model(log, algorithm="inductive", noise=0.2)  # doctest: +SKIP
+    >>> model.save_bpmn("process.bpmn")                                 # doctest: +SKIP
+    """
+    check_choice("discover_model", "algorithm", algorithm, ("inductive", "heuristics"))
+    noise = check_fraction("discover_model", "noise", noise)
+    events = as_events(log)
+    if len(events) == 0:
+        raise InvalidParameterError("discover_model needs a log with at least one event.")
+    import pm4py
+
+    df = _to_pm4py(events)
+    keys = {
+        "activity_key": "concept:name",
+        "timestamp_key": "time:timestamp",
+        "case_id_key": "case:concept:name",
+    }
+    if algorithm == "inductive":
+        tree = pm4py.discover_process_tree_inductive(df, noise_threshold=noise, **keys)
+        net, im, fm = pm4py.convert_to_petri_net(tree)
+        bpmn = pm4py.convert_to_bpmn(tree)
+    else:
+        net, im, fm = pm4py.discover_petri_net_heuristics(
+            df, dependency_threshold=1.0 - noise, **keys
+        )
+        bpmn = pm4py.convert_to_bpmn(net, im, fm)
+    return ProcessModel(net, im, fm, bpmn, algorithm, noise)
+
+
+# ----------------------------------------------------------------------------------------------
+# comparing periods / logs
+
+
+@dataclass(frozen=True)
+class LogComparison:
+    """Per-period process tables and their changes against the previous period.
+
+    Attributes
+    ----------
+    periods : pandas.DataFrame
+        ``period``, ``cases``, ``events``, ``median_case_duration_hours``.
+    edges : pandas.DataFrame
+        One row per period and edge seen in it or in the previous period: ``period``,
+        ``source``, ``target``, ``cases``, ``case_share`` (share of the period's tickets),
+        ``wait_p50_hours``, ``wait_p90_hours``, then ``case_share_change``,
+        ``wait_p50_change_hours``, ``wait_p90_change_hours`` (vs the previous period) and
+        ``status``: ``"new"`` (absent before), ``"vanished"`` (gone now; cases 0),
+        ``"kept"``, or ``"first"`` in the first period.
+    activities : pandas.DataFrame
+        Same layout per activity: ``period``, ``activity``, ``cases``, ``case_share``,
+        ``case_share_change``, ``status``.
+    graphs : dict
+        ``period -> ProcessGraph``.
+    """
+
+    periods: pd.DataFrame
+    edges: pd.DataFrame
+    activities: pd.DataFrame
+    graphs: Mapping[str, ProcessGraph] = field(repr=False)
+
+    def to_frame(self) -> pd.DataFrame:
+        """The per-period edge table with changes (a copy)."""
+        return self.edges.copy()
+
+    def plot(self, *, period: str | None = None, **kwargs: Any) -> ProcessMap:
+        """Difference map of ``period`` (default: the last) against the period before it.
+
+        Keyword options as :func:`svcmining.plots.plot_difference_map`.
+        """
+        from .plots import plot_difference_map
+
+        return plot_difference_map(self, period=period, **kwargs)
+
+    def _repr_html_(self) -> str:
+        changed = self.edges[self.edges["status"] != "first"]
+        if len(changed):
+            changed = changed.reindex(
+                changed["case_share_change"].abs().sort_values(ascending=False).index
+            )
+        return (
+            f"<p><b>LogComparison</b>: {len(self.periods)} periods</p>"
+            + _html_table("Periods", self.periods)
+            + _html_table("Largest edge changes", changed)
+        )
+
+
+def _diff_long(
+    per: list[tuple[str, pd.DataFrame]], keys: list[str], values: list[str]
+) -> pd.DataFrame:
+    """Stack per-period tables and add changes vs the previous period, with new/vanished rows."""
+    frames = []
+    prev: pd.DataFrame | None = None
+    for label, cur in per:
+        cur = cur[keys + values].set_index(keys)
+        if prev is None:
+            out = cur.copy()
+            out["status"] = "first"
+            for v in values:
+                if v != "cases":
+                    out[f"{v}_change"] = np.nan
+        else:
+            idx = cur.index.union(prev.index, sort=False)
+            now = cur.reindex(idx)
+            before = prev.reindex(idx)
+            out = now.copy()
+            status = np.where(
+                now["cases"].isna(), "vanished", np.where(before["cases"].isna(), "new", "kept")
+            )
+            out["cases"] = now["cases"].fillna(0).astype(np.int64)
+            if "case_share" in out.columns:
+                out["case_share"] = now["case_share"].fillna(0.0)
+            for v in values:
+                if v == "cases":
+                    continue
+                b = before[v].fillna(0.0) if v == "case_share" else before[v]
+                out[f"{v}_change"] = out[v] - b
+            out["status"] = status
+        out.insert(0, "period", label)
+        frames.append(out.reset_index())
+        prev = cur
+    table = pd.concat(frames, ignore_index=True)
+    table = table.rename(
+        columns={f"{v}_change": v.replace("_hours", "_change_hours") for v in values}
+    )
+    table["period"] = table["period"].astype("str")
+    table["status"] = table["status"].astype("str")
+    return table
+
+
+def _compare(groups: list[tuple[str, pd.DataFrame]], calendar: Calendar | None) -> LogComparison:
+    graphs: dict[str, ProcessGraph] = {}
+    period_rows = []
+    edge_frames: list[tuple[str, pd.DataFrame]] = []
+    act_frames: list[tuple[str, pd.DataFrame]] = []
+    for label, ev in groups:
+        g = _graph(ev, calendar)
+        graphs[label] = g
+        n = max(g.n_cases, 1)
+        e = g.edges.assign(case_share=g.edges["cases"] / n)
+        a = g.activities.assign(case_share=g.activities["cases"] / n)
+        edge_frames.append((label, e))
+        act_frames.append((label, a))
+        med = float(_case_durations(ev, calendar).median()) if len(ev) else float("nan")
+        period_rows.append(
+            {
+                "period": label,
+                "cases": g.n_cases,
+                "events": g.n_events,
+                "median_case_duration_hours": med,
+            }
+        )
+    periods = pd.DataFrame(period_rows)
+    periods["period"] = periods["period"].astype("str")
+    edges = _diff_long(
+        edge_frames,
+        ["source", "target"],
+        ["cases", "case_share", "wait_p50_hours", "wait_p90_hours"],
+    )
+    acts = _diff_long(act_frames, ["activity"], ["cases", "case_share"])
+    return LogComparison(periods=periods, edges=edges, activities=acts, graphs=graphs)
+
+
+def _case_durations(events: pd.DataFrame, calendar: Calendar | None) -> pd.Series:
+    fr = _frame(events)
+    begin = np.minimum.reduceat(fr.begin_ns, fr.case_start)
+    end = fr.end_ns[fr.case_start + fr.case_len - 1]
+    return pd.Series(_hours(begin, end, fr.tz, calendar))
+
+
+def compare_periods(
+    log: LogLike,
+    *,
+    by: str = "month",
+    calendar: Calendar | None = None,
+) -> LogComparison:
+    """Compare the process between periods (month over month) or groups of tickets.
+
+    Each ticket belongs to one period: the one of its first event (so a ticket opened on
+    31 October and closed in November counts for October), or to the value of column
+    ``by`` on its first event (e.g. a ``pilot`` column "before"/"after", or ``channel``).
+
+    Parameters
+    ----------
+    log : TicketLog or pandas.DataFrame
+        The event log.
+    by : {"month", "week", "quarter"} or column name
+        Calendar periods (in the log's time zone) or a column.
+    calendar : Calendar, optional
+        Business calendar for the waiting times.
+
+    Returns
+    -------
+    LogComparison
+        Per-period edge and activity tables with changes vs the previous period.
+
+    Examples
+    --------
+    >>> cmp = compare_periods(log, by="month")  # doctest: +SKIP
+    >>> cmp.edges.query("status == 'new'")       # doctest: +SKIP
+    """
+    events = as_events(log)
+    periods = ("month", "week", "quarter")
+    if by not in periods and by not in events.columns:
+        raise InvalidParameterError(
+            f"The 'by' parameter of compare_periods must be one of {{'month', 'week', 'quarter'}} "
+            f"or a column of the log ({', '.join(map(str, events.columns))}). Got {by!r} instead."
+        )
+    if len(events) == 0:
+        return _compare([], calendar)
+    case_idx = _case_index(events)
+    first = np.flatnonzero(np.r_[True, case_idx[1:] != case_idx[:-1]])
+    if by in periods:
+        freq = {"month": "M", "week": "W-SUN", "quarter": "Q"}[by]
+        ts = events["timestamp"].iloc[first].dt.tz_localize(None)
+        key = ts.dt.to_period(freq)
+        label_of = {p: str(p) for p in key.unique()}
+        case_key = key.map(label_of).to_numpy()
+        order = sorted(label_of.values())
+    else:
+        vals = events[by].iloc[first]
+        case_key = vals.astype("str").fillna("(missing)").to_numpy()
+        uniq = pd.unique(case_key)
+        order = sorted(uniq, key=str)
+    event_key = case_key[case_idx]
+    groups = [(str(p), events.loc[event_key == p].reset_index(drop=True)) for p in order]
+    return _compare(groups, calendar)
+
+
+def compare_logs(
+    a: LogLike,
+    b: LogLike,
+    *,
+    labels: tuple[str, str] = ("before", "after"),
+    calendar: Calendar | None = None,
+) -> LogComparison:
+    """Compare two logs (before/after a pilot, site A vs site B): changes are ``b`` vs ``a``.
+
+    Parameters
+    ----------
+    a, b : TicketLog or pandas.DataFrame
+        The two logs.
+    labels : tuple of two str
+        Period labels of ``a`` and ``b``.
+    calendar : Calendar, optional
+        Business calendar for the waiting times.
+
+    Returns
+    -------
+    LogComparison
+
+    Examples
+    --------
+    >>> cmp = compare_logs(before, after, labels=("试点前", "试点后"))  # doctest: +SKIP
+    >>> cmp.plot()                                                       # doctest: +SKIP
+    """
+    if not (isinstance(labels, tuple | list) and len(labels) == 2 and labels[0] != labels[1]):
+        raise InvalidParameterError(
+            f"The 'labels' parameter of compare_logs must be two different names. Got {labels!r}."
+        )
+    ea, eb = as_events(a), as_events(b)
+    return _compare([(str(labels[0]), ea), (str(labels[1]), eb)], calendar)
