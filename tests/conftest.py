@@ -15,6 +15,8 @@ REAL_LOGS = Path(os.environ.get("SVCMINING_REAL_LOGS", REPO.parent / "shared" / 
 def real_logs() -> Path:
     """Folder of the real public event logs (../shared/real_logs); skips where it is absent."""
     if not REAL_LOGS.is_dir():
+        if os.environ.get("SVCMINING_REQUIRE_REAL_LOGS"):
+            pytest.fail(f"SVCMINING_REQUIRE_REAL_LOGS is set but {REAL_LOGS} does not exist")
         pytest.skip(
             f"real logs not found at {REAL_LOGS} (a user's clone without ../shared); "
             "CI requires them, see .ci/run"
