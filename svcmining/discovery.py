@@ -892,8 +892,11 @@ def _diff_long(
         prev = cur
     table = pd.concat(frames, ignore_index=True)
     table = table.rename(
-        columns={f"{v}_change": v.replace("_hours", "_change_hours") for v in values}
+        columns={
+            f"{v}_change": v.replace("_hours", "_change_hours") for v in values if "_hours" in v
+        }
     )
+    table = table[[c for c in table.columns if c != "status"] + ["status"]]
     table["period"] = table["period"].astype("str")
     table["status"] = table["status"].astype("str")
     return table
