@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import warnings
 from collections import Counter
 from pathlib import Path
@@ -124,7 +125,9 @@ def test_dfg_lifecycle_waits_and_processing():
         start=True,
     )
     g = discover_dfg(df)
-    waits = dict(zip(zip(g.edges.source, g.edges.target), g.edges.wait_mean_hours, strict=True))
+    waits = dict(
+        zip(zip(g.edges.source, g.edges.target, strict=True), g.edges.wait_mean_hours, strict=True)
+    )
     assert waits == {("a", "b"): 0.5, ("b", "c"): 0.0, ("c", "d"): 1.0}
     proc = g.activities.set_index("activity")["processing_mean_hours"]
     assert proc["a"] == 1.0
@@ -214,7 +217,7 @@ def _naive_edges(df: pd.DataFrame) -> Counter:
     out: Counter = Counter()
     for _, g in df.groupby("case_id", sort=False):
         a = g["activity"].tolist()
-        out.update(zip(a[:-1], a[1:], strict=True))
+        out.update(itertools.pairwise(a))
     return out
 
 
@@ -224,9 +227,9 @@ def test_dfg_and_variants_match_naive_and_ignore_order(df, rnd):
     """Edge counts and variants equal a naive per-case loop; shuffling rows/renaming cases
     changes nothing; waits are never negative."""
     g = discover_dfg(df)
-    assert dict(zip(zip(g.edges.source, g.edges.target), g.edges["count"], strict=True)) == dict(
-        _naive_edges(df)
-    )
+    assert dict(
+        zip(zip(g.edges.source, g.edges.target, strict=True), g.edges["count"], strict=True)
+    ) == dict(_naive_edges(df))
     assert (g.edges.wait_max_hours >= 0).all()
     v = variants(df)
     naive = Counter(tuple(x["activity"]) for _, x in df.groupby("case_id", sort=False))
