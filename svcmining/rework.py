@@ -1,0 +1,973 @@
+"""Rework loops: one typed, costed rework taxonomy per ticket, activity and department.
+
+:func:`find_rework` marks every piece of work a ticket did twice and gives each
+occurrence exactly **one** primary ``kind``; :func:`augment` joins the case-level
+flags back onto the event log and :func:`filter_rework` selects tickets by kind.
+
+What counts as rework
+---------------------
+The rework occurrences of a case are
+
+(a) each **reopen cycle**: work after a closing activity (``close_activities``,
+    by default :data:`DEFAULT_CLOSE_ACTIVITIES`: 结单, 关闭, Closed, ...). All events
+    after a close up to and including the next close form that cycle and are not
+    counted again as other kinds. Events after the *last* close (no further close)
+    are a reopen cycle only when they contain a reopen label
+    (:data:`DEFAULT_REOPEN_ACTIVITIES`: 重新打开, Reopen, ...) or an activity whose stage
+    is earlier than the close's stage (e.g. 远程排障 again after 结单); the ordinary
+    post-close steps (回访 follow-up call, 质量抽检 quality check) are not rework.
+(b) each **later execution of an activity already executed earlier in the case**,
+    outside reopen cycles.
+
+Kinds, by precedence (the first rule that applies wins)
+-------------------------------------------------------
+1. ``reopen``    -- (a) above; one occurrence per cycle.
+2. ``self_loop`` -- the previous event of the case has the same activity: A, A.
+3. ``ping_pong`` -- the event is the first event of a group (``group``, department by
+   default) returning to the case after it handed the case off, and that group had
+   already executed this same activity before: direct A→B→A, or indirect A→B→C→A
+   with at most ``window`` other groups in between (detected by
+   :func:`svcmining._pingpong.ping_pong_returns`). A plain return to a coordinating
+   department for the *next* step repeats nothing and is not ping-pong.
+4. ``back_loop`` -- the activity's stage is strictly earlier than the stage of the
+   previous event (stage = ``sop.stage_of(activity)`` when an SOP is given, else the
+   activity's median relative position ``pos / (len - 1)`` in its cases over the log).
+5. ``redo``      -- the resource differs from the resource of this activity's previous
+   execution (or either resource is missing: redo cannot be told from repeat then).
+6. ``repeat``    -- the same resource did it again (edeaR's meaning).
+
+Examples (department in brackets, resource after the slash)::
+
+    登记 远程排障 远程排障                 -> 远程排障 #2 is self_loop
+    评估[售后]/李 核实[销售] 评估[售后]/李 -> 评估 #2 is ping_pong (售后部 → 销售部 → 售后部),
+                                              although it is also a back_loop and a repeat
+    排障[技术] 验收[客服] 排障[技术]       -> ping_pong as well (技术 returns to redo 排障)
+    派单 评估 执行 评估 (one department)   -> 评估 #2 is back_loop (stage of 评估 < 执行)
+    评估/李 执行 评估/王 is back_loop; 通知/李 回访 通知/王 with 通知 usually last -> redo
+    结单 重新打开 排障 验收 结单 回访     -> one reopen cycle (重新打开 … 结单); 回访 is not rework
+
+Cost
+----
+``rework_hours`` of an occurrence runs from the completion of the previous execution
+of the activity (``first_at``; for a reopen: the close that was reopened) to the
+completion of the repetition (``end_at``; for a reopen: the cycle's last event), in
+business hours when a :class:`~svcmining.calendars.Calendar` is given. A case's
+``rework_hours`` is the length of the *union* of its occurrence intervals, so it never
+exceeds the case's ``cycle_hours``; ``rework_share`` is their ratio.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar, get_args
+
+import numpy as np
+import pandas as pd
+
+from ._validation import check_choice, check_positive_int
+from .eventlog import LogLike, TicketLog, as_events
+from .exceptions import InvalidParameterError, SchemaError
+
+if TYPE_CHECKING:
+    import matplotlib.axes
+
+    from .calendars import Calendar
+
+__all__ = [
+    "DEFAULT_CLOSE_ACTIVITIES",
+    "DEFAULT_REOPEN_ACTIVITIES",
+    "REWORK_KINDS",
+    "ReworkKind",
+    "ReworkResult",
+    "augment",
+    "filter_rework",
+    "find_rework",
+]
+
+ReworkKind = Literal["reopen", "self_loop", "ping_pong", "back_loop", "redo", "repeat"]
+#: The kinds in precedence order.
+REWORK_KINDS: tuple[str, ...] = get_args(ReworkKind)
+
+#: Labels that close a ticket, matched case-insensitively after stripping spaces.
+#: "Resolved"/"已解决" are deliberately *not* included: in most ticket systems a ticket
+#: is resolved and then closed (Resolved → Closed), and counting both as closes would
+#: turn every normal Closed into a reopen. Pass them in ``close_activities`` when your
+#: system has no separate close step.
+DEFAULT_CLOSE_ACTIVITIES: tuple[str, ...] = (
+    "结单",
+    "结案",
+    "关单",
+    "关闭",
+    "已关闭",
+    "工单关闭",
+    "关闭工单",
+    "办结",
+    "Closed",
+    "Close",
+    "Close ticket",
+    "Ticket closed",
+    "Case closed",
+    "Closure",
+)
+#: Labels that explicitly reopen a ticket (make the work after the last close a reopen).
+DEFAULT_REOPEN_ACTIVITIES: tuple[str, ...] = (
+    "重新打开",
+    "重开",
+    "再次打开",
+    "工单重开",
+    "重启工单",
+    "Reopen",
+    "Reopened",
+    "Re-open",
+    "Re-opened",
+    "Reopen ticket",
+)
+
+_SEP = " → "
+
+
+class _SOPLike(Protocol):
+    def stage_of(self, activity: str) -> int | None: ...
+
+
+_L = TypeVar("_L", TicketLog, pd.DataFrame)
+
+
+def _norm_labels(labels: Iterable[str]) -> frozenset[str]:
+    return frozenset(str(x).strip().casefold() for x in labels)
+
+
+def _label_set(func: str, param: str, value: Any, default: tuple[str, ...]) -> frozenset[str]:
+    if value is None:
+        return _norm_labels(default)
+    if isinstance(value, str):
+        return _norm_labels([value])
+    try:
+        items = list(value)
+    except TypeError:
+        raise InvalidParameterError(
+            f"The {param!r} parameter of {func} must be a label or a list of labels. "
+            f"Got {value!r} instead."
+        ) from None
+    if not all(isinstance(x, str) for x in items):
+        raise InvalidParameterError(
+            f"The {param!r} parameter of {func} must hold activity labels (str). Got {value!r}."
+        )
+    return _norm_labels(items)
+
+
+def _hours(start: pd.Series, end: pd.Series, calendar: Calendar | None) -> pd.Series:
+    """Elapsed or business hours between two aligned tz-aware series."""
+    if calendar is None:
+        try:
+            from .calendars import duration_hours
+        except ImportError:  # calendars.py not there yet: plain elapsed hours
+            return (end - start) / pd.Timedelta(hours=1)
+        return duration_hours(start, end, None)
+    from .calendars import duration_hours
+
+    return duration_hours(start, end, calendar)
+
+
+# --------------------------------------------------------------------------- results
+
+
+@dataclass(frozen=True, eq=False)
+class ReworkResult:
+    """What :func:`find_rework` found.
+
+    Attributes
+    ----------
+    occurrences : pandas.DataFrame
+        One row per rework occurrence: ``case_id``, ``activity`` (the repeated activity;
+        for a reopen: the close that was reopened), ``kind``, ``prev_activity`` (the
+        event just before: the loop edge is ``prev_activity → activity``, for a reopen
+        ``close → first activity of the cycle``), ``first_at``, ``again_at``, ``end_at``,
+        ``rework_hours``, ``resources`` and ``departments`` (who did it first → who
+        again; for a reopen the distinct resources/groups of the cycle; for ping-pong
+        the groups of the bounce), ``first_resource``, ``again_resource``,
+        ``first_group``, ``again_group``, ``ping_pong_kind`` ('direct'/'indirect'),
+        ``n_events`` (events covered: 1, or the cycle length) and ``event_index`` (row
+        position of the repeated event / the cycle's first event in the sorted log).
+    cases : pandas.DataFrame
+        One row per case: ``case_id``, ``has_rework``, ``n_rework``, ``kinds``
+        (";"-joined, precedence order), ``n_reopen``, ``ping_pong``,
+        ``ping_pong_groups``, ``rework_hours``, ``cycle_hours``, ``rework_share``.
+    by_activity : pandas.DataFrame
+        Per activity: ``n_events``, ``n_cases``, ``n_cases_repeated`` (cases where it
+        occurs more than once: pm4py's ``get_rework_cases_per_activity``), ``n_rework``,
+        ``n_rework_cases``, ``rework_rate`` (= n_rework_cases / n_cases),
+        ``rework_hours`` and one ``n_<kind>`` column per kind.
+    by_department : pandas.DataFrame
+        Per group (the ``group`` column, department by default) of the event that did
+        the work again: ``n_events``, ``n_rework``, ``rework_rate`` (= n_rework /
+        n_events), ``rework_hours``, ``n_<kind>``.
+    by_resource : pandas.DataFrame
+        The same per resource.
+    referrals : pandas.DataFrame
+        Who redid whose work: ``first_resource``, ``again_resource``, ``first_group``,
+        ``again_group``, ``n_rework``, ``rework_hours``.
+    group : str
+        The grouping column used for ping-pong and ``by_department``.
+    """
+
+    occurrences: pd.DataFrame
+    cases: pd.DataFrame
+    by_activity: pd.DataFrame
+    by_department: pd.DataFrame
+    by_resource: pd.DataFrame
+    referrals: pd.DataFrame
+    group: str = "department"
+    n_log_events: int = 0
+
+    def to_frame(self) -> pd.DataFrame:
+        """The occurrences table (one row per rework occurrence)."""
+        return self.occurrences.copy()
+
+    def summary(self) -> pd.Series:
+        """Cases, cases with rework, occurrences per kind and hours lost."""
+        return pd.Series(self._summary_dict(), name="rework", dtype=object)
+
+    def _summary_dict(self) -> dict[str, Any]:
+        occ = self.occurrences
+        counts = occ["kind"].value_counts()
+        data: dict[str, Any] = {
+            "cases": len(self.cases),
+            "cases_with_rework": int(self.cases["has_rework"].sum()),
+            "occurrences": len(occ),
+        }
+        for k in REWORK_KINDS:
+            data[f"n_{k}"] = int(counts.get(k, 0))
+        data["rework_hours"] = float(self.cases["rework_hours"].sum())
+        return data
+
+    def edge_highlights(self) -> pd.DataFrame:
+        """Loop edges for the process map: ``source``, ``target``, ``count``, ``rework_hours``.
+
+        One row per directly-follows edge that closes a rework loop
+        (``prev_activity → activity`` of each occurrence; for a reopen
+        ``close → first activity of the cycle``), most frequent first. Consumed by
+        ``plot_process_map(..., highlight=rw)``.
+        """
+        occ = self.occurrences
+        if occ.empty:
+            return pd.DataFrame(
+                {
+                    "source": pd.Series(dtype="str"),
+                    "target": pd.Series(dtype="str"),
+                    "count": pd.Series(dtype="int64"),
+                    "rework_hours": pd.Series(dtype="float64"),
+                }
+            )
+        target = occ["activity"].where(occ["kind"] != "reopen", occ["cycle_first_activity"])
+        edges = (
+            pd.DataFrame(
+                {"source": occ["prev_activity"], "target": target, "h": occ["rework_hours"]}
+            )
+            .groupby(["source", "target"], sort=False)
+            .agg(count=("h", "size"), rework_hours=("h", "sum"))
+            .reset_index()
+            .sort_values(["count", "source", "target"], ascending=[False, True, True])
+            .reset_index(drop=True)
+        )
+        edges["count"] = edges["count"].astype("int64")
+        return edges
+
+    def referral_matrix(
+        self,
+        *,
+        by: Literal["resource", "department"] = "resource",
+        value: Literal["count", "hours"] = "count",
+    ) -> pd.DataFrame:
+        """Who redid whose work, as a from × to matrix (rows: first, columns: again)."""
+        check_choice("ReworkResult.referral_matrix", "by", by, ("resource", "department"))
+        check_choice("ReworkResult.referral_matrix", "value", value, ("count", "hours"))
+        a, b = (
+            ("first_resource", "again_resource")
+            if by == "resource"
+            else ("first_group", "again_group")
+        )
+        col = "n_rework" if value == "count" else "rework_hours"
+        ref = self.referrals.groupby([a, b])[col].sum().reset_index()
+        return ref.pivot_table(index=a, columns=b, values=col, aggfunc="sum", fill_value=0)
+
+    def plot(
+        self,
+        *,
+        metric: Literal["hours", "count"] = "hours",
+        ax: matplotlib.axes.Axes | None = None,
+    ) -> matplotlib.axes.Axes:
+        """Horizontal stacked bars: hours lost (or occurrences) by department and kind.
+
+        Parameters
+        ----------
+        metric : {'hours', 'count'}
+            Hours lost to rework (default) or number of occurrences.
+        ax : matplotlib Axes, optional
+            Where to draw; a new figure otherwise.
+        """
+        check_choice("ReworkResult.plot", "metric", metric, ("hours", "count"))
+        import matplotlib.pyplot as plt
+
+        from ._fonts import use_cjk_font
+
+        use_cjk_font()
+        if ax is None:
+            _, ax = plt.subplots(figsize=(8, 4.5))
+        occ = self.occurrences
+        col = "rework_hours" if metric == "hours" else "n"
+        data = occ.assign(n=1, g=occ["again_group"].fillna("(none)"))
+        table = data.pivot_table(index="g", columns="kind", values=col, aggfunc="sum", fill_value=0)
+        table = table.reindex(columns=[k for k in REWORK_KINDS if k in table.columns])
+        if table.empty:
+            ax.text(0.5, 0.5, "no rework found", ha="center", va="center", transform=ax.transAxes)
+            ax.set_axis_off()
+            return ax
+        table = table.loc[table.sum(axis=1).sort_values().index]
+        left = np.zeros(len(table))
+        colors = plt.get_cmap("tab10")
+        for kind in table.columns:
+            vals = table[kind].to_numpy(dtype=float)
+            color = colors(REWORK_KINDS.index(kind))
+            ax.barh(table.index.astype(str), vals, left=left, label=kind, color=color)
+            left += vals
+        ax.set_xlabel("hours lost to rework" if metric == "hours" else "rework occurrences")
+        ax.set_ylabel(self.group)
+        ax.set_title("Rework by " + self.group + " and kind")
+        ax.legend(title="kind", fontsize="small")
+        return ax
+
+    def __repr__(self) -> str:
+        s = self._summary_dict()
+        kinds = ", ".join(f"{k} {s[f'n_{k}']}" for k in REWORK_KINDS if s[f"n_{k}"])
+        return (
+            f"ReworkResult({s['cases_with_rework']:,} of {s['cases']:,} cases with rework, "
+            f"{s['occurrences']:,} occurrences ({kinds or 'none'}), "
+            f"{s['rework_hours']:,.1f} h lost)"
+        )
+
+    def _repr_html_(self) -> str:
+        head = html.escape(repr(self))
+        return (
+            f"<p><b>{head}</b></p><p>By activity</p>"
+            + self.by_activity.head(10).to_html(escape=True)
+            + "<p>Occurrences</p>"
+            + self.occurrences.head(10).to_html(escape=True)
+        )
+
+
+# --------------------------------------------------------------------------- core
+
+
+def find_rework(
+    log: LogLike,
+    *,
+    close_activities: str | Sequence[str] | None = None,
+    reopen_activities: str | Sequence[str] | None = None,
+    group: str = "department",
+    sop: _SOPLike | None = None,
+    calendar: Calendar | None = None,
+    window: int = 3,
+) -> ReworkResult:
+    """Find rework loops and type each occurrence (see the module docstring for the rules).
+
+    Parameters
+    ----------
+    log : TicketLog or pandas.DataFrame
+        The event log (canonical columns).
+    close_activities : str or list of str, optional
+        Labels that close a ticket (case-insensitive, stripped). Default
+        :data:`DEFAULT_CLOSE_ACTIVITIES` (结单, 关闭, Closed, ...; not "Resolved").
+        Pass ``[]`` to look for no reopens.
+    reopen_activities : str or list of str, optional
+        Labels that explicitly reopen a ticket. Default :data:`DEFAULT_REOPEN_ACTIVITIES`.
+    group : str
+        Column whose changes are handoffs (ping-pong, ``by_department``). When the
+        default ``"department"`` is missing from the log, no ping-pong is looked for.
+    sop : SOP, optional
+        Gives the stage order (``sop.stage_of(activity)``) for ``back_loop``; without
+        it the activity's median relative position in the log is its stage.
+    calendar : Calendar, optional
+        Business calendar for ``rework_hours``/``cycle_hours`` (elapsed hours without).
+    window : int
+        Most groups in between for an indirect ping-pong (A→B→C→A is 2).
+
+    Returns
+    -------
+    ReworkResult
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> ts = pd.date_range("2024-10-08 09:00", periods=5, freq="h", tz="Asia/Shanghai")
+    >>> df = pd.DataFrame({"case_id": "1", "timestamp": ts,
+    ...                    "activity": ["投诉登记", "远程排障", "远程排障", "结单", "回访"]})
+    >>> rw = find_rework(df)
+    >>> rw.occurrences[["activity", "kind", "rework_hours"]].to_dict("records")
+    [{'activity': '远程排障', 'kind': 'self_loop', 'rework_hours': 1.0}]
+    """
+    fn = "find_rework"
+    events = as_events(log)
+    close_set = _label_set(fn, "close_activities", close_activities, DEFAULT_CLOSE_ACTIVITIES)
+    reopen_set = _label_set(fn, "reopen_activities", reopen_activities, DEFAULT_REOPEN_ACTIVITIES)
+    if not isinstance(group, str):
+        raise InvalidParameterError(
+            f"The 'group' parameter of {fn} must be a column name (str). Got {group!r} instead."
+        )
+    has_group = group in events.columns
+    if not has_group and group != "department":
+        raise SchemaError(
+            f"The event log has no column {group!r} to group handoffs by (found: "
+            f"{', '.join(map(str, events.columns[:20]))}). Pass group='department' or map it."
+        )
+    if sop is not None and not callable(getattr(sop, "stage_of", None)):
+        raise InvalidParameterError(
+            f"The 'sop' parameter of {fn} must be an SOP with a stage_of(activity) method "
+            f"(svcmining.load_sop). Got {type(sop).__name__} instead."
+        )
+    window = check_positive_int(fn, "window", window)
+    return _find(events, close_set, reopen_set, group, has_group, sop, calendar, window)
+
+
+def _codes(s: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    codes, uniques = pd.factorize(s, use_na_sentinel=True)
+    return np.asarray(codes, dtype=np.int64), pd.Index(uniques)
+
+
+def _prev_same(keys: np.ndarray) -> np.ndarray:
+    """Row of the previous event with the same integer key (events are in log order), or -1."""
+    n = len(keys)
+    order = np.argsort(keys, kind="stable")
+    ks = keys[order]
+    prev = np.full(n, -1, dtype=np.int64)
+    same = np.zeros(n, dtype=bool)
+    if n > 1:
+        same[1:] = ks[1:] == ks[:-1]
+    prev_sorted = np.full(n, -1, dtype=np.int64)
+    prev_sorted[1:] = order[:-1]
+    prev[order] = np.where(same, prev_sorted, -1)
+    return prev
+
+
+def _find(
+    events: pd.DataFrame,
+    close_set: frozenset[str],
+    reopen_set: frozenset[str],
+    group: str,
+    has_group: bool,
+    sop: _SOPLike | None,
+    calendar: Calendar | None,
+    window: int,
+) -> ReworkResult:
+    n = len(events)
+    case_codes, case_uniques = _codes(events["case_id"])
+    act_codes, act_uniques = _codes(events["activity"])
+    n_act = max(len(act_uniques), 1)
+
+    new_case = np.ones(n, dtype=bool)
+    if n > 1:
+        new_case[1:] = case_codes[1:] != case_codes[:-1]
+    starts = np.flatnonzero(new_case)
+    sizes = np.diff(np.append(starts, n))
+    pos = np.arange(n) - np.repeat(starts, sizes)
+    length = np.repeat(sizes, sizes)
+
+    # stage of every activity (SOP order, else median relative position in the log)
+    if sop is not None:
+        stage_by_act = np.array(
+            [np.nan if (s := sop.stage_of(str(a))) is None else float(s) for a in act_uniques],
+            dtype=float,
+        )
+    else:
+        rel = np.where(length > 1, pos / np.maximum(length - 1, 1), 0.0)
+        med = pd.Series(rel).groupby(act_codes).median()
+        stage_by_act = np.full(len(act_uniques), np.nan)
+        stage_by_act[med.index.to_numpy()] = med.to_numpy()
+    stage = stage_by_act[act_codes] if n else np.zeros(0)
+    prev_stage = np.full(n, np.nan)
+    if n > 1:
+        prev_stage[1:] = np.where(new_case[1:], np.nan, stage[:-1])
+
+    # ---- (a) reopen cycles
+    labels_norm = np.array([str(a).strip().casefold() for a in act_uniques], dtype=object)
+    is_close_act = np.array([x in close_set for x in labels_norm], dtype=bool)
+    is_reopen_act = np.array([x in reopen_set for x in labels_norm], dtype=bool)
+    is_close = is_close_act[act_codes] if n else np.zeros(0, dtype=bool)
+    is_reopen_label = is_reopen_act[act_codes] if n else np.zeros(0, dtype=bool)
+    cs = np.cumsum(is_close) - is_close
+    closes_before = cs - np.repeat(cs[starts], sizes) if n else np.zeros(0, dtype=np.int64)
+    seg_start = new_case.copy()
+    if n > 1:
+        seg_start[1:] |= closes_before[1:] != closes_before[:-1]
+    seg_starts = np.flatnonzero(seg_start)
+    seg_id = np.cumsum(seg_start) - 1
+    seg_after = closes_before[seg_starts] >= 1 if n else np.zeros(0, dtype=bool)
+    # the close that opened a segment sits just before its first event
+    close_stage = np.full(len(seg_starts), np.nan)
+    close_stage[seg_after] = stage[seg_starts[seg_after] - 1]
+    earlier = stage < close_stage[seg_id] if n else np.zeros(0, dtype=bool)
+    indicator = (is_close | is_reopen_label | earlier).astype(np.int8)
+    seg_any = (
+        np.maximum.reduceat(indicator, seg_starts).astype(bool) if n else np.zeros(0, dtype=bool)
+    )
+    seg_is_cycle = seg_after & seg_any
+    in_cycle = seg_is_cycle[seg_id] if n else np.zeros(0, dtype=bool)
+    cyc_first = seg_starts[seg_is_cycle]
+    seg_last = np.append(seg_starts[1:], n) - 1
+    cyc_last = seg_last[seg_is_cycle]
+
+    # ---- (b) repeated executions outside reopen cycles
+    prev_exec = _prev_same(case_codes * n_act + act_codes)
+    cand = (prev_exec >= 0) & ~in_cycle
+    self_loop = np.zeros(n, dtype=bool)
+    if n > 1:
+        self_loop[1:] = (act_codes[1:] == act_codes[:-1]) & ~new_case[1:]
+
+    if has_group:
+        grp_codes, grp_uniques = _codes(events[group])
+    else:
+        grp_codes, grp_uniques = np.full(n, -1, dtype=np.int64), pd.Index([])
+    n_grp = max(len(grp_uniques), 1) + 1
+    pp_return = np.zeros(n, dtype=bool)
+    pp_kind = np.full(n, None, dtype=object)
+    pp_path = np.full(n, None, dtype=object)
+    if has_group and n:
+        from ._pingpong import ping_pong_returns
+
+        ret = ping_pong_returns(events, group, window=window)
+        if len(ret):
+            idx = ret["event_index"].to_numpy(dtype=np.int64)
+            g = ret["group"].astype("str").to_numpy(dtype=object)
+            via = ret["via"].astype("str").str.replace(";", _SEP, regex=False)
+            path = ret["group"].astype("str") + _SEP + via + _SEP + ret["group"].astype("str")
+            pp_return[idx] = True
+            pp_kind[idx] = ret["kind"].astype("str").to_numpy(dtype=object)
+            pp_path[idx] = path.to_numpy(dtype=object)
+            del g
+        prev_grp_exec = _prev_same((case_codes * n_act + act_codes) * n_grp + (grp_codes + 1))
+        pp = pp_return & (prev_grp_exec >= 0) & (grp_codes >= 0)
+    else:
+        pp = pp_return
+    back = stage < prev_stage
+    res_present = "resource" in events.columns
+    if res_present:
+        res_codes, _ = _codes(events["resource"])
+    else:
+        res_codes = np.full(n, -1, dtype=np.int64)
+    prev_res = np.where(prev_exec >= 0, res_codes[np.maximum(prev_exec, 0)], -1) if n else res_codes
+    same_res = (res_codes >= 0) & (prev_res >= 0) & (res_codes == prev_res)
+    kind_b = np.select(
+        [self_loop, pp, back, ~same_res],
+        ["self_loop", "ping_pong", "back_loop", "redo"],
+        default="repeat",
+    )
+
+    # ---- occurrences table
+    ts = events["timestamp"]
+    ts_np = ts.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy()
+    cid = events["case_id"]
+    act = events["activity"]
+    res = events["resource"] if res_present else pd.Series(pd.NA, index=events.index, dtype="str")
+    grp = events[group] if has_group else pd.Series(pd.NA, index=events.index, dtype="str")
+    b_idx = np.flatnonzero(cand)
+    b_prev = prev_exec[b_idx]
+    b_before = b_idx - 1
+    occ_b = pd.DataFrame(
+        {
+            "case_id": cid.to_numpy()[b_idx],
+            "activity": act.to_numpy()[b_idx],
+            "kind": kind_b[b_idx] if n else np.zeros(0, dtype=object),
+            "prev_activity": act.to_numpy()[b_before],
+            "cycle_first_activity": act.to_numpy()[b_idx],
+            "first_at": ts_np[b_prev],
+            "again_at": ts_np[b_idx],
+            "end_at": ts_np[b_idx],
+            "first_resource": res.to_numpy()[b_prev],
+            "again_resource": res.to_numpy()[b_idx],
+            "first_group": grp.to_numpy()[b_prev],
+            "again_group": grp.to_numpy()[b_idx],
+            "ping_pong_kind": pp_kind[b_idx],
+            "pp_path": pp_path[b_idx],
+            "n_events": np.ones(len(b_idx), dtype=np.int64),
+            "event_index": b_idx,
+        }
+    )
+    occ_b.loc[occ_b["kind"] != "ping_pong", ["ping_pong_kind", "pp_path"]] = None
+    close_idx = cyc_first - 1
+    occ_a = pd.DataFrame(
+        {
+            "case_id": cid.to_numpy()[cyc_first],
+            "activity": act.to_numpy()[close_idx],
+            "kind": np.full(len(cyc_first), "reopen", dtype=object),
+            "prev_activity": act.to_numpy()[close_idx],
+            "cycle_first_activity": act.to_numpy()[cyc_first],
+            "first_at": ts_np[close_idx],
+            "again_at": ts_np[cyc_first],
+            "end_at": ts_np[cyc_last],
+            "first_resource": res.to_numpy()[close_idx],
+            "again_resource": res.to_numpy()[cyc_first],
+            "first_group": grp.to_numpy()[close_idx],
+            "again_group": grp.to_numpy()[cyc_first],
+            "ping_pong_kind": np.full(len(cyc_first), None, dtype=object),
+            "pp_path": np.full(len(cyc_first), None, dtype=object),
+            "n_events": (cyc_last - cyc_first + 1).astype(np.int64),
+            "event_index": cyc_first,
+        }
+    )
+    # strings of who/which groups were involved in each reopen cycle
+    cyc_of_event = np.full(n, -1, dtype=np.int64)
+    if len(cyc_first):
+        cyc_number = np.cumsum(seg_is_cycle) - 1
+        cyc_of_event[in_cycle] = cyc_number[seg_id[in_cycle]]
+    occ_a["resources"] = _joined_unique(res, cyc_of_event, len(cyc_first))
+    occ_a["departments"] = _joined_unique(grp, cyc_of_event, len(cyc_first))
+    occ_b["resources"] = _arrow(occ_b["first_resource"], occ_b["again_resource"])
+    occ_b["departments"] = occ_b["pp_path"].where(
+        occ_b["kind"] == "ping_pong", _arrow(occ_b["first_group"], occ_b["again_group"])
+    )
+    occ = pd.concat([occ_a, occ_b], ignore_index=True)
+    tz = ts.dt.tz
+    for c in ("first_at", "again_at", "end_at"):
+        occ[c] = pd.Series(occ[c].to_numpy()).dt.tz_localize("UTC").dt.tz_convert(tz)
+    occ["rework_hours"] = _hours(occ["first_at"], occ["end_at"], calendar).to_numpy(dtype=float)
+    occ = occ.sort_values(["case_id", "event_index"], kind="stable", ignore_index=True)
+    for c in ("case_id", "activity", "kind", "prev_activity", "cycle_first_activity"):
+        occ[c] = occ[c].astype("str")
+    for c in (
+        "first_resource",
+        "again_resource",
+        "first_group",
+        "again_group",
+        "ping_pong_kind",
+        "resources",
+        "departments",
+    ):
+        occ[c] = occ[c].astype("str").where(occ[c].notna())
+    occ = occ[
+        [
+            "case_id",
+            "activity",
+            "kind",
+            "prev_activity",
+            "cycle_first_activity",
+            "first_at",
+            "again_at",
+            "end_at",
+            "rework_hours",
+            "resources",
+            "departments",
+            "first_resource",
+            "again_resource",
+            "first_group",
+            "again_group",
+            "ping_pong_kind",
+            "n_events",
+            "event_index",
+        ]
+    ]
+
+    cases = _case_table(events, occ, case_uniques, starts, sizes, calendar)
+    by_activity = _by_activity(events, occ, case_codes, act_codes, act_uniques, n_act)
+    by_department = _by_key(events[group] if has_group else None, occ["again_group"], occ, group)
+    by_resource = _by_key(res if res_present else None, occ["again_resource"], occ, "resource")
+    referrals = (
+        occ.assign(n=1)
+        .groupby(
+            ["first_resource", "again_resource", "first_group", "again_group"],
+            dropna=False,
+            sort=True,
+        )
+        .agg(n_rework=("n", "size"), rework_hours=("rework_hours", "sum"))
+        .reset_index()
+        .sort_values("n_rework", ascending=False, kind="stable", ignore_index=True)
+    )
+    return ReworkResult(
+        occurrences=occ,
+        cases=cases,
+        by_activity=by_activity,
+        by_department=by_department,
+        by_resource=by_resource,
+        referrals=referrals,
+        group=group,
+        n_log_events=n,
+    )
+
+
+def _arrow(a: pd.Series, b: pd.Series) -> pd.Series:
+    return a.astype("str").fillna("?") + _SEP + b.astype("str").fillna("?")
+
+
+def _joined_unique(values: pd.Series, cycle_of_event: np.ndarray, n_cycles: int) -> np.ndarray:
+    """Per reopen cycle, its distinct non-missing values in order of first appearance, joined."""
+    out = np.full(n_cycles, None, dtype=object)
+    if n_cycles == 0:
+        return out
+    mask = cycle_of_event >= 0
+    df = pd.DataFrame({"c": cycle_of_event[mask], "v": values.to_numpy()[mask]}).dropna()
+    df = df.drop_duplicates()
+    if len(df):
+        joined = df.groupby("c", sort=True)["v"].agg(_SEP.join)
+        out[joined.index.to_numpy()] = joined.to_numpy()
+    return out
+
+
+def _case_table(
+    events: pd.DataFrame,
+    occ: pd.DataFrame,
+    case_uniques: pd.Index,
+    starts: np.ndarray,
+    sizes: np.ndarray,
+    calendar: Calendar | None,
+) -> pd.DataFrame:
+    ts = events["timestamp"]
+    last = np.append(starts[1:], len(events)) - 1 if len(starts) else starts
+    first_ts = ts.iloc[starts].reset_index(drop=True)
+    if "start_timestamp" in events.columns and len(starts):
+        st = events["start_timestamp"]
+        earliest = st.where(st < ts, ts).groupby(events["case_id"], sort=False).min()
+        first_ts = earliest.reindex(case_uniques).reset_index(drop=True)
+    last_ts = ts.iloc[last].reset_index(drop=True)
+    cases = pd.DataFrame({"case_id": pd.Series(case_uniques, dtype="str")})
+    cases["cycle_hours"] = _hours(first_ts, last_ts, calendar).to_numpy(dtype=float)
+
+    g = occ.groupby("case_id", sort=False)
+    n_rework = g.size()
+    n_reopen = occ["kind"].eq("reopen").groupby(occ["case_id"], sort=False).sum()
+    is_pp = occ["kind"].eq("ping_pong")
+    pp_groups = occ.loc[is_pp].drop_duplicates(["case_id", "departments"])
+    pp_groups = pp_groups.groupby("case_id", sort=False)["departments"].agg("; ".join)
+    # kinds present per case: a bit per kind, OR-ed per case, then spelled out
+    bits = pd.DataFrame(
+        {
+            "case_id": occ["case_id"],
+            "bit": occ["kind"].map({k: 1 << i for i, k in enumerate(REWORK_KINDS)}),
+        }
+    ).drop_duplicates()
+    mask = bits.groupby("case_id", sort=False)["bit"].sum().astype("int64")
+    spelled = {
+        m: ";".join(k for i, k in enumerate(REWORK_KINDS) if m >> i & 1)
+        for m in range(1 << len(REWORK_KINDS))
+    }
+    kinds = mask.map(spelled)
+
+    # hours: union of [first_at, end_at] intervals per case
+    iv = occ[["case_id", "first_at", "end_at"]].sort_values(
+        ["case_id", "first_at"], kind="stable", ignore_index=True
+    )
+    if len(iv):
+        run_end = iv.groupby("case_id", sort=False)["end_at"].cummax()
+        prev_end = run_end.groupby(iv["case_id"], sort=False).shift(1)
+        new_block = prev_end.isna() | (iv["first_at"] > prev_end)
+        block = new_block.cumsum()
+        blocks = iv.groupby(block, sort=True).agg(s=("first_at", "min"), e=("end_at", "max"))
+        blocks["case_id"] = iv.loc[new_block.to_numpy(), "case_id"].to_numpy()
+        blocks["h"] = _hours(blocks["s"], blocks["e"], calendar).to_numpy(dtype=float)
+        hours = blocks.groupby("case_id", sort=False)["h"].sum()
+    else:
+        hours = pd.Series(dtype=float)
+
+    key = cases["case_id"]
+    cases["n_rework"] = key.map(n_rework).fillna(0).astype("int64")
+    cases["has_rework"] = cases["n_rework"] > 0
+    cases["kinds"] = key.map(kinds).astype("str").fillna("")
+    cases["n_reopen"] = key.map(n_reopen).fillna(0).astype("int64")
+    cases["ping_pong"] = key.isin(pp_groups.index)
+    cases["ping_pong_groups"] = key.map(pp_groups).astype("str")
+    cases["rework_hours"] = key.map(hours).fillna(0.0).astype(float)
+    cases["rework_hours"] = np.minimum(cases["rework_hours"], cases["cycle_hours"])
+    cyc = cases["cycle_hours"]
+    cases["rework_share"] = np.where(cyc > 0, cases["rework_hours"] / cyc.where(cyc > 0), 0.0)
+    return cases[
+        [
+            "case_id",
+            "has_rework",
+            "n_rework",
+            "kinds",
+            "n_reopen",
+            "ping_pong",
+            "ping_pong_groups",
+            "rework_hours",
+            "cycle_hours",
+            "rework_share",
+        ]
+    ]
+
+
+def _kind_counts(keys: pd.Series, occ: pd.DataFrame) -> pd.DataFrame:
+    ct = pd.crosstab(keys, occ["kind"]) if len(occ) else pd.DataFrame()
+    ct = ct.reindex(columns=list(REWORK_KINDS), fill_value=0)
+    ct.columns = [f"n_{k}" for k in REWORK_KINDS]
+    return ct
+
+
+def _by_activity(
+    events: pd.DataFrame,
+    occ: pd.DataFrame,
+    case_codes: np.ndarray,
+    act_codes: np.ndarray,
+    act_uniques: pd.Index,
+    n_act: int,
+) -> pd.DataFrame:
+    pair = pd.Series(case_codes * n_act + act_codes).value_counts()
+    act_of_pair = (pair.index.to_numpy() % n_act).astype(np.int64)
+    n_cases = np.bincount(act_of_pair, minlength=len(act_uniques))
+    n_rep = np.bincount(act_of_pair, weights=(pair.to_numpy() > 1), minlength=len(act_uniques))
+    n_events = np.bincount(act_codes, minlength=len(act_uniques))
+    out = pd.DataFrame(
+        {
+            "activity": pd.Series(act_uniques, dtype="str"),
+            "n_events": n_events.astype("int64"),
+            "n_cases": n_cases.astype("int64"),
+            "n_cases_repeated": n_rep.astype("int64"),
+        }
+    )
+    key = out["activity"]
+    out["n_rework"] = key.map(occ.groupby("activity").size()).fillna(0).astype("int64")
+    rw_cases = occ.drop_duplicates(["case_id", "activity"]).groupby("activity").size()
+    out["n_rework_cases"] = key.map(rw_cases).fillna(0).astype("int64")
+    out["rework_rate"] = out["n_rework_cases"] / out["n_cases"].where(out["n_cases"] > 0)
+    out["rework_hours"] = key.map(occ.groupby("activity")["rework_hours"].sum()).fillna(0.0)
+    kc = _kind_counts(occ["activity"], occ)
+    for c in kc.columns:
+        out[c] = key.map(kc[c]).fillna(0).astype("int64")
+    return out.sort_values(
+        ["rework_hours", "n_rework", "activity"], ascending=[False, False, True], ignore_index=True
+    )
+
+
+def _by_key(
+    column: pd.Series | None, occ_key: pd.Series, occ: pd.DataFrame, name: str
+) -> pd.DataFrame:
+    if column is None:
+        cols = ["n_events", "n_rework", "rework_rate", "rework_hours"]
+        cols += [f"n_{k}" for k in REWORK_KINDS]
+        return pd.DataFrame({name: pd.Series(dtype="str"), **{c: [] for c in cols}})
+    n_events = column.value_counts()
+    out = pd.DataFrame({name: n_events.index.astype("str"), "n_events": n_events.to_numpy()})
+    key = out[name]
+    out["n_rework"] = key.map(occ_key.value_counts()).fillna(0).astype("int64")
+    out["rework_rate"] = out["n_rework"] / out["n_events"]
+    out["rework_hours"] = key.map(occ.groupby(occ_key)["rework_hours"].sum()).fillna(0.0)
+    kc = _kind_counts(occ_key, occ)
+    for c in kc.columns:
+        out[c] = key.map(kc[c]).fillna(0).astype("int64")
+    return out.sort_values(
+        ["rework_hours", "n_rework", name], ascending=[False, False, True], ignore_index=True
+    )
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _result_for(log: LogLike, events: pd.DataFrame, rework: ReworkResult | None, fn: str) -> Any:
+    if rework is None:
+        return find_rework(log)
+    if not isinstance(rework, ReworkResult):
+        raise InvalidParameterError(
+            f"The 'rework' parameter of {fn} must be a ReworkResult from find_rework. "
+            f"Got {type(rework).__name__} instead."
+        )
+    if rework.n_log_events != len(events):
+        raise InvalidParameterError(
+            f"The ReworkResult given to {fn} was computed on a log with "
+            f"{rework.n_log_events:,} events, this log has {len(events):,}; "
+            "call find_rework on this log first."
+        )
+    return rework
+
+
+def augment(log: _L, rework: ReworkResult | None = None) -> _L:
+    """Join the case-level rework flags (and each event's rework kind) onto the event log.
+
+    Adds ``has_rework``, ``n_rework``, ``rework_kinds``, ``n_reopen``, ``ping_pong``,
+    ``rework_hours``, ``rework_share`` (per case) and ``rework_kind`` (per event: the
+    kind of the occurrence at that event; every event of a reopen cycle is 'reopen';
+    missing elsewhere). Returns a new object of the type given (TicketLog → TicketLog,
+    DataFrame → DataFrame); the input is not modified.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> ts = pd.date_range("2024-10-08 09:00", periods=3, freq="h", tz="Asia/Shanghai")
+    >>> df = pd.DataFrame({"case_id": "1", "timestamp": ts, "activity": ["登记", "排障", "排障"]})
+    >>> augment(df)["rework_kind"].tolist()
+    [nan, nan, 'self_loop']
+    """
+    events = as_events(log)
+    rw = _result_for(log, events, rework, "augment")
+    occ = rw.occurrences
+    kind = np.full(len(events), None, dtype=object)
+    if len(occ):
+        reps = occ["n_events"].to_numpy(dtype=np.int64)
+        start = occ["event_index"].to_numpy(dtype=np.int64)
+        idx = np.repeat(start, reps) + (
+            np.arange(reps.sum()) - np.repeat(np.cumsum(reps) - reps, reps)
+        )
+        kind[idx] = np.repeat(occ["kind"].to_numpy(dtype=object), reps)
+    c = rw.cases.set_index("case_id")
+    added: dict[str, str] = {
+        "has_rework": "has_rework",
+        "n_rework": "n_rework",
+        "rework_kinds": "kinds",
+        "n_reopen": "n_reopen",
+        "ping_pong": "ping_pong",
+        "rework_hours": "rework_hours",
+        "rework_share": "rework_share",
+    }
+    out = events.drop(columns=[k for k in (*added, "rework_kind") if k in events.columns])
+    out = out.copy()
+    for new, col in added.items():
+        out[new] = out["case_id"].map(c[col]).to_numpy()
+    out["rework_kind"] = pd.Series(kind, index=out.index, dtype="str")
+    if isinstance(log, TicketLog):
+        return log.with_events(out)
+    return out
+
+
+def filter_rework(
+    log: _L,
+    *,
+    kind: ReworkKind | Sequence[ReworkKind] | None = None,
+    rework: ReworkResult | None = None,
+    reverse: bool = False,
+) -> _L:
+    """Keep the cases with rework (of ``kind``: one kind or a list; any kind when None).
+
+    ``reverse=True`` keeps the other cases instead. Returns the type given.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> ts = pd.date_range("2024-10-08 09:00", periods=4, freq="h", tz="Asia/Shanghai")
+    >>> df = pd.DataFrame({"case_id": ["1", "1", "2", "2"], "timestamp": ts,
+    ...                    "activity": ["排障", "排障", "排障", "结单"]})
+    >>> filter_rework(df, kind="self_loop")["case_id"].unique().tolist()
+    ['1']
+    """
+    fn = "filter_rework"
+    events = as_events(log)
+    if kind is None:
+        kinds: tuple[str, ...] = REWORK_KINDS
+    elif isinstance(kind, str):
+        check_choice(fn, "kind", kind, REWORK_KINDS)
+        kinds = (kind,)
+    else:
+        kinds = tuple(kind)
+        for k in kinds:
+            check_choice(fn, "kind", k, REWORK_KINDS)
+    if not isinstance(reverse, bool):
+        raise InvalidParameterError(
+            f"The 'reverse' parameter of {fn} must be True or False. Got {reverse!r} instead."
+        )
+    rw = _result_for(log, events, rework, fn)
+    occ = rw.occurrences
+    selected = occ.loc[occ["kind"].isin(kinds), "case_id"].unique()
+    mask = events["case_id"].isin(selected)
+    if reverse:
+        mask = ~mask
+    out = events.loc[mask.to_numpy()].reset_index(drop=True)
+    if isinstance(log, TicketLog):
+        return log.with_events(out)
+    return out
