@@ -116,6 +116,43 @@ def _localise(naive: pd.Series, tz: str, out: ParsedTimes) -> pd.Series:
     return loc
 
 
+def _format_loop(
+    text: pd.Series,
+    todo: pd.Series,
+    formats: list[tuple[str, str]],
+    result: pd.Series,
+    out: ParsedTimes,
+    tz: str,
+) -> pd.Series:
+    """Apply the best format (chosen on a sample) to what is left, until nothing parses."""
+    while todo.any() and formats:
+        pending = text[todo]
+        best = _best_format(pending.iloc[:_SAMPLE], formats)
+        if best < 0:  # the sample head is junk: choose on everything once
+            best = _best_format(pending, formats)
+            if best < 0:
+                break
+        name, fmt = formats.pop(best)
+        parsed = pd.to_datetime(pending, format=fmt, errors="coerce")
+        ok = parsed.notna()
+        if ok.any():
+            naive = parsed[ok]
+            result[naive.index] = _localise(naive, tz, out)
+            out.localised += len(naive)
+            out.formats.append(name)
+            todo = todo & result.isna()
+    return todo
+
+
+def _best_format(values: pd.Series, formats: list[tuple[str, str]]) -> int:
+    best_n, best_i = 0, -1
+    for i, (_, fmt) in enumerate(formats):
+        n_ok = int(pd.to_datetime(values, format=fmt, errors="coerce").notna().sum())
+        if n_ok > best_n:
+            best_n, best_i = n_ok, i
+    return best_i
+
+
 def parse_times(
     raw: pd.Series,
     *,
@@ -147,7 +184,12 @@ def parse_times(
     result = out.times.copy()
     todo = text.notna() & (text != "")
     # numbers: Excel serial days or epoch seconds/milliseconds (whole column numeric only)
-    if todo.any() and bool(text[todo].str.fullmatch(_NUMBER_RE).all()):
+    head = text[todo].iloc[:_SAMPLE]
+    if (
+        len(head)
+        and bool(head.str.fullmatch(_NUMBER_RE).all())
+        and bool(text[todo].str.fullmatch(_NUMBER_RE).all())
+    ):
         nums = pd.to_numeric(text[todo], errors="coerce")
         digits14 = text[todo].str.fullmatch(r"\d{14}")
         if not digits14.all():
@@ -183,40 +225,11 @@ def parse_times(
             result[parsed.index[ok]] = parsed[ok].dt.tz_convert(tz)
             out.formats.append("ISO 8601 with offset")
         todo &= result.isna()
-    formats = list(FORMATS)
+    todo = _format_loop(text, todo, list(FORMATS), result, out, tz)
     if todo.any():
+        # day/month order is decided only on what the unambiguous formats left over
         decided = _decide_dayfirst(text[todo], dayfirst, column, where)
         if decided is not None:
-            formats += list(_dmy_formats(decided))
-    while todo.any() and formats:
-        pending = text[todo]
-        sample = pending.iloc[:_SAMPLE]
-        best: tuple[int, int] = (0, -1)
-        for i, (_, fmt) in enumerate(formats):
-            n_ok = int(pd.to_datetime(sample, format=fmt, errors="coerce").notna().sum())
-            if n_ok > best[0]:
-                best = (n_ok, i)
-        if best[0] == 0:
-            # the sample head is junk; try the formats on everything once
-            best_full: tuple[int, int] = (0, -1)
-            for i, (_, fmt) in enumerate(formats):
-                n_ok = int(pd.to_datetime(pending, format=fmt, errors="coerce").notna().sum())
-                if n_ok > best_full[0]:
-                    best_full = (n_ok, i)
-            if best_full[0] == 0:
-                break
-            best = best_full
-        name, fmt = formats.pop(best[1])
-        parsed = pd.to_datetime(pending, format=fmt, errors="coerce")
-        ok = parsed.notna()
-        if ok.any():
-            naive = parsed[ok]
-            if isinstance(naive.dtype, pd.DatetimeTZDtype):  # pragma: no cover - defensive
-                result[naive.index] = naive.dt.tz_convert(tz)
-            else:
-                result[naive.index] = _localise(naive, tz, out)
-                out.localised += len(naive)
-            out.formats.append(name)
-            todo &= result.isna()
+            todo = _format_loop(text, todo, list(_dmy_formats(decided)), result, out, tz)
     out.times = result.astype(f"datetime64[ns, {tz}]")
     return out

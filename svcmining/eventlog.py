@@ -161,22 +161,35 @@ def has_start_times(events: pd.DataFrame) -> bool:
     return "start_timestamp" in events.columns and bool(events["start_timestamp"].notna().any())
 
 
+def time_i8(times: pd.Series) -> np.ndarray:
+    """Integer view of a datetime column (its own unit; NaT is the minimum int64)."""
+    return np.asarray(times.array.asi8 if hasattr(times.array, "asi8") else times.astype("int64"))
+
+
+def sort_order(events: pd.DataFrame) -> np.ndarray:
+    """Positions that sort ``events`` by case, time (and ``sequence``), ties in input order."""
+    codes = pd.factorize(events["case_id"], sort=True)[0]
+    keys: list[np.ndarray] = [time_i8(events["timestamp"]), codes]
+    if "sequence" in events.columns:
+        keys.insert(0, pd.to_numeric(events["sequence"], errors="coerce").to_numpy(dtype=float))
+    return np.lexsort(keys)  # stable: equal keys keep their input order
+
+
 def _is_sorted(events: pd.DataFrame) -> bool:
     """Case blocks in ascending id order and times non-decreasing within each case."""
     if len(events) < 2:
         return True
-    cid = events["case_id"].to_numpy()
-    ts = events["timestamp"].to_numpy()
-    same = cid[1:] == cid[:-1]
-    if not np.all(same | (cid[1:] > cid[:-1])):
+    codes = pd.factorize(events["case_id"], sort=True)[0]
+    step = np.diff(codes)
+    if (step < 0).any():
         return False
-    return bool(np.all(~same | (ts[1:] >= ts[:-1])))
+    ts = time_i8(events["timestamp"])
+    return bool(np.all((step != 0) | (ts[1:] >= ts[:-1])))
 
 
 def sort_events(events: pd.DataFrame) -> pd.DataFrame:
     """Sort by case, time (and ``sequence`` where present), keeping ties in input order."""
-    keys = ["case_id", "timestamp"] + (["sequence"] if "sequence" in events.columns else [])
-    return events.sort_values(keys, kind="stable", ignore_index=True)
+    return events.take(sort_order(events)).reset_index(drop=True)
 
 
 def as_events(data: LogLike, *, required: tuple[str, ...] = ()) -> pd.DataFrame:

@@ -54,7 +54,8 @@ from .eventlog import (
     TEXT_COLUMNS,
     TIME_COLUMNS,
     TicketLog,
-    sort_events,
+    sort_order,
+    time_i8,
 )
 from .exceptions import (
     DataQualityWarning,
@@ -328,47 +329,71 @@ def _read_csv(path: Path, encoding: str | None) -> _Raw:
     if not data.strip():
         raise ReadError(f"{path}: the file is empty; export it again with a header row and data.")
     enc = encoding or _detect_encoding(data, path)
+    if encoding:  # given, not detected: make sure it fits before parsing
+        _decode(data, enc, path)
+    codec = enc.replace("_", "-").lower()
+    if codec in ("utf-8", "utf8", "utf-8-sig"):
+        payload = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
+        arrow_enc = "utf8"
+    elif codec.startswith(("utf-16", "utf-32", "utf16", "utf32")):
+        payload = _decode(data, enc, path).lstrip("\ufeff").encode("utf-8")
+        arrow_enc = "utf8"
+    else:
+        payload = data
+        arrow_enc = enc
+    head = payload[:65_536].decode(arrow_enc, errors="ignore")
+    delim = _sniff_delimiter(head, path)
+    malformed: list[tuple[int, str]] = []
+    frame = _csv_frame(payload, arrow_enc, head, delim, path, malformed)
+    if frame.columns.size == 0:
+        raise ReadError(f"{path}: no header row found; the first line must name the columns.")
+    # line of each record: fast path when every record is one physical line
+    n = len(frame)
+    if not malformed and payload.count(b"\n") - payload.endswith(b"\n") == n:
+        lines = np.arange(2, n + 2)
+    else:
+        lines = _record_lines(payload.decode(arrow_enc), delim, n, malformed)
+    return _Raw(frame, lines, "csv", enc, delim, malformed=malformed)
+
+
+def _decode(data: bytes, enc: str, path: Path) -> str:
     try:
-        text = data.decode(enc)
+        return data.decode(enc)
     except (UnicodeDecodeError, LookupError) as err:
         raise ReadError(
             f"{path}: cannot decode the file as {enc} ({err}); pass the right encoding= "
             "(e.g. 'gbk', 'utf-8-sig')."
         ) from None
-    if text.startswith("\ufeff"):
-        text = text[1:]
-    delim = _sniff_delimiter(text, path)
-    malformed: list[tuple[int, str]] = []
-    frame = _csv_frame(text, delim, path, malformed)
-    if frame.columns.size == 0:
-        raise ReadError(f"{path}: no header row found; the first line must name the columns.")
-    # physical line of each record: 1 + records before (assumes no embedded newlines, checked)
-    n = len(frame)
-    if not malformed and text.count("\n") - text.endswith("\n") == n:
-        lines = np.arange(2, n + 2)
-    else:
-        lines = _record_lines(text, delim, n, malformed)
-    return _Raw(frame, lines, "csv", enc, delim, malformed=malformed)
 
 
-def _csv_frame(text: str, delim: str, path: Path, malformed: list[tuple[int, str]]) -> pd.DataFrame:
+def _csv_frame(
+    payload: bytes,
+    encoding: str,
+    head: str,
+    delim: str,
+    path: Path,
+    malformed: list[tuple[int, str]],
+) -> pd.DataFrame:
     """All cells as strings; lines with the wrong number of fields are set aside."""
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
     def on_invalid(row: Any) -> str:
-        malformed.append((int(row.number) if row.number is not None else -1, str(row.text)))
+        malformed.append((-1, str(row.text)))
         return "skip"
 
-    header = next(csv.reader(_io.StringIO(text.split("\n", 1)[0]), delimiter=delim), [])
+    header = next(csv.reader(_io.StringIO(head.split("\n", 1)[0]), delimiter=delim), [])
     names = [h.strip() for h in header]
     _check_header(names, path)
     try:
         table = pacsv.read_csv(
-            _io.BytesIO(text.encode("utf-8")),
-            read_options=pacsv.ReadOptions(use_threads=True, block_size=1 << 24),
+            _io.BytesIO(payload),
+            read_options=pacsv.ReadOptions(use_threads=True, block_size=1 << 24, encoding=encoding),
             parse_options=pacsv.ParseOptions(
-                delimiter=delim, newlines_in_values=True, invalid_row_handler=on_invalid
+                delimiter=delim,
+                # quoted newlines are possible only where quotes are (slower parser)
+                newlines_in_values=b'"' in payload,
+                invalid_row_handler=on_invalid,
             ),
             convert_options=pacsv.ConvertOptions(
                 column_types=dict.fromkeys(header, pa.string()),
@@ -376,11 +401,10 @@ def _csv_frame(text: str, delim: str, path: Path, malformed: list[tuple[int, str
                 quoted_strings_can_be_null=False,
             ),
         )
-    except pa.ArrowInvalid as err:
+    except (pa.ArrowInvalid, UnicodeDecodeError) as err:
         raise ReadError(f"{path}: not a readable CSV export ({err}).") from None
     frame = table.to_pandas()
     frame.columns = pd.Index(names)
-    # pyarrow numbers invalid rows by physical line, 1-based including the header
     return frame
 
 
@@ -750,9 +774,15 @@ def _dedupe(
     file are removed only with ``within_files`` (the ticket system did record them twice).
     """
     value_cols = [c for c in events.columns if c not in ("_file", "_line")]
-    repeated = events.duplicated(subset=value_cols, keep="first")
-    within = events.duplicated(subset=[*value_cols, "_file"], keep="first")
-    across = repeated & ~within
+    key = ["case_id", "activity", "timestamp"]
+    # only rows sharing (case, activity, time) with another row can be copies: check those
+    candidates = events[events.duplicated(subset=key, keep=False)]
+    repeated = candidates.duplicated(subset=value_cols, keep="first")
+    within_c = candidates.duplicated(subset=[*value_cols, "_file"], keep="first")
+    across = pd.Series(False, index=events.index)
+    within = pd.Series(False, index=events.index)
+    across[candidates.index] = repeated & ~within_c
+    within[candidates.index] = within_c
     for reason, mask in (("repeated_in_later_export", across), ("duplicate_event", within)):
         if reason == "duplicate_event" and not within_files:
             continue
@@ -765,7 +795,6 @@ def _dedupe(
                 dup["case_id"].iloc[:_MAX_EXAMPLES].tolist(),
             )
     events = events[~(across | within)] if within_files else events[~across]
-    key = ["case_id", "activity", "timestamp"]
     same_key = events.duplicated(subset=key, keep=False)
     conflicts = pd.DataFrame(
         columns=[
@@ -893,22 +922,25 @@ def _pair_lifecycle(
     return result.drop(columns=["lifecycle"])
 
 
-def _source_order_findings(events: pd.DataFrame, file_names: list[str]) -> pd.DataFrame:
-    """Events whose time order differs from their order in the exports (needs the source order)."""
+def _source_order_findings(
+    events: pd.DataFrame, order: np.ndarray, file_names: list[str]
+) -> pd.DataFrame:
+    """Events whose time order differs from their export order (``events`` in export order).
+
+    ``order`` is the permutation that sorts ``events`` by case and time.
+    """
     columns = ["check", "severity", "events", "cases", "description", "examples"]
     if not len(events):
         return pd.DataFrame(columns=columns)
-    ev = events[["case_id", "timestamp", "_file", "_line"]].sort_values(
-        ["_file", "_line"], kind="stable"
-    )
-    ev["_src"] = np.arange(len(ev))
-    first_ts = ev.groupby("case_id", sort=False)["timestamp"].transform("first")
-    before_first = ev[ev["timestamp"] < first_ts]
-    by_time = ev.sort_values(["case_id", "timestamp"], kind="stable")
-    same_case = by_time["case_id"].eq(by_time["case_id"].shift())
-    inverted = by_time[same_case & (by_time["_src"] < by_time["_src"].shift())]
+    codes = pd.factorize(events["case_id"], sort=True)[0][order]
+    ts = time_i8(events["timestamp"])
+    starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
+    block = np.cumsum(np.r_[True, codes[1:] != codes[:-1]]) - 1
+    first_src = np.minimum.reduceat(order, starts)  # each case's first row in the export
+    before_first = ts[order] < ts[first_src][block]
+    inverted = np.r_[False, (codes[1:] == codes[:-1]) & (order[1:] < order[:-1])]
     rows = []
-    for check, sub, text in (
+    for check, mask, text in (
         (
             "out_of_source_order",
             inverted,
@@ -922,18 +954,18 @@ def _source_order_findings(events: pd.DataFrame, file_names: list[str]) -> pd.Da
             "clock or data-entry errors",
         ),
     ):
+        pos = order[mask]
+        sub = events.iloc[pos[:5]]
         examples = [
             f"{file_names[f]} line {ln}: ticket {c}"
-            for f, ln, c in zip(
-                sub["_file"].iloc[:5], sub["_line"].iloc[:5], sub["case_id"].iloc[:5], strict=True
-            )
+            for f, ln, c in zip(sub["_file"], sub["_line"], sub["case_id"], strict=True)
         ]
         rows.append(
             {
                 "check": check,
                 "severity": "warning",
-                "events": len(sub),
-                "cases": int(sub["case_id"].nunique()),
+                "events": int(mask.sum()),
+                "cases": int(np.unique(codes[mask]).size),
                 "description": text,
                 "examples": examples,
             }
@@ -1120,9 +1152,10 @@ def read_tickets(
                 f"strict=True and {strict_drops:,} row(s) would be dropped — {detail}. Fix the "
                 "export, or load with strict=False and read log.report."
             )
-    findings = _source_order_findings(events, file_names)
-    if len(events):
-        events = sort_events(events.sort_values(["_file", "_line"], kind="stable"))
+    events = events.reset_index(drop=True)
+    order = sort_order(events) if len(events) else np.arange(0)
+    findings = _source_order_findings(events, order, file_names)
+    events = events.take(order)
     ordered = [c for c in (*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS) if c in events.columns]
     rest = [c for c in events.columns if c not in ordered and c not in ("_file", "_line")]
     events = events[ordered + rest].reset_index(drop=True)
