@@ -1,0 +1,232 @@
+"""svcmining vs pm4py on generated ticket exports: one table, one JSON file.
+
+    python benchmarks/run.py --events 1000000            # all steps
+    python benchmarks/run.py --events 1000000 --steps load dfg_variants
+
+The exports (three monthly CSVs) are generated with the package's own generator
+(``svcmining.datasets.write_benchmark_exports``) into ``benchmarks/data/`` and reused when
+they exist. Every step runs in a fresh Python process, once for svcmining and once for the
+pm4py-only equivalent, on the same data, so that timings and peak memory (max RSS of
+the process) do not leak from one step into the next. Imports are not timed; preparing a
+step's input (the loaded log) is not timed either, but counts in its peak RSS.
+
+Results go to stdout as a table and to ``benchmarks/results/<date>-<events>.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import resource
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+TZ = "Asia/Shanghai"
+
+
+# ----------------------------------------------------------------------------- steps
+# Each step: name -> (setup, svcmining_fn, pm4py_fn). setup(data_dir) returns the input;
+# the fns take that input. Only the fns are timed.
+
+
+def _csv_files(data: Path) -> list[Path]:
+    return sorted(data.glob("*.csv"))
+
+
+def _setup_files(data: Path) -> list[Path]:
+    return _csv_files(data)
+
+
+def _setup_log(data: Path) -> Any:
+    import svcmining as svc
+
+    return svc.read_tickets(_csv_files(data), timezone=TZ)
+
+
+def _setup_pm4py_frame(data: Path) -> Any:
+    """The canonical log renamed to pm4py's columns (what a pm4py user would have)."""
+    log = _setup_log(data)
+    ev = log.events.rename(
+        columns={
+            "case_id": "case:concept:name",
+            "activity": "concept:name",
+            "timestamp": "time:timestamp",
+            "resource": "org:resource",
+        }
+    )
+    return ev
+
+
+def _svc_load(files: list[Path]) -> Any:
+    import svcmining as svc
+
+    return svc.read_tickets(files, timezone=TZ)
+
+
+def _pm4py_load(files: list[Path]) -> Any:
+    import pandas as pd
+    import pm4py
+
+    df = pd.concat([pd.read_csv(f, encoding=_encoding(f)) for f in files], ignore_index=True)
+    return pm4py.format_dataframe(
+        df, case_id="工单编号", activity_key="处理环节", timestamp_key="处理时间"
+    )
+
+
+def _encoding(path: Path) -> str:
+    head = path.read_bytes()[:200_000]
+    if head.startswith(b"\xef\xbb\xbf"):
+        return "utf-8-sig"
+    try:
+        head.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError:
+        return "gb18030"
+
+
+def _svc_dfg_variants(log: Any) -> Any:
+    import svcmining as svc
+
+    return svc.discover_dfg(log), svc.variants(log)
+
+
+def _pm4py_dfg_variants(df: Any) -> Any:
+    import pm4py
+
+    return (
+        pm4py.discover_dfg(df),
+        pm4py.discover_performance_dfg(df),
+        pm4py.get_variants(df),
+    )
+
+
+STEPS: dict[str, tuple[Callable[[Path], Any], Callable[[Any], Any], Callable[[Any], Any]]] = {
+    "load": (_setup_files, _svc_load, _pm4py_load),
+    "dfg_variants": (_setup_log, _svc_dfg_variants, _pm4py_dfg_variants),
+}
+PM4PY_SETUP: dict[str, Callable[[Path], Any]] = {"dfg_variants": _setup_pm4py_frame}
+
+
+# ----------------------------------------------------------------------------- runner
+
+
+def _peak_rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+def _child(step: str, side: str, data: Path) -> None:
+    """Run one side of one step in this (fresh) process and print a JSON line."""
+    setup, svc_fn, pm_fn = STEPS[step]
+    if side == "pm4py":
+        import pm4py  # noqa: F401 - import cost is not part of the timing
+
+        setup = PM4PY_SETUP.get(step, setup)
+    else:
+        import svcmining  # noqa: F401
+
+    inp = setup(data)
+    fn = svc_fn if side == "svcmining" else pm_fn
+    t0 = time.perf_counter()
+    fn(inp)
+    seconds = time.perf_counter() - t0
+    print(json.dumps({"seconds": seconds, "peak_rss_mib": _peak_rss_mib()}))
+
+
+def _run(step: str, side: str, data: Path) -> dict[str, float]:
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", step, side, "--data", str(data)],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _ensure_data(events: int, data: Path) -> dict[str, Any]:
+    from svcmining.datasets import write_benchmark_exports
+
+    marker = data / "counts.json"
+    if marker.exists():
+        counts = json.loads(marker.read_text())
+        if counts.get("requested_events") == events:
+            return counts
+    data.mkdir(parents=True, exist_ok=True)
+    for old in data.glob("*.csv"):
+        old.unlink()
+    t0 = time.perf_counter()
+    counts = dict(write_benchmark_exports(data, n_events=events))
+    counts["requested_events"] = events
+    counts["generate_seconds"] = round(time.perf_counter() - t0, 2)
+    marker.write_text(json.dumps(counts, ensure_ascii=False, default=str, indent=2))
+    return counts
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--steps", nargs="*", default=list(STEPS), choices=list(STEPS))
+    parser.add_argument("--data", type=Path, default=None)
+    parser.add_argument("--child", nargs=2, metavar=("STEP", "SIDE"), help=argparse.SUPPRESS)
+    parser.add_argument("--no-pm4py", action="store_true", help="time svcmining only")
+    args = parser.parse_args(argv)
+    if args.child:
+        _child(args.child[0], args.child[1], args.data)
+        return 0
+    data = args.data or HERE / "data" / f"events-{args.events}"
+    counts = _ensure_data(args.events, data)
+    print(f"data: {data} ({counts.get('rows', '?')} rows, {counts.get('cases', '?')} cases)")
+    rows = []
+    for step in args.steps:
+        s = _run(step, "svcmining", data)
+        p = None if args.no_pm4py else _run(step, "pm4py", data)
+        rows.append({"step": step, "svcmining": s, "pm4py": p})
+    header = (
+        f"{'step':<16}{'svcmining s':>13}{'pm4py s':>10}{'ratio':>8}"
+        f"{'svc RSS MiB':>13}{'pm4py RSS MiB':>15}"
+    )
+    print(header)
+    print("-" * len(header))
+    for r in rows:
+        s, p = r["svcmining"], r["pm4py"]
+        ratio = f"{p['seconds'] / s['seconds']:.2f}x" if p else "-"
+        p_s = p["seconds"] if p else float("nan")
+        p_rss = p["peak_rss_mib"] if p else float("nan")
+        print(
+            f"{r['step']:<16}{s['seconds']:>13.2f}{p_s:>10.2f}"
+            f"{ratio:>8}{s['peak_rss_mib']:>13.0f}{p_rss:>15.0f}"
+        )
+    out_dir = HERE / "results"
+    out_dir.mkdir(exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    result = {
+        "generated_at": stamp,
+        "events": args.events,
+        "data": counts,
+        "machine": {
+            "python": platform.python_version(),
+            "cpus": _cpus(),
+            "platform": platform.platform(),
+        },
+        "steps": rows,
+    }
+    path = out_dir / f"{stamp}-{args.events}.json"
+    path.write_text(json.dumps(result, indent=2, ensure_ascii=False, default=str))
+    print(f"\nwritten: {path}")
+    return 0
+
+
+def _cpus() -> int:
+    import os
+
+    return os.cpu_count() or 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
