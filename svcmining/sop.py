@@ -1,0 +1,849 @@
+"""SOP-as-code: write the designed process once, readably, in YAML (or BPMN).
+
+An SOP names its **steps** (each with the activity labels that count as it, in any
+language, the owning department(s), whether it is ``optional`` and whether it is
+``repeatable``), the **flow** between them, the **SLAs** and the business
+**calendar** the SLAs are measured in. :func:`load_sop` reads it (``yaml.safe_load``
+semantics only) and compiles the flow to a pm4py process tree and Petri net, which
+:func:`svcmining.check_sop` aligns every ticket against.
+
+A full example (``sample_logs/sop_complaint.yaml`` is the complete one)::
+
+    name: 投诉处理 SOP
+    calendar:                      # business time for SLAs
+      workdays: Mon-Fri
+      hours: ["09:00-18:00"]
+      holidays: [2024-10-01, 2024-10-02]
+      extra_workdays: [2024-10-12]
+      timezone: Asia/Shanghai
+    steps:
+      - id: register
+        labels: [投诉登记, 工单登记, Register]   # every label that counts as this step
+        department: 客服中心                     # or a list of departments
+      - id: approve
+        labels: [主管审批]
+        department: 售后部
+        optional: true                           # may be skipped
+      - id: remote
+        labels: [远程排障]
+        department: 技术支持部
+        repeatable: true                         # may be done several times in a row
+      ...
+    flow:                          # a plain list is a sequence
+      - register
+      - assign
+      - approve
+      - choice: [remote, onsite]   # exactly one of
+      - parallel: [notify, bill]   # all of them, in any order
+      - loop:                      # do (once or more), redo between repetitions
+          do: [accept, close]
+          redo: [reopen]
+    slas:
+      - id: assign_2h
+        from: register             # a step id, or case_start (the default)
+        to: assign
+        within: 2h                 # 30min, 2h, 1.5d, 2小时 ...
+      - id: response
+        from: register
+        to: assess
+        by_priority: {紧急: 1h, 高: 4h, 普通: 24h}   # per priority limit ...
+        within: 24h                                 # ... and the default for other priorities
+      - id: follow_up_window
+        from: close
+        to: follow_up
+        between: [24h, 48h]
+        hours: elapsed             # business (default: with the calendar) or elapsed
+
+``stage_of(label)`` gives the stage order of the step a label belongs to (members of a
+``choice`` or ``parallel`` block share a stage; the ``redo`` part of a loop comes after
+its ``do`` part); the rework module uses it to tell back loops.
+
+Errors are :class:`~svcmining.exceptions.SOPDefinitionError` naming the file, the line
+and what is wrong.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import pandas as pd
+import yaml
+
+from .exceptions import SOPDefinitionError
+
+if TYPE_CHECKING:
+    from .calendars import Calendar
+
+__all__ = ["SLA", "SOP", "Step", "load_sop", "sop_from_dict"]
+
+CASE_START = "case_start"
+_STEP_KEYS = {
+    "id",
+    "labels",
+    "label",
+    "department",
+    "departments",
+    "optional",
+    "repeatable",
+    "name",
+}
+_SLA_KEYS = {"id", "from", "to", "within", "between", "by_priority", "hours", "name"}
+_TOP_KEYS = {"name", "description", "calendar", "steps", "flow", "slas", "version"}
+
+# a normalised flow node: ("step", id) | ("seq"|"choice"|"parallel", children) | ("loop", do, redo)
+FlowNode = tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class Step:
+    """One SOP step.
+
+    Attributes
+    ----------
+    id : str
+        Short identifier used in the flow and the SLAs (``assign``).
+    labels : tuple of str
+        Activity labels that count as this step; the first is the primary label
+        (used in the Petri net and in results).
+    departments : tuple of str
+        Departments allowed to do it (empty: not checked).
+    optional, repeatable : bool
+        May be skipped; may be done several times in a row.
+    """
+
+    id: str
+    labels: tuple[str, ...]
+    departments: tuple[str, ...] = ()
+    optional: bool = False
+    repeatable: bool = False
+    name: str | None = None
+
+    @property
+    def label(self) -> str:
+        """The primary activity label."""
+        return self.labels[0]
+
+
+@dataclass(frozen=True)
+class SLA:
+    """A time limit between two steps.
+
+    Attributes
+    ----------
+    id : str
+        Name of the SLA (``assign_2h``).
+    to : str
+        Step id whose first occurrence (after ``from_step``) ends the clock.
+    from_step : str
+        Step id that starts the clock (its last occurrence before ``to``), or
+        ``"case_start"`` (the first event of the case).
+    within : pandas.Timedelta or None
+        Upper limit (the default when ``by_priority`` has no entry for a case's priority).
+    between : tuple of two Timedelta or None
+        Lower and upper limit.
+    by_priority : mapping of str to Timedelta
+        Upper limit per ``priority`` value.
+    hours : {'business', 'elapsed'}
+        Business hours with the SOP calendar, or elapsed clock hours.
+    """
+
+    id: str
+    to: str
+    from_step: str = CASE_START
+    within: pd.Timedelta | None = None
+    between: tuple[pd.Timedelta, pd.Timedelta] | None = None
+    by_priority: Mapping[str, pd.Timedelta] = field(default_factory=dict)
+    hours: Literal["business", "elapsed"] = "business"
+
+    @property
+    def lower_hours(self) -> float:
+        """Lower limit in hours (0 unless ``between``)."""
+        return self.between[0].total_seconds() / 3600 if self.between else 0.0
+
+    def upper_hours(self, priority: object = None) -> float:
+        """Upper limit in hours for a case of ``priority`` (NaN when none applies)."""
+        if self.by_priority and isinstance(priority, str) and priority in self.by_priority:
+            return self.by_priority[priority].total_seconds() / 3600
+        if self.between:
+            return self.between[1].total_seconds() / 3600
+        if self.within is not None:
+            return self.within.total_seconds() / 3600
+        return float("nan")
+
+
+@dataclass(frozen=True, eq=False)
+class SOP:
+    """A designed process: steps, flow, SLAs and calendar (see the module docstring).
+
+    Build with :func:`load_sop` (YAML or BPMN) or :func:`sop_from_dict`.
+
+    Examples
+    --------
+    >>> sop = sop_from_dict({"steps": [{"id": "a", "labels": ["登记"]},
+    ...                                {"id": "b", "labels": ["结单"]}],
+    ...                      "flow": ["a", "b"]})
+    >>> sop.stage_of("结单"), sop.stage_of("其他")
+    (1, None)
+    """
+
+    name: str
+    steps: tuple[Step, ...]
+    flow: FlowNode | None = None
+    slas: tuple[SLA, ...] = ()
+    calendar: Calendar | None = None
+    source: str | None = None
+    _net: Any = field(default=None, repr=False)  # (net, im, fm) for BPMN SOPs
+    _stages: Mapping[str, int] = field(default_factory=dict, repr=False)
+
+    # ---- lookups -------------------------------------------------------------
+    @cached_property
+    def _label_to_step(self) -> dict[str, Step]:
+        out: dict[str, Step] = {}
+        for s in self.steps:
+            for lab in s.labels:
+                out[lab] = s
+        return out
+
+    @property
+    def step_ids(self) -> list[str]:
+        """Step ids in declaration order."""
+        return [s.id for s in self.steps]
+
+    @property
+    def labels(self) -> list[str]:
+        """Every activity label that belongs to some step."""
+        return list(self._label_to_step)
+
+    def step(self, step_id: str) -> Step:
+        """The step with id ``step_id`` (KeyError when unknown)."""
+        for s in self.steps:
+            if s.id == step_id:
+                return s
+        raise KeyError(step_id)
+
+    def step_of(self, activity: str) -> Step | None:
+        """The step an activity label counts as, or ``None``."""
+        return self._label_to_step.get(activity)
+
+    def stage_of(self, activity: str) -> int | None:
+        """Stage order (0-based) of the step ``activity`` belongs to; ``None`` if unknown.
+
+        Members of a ``choice`` / ``parallel`` block share a stage.
+        """
+        st = self._label_to_step.get(activity)
+        if st is None:
+            return None
+        return self._stages.get(st.id)
+
+    def label_map(self) -> dict[str, str]:
+        """Every known label -> the primary label of its step (what the Petri net uses)."""
+        return {lab: s.label for s in self.steps for lab in s.labels}
+
+    # ---- models --------------------------------------------------------------
+    def process_tree(self) -> Any:
+        """The flow as a pm4py ``ProcessTree`` (primary labels as leaves).
+
+        Raises SOPDefinitionError for an SOP loaded from BPMN (it has no block flow).
+        """
+        if self.flow is None:
+            raise SOPDefinitionError(
+                f"SOP {self.name!r} was loaded from BPMN and has no block-structured flow; "
+                "use petri_net() instead."
+            )
+        return _to_tree(self.flow, {s.id: s for s in self.steps})
+
+    def petri_net(self) -> tuple[Any, Any, Any]:
+        """``(net, initial_marking, final_marking)`` of the SOP (pm4py objects)."""
+        return self._petri
+
+    @cached_property
+    def _petri(self) -> tuple[Any, Any, Any]:
+        if self._net is not None:
+            return self._net
+        import pm4py
+
+        net, im, fm = pm4py.convert_to_petri_net(self.process_tree())
+        return net, im, fm
+
+    def to_bpmn(self, path: str | os.PathLike[str]) -> Path:
+        """Write the SOP as a BPMN 2.0 file (via pm4py); returns the path."""
+        import pm4py
+
+        bpmn = pm4py.convert_to_bpmn(self.process_tree())
+        pm4py.write_bpmn(bpmn, str(path))
+        return Path(path)
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per step: step_id, stage, labels, departments, optional, repeatable."""
+        return pd.DataFrame(
+            {
+                "step_id": [s.id for s in self.steps],
+                "stage": [self._stages.get(s.id) for s in self.steps],
+                "labels": [" / ".join(s.labels) for s in self.steps],
+                "departments": [" / ".join(s.departments) for s in self.steps],
+                "optional": [s.optional for s in self.steps],
+                "repeatable": [s.repeatable for s in self.steps],
+            }
+        )
+
+    def sla_frame(self) -> pd.DataFrame:
+        """One row per SLA (and per priority override)."""
+        rows = []
+        for sla in self.slas:
+            base = {
+                "sla": sla.id,
+                "from_step": sla.from_step,
+                "to_step": sla.to,
+                "hours": sla.hours,
+            }
+            rows.append(
+                {
+                    **base,
+                    "priority": None,
+                    "lower_hours": sla.lower_hours,
+                    "upper_hours": sla.upper_hours(),
+                }
+            )
+            for prio in sla.by_priority:
+                rows.append(
+                    {
+                        **base,
+                        "priority": prio,
+                        "lower_hours": sla.lower_hours,
+                        "upper_hours": sla.upper_hours(prio),
+                    }
+                )
+        return pd.DataFrame(
+            rows,
+            columns=[
+                "sla",
+                "from_step",
+                "to_step",
+                "hours",
+                "priority",
+                "lower_hours",
+                "upper_hours",
+            ],
+        )
+
+    def __repr__(self) -> str:
+        return f"SOP({self.name!r}, {len(self.steps)} steps, {len(self.slas)} SLAs)"
+
+    def _repr_html_(self) -> str:
+        return f"<p><b>{html.escape(repr(self))}</b></p>" + self.to_frame().to_html(escape=True)
+
+
+# ---- loading -------------------------------------------------------------------
+def load_sop(path: str | os.PathLike[str]) -> SOP:
+    """Read an SOP from a YAML file or a BPMN file.
+
+    YAML is parsed with ``yaml.SafeLoader`` only. A ``.bpmn`` file is converted with
+    pm4py; its visible tasks become steps (no departments or SLAs), unless a side file
+    ``<name>.yaml`` next to it gives ``steps``/``slas``/``calendar`` for those labels.
+
+    Parameters
+    ----------
+    path : str or path-like
+        ``.yaml`` / ``.yml`` or ``.bpmn`` file.
+
+    Returns
+    -------
+    SOP
+
+    Raises
+    ------
+    SOPDefinitionError
+        With file, line and what is wrong (unknown step in a flow, duplicate ids,
+        bad durations, unknown keys ...).
+
+    Examples
+    --------
+    >>> sop = load_sop("sample_logs/sop_complaint.yaml")  # doctest: +SKIP
+    >>> sop.stage_of("分类派单")                           # doctest: +SKIP
+    2
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise SOPDefinitionError(f"{p}: no such SOP file.")
+    if p.suffix.lower() == ".bpmn":
+        return _load_bpmn(p)
+    text = p.read_text(encoding="utf-8-sig")
+    return _from_yaml_text(text, str(p))
+
+
+def sop_from_dict(spec: Mapping[str, Any], *, source: str = "<dict>") -> SOP:
+    """Build an SOP from an already parsed mapping (same schema as the YAML)."""
+    return _build(spec, _Where(source, {}))
+
+
+def _from_yaml_text(text: str, source: str) -> SOP:
+    try:
+        spec = yaml.safe_load(text)
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f", line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise SOPDefinitionError(f"{source}{line}: not valid YAML ({problem}).") from None
+    lines: dict[tuple[Any, ...], int] = {}
+    if node is not None:
+        _index_lines(node, (), lines)
+    if not isinstance(spec, Mapping):
+        raise SOPDefinitionError(
+            f"{source}, line 1: an SOP file must be a mapping with 'steps' and 'flow'."
+        )
+    return _build(spec, _Where(source, lines))
+
+
+def _index_lines(node: Any, path: tuple[Any, ...], out: dict[tuple[Any, ...], int]) -> None:
+    out[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        for k, v in node.value:
+            key = k.value
+            out[(*path, key)] = k.start_mark.line + 1
+            _index_lines(v, (*path, key), out)
+            out[(*path, key)] = k.start_mark.line + 1
+    elif isinstance(node, yaml.SequenceNode):
+        for i, v in enumerate(node.value):
+            _index_lines(v, (*path, i), out)
+
+
+@dataclass
+class _Where:
+    source: str
+    lines: dict[tuple[Any, ...], int]
+
+    def err(self, path: tuple[Any, ...], msg: str) -> SOPDefinitionError:
+        p = path
+        while p and p not in self.lines:
+            p = p[:-1]
+        line = self.lines.get(p)
+        where = f"{self.source}, line {line}" if line else self.source
+        return SOPDefinitionError(f"{where}: {msg}")
+
+
+def _str_list(value: Any, where: _Where, path: tuple[Any, ...], what: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str | int | float) and not isinstance(value, bool):
+        value = [value]
+    if not isinstance(value, Sequence) or isinstance(value, str):
+        raise where.err(path, f"{what} must be a text or a list of texts, got {value!r}.")
+    out = []
+    for i, v in enumerate(value):
+        if not isinstance(v, str | int | float) or isinstance(v, bool) or str(v).strip() == "":
+            raise where.err((*path, i), f"{what} must be non-empty texts, got {v!r}.")
+        out.append(str(v).strip())
+    return tuple(out)
+
+
+def _duration(value: Any, where: _Where, path: tuple[Any, ...]) -> pd.Timedelta:
+    from .calendars import parse_duration
+
+    try:
+        td = parse_duration(value)
+    except (ValueError, TypeError) as exc:
+        raise where.err(
+            path, f"bad duration {value!r} ({exc}). Use e.g. 30min, 2h, 1.5d."
+        ) from None
+    if pd.isna(td) or td < pd.Timedelta(0):
+        raise where.err(path, f"bad duration {value!r}: it must not be negative.")
+    return td
+
+
+def _build(spec: Mapping[str, Any], where: _Where) -> SOP:
+    unknown = sorted(set(map(str, spec)) - _TOP_KEYS)
+    if unknown:
+        raise where.err(
+            (unknown[0],),
+            f"unknown key {unknown[0]!r}; an SOP has {', '.join(sorted(_TOP_KEYS))}.",
+        )
+    raw_steps = spec.get("steps")
+    if not isinstance(raw_steps, list) or not raw_steps:
+        raise where.err(("steps",), "'steps' must be a non-empty list of steps.")
+    steps: list[Step] = []
+    seen_ids: dict[str, int] = {}
+    seen_labels: dict[str, str] = {}
+    for i, raw in enumerate(raw_steps):
+        path: tuple[Any, ...] = ("steps", i)
+        if isinstance(raw, str):
+            raw = {"id": raw}
+        if not isinstance(raw, Mapping):
+            raise where.err(path, f"a step must be a mapping with an 'id', got {raw!r}.")
+        bad = sorted(set(map(str, raw)) - _STEP_KEYS)
+        if bad:
+            raise where.err(
+                (*path, bad[0]),
+                f"unknown step key {bad[0]!r}; a step has {', '.join(sorted(_STEP_KEYS))}.",
+            )
+        sid = raw.get("id")
+        if not isinstance(sid, str) or not sid.strip():
+            raise where.err(path, "every step needs an 'id' (a short text).")
+        sid = sid.strip()
+        if sid == CASE_START:
+            raise where.err((*path, "id"), f"{CASE_START!r} is reserved; rename the step.")
+        if sid in seen_ids:
+            raise where.err(
+                (*path, "id"), f"duplicate step id {sid!r} (also step {seen_ids[sid] + 1})."
+            )
+        seen_ids[sid] = i
+        labels = _str_list(
+            raw.get("labels", raw.get("label", sid)), where, (*path, "labels"), "labels"
+        )
+        if not labels:
+            raise where.err((*path, "labels"), f"step {sid!r} has no labels.")
+        for lab in labels:
+            if lab in seen_labels and seen_labels[lab] != sid:
+                raise where.err(
+                    (*path, "labels"),
+                    f"label {lab!r} of step {sid!r} already belongs to step {seen_labels[lab]!r}.",
+                )
+            seen_labels[lab] = sid
+        depts = _str_list(
+            raw.get("departments", raw.get("department")),
+            where,
+            (*path, "department"),
+            "department",
+        )
+        flags = {}
+        for key in ("optional", "repeatable"):
+            v = raw.get(key, False)
+            if not isinstance(v, bool):
+                raise where.err((*path, key), f"{key!r} must be true or false, got {v!r}.")
+            flags[key] = v
+        name = raw.get("name")
+        steps.append(
+            Step(
+                sid,
+                tuple(dict.fromkeys(labels)),
+                depts,
+                flags["optional"],
+                flags["repeatable"],
+                str(name) if name is not None else None,
+            )
+        )
+    ids = {s.id for s in steps}
+
+    raw_flow = spec.get("flow")
+    if raw_flow is None:
+        raw_flow = [s.id for s in steps]
+    used: dict[str, tuple[Any, ...]] = {}
+    flow = _parse_flow(raw_flow, ("flow",), ids, used, where)
+    missing = [s for s in ids if s not in used]
+    if missing:
+        first = next(i for i, s in enumerate(steps) if s.id in missing)
+        raise where.err(
+            ("steps", first),
+            f"step {steps[first].id!r} is declared but not used in the flow.",
+        )
+    stages: dict[str, int] = {}
+    _assign_stages(flow, stages, [0])
+
+    calendar = None
+    if spec.get("calendar") is not None:
+        calendar = _calendar(spec["calendar"], where)
+
+    slas: list[SLA] = []
+    raw_slas = spec.get("slas") or []
+    if not isinstance(raw_slas, list):
+        raise where.err(("slas",), "'slas' must be a list.")
+    sla_ids: set[str] = set()
+    for i, raw in enumerate(raw_slas):
+        slas.append(_parse_sla(raw, ("slas", i), ids, sla_ids, where))
+    name = spec.get("name") or (Path(where.source).stem if where.source else "SOP")
+    return SOP(
+        name=str(name),
+        steps=tuple(steps),
+        flow=flow,
+        slas=tuple(slas),
+        calendar=calendar,
+        source=where.source,
+        _stages=stages,
+    )
+
+
+def _calendar(raw: Any, where: _Where) -> Calendar:
+    from .calendars import Calendar
+
+    try:
+        if isinstance(raw, str):
+            factory = getattr(Calendar, raw, None)
+            if factory is None or raw.startswith("_"):
+                raise ValueError(f"no predefined calendar {raw!r} (try china_2024)")
+            return factory()
+        if not isinstance(raw, Mapping):
+            raise ValueError("the calendar must be a mapping (workdays, hours, holidays ...)")
+        return Calendar.from_spec(raw)
+    except (ValueError, TypeError) as exc:
+        raise where.err(("calendar",), f"bad calendar: {exc}") from None
+
+
+def _parse_flow(
+    raw: Any, path: tuple[Any, ...], ids: set[str], used: dict[str, tuple[Any, ...]], where: _Where
+) -> FlowNode:
+    if isinstance(raw, str):
+        sid = raw.strip()
+        if sid not in ids:
+            raise where.err(
+                path, f"unknown step {sid!r} in the flow; declared steps: {', '.join(sorted(ids))}."
+            )
+        if sid in used:
+            raise where.err(
+                path,
+                f"step {sid!r} appears twice in the flow; declare a second "
+                "step (with its own id) or use a loop.",
+            )
+        used[sid] = path
+        return ("step", sid)
+    if isinstance(raw, list):
+        if not raw:
+            raise where.err(path, "empty list in the flow.")
+        kids = [_parse_flow(x, (*path, i), ids, used, where) for i, x in enumerate(raw)]
+        return kids[0] if len(kids) == 1 else ("seq", tuple(kids))
+    if isinstance(raw, Mapping) and len(raw) == 1:
+        ((kind, body),) = raw.items()
+        bpath = (*path, kind)
+        if kind in ("choice", "parallel", "sequence"):
+            if not isinstance(body, list) or (kind != "sequence" and len(body) < 2):
+                raise where.err(bpath, f"'{kind}' needs a list of at least two branches.")
+            kids = [_parse_flow(x, (*bpath, i), ids, used, where) for i, x in enumerate(body)]
+            return ("seq" if kind == "sequence" else kind, tuple(kids))
+        if kind == "loop":
+            if isinstance(body, Mapping):
+                bad = sorted(set(map(str, body)) - {"do", "redo"})
+                if bad or "do" not in body:
+                    raise where.err(bpath, "'loop' takes 'do' (required) and 'redo' (optional).")
+                do = _parse_flow(body["do"], (*bpath, "do"), ids, used, where)
+                redo = (
+                    _parse_flow(body["redo"], (*bpath, "redo"), ids, used, where)
+                    if body.get("redo") is not None
+                    else None
+                )
+            else:
+                do = _parse_flow(body, bpath, ids, used, where)
+                redo = None
+            return ("loop", do, redo)
+        raise where.err(bpath, f"unknown flow block {kind!r}; use choice, parallel, loop.")
+    raise where.err(
+        path,
+        f"a flow element must be a step id, a list or one of choice/parallel/"
+        f"loop blocks, got {raw!r}.",
+    )
+
+
+def _assign_stages(node: FlowNode, stages: dict[str, int], counter: list[int]) -> None:
+    kind = node[0]
+    if kind == "step":
+        stages[node[1]] = counter[0]
+        counter[0] += 1
+    elif kind == "seq":
+        for k in node[1]:
+            _assign_stages(k, stages, counter)
+    elif kind in ("choice", "parallel"):
+        start = counter[0]
+        for k in node[1]:
+            for sid in _steps_in(k):
+                stages[sid] = start
+        counter[0] = start + 1
+    elif kind == "loop":
+        _assign_stages(node[1], stages, counter)
+        if node[2] is not None:
+            _assign_stages(node[2], stages, counter)
+
+
+def _steps_in(node: FlowNode) -> list[str]:
+    if node[0] == "step":
+        return [node[1]]
+    if node[0] == "loop":
+        return _steps_in(node[1]) + (_steps_in(node[2]) if node[2] is not None else [])
+    return [s for k in node[1] for s in _steps_in(k)]
+
+
+def choice_groups(sop: SOP) -> dict[str, frozenset[str]]:
+    """Step id -> the other steps of the ``choice`` block it is a branch of (may be empty)."""
+    out: dict[str, frozenset[str]] = {}
+
+    def walk(node: FlowNode | None) -> None:
+        if node is None or node[0] == "step":
+            return
+        if node[0] == "choice":
+            branches = [set(_steps_in(k)) for k in node[1]]
+            for i, b in enumerate(branches):
+                others = frozenset().union(*(x for j, x in enumerate(branches) if j != i))
+                for sid in b:
+                    out[sid] = out.get(sid, frozenset()) | others
+        kids = node[1:] if node[0] == "loop" else node[1]
+        for k in kids:
+            walk(k)
+
+    walk(sop.flow)
+    return out
+
+
+def _parse_sla(
+    raw: Any, path: tuple[Any, ...], ids: set[str], sla_ids: set[str], where: _Where
+) -> SLA:
+    if not isinstance(raw, Mapping):
+        raise where.err(path, f"an SLA must be a mapping (id, from, to, within ...), got {raw!r}.")
+    bad = sorted(set(map(str, raw)) - _SLA_KEYS)
+    if bad:
+        raise where.err(
+            (*path, bad[0]),
+            f"unknown SLA key {bad[0]!r}; an SLA has {', '.join(sorted(_SLA_KEYS))}.",
+        )
+    to = raw.get("to")
+    sid = str(raw.get("id") or f"{raw.get('from', CASE_START)}_to_{to}")
+    if sid in sla_ids:
+        raise where.err((*path, "id"), f"duplicate SLA id {sid!r}.")
+    sla_ids.add(sid)
+    if not isinstance(to, str) or to not in ids:
+        raise where.err((*path, "to"), f"SLA {sid!r}: 'to' must be a declared step id, got {to!r}.")
+    frm = raw.get("from", CASE_START)
+    if not isinstance(frm, str) or (frm not in ids and frm != CASE_START):
+        raise where.err(
+            (*path, "from"),
+            f"SLA {sid!r}: 'from' must be a declared step id or {CASE_START!r}, got {frm!r}.",
+        )
+    hours = raw.get("hours", "business")
+    if hours not in ("business", "elapsed"):
+        raise where.err(
+            (*path, "hours"),
+            f"SLA {sid!r}: 'hours' must be 'business' or 'elapsed', got {hours!r}.",
+        )
+    within = _duration(raw["within"], where, (*path, "within")) if "within" in raw else None
+    between = None
+    if "between" in raw:
+        b = raw["between"]
+        if not isinstance(b, list) or len(b) != 2:
+            raise where.err(
+                (*path, "between"), f"SLA {sid!r}: 'between' must be [lower, upper], got {b!r}."
+            )
+        lo = _duration(b[0], where, (*path, "between", 0))
+        hi = _duration(b[1], where, (*path, "between", 1))
+        if lo > hi:
+            raise where.err(
+                (*path, "between"),
+                f"SLA {sid!r}: 'between' lower limit {b[0]!r} exceeds upper {b[1]!r}.",
+            )
+        between = (lo, hi)
+    by_prio: dict[str, pd.Timedelta] = {}
+    if raw.get("by_priority") is not None:
+        bp = raw["by_priority"]
+        if not isinstance(bp, Mapping) or not bp:
+            raise where.err(
+                (*path, "by_priority"),
+                f"SLA {sid!r}: 'by_priority' must map priorities to durations.",
+            )
+        for k, v in bp.items():
+            by_prio[str(k)] = _duration(v, where, (*path, "by_priority", k))
+    if within is None and between is None and not by_prio:
+        raise where.err(
+            path, f"SLA {sid!r} has no limit: give 'within', 'between' or 'by_priority'."
+        )
+    if within is not None and between is not None:
+        raise where.err(path, f"SLA {sid!r}: give either 'within' or 'between', not both.")
+    return SLA(
+        id=sid,
+        to=to,
+        from_step=frm,
+        within=within,
+        between=between,
+        by_priority=by_prio,
+        hours=hours,
+    )
+
+
+def _to_tree(node: FlowNode, steps: Mapping[str, Step]) -> Any:
+    from pm4py.objects.process_tree.obj import Operator, ProcessTree
+
+    def mk(op: Any, kids: list[Any]) -> Any:
+        t = ProcessTree(operator=op)
+        for k in kids:
+            k.parent = t
+            t.children.append(k)
+        return t
+
+    def tau() -> Any:
+        return ProcessTree()
+
+    def rec(n: FlowNode) -> Any:
+        kind = n[0]
+        if kind == "step":
+            st = steps[n[1]]
+            t = ProcessTree(label=st.label)
+            if st.repeatable:
+                t = mk(Operator.LOOP, [t, tau()])
+            if st.optional:
+                t = mk(Operator.XOR, [t, tau()])
+            return t
+        if kind == "seq":
+            return mk(Operator.SEQUENCE, [rec(k) for k in n[1]])
+        if kind == "choice":
+            return mk(Operator.XOR, [rec(k) for k in n[1]])
+        if kind == "parallel":
+            return mk(Operator.PARALLEL, [rec(k) for k in n[1]])
+        if kind == "loop":
+            return mk(Operator.LOOP, [rec(n[1]), rec(n[2]) if n[2] is not None else tau()])
+        raise AssertionError(kind)  # pragma: no cover
+
+    return rec(node)
+
+
+def _load_bpmn(p: Path) -> SOP:
+    import pm4py
+
+    try:
+        bpmn = pm4py.read_bpmn(str(p))
+        net, im, fm = pm4py.convert_to_petri_net(bpmn)
+    except Exception as exc:  # pm4py raises bare Exceptions for bad XML
+        raise SOPDefinitionError(f"{p}: not a readable BPMN file ({exc}).") from None
+    labels = sorted({t.label for t in net.transitions if t.label is not None})
+    if not labels:
+        raise SOPDefinitionError(f"{p}: the BPMN model has no named tasks.")
+    side = p.with_suffix(".yaml")
+    steps: list[Step] = [Step(lab, (lab,)) for lab in labels]
+    slas: tuple[SLA, ...] = ()
+    calendar = None
+    if side.is_file():
+        extra = _from_yaml_text(side.read_text(encoding="utf-8-sig"), str(side))
+        steps = []
+        for st in extra.steps:
+            in_net = [lab for lab in st.labels if lab in labels]
+            if not in_net:
+                raise SOPDefinitionError(
+                    f"{side}: step {st.id!r} has no label among the BPMN tasks "
+                    f"({', '.join(labels)})."
+                )
+            rest = tuple(lab for lab in st.labels if lab != in_net[0])
+            steps.append(
+                Step(st.id, (in_net[0], *rest), st.departments, st.optional, st.repeatable, st.name)
+            )
+        known = {s.label for s in steps}
+        steps += [Step(lab, (lab,)) for lab in labels if lab not in known]
+        slas, calendar = extra.slas, extra.calendar
+    stages = _net_stages(net, im)
+    stage_by_id = {s.id: stages[s.label] for s in steps if s.label in stages}
+    return SOP(
+        name=p.stem,
+        steps=tuple(steps),
+        flow=None,
+        slas=slas,
+        calendar=calendar,
+        source=str(p),
+        _net=(net, im, fm),
+        _stages=stage_by_id,
+    )
+
+
+def _net_stages(net: Any, im: Any) -> dict[str, int]:
+    """Stage of each visible label: fewest visible steps needed to reach it from the start."""
+    from .conformance import _build_automaton
+
+    auto = _build_automaton(net, im, None)
+    return auto.label_depths()
