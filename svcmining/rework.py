@@ -186,8 +186,9 @@ class ReworkResult:
         event just before: the loop edge is ``prev_activity → activity``, for a reopen
         ``close → first activity of the cycle``), ``first_at``, ``again_at``, ``end_at``,
         ``rework_hours``, ``resources`` and ``departments`` (who did it first → who
-        again; for a reopen the distinct resources/groups of the cycle; for ping-pong
-        the groups of the bounce), ``first_resource``, ``again_resource``,
+        did it again; for a reopen: who closed → who reopened; for ping-pong the
+        groups of the bounce, e.g. "售后部 → 销售部 → 售后部"), ``first_resource``,
+        ``again_resource``,
         ``first_group``, ``again_group``, ``ping_pong_kind`` ('direct'/'indirect'),
         ``n_events`` (events covered: 1, or the cycle length) and ``event_index`` (row
         position of the repeated event / the cycle's first event in the sorted log).
@@ -528,123 +529,75 @@ def _find(
     if has_group:
         grp_codes, grp_uniques = _codes(events[group])
     else:
-        grp_codes, grp_uniques = np.full(n, -1, dtype=np.int64), pd.Index([])
+        grp_codes, grp_uniques = np.full(n, -1, dtype=np.int64), pd.Index([], dtype="str")
     n_grp = max(len(grp_uniques), 1) + 1
-    pp_return = np.zeros(n, dtype=bool)
-    pp_kind = np.full(n, None, dtype=object)
-    pp_path = np.full(n, None, dtype=object)
+    pp_row = np.full(n, -1, dtype=np.int64)  # row of the event's ping-pong return, if any
+    ret = None
     if has_group and n:
         from ._pingpong import ping_pong_returns
 
-        ret = ping_pong_returns(events, group, window=window)
+        ret = ping_pong_returns(events, group, window=window).reset_index(drop=True)
         if len(ret):
-            idx = ret["event_index"].to_numpy(dtype=np.int64)
-            g = ret["group"].astype("str").to_numpy(dtype=object)
-            via = ret["via"].astype("str").str.replace(";", _SEP, regex=False)
-            path = ret["group"].astype("str") + _SEP + via + _SEP + ret["group"].astype("str")
-            pp_return[idx] = True
-            pp_kind[idx] = ret["kind"].astype("str").to_numpy(dtype=object)
-            pp_path[idx] = path.to_numpy(dtype=object)
-            del g
+            pp_row[ret["event_index"].to_numpy(dtype=np.int64)] = np.arange(len(ret))
         prev_grp_exec = _prev_same((case_codes * n_act + act_codes) * n_grp + (grp_codes + 1))
-        pp = pp_return & (prev_grp_exec >= 0) & (grp_codes >= 0)
+        pp = (pp_row >= 0) & (prev_grp_exec >= 0) & (grp_codes >= 0)
     else:
-        pp = pp_return
+        pp = pp_row >= 0
     back = stage < prev_stage
     res_present = "resource" in events.columns
     if res_present:
-        res_codes, _ = _codes(events["resource"])
+        res_codes, res_uniques = _codes(events["resource"])
     else:
-        res_codes = np.full(n, -1, dtype=np.int64)
+        res_codes, res_uniques = np.full(n, -1, dtype=np.int64), pd.Index([], dtype="str")
     prev_res = np.where(prev_exec >= 0, res_codes[np.maximum(prev_exec, 0)], -1) if n else res_codes
     same_res = (res_codes >= 0) & (prev_res >= 0) & (res_codes == prev_res)
-    kind_b = np.select(
-        [self_loop, pp, back, ~same_res],
-        ["self_loop", "ping_pong", "back_loop", "redo"],
-        default="repeat",
-    )
+    # kind codes = positions in REWORK_KINDS (0 = reopen is handled separately)
+    kind_b = np.select([self_loop, pp, back, ~same_res], [1, 2, 3, 4], default=5).astype(np.int8)
 
-    # ---- occurrences table
+    # ---- occurrences table, built from integer codes (strings only at the end)
     ts = events["timestamp"]
     ts_np = ts.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy()
-    cid = events["case_id"]
-    act = events["activity"]
-    res = events["resource"] if res_present else pd.Series(pd.NA, index=events.index, dtype="str")
-    grp = events[group] if has_group else pd.Series(pd.NA, index=events.index, dtype="str")
     b_idx = np.flatnonzero(cand)
-    b_prev = prev_exec[b_idx]
-    b_before = b_idx - 1
-    occ_b = pd.DataFrame(
-        {
-            "case_id": cid.to_numpy()[b_idx],
-            "activity": act.to_numpy()[b_idx],
-            "kind": kind_b[b_idx] if n else np.zeros(0, dtype=object),
-            "prev_activity": act.to_numpy()[b_before],
-            "cycle_first_activity": act.to_numpy()[b_idx],
-            "first_at": ts_np[b_prev],
-            "again_at": ts_np[b_idx],
-            "end_at": ts_np[b_idx],
-            "first_resource": res.to_numpy()[b_prev],
-            "again_resource": res.to_numpy()[b_idx],
-            "first_group": grp.to_numpy()[b_prev],
-            "again_group": grp.to_numpy()[b_idx],
-            "ping_pong_kind": pp_kind[b_idx],
-            "pp_path": pp_path[b_idx],
-            "n_events": np.ones(len(b_idx), dtype=np.int64),
-            "event_index": b_idx,
-        }
-    )
-    occ_b.loc[occ_b["kind"] != "ping_pong", ["ping_pong_kind", "pp_path"]] = None
     close_idx = cyc_first - 1
-    occ_a = pd.DataFrame(
+    # rows: reopen cycles first, then repeated executions; sorted by case and position later
+    ev = np.concatenate([cyc_first, b_idx])  # the repeated event / the cycle's first event
+    first = np.concatenate([close_idx, prev_exec[b_idx]])  # what was redone
+    before = np.concatenate([close_idx, b_idx - 1])  # event just before (loop edge source)
+    end = np.concatenate([cyc_last, b_idx])  # completion of the repetition
+    kind = np.concatenate([np.zeros(len(cyc_first), dtype=np.int8), kind_b[b_idx]])
+    what = np.concatenate([close_idx, b_idx])  # the repeated activity (reopen: the close)
+    order = np.lexsort((ev, case_codes[ev]))
+    ev, first, before, end, kind, what = (a[order] for a in (ev, first, before, end, kind, what))
+    n_ev = end - ev + 1
+
+    occ = pd.DataFrame(
         {
-            "case_id": cid.to_numpy()[cyc_first],
-            "activity": act.to_numpy()[close_idx],
-            "kind": np.full(len(cyc_first), "reopen", dtype=object),
-            "prev_activity": act.to_numpy()[close_idx],
-            "cycle_first_activity": act.to_numpy()[cyc_first],
-            "first_at": ts_np[close_idx],
-            "again_at": ts_np[cyc_first],
-            "end_at": ts_np[cyc_last],
-            "first_resource": res.to_numpy()[close_idx],
-            "again_resource": res.to_numpy()[cyc_first],
-            "first_group": grp.to_numpy()[close_idx],
-            "again_group": grp.to_numpy()[cyc_first],
-            "ping_pong_kind": np.full(len(cyc_first), None, dtype=object),
-            "pp_path": np.full(len(cyc_first), None, dtype=object),
-            "n_events": (cyc_last - cyc_first + 1).astype(np.int64),
-            "event_index": cyc_first,
+            "case_id": _take(case_uniques, case_codes[ev]),
+            "activity": _take(act_uniques, act_codes[what]),
+            "kind": _take(pd.Index(REWORK_KINDS, dtype="str"), kind.astype(np.int64)),
+            "prev_activity": _take(act_uniques, act_codes[before]),
+            "cycle_first_activity": _take(act_uniques, act_codes[ev]),
         }
     )
-    # strings of who/which groups were involved in each reopen cycle
-    cyc_of_event = np.full(n, -1, dtype=np.int64)
-    if len(cyc_first):
-        cyc_number = np.cumsum(seg_is_cycle) - 1
-        cyc_of_event[in_cycle] = cyc_number[seg_id[in_cycle]]
-    occ_a["resources"] = _joined_unique(res, cyc_of_event, len(cyc_first))
-    occ_a["departments"] = _joined_unique(grp, cyc_of_event, len(cyc_first))
-    occ_b["resources"] = _arrow(occ_b["first_resource"], occ_b["again_resource"])
-    occ_b["departments"] = occ_b["pp_path"].where(
-        occ_b["kind"] == "ping_pong", _arrow(occ_b["first_group"], occ_b["again_group"])
-    )
-    occ = pd.concat([occ_a, occ_b], ignore_index=True)
     tz = ts.dt.tz
-    for c in ("first_at", "again_at", "end_at"):
-        occ[c] = pd.Series(occ[c].to_numpy()).dt.tz_localize("UTC").dt.tz_convert(tz)
+    for col, rows in (("first_at", first), ("again_at", ev), ("end_at", end)):
+        occ[col] = pd.Series(ts_np[rows]).dt.tz_localize("UTC").dt.tz_convert(tz)
     occ["rework_hours"] = _hours(occ["first_at"], occ["end_at"], calendar).to_numpy(dtype=float)
-    occ = occ.sort_values(["case_id", "event_index"], kind="stable", ignore_index=True)
-    for c in ("case_id", "activity", "kind", "prev_activity", "cycle_first_activity"):
-        occ[c] = occ[c].astype("str")
-    for c in (
-        "first_resource",
-        "again_resource",
-        "first_group",
-        "again_group",
-        "ping_pong_kind",
-        "resources",
-        "departments",
-    ):
-        occ[c] = occ[c].astype("str").where(occ[c].notna())
+    f_res, a_res = _take(res_uniques, res_codes[first]), _take(res_uniques, res_codes[ev])
+    f_grp, a_grp = _take(grp_uniques, grp_codes[first]), _take(grp_uniques, grp_codes[ev])
+    occ["resources"] = _arrow(f_res, a_res)
+    departments = _arrow(f_grp, a_grp)
+    occ["ping_pong_kind"] = pd.Series(pd.NA, index=occ.index, dtype="str")
+    is_pp = kind == 2
+    if ret is not None and is_pp.any():
+        r = ret.iloc[pp_row[ev[is_pp]]]
+        g = r["group"].astype("str")
+        via = r["via"].astype("str").str.replace(";", _SEP, regex=False)
+        departments[is_pp] = (g + _SEP + via + _SEP + g).to_numpy()
+        occ.loc[is_pp, "ping_pong_kind"] = r["kind"].astype("str").to_numpy()
+    occ["departments"] = departments
+    occ["first_resource"], occ["again_resource"] = f_res, a_res
+    occ["first_group"], occ["again_group"] = f_grp, a_grp
     occ = occ[
         [
             "case_id",
@@ -663,23 +616,24 @@ def _find(
             "first_group",
             "again_group",
             "ping_pong_kind",
-            "n_events",
-            "event_index",
         ]
     ]
+    occ["n_events"] = n_ev.astype(np.int64)
+    occ["event_index"] = ev.astype(np.int64)
 
-    cases = _case_table(events, occ, case_uniques, starts, sizes, calendar)
-    by_activity = _by_activity(events, occ, case_codes, act_codes, act_uniques, n_act)
-    by_department = _by_key(events[group] if has_group else None, occ["again_group"], occ, group)
-    by_resource = _by_key(res if res_present else None, occ["again_resource"], occ, "resource")
+    occ_case = case_codes[ev]
+    cases = _case_table(events, occ, occ_case, kind, case_uniques, starts, calendar)
+    by_activity = _by_activity(
+        occ, occ_case, case_codes, act_codes, act_codes[what], kind, act_uniques
+    )
+    by_department = _by_key(grp_codes, grp_uniques, grp_codes[ev], kind, occ, group)
+    by_resource = _by_key(res_codes, res_uniques, res_codes[ev], kind, occ, "resource")
+    if not has_group:
+        by_department = by_department.iloc[:0]
+    keys = ["first_resource", "again_resource", "first_group", "again_group"]
     referrals = (
-        occ.assign(n=1)
-        .groupby(
-            ["first_resource", "again_resource", "first_group", "again_group"],
-            dropna=False,
-            sort=True,
-        )
-        .agg(n_rework=("n", "size"), rework_hours=("rework_hours", "sum"))
+        occ.groupby(keys, dropna=False, sort=True)
+        .agg(n_rework=("kind", "size"), rework_hours=("rework_hours", "sum"))
         .reset_index()
         .sort_values("n_rework", ascending=False, kind="stable", ignore_index=True)
     )
@@ -695,32 +649,28 @@ def _find(
     )
 
 
-def _arrow(a: pd.Series, b: pd.Series) -> pd.Series:
-    return a.astype("str").fillna("?") + _SEP + b.astype("str").fillna("?")
+def _take(uniques: pd.Index, codes: np.ndarray) -> pd.Series:
+    """Labels of integer codes as a ``str`` Series (code -1 -> missing)."""
+    if len(uniques) == 0:
+        return pd.Series(pd.NA, index=range(len(codes)), dtype="str")
+    taken = pd.Index(uniques).astype("str").take(codes, allow_fill=True, fill_value=None)
+    return pd.Series(taken, dtype="str")
 
 
-def _joined_unique(values: pd.Series, cycle_of_event: np.ndarray, n_cycles: int) -> np.ndarray:
-    """Per reopen cycle, its distinct non-missing values in order of first appearance, joined."""
-    out = np.full(n_cycles, None, dtype=object)
-    if n_cycles == 0:
-        return out
-    mask = cycle_of_event >= 0
-    df = pd.DataFrame({"c": cycle_of_event[mask], "v": values.to_numpy()[mask]}).dropna()
-    df = df.drop_duplicates()
-    if len(df):
-        joined = df.groupby("c", sort=True)["v"].agg(_SEP.join)
-        out[joined.index.to_numpy()] = joined.to_numpy()
-    return out
+def _arrow(a: pd.Series, b: pd.Series) -> np.ndarray:
+    return (a.fillna("?") + _SEP + b.fillna("?")).to_numpy(dtype=object)
 
 
 def _case_table(
     events: pd.DataFrame,
     occ: pd.DataFrame,
+    occ_case: np.ndarray,
+    kind: np.ndarray,
     case_uniques: pd.Index,
     starts: np.ndarray,
-    sizes: np.ndarray,
     calendar: Calendar | None,
 ) -> pd.DataFrame:
+    n_cases = len(case_uniques)
     ts = events["timestamp"]
     last = np.append(starts[1:], len(events)) - 1 if len(starts) else starts
     first_ts = ts.iloc[starts].reset_index(drop=True)
@@ -729,130 +679,139 @@ def _case_table(
         earliest = st.where(st < ts, ts).groupby(events["case_id"], sort=False).min()
         first_ts = earliest.reindex(case_uniques).reset_index(drop=True)
     last_ts = ts.iloc[last].reset_index(drop=True)
-    cases = pd.DataFrame({"case_id": pd.Series(case_uniques, dtype="str")})
-    cases["cycle_hours"] = _hours(first_ts, last_ts, calendar).to_numpy(dtype=float)
+    cases = pd.DataFrame({"case_id": _take(case_uniques, np.arange(n_cases))})
+    cycle_hours = _hours(first_ts, last_ts, calendar).to_numpy(dtype=float)
 
-    g = occ.groupby("case_id", sort=False)
-    n_rework = g.size()
-    n_reopen = occ["kind"].eq("reopen").groupby(occ["case_id"], sort=False).sum()
-    is_pp = occ["kind"].eq("ping_pong")
-    pp_groups = occ.loc[is_pp].drop_duplicates(["case_id", "departments"])
-    pp_groups = pp_groups.groupby("case_id", sort=False)["departments"].agg("; ".join)
-    # kinds present per case: a bit per kind, OR-ed per case, then spelled out
-    bits = pd.DataFrame(
-        {
-            "case_id": occ["case_id"],
-            "bit": occ["kind"].map({k: 1 << i for i, k in enumerate(REWORK_KINDS)}),
-        }
-    ).drop_duplicates()
-    mask = bits.groupby("case_id", sort=False)["bit"].sum().astype("int64")
-    spelled = {
-        m: ";".join(k for i, k in enumerate(REWORK_KINDS) if m >> i & 1)
-        for m in range(1 << len(REWORK_KINDS))
-    }
-    kinds = mask.map(spelled)
+    n_rework = np.bincount(occ_case, minlength=n_cases)
+    n_reopen = np.bincount(occ_case, weights=kind == 0, minlength=n_cases).astype(np.int64)
+    # kinds present per case: one bit per kind, OR-ed per case, then spelled out
+    mask = np.zeros(n_cases, dtype=np.int64)
+    np.bitwise_or.at(mask, occ_case, (1 << kind.astype(np.int64)))
+    spelled = np.array(
+        [
+            ";".join(k for i, k in enumerate(REWORK_KINDS) if m >> i & 1)
+            for m in range(1 << len(REWORK_KINDS))
+        ],
+        dtype=object,
+    )
+    # ping-pong bounces per case (distinct paths, in order)
+    is_pp = kind == 2
+    pp = pd.DataFrame({"c": occ_case[is_pp], "p": occ["departments"].to_numpy()[is_pp]})
+    pp = pp.drop_duplicates()
+    pp_groups = np.full(n_cases, None, dtype=object)
+    if len(pp):
+        single = ~pp["c"].duplicated(keep=False).to_numpy()
+        pp_groups[pp["c"].to_numpy()[single]] = pp["p"].to_numpy()[single]
+        multi = pp.loc[~single]
+        if len(multi):  # few cases bounce along several paths
+            joined = multi.groupby("c", sort=False)["p"].agg("; ".join)
+            pp_groups[joined.index.to_numpy()] = joined.to_numpy()
 
     # hours: union of [first_at, end_at] intervals per case
-    iv = occ[["case_id", "first_at", "end_at"]].sort_values(
-        ["case_id", "first_at"], kind="stable", ignore_index=True
-    )
-    if len(iv):
-        run_end = iv.groupby("case_id", sort=False)["end_at"].cummax()
-        prev_end = run_end.groupby(iv["case_id"], sort=False).shift(1)
-        new_block = prev_end.isna() | (iv["first_at"] > prev_end)
-        block = new_block.cumsum()
-        blocks = iv.groupby(block, sort=True).agg(s=("first_at", "min"), e=("end_at", "max"))
-        blocks["case_id"] = iv.loc[new_block.to_numpy(), "case_id"].to_numpy()
-        blocks["h"] = _hours(blocks["s"], blocks["e"], calendar).to_numpy(dtype=float)
-        hours = blocks.groupby("case_id", sort=False)["h"].sum()
-    else:
-        hours = pd.Series(dtype=float)
-
-    key = cases["case_id"]
-    cases["n_rework"] = key.map(n_rework).fillna(0).astype("int64")
-    cases["has_rework"] = cases["n_rework"] > 0
-    cases["kinds"] = key.map(kinds).astype("str").fillna("")
-    cases["n_reopen"] = key.map(n_reopen).fillna(0).astype("int64")
-    cases["ping_pong"] = key.isin(pp_groups.index)
-    cases["ping_pong_groups"] = key.map(pp_groups).astype("str")
-    cases["rework_hours"] = key.map(hours).fillna(0.0).astype(float)
-    cases["rework_hours"] = np.minimum(cases["rework_hours"], cases["cycle_hours"])
-    cyc = cases["cycle_hours"]
-    cases["rework_share"] = np.where(cyc > 0, cases["rework_hours"] / cyc.where(cyc > 0), 0.0)
-    return cases[
-        [
-            "case_id",
-            "has_rework",
-            "n_rework",
-            "kinds",
-            "n_reopen",
-            "ping_pong",
-            "ping_pong_groups",
-            "rework_hours",
-            "cycle_hours",
-            "rework_share",
-        ]
-    ]
+    s = occ["first_at"].dt.tz_convert("UTC").dt.tz_localize(None).to_numpy()
+    e = occ["end_at"].dt.tz_convert("UTC").dt.tz_localize(None).to_numpy()
+    hours = np.zeros(n_cases)
+    if len(occ):
+        o = np.lexsort((s, occ_case))
+        c_o, s_o, e_o = occ_case[o], s[o], e[o]
+        run_end = pd.Series(e_o.astype("int64")).groupby(c_o).cummax().to_numpy()
+        new_block = np.ones(len(o), dtype=bool)
+        new_block[1:] = (c_o[1:] != c_o[:-1]) | (s_o[1:].astype("int64") > run_end[:-1])
+        block = np.cumsum(new_block) - 1
+        b_start = s_o[new_block]
+        b_end = np.zeros(block[-1] + 1, dtype="int64")
+        np.maximum.at(b_end, block, e_o.astype("int64"))
+        tz = events["timestamp"].dt.tz
+        bs = pd.Series(b_start).dt.tz_localize("UTC").dt.tz_convert(tz)
+        be = pd.Series(b_end.astype(s_o.dtype)).dt.tz_localize("UTC").dt.tz_convert(tz)
+        h = _hours(bs, be, calendar).to_numpy(dtype=float)
+        hours = np.bincount(c_o[new_block], weights=h, minlength=n_cases).astype(float)
+    hours = np.minimum(hours, cycle_hours)
+    cases["has_rework"] = n_rework > 0
+    cases["n_rework"] = n_rework.astype(np.int64)
+    cases["kinds"] = pd.Series(spelled[mask], dtype="str")
+    cases["n_reopen"] = n_reopen
+    cases["ping_pong"] = (mask & 4) > 0
+    cases["ping_pong_groups"] = pd.Series(pp_groups, dtype="str")
+    cases["rework_hours"] = hours
+    cases["cycle_hours"] = cycle_hours
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cases["rework_share"] = np.where(cycle_hours > 0, hours / cycle_hours, 0.0)
+    return cases
 
 
-def _kind_counts(keys: pd.Series, occ: pd.DataFrame) -> pd.DataFrame:
-    ct = pd.crosstab(keys, occ["kind"]) if len(occ) else pd.DataFrame()
-    ct = ct.reindex(columns=list(REWORK_KINDS), fill_value=0)
-    ct.columns = [f"n_{k}" for k in REWORK_KINDS]
-    return ct
+def _kind_matrix(keys: np.ndarray, kind: np.ndarray, n_keys: int) -> np.ndarray:
+    """Occurrences per key (rows) and kind (columns)."""
+    out = np.zeros((n_keys, len(REWORK_KINDS)), dtype=np.int64)
+    ok = keys >= 0
+    np.add.at(out, (keys[ok], kind[ok].astype(np.int64)), 1)
+    return out
 
 
 def _by_activity(
-    events: pd.DataFrame,
     occ: pd.DataFrame,
+    occ_case: np.ndarray,
     case_codes: np.ndarray,
     act_codes: np.ndarray,
+    occ_act: np.ndarray,
+    kind: np.ndarray,
     act_uniques: pd.Index,
-    n_act: int,
 ) -> pd.DataFrame:
-    pair = pd.Series(case_codes * n_act + act_codes).value_counts()
-    act_of_pair = (pair.index.to_numpy() % n_act).astype(np.int64)
-    n_cases = np.bincount(act_of_pair, minlength=len(act_uniques))
-    n_rep = np.bincount(act_of_pair, weights=(pair.to_numpy() > 1), minlength=len(act_uniques))
-    n_events = np.bincount(act_codes, minlength=len(act_uniques))
+    n_act = len(act_uniques)
+    n_case = int(case_codes.max()) + 1 if len(case_codes) else 0
+    pair_counts = np.bincount(case_codes * n_act + act_codes, minlength=n_case * n_act)
+    pair_counts = pair_counts.reshape(n_case, n_act) if n_act else pair_counts.reshape(0, 0)
+    occ_case_pairs = np.unique(occ_case * max(n_act, 1) + occ_act)
     out = pd.DataFrame(
         {
-            "activity": pd.Series(act_uniques, dtype="str"),
-            "n_events": n_events.astype("int64"),
-            "n_cases": n_cases.astype("int64"),
-            "n_cases_repeated": n_rep.astype("int64"),
+            "activity": _take(act_uniques, np.arange(n_act)),
+            "n_events": np.bincount(act_codes, minlength=n_act).astype(np.int64),
+            "n_cases": (pair_counts > 0).sum(axis=0).astype(np.int64),
+            "n_cases_repeated": (pair_counts > 1).sum(axis=0).astype(np.int64),
+            "n_rework": np.bincount(occ_act, minlength=n_act).astype(np.int64),
+            "n_rework_cases": np.bincount(occ_case_pairs % max(n_act, 1), minlength=n_act).astype(
+                np.int64
+            ),
         }
     )
-    key = out["activity"]
-    out["n_rework"] = key.map(occ.groupby("activity").size()).fillna(0).astype("int64")
-    rw_cases = occ.drop_duplicates(["case_id", "activity"]).groupby("activity").size()
-    out["n_rework_cases"] = key.map(rw_cases).fillna(0).astype("int64")
-    out["rework_rate"] = out["n_rework_cases"] / out["n_cases"].where(out["n_cases"] > 0)
-    out["rework_hours"] = key.map(occ.groupby("activity")["rework_hours"].sum()).fillna(0.0)
-    kc = _kind_counts(occ["activity"], occ)
-    for c in kc.columns:
-        out[c] = key.map(kc[c]).fillna(0).astype("int64")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["rework_rate"] = out["n_rework_cases"] / out["n_cases"]
+    out["rework_hours"] = np.bincount(
+        occ_act, weights=occ["rework_hours"].to_numpy(dtype=float), minlength=n_act
+    )
+    km = _kind_matrix(occ_act, kind, n_act)
+    for i, k in enumerate(REWORK_KINDS):
+        out[f"n_{k}"] = km[:, i]
     return out.sort_values(
         ["rework_hours", "n_rework", "activity"], ascending=[False, False, True], ignore_index=True
     )
 
 
 def _by_key(
-    column: pd.Series | None, occ_key: pd.Series, occ: pd.DataFrame, name: str
+    codes: np.ndarray,
+    uniques: pd.Index,
+    occ_codes: np.ndarray,
+    kind: np.ndarray,
+    occ: pd.DataFrame,
+    name: str,
 ) -> pd.DataFrame:
-    if column is None:
-        cols = ["n_events", "n_rework", "rework_rate", "rework_hours"]
-        cols += [f"n_{k}" for k in REWORK_KINDS]
-        return pd.DataFrame({name: pd.Series(dtype="str"), **{c: [] for c in cols}})
-    n_events = column.value_counts()
-    out = pd.DataFrame({name: n_events.index.astype("str"), "n_events": n_events.to_numpy()})
-    key = out[name]
-    out["n_rework"] = key.map(occ_key.value_counts()).fillna(0).astype("int64")
-    out["rework_rate"] = out["n_rework"] / out["n_events"]
-    out["rework_hours"] = key.map(occ.groupby(occ_key)["rework_hours"].sum()).fillna(0.0)
-    kc = _kind_counts(occ_key, occ)
-    for c in kc.columns:
-        out[c] = key.map(kc[c]).fillna(0).astype("int64")
+    m = len(uniques)
+    ok = occ_codes >= 0
+    out = pd.DataFrame(
+        {
+            name: _take(uniques, np.arange(m)),
+            "n_events": np.bincount(codes[codes >= 0], minlength=m).astype(np.int64),
+            "n_rework": np.bincount(occ_codes[ok], minlength=m).astype(np.int64),
+        }
+    )
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["rework_rate"] = out["n_rework"] / out["n_events"]
+    out["rework_hours"] = np.bincount(
+        occ_codes[ok], weights=occ["rework_hours"].to_numpy(dtype=float)[ok], minlength=m
+    )
+    km = _kind_matrix(occ_codes, kind, m)
+    for i, k in enumerate(REWORK_KINDS):
+        out[f"n_{k}"] = km[:, i]
     return out.sort_values(
         ["rework_hours", "n_rework", name], ascending=[False, False, True], ignore_index=True
     )

@@ -226,8 +226,8 @@ def test_reopen_cycle_counts_once():
     assert occ["cycle_first_activity"] == "重新打开"
     assert occ["n_events"] == 5
     assert occ["rework_hours"] == 5.0  # 结单 (h2) -> second 结单 (h7)
-    assert occ["resources"] == "a → t"
-    assert occ["departments"] == "客服 → 技术"
+    assert occ["resources"] == "a → a"  # who closed → who reopened
+    assert occ["departments"] == "客服 → 客服"
     case = rw.cases.iloc[0]
     assert (case["n_reopen"], case["n_rework"], case["kinds"]) == (1, 1, "reopen")
     assert rw.edge_highlights()[["source", "target", "count"]].values.tolist() == [
