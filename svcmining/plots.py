@@ -1,0 +1,909 @@
+"""Process maps: Graphviz when the ``dot`` program exists, else a built-in matplotlib layout.
+
+Both engines draw the same abstract map (nodes, edges, colours, widths, a legend), so a map
+looks alike with or without Graphviz. Chinese labels render with the CJK font found by
+:mod:`svcmining._fonts` (Graphviz ``fontname`` and matplotlib rcParams).
+
+>>> import svcmining as svc                                           # doctest: +SKIP
+>>> m = svc.plot_process_map(svc.discover_dfg(log), metric="wait_p50")  # doctest: +SKIP
+>>> m.save("map.svg")                                                 # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import itertools
+import shutil
+import subprocess
+import warnings
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+
+from ._fonts import cjk_font_family, use_cjk_font
+from ._validation import check_choice, check_fraction
+from .exceptions import InvalidParameterError, SvcMiningError
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+    from .discovery import LogComparison, ProcessGraph
+    from .eventlog import LogLike
+
+__all__ = ["ProcessMap", "graphviz_available", "plot_difference_map", "plot_process_map"]
+
+Metric = Literal["count", "cases", "wait_p50", "wait_p90"]
+Engine = Literal["auto", "graphviz", "matplotlib"]
+_METRICS = ("count", "cases", "wait_p50", "wait_p90")
+_ENGINES = ("auto", "graphviz", "matplotlib")
+_START, _END = "__start__", "__end__"
+_HIGHLIGHT = "#7b2cbf"  # purple: distinct from the blue and orange-red scales
+_NO_DOT_ADVICE = (
+    "Graphviz's `dot` program was not found; drawing the process map with svcmining's simpler "
+    "matplotlib layout. For better maps install Graphviz (Debian/Ubuntu `sudo apt-get install "
+    "graphviz`, macOS `brew install graphviz`, conda `conda install -c conda-forge graphviz`)."
+)
+
+
+def graphviz_available() -> bool:
+    """Whether the Graphviz ``dot`` program is on the PATH."""
+    return shutil.which("dot") is not None
+
+
+# ----------------------------------------------------------------------------------------------
+# the abstract map
+
+
+@dataclass(frozen=True)
+class _Node:
+    id: str
+    title: str  # activity (empty for start/end)
+    subtitle: str  # department · count
+    fill: str
+    kind: Literal["activity", "start", "end"] = "activity"
+    highlight: bool = False
+
+
+@dataclass(frozen=True)
+class _Edge:
+    source: str
+    target: str
+    label: str
+    color: str
+    width: float
+    style: Literal["solid", "dashed", "dotted"] = "solid"
+    highlight: bool = False
+    weight: float = -1.0  # flow used by the matplotlib layout (default: the width)
+
+
+@dataclass(frozen=True)
+class _Spec:
+    nodes: tuple[_Node, ...]
+    edges: tuple[_Edge, ...]
+    title: str
+    legend: str
+    colormap: str  # for the matplotlib colour bar
+    value_range: tuple[float, float]
+    colorbar_label: str
+    rankdir: str = "TB"
+
+
+def _hex(rgba: Any) -> str:
+    from matplotlib.colors import to_hex
+
+    return str(to_hex(rgba))
+
+
+def _scale(values: np.ndarray) -> np.ndarray:
+    """0..1 position of each value (square-root scale: keeps small flows visible)."""
+    v = np.nan_to_num(np.asarray(values, dtype=float), nan=0.0)
+    top = v.max() if len(v) else 0.0
+    if top <= 0:
+        return np.zeros(len(v))
+    return np.sqrt(np.clip(v, 0, None) / top)
+
+
+def _minmax(values: np.ndarray) -> np.ndarray:
+    """0..1 position of each value between the smallest and the largest (NaN -> 0)."""
+    v = np.asarray(values, dtype=float)
+    if not len(v) or not np.isfinite(v).any():
+        return np.zeros(len(v))
+    lo, hi = np.nanmin(v), np.nanmax(v)
+    out = (v - lo) / (hi - lo) if hi > lo else np.full(len(v), 0.5)
+    return np.nan_to_num(out, nan=0.0)
+
+
+def _fmt_hours(h: float, business: bool) -> str:
+    if h != h:  # NaN
+        return "–"
+    if abs(h) < 1:
+        return f"{h * 60:.0f} min"
+    if business or abs(h) < 48:
+        return f"{h:.1f} h"
+    return f"{h / 24:.1f} d"
+
+
+def _fmt_signed_hours(h: float, business: bool) -> str:
+    if h != h:
+        return ""
+    return ("+" if h >= 0 else "−") + _fmt_hours(abs(h), business)
+
+
+def _as_graph(graph: ProcessGraph | LogLike) -> ProcessGraph:
+    from .discovery import ProcessGraph, discover_dfg
+
+    if isinstance(graph, ProcessGraph):
+        return graph
+    return discover_dfg(graph)
+
+
+def _highlight_sets(
+    highlight: str | tuple[str, str] | Iterable[str | tuple[str, str]] | None,
+    activities: set[str],
+    edges: set[tuple[str, str]],
+) -> tuple[set[str], set[tuple[str, str]]]:
+    if highlight is None:
+        return set(), set()
+    items: list[Any]
+    if isinstance(highlight, str) or (
+        isinstance(highlight, tuple)
+        and len(highlight) == 2
+        and all(isinstance(x, str) for x in highlight)
+        and tuple(highlight) in edges
+    ):
+        items = [highlight]
+    else:
+        items = list(highlight)
+    acts: set[str] = set()
+    pairs: set[tuple[str, str]] = set()
+    unknown: list[Any] = []
+    for item in items:
+        if isinstance(item, str):
+            if item in activities:
+                acts.add(item)
+            else:
+                unknown.append(item)
+        elif isinstance(item, tuple | list) and len(item) == 2:
+            pair = (str(item[0]), str(item[1]))
+            if pair in edges:
+                pairs.add(pair)
+            else:
+                unknown.append(pair)
+        else:
+            unknown.append(item)
+    if unknown:
+        raise InvalidParameterError(
+            f"The 'highlight' parameter of plot_process_map names activities or edges not on the "
+            f"map: {unknown[:5]}. Give activity names or (source, target) pairs from "
+            "graph.activities / graph.edges (check min_share)."
+        )
+    return acts, pairs
+
+
+def _map_spec(
+    g: ProcessGraph,
+    metric: Metric,
+    min_share: float,
+    highlight: Any,
+    rankdir: str,
+    title: str | None,
+) -> _Spec:
+    from matplotlib import colormaps
+
+    n = max(g.n_cases, 1)
+    acts = g.activities
+    keep_act = acts[acts["cases"] / n >= min_share]
+    act_names = [str(a) for a in keep_act["activity"]]
+    act_set = set(act_names)
+    e = g.edges
+    e = e[(e["cases"] / n >= min_share) & e["source"].isin(act_set) & e["target"].isin(act_set)]
+    business = g.time_basis == "business"
+    unit = "business hours" if business else "elapsed time"
+
+    col = {"count": "count", "cases": "cases", "wait_p50": "wait_p50_hours"}.get(
+        metric, "wait_p90_hours"
+    )
+    values = e[col].to_numpy(dtype=float)
+    pos = _scale(values) if metric in ("count", "cases") else _minmax(values)
+    cmap = colormaps["Blues" if metric in ("count", "cases") else "OrRd"]
+    if metric == "count":
+        labels = [f"{int(v):,}" for v in values]
+        legend = "Edge label: times one step directly follows another (events)"
+        bar = "directly-follows count"
+    elif metric == "cases":
+        labels = [f"{int(v):,} ({v / n:.0%})" for v in values]
+        legend = "Edge label: tickets with this transition (share of all tickets)"
+        bar = "tickets"
+    else:
+        q = "median (p50)" if metric == "wait_p50" else "90th percentile (p90)"
+        labels = [_fmt_hours(v, business) for v in values]
+        legend = f"Edge label: {q} waiting time between the two steps, {unit}"
+        bar = f"waiting time {metric[-3:]}, hours"
+    hl_acts, hl_edges = _highlight_sets(
+        highlight, act_set, set(zip(e["source"], e["target"], strict=True))
+    )
+
+    node_metric = "cases" if metric == "cases" else "count"
+    nvals = keep_act[node_metric].to_numpy(dtype=float)
+    npos = _scale(nvals)
+    ncmap = colormaps["Blues"]
+    has_dep = "department" in keep_act.columns
+    nodes = [_Node(_START, "", "", "#2ca02c", "start"), _Node(_END, "", "", "#555555", "end")]
+    ids = {}
+    for i, (name, v, p) in enumerate(zip(act_names, nvals, npos, strict=True)):
+        ids[name] = f"n{i}"
+        dep = keep_act["department"].iloc[i] if has_dep else None
+        sub = f"{int(v):,}" + (" tickets" if node_metric == "cases" else "")
+        if isinstance(dep, str) and dep:
+            sub = f"{dep} · {sub}"
+        nodes.append(
+            _Node(ids[name], name, sub, _hex(ncmap(0.08 + 0.45 * p)), "activity", name in hl_acts)
+        )
+    edges = []
+    for (s, t), lab, p in zip(zip(e["source"], e["target"], strict=True), labels, pos, strict=True):
+        edges.append(
+            _Edge(
+                ids[s],
+                ids[t],
+                lab,
+                _hex(cmap(0.35 + 0.65 * p)),
+                0.8 + 4.2 * p,
+                "solid",
+                (s, t) in hl_edges,
+            )
+        )
+    grey = "#9a9a9a"
+    for frame, start in ((g.start_activities, True), (g.end_activities, False)):
+        for a, c in zip(frame["activity"], frame["count"], strict=True):
+            if a in ids and c / n >= min_share:
+                lab = f"{int(c):,}" if metric in ("count", "cases") else ""
+                src, tgt = (_START, ids[a]) if start else (ids[a], _END)
+                edges.append(_Edge(src, tgt, lab, grey, 0.8, "dashed"))
+    if min_share > 0:
+        legend += f"; edges and steps below {min_share:.0%} of tickets hidden"
+    legend += ". Width and colour grow with the value. Boxes: step, owner, "
+    legend += "tickets." if node_metric == "cases" else "events."
+    vr = (float(np.nanmin(values)), float(np.nanmax(values))) if len(values) else (0.0, 1.0)
+    default_title = {
+        "count": "Process map — frequency",
+        "cases": "Process map — tickets",
+        "wait_p50": "Process map — median waiting time",
+        "wait_p90": "Process map — p90 waiting time",
+    }[metric]
+    return _Spec(
+        tuple(nodes),
+        tuple(edges),
+        default_title if title is None else title,
+        legend,
+        "Blues" if metric in ("count", "cases") else "OrRd",
+        vr,
+        bar,
+        rankdir,
+    )
+
+
+# ----------------------------------------------------------------------------------------------
+# Graphviz rendering
+
+
+def _html_text(s: str) -> str:
+    return html.escape(s, quote=True).replace("&#x27;", "&#39;")
+
+
+def _dot_source(spec: _Spec) -> str:
+    font = cjk_font_family() or "sans-serif"
+    q = font.replace("\\", "\\\\").replace('"', '\\"')
+    lines = [
+        "digraph process_map {",
+        f'  graph [rankdir={spec.rankdir}, fontname="{q}", fontsize=10, labelloc=b, '
+        f'labeljust=l, nodesep=0.35, ranksep=0.45, bgcolor="white", '
+        f'label=<<B>{_html_text(spec.title)}</B><BR ALIGN="LEFT"/>'
+        f'{_html_text(spec.legend)}<BR ALIGN="LEFT"/>>];',
+        f'  node [fontname="{q}", fontsize=11, shape=box, style="rounded,filled", '
+        f'color="#4a6fa5", penwidth=1];',
+        f'  edge [fontname="{q}", fontsize=9, arrowsize=0.7];',
+    ]
+    for nd in spec.nodes:
+        if nd.kind == "start":
+            lines.append(
+                f'  {nd.id} [shape=circle, label="", width=0.22, fillcolor="{nd.fill}", '
+                f'color="{nd.fill}", tooltip="start"];'
+            )
+        elif nd.kind == "end":
+            lines.append(
+                f'  {nd.id} [shape=doublecircle, label="", width=0.16, fillcolor="{nd.fill}", '
+                f'color="{nd.fill}", tooltip="end"];'
+            )
+        else:
+            label = (
+                f"<{_html_text(nd.title)}<BR/>"
+                f'<FONT POINT-SIZE="9" COLOR="#444444">{_html_text(nd.subtitle)}</FONT>>'
+            )
+            extra = f', color="{_HIGHLIGHT}", penwidth=2.5' if nd.highlight else ""
+            lines.append(f'  {nd.id} [label={label}, fillcolor="{nd.fill}"{extra}];')
+    for ed in spec.edges:
+        color = _HIGHLIGHT if ed.highlight else ed.color
+        width = ed.width + (1.5 if ed.highlight else 0)
+        attrs = [
+            f"label=<{_html_text(' ' + ed.label + ' ')}>" if ed.label else 'label=""',
+            f"penwidth={width:.2f}",
+            f'color="{color}"',
+            f'fontcolor="{"#b01e1e" if ed.highlight else "#333333"}"',
+        ]
+        if ed.style != "solid":
+            attrs.append(f"style={ed.style}")
+        lines.append(f"  {ed.source} -> {ed.target} [{', '.join(attrs)}];")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def _run_dot(source: str, fmt: str) -> bytes:
+    exe = shutil.which("dot")
+    if exe is None:
+        raise SvcMiningError(_NO_DOT_ADVICE)
+    try:
+        done = subprocess.run(  # noqa: S603 - fixed program, DOT text on stdin
+            [exe, f"-T{fmt}", *(["-Gdpi=144"] if fmt == "png" else [])],
+            input=source.encode("utf-8"),
+            capture_output=True,
+            timeout=120,
+            check=False,
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise SvcMiningError("Graphviz took longer than 120 s to lay out the map.") from exc
+    if done.returncode != 0:
+        raise SvcMiningError(
+            "Graphviz failed to draw the map: " + done.stderr.decode("utf-8", "replace")[:500]
+        )
+    return done.stdout
+
+
+# ----------------------------------------------------------------------------------------------
+# matplotlib layered layout (Sugiyama style: break cycles, longest-path layers, dummy nodes
+# for long edges, barycentre ordering, x relaxation)
+
+
+def _text_width(s: str) -> float:
+    """Approximate width of ``s`` in em (CJK characters are about one em wide)."""
+    return sum(1.0 if ord(ch) > 0x2E80 else 0.58 for ch in s)
+
+
+def _back_edges(spec: _Spec) -> set[tuple[str, str]]:
+    """Edges closing a cycle in a depth-first search from the start (heaviest edges first)."""
+    out: dict[str, list[tuple[float, str]]] = {nd.id: [] for nd in spec.nodes}
+    for ed in spec.edges:
+        if ed.source != ed.target:
+            out[ed.source].append((-(ed.weight if ed.weight >= 0 else ed.width), ed.target))
+    for v in out.values():
+        v.sort()
+    back: set[tuple[str, str]] = set()
+    state: dict[str, int] = {}  # 1 = on the stack, 2 = done
+    roots = [nd.id for nd in spec.nodes if nd.kind == "start"] + [
+        nd.id for nd in spec.nodes if nd.kind == "activity"
+    ]
+    for root in roots:
+        if root in state:
+            continue
+        stack = [(root, iter(out[root]))]
+        state[root] = 1
+        while stack:
+            node, it = stack[-1]
+            nxt = next(it, None)
+            if nxt is None:
+                state[node] = 2
+                stack.pop()
+                continue
+            tgt = nxt[1]
+            if state.get(tgt) == 1:
+                back.add((node, tgt))
+            elif tgt not in state:
+                state[tgt] = 1
+                stack.append((tgt, iter(out[tgt])))
+    return back
+
+
+@dataclass
+class _Layout:
+    xy: dict[str, tuple[float, float]]
+    width: dict[str, float]
+    routes: dict[int, list[str]]  # edge index -> node ids along the drawn path (source first)
+    layer: dict[str, int]
+
+
+def _layout(spec: _Spec, box_w: dict[str, float], layer_gap: float, gap: float) -> _Layout:
+    back = _back_edges(spec)
+    # layering edges: back edges reversed, self-loops dropped
+    dag = []
+    for i, ed in enumerate(spec.edges):
+        if ed.source == ed.target:
+            continue
+        s, t = (ed.target, ed.source) if (ed.source, ed.target) in back else (ed.source, ed.target)
+        dag.append((i, s, t))
+    layer = {nd.id: 0 for nd in spec.nodes}
+    for _ in range(len(layer) + 1):  # longest path from the sources
+        changed = False
+        for _i, s, t in dag:
+            if t != _END and layer[t] < layer[s] + 1:
+                layer[t] = layer[s] + 1
+                changed = True
+        if not changed:
+            break
+    if _END in layer:
+        layer[_END] = max((v for k, v in layer.items() if k != _END), default=0) + 1
+    width = dict(box_w)
+    routes: dict[int, list[str]] = {}
+    adj: dict[str, list[str]] = {nid: [] for nid in layer}
+    for i, s, t in dag:
+        chain = [s]
+        for li in range(layer[s] + 1, layer[t]):
+            d = f"_d{i}_{li}"
+            layer[d] = li
+            width[d] = 0.4
+            adj[d] = []
+            chain.append(d)
+        chain.append(t)
+        for a, b in itertools.pairwise(chain):
+            adj[a].append(b)
+            adj[b].append(a)
+        reversed_edge = spec.edges[i].source != s
+        routes[i] = chain[::-1] if reversed_edge else chain
+    n_layers = max(layer.values()) + 1
+    rows: list[list[str]] = [[] for _ in range(n_layers)]
+    for nid in layer:  # nodes in spec order, then dummies in edge order
+        rows[layer[nid]].append(nid)
+    order = {nid: float(i) for row in rows for i, nid in enumerate(row)}
+    for sweep in range(12):  # barycentre ordering, alternating down and up
+        down = sweep % 2 == 0
+        for li in range(1, n_layers) if down else range(n_layers - 2, -1, -1):
+            ref = li - 1 if down else li + 1
+            bary = {}
+            for nid in rows[li]:
+                pts = [order[m] for m in adj[nid] if layer[m] == ref]
+                bary[nid] = float(np.mean(pts)) if pts else order[nid]
+            rows[li].sort(key=lambda n: bary[n])
+            for i, nid in enumerate(rows[li]):
+                order[nid] = float(i)
+    x: dict[str, float] = {}
+    for row in rows:
+        pos = 0.0
+        for nid in row:
+            x[nid] = pos + width[nid] / 2
+            pos += width[nid] + gap
+        shift = pos / 2
+        for nid in row:
+            x[nid] -= shift
+    for it in range(16):  # pull nodes towards their neighbours, keep order and spacing
+        seq = range(n_layers) if it % 2 == 0 else range(n_layers - 1, -1, -1)
+        for li in seq:
+            row = rows[li]
+            want = [float(np.mean([x[m] for m in adj[n]])) if adj[n] else x[n] for n in row]
+            placed: list[float] = []
+            for k, n in enumerate(row):
+                lo = placed[-1] + (width[row[k - 1]] + width[n]) / 2 + gap if k else -np.inf
+                placed.append(max(want[k], lo))
+            offset = float(np.mean(np.subtract(want, placed)))
+            for k, n in enumerate(row):
+                x[n] = placed[k] + offset
+    xy = {nid: (x[nid], -layer[nid] * layer_gap) for nid in layer}
+    return _Layout(xy, width, routes, layer)
+
+
+def _smooth_path(points: list[tuple[float, float]]) -> Any:
+    """A matplotlib Path through ``points`` (Catmull-Rom as cubic Béziers)."""
+    from matplotlib.path import Path as MplPath
+
+    if len(points) == 2:
+        return MplPath(points, [MplPath.MOVETO, MplPath.LINETO])
+    p = np.asarray(points, dtype=float)
+    ext = np.vstack([p[0], p, p[-1]])
+    verts = [tuple(p[0])]
+    codes = [MplPath.MOVETO]
+    for k in range(1, len(ext) - 2):
+        p0, p1, p2, p3 = ext[k - 1], ext[k], ext[k + 1], ext[k + 2]
+        verts += [tuple(p1 + (p2 - p0) / 6), tuple(p2 - (p3 - p1) / 6), tuple(p2)]
+        codes += [MplPath.CURVE4] * 3
+    return MplPath(verts, codes)
+
+
+def _draw_matplotlib(spec: _Spec, ax: Axes | None) -> Figure:
+    import matplotlib.pyplot as plt
+    from matplotlib import colormaps
+    from matplotlib.colors import Normalize
+    from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch
+
+    use_cjk_font()
+    nodes = {nd.id: nd for nd in spec.nodes}
+    box_w = {
+        nid: max(_text_width(nd.title), _text_width(nd.subtitle) * 0.8) + 1.4
+        if nd.kind == "activity"
+        else 0.8
+        for nid, nd in nodes.items()
+    }
+    box_h, layer_gap = 1.7, 3.6
+    lay = _layout(spec, box_w, layer_gap, gap=1.4)
+    xy, width = lay.xy, lay.width
+    xs = [xy[n][0] - width[n] / 2 for n in xy] + [xy[n][0] + width[n] / 2 for n in xy]
+    ys = [y for _, y in xy.values()]
+    x0, x1 = min(xs) - 2.5, max(xs) + 3.5
+    y0, y1 = min(ys) - 2.0, max(ys) + 1.5
+    inch = 0.16  # inches per layout unit (1 unit ~ one CJK character at 10 pt)
+    if ax is None:
+        fig_w = min(max((x1 - x0) * inch + 1.6, 6.0), 40.0)
+        fig_h = min(max((y1 - y0) * inch + 1.4, 4.0), 60.0)
+        fig, ax = plt.subplots(figsize=(fig_w, fig_h), layout="constrained")
+    else:
+        fig = ax.get_figure()  # type: ignore[assignment]
+    ax.set_axis_off()
+    ax.set_xlim(x0, x1)
+    ax.set_ylim(y0, y1)
+    ax.set_aspect("equal")
+    for nid, nd in nodes.items():
+        x, y = xy[nid]
+        if nd.kind != "activity":
+            ax.add_patch(Circle((x, y), 0.4, fc=nd.fill, ec="#333333", lw=0.8, zorder=3))
+            continue
+        w = width[nid]
+        ax.add_patch(
+            FancyBboxPatch(
+                (x - w / 2, y - box_h / 2),
+                w,
+                box_h,
+                boxstyle="round,pad=0,rounding_size=0.35",
+                fc=nd.fill,
+                ec=_HIGHLIGHT if nd.highlight else "#4a6fa5",
+                lw=2.5 if nd.highlight else 1.0,
+                zorder=3,
+            )
+        )
+        ax.text(x, y + 0.3, nd.title, ha="center", va="center", fontsize=10, zorder=4)
+        ax.text(
+            x,
+            y - 0.42,
+            nd.subtitle,
+            ha="center",
+            va="center",
+            fontsize=7.5,
+            color="#444444",
+            zorder=4,
+        )
+
+    def half_h(nid: str) -> float:
+        if nid not in nodes:
+            return 0.0
+        return 0.4 if nodes[nid].kind != "activity" else box_h / 2
+
+    for i, ed in enumerate(spec.edges):
+        color = _HIGHLIGHT if ed.highlight else ed.color
+        lw = ed.width + (1.5 if ed.highlight else 0)
+        ls = {"solid": "-", "dashed": "--", "dotted": ":"}[ed.style]
+        if ed.source == ed.target:
+            x, y = xy[ed.source]
+            w = width[ed.source]
+            arrow = FancyArrowPatch(
+                (x + w / 2, y + 0.35),
+                (x + w / 2, y - 0.35),
+                connectionstyle="arc3,rad=-1.4",
+                arrowstyle="-|>",
+                mutation_scale=10,
+                lw=lw,
+                color=color,
+                ls=ls,
+                zorder=2,
+            )
+            ax.add_patch(arrow)
+            lx, ly = x + w / 2 + 0.9, y
+        else:
+            route = lay.routes[i]
+            pts = [xy[n] for n in route]
+            s_down = pts[1][1] < pts[0][1]  # path leaves the source downwards
+            pts[0] = (pts[0][0], pts[0][1] + (-1 if s_down else 1) * half_h(route[0]))
+            t_down = pts[-1][1] < pts[-2][1]
+            pts[-1] = (pts[-1][0], pts[-1][1] + (1 if t_down else -1) * half_h(route[-1]))
+            is_back = not s_down
+            if is_back:  # keep upward (loop-back) edges off the downward ones
+                pts = [(px + 0.9, py) for px, py in pts]
+            arrow = FancyArrowPatch(
+                path=_smooth_path(pts),
+                arrowstyle="-|>",
+                mutation_scale=10,
+                lw=lw,
+                color=color,
+                ls=ls,
+                zorder=2,
+                shrinkA=0,
+                shrinkB=0,
+            )
+            ax.add_patch(arrow)
+            mid = len(pts) // 2
+            if is_back and len(pts) > 2:  # label loop-backs away from the forward labels
+                lx, ly = pts[len(pts) // 3]
+            elif len(pts) % 2 == 0:
+                lx = (pts[mid - 1][0] + pts[mid][0]) / 2
+                ly = (pts[mid - 1][1] + pts[mid][1]) / 2
+            else:
+                lx, ly = pts[mid]
+        if ed.label:
+            ax.text(
+                lx,
+                ly,
+                ed.label,
+                ha="center",
+                va="center",
+                fontsize=7.5,
+                color="#5a1e7a" if ed.highlight else "#333333",
+                zorder=5,
+                bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.85},
+            )
+    ax.set_title(spec.title, fontsize=12, loc="left")
+    fig.text(
+        0.01, 0.005, spec.legend, ha="left", va="bottom", fontsize=8, wrap=True, color="#333333"
+    )
+    sm = plt.cm.ScalarMappable(norm=Normalize(*spec.value_range), cmap=colormaps[spec.colormap])
+    cb = fig.colorbar(sm, ax=ax, shrink=0.25, pad=0.01, aspect=12, location="right")
+    cb.set_label(spec.colorbar_label, fontsize=8)
+    cb.ax.tick_params(labelsize=7)
+    return fig
+
+
+# ----------------------------------------------------------------------------------------------
+# the result object
+
+
+@dataclass(frozen=True, eq=False)
+class ProcessMap:
+    """A drawn process map; displays inline in Jupyter and saves to SVG/PNG/PDF.
+
+    Attributes
+    ----------
+    engine : {"graphviz", "matplotlib"}
+        Which renderer drew it.
+    source : str or None
+        The Graphviz DOT text (graphviz engine).
+    figure : matplotlib.figure.Figure or None
+        The figure (matplotlib engine, or graphviz drawn into a given ``ax``).
+    """
+
+    engine: Literal["graphviz", "matplotlib"]
+    source: str | None = None
+    figure: Figure | None = None
+
+    def render(self, fmt: Literal["svg", "png", "pdf"] = "svg") -> bytes:
+        """The map as SVG/PNG/PDF bytes."""
+        check_choice("ProcessMap.render", "fmt", fmt, ("svg", "png", "pdf"))
+        if self.source is not None:
+            return _run_dot(self.source, fmt)
+        assert self.figure is not None
+        buf = io.BytesIO()
+        self.figure.savefig(buf, format=fmt, dpi=144, bbox_inches="tight")
+        return buf.getvalue()
+
+    def save(self, path: str | Path) -> Path:
+        """Write the map to ``path``; the suffix picks the format (.svg, .png, .pdf, .dot)."""
+        p = Path(path)
+        fmt = p.suffix.lower().lstrip(".")
+        check_choice("ProcessMap.save", "suffix", fmt, ("svg", "png", "pdf", "dot", "gv"))
+        if fmt in ("dot", "gv"):
+            if self.source is None:
+                raise InvalidParameterError(
+                    "Only a Graphviz-drawn map has DOT source; save as .svg, .png or .pdf."
+                )
+            p.write_text(self.source, encoding="utf-8")
+        else:
+            p.write_bytes(self.render(fmt))  # type: ignore[arg-type]
+        return p
+
+    def _repr_svg_(self) -> str | None:
+        if self.source is None:
+            return None
+        return self.render("svg").decode("utf-8")
+
+    def _repr_png_(self) -> bytes | None:
+        if self.source is not None:
+            return None
+        return self.render("png")
+
+    def __repr__(self) -> str:
+        return f"ProcessMap(engine={self.engine!r})"
+
+
+def _render(spec: _Spec, engine: Engine, ax: Axes | None) -> ProcessMap:
+    check_choice("plot_process_map", "engine", engine, _ENGINES)
+    use_dot = engine in ("auto", "graphviz") and graphviz_available()
+    if engine in ("auto", "graphviz") and not use_dot:
+        warnings.warn(_NO_DOT_ADVICE, UserWarning, stacklevel=3)
+    if use_dot:
+        source = _dot_source(spec)
+        if ax is None:
+            return ProcessMap("graphviz", source=source)
+        import matplotlib.image as mpimg
+
+        img = mpimg.imread(io.BytesIO(_run_dot(source, "png")), format="png")
+        ax.imshow(img)
+        ax.set_axis_off()
+        return ProcessMap("graphviz", source=source, figure=ax.get_figure())  # type: ignore[arg-type]
+    return ProcessMap("matplotlib", figure=_draw_matplotlib(spec, ax))
+
+
+def plot_process_map(
+    graph: ProcessGraph | LogLike,
+    *,
+    metric: Metric = "count",
+    min_share: float = 0.0,
+    highlight: str | tuple[str, str] | Iterable[str | tuple[str, str]] | None = None,
+    engine: Engine = "auto",
+    rankdir: Literal["TB", "LR"] = "TB",
+    title: str | None = None,
+    ax: Axes | None = None,
+) -> ProcessMap:
+    """Draw a process map (directly-follows graph) with Chinese labels rendered properly.
+
+    Parameters
+    ----------
+    graph : ProcessGraph, TicketLog or pandas.DataFrame
+        A graph from :func:`svcmining.discover_dfg`, or a log (discovered first).
+    metric : {"count", "cases", "wait_p50", "wait_p90"}
+        What edge labels, widths and colours show: transitions, tickets, or the median /
+        90th-percentile waiting time.
+    min_share : float
+        Hide steps and edges seen in fewer than this share of tickets (0..1).
+    highlight : str, (source, target) or a list of them
+        Steps / edges to draw in red (e.g. a bottleneck).
+    engine : {"auto", "graphviz", "matplotlib"}
+        ``auto`` uses Graphviz when the ``dot`` program exists, else matplotlib (with one
+        warning).
+    rankdir : {"TB", "LR"}
+        Graphviz layout direction (top-bottom or left-right).
+    title : str, optional
+        Title above the legend.
+    ax : matplotlib Axes, optional
+        Draw into this axes (Graphviz output is placed in it as an image).
+
+    Returns
+    -------
+    ProcessMap
+        Shows inline in Jupyter; ``.save("map.svg" | ".png" | ".pdf")``.
+
+    Examples
+    --------
+    >>> m = plot_process_map(discover_dfg(log), metric="wait_p50", min_share=0.05)  # doctest: +SKIP
+    >>> m.save("map.png")                                                           # doctest: +SKIP
+    """
+    check_choice("plot_process_map", "metric", metric, _METRICS)
+    check_choice("plot_process_map", "engine", engine, _ENGINES)
+    check_choice("plot_process_map", "rankdir", rankdir, ("TB", "LR"))
+    min_share = check_fraction("plot_process_map", "min_share", min_share)
+    g = _as_graph(graph)
+    spec = _map_spec(g, metric, min_share, highlight, rankdir, title)
+    return _render(spec, engine, ax)
+
+
+def _diff_spec(
+    cmp: LogComparison, period: str | None, min_share: float, rankdir: str, title: str | None
+) -> _Spec:
+    from matplotlib import colormaps
+
+    periods = [str(p) for p in cmp.periods["period"]]
+    if len(periods) < 2:
+        raise InvalidParameterError("A difference map needs at least two periods.")
+    if period is None:
+        period = periods[-1]
+    check_choice("plot_difference_map", "period", period, periods[1:])
+    prev = periods[periods.index(period) - 1]
+    e = cmp.edges[cmp.edges["period"] == period]
+    e = e[(e["case_share"] >= min_share) | (e["case_share"] - e["case_share_change"] >= min_share)]
+    acts = cmp.activities[cmp.activities["period"] == period]
+    cur_g, prev_g = cmp.graphs[period], cmp.graphs[prev]
+    on_map = set(e["source"]) | set(e["target"])
+    rank = {str(a): i for i, a in enumerate(cur_g.activities["activity"])}
+    rank.update({str(a): len(rank) + i for i, a in enumerate(prev_g.activities["activity"])})
+    names = sorted(on_map, key=lambda a: (rank.get(a, len(rank)), a))
+    act_cases = dict(zip(acts["activity"], acts["cases"], strict=True))
+    act_change = dict(zip(acts["activity"], acts["case_share_change"], strict=True))
+    business = cmp.graphs[period].time_basis == "business"
+    cmap = colormaps["RdBu_r"]
+    ch = e["case_share_change"].to_numpy(dtype=float)
+    top = float(np.nanmax(np.abs(ch))) if len(ch) and np.isfinite(ch).any() else 1.0
+    top = top or 1.0
+    ids = {a: f"n{i}" for i, a in enumerate(names)}
+    nodes = [_Node(_START, "", "", "#2ca02c", "start"), _Node(_END, "", "", "#555555", "end")]
+    nodes += [
+        _Node(
+            ids[a],
+            a,
+            f"{int(act_cases.get(a, 0)):,} tickets ({act_change.get(a, 0.0) * 100:+.1f} pp)",
+            "#eef2f7",
+        )
+        for a in names
+    ]
+    edges = []
+    for r in e.itertuples(index=False):
+        c = float(r.case_share_change)
+        p = 0.5 + 0.5 * c / top
+        style: Literal["solid", "dashed", "dotted"]
+        if r.status == "new":
+            style, color = "dashed", "#1a9850"
+        elif r.status == "vanished":
+            style, color = "dotted", "#7f7f7f"
+        else:
+            style, color = "solid", _hex(cmap(p))
+        wait = _fmt_signed_hours(float(r.wait_p50_change_hours), business)
+        label = f"{c * 100:+.1f} pp" + (f" | p50 {wait}" if wait else "")
+        if r.status in ("new", "vanished"):
+            label = f"{r.status}: {label}"
+        edges.append(
+            _Edge(
+                ids[r.source],
+                ids[r.target],
+                label,
+                color,
+                0.8 + 4.2 * abs(c) / top,
+                style,
+                weight=float(r.case_share) + float(r.case_share) - c,
+            )
+        )
+    for attr, is_start in (("start_activities", True), ("end_activities", False)):
+        seen: set[str] = set()
+        for g in (cur_g, prev_g):
+            for a in getattr(g, attr)["activity"]:
+                if a in ids and a not in seen:
+                    seen.add(a)
+                    pair = (_START, ids[a]) if is_start else (ids[a], _END)
+                    edges.append(_Edge(*pair, "", "#9a9a9a", 0.8, "dashed", weight=1.0))
+    legend = (
+        f"{period} vs {prev}. Edge label: change in the share of tickets using the transition "
+        "(percentage points) | change of the median wait. Red = more tickets, blue = fewer; "
+        "green dashed = new path, grey dotted = vanished path."
+    )
+    return _Spec(
+        tuple(nodes),
+        tuple(edges),
+        title or f"Process changes {prev} → {period}",
+        legend,
+        "RdBu_r",
+        (-top * 100, top * 100),
+        "change in share of tickets (pp)",
+        rankdir,
+    )
+
+
+def plot_difference_map(
+    comparison: LogComparison,
+    *,
+    period: str | None = None,
+    min_share: float = 0.0,
+    engine: Engine = "auto",
+    rankdir: Literal["TB", "LR"] = "TB",
+    title: str | None = None,
+    ax: Axes | None = None,
+) -> ProcessMap:
+    """Draw how the process changed in ``period`` against the period before it.
+
+    Parameters
+    ----------
+    comparison : LogComparison
+        From :func:`svcmining.compare_periods` or :func:`svcmining.compare_logs`.
+    period : str, optional
+        The period to show (default: the last); compared with the one before it.
+    min_share : float
+        Hide edges used by fewer than this share of tickets in both periods.
+    engine, rankdir, title, ax
+        As :func:`plot_process_map`.
+
+    Returns
+    -------
+    ProcessMap
+
+    Examples
+    --------
+    >>> plot_difference_map(compare_periods(log, by="month"))  # doctest: +SKIP
+    """
+    check_choice("plot_difference_map", "engine", engine, _ENGINES)
+    check_choice("plot_difference_map", "rankdir", rankdir, ("TB", "LR"))
+    min_share = check_fraction("plot_difference_map", "min_share", min_share)
+    spec = _diff_spec(comparison, period, min_share, rankdir, title)
+    return _render(spec, engine, ax)

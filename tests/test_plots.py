@@ -1,0 +1,255 @@
+"""Tests for svcmining.plots (process maps) and svcmining._fonts (CJK fonts)."""
+
+from __future__ import annotations
+
+import itertools
+import warnings
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
+import pandas as pd
+import pytest
+
+from svcmining import _fonts
+from svcmining import plots as plots_mod
+from svcmining.discovery import compare_logs, discover_dfg
+from svcmining.exceptions import InvalidParameterError
+from svcmining.plots import ProcessMap, plot_difference_map, plot_process_map
+
+TZ = "Asia/Shanghai"
+needs_dot = pytest.mark.skipif(not plots_mod.graphviz_available(), reason="Graphviz not installed")
+
+
+def _log(rows: list[tuple]) -> pd.DataFrame:
+    df = pd.DataFrame(rows, columns=["case_id", "activity", "timestamp", "department"])
+    df["timestamp"] = pd.to_datetime(df["timestamp"]).dt.tz_localize(TZ)
+    return df
+
+
+@pytest.fixture
+def log() -> pd.DataFrame:
+    """Three complaint tickets with a sales detour and a reopen loop."""
+    rows = []
+    paths = {
+        "GD1": ["投诉登记", "分类派单", "售后评估", "远程排障", "结单"],
+        "GD2": ["投诉登记", "分类派单", "销售核实", "售后评估", "上门维修", "结单"],
+        "GD3": ["投诉登记", "分类派单", "售后评估", "远程排障", "结单", "重新打开", "远程排障"],
+    }
+    dept = {"销售核实": "销售部", "售后评估": "售后部", "远程排障": "技术支持部"}
+    for case, acts in paths.items():
+        t = pd.Timestamp("2024-10-08 09:00")
+        for a in acts:
+            t += pd.Timedelta(hours=2)
+            rows.append((case, a, t, dept.get(a, "客服中心")))
+    return _log(rows)
+
+
+# ---------------------------------------------------------------------------- fonts
+
+
+def test_cjk_font_resolves_to_a_font_with_chinese_glyphs():
+    """The font found for Chinese labels really has glyphs for our activity names."""
+    family = _fonts.cjk_font_family()
+    if family is None:
+        pytest.skip("no CJK font installed on this machine")
+    from matplotlib import font_manager
+
+    font = font_manager.get_font(_fonts.cjk_font_path())
+    assert all(font.get_char_index(ord(ch)) for ch in "投诉登记售后评估结单回访")
+    assert _fonts.use_cjk_font() == family
+    assert matplotlib.rcParams["font.sans-serif"][0] == family
+
+
+def test_chinese_text_renders_without_missing_glyphs():
+    """Drawing Chinese with use_cjk_font() gives no 'Glyph missing' warning (no boxes)."""
+    if _fonts.cjk_font_family() is None:
+        pytest.skip("no CJK font installed on this machine")
+    _fonts.use_cjk_font()
+    fig, ax = plt.subplots()
+    ax.text(0.5, 0.5, "投诉登记 → 售后评估 · 重新打开")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fig.canvas.draw()
+    plt.close(fig)
+    assert not [w for w in caught if "missing from" in str(w.message)]
+
+
+def test_no_cjk_font_warns_once_with_install_advice(monkeypatch):
+    """Without any CJK font: None is returned and one warning says how to install one."""
+    monkeypatch.setattr(_fonts, "_resolve", lambda: None)
+    monkeypatch.setattr(_fonts, "_warned", False)
+    with pytest.warns(UserWarning, match="fonts-noto-cjk") as record:
+        assert _fonts.use_cjk_font() is None
+        assert _fonts.use_cjk_font() is None
+    assert len(record) == 1
+
+
+def test_has_cjk():
+    """has_cjk tells Chinese/full-width text from plain ASCII."""
+    assert _fonts.has_cjk("结单")
+    assert _fonts.has_cjk("ABC（")
+    assert not _fonts.has_cjk("Closed")
+
+
+# ---------------------------------------------------------------------------- graphviz
+
+
+def test_dot_source_labels_metric_and_escaping(log):
+    """DOT text carries the CJK font, formatted wait labels and escaped special characters."""
+    g = discover_dfg(log)
+    spec = plots_mod._map_spec(g, "wait_p50", 0.0, None, "TB", None)
+    dot = plots_mod._dot_source(spec)
+    assert "投诉登记" in dot
+    assert " 2.0 h " in dot  # every step waits 2 hours
+    family = _fonts.cjk_font_family()
+    if family:
+        assert f'fontname="{family}"' in dot
+    weird = log.assign(activity=log["activity"].replace({"结单": '<结单 & "close">'}))
+    dot = plots_mod._dot_source(
+        plots_mod._map_spec(discover_dfg(weird), "count", 0.0, None, "TB", None)
+    )
+    assert "&lt;结单 &amp; &quot;close&quot;&gt;" in dot
+    assert '<结单 & "close">' not in dot
+
+
+@needs_dot
+def test_graphviz_saves_svg_png_pdf(log, tmp_path):
+    """The Graphviz map saves to SVG (with Chinese text), PNG and PDF and shows in Jupyter."""
+    m = plot_process_map(discover_dfg(log), metric="cases", highlight="销售核实")
+    assert isinstance(m, ProcessMap)
+    assert m.engine == "graphviz"
+    svg = m.save(tmp_path / "map.svg").read_text(encoding="utf-8")
+    assert "投诉登记" in svg
+    assert "技术支持部" in svg
+    assert m.save(tmp_path / "map.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert m.save(tmp_path / "map.pdf").read_bytes()[:4] == b"%PDF"
+    assert m.save(tmp_path / "map.dot").read_text(encoding="utf-8").startswith("digraph")
+    assert "<svg" in (m._repr_svg_() or "")
+    assert m._repr_png_() is None
+
+
+@needs_dot
+def test_graphviz_escaped_labels_render(log, tmp_path):
+    """Labels with <, &, quotes and apostrophes go through dot without errors."""
+    weird = log.assign(activity=log["activity"].replace({"结单": "<b>结单</b> & 'x' \"y\" \\n"}))
+    svg = plot_process_map(weird).save(tmp_path / "w.svg").read_text(encoding="utf-8")
+    assert "&lt;b&gt;结单&lt;/b&gt;" in svg
+
+
+@needs_dot
+def test_graphviz_into_given_axes(log):
+    """With ax=, the Graphviz drawing is placed into that matplotlib axes."""
+    fig, ax = plt.subplots()
+    m = plot_process_map(log, ax=ax)
+    assert m.figure is fig
+    assert len(ax.images) == 1
+    plt.close(fig)
+
+
+# ---------------------------------------------------------------------------- matplotlib
+
+
+def test_fallback_without_dot_warns_once_and_draws(log, tmp_path, monkeypatch):
+    """Without the dot program: one warning, a matplotlib figure, a non-empty PNG."""
+    monkeypatch.setattr(plots_mod, "graphviz_available", lambda: False)
+    with pytest.warns(UserWarning, match="Graphviz") as record:
+        m = plot_process_map(discover_dfg(log), metric="wait_p90", highlight=("结单", "重新打开"))
+    assert len([w for w in record if "Graphviz" in str(w.message)]) == 1
+    assert m.engine == "matplotlib"
+    assert m.source is None
+    png = m.save(tmp_path / "fallback.png")
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert png.stat().st_size > 10_000
+    assert (m._repr_png_() or b"")[:4] == b"\x89PNG"
+    assert m._repr_svg_() is None
+    texts = {t.get_text() for t in m.figure.axes[0].texts}
+    assert {"投诉登记", "重新打开", "技术支持部 · 3"} <= texts
+    with pytest.raises(InvalidParameterError, match="DOT source"):
+        m.save(tmp_path / "x.dot")
+    plt.close(m.figure)
+
+
+def test_matplotlib_engine_draws_into_axes(log):
+    """engine='matplotlib' draws into a given axes without a warning."""
+    fig, ax = plt.subplots()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        m = plot_process_map(log, engine="matplotlib", ax=ax)
+    assert m.figure is fig
+    assert any(t.get_text() == "售后评估" for t in ax.texts)
+    plt.close(fig)
+
+
+def test_layout_layers_follow_the_process(log):
+    """The layered layout puts steps in process order and loops back upwards."""
+    spec = plots_mod._map_spec(discover_dfg(log), "count", 0.0, None, "TB", None)
+    box = {nd.id: 3.0 for nd in spec.nodes}
+    lay = plots_mod._layout(spec, box, layer_gap=3.0, gap=1.0)
+    name = {nd.title: nd.id for nd in spec.nodes}
+    y = {a: lay.xy[i][1] for a, i in name.items() if a}
+    assert y["投诉登记"] > y["分类派单"] > y["售后评估"] > y["远程排障"] > y["结单"]
+    assert y["结单"] > y["重新打开"]
+    # nodes of one layer never overlap
+    rows: dict[float, list[float]] = {}
+    for x, yy in lay.xy.values():
+        rows.setdefault(yy, []).append(x)
+    for xs in rows.values():
+        xs.sort()
+        assert all(b - a >= 1.0 - 1e-9 for a, b in itertools.pairwise(xs))
+
+
+# ---------------------------------------------------------------------------- options
+
+
+def test_min_share_hides_rare_edges_and_steps(log):
+    """min_share drops steps and edges seen in fewer tickets than the share."""
+    g = discover_dfg(log)
+    full = plots_mod._map_spec(g, "count", 0.0, None, "TB", None)
+    cut = plots_mod._map_spec(g, "count", 0.5, None, "TB", None)
+    titles = {nd.title for nd in cut.nodes}
+    assert "销售核实" in {nd.title for nd in full.nodes}
+    assert "销售核实" not in titles
+    assert "重新打开" not in titles
+    assert len(cut.edges) < len(full.edges)
+    assert "hidden" in cut.legend
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"metric": "foo"}, r"'metric' parameter of plot_process_map must be one of"),
+        ({"engine": "tikz"}, "'engine' parameter"),
+        ({"min_share": 1.5}, "'min_share' parameter"),
+        ({"rankdir": "BT"}, "'rankdir' parameter"),
+        ({"highlight": "不存在"}, "'highlight' parameter"),
+        ({"highlight": [("结单", "投诉登记")]}, "'highlight' parameter"),
+    ],
+)
+def test_invalid_options_raise(log, kwargs, match):
+    """Invalid options raise InvalidParameterError naming the valid values."""
+    with pytest.raises(InvalidParameterError, match=match):
+        plot_process_map(log, **kwargs)
+
+
+# ---------------------------------------------------------------------------- difference map
+
+
+@pytest.mark.parametrize("engine", ["auto", "matplotlib"])
+def test_difference_map(log, engine, tmp_path):
+    """A before/after comparison draws a difference map with new/vanished paths."""
+    before = log[log.case_id != "GD2"]
+    after = log[log.case_id != "GD3"]
+    cmp = compare_logs(before, after, labels=("试点前", "试点后"))
+    spec = plots_mod._diff_spec(cmp, None, 0.0, "TB", None)
+    styles = {e.style for e in spec.edges}
+    assert {"dashed", "dotted"} <= styles  # new (销售核实) and vanished (重新打开) paths
+    assert "试点后 vs 试点前" in spec.legend
+    m = cmp.plot(engine=engine)
+    assert m.save(tmp_path / "diff.png").stat().st_size > 1000
+    if m.figure is not None:
+        plt.close(m.figure)
+    with pytest.raises(InvalidParameterError, match="'period' parameter"):
+        plot_difference_map(cmp, period="试点前")
