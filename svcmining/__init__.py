@@ -31,6 +31,9 @@ _EXPORTS: dict[str, str] = {
     "check_quality": "quality",
     "open_cases": "quality",
     "QUALITY_CHECKS": "quality",
+    # privacy
+    "pseudonymize": "privacy",
+    "PERSONAL_COLUMNS": "privacy",
     # errors
     "SvcMiningError": "exceptions",
     "SchemaError": "exceptions",
@@ -70,4 +73,5 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         SvcMiningError,
     )
     from .io import DEFAULT_NA_VALUES, LoadReport, read_tickets
+    from .privacy import PERSONAL_COLUMNS, pseudonymize
     from .quality import QUALITY_CHECKS, check_quality, open_cases
