@@ -44,7 +44,29 @@ _EXPORTS: dict[str, str] = {
     "DataQualityWarning": "exceptions",
 }
 
-__all__ = sorted([*_EXPORTS, "__version__"])
+__all__ = [
+    "CANONICAL_COLUMNS",
+    "DEFAULT_NA_VALUES",
+    "DataQualityWarning",
+    "HEADER_SYNONYMS",
+    "InvalidParameterError",
+    "LoadReport",
+    "PERSONAL_COLUMNS",
+    "QUALITY_CHECKS",
+    "ReadError",
+    "SOPDefinitionError",
+    "SchemaError",
+    "StrictModeError",
+    "SvcMiningError",
+    "TicketLog",
+    "__version__",
+    "as_events",
+    "as_ticket_log",
+    "check_quality",
+    "open_cases",
+    "pseudonymize",
+    "read_tickets",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -117,3 +117,12 @@ def test_check_quality_accepts_plain_frame():
     q = findings(ev)
     assert "out_of_source_order" not in q.index
     assert q.loc["equal_timestamps", "events"] == 1
+
+
+def test_public_names_all_resolve():
+    """Every name in svcmining.__all__ imports lazily, and the export table matches __all__."""
+    from svcmining import _EXPORTS
+
+    assert set(svc.__all__) == {*_EXPORTS, "__version__"}
+    for name in svc.__all__:
+        assert getattr(svc, name) is not None
