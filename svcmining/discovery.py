@@ -247,7 +247,7 @@ def _html_table(title: str, df: pd.DataFrame, max_rows: int = 15) -> str:
 # directly-follows graph
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class ProcessGraph:
     """A directly-follows graph with frequencies and waiting times.
 
@@ -283,6 +283,12 @@ class ProcessGraph:
     def to_frame(self) -> pd.DataFrame:
         """The edge table (a copy)."""
         return self.edges.copy()
+
+    def __repr__(self) -> str:
+        return (
+            f"ProcessGraph({self.n_cases:,} cases, {len(self.activities):,} activities, "
+            f"{len(self.edges):,} edges, {self.time_basis} hours)"
+        )
 
     def plot(self, **kwargs: Any) -> ProcessMap:
         """Draw the process map; keyword options as :func:`svcmining.plots.plot_process_map`."""
@@ -803,7 +809,7 @@ def discover_model(
 # comparing periods / logs
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class LogComparison:
     """Per-period process tables and their changes against the previous period.
 
@@ -833,6 +839,9 @@ class LogComparison:
     def to_frame(self) -> pd.DataFrame:
         """The per-period edge table with changes (a copy)."""
         return self.edges.copy()
+
+    def __repr__(self) -> str:
+        return f"LogComparison(periods={list(self.periods['period'])})"
 
     def plot(self, *, period: str | None = None, **kwargs: Any) -> ProcessMap:
         """Difference map of ``period`` (default: the last) against the period before it.

@@ -242,7 +242,7 @@ def _map_spec(
         if isinstance(dep, str) and dep:
             sub = f"{dep} · {sub}"
         nodes.append(
-            _Node(ids[name], name, sub, _hex(ncmap(0.08 + 0.45 * p)), "activity", name in hl_acts)
+            _Node(ids[name], name, sub, _hex(ncmap(0.06 + 0.34 * p)), "activity", name in hl_acts)
         )
     edges = []
     for (s, t), lab, p in zip(zip(e["source"], e["target"], strict=True), labels, pos, strict=True):
@@ -264,7 +264,9 @@ def _map_spec(
                 lab = f"{int(c):,}" if metric in ("count", "cases") else ""
                 src, tgt = (_START, ids[a]) if start else (ids[a], _END)
                 edges.append(_Edge(src, tgt, lab, grey, 0.8, "dashed"))
-    if min_share > 0:
+    if min_share > 0:  # steps left without any edge would float around: drop them
+        linked = {x for ed in edges for x in (ed.source, ed.target)}
+        nodes = [nd for nd in nodes if nd.kind != "activity" or nd.id in linked]
         legend += f"; edges and steps below {min_share:.0%} of tickets hidden"
     legend += ". Width and colour grow with the value. Boxes: step, owner, "
     legend += "tickets." if node_metric == "cases" else "events."
@@ -333,7 +335,7 @@ def _dot_source(spec: _Spec) -> str:
             f"label=<{_html_text(' ' + ed.label + ' ')}>" if ed.label else 'label=""',
             f"penwidth={width:.2f}",
             f'color="{color}"',
-            f'fontcolor="{"#b01e1e" if ed.highlight else "#333333"}"',
+            f'fontcolor="{"#5a1e7a" if ed.highlight else "#333333"}"',
         ]
         if ed.style != "solid":
             attrs.append(f"style={ed.style}")
@@ -577,10 +579,12 @@ def _draw_matplotlib(spec: _Spec, ax: Axes | None) -> Figure:
             return 0.0
         return 0.4 if nodes[nid].kind != "activity" else box_h / 2
 
+    pairs = {(ed.source, ed.target) for ed in spec.edges}
     for i, ed in enumerate(spec.edges):
         color = _HIGHLIGHT if ed.highlight else ed.color
         lw = ed.width + (1.5 if ed.highlight else 0)
         ls = {"solid": "-", "dashed": "--", "dotted": ":"}[ed.style]
+        ha = "center"
         if ed.source == ed.target:
             x, y = xy[ed.source]
             w = width[ed.source]
@@ -627,12 +631,15 @@ def _draw_matplotlib(spec: _Spec, ax: Axes | None) -> Figure:
                 ly = (pts[mid - 1][1] + pts[mid][1]) / 2
             else:
                 lx, ly = pts[mid]
+            if (ed.target, ed.source) in pairs:  # two-way pair: labels on either side
+                ha = "left" if is_back else "right"
+                lx += 0.35 if is_back else -0.35
         if ed.label:
             ax.text(
                 lx,
                 ly,
                 ed.label,
-                ha="center",
+                ha=ha,
                 va="center",
                 fontsize=7.5,
                 color="#5a1e7a" if ed.highlight else "#333333",
