@@ -363,7 +363,10 @@ class SOPComparison:
             if r.status == "conforming":
                 attr = f"label={q(f'{int(r.count):,}')}"
             elif r.status == "extra":
-                attr = f"color=red, fontcolor=red, penwidth=1.6, label={q(f'{int(r.count):,}')}"
+                attr = (
+                    "color=red, fontcolor=red, penwidth=1.6, constraint=false, "
+                    f"label={q(f'{int(r.count):,}')}"
+                )
             elif r.status == "rare":
                 attr = f"color=gray50, fontcolor=gray50, label={q(f'{int(r.count):,}')}"
             else:
@@ -675,9 +678,11 @@ def check_sop(
     )
     case_tab = pd.DataFrame({"case_code": np.arange(n_cases), "variant": case_var})
     dev = case_tab.merge(vdev, on="variant", how="inner", sort=False)
+    d_pos = dev["position"].to_numpy(dtype=np.int64)
+    d_case = dev["case_code"].to_numpy(dtype=np.int64)
     ev_pos = np.where(
-        dev["position"].to_numpy() >= 0,
-        starts[dev["case_code"].to_numpy()] + dev["position"].to_numpy(),
+        d_pos >= 0,
+        starts[d_case] + d_pos,
         -1,
     )
     dev = dev.assign(case_id=np.asarray(case_ids)[dev["case_code"].to_numpy()])
@@ -735,9 +740,12 @@ def check_sop(
     deviations = deviations.astype({"position": "int64"})
     type_order = {t: i for i, t in enumerate(DEVIATION_TYPES)}
     deviations = (
-        deviations.assign(_o=deviations["type"].map(type_order), _c=deviations["case_id"])
-        .sort_values(["_c", "position", "_o", "sla"], kind="stable", na_position="last")
-        .drop(columns=["_o", "_c"])
+        deviations.assign(
+            _o=deviations["type"].map(type_order),
+            _p=deviations["position"].where(deviations["position"] >= 0, np.iinfo(np.int64).max),
+        )
+        .sort_values(["case_id", "_p", "_o", "sla"], kind="stable", na_position="last")
+        .drop(columns=["_o", "_p"])
         .reset_index(drop=True)
     )
     deviations["at"] = pd.to_datetime(deviations["at"], utc=True).dt.tz_convert(tz)
@@ -757,14 +765,14 @@ def check_sop(
     n_dev = g.size()
     types = g.agg(lambda s: ";".join(sorted(set(s))))
     cases["n_deviations"] = cases["case_id"].map(n_dev).fillna(0).astype("int64")
-    cases["deviation_types"] = cases["case_id"].map(types).fillna("")
+    cases["deviation_types"] = _map_text(cases["case_id"], types)
     cases["conforming"] = cases["n_deviations"] == 0
     br = (
         sla_tab[sla_tab["status"] == "breached"]
         .groupby("case_id")["sla"]
         .agg(lambda s: ";".join(sorted(s)))
     )
-    cases["sla_breaches"] = cases["case_id"].map(br).fillna("")
+    cases["sla_breaches"] = _map_text(cases["case_id"], br)
     last = events.groupby("case_id", sort=False)["activity"].last().map(lab_map)
     end_labels = _end_labels(auto)
     cases["open_at_cutoff"] = ~cases["case_id"].map(last).isin(end_labels).to_numpy()
@@ -828,6 +836,15 @@ def check_sop(
         sla_attainment=attain,
         comparison=comparison,
     )
+
+
+def _map_text(keys: pd.Series, values: pd.Series) -> pd.Series:
+    """keys mapped through ``values``; "" where a key has no value."""
+    out = pd.Series("", index=keys.index, dtype="str")
+    hit = keys.isin(values.index).to_numpy()
+    if hit.any():
+        out[hit] = keys[hit].map(values).astype("str")
+    return out
 
 
 def _as_sop(sop: Any) -> SOP:
@@ -1325,7 +1342,7 @@ def _sla_attainment(sla_tab: pd.DataFrame, sop: SOP) -> pd.DataFrame:
     cols = ["sla", "priority", "met", "breached", "censored", "attainment"]
     if not len(sla_tab):
         return pd.DataFrame(columns=cols)
-    t = sla_tab.assign(priority=sla_tab["priority"].fillna("(none)").astype(str))
+    t = sla_tab.assign(priority=sla_tab["priority"].astype(object).fillna("(none)").astype(str))
     per = pd.crosstab([t["sla"], t["priority"]], t["status"])
     tot = pd.crosstab(t["sla"], t["status"])
     tot.index = pd.MultiIndex.from_arrays(

@@ -1,0 +1,249 @@
+"""Tests for svcmining.sop: SOP-as-code loading, stages, models and YAML errors."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from svcmining.exceptions import SOPDefinitionError
+from svcmining.sop import SOP, choice_groups, load_sop, sop_from_dict
+
+REPO = Path(__file__).resolve().parents[1]
+COMPLAINT = REPO / "sample_logs" / "sop_complaint.yaml"
+BPIC = REPO / "sample_logs" / "sop_bpic2013_incidents.yaml"
+
+BASE = "steps:\n  - id: a\n    labels: [登记]\n  - id: b\n    labels: [结单]\n"
+
+
+@pytest.fixture(scope="module")
+def sop() -> SOP:
+    """The bundled complaint SOP."""
+    return load_sop(COMPLAINT)
+
+
+def _load_text(tmp_path: Path, text: str) -> SOP:
+    p = tmp_path / "sop.yaml"
+    p.write_text(text, encoding="utf-8")
+    return load_sop(p)
+
+
+def test_complaint_sop_steps_and_departments(sop: SOP) -> None:
+    """The sample SOP describes exactly the process of process.md (ids, labels, owners)."""
+    assert sop.step_ids == [
+        "register", "confirm", "assign", "sales_check", "assess", "approve", "remote",
+        "onsite", "accept", "close", "reopen", "follow_up", "quality",
+    ]  # fmt: skip
+    owners = {s.id: s.departments for s in sop.steps}
+    assert owners["sales_check"] == ("销售部",)
+    assert owners["assess"] == ("售后部",)
+    assert owners["remote"] == ("技术支持部",)
+    assert owners["onsite"] == ("上门服务",)
+    assert owners["follow_up"] == ("客服中心", "质量监督")
+    assert [s.id for s in sop.steps if s.optional] == ["sales_check", "approve", "quality"]
+    assert [s.id for s in sop.steps if s.repeatable] == ["remote"]
+
+
+def test_stage_of_orders_steps_and_shares_choice_stage(sop: SOP) -> None:
+    """stage_of: SOP order, choice members share a stage, aliases count, unknown is None."""
+    assert sop.stage_of("投诉登记") == 0
+    assert sop.stage_of("Register") == 0  # an alias label
+    assert sop.stage_of("分类派单") == 2
+    assert sop.stage_of("售后评估") == 4
+    assert sop.stage_of("远程排障") == sop.stage_of("上门维修") == 6
+    assert sop.stage_of("客户验收") == 7
+    assert sop.stage_of("结单") == 8
+    assert sop.stage_of("重新打开") == 9
+    assert sop.stage_of("回访") == 10
+    assert sop.stage_of("电话催办") is None
+    assert sop.step_of("Close").id == "close"
+
+
+def test_process_tree_compiles_blocks(sop: SOP) -> None:
+    """optional -> xor with tau, repeatable -> loop, choice -> xor, loop do/redo -> loop."""
+    assert str(sop.process_tree()) == (
+        "->( '投诉登记', '需求确认', '分类派单', X( '销售核实', tau ), '售后评估', "
+        "X( '主管审批', tau ), *( ->( X( *( '远程排障', tau ), '上门维修' ), '客户验收', "
+        "'结单' ), '重新打开' ), '回访', X( '质量抽检', tau ) )"
+    )
+
+
+def test_parallel_block_and_default_flow() -> None:
+    """parallel -> AND; without a flow the steps form a sequence in declaration order."""
+    s = sop_from_dict(
+        {
+            "steps": ["a", "b", "c", "d"],
+            "flow": ["a", {"parallel": ["b", "c"]}, "d"],
+        }
+    )
+    assert str(s.process_tree()) == "->( 'a', +( 'b', 'c' ), 'd' )"
+    assert [s.stage_of(x) for x in "abcd"] == [0, 1, 1, 2]
+    seq = sop_from_dict({"steps": ["x", "y"]})
+    assert str(seq.process_tree()) == "->( 'x', 'y' )"
+
+
+def test_choice_groups(sop: SOP) -> None:
+    """Each choice branch knows its siblings (used to tell an inserted second branch)."""
+    groups = choice_groups(sop)
+    assert groups["remote"] == frozenset({"onsite"})
+    assert groups["onsite"] == frozenset({"remote"})
+    assert "assess" not in groups
+
+
+def test_sla_frame_has_priority_tiers(sop: SOP) -> None:
+    """SLAs: 2 h assign, 1/4/24 h response by priority, 24-48 h elapsed follow-up."""
+    f = sop.sla_frame()
+    resp = f[f["sla"] == "response_by_priority"].set_index("priority", drop=False)
+    assert resp.loc["紧急", "upper_hours"] == 1.0
+    assert resp.loc["高", "upper_hours"] == 4.0
+    assert resp.loc["普通", "upper_hours"] == 24.0
+    fu = f[f["sla"] == "follow_up_24_48h"].iloc[0]
+    assert (fu["lower_hours"], fu["upper_hours"], fu["hours"]) == (24.0, 48.0, "elapsed")
+    assign = f[f["sla"] == "assign_within_2h"].iloc[0]
+    assert (assign["from_step"], assign["to_step"], assign["upper_hours"]) == (
+        "register",
+        "assign",
+        2.0,
+    )
+    assert sop.calendar is not None
+
+
+def test_to_frame_lists_steps(sop: SOP) -> None:
+    """to_frame: one row per step with stage and labels; _repr_html_ escapes."""
+    t = sop.to_frame()
+    assert list(t.columns) == [
+        "step_id", "stage", "labels", "departments", "optional", "repeatable",
+    ]  # fmt: skip
+    assert t.loc[t["step_id"] == "register", "labels"].item() == "投诉登记 / 工单登记 / Register"
+    assert "<table" in sop._repr_html_()
+
+
+def test_bpmn_round_trip(sop: SOP, tmp_path: Path) -> None:
+    """to_bpmn writes a file load_sop reads back with the same labels (no SLAs)."""
+    path = sop.to_bpmn(tmp_path / "sop.bpmn")
+    back = load_sop(path)
+    assert sorted(back.labels) == sorted(s.label for s in sop.steps)
+    assert back.slas == ()
+    assert back.stage_of("投诉登记") == 0
+    assert back.stage_of("需求确认") == 1
+    assert back.stage_of("unknown") is None
+    with pytest.raises(SOPDefinitionError, match="block-structured"):
+        back.process_tree()
+
+
+def test_bpmn_side_yaml_adds_departments_and_slas(sop: SOP, tmp_path: Path) -> None:
+    """A side <name>.yaml gives departments/SLAs/aliases to the BPMN tasks."""
+    sop.to_bpmn(tmp_path / "x.bpmn")
+    (tmp_path / "x.yaml").write_text(
+        "steps:\n"
+        "  - id: register\n    labels: [Register, 投诉登记]\n    department: 客服中心\n"
+        "  - id: assign\n    labels: [分类派单]\n"
+        "slas:\n  - id: s\n    from: register\n    to: assign\n    within: 2h\n",
+        encoding="utf-8",
+    )
+    back = load_sop(tmp_path / "x.bpmn")
+    reg = back.step("register")
+    assert reg.label == "投诉登记"  # the BPMN task name becomes the primary label
+    assert reg.departments == ("客服中心",)
+    assert [s.id for s in back.slas] == ["s"]
+    assert back.step_of("Register") is reg
+
+
+def test_bpic_sop_loads() -> None:
+    """The BPIC 2013 incidents SOP: three repeatable statuses, Unmatched unknown."""
+    s = load_sop(BPIC)
+    assert s.step_ids == ["accepted", "queued", "completed"]
+    assert s.stage_of("Unmatched") is None
+    assert s.stage_of("Accepted") < s.stage_of("Queued") < s.stage_of("Completed")
+
+
+ERRORS = [
+    ("unknown flow step", BASE + "flow:\n  - a\n  - c\n",
+     "sop.yaml, line 8: unknown step 'c' in the flow; declared steps: a, b."),
+    ("duplicate id", "steps:\n  - id: a\n  - id: a\nflow: [a]\n",
+     "sop.yaml, line 3: duplicate step id 'a' (also step 1)."),
+    ("bad duration",
+     BASE + "slas:\n  - id: s\n    from: a\n    to: b\n    within: two hours\n",
+     "sop.yaml, line 10: bad duration 'two hours'"),
+    ("bad yaml", "steps: [a\n", "sop.yaml, line 2: not valid YAML"),
+    ("not a mapping", "- a\n- b\n",
+     "sop.yaml, line 1: an SOP file must be a mapping with 'steps' and 'flow'."),
+    ("unknown key", BASE + "flw: [a, b]\n",
+     "sop.yaml, line 6: unknown key 'flw'; an SOP has calendar, description, flow, name, "
+     "slas, steps, version."),
+    ("unknown step key", "steps:\n  - id: a\n    optinal: true\n",
+     "sop.yaml, line 3: unknown step key 'optinal'"),
+    ("step twice", BASE + "flow: [a, b, a]\n",
+     "sop.yaml, line 6: step 'a' appears twice in the flow"),
+    ("unused step", BASE + "flow: [a]\n",
+     "sop.yaml, line 4: step 'b' is declared but not used in the flow."),
+    ("label clash", "steps:\n  - id: a\n    labels: [登记]\n  - id: b\n    labels: [登记]\n",
+     "sop.yaml, line 5: label '登记' of step 'b' already belongs to step 'a'."),
+    ("bad flag", "steps:\n  - id: a\n    optional: yes please\n",
+     "sop.yaml, line 3: 'optional' must be true or false, got 'yes please'."),
+    ("one-branch choice", BASE + "flow:\n  - choice: [a]\n  - b\n",
+     "sop.yaml, line 7: 'choice' needs a list of at least two branches."),
+    ("unknown block", BASE + "flow:\n  - either: [a, b]\n",
+     "sop.yaml, line 7: unknown flow block 'either'; use choice, parallel, loop."),
+    ("sla to unknown", BASE + "slas:\n  - id: s\n    to: c\n    within: 2h\n",
+     "sop.yaml, line 8: SLA 's': 'to' must be a declared step id, got 'c'."),
+    ("sla without limit", BASE + "slas:\n  - id: s\n    to: b\n",
+     "sop.yaml, line 7: SLA 's' has no limit: give 'within', 'between' or 'by_priority'."),
+    ("sla between reversed",
+     BASE + "slas:\n  - id: s\n    from: a\n    to: b\n    between: [48h, 24h]\n",
+     "sop.yaml, line 10: SLA 's': 'between' lower limit '48h' exceeds upper '24h'."),
+    ("sla hours", BASE + "slas:\n  - id: s\n    to: b\n    within: 2h\n    hours: calendar\n",
+     "sop.yaml, line 10: SLA 's': 'hours' must be 'business' or 'elapsed', got 'calendar'."),
+    ("no steps", "flow: [a]\n", "sop.yaml, line 1: 'steps' must be a non-empty list of steps."),
+    ("loop keys", BASE + "flow:\n  - loop: {body: [a]}\n  - b\n",
+     "sop.yaml, line 7: 'loop' takes 'do' (required) and 'redo' (optional)."),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("name", "text", "message"), ERRORS, ids=[e[0] for e in ERRORS])
+def test_yaml_errors_name_file_line_and_problem(
+    tmp_path: Path, name: str, text: str, message: str
+) -> None:
+    """Each malformed SOP raises SOPDefinitionError with file, line and the problem."""
+    with pytest.raises(SOPDefinitionError) as info:
+        _load_text(tmp_path, text)
+    got = str(info.value).replace(str(tmp_path) + "/", "")
+    assert got.startswith(message), got
+
+
+def test_errors_are_value_errors(tmp_path: Path) -> None:
+    """SOPDefinitionError is a ValueError (callers without svcmining can catch it)."""
+    with pytest.raises(ValueError, match=re.escape("duplicate step id")):
+        _load_text(tmp_path, "steps:\n  - id: a\n  - id: a\n")
+
+
+def test_missing_file_and_bad_bpmn(tmp_path: Path) -> None:
+    """A missing file and an unreadable BPMN are SOPDefinitionErrors naming the file."""
+    with pytest.raises(SOPDefinitionError, match="no such SOP file"):
+        load_sop(tmp_path / "nope.yaml")
+    bad = tmp_path / "bad.bpmn"
+    bad.write_text("<not bpmn", encoding="utf-8")
+    with pytest.raises(SOPDefinitionError, match=re.escape("bad.bpmn: not a readable BPMN file")):
+        load_sop(bad)
+
+
+def test_yaml_is_loaded_safely(tmp_path: Path) -> None:
+    """Python object tags are rejected (safe loading only)."""
+    with pytest.raises(SOPDefinitionError, match="not valid YAML"):
+        _load_text(tmp_path, "steps: !!python/object/apply:os.system ['echo hi']\n")
+
+
+def test_durations_in_several_spellings(tmp_path: Path) -> None:
+    """SLA durations accept 30min / 1.5d / 2小时 spellings via calendars.parse_duration."""
+    s = _load_text(
+        tmp_path,
+        BASE + "slas:\n  - id: s\n    from: a\n    to: b\n    within: 2小时\n"
+        "  - id: t\n    to: b\n    between: [30min, 1.5d]\n",
+    )
+    assert s.slas[0].upper_hours() == 2.0
+    assert s.slas[0].from_step == "a"
+    assert s.slas[1].from_step == "case_start"
+    assert (s.slas[1].lower_hours, s.slas[1].upper_hours()) == (0.5, 36.0)
+    assert isinstance(s.slas[1].between[0], pd.Timedelta)
