@@ -379,7 +379,9 @@ def find_rework(
     log : TicketLog or pandas.DataFrame
         The event log (canonical columns).
     close_activities : str or list of str, optional
-        Labels that close a ticket (case-insensitive, stripped). Default
+        Labels that close a ticket (case-insensitive, stripped; a label joined from
+        name and status such as ``"Completed+Closed"`` also matches by its last
+        ``+`` part). Default
         :data:`DEFAULT_CLOSE_ACTIVITIES` (结单, 关闭, Closed, ...; not "Resolved").
         Pass ``[]`` to look for no reopens.
     reopen_activities : str or list of str, optional
@@ -492,9 +494,17 @@ def _find(
         prev_stage[1:] = np.where(new_case[1:], np.nan, stage[:-1])
 
     # ---- (a) reopen cycles
-    labels_norm = np.array([str(a).strip().casefold() for a in act_uniques], dtype=object)
-    is_close_act = np.array([x in close_set for x in labels_norm], dtype=bool)
-    is_reopen_act = np.array([x in reopen_set for x in labels_norm], dtype=bool)
+    # a label matches as a whole or by its status part ("Completed+Closed" -> "closed")
+    labels_norm = [str(a).strip().casefold() for a in act_uniques]
+    status = [x.rsplit("+", 1)[-1].strip() for x in labels_norm]
+    is_close_act = np.array(
+        [x in close_set or y in close_set for x, y in zip(labels_norm, status, strict=True)],
+        dtype=bool,
+    )
+    is_reopen_act = np.array(
+        [x in reopen_set or y in reopen_set for x, y in zip(labels_norm, status, strict=True)],
+        dtype=bool,
+    )
     is_close = is_close_act[act_codes] if n else np.zeros(0, dtype=bool)
     is_reopen_label = is_reopen_act[act_codes] if n else np.zeros(0, dtype=bool)
     cs = np.cumsum(is_close) - is_close

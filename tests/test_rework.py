@@ -294,6 +294,9 @@ def test_close_labels_case_insensitive_and_custom():
     assert [k for _, k in kinds_of(find_rework(df2))] == ["back_loop", "repeat"]
     assert kinds_of(find_rework(df2, close_activities=["resolved"])) == [("Resolved", "reopen")]
     assert kinds_of(find_rework(df, close_activities=[]))[0][1] != "reopen"
+    joined = make_log([("1", "A+Done", "a"), ("1", "Completed+Closed", "a"), ("1", "A+Done", "b")])
+    joined = pd.concat([joined, make_log([("1", "Completed+Closed", "a")], start="2024-10-09")])
+    assert kinds_of(find_rework(joined)) == [("Completed+Closed", "reopen")]
 
 
 def test_case_hours_are_a_union_of_intervals():
@@ -507,7 +510,8 @@ def reference_kinds(events: pd.DataFrame, group: str = "department", window: int
     for cid, tr in traces.items():
         res_list: list[tuple[str, str]] = []
         acts = [e["activity"] for e in tr]
-        is_close = [a.strip().casefold() in closes for a in acts]
+        norm = [a.strip().casefold() for a in acts]
+        is_close = [x in closes or x.rsplit("+", 1)[-1].strip() in closes for x in norm]
         # segments after each close
         in_cycle = [False] * len(tr)
         cycles = []
