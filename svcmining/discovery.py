@@ -425,7 +425,7 @@ def _variant_table(
     first_case = np.full(n_var, -1, dtype=np.int64)
     first_case[codes[::-1]] = np.arange(len(codes))[::-1]
     sequences = [
-        tuple(str(a) for a in fr.labels[fr.act[s : s + ln]])
+        tuple(fr.labels[fr.act[s : s + ln]].tolist())
         for s, ln in zip(fr.case_start[first_case], fr.case_len[first_case], strict=True)
     ]
     case_begin = (
@@ -843,14 +843,22 @@ class LogComparison:
     def __repr__(self) -> str:
         return f"LogComparison(periods={list(self.periods['period'])})"
 
-    def plot(self, *, period: str | None = None, **kwargs: Any) -> ProcessMap:
-        """Difference map of ``period`` (default: the last) against the period before it.
+    def plot(
+        self, *, kind: Literal["difference", "side_by_side"] = "difference", **kwargs: Any
+    ) -> ProcessMap:
+        """Draw the comparison.
 
-        Keyword options as :func:`svcmining.plots.plot_difference_map`.
+        ``kind="difference"``: how ``period`` (default: the last) changed against the period
+        before it (options as :func:`svcmining.plots.plot_difference_map`);
+        ``kind="side_by_side"``: one process map per period (options as
+        :func:`svcmining.plots.plot_periods`).
         """
-        from .plots import plot_difference_map
+        from .plots import plot_difference_map, plot_periods
 
-        return plot_difference_map(self, period=period, **kwargs)
+        check_choice("LogComparison.plot", "kind", kind, ("difference", "side_by_side"))
+        if kind == "difference":
+            return plot_difference_map(self, **kwargs)
+        return plot_periods(self, **kwargs)
 
     def _repr_html_(self) -> str:
         changed = self.edges[self.edges["status"] != "first"]

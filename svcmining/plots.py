@@ -35,7 +35,13 @@ if TYPE_CHECKING:
     from .discovery import LogComparison, ProcessGraph
     from .eventlog import LogLike
 
-__all__ = ["ProcessMap", "graphviz_available", "plot_difference_map", "plot_process_map"]
+__all__ = [
+    "ProcessMap",
+    "graphviz_available",
+    "plot_difference_map",
+    "plot_periods",
+    "plot_process_map",
+]
 
 Metric = Literal["count", "cases", "wait_p50", "wait_p90"]
 Engine = Literal["auto", "graphviz", "matplotlib"]
@@ -534,12 +540,21 @@ def _draw_matplotlib(spec: _Spec, ax: Axes | None) -> Figure:
     x0, x1 = min(xs) - 2.5, max(xs) + 3.5
     y0, y1 = min(ys) - 2.0, max(ys) + 1.5
     inch = 0.16  # inches per layout unit (1 unit ~ one CJK character at 10 pt)
+    own_figure = ax is None
     if ax is None:
         fig_w = min(max((x1 - x0) * inch + 1.6, 6.0), 40.0)
         fig_h = min(max((y1 - y0) * inch + 1.4, 4.0), 60.0)
         fig, ax = plt.subplots(figsize=(fig_w, fig_h), layout="constrained")
+        k = 1.0
     else:
         fig = ax.get_figure()  # type: ignore[assignment]
+        # fonts are in points, the layout in data units: shrink text to the axes' size
+        bbox = ax.get_position()
+        avail_w = bbox.width * fig.get_figwidth()
+        avail_h = bbox.height * fig.get_figheight()
+        k = float(
+            np.clip(min(avail_w / ((x1 - x0) * inch), avail_h / ((y1 - y0) * inch)), 0.25, 1.5)
+        )
     ax.set_axis_off()
     ax.set_xlim(x0, x1)
     ax.set_ylim(y0, y1)
@@ -562,14 +577,14 @@ def _draw_matplotlib(spec: _Spec, ax: Axes | None) -> Figure:
                 zorder=3,
             )
         )
-        ax.text(x, y + 0.3, nd.title, ha="center", va="center", fontsize=10, zorder=4)
+        ax.text(x, y + 0.3, nd.title, ha="center", va="center", fontsize=10 * k, zorder=4)
         ax.text(
             x,
             y - 0.42,
             nd.subtitle,
             ha="center",
             va="center",
-            fontsize=7.5,
+            fontsize=7.5 * k,
             color="#444444",
             zorder=4,
         )
@@ -593,7 +608,7 @@ def _draw_matplotlib(spec: _Spec, ax: Axes | None) -> Figure:
                 (x + w / 2, y - 0.35),
                 connectionstyle="arc3,rad=-1.4",
                 arrowstyle="-|>",
-                mutation_scale=10,
+                mutation_scale=10 * k,
                 lw=lw,
                 color=color,
                 ls=ls,
@@ -614,7 +629,7 @@ def _draw_matplotlib(spec: _Spec, ax: Axes | None) -> Figure:
             arrow = FancyArrowPatch(
                 path=_smooth_path(pts),
                 arrowstyle="-|>",
-                mutation_scale=10,
+                mutation_scale=10 * k,
                 lw=lw,
                 color=color,
                 ls=ls,
@@ -641,19 +656,39 @@ def _draw_matplotlib(spec: _Spec, ax: Axes | None) -> Figure:
                 ed.label,
                 ha=ha,
                 va="center",
-                fontsize=7.5,
+                fontsize=7.5 * k,
                 color="#5a1e7a" if ed.highlight else "#333333",
                 zorder=5,
                 bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.85},
             )
-    ax.set_title(spec.title, fontsize=12, loc="left")
-    fig.text(
-        0.01, 0.005, spec.legend, ha="left", va="bottom", fontsize=8, wrap=True, color="#333333"
-    )
+    ax.set_title(spec.title, fontsize=12 * k, loc="left")
+    if own_figure:
+        fig.text(
+            0.01,
+            0.005,
+            spec.legend,
+            ha="left",
+            va="bottom",
+            fontsize=8 * k,
+            wrap=True,
+            color="#333333",
+        )
+    else:
+        ax.text(
+            0.0,
+            0.0,
+            spec.legend,
+            transform=ax.transAxes,
+            ha="left",
+            va="top",
+            fontsize=7 * k,
+            wrap=True,
+            color="#333333",
+        )
     sm = plt.cm.ScalarMappable(norm=Normalize(*spec.value_range), cmap=colormaps[spec.colormap])
     cb = fig.colorbar(sm, ax=ax, shrink=0.25, pad=0.01, aspect=12, location="right")
-    cb.set_label(spec.colorbar_label, fontsize=8)
-    cb.ax.tick_params(labelsize=7)
+    cb.set_label(spec.colorbar_label, fontsize=8 * k)
+    cb.ax.tick_params(labelsize=7 * k)
     return fig
 
 
@@ -914,3 +949,75 @@ def plot_difference_map(
     min_share = check_fraction("plot_difference_map", "min_share", min_share)
     spec = _diff_spec(comparison, period, min_share, rankdir, title)
     return _render(spec, engine, ax)
+
+
+def plot_periods(
+    comparison: LogComparison,
+    *,
+    metric: Metric = "cases",
+    min_share: float = 0.0,
+    engine: Engine = "auto",
+    ncols: int | None = None,
+) -> ProcessMap:
+    """Process maps of every period side by side (one panel per period).
+
+    Parameters
+    ----------
+    comparison : LogComparison
+        From :func:`svcmining.compare_periods` or :func:`svcmining.compare_logs`.
+    metric, min_share, engine
+        As :func:`plot_process_map`, for every panel.
+    ncols : int, optional
+        Panels per row (default: all periods in one row, at most 4).
+
+    Returns
+    -------
+    ProcessMap
+        A matplotlib figure holding the panels.
+
+    Examples
+    --------
+    >>> plot_periods(compare_periods(log, by="month"), metric="wait_p50")  # doctest: +SKIP
+    """
+    import matplotlib.pyplot as plt
+
+    check_choice("plot_periods", "metric", metric, _METRICS)
+    check_choice("plot_periods", "engine", engine, _ENGINES)
+    min_share = check_fraction("plot_periods", "min_share", min_share)
+    labels = [str(p) for p in comparison.periods["period"]]
+    if not labels:
+        raise InvalidParameterError("plot_periods needs at least one period.")
+    cols = ncols if ncols is not None else min(len(labels), 4)
+    if isinstance(cols, bool) or not isinstance(cols, int) or cols < 1:
+        raise InvalidParameterError(
+            f"The 'ncols' parameter of plot_periods must be an integer >= 1. Got {ncols!r} instead."
+        )
+    rows = -(-len(labels) // cols)
+    use_cjk_font()
+    fig, axes = plt.subplots(
+        rows, cols, figsize=(6.5 * cols, 9 * rows), squeeze=False, layout="constrained"
+    )
+    import matplotlib.image as mpimg
+
+    used = "matplotlib"
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for ax, label in zip(axes.flat, labels, strict=False):
+            g = comparison.graphs[label]
+            m = plot_process_map(
+                g,
+                metric=metric,
+                min_share=min_share,
+                engine=engine,
+                title=f"{label} — {g.n_cases:,} tickets",
+            )
+            used = m.engine
+            ax.imshow(mpimg.imread(io.BytesIO(m.render("png")), format="png"))
+            ax.set_axis_off()
+            if m.figure is not None:
+                plt.close(m.figure)
+    for ax in list(axes.flat)[len(labels) :]:
+        ax.set_axis_off()
+    if any("Graphviz" in str(w.message) for w in caught):
+        warnings.warn(_NO_DOT_ADVICE, UserWarning, stacklevel=2)
+    return ProcessMap(used, figure=fig)  # type: ignore[arg-type]

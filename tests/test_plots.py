@@ -253,3 +253,29 @@ def test_difference_map(log, engine, tmp_path):
         plt.close(m.figure)
     with pytest.raises(InvalidParameterError, match="'period' parameter"):
         plot_difference_map(cmp, period="试点前")
+
+
+def test_side_by_side_panels(log, tmp_path):
+    """kind='side_by_side' draws one panel per period; an unknown kind is rejected."""
+    before = log[log.case_id != "GD2"]
+    after = log[log.case_id != "GD3"]
+    cmp = compare_logs(before, after)
+    m = cmp.plot(kind="side_by_side", engine="matplotlib", metric="wait_p50")
+    assert isinstance(m, ProcessMap)
+    assert sum(len(ax.images) for ax in m.figure.axes) == 2
+    assert m.save(tmp_path / "sbs.png").stat().st_size > 1000
+    plt.close(m.figure)
+    with pytest.raises(InvalidParameterError, match="'kind' parameter"):
+        cmp.plot(kind="overlay")
+    with pytest.raises(InvalidParameterError, match="'ncols' parameter"):
+        plots_mod.plot_periods(cmp, ncols=0)
+
+
+def test_matplotlib_text_shrinks_in_small_axes(log):
+    """In a small given axes the map's fonts shrink with it (labels stay inside boxes)."""
+    fig, (small, _) = plt.subplots(1, 2, figsize=(6, 4))
+    plot_process_map(log, engine="matplotlib", ax=small)
+    sizes = [t.get_fontsize() for t in small.texts if t.get_text() == "投诉登记"]
+    assert sizes
+    assert sizes[0] < 10
+    plt.close(fig)
