@@ -913,13 +913,29 @@ def _diff_long(
             f"{v}_change": v.replace("_hours", "_change_hours") for v in values if "_hours" in v
         }
     )
-    table = table[[c for c in table.columns if c != "status"] + ["status"]]
+    middle = [c for c in table.columns if c not in ("period", "status", *keys)]
+    table = table[["period", *keys, *middle, "status"]]
     table["period"] = table["period"].astype("str")
     table["status"] = table["status"].astype("str")
     return table
 
 
 def _compare(groups: list[tuple[str, pd.DataFrame]], calendar: Calendar | None) -> LogComparison:
+    if not groups:  # same columns as a real comparison, no rows
+        none = pd.DataFrame(
+            {
+                "case_id": pd.array([], dtype="str"),
+                "activity": pd.array([], dtype="str"),
+                "timestamp": pd.Series([], dtype="datetime64[ns, UTC]"),
+            }
+        )
+        full = _compare([("", none)], calendar)
+        return LogComparison(
+            periods=full.periods.iloc[:0],
+            edges=full.edges.iloc[:0],
+            activities=full.activities.iloc[:0],
+            graphs={},
+        )
     graphs: dict[str, ProcessGraph] = {}
     period_rows = []
     edge_frames: list[tuple[str, pd.DataFrame]] = []

@@ -484,3 +484,46 @@ def test_real_logs_match_pm4py(real_logs, rel):
     assert dict(zip(v.sequence, v.cases, strict=True)) == {
         k: (len(x) if isinstance(x, list) else x) for k, x in pv.items()
     }
+
+
+def test_compare_empty_log_and_column_order(tiny):
+    """An empty log compares to an empty result with the usual columns, period first."""
+    cmp = compare_periods(tiny.iloc[:0])
+    assert len(cmp.periods) == 0
+    full = compare_periods(tiny)
+    assert cmp.edges.columns.tolist() == full.edges.columns.tolist()
+    assert full.edges.columns.tolist()[:3] == ["period", "source", "target"]
+    assert full.edges.columns.tolist()[-1] == "status"
+    assert full.activities.columns.tolist()[:2] == ["period", "activity"]
+    assert "0 periods" in cmp._repr_html_()
+
+
+@pytest.mark.real_logs
+@pytest.mark.slow
+def test_real_lifecycle_waits_match_pm4py(real_logs):
+    """BPIC 2012 with start/complete pairs: waits equal pm4py's start-aware performance DFG."""
+    from pm4py.algo.discovery.dfg.adapters.pandas.df_statistics import get_dfg_graph
+
+    from svcmining import read_tickets
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        log = read_tickets(real_logs / "bpic2012/BPI_Challenge_2012.xes.gz", lifecycle="pair")
+    ev = log.events
+    g = discover_dfg(log)
+    assert g.lifecycle
+    df = _pm4py_frame(ev).assign(start_timestamp=ev["start_timestamp"].fillna(ev["timestamp"]))
+    perf = get_dfg_graph(
+        df,
+        measure="performance",
+        start_timestamp_key="start_timestamp",
+        timestamp_key="time:timestamp",
+        sort_caseid_required=False,  # keep the canonical order (case, completion time)
+        perf_aggregation_key="mean",
+    )
+    ours = dict(
+        zip(zip(g.edges.source, g.edges.target, strict=True), g.edges.wait_mean_hours, strict=True)
+    )
+    assert set(ours) == set(perf)
+    for k, v in perf.items():
+        assert ours[k] * 3600 == pytest.approx(v, rel=1e-6, abs=1e-6)
