@@ -527,3 +527,45 @@ def test_real_lifecycle_waits_match_pm4py(real_logs):
     assert set(ours) == set(perf)
     for k, v in perf.items():
         assert ours[k] * 3600 == pytest.approx(v, rel=1e-6, abs=1e-6)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(
+        st.lists(st.sampled_from("ab"), min_size=1, max_size=12),
+        min_size=1,
+        max_size=12,
+    )
+)
+def test_variants_exact_with_shared_prefixes(seqs):
+    """Many cases sharing long prefixes: variant counts still equal a naive tuple count."""
+    rows = []
+    for c, seq in enumerate(seqs):
+        rows += [(f"{c:03d}", a, f"2024-10-08 {9 + j:02d}:00") for j, a in enumerate(seq)]
+    v = variants(_log(rows))
+    assert dict(zip(v.sequence, v.cases, strict=True)) == dict(Counter(map(tuple, seqs)))
+    assert v.cases.sum() == len(seqs)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.sampled_from("abc"), st.integers(0, 300), st.integers(0, 300)),
+        min_size=1,
+        max_size=15,
+    )
+)
+def test_lifecycle_waits_and_processing_never_negative(steps):
+    """With arbitrary (even overlapping) start/complete pairs, waits and processing are >= 0."""
+    t0 = pd.Timestamp("2024-10-08 09:00")
+    rows = []
+    for i, (a, offset, dur) in enumerate(steps):
+        start = t0 + pd.Timedelta(minutes=offset)
+        rows.append((f"{i % 3}", a, start + pd.Timedelta(minutes=dur), start))
+    df = pd.DataFrame(rows, columns=["case_id", "activity", "timestamp", "start_timestamp"])
+    for c in ("timestamp", "start_timestamp"):
+        df[c] = df[c].dt.tz_localize(TZ)
+    g = discover_dfg(df)
+    assert (g.edges[["wait_mean_hours", "wait_p50_hours", "wait_max_hours"]] >= 0).all().all()
+    assert (g.activities["processing_mean_hours"].dropna() >= 0).all()
+    assert g.edges["count"].sum() == len(df) - df.case_id.nunique()
