@@ -569,3 +569,26 @@ def test_lifecycle_waits_and_processing_never_negative(steps):
     assert (g.edges[["wait_mean_hours", "wait_p50_hours", "wait_max_hours"]] >= 0).all().all()
     assert (g.activities["processing_mean_hours"].dropna() >= 0).all()
     assert g.edges["count"].sum() == len(df) - df.case_id.nunique()
+
+
+def test_calendar_plumbing_passes_tz_aware_series(tiny, monkeypatch):
+    """With a calendar, duration_hours gets tz-aware Series in the log's zone and its hours are used."""
+    import sys
+    import types
+
+    seen = {}
+
+    def fake_duration_hours(start, end, calendar=None):
+        seen["tz"] = str(start.dt.tz)
+        seen["calendar"] = calendar
+        return (end - start).dt.total_seconds() / 3600 / 2  # "half the elapsed time"
+
+    fake = types.ModuleType("svcmining.calendars")
+    fake.duration_hours = fake_duration_hours  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "svcmining.calendars", fake)
+    g = discover_dfg(tiny, calendar="CAL")  # type: ignore[arg-type]
+    assert seen == {"tz": TZ, "calendar": "CAL"}
+    assert g.time_basis == "business"
+    assert g.edges.set_index(["source", "target"]).loc[("确认", "结单"), "wait_mean_hours"] == 1.0
+    v = variants(tiny, calendar="CAL")  # type: ignore[arg-type]
+    assert v.median_case_duration_hours.tolist() == pytest.approx([0.0, 1.25, (2 + 1 / 6) / 2])
