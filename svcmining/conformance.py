@@ -56,6 +56,7 @@ Deviation types (``deviations.type``)
 from __future__ import annotations
 
 import html
+import itertools
 import os
 import subprocess
 import sys
@@ -78,7 +79,6 @@ from .sop import CASE_START, SOP, choice_groups
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-    from .calendars import Calendar
 
 __all__ = ["ConformanceResult", "SOPComparison", "check_sop", "compare_with_sop"]
 
@@ -490,6 +490,86 @@ class ConformanceResult:
 # =============================================================================
 # check_sop
 # =============================================================================
+@dataclass
+class _Coded:
+    """The log as integer codes (no per-event Python work downstream)."""
+
+    case_codes: np.ndarray  # per event
+    case_ids: np.ndarray  # per case (object)
+    starts: np.ndarray  # first event row of each case
+    act_codes: np.ndarray  # per event, into act_names
+    act_names: list[str]
+    step_of_act: np.ndarray  # per activity: index into sop.steps, -1 unknown
+    ts_ns: np.ndarray  # per event, int64 ns since epoch (UTC)
+    tz: Any
+    dept_codes: np.ndarray | None  # per event, -1 missing
+    dept_names: list[str]
+    priority: np.ndarray | None  # per case (object)
+
+    @property
+    def n_cases(self) -> int:
+        return len(self.case_ids)
+
+    def step_codes(self) -> np.ndarray:
+        """Per event: index of its SOP step, -1 when unknown."""
+        return self.step_of_act[self.act_codes] if len(self.act_codes) else self.act_codes
+
+
+def _encode(events: pd.DataFrame, sop: SOP) -> _Coded:
+    case_codes, case_ids = pd.factorize(events["case_id"], sort=False)
+    n = len(events)
+    starts = (
+        np.flatnonzero(np.r_[True, case_codes[1:] != case_codes[:-1]])
+        if n
+        else np.zeros(0, dtype=np.int64)
+    )
+    act_codes, act_uniques = pd.factorize(events["activity"], sort=True)
+    act_names = [str(a) for a in act_uniques]
+    idx = {st.id: i for i, st in enumerate(sop.steps)}
+    step_of_act = np.array(
+        [idx[sop.step_of(a).id] if sop.step_of(a) is not None else -1 for a in act_names],  # type: ignore[union-attr]
+        dtype=np.int64,
+    )
+    ts = events["timestamp"]
+    ts_ns = _to_ns(ts)
+    dept_codes = None
+    dept_names: list[str] = []
+    if "department" in events.columns:
+        dept_codes, d_uniques = pd.factorize(events["department"], sort=True)
+        dept_names = [str(d) for d in d_uniques]
+    priority = None
+    if "priority" in events.columns and n:
+        priority = np.asarray(events["priority"].iloc[starts].to_numpy(dtype=object))
+    return _Coded(
+        case_codes=np.asarray(case_codes, dtype=np.int64),
+        case_ids=np.asarray(case_ids, dtype=object),
+        starts=starts.astype(np.int64),
+        act_codes=np.asarray(act_codes, dtype=np.int64),
+        act_names=act_names,
+        step_of_act=step_of_act,
+        ts_ns=ts_ns,
+        tz=ts.dt.tz,
+        dept_codes=None if dept_codes is None else np.asarray(dept_codes, dtype=np.int64),
+        dept_names=dept_names,
+        priority=priority,
+    )
+
+
+_NAT = np.iinfo(np.int64).min
+
+
+def _to_ns(ts: pd.Series) -> np.ndarray:
+    """tz-aware Series -> int64 ns since the epoch (UTC); NaT -> _NAT."""
+    naive = ts.dt.tz_convert("UTC").dt.tz_localize(None)
+    return np.asarray(naive.to_numpy().astype("datetime64[ns]").view(np.int64))
+
+
+def _from_ns(ns: np.ndarray, tz: Any) -> pd.Series:
+    """int64 ns (UTC, _NAT = missing) -> tz-aware Series."""
+    arr = np.asarray(ns, dtype=np.int64).view("datetime64[ns]")
+    return pd.Series(arr).dt.tz_localize("UTC").dt.tz_convert(tz)
+
+
 def check_sop(
     log: LogLike,
     sop: SOP | str | os.PathLike[str],
@@ -560,9 +640,8 @@ def check_sop(
         progress = sys.stderr.isatty()
 
     lab_map = sop.label_map()
-    acts = events["activity"]
-    case_codes, case_ids = pd.factorize(events["case_id"], sort=False)
-    n_cases = len(case_ids)
+    coded = _encode(events, sop)
+    n_cases = coded.n_cases
 
     # ---- variants ------------------------------------------------------------
     net, im, fm = sop.petri_net()
@@ -576,7 +655,7 @@ def check_sop(
         else sorted({t.label for t in net.transitions if t.label is not None})
     )
     n_model = len(model_labels)
-    act_codes, act_uniques = pd.factorize(acts, sort=True)
+    act_uniques = coded.act_names
     lab_index = {lab: i for i, lab in enumerate(model_labels)}
     # code per event: model label index, or n_model + k for the k-th unknown activity
     unknown_names = [a for a in act_uniques if lab_map.get(a) not in lab_index]
@@ -585,23 +664,24 @@ def check_sop(
         [lab_index[lab_map[a]] if a not in unk_index else unk_index[a] for a in act_uniques],
         dtype=np.int64,
     )
-    ev_code = code_of_unique[act_codes] if len(acts) else np.zeros(0, dtype=np.int64)
-    starts = (
-        np.flatnonzero(np.r_[True, case_codes[1:] != case_codes[:-1]])
-        if len(events)
-        else (np.zeros(0, dtype=np.int64))
-    )
+    ev_code = code_of_unique[coded.act_codes] if len(events) else np.zeros(0, dtype=np.int64)
+    starts = coded.starts
     lengths = np.diff(np.r_[starts, len(events)])
-    seqs = [tuple(x) for x in np.split(ev_code, starts[1:])] if len(events) else []
-    var_codes, var_uniques = pd.factorize(pd.Series(seqs, dtype=object), sort=False)
-    var_seqs: list[tuple[int, ...]] = list(var_uniques)
-    freq = np.bincount(var_codes, minlength=len(var_seqs)) if len(seqs) else np.zeros(0, int)
+    # variant key per case: the bytes of its code sequence (no per-event Python work)
+    buf = ev_code.astype(np.int32).tobytes()
+    bounds = (np.r_[starts, len(events)] * 4).tolist()
+    keys = [buf[a:b] for a, b in itertools.pairwise(bounds)]
+    var_codes, var_uniques = pd.factorize(np.array(keys, dtype=object), sort=False)
+    var_seqs: list[tuple[int, ...]] = [
+        tuple(np.frombuffer(k, dtype=np.int32).tolist()) for k in var_uniques
+    ]
+    freq = np.bincount(var_codes, minlength=len(var_seqs)) if n_cases else np.zeros(0, int)
     order = sorted(range(len(var_seqs)), key=lambda v: (-freq[v], var_seqs[v]))
     rank = np.empty(len(var_seqs), dtype=np.int64)
     rank[order] = np.arange(len(var_seqs))
     var_seqs = [var_seqs[v] for v in order]
     freq = freq[order] if len(order) else freq
-    case_var = rank[var_codes] if len(seqs) else np.zeros(0, dtype=np.int64)
+    case_var = rank[var_codes] if n_cases else np.zeros(0, dtype=np.int64)
 
     # ---- per-variant conformance ----------------------------------------------
     use_align = method in ("alignments", "auto")
@@ -680,26 +760,13 @@ def check_sop(
     dev = case_tab.merge(vdev, on="variant", how="inner", sort=False)
     d_pos = dev["position"].to_numpy(dtype=np.int64)
     d_case = dev["case_code"].to_numpy(dtype=np.int64)
-    ev_pos = np.where(
-        d_pos >= 0,
-        starts[d_case] + d_pos,
-        -1,
-    )
-    dev = dev.assign(case_id=np.asarray(case_ids)[dev["case_code"].to_numpy()])
+    ev_pos = np.where(d_pos >= 0, starts[d_case] + d_pos, -1)
     valid = ev_pos >= 0
     take = np.where(valid, ev_pos, 0)
-    tz = events["timestamp"].dt.tz
-    if len(events):
-        dev["at"] = (
-            events["timestamp"].take(take).reset_index(drop=True).where(pd.Series(valid)).to_numpy()
-        )
-    else:
-        dev["at"] = pd.Series(pd.NaT, index=dev.index, dtype=events["timestamp"].dtype)
-    if "department" in events.columns:
-        deps = events["department"].to_numpy(dtype=object)
-        dcol = np.full(len(dev), None, dtype=object)
-        dcol[valid] = deps[ev_pos[valid]]
-        dev["department"] = dcol
+    dev["at_ns"] = np.where(valid, coded.ts_ns[take], _NAT) if len(events) else _NAT
+    if coded.dept_codes is not None and len(events):
+        dc = np.where(valid, coded.dept_codes[take], -1)
+        dev["department"] = _names(dc, coded.dept_names)
     else:
         dev["department"] = None
     dev["sla"] = None
@@ -708,79 +775,108 @@ def check_sop(
     parts = [dev]
 
     # ---- departments ----------------------------------------------------------
-    if "department" in events.columns:
-        parts.append(_department_deviations(events, sop, starts, case_codes))
+    if coded.dept_codes is not None:
+        parts.append(_department_deviations(coded, sop))
 
     # ---- SLAs ----------------------------------------------------------------
     cut = _cutoff(events, cutoff)
-    sla_tab = _sla_table(events, sop, cut)
-    breach = sla_tab[sla_tab["status"] == "breached"]
-    if len(breach):
-        bd = pd.DataFrame(
-            {
-                "case_id": breach["case_id"].to_numpy(),
-                "type": "sla_breach",
-                "step": breach["sla"].map({s.id: s.to for s in sop.slas}).to_numpy(),
-                "activity": None,
-                "position": -1,
-                "at": breach["to_at"].to_numpy(),
-                "department": None,
-                "detail": breach["detail"].to_numpy(),
-                "sla": breach["sla"].to_numpy(),
-                "limit_hours": breach["limit_hours"].to_numpy(),
-                "actual_hours": breach["actual_hours"].to_numpy(),
-            }
+    sla_tab, sla_case = _sla_table(coded, sop, cut)
+    is_breach = (sla_tab["status"] == "breached").to_numpy()
+    if is_breach.any():
+        breach = sla_tab[is_breach]
+        to_ns = _to_ns(breach["to_at"])
+        parts.append(
+            pd.DataFrame(
+                {
+                    "case_code": sla_case[is_breach],
+                    "type": "sla_breach",
+                    "step": breach["sla"].map({x.id: x.to for x in sop.slas}).to_numpy(),
+                    "activity": None,
+                    "position": -1,
+                    "at_ns": to_ns,
+                    "department": None,
+                    "detail": breach["detail"].to_numpy(),
+                    "sla": breach["sla"].to_numpy(),
+                    "limit_hours": breach["limit_hours"].to_numpy(),
+                    "actual_hours": breach["actual_hours"].to_numpy(),
+                }
+            )
         )
-        parts.append(bd)
-    deviations = (
-        pd.concat([p[_DEV_COLUMNS] for p in parts if len(p)], ignore_index=True)
-        if any(len(p) for p in parts)
-        else pd.DataFrame(columns=_DEV_COLUMNS)
+    cols = ["case_code", "type", "step", "activity", "position", "at_ns", "department",
+            "detail", "sla", "limit_hours", "actual_hours"]  # fmt: skip
+    nonempty = [p[cols] for p in parts if len(p)]
+    raw = (
+        pd.concat(nonempty, ignore_index=True)
+        if nonempty
+        else pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
     )
-    deviations = deviations.astype({"position": "int64"})
     type_order = {t: i for i, t in enumerate(DEVIATION_TYPES)}
-    deviations = (
-        deviations.assign(
-            _o=deviations["type"].map(type_order),
-            _p=deviations["position"].where(deviations["position"] >= 0, np.iinfo(np.int64).max),
+    pos = raw["position"].to_numpy(dtype=np.int64)
+    type_code = raw["type"].map(type_order).to_numpy(dtype=np.int64)
+    sla_rank = raw["sla"].map({x.id: i for i, x in enumerate(sop.slas)}).fillna(-1)
+    case_code = raw["case_code"].to_numpy(dtype=np.int64)
+    row_order = np.lexsort(
+        (
+            sla_rank.to_numpy(dtype=np.int64),
+            type_code,
+            np.where(pos >= 0, pos, np.iinfo(np.int64).max),
+            case_code,
         )
-        .sort_values(["case_id", "_p", "_o", "sla"], kind="stable", na_position="last")
-        .drop(columns=["_o", "_p"])
-        .reset_index(drop=True)
     )
-    deviations["at"] = pd.to_datetime(deviations["at"], utc=True).dt.tz_convert(tz)
+    raw = raw.iloc[row_order].reset_index(drop=True)
+    case_code = case_code[row_order]
+    type_code = type_code[row_order]
+    deviations = pd.DataFrame(
+        {
+            "case_id": pd.array(coded.case_ids[case_code], dtype="str"),
+            "type": raw["type"].astype("str"),
+            "step": raw["step"].astype(object).where(raw["step"].notna(), None),
+            "activity": raw["activity"].astype(object).where(raw["activity"].notna(), None),
+            "position": raw["position"].astype("int64"),
+            "at": _from_ns(raw["at_ns"].to_numpy(dtype=np.int64), coded.tz),
+            "department": raw["department"].astype(object).where(raw["department"].notna(), None),
+            "detail": raw["detail"].astype("str"),
+            "sla": raw["sla"].astype(object).where(raw["sla"].notna(), None),
+            "limit_hours": raw["limit_hours"].astype(float),
+            "actual_hours": raw["actual_hours"].astype(float),
+        }
+    )
 
     # ---- per case ----------------------------------------------------------------
     cases = pd.DataFrame(
         {
-            "case_id": np.asarray(case_ids, dtype=object),
+            "case_id": pd.array(coded.case_ids, dtype="str"),
             "variant": case_var,
             "n_events": lengths,
             "fitness": var_fitness[case_var] if n_cases else np.zeros(0),
             "method": var_method[case_var] if n_cases else np.zeros(0, dtype=object),
         }
     )
-    cases["case_id"] = cases["case_id"].astype("str")
-    g = deviations.groupby("case_id", sort=False)["type"]
-    n_dev = g.size()
-    types = g.agg(lambda s: ";".join(sorted(set(s))))
-    cases["n_deviations"] = cases["case_id"].map(n_dev).fillna(0).astype("int64")
-    cases["deviation_types"] = _map_text(cases["case_id"], types)
-    cases["conforming"] = cases["n_deviations"] == 0
-    br = (
-        sla_tab[sla_tab["status"] == "breached"]
-        .groupby("case_id")["sla"]
-        .agg(lambda s: ";".join(sorted(s)))
+    cases["method"] = cases["method"].astype("str")
+    cases["n_deviations"] = np.bincount(case_code, minlength=n_cases)
+    cases["deviation_types"] = _joined_flags(
+        case_code, type_code, n_cases, list(DEVIATION_TYPES), sort_names=True
     )
-    cases["sla_breaches"] = _map_text(cases["case_id"], br)
-    last = events.groupby("case_id", sort=False)["activity"].last().map(lab_map)
+    cases["conforming"] = cases["n_deviations"] == 0
+    br_case = sla_case[is_breach]
+    sla_names = [x.id for x in sop.slas]
+    br_code = sla_tab.loc[is_breach, "sla"].map({n: i for i, n in enumerate(sla_names)}).to_numpy()
+    cases["sla_breaches"] = _joined_flags(
+        br_case, br_code.astype(np.int64), n_cases, sla_names, sort_names=True
+    )
     end_labels = _end_labels(auto)
-    cases["open_at_cutoff"] = ~cases["case_id"].map(last).isin(end_labels).to_numpy()
+    last_act = (
+        coded.act_codes[np.r_[starts[1:] - 1, len(events) - 1]]
+        if n_cases
+        else np.zeros(0, dtype=np.int64)
+    )
+    last_primary = np.array([lab_map.get(a, a) in end_labels for a in act_uniques], dtype=bool)
+    cases["open_at_cutoff"] = ~last_primary[last_act] if n_cases else np.zeros(0, dtype=bool)
 
     # ---- tables --------------------------------------------------------------
-    steps_tab = _step_table(events, sop, deviations, lab_map, n_cases)
+    steps_tab = _step_table(coded, sop, deviations, case_code)
     attain = _sla_attainment(sla_tab, sop)
-    comparison = _compare(events, sop, auto, lab_map, rare=0.0)
+    comparison = _compare(coded, sop, auto, rare=0.0)
     prec = float("nan")
     if precision and len(var_seqs):
         if auto is not None:
@@ -1203,42 +1299,61 @@ def _classify(
     return rows
 
 
-def _department_deviations(
-    events: pd.DataFrame, sop: SOP, starts: np.ndarray, case_codes: np.ndarray
-) -> pd.DataFrame:
-    rows = [(lab, s.id, d) for s in sop.steps for lab in s.labels for d in s.departments]
-    checked = {lab for s in sop.steps if s.departments for lab in s.labels}
-    if not rows:
-        return pd.DataFrame(columns=_DEV_COLUMNS)
-    allowed = pd.MultiIndex.from_tuples([(lab, d) for lab, _, d in rows])
-    ev = events
-    key = pd.MultiIndex.from_arrays(
-        [ev["activity"].astype(object), ev["department"].astype(object)]
-    )
-    bad = (
-        ev["activity"].isin(checked).to_numpy()
-        & ev["department"].notna().to_numpy()
-        & ~key.isin(allowed)
-    )
+def _names(codes: np.ndarray, names: list[str]) -> np.ndarray:
+    """Codes -> object array of names, None for -1."""
+    lut = np.array([*names, None], dtype=object)
+    return lut[np.where(codes >= 0, codes, len(names))]
+
+
+def _joined_flags(
+    case_code: np.ndarray, flag: np.ndarray, n_cases: int, names: list[str], sort_names: bool
+) -> np.ndarray:
+    """Per case: the ';'-joined sorted set of flag names that occur (vectorised via bitmasks)."""
+    mask = np.zeros(n_cases, dtype=np.int64)
+    if len(case_code):
+        np.bitwise_or.at(mask, case_code, np.left_shift(1, flag.astype(np.int64)))
+    uniq, inv = np.unique(mask, return_inverse=True)
+    labels = []
+    for m in uniq.tolist():
+        got = [names[i] for i in range(len(names)) if m >> i & 1]
+        labels.append(";".join(sorted(got) if sort_names else got))
+    return np.array(labels, dtype=object)[inv] if n_cases else np.zeros(0, dtype=object)
+
+
+def _department_deviations(coded: _Coded, sop: SOP) -> pd.DataFrame:
+    dept_idx = {d: i for i, d in enumerate(coded.dept_names)}
+    n_act, n_dep = len(coded.act_names), len(coded.dept_names)
+    allowed = np.zeros((n_act + 1, n_dep + 1), dtype=bool)
+    checked = np.zeros(n_act, dtype=bool)
+    owners: list[str] = []
+    step_ids: list[str | None] = []
+    for a, name in enumerate(coded.act_names):
+        st = sop.step_of(name)
+        step_ids.append(st.id if st is not None else None)
+        owners.append(" / ".join(st.departments) if st is not None else "")
+        if st is not None and st.departments:
+            checked[a] = True
+            for d in st.departments:
+                if d in dept_idx:
+                    allowed[a, dept_idx[d]] = True
+    dc = coded.dept_codes
+    assert dc is not None
+    ac = coded.act_codes
+    bad = checked[ac] & (dc >= 0) & ~allowed[ac, np.where(dc >= 0, dc, n_dep)]
     idx = np.flatnonzero(bad)
-    step_id = {lab: s.id for s in sop.steps for lab in s.labels}
-    owners = {lab: " / ".join(s.departments) for s in sop.steps for lab in s.labels}
-    sub = ev.iloc[idx]
+    a_idx = ac[idx]
+    deps = _names(dc[idx], coded.dept_names)
+    detail = [f"done by {d}, owned by {owners[a]}" for d, a in zip(deps, a_idx, strict=True)]
     return pd.DataFrame(
         {
-            "case_id": sub["case_id"].to_numpy(),
+            "case_code": coded.case_codes[idx],
             "type": "wrong_department",
-            "step": sub["activity"].map(step_id).to_numpy(),
-            "activity": sub["activity"].to_numpy(),
-            "position": idx - starts[case_codes[idx]],
-            "at": sub["timestamp"].to_numpy(),
-            "department": sub["department"].to_numpy(),
-            "detail": (
-                "done by "
-                + sub["department"].astype(str)
-                + ", owned by "
-                + sub["activity"].map(owners).astype(str)
-            ).to_numpy(),
+            "step": np.array(step_ids, dtype=object)[a_idx] if len(idx) else [],
+            "activity": np.array(coded.act_names, dtype=object)[a_idx] if len(idx) else [],
+            "position": idx - coded.starts[coded.case_codes[idx]],
+            "at_ns": coded.ts_ns[idx],
+            "department": deps,
+            "detail": detail,
             "sla": None,
             "limit_hours": np.nan,
             "actual_hours": np.nan,
@@ -1258,84 +1373,105 @@ def _cutoff(events: pd.DataFrame, cutoff: Any) -> pd.Timestamp:
 
 
 _SLA_COLUMNS = [
-    "case_id",
-    "sla",
-    "priority",
-    "from_at",
-    "to_at",
-    "lower_hours",
-    "limit_hours",
-    "actual_hours",
-    "status",
-    "detail",
-]
+    "case_id", "sla", "priority", "from_at", "to_at", "lower_hours", "limit_hours",
+    "actual_hours", "status", "detail",
+]  # fmt: skip
+_BIG = np.iinfo(np.int64).max
 
 
-def _sla_table(events: pd.DataFrame, sop: SOP, cutoff: pd.Timestamp) -> pd.DataFrame:
+def _sla_table(coded: _Coded, sop: SOP, cutoff: pd.Timestamp) -> tuple[pd.DataFrame, np.ndarray]:
+    """Per case and SLA: clock start/stop, limits, business/elapsed hours and status.
+
+    The clock stops at the first ``to`` event at or after the first ``from`` event and
+    starts at the last ``from`` event at or before that stop (e.g. the last close before
+    the follow-up call). Also returns the case code of every row.
+    """
     from .calendars import duration_hours
 
-    if not sop.slas:
-        return pd.DataFrame(columns=_SLA_COLUMNS)
-    step_id = events["activity"].map({lab: s.id for s in sop.steps for lab in s.labels})
-    ts = events["timestamp"]
-    cid = events["case_id"]
-    first = ts.groupby(cid, sort=False).min()
-    prio = (
-        events.groupby("case_id", sort=False)["priority"].first()
-        if "priority" in events.columns
-        else pd.Series(index=first.index, dtype=object)
-    )
+    if not sop.slas or not coded.n_cases:
+        return pd.DataFrame(columns=_SLA_COLUMNS), np.zeros(0, dtype=np.int64)
+    n = coded.n_cases
+    cc = coded.case_codes
+    ts = coded.ts_ns
+    step = coded.step_codes()
+    sidx = {st.id: i for i, st in enumerate(sop.steps)}
+    cut_ns = int(_to_ns(pd.Series([cutoff]))[0])
     out = []
+    codes = []
     for sla in sop.slas:
-        cal: Calendar | None = sop.calendar if sla.hours == "business" else None
-        is_to = step_id.eq(sla.to).to_numpy()
+        cal = sop.calendar if sla.hours == "business" else None
+        is_to = step == sidx[sla.to]
         if sla.from_step == CASE_START:
-            from_first = first
+            from_first = ts[coded.starts].copy()
         else:
-            is_from = step_id.eq(sla.from_step).to_numpy()
-            from_first = ts[is_from].groupby(cid[is_from], sort=False).min()
-        to_ev = pd.DataFrame({"case_id": cid[is_to], "t": ts[is_to]})
-        to_ev = to_ev[to_ev["t"] >= to_ev["case_id"].map(from_first)]
-        to_at = to_ev.groupby("case_id", sort=False)["t"].min()
+            is_from = step == sidx[sla.from_step]
+            from_first = np.full(n, _BIG, dtype=np.int64)
+            np.minimum.at(from_first, cc[is_from], ts[is_from])
+        to_at = np.full(n, _BIG, dtype=np.int64)
+        ok = is_to & (ts >= from_first[cc])
+        np.minimum.at(to_at, cc[ok], ts[ok])
         if sla.from_step == CASE_START:
             from_at = from_first
         else:
-            fr = pd.DataFrame({"case_id": cid[is_from], "t": ts[is_from]})
-            lim = fr["case_id"].map(to_at)
-            fr = fr[lim.isna() | (fr["t"] <= lim)]
-            from_at = fr.groupby("case_id", sort=False)["t"].max()
-        tab = pd.DataFrame({"case_id": from_at.index.astype("str"), "from_at": from_at.to_numpy()})
-        tab["to_at"] = tab["case_id"].map(to_at)
-        tab["to_at"] = pd.to_datetime(tab["to_at"], utc=True).dt.tz_convert(ts.dt.tz)
-        tab["priority"] = tab["case_id"].map(prio)
-        tab["sla"] = sla.id
-        tab["lower_hours"] = sla.lower_hours
-        tab["limit_hours"] = [sla.upper_hours(p) for p in tab["priority"]]
-        tab["actual_hours"] = duration_hours(tab["from_at"], tab["to_at"], cal).to_numpy()
-        so_far = duration_hours(tab["from_at"], pd.Series(cutoff, index=tab.index), cal)
-        has_to = tab["to_at"].notna()
-        late = tab["actual_hours"] > tab["limit_hours"]
-        early = tab["actual_hours"] < tab["lower_hours"]
-        expired = so_far > tab["limit_hours"]
-        status = np.where(
-            has_to,
-            np.where(late | early, "breached", "met"),
-            np.where(expired, "breached", "censored"),
+            from_at = np.full(n, _NAT, dtype=np.int64)
+            ok = is_from & (ts <= to_at[cc])
+            np.maximum.at(from_at, cc[ok], ts[ok])
+        has_from = (from_at != _NAT) & (from_at != _BIG)
+        rows = np.flatnonzero(has_from)
+        f_ns = from_at[rows]
+        t_ns = to_at[rows]
+        has_to = t_ns != _BIG
+        t_ns = np.where(has_to, t_ns, _NAT)
+        prio = coded.priority[rows] if coded.priority is not None else np.full(len(rows), None)
+        from_s = _from_ns(f_ns, coded.tz)
+        to_s = _from_ns(t_ns, coded.tz)
+        actual = duration_hours(from_s, to_s, cal).to_numpy(dtype=float)
+        so_far = duration_hours(
+            from_s, _from_ns(np.full(len(rows), cut_ns, dtype=np.int64), coded.tz), cal
+        ).to_numpy(dtype=float)
+        limit = (
+            np.array([sla.upper_hours(p) for p in prio], dtype=float)
+            if sla.by_priority
+            else (np.full(len(rows), sla.upper_hours()))
         )
-        tab["status"] = status
+        lower = sla.lower_hours
+        late = actual > limit
+        early = actual < lower
+        status = np.where(
+            has_to, np.where(late | early, "breached", "met"),
+            np.where(so_far > limit, "breached", "censored"),
+        )  # fmt: skip
         unit = "business" if cal is not None else "elapsed"
-        tab["detail"] = np.where(
+        detail = np.where(
             ~has_to,
             f"{sla.to} not done within the limit",
             np.where(
-                early,
-                f"{sla.to} too early ({unit} hours)",
+                early, f"{sla.to} too early ({unit} hours)",
                 f"{sla.to} after the limit ({unit} hours)",
             ),
+        )  # fmt: skip
+        out.append(
+            pd.DataFrame(
+                {
+                    "case_id": pd.array(coded.case_ids[rows], dtype="str"),
+                    "sla": sla.id,
+                    "priority": prio,
+                    "from_at": from_s,
+                    "to_at": to_s,
+                    "lower_hours": lower,
+                    "limit_hours": limit,
+                    "actual_hours": actual,
+                    "status": status,
+                    "detail": detail,
+                }
+            )
         )
-        out.append(tab[_SLA_COLUMNS])
+        codes.append(rows)
     res = pd.concat(out, ignore_index=True)
-    return res.sort_values(["case_id", "sla"], kind="stable", ignore_index=True)
+    code = np.concatenate(codes)
+    rank = np.repeat(np.arange(len(out)), [len(c) for c in codes])
+    order = np.lexsort((rank, code))
+    return res.iloc[order].reset_index(drop=True), code[order]
 
 
 def _sla_attainment(sla_tab: pd.DataFrame, sop: SOP) -> pd.DataFrame:
@@ -1365,23 +1501,34 @@ def _sla_attainment(sla_tab: pd.DataFrame, sop: SOP) -> pd.DataFrame:
 
 
 def _step_table(
-    events: pd.DataFrame, sop: SOP, deviations: pd.DataFrame, lab_map: dict[str, str], n_cases: int
+    coded: _Coded, sop: SOP, deviations: pd.DataFrame, case_code: np.ndarray
 ) -> pd.DataFrame:
-    ids = [s.id for s in sop.steps]
-    step_id = events["activity"].map({lab: s.id for s in sop.steps for lab in s.labels})
-    with_step = events.assign(_s=step_id).dropna(subset=["_s"]).groupby("_s")["case_id"].nunique()
-    d = deviations.dropna(subset=["step"])
-    per_type = pd.crosstab(d["step"], d["type"]) if len(d) else pd.DataFrame()
-    cases_dev = d.groupby("step")["case_id"].nunique() if len(d) else pd.Series(dtype=float)
-    tab = pd.DataFrame({"step": ids, "label": [s.label for s in sop.steps]})
-    tab["cases_with_step"] = tab["step"].map(with_step).fillna(0).astype("int64")
+    n_steps = len(sop.steps)
+    n = coded.n_cases
+    step = coded.step_codes()
+    known = step >= 0
+    present = np.zeros((n, n_steps), dtype=bool)
+    present[coded.case_codes[known], step[known]] = True
+    with_step = present.sum(axis=0)
+    sidx = {st.id: i for i, st in enumerate(sop.steps)}
+    d_step = deviations["step"].map(sidx)
+    has = d_step.notna().to_numpy()
+    ds = d_step[has].to_numpy(dtype=np.int64)
+    dc = case_code[has]
+    dt = deviations["type"].to_numpy()[has]
+    tab = pd.DataFrame(
+        {"step": [st.id for st in sop.steps], "label": [st.label for st in sop.steps]}
+    )
+    tab["cases_with_step"] = with_step
     for t in DEVIATION_TYPES:
         if t in ("unknown_activity", "not_fitting"):
             continue
-        col = per_type[t] if t in per_type.columns else pd.Series(dtype=float)
-        tab[t] = tab["step"].map(col).fillna(0).astype("int64")
-    tab["cases_with_deviation"] = tab["step"].map(cases_dev).fillna(0).astype("int64")
-    tab["deviation_rate"] = tab["cases_with_deviation"] / n_cases if n_cases else np.nan
+        tab[t] = np.bincount(ds[dt == t], minlength=n_steps)
+    dev_present = np.zeros((n, n_steps), dtype=bool)
+    dev_present[dc, ds] = True
+    cases_dev = dev_present.sum(axis=0)
+    tab["cases_with_deviation"] = cases_dev
+    tab["deviation_rate"] = tab["cases_with_deviation"] / n if n else np.nan
     return tab
 
 
@@ -1421,7 +1568,7 @@ def compare_with_sop(
         auto: _Automaton | None = _automaton_for(sop)
     except _TooLarge:
         auto = None
-    return _compare(events, sop, auto, sop.label_map(), rare=rare)
+    return _compare(_encode(events, sop), sop, auto, rare=rare)
 
 
 def _allowed_pairs(auto: _Automaton) -> set[tuple[str, str]]:
@@ -1439,47 +1586,49 @@ def _allowed_pairs(auto: _Automaton) -> set[tuple[str, str]]:
     return out
 
 
-def _compare(
-    events: pd.DataFrame, sop: SOP, auto: _Automaton | None, lab_map: dict[str, str], rare: float
-) -> SOPComparison:
-    from .calendars import duration_hours
-
+def _compare(coded: _Coded, sop: SOP, auto: _Automaton | None, rare: float) -> SOPComparison:
     if auto is None:
         raise SOPDefinitionError(
             f"SOP {sop.name!r} has too many states to list its flows (> {_MAX_STATES})."
         )
-    act = events["activity"].map(lab_map).fillna(events["activity"]).astype(object)
-    cid = events["case_id"]
-    n_cases = int(cid.nunique())
-    new_case = cid.ne(cid.shift()).to_numpy()
-    end_case = cid.ne(cid.shift(-1)).to_numpy()
-    src = np.array(act.shift().to_numpy(dtype=object), dtype=object)
-    src[new_case] = "[start]"
-    prev_t = events["timestamp"].shift()
-    hours = np.array(duration_hours(prev_t, events["timestamp"]).to_numpy(), dtype=float)
+    # node names: primary step label, or the activity itself when unknown
+    prim = [
+        sop.steps[k].label if k >= 0 else a
+        for a, k in zip(coded.act_names, coded.step_of_act.tolist(), strict=True)
+    ]
+    names = [*sorted(set(prim)), "[start]", "[end]"]
+    nidx = {x: i for i, x in enumerate(names)}
+    node_of_act = np.array([nidx[x] for x in prim], dtype=np.int64)
+    n_nodes = len(names)
+    act = node_of_act[coded.act_codes] if len(coded.act_codes) else coded.act_codes
+    n_ev = len(act)
+    n_cases = coded.n_cases
+    new_case = np.zeros(n_ev, dtype=bool)
+    new_case[coded.starts] = True
+    end_case = np.r_[new_case[1:], True] if n_ev else new_case
+    src = np.r_[nidx["[start]"], act[:-1]] if n_ev else act
+    src = np.where(new_case, nidx["[start]"], src)
+    hours = np.r_[np.nan, np.diff(coded.ts_ns) / 3.6e12] if n_ev else np.zeros(0)
     hours[new_case] = np.nan
-    pairs = pd.DataFrame(
-        {"case_id": cid.to_numpy(), "source": src, "target": act.to_numpy(), "hours": hours}
-    )
-    ends = pd.DataFrame(
+    p_src = np.r_[src, act[end_case]]
+    p_tgt = np.r_[act, np.full(int(end_case.sum()), nidx["[end]"])]
+    p_case = np.r_[coded.case_codes, coded.case_codes[end_case]]
+    p_hours = np.r_[hours, np.full(int(end_case.sum()), np.nan)]
+    key = p_src * n_nodes + p_tgt
+    pairs = pd.DataFrame({"key": key, "case": p_case, "hours": p_hours})
+    g = pairs.groupby("key", sort=True)
+    taken = pd.DataFrame(
         {
-            "case_id": cid[end_case].to_numpy(),
-            "source": act[end_case].to_numpy(),
-            "target": "[end]",
-            "hours": np.nan,
+            "count": g.size(),
+            "cases": g["case"].nunique(),
+            "mean_hours": g["hours"].mean(),
+            "median_hours": g["hours"].median(),
         }
-    )
-    pairs = pd.concat([pairs, ends], ignore_index=True)
-    taken = (
-        pairs.groupby(["source", "target"], sort=True)
-        .agg(
-            count=("case_id", "size"),
-            cases=("case_id", "nunique"),
-            mean_hours=("hours", "mean"),
-            median_hours=("hours", "median"),
-        )
-        .reset_index()
-    )
+    ).reset_index()
+    taken["source"] = [names[k // n_nodes] for k in taken["key"]]
+    taken["target"] = [names[k % n_nodes] for k in taken["key"]]
+    taken = taken.drop(columns="key")
+    counts = pd.Series(np.bincount(act, minlength=n_nodes), index=names)
     allowed = _allowed_pairs(auto)
     is_allowed = np.array(
         [(s, t) in allowed for s, t in zip(taken["source"], taken["target"], strict=True)],
@@ -1505,9 +1654,9 @@ def _compare(
     edges = pd.concat([taken, un], ignore_index=True) if len(un) else taken
     edges = edges[["source", "target", "status", "count", "cases", "mean_hours", "median_hours"]]
     edges = edges.astype({"count": "int64", "cases": "int64"})
-    counts = act.value_counts()
     step_by_label = {s.label: s for s in sop.steps}
-    node_names = [s.label for s in sop.steps] + sorted(set(counts.index) - set(step_by_label))
+    seen_names = set(counts.index[counts.to_numpy() > 0]) - {"[start]", "[end]"}
+    node_names = [s.label for s in sop.steps] + sorted(seen_names - set(step_by_label))
     nodes = pd.DataFrame(
         {
             "activity": node_names,
