@@ -876,7 +876,7 @@ def check_sop(
     # ---- tables --------------------------------------------------------------
     steps_tab = _step_table(coded, sop, deviations, case_code)
     attain = _sla_attainment(sla_tab, sop)
-    comparison = _compare(coded, sop, auto, rare=0.0)
+    comparison = _compare(coded, sop, _allowed_pairs(auto) if auto is not None else None, rare=0.0)
     prec = float("nan")
     if precision and len(var_seqs):
         if auto is not None:
@@ -1568,7 +1568,11 @@ def compare_with_sop(
         auto: _Automaton | None = _automaton_for(sop)
     except _TooLarge:
         auto = None
-    return _compare(_encode(events, sop), sop, auto, rare=rare)
+    if auto is None:
+        raise SOPDefinitionError(
+            f"SOP {sop.name!r} has too many states to list its flows (> {_MAX_STATES})."
+        )
+    return _compare(_encode(events, sop), sop, _allowed_pairs(auto), rare=rare)
 
 
 def _allowed_pairs(auto: _Automaton) -> set[tuple[str, str]]:
@@ -1586,11 +1590,11 @@ def _allowed_pairs(auto: _Automaton) -> set[tuple[str, str]]:
     return out
 
 
-def _compare(coded: _Coded, sop: SOP, auto: _Automaton | None, rare: float) -> SOPComparison:
-    if auto is None:
-        raise SOPDefinitionError(
-            f"SOP {sop.name!r} has too many states to list its flows (> {_MAX_STATES})."
-        )
+def _compare(
+    coded: _Coded, sop: SOP, allowed: set[tuple[str, str]] | None, rare: float
+) -> SOPComparison:
+    """Directly-follows flows of the log against the SOP's allowed pairs (``None``: the net
+    was too large to enumerate them; every taken flow is then ``not_checked``)."""
     # node names: primary step label, or the activity itself when unknown
     prim = [
         sop.steps[k].label if k >= 0 else a
@@ -1629,7 +1633,9 @@ def _compare(coded: _Coded, sop: SOP, auto: _Automaton | None, rare: float) -> S
     taken["target"] = [names[k % n_nodes] for k in taken["key"]]
     taken = taken.drop(columns="key")
     counts = pd.Series(np.bincount(act, minlength=n_nodes), index=names)
-    allowed = _allowed_pairs(auto)
+    if allowed is None:
+        taken["status"] = "not_checked"
+        allowed = set()
     is_allowed = np.array(
         [(s, t) in allowed for s, t in zip(taken["source"], taken["target"], strict=True)],
         dtype=bool,
@@ -1637,7 +1643,8 @@ def _compare(coded: _Coded, sop: SOP, auto: _Automaton | None, rare: float) -> S
     status = np.where(
         is_allowed, np.where(taken["cases"] < rare * n_cases, "rare", "conforming"), "extra"
     )
-    taken["status"] = status
+    if "status" not in taken.columns:
+        taken["status"] = status
     seen = set(zip(taken["source"], taken["target"], strict=True))
     unused = sorted(allowed - seen)
     un = pd.DataFrame(

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from svcmining import conformance
 from svcmining.conformance import _align, _automaton_for, check_sop, compare_with_sop
-from svcmining.exceptions import InvalidParameterError
+from svcmining.exceptions import InvalidParameterError, SOPDefinitionError
 from svcmining.sop import SOP, load_sop, sop_from_dict
 
 REPO = Path(__file__).resolve().parents[1]
@@ -502,3 +502,43 @@ def test_bpic2013_incidents(real_logs: Path) -> None:
     net, im, fm = sop.petri_net()
     fit = pm4py.fitness_alignments(_pm4py_frame(sub), net, im, fm, multi_processing=False)
     assert r_sub.metric("log_fitness") == pytest.approx(fit["log_fitness"], abs=1e-12)
+
+
+def test_huge_state_space_falls_back_to_pm4py(sop: SOP, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Nets too large for the reachability graph use pm4py's A*: same fitness and types."""
+    fast = check_sop(make_log(CASES), sop, precision=False)
+    big = dataclasses.replace(sop)  # a fresh SOP object: no cached automaton
+    monkeypatch.setattr(conformance, "_MAX_STATES", 3)
+    slow = check_sop(make_log(CASES), big, precision=False)
+    pd.testing.assert_series_equal(fast.cases["fitness"], slow.cases["fitness"])
+    assert fast.metric("log_fitness") == pytest.approx(slow.metric("log_fitness"), abs=1e-12)
+    assert sorted(fast.deviations["type"]) == sorted(slow.deviations["type"])
+    assert set(slow.comparison.edges["status"]) == {"not_checked"}
+    with pytest.raises(SOPDefinitionError, match="too many states"):
+        compare_with_sop(make_log(CASES), big)
+
+
+# ---- the generated sample exports vs their ground truth -----------------------------
+@pytest.mark.slow
+def test_sample_logs_deviations_match_truth(sample_dir: Path) -> None:
+    """Every injected/implied deviation in sample_logs/truth is found, and nothing else
+    (recall and precision 1 per type, on (case, type) pairs)."""
+    truth_file = sample_dir / "truth" / "deviations.csv"
+    if not truth_file.is_file() or not any(sample_dir.glob("*.csv")):
+        pytest.skip("sample_logs/truth/deviations.csv not generated yet (svcmining.datasets)")
+    from svcmining import read_tickets
+
+    log = read_tickets(sample_dir, timezone=TZ)
+    res = check_sop(log, sample_dir / "sop_complaint.yaml", precision=False)
+    truth = pd.read_csv(truth_file, dtype=str, keep_default_na=False)
+    got = res.deviations
+    problems = []
+    for kind in sorted(set(truth["type"]) | set(got["type"])):
+        t = set(truth.loc[truth["type"] == kind, "case_id"])
+        g = set(got.loc[got["type"] == kind, "case_id"])
+        if t != g:
+            problems.append(
+                f"{kind}: missed {len(t - g)} e.g. {sorted(t - g)[:5]}, "
+                f"extra {len(g - t)} e.g. {sorted(g - t)[:5]}"
+            )
+    assert not problems, "\n".join(problems)
