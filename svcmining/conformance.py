@@ -1536,14 +1536,16 @@ def _step_table(
 # compare_with_sop
 # =============================================================================
 def compare_with_sop(
-    log: LogLike, sop: SOP | str | os.PathLike[str], *, rare: float = 0.01
+    log: LogLike | Any, sop: SOP | str | os.PathLike[str], *, rare: float = 0.01
 ) -> SOPComparison:
     """Flows the tickets take versus what the SOP allows.
 
     Parameters
     ----------
-    log : TicketLog or pandas.DataFrame
-        The event log.
+    log : TicketLog, pandas.DataFrame or ProcessGraph
+        The event log, or a graph from :func:`svcmining.discover_dfg` (activity labels are
+        mapped to their SOP steps; where several labels of one step merge, ``cases`` is
+        summed and ``median_hours`` is not available).
     sop : SOP or path
         The SOP.
     rare : float
@@ -1563,7 +1565,6 @@ def compare_with_sop(
 
     check_fraction("compare_with_sop", "rare", rare)
     sop = _as_sop(sop)
-    events = as_events(log)
     try:
         auto: _Automaton | None = _automaton_for(sop)
     except _TooLarge:
@@ -1572,6 +1573,9 @@ def compare_with_sop(
         raise SOPDefinitionError(
             f"SOP {sop.name!r} has too many states to list its flows (> {_MAX_STATES})."
         )
+    if all(hasattr(log, a) for a in ("edges", "start_activities", "end_activities", "n_cases")):
+        return _graph_flows(log, sop, _allowed_pairs(auto), rare=rare)
+    events = as_events(log)
     return _compare(_encode(events, sop), sop, _allowed_pairs(auto), rare=rare)
 
 
@@ -1633,6 +1637,64 @@ def _compare(
     taken["target"] = [names[k % n_nodes] for k in taken["key"]]
     taken = taken.drop(columns="key")
     counts = pd.Series(np.bincount(act, minlength=n_nodes), index=names)
+    return _classify_flows(taken, counts, n_cases, sop, allowed, rare)
+
+
+def _graph_flows(
+    graph: Any, sop: SOP, allowed: set[tuple[str, str]] | None, rare: float
+) -> SOPComparison:
+    """The same comparison from a discovered directly-follows graph (``discover_dfg``)."""
+    lab_map = sop.label_map()
+
+    def prim(s: pd.Series) -> pd.Series:
+        return s.map(lambda a: lab_map.get(a, a)).astype(object)
+
+    e = graph.edges
+    hours_col = "wait_mean_hours" if "wait_mean_hours" in e.columns else None
+    parts = [
+        pd.DataFrame(
+            {
+                "source": prim(e["source"]),
+                "target": prim(e["target"]),
+                "count": e["count"].to_numpy(),
+                "cases": e["cases"].to_numpy(),
+                "_w": (e[hours_col] * e["count"]).to_numpy() if hours_col else np.nan,
+            }
+        )
+    ]
+    for tab, first in ((graph.start_activities, True), (graph.end_activities, False)):
+        acts = prim(tab["activity"])
+        parts.append(
+            pd.DataFrame(
+                {
+                    "source": "[start]" if first else acts,
+                    "target": acts if first else "[end]",
+                    "count": tab["count"].to_numpy(),
+                    "cases": tab["count"].to_numpy(),
+                    "_w": np.nan,
+                }
+            )
+        )
+    allp = pd.concat(parts, ignore_index=True)
+    g = allp.groupby(["source", "target"], sort=True)
+    taken = g[["count", "cases"]].sum()
+    w = g["_w"].sum(min_count=1)
+    taken["mean_hours"] = (w / taken["count"]).to_numpy()
+    taken["median_hours"] = np.nan
+    taken = taken.reset_index()
+    a = graph.activities
+    counts = pd.Series(a["count"].to_numpy(), index=prim(a["activity"])).groupby(level=0).sum()
+    return _classify_flows(taken, counts, int(graph.n_cases), sop, allowed, rare)
+
+
+def _classify_flows(
+    taken: pd.DataFrame,
+    counts: pd.Series,
+    n_cases: int,
+    sop: SOP,
+    allowed: set[tuple[str, str]] | None,
+    rare: float,
+) -> SOPComparison:
     if allowed is None:
         taken["status"] = "not_checked"
         allowed = set()

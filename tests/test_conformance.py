@@ -542,3 +542,18 @@ def test_sample_logs_deviations_match_truth(sample_dir: Path) -> None:
                 f"extra {len(g - t)} e.g. {sorted(g - t)[:5]}"
             )
     assert not problems, "\n".join(problems)
+
+
+def test_compare_with_a_discovered_graph(sop: SOP) -> None:
+    """compare_with_sop(discover_dfg(log)) gives the same flows, counts and statuses."""
+    discovery = pytest.importorskip("svcmining.discovery")
+    log = make_log(CASES)
+    from_log = compare_with_sop(log, sop).edges
+    from_graph = compare_with_sop(discovery.discover_dfg(log), sop).edges
+    cols = ["source", "target", "status", "count", "cases"]
+    key = ["source", "target"]
+    a = from_log[cols].sort_values(key, ignore_index=True)
+    b = from_graph[cols].sort_values(key, ignore_index=True)
+    pd.testing.assert_frame_equal(a, b, check_dtype=False)
+    m = from_log.merge(from_graph, on=key)
+    np.testing.assert_allclose(m["mean_hours_x"], m["mean_hours_y"], equal_nan=True)
