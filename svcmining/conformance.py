@@ -1276,13 +1276,17 @@ def _classify(
                     )
                 )
             elif others and len(occurrences[c]) == 1:
+                # report the branch done last as the inserted one
+                cand = [(p, step.id)] + [(occurrences[step_code[o]][0], o) for o in others]
+                q, sid = max(cand)
+                rest = sorted({step.id, *others} - {sid})
                 rows.append(
                     (
                         "inserted_step",
-                        step.id,
-                        labels[c],
-                        p,
-                        f"also did {', '.join(sorted(others))} (the SOP allows one)",
+                        sid,
+                        labels[step_code[sid]],
+                        q,
+                        f"also did {', '.join(rest)} (the SOP allows one)",
                     )
                 )
             else:

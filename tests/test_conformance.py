@@ -57,7 +57,7 @@ EXPECTED = {
     "unk": [("unknown_activity", None, 3)],
     "ooo": [("out_of_order", "remote", 3)],
     "dept": [("wrong_department", "assess", 3)],
-    "both": [("inserted_step", "remote", 4)],
+    "both": [("inserted_step", "onsite", 5)],
     "rep": [("repeated_step", "assess", 5)],
     "acc2": [("repeated_step", "accept", 6)],
     "reopen": [],
