@@ -1,0 +1,1221 @@
+"""Service KPIs and the pain-point map: the numbers service managers run their teams by.
+
+:func:`service_kpis` gives one tidy table of the figures a monthly review asks for
+(cases, cycle time, first-contact resolution, repeat contacts, reopen and rework rates,
+handoff share, SLA attainment, SOP deviation rate, steps over a benchmark), by month
+and overall. :func:`pain_points` ranks the breakpoints of the process by the hours they
+cost. Both are built on :func:`svcmining.rework.find_rework`,
+:func:`svcmining.handoffs.handoff_delays` and :func:`svcmining.conformance.check_sop`;
+pass their results in (``rework=``, ``handoffs=``, ``conformance=``) to avoid computing
+them twice.
+
+Definitions
+-----------
+closed / open at cutoff
+    A ticket is *closed* when it has a closing activity (``close_activities``, default
+    :data:`svcmining.rework.DEFAULT_CLOSE_ACTIVITIES`: 结单, 关闭, Closed, ...) and no
+    reopen label (重新打开, Reopen, ...) after its last close; ``closed_at`` is the time
+    of the last close. Ordinary post-close steps (回访, 质量抽检) do not reopen it.
+    Every other ticket is *open at the cutoff* (``cutoff``: default the last event
+    of the log).
+cycle time
+    From the ticket's first event to ``closed_at``; for open tickets to the cutoff, as a
+    **right-censored** observation (the ticket took *at least* that long). Percentiles
+    and means use the Kaplan-Meier estimate: ``p50`` is the smallest duration ``t`` at
+    which the estimated share of tickets closed by ``t`` reaches 50% (equal to the lower
+    empirical quantile when nothing is censored; NaN when too few tickets closed to
+    reach it); the mean is the area under the survival curve up to the longest observed
+    duration (the plain mean when nothing is censored). In elapsed hours, and in
+    business hours when a ``calendar`` is given.
+period
+    A ticket belongs to the period (month by default) of its first event, in the log's
+    time zone; ``cases_closed`` counts closes in the period. ``all`` is the whole log.
+step duration / time per stage
+    ``timestamp - start_timestamp`` with lifecycle data, else the time since the
+    previous event of the ticket (the first event has none). Per SOP step when an SOP
+    is given (labels mapped to step ids), else per activity.
+repeat contact
+    The same customer (``customer_id``) opens another ticket within ``repeat_within``
+    (default 7 days) after this one was opened: this ticket gets ``repeat_contact``.
+first-contact resolution (FCR)
+    Among closed tickets, the share resolved without a handoff, without rework and
+    without a repeat contact (configurable with :class:`FCRDefinition`).
+reopen rate / rework rate
+    Share of tickets with a reopen cycle / with any rework occurrence (rework taxonomy
+    of :mod:`svcmining.rework`).
+handoff share
+    Hours waiting on handoffs between departments / all ticket hours (ratio of sums,
+    :mod:`svcmining.handoffs`).
+SLA attainment / deviation rate
+    Per SLA of the SOP: met / (met + breached), open tickets whose clock has not expired
+    being censored, not counted; deviation rate: share of tickets with at least one SOP
+    deviation (:func:`svcmining.check_sop`).
+steps over a benchmark
+    For each :class:`StepBenchmark`: share of the step's executions longer than its
+    threshold (e.g. 远程排障 > 4 h) and longer than the benchmark (e.g. 1 h).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from ._validation import check_choice
+from .eventlog import LogLike, as_events, has_start_times
+from .exceptions import InvalidParameterError
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from .calendars import Calendar
+    from .conformance import ConformanceResult
+    from .discovery import ProcessGraph
+    from .plots import ProcessMap
+    from .rework import ReworkResult
+
+__all__ = [
+    "FCRDefinition",
+    "PainPoints",
+    "ServiceKPIs",
+    "StepBenchmark",
+    "case_outcomes",
+    "pain_points",
+    "service_kpis",
+]
+
+Period = Literal["month", "week", "quarter", "none"]
+_PERIOD_FREQ = {"month": "M", "week": "W-SUN", "quarter": "Q"}
+ALL = "all"
+
+
+# --------------------------------------------------------------------------- options
+
+
+@dataclass(frozen=True)
+class FCRDefinition:
+    """What counts as first-contact resolution (defaults: the strict definition).
+
+    Parameters
+    ----------
+    max_handoffs : int
+        Most handoffs between departments a ticket may have (0: solved where it came in).
+    allow_rework : bool
+        Whether a ticket with rework (any kind, reopen included) can still count.
+    allow_repeat_contact : bool
+        Whether a ticket whose customer contacted again within ``repeat_within`` counts.
+
+    Examples
+    --------
+    >>> FCRDefinition(max_handoffs=1).max_handoffs
+    1
+    """
+
+    max_handoffs: int = 0
+    allow_rework: bool = False
+    allow_repeat_contact: bool = False
+
+
+@dataclass(frozen=True)
+class StepBenchmark:
+    """A step whose duration is compared with a threshold and a benchmark.
+
+    Parameters
+    ----------
+    activity : str
+        Activity label (e.g. ``"远程排障"``).
+    threshold : str or Timedelta
+        Duration reported as "over" (e.g. ``"4h"``).
+    benchmark : str or Timedelta, optional
+        Best-in-class duration (e.g. ``"1h"``); in :func:`pain_points` the hours above
+        it are the hours lost (the threshold when no benchmark is given).
+
+    Examples
+    --------
+    >>> StepBenchmark("远程排障", "4h", "1h").threshold_hours
+    4.0
+    """
+
+    activity: str
+    threshold: str | pd.Timedelta
+    benchmark: str | pd.Timedelta | None = None
+
+    def __post_init__(self) -> None:
+        _td_hours(self.threshold, "threshold")
+        if self.benchmark is not None:
+            _td_hours(self.benchmark, "benchmark")
+
+    @property
+    def threshold_hours(self) -> float:
+        """The threshold in hours."""
+        return _td_hours(self.threshold, "threshold")
+
+    @property
+    def benchmark_hours(self) -> float:
+        """The benchmark in hours (the threshold when none is given)."""
+        if self.benchmark is None:
+            return self.threshold_hours
+        return _td_hours(self.benchmark, "benchmark")
+
+
+def _td_hours(value: Any, param: str) -> float:
+    try:
+        if isinstance(value, pd.Timedelta):
+            td = value
+        else:
+            try:
+                from .calendars import parse_duration
+
+                td = parse_duration(value)
+            except ImportError:  # calendars.py not there yet
+                td = pd.Timedelta(value)
+    except (ValueError, TypeError) as exc:
+        raise InvalidParameterError(
+            f"The {param!r} parameter must be a duration such as '4h' or '30min'. "
+            f"Got {value!r} instead."
+        ) from exc
+    return float(td / pd.Timedelta(hours=1))
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _hours(start: pd.Series, end: pd.Series, calendar: Calendar | None) -> pd.Series:
+    """Elapsed (calendar None) or business hours between aligned tz-aware series."""
+    try:
+        from .calendars import duration_hours
+    except ImportError:  # calendars.py not there yet: elapsed hours
+        if calendar is not None:
+            raise
+        return ((end - start) / pd.Timedelta(hours=1)).astype("float64")
+    out = duration_hours(start, end, calendar)
+    return pd.Series(np.asarray(out, dtype="float64"), index=start.index)
+
+
+def _cutoff(events: pd.DataFrame, cutoff: Any) -> pd.Timestamp:
+    tz = events["timestamp"].dt.tz
+    if cutoff is None:
+        return pd.Timestamp(events["timestamp"].max())
+    try:
+        ts = pd.Timestamp(cutoff)
+    except (ValueError, TypeError) as exc:
+        raise InvalidParameterError(
+            f"The 'cutoff' parameter must be a timestamp. Got {cutoff!r} instead."
+        ) from exc
+    return ts.tz_localize(tz) if ts.tzinfo is None else ts.tz_convert(tz)
+
+
+def _period_labels(times: pd.Series, by: str) -> pd.Series:
+    if by == "none":
+        return pd.Series(ALL, index=times.index, dtype="str")
+    naive = times.dt.tz_localize(None)
+    return naive.dt.to_period(_PERIOD_FREQ[by]).astype("str")
+
+
+def km_quantiles(
+    durations: np.ndarray, observed: np.ndarray, qs: Sequence[float]
+) -> tuple[list[float], float]:
+    """Kaplan-Meier quantiles and restricted mean of right-censored durations.
+
+    Parameters
+    ----------
+    durations : array of float
+        Observed durations (closed) or durations so far (censored).
+    observed : array of bool
+        True where the duration ended (the ticket closed).
+    qs : sequence of float
+        Quantiles in (0, 1).
+
+    Returns
+    -------
+    (list of float, float)
+        The quantiles (NaN when the estimated closed share never reaches ``q``) and the
+        area under the survival curve up to the longest duration.
+
+    Examples
+    --------
+    >>> km_quantiles(np.array([1.0, 2.0, 3.0]), np.array([True, True, False]), [0.5])
+    ([2.0], 2.0)
+    """
+    d = np.asarray(durations, dtype="float64")
+    o = np.asarray(observed, dtype=bool)
+    keep = ~np.isnan(d)
+    d, o = d[keep], o[keep]
+    if len(d) == 0:
+        return [float("nan")] * len(qs), float("nan")
+    order = np.lexsort((~o, d))  # at equal times, events before censorings
+    d, o = d[order], o[order]
+    times, first = np.unique(d, return_index=True)
+    n_at = len(d) - first  # at risk at each distinct time
+    ev = np.add.reduceat(o.astype("int64"), first)
+    surv = np.cumprod(1.0 - ev / n_at)
+    out = []
+    for q in qs:
+        hit = np.nonzero(1.0 - surv >= q - 1e-12)[0]
+        out.append(float(times[hit[0]]) if len(hit) else float("nan"))
+    prev_s = np.concatenate(([1.0], surv[:-1]))
+    widths = np.diff(np.concatenate(([0.0], times)))
+    mean = float(np.sum(prev_s * widths))
+    return out, mean
+
+
+def _step_durations(events: pd.DataFrame, calendar: Calendar | None) -> pd.Series:
+    """Per event: start→completion with lifecycle data, else previous event → this one."""
+    ts = events["timestamp"]
+    same_case = events["case_id"].eq(events["case_id"].shift())
+    prev = ts.shift().where(same_case)
+    start = prev
+    if has_start_times(events):
+        start = events["start_timestamp"].where(events["start_timestamp"].notna(), prev)
+    start = start.astype(ts.dtype)
+    return _hours(start, ts, calendar)
+
+
+def _close_mask(events: pd.DataFrame, close_activities: Sequence[str] | None) -> np.ndarray:
+    from .rework import DEFAULT_CLOSE_ACTIVITIES
+
+    labels = DEFAULT_CLOSE_ACTIVITIES if close_activities is None else tuple(close_activities)
+    wanted = {str(x).strip().casefold() for x in labels}
+    codes, uniq = pd.factorize(events["activity"])
+    hit = np.array([str(u).strip().casefold() in wanted for u in uniq], dtype=bool)
+    return hit[codes] if len(uniq) else np.zeros(len(events), dtype=bool)
+
+
+def _reopen_mask(events: pd.DataFrame) -> np.ndarray:
+    from .rework import DEFAULT_REOPEN_ACTIVITIES
+
+    wanted = {x.strip().casefold() for x in DEFAULT_REOPEN_ACTIVITIES}
+    codes, uniq = pd.factorize(events["activity"])
+    hit = np.array([str(u).strip().casefold() in wanted for u in uniq], dtype=bool)
+    return hit[codes] if len(uniq) else np.zeros(len(events), dtype=bool)
+
+
+def _case_times(
+    events: pd.DataFrame, close_activities: Sequence[str] | None, cutoff: pd.Timestamp
+) -> pd.DataFrame:
+    """Per case (sorted ids): opened_at, closed_at (NaT when open), open_at_cutoff."""
+    cid = events["case_id"]
+    ts = events["timestamp"]
+    pos = pd.Series(np.arange(len(events)), index=events.index)
+    closes = _close_mask(events, close_activities)
+    reopens = _reopen_mask(events)
+    last_close_pos = pos.where(closes).groupby(cid, sort=True).max()
+    last_reopen_pos = pos.where(reopens).groupby(cid, sort=True).max()
+    opened = ts.groupby(cid, sort=True).min()
+    is_open = last_close_pos.isna() | (last_reopen_pos > last_close_pos)
+    close_time = ts.where(closes).groupby(cid, sort=True).max()
+    closed_at = close_time.where(~is_open)
+    out = pd.DataFrame(
+        {
+            "opened_at": opened,
+            "closed_at": closed_at.astype(ts.dtype),
+            "open_at_cutoff": is_open.astype(bool),
+        }
+    )
+    out.index = out.index.astype("str")
+    out.index.name = "case_id"
+    return out
+
+
+def _first_value(events: pd.DataFrame, col: str) -> pd.Series:
+    s = events[col]
+    return s.groupby(events["case_id"], sort=True).first()
+
+
+def _repeat_contact(cases: pd.DataFrame, within_hours: float) -> pd.Series:
+    """True where the same customer opened another ticket within ``within_hours`` after."""
+    cust = cases["customer_id"]
+    t = cases["opened_at"]
+    frame = pd.DataFrame({"c": cust.to_numpy(), "t": t.to_numpy()}, index=cases.index)
+    frame = frame[frame["c"].notna()].sort_values(["c", "t"], kind="stable")
+    nxt_same = frame["c"].eq(frame["c"].shift(-1))
+    gap = (frame["t"].shift(-1) - frame["t"]) / pd.Timedelta(hours=1)
+    rep = nxt_same & (gap <= within_hours)
+    return rep.reindex(cases.index, fill_value=False).astype(bool)
+
+
+def _handoff_cases(
+    events: pd.DataFrame, calendar: Calendar | None, handoffs: Any
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(per-case n_handoffs/handoff_hours, per-handoff table) from handoff_delays."""
+    if handoffs is None:
+        if "department" not in events.columns:
+            return pd.DataFrame(columns=["n_handoffs", "handoff_hours"]), pd.DataFrame()
+        try:
+            from .handoffs import handoff_delays
+        except ImportError:
+            return _handoff_fallback(events, calendar)
+        handoffs = handoff_delays(events, calendar=calendar)
+    c = handoffs.cases.set_index("case_id")[["n_handoffs", "handoff_hours"]]
+    c.index = c.index.astype("str")
+    return c, handoffs.handoffs
+
+
+def _handoff_fallback(
+    events: pd.DataFrame, calendar: Calendar | None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Handoffs per process.md, used only while svcmining.handoffs is not available."""
+    ev = events[events["department"].notna()]
+    same = ev["case_id"].eq(ev["case_id"].shift(-1))
+    change = same & ev["department"].ne(ev["department"].shift(-1))
+    nxt_t = ev["timestamp"].shift(-1)
+    if has_start_times(ev):
+        nxt_s = ev["start_timestamp"].shift(-1)
+        nxt_t = nxt_s.where(nxt_s.notna(), nxt_t).astype(ev["timestamp"].dtype)
+    h = pd.DataFrame(
+        {
+            "case_id": ev["case_id"][change].to_numpy(),
+            "from_group": ev["department"][change].to_numpy(),
+            "to_group": ev["department"].shift(-1)[change].to_numpy(),
+            "from_activity": ev["activity"][change].to_numpy(),
+            "to_activity": ev["activity"].shift(-1)[change].to_numpy(),
+            "left_at": ev["timestamp"][change].to_numpy(),
+            "picked_up_at": nxt_t[change].to_numpy(),
+        }
+    )
+    left = h["left_at"].astype(events["timestamp"].dtype)
+    picked = h["picked_up_at"].astype(events["timestamp"].dtype)
+    h["delay_hours"] = _hours(left, picked, calendar).clip(lower=0).to_numpy()
+    per = h.groupby("case_id").agg(
+        n_handoffs=("delay_hours", "size"), handoff_hours=("delay_hours", "sum")
+    )
+    return per, h
+
+
+# --------------------------------------------------------------------------- case table
+
+
+def case_outcomes(
+    log: LogLike,
+    *,
+    sop: Any = None,
+    calendar: Calendar | None = None,
+    repeat_within: str | pd.Timedelta = "7d",
+    fcr: FCRDefinition = FCRDefinition(),
+    close_activities: Sequence[str] | None = None,
+    cutoff: Any = None,
+    rework: ReworkResult | None = None,
+    handoffs: Any = None,
+    conformance: ConformanceResult | None = None,
+    parts: Sequence[str] = ("rework", "handoffs", "conformance"),
+) -> pd.DataFrame:
+    """One row per ticket with the flags and durations the KPIs are computed from.
+
+    Columns: ``case_id``, ``opened_at``, ``closed_at``, ``open_at_cutoff``,
+    ``cycle_hours`` (to the close, or to the cutoff for open tickets),
+    ``cycle_business_hours`` (with a calendar), ``channel`` / ``priority`` /
+    ``customer_id`` (first value, when present), ``repeat_contact``; with rework:
+    ``has_rework``, ``reopened``, ``n_reopen``, ``ping_pong``, ``rework_hours``; with
+    handoffs: ``n_handoffs``, ``handoff_hours``, ``handoff_share``; then
+    ``first_contact_resolved`` (NaN-free bool; False for open tickets); with an SOP:
+    ``conforming``, ``deviating``, ``sla_breached``. See the module docstring for the
+    definitions.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> ev = pd.DataFrame({"case_id": ["1", "1"], "activity": ["投诉登记", "结单"],
+    ...     "timestamp": pd.to_datetime(["2024-10-08 09:00", "2024-10-08 11:30"]
+    ...                                 ).tz_localize("Asia/Shanghai")})
+    >>> case_outcomes(ev, parts=())["cycle_hours"].tolist()
+    [2.5]
+    """
+    events = as_events(log)
+    for p in parts:
+        check_choice("case_outcomes", "parts", p, ("rework", "handoffs", "conformance"))
+    if not isinstance(fcr, FCRDefinition):
+        raise InvalidParameterError(
+            f"The 'fcr' parameter must be an FCRDefinition. Got {fcr!r} instead."
+        )
+    within = _td_hours(repeat_within, "repeat_within")
+    cut = _cutoff(events, cutoff)
+    cases = _case_times(events, close_activities, cut)
+    end = cases["closed_at"].where(~cases["open_at_cutoff"], cut).astype(cases["opened_at"].dtype)
+    cases["cycle_hours"] = _hours(cases["opened_at"], end, None).clip(lower=0)
+    if calendar is not None:
+        cases["cycle_business_hours"] = _hours(cases["opened_at"], end, calendar).clip(lower=0)
+    for col in ("channel", "priority", "customer_id"):
+        if col in events.columns:
+            cases[col] = _first_value(events, col).to_numpy()
+    if "customer_id" in cases.columns:
+        cases["repeat_contact"] = _repeat_contact(cases, within * 1.0)
+    else:
+        cases["repeat_contact"] = False
+    fcr_ok = ~cases["open_at_cutoff"]
+    if not fcr.allow_repeat_contact:
+        fcr_ok &= ~cases["repeat_contact"]
+    if "rework" in parts or rework is not None:
+        if rework is None:
+            from .rework import find_rework
+
+            rework = find_rework(
+                events, close_activities=close_activities, sop=sop, calendar=calendar
+            )
+        rc = rework.cases.set_index("case_id")
+        rc.index = rc.index.astype("str")
+        cases["has_rework"] = rc["has_rework"].reindex(cases.index, fill_value=False).astype(bool)
+        cases["n_reopen"] = rc["n_reopen"].reindex(cases.index, fill_value=0).astype("int64")
+        cases["reopened"] = cases["n_reopen"] > 0
+        cases["ping_pong"] = rc["ping_pong"].reindex(cases.index, fill_value=False).astype(bool)
+        cases["rework_hours"] = rc["rework_hours"].reindex(cases.index, fill_value=0.0)
+        if not fcr.allow_rework:
+            fcr_ok &= ~cases["has_rework"]
+    if "handoffs" in parts or handoffs is not None:
+        per, _ = _handoff_cases(events, calendar, handoffs)
+        cases["n_handoffs"] = per["n_handoffs"].reindex(cases.index, fill_value=0).astype("int64")
+        cases["handoff_hours"] = (
+            per["handoff_hours"].reindex(cases.index, fill_value=0.0).astype("float64")
+        )
+        base = cases["cycle_business_hours"] if calendar is not None else cases["cycle_hours"]
+        cases["handoff_share"] = (cases["handoff_hours"] / base.where(base > 0)).clip(upper=1.0)
+        fcr_ok &= cases["n_handoffs"] <= fcr.max_handoffs
+    cases["first_contact_resolved"] = fcr_ok.astype(bool)
+    if conformance is None and sop is not None and "conformance" in parts:
+        from .conformance import check_sop
+
+        conformance = check_sop(events, sop, precision=False, cutoff=cut)
+    if conformance is not None:
+        cc = conformance.cases.set_index("case_id")
+        cc.index = cc.index.astype("str")
+        cases["conforming"] = cc["conforming"].reindex(cases.index).astype("boolean")
+        cases["deviating"] = ~cases["conforming"]
+        breached = conformance.slas.loc[conformance.slas["status"].eq("breached"), "case_id"]
+        cases["sla_breached"] = cases.index.isin(breached.astype("str"))
+    return cases.reset_index()
+
+
+# --------------------------------------------------------------------------- KPIs
+
+
+_KPI_COLUMNS = ["period", "kpi", "detail", "value", "unit", "n"]
+
+
+@dataclass(frozen=True, eq=False)
+class ServiceKPIs:
+    """What :func:`service_kpis` computed.
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        Tidy: ``period`` (e.g. ``"2024-10"``, or ``"all"``), ``kpi``, ``detail`` (SLA id,
+        SOP step, "远程排障 > 4h"...; empty when none), ``value``, ``unit`` (``cases``,
+        ``hours``, ``business_hours``, ``share``) and ``n`` (the denominator: tickets, or
+        step executions).
+    cases : pandas.DataFrame
+        The per-ticket table the KPIs come from (see :func:`case_outcomes`), with
+        ``period``.
+    by : str
+        The period length.
+    """
+
+    table: pd.DataFrame
+    cases: pd.DataFrame
+    by: str = "month"
+
+    def to_frame(self) -> pd.DataFrame:
+        """The tidy KPI table."""
+        return self.table.copy()
+
+    def wide(self) -> pd.DataFrame:
+        """KPIs as rows (``kpi``, ``detail``), periods as columns."""
+        t = self.table
+        w = t.pivot_table(
+            index=["kpi", "detail"], columns="period", values="value", aggfunc="first", sort=False
+        )
+        cols = [c for c in w.columns if c != ALL] + ([ALL] if ALL in w.columns else [])
+        return w[cols]
+
+    def value(self, kpi: str, detail: str = "", period: str = ALL) -> float:
+        """One KPI value (NaN when absent)."""
+        t = self.table
+        hit = t[(t["kpi"] == kpi) & (t["detail"] == detail) & (t["period"] == period)]
+        return float(hit["value"].iloc[0]) if len(hit) else float("nan")
+
+    def plot(self, *, kpis: Sequence[str] | None = None) -> Figure:
+        """A small dashboard: one panel per KPI, month over month (the overall as a line)."""
+        import matplotlib.pyplot as plt
+
+        from ._fonts import use_cjk_font
+
+        use_cjk_font()
+        t = self.table
+        default = [
+            "cases_opened",
+            "cycle_hours_p50",
+            "first_contact_resolution",
+            "repeat_contact_rate",
+            "reopen_rate",
+            "rework_rate",
+            "handoff_share",
+            "sla_attainment",
+            "deviation_rate",
+            "step_over_threshold_share",
+        ]
+        names = list(kpis) if kpis is not None else [k for k in default if k in set(t["kpi"])]
+        n = max(len(names), 1)
+        ncol = min(3, n)
+        nrow = (n + ncol - 1) // ncol
+        fig, axes = plt.subplots(nrow, ncol, figsize=(4.2 * ncol, 2.8 * nrow), squeeze=False)
+        for ax, name in zip(axes.flat, names, strict=False):
+            sub = t[t["kpi"] == name]
+            per = sub[sub["period"] != ALL]
+            for detail, g in per.groupby("detail", sort=False):
+                ax.plot(g["period"], g["value"], marker="o", label=str(detail) or None)
+            tot = sub[sub["period"] == ALL]
+            if len(tot) == 1:
+                ax.axhline(float(tot["value"].iloc[0]), color="grey", ls="--", lw=0.8)
+            unit = sub["unit"].iloc[0] if len(sub) else ""
+            ax.set_title(f"{name} ({unit})", fontsize=9)
+            ax.tick_params(labelsize=7)
+            if len(set(per["detail"])) > 1:
+                ax.legend(fontsize=6)
+        for ax in list(axes.flat)[len(names) :]:
+            ax.set_axis_off()
+        fig.tight_layout()
+        return fig
+
+    def _repr_html_(self) -> str:
+        return "<p><b>Service KPIs</b></p>" + self.wide().reset_index().to_html(
+            escape=True, index=False, float_format=lambda x: f"{x:.3g}"
+        )
+
+
+def _rows(period: str, kpi: str, detail: str, value: float, unit: str, n: int) -> dict[str, Any]:
+    return {
+        "period": period,
+        "kpi": kpi,
+        "detail": detail,
+        "value": float(value),
+        "unit": unit,
+        "n": int(n),
+    }
+
+
+def _share(mask: pd.Series) -> float:
+    m = mask.dropna()
+    return float(m.mean()) if len(m) else float("nan")
+
+
+def service_kpis(
+    log: LogLike,
+    *,
+    sop: Any = None,
+    calendar: Calendar | None = None,
+    by: Period = "month",
+    benchmarks: Sequence[StepBenchmark] = (),
+    fcr: FCRDefinition = FCRDefinition(),
+    repeat_within: str | pd.Timedelta = "7d",
+    close_activities: Sequence[str] | None = None,
+    cutoff: Any = None,
+    rework: ReworkResult | None = None,
+    handoffs: Any = None,
+    conformance: ConformanceResult | None = None,
+) -> ServiceKPIs:
+    """The service KPIs of a ticket log, by period and overall, in one tidy table.
+
+    See the module docstring for every definition.
+
+    Parameters
+    ----------
+    log : TicketLog or pandas.DataFrame
+        The event log.
+    sop : SOP, optional
+        Enables SLA attainment, the deviation rate (via :func:`svcmining.check_sop`,
+        the slowest part: pass ``conformance=`` to reuse a result) and time per SOP step.
+    calendar : Calendar, optional
+        Business hours for cycle times, stage times and handoffs (default: the SOP's).
+    by : {'month', 'week', 'quarter', 'none'}
+        Period of the tickets' opening.
+    benchmarks : sequence of StepBenchmark
+        Steps to report as "share over threshold / over benchmark".
+    fcr : FCRDefinition
+        What counts as first-contact resolution.
+    repeat_within : str or Timedelta
+        Window for a repeat contact by the same customer (default ``"7d"``).
+    close_activities : list of str, optional
+        Labels closing a ticket (default the rework module's list).
+    cutoff : timestamp, optional
+        When the export was taken (default: the last event).
+    rework, handoffs, conformance : results, optional
+        Precomputed :func:`find_rework`, :func:`handoff_delays`, :func:`check_sop`.
+
+    Returns
+    -------
+    ServiceKPIs
+
+    Examples
+    --------
+    >>> import svcmining as svc                                        # doctest: +SKIP
+    >>> bench = [svc.StepBenchmark("远程排障", "4h", "1h")]           # doctest: +SKIP
+    >>> k = svc.service_kpis(svc.read_tickets("sample_logs/"), benchmarks=bench)  # doctest: +SKIP
+    >>> k.value("cycle_hours_p50")                                    # doctest: +SKIP
+    """
+    check_choice("service_kpis", "by", by, ("month", "week", "quarter", "none"))
+    for b in benchmarks:
+        if not isinstance(b, StepBenchmark):
+            raise InvalidParameterError(
+                "The 'benchmarks' parameter of service_kpis must hold StepBenchmark objects. "
+                f"Got {b!r} instead."
+            )
+    events = as_events(log)
+    if calendar is None and sop is not None:
+        calendar = getattr(sop, "calendar", None)
+    cut = _cutoff(events, cutoff)
+    cases = case_outcomes(
+        events,
+        sop=sop,
+        calendar=calendar,
+        repeat_within=repeat_within,
+        fcr=fcr,
+        close_activities=close_activities,
+        cutoff=cut,
+        rework=rework,
+        handoffs=handoffs,
+        conformance=conformance,
+    )
+    cases["period"] = _period_labels(cases["opened_at"], by).to_numpy()
+    closed_period = _period_labels(cases["closed_at"].dropna(), by)
+
+    slas = None
+    if conformance is None and sop is not None:
+        from .conformance import check_sop
+
+        conformance = check_sop(events, sop, precision=False, cutoff=cut)
+    if conformance is not None:
+        slas = conformance.slas.assign(
+            period=lambda d: d["case_id"].astype("str").map(cases.set_index("case_id")["period"])
+        )
+
+    # step durations (per event), attributed to the ticket's period
+    step_h = _step_durations(events, None)
+    step_bh = _step_durations(events, calendar) if calendar is not None else None
+    ev_period = events["case_id"].map(cases.set_index("case_id")["period"])
+    if sop is not None:
+        step_of = {lab: s.id for s in sop.steps for lab in s.labels}
+        stage = events["activity"].map(step_of).fillna(events["activity"])
+    else:
+        stage = events["activity"]
+    steps = pd.DataFrame(
+        {"period": ev_period.to_numpy(), "stage": stage.to_numpy(), "h": step_h.to_numpy()}
+    )
+    if step_bh is not None:
+        steps["bh"] = step_bh.to_numpy()
+    steps["activity"] = events["activity"].to_numpy()
+
+    periods = sorted(cases["period"].unique()) + ([ALL] if by != "none" else [])
+    rows: list[dict[str, Any]] = []
+    for per in periods:
+        c = cases if per == ALL else cases[cases["period"] == per]
+        n = len(c)
+        rows.append(_rows(per, "cases_opened", "", n, "cases", n))
+        n_closed = len(closed_period) if per == ALL else int((closed_period == per).sum())
+        rows.append(_rows(per, "cases_closed", "", n_closed, "cases", n))
+        rows.append(_rows(per, "open_at_cutoff", "", c["open_at_cutoff"].sum(), "cases", n))
+        closed = ~c["open_at_cutoff"].to_numpy()
+        for col, unit in (("cycle_hours", "hours"), ("cycle_business_hours", "business_hours")):
+            if col not in c.columns:
+                continue
+            (p50, p90), mean = km_quantiles(c[col].to_numpy(), closed, [0.5, 0.9])
+            rows.append(_rows(per, f"{col}_p50", "", p50, unit, n))
+            rows.append(_rows(per, f"{col}_p90", "", p90, unit, n))
+            rows.append(_rows(per, f"{col}_mean", "", mean, unit, n))
+        st = steps if per == ALL else steps[steps["period"] == per]
+        g = st.dropna(subset=["h"]).groupby("stage", sort=True)["h"]
+        for name, s in g:
+            rows.append(_rows(per, "stage_hours_p50", str(name), s.median(), "hours", len(s)))
+            rows.append(_rows(per, "stage_hours_mean", str(name), s.mean(), "hours", len(s)))
+        n_cl = int(closed.sum())
+        rows.append(
+            _rows(
+                per,
+                "first_contact_resolution",
+                "",
+                c.loc[closed, "first_contact_resolved"].mean() if n_cl else np.nan,
+                "share",
+                n_cl,
+            )
+        )
+        rows.append(_rows(per, "repeat_contact_rate", "", _share(c["repeat_contact"]), "share", n))
+        if "has_rework" in c.columns:
+            rows.append(_rows(per, "reopen_rate", "", _share(c["reopened"]), "share", n))
+            rows.append(_rows(per, "rework_rate", "", _share(c["has_rework"]), "share", n))
+        if "handoff_hours" in c.columns:
+            base = c["cycle_business_hours"] if calendar is not None else c["cycle_hours"]
+            tot = float(base.sum())
+            share = float(c["handoff_hours"].sum()) / tot if tot > 0 else np.nan
+            rows.append(_rows(per, "handoff_share", "", min(share, 1.0), "share", n))
+        if "conforming" in c.columns:
+            rows.append(_rows(per, "deviation_rate", "", _share(c["deviating"]), "share", n))
+        if slas is not None:
+            s_per = slas if per == ALL else slas[slas["period"] == per]
+            for sla_id, s in s_per.groupby("sla", sort=False):
+                met = int((s["status"] == "met").sum())
+                br = int((s["status"] == "breached").sum())
+                att = met / (met + br) if met + br else np.nan
+                rows.append(_rows(per, "sla_attainment", str(sla_id), att, "share", met + br))
+        for b in benchmarks:
+            x = st.loc[st["activity"] == b.activity, "h"].dropna()
+            label_t = f"{b.activity} > {b.threshold_hours:g}h"
+            label_b = f"{b.activity} > {b.benchmark_hours:g}h"
+            over_t = float((x > b.threshold_hours).mean()) if len(x) else np.nan
+            over_b = float((x > b.benchmark_hours).mean()) if len(x) else np.nan
+            rows.append(_rows(per, "step_over_threshold_share", label_t, over_t, "share", len(x)))
+            rows.append(_rows(per, "step_over_benchmark_share", label_b, over_b, "share", len(x)))
+    table = pd.DataFrame(rows, columns=_KPI_COLUMNS)
+    table["value"] = table["value"].astype("float64")
+    return ServiceKPIs(table=table, cases=cases, by=by)
+
+
+# --------------------------------------------------------------------------- pain points
+
+_PP_COLUMNS = [
+    "rank",
+    "pain_point",
+    "kind",
+    "module",
+    "cases",
+    "occurrences",
+    "hours_lost",
+    "hours_lost_per_case",
+    "share_of_lost",
+    "share_of_ticket_hours",
+    "p50_hours",
+    "p90_hours",
+    "baseline_hours",
+    "example_cases",
+    "evidence",
+]
+
+
+@dataclass(frozen=True, eq=False)
+class PainPoints:
+    """Breakpoints of the process ranked by hours lost (see :func:`pain_points`).
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        One row per breakpoint, most hours lost first: ``rank``, ``pain_point`` (e.g.
+        "销售部 → 售后部"), ``kind`` (``handoff``, ``step``, ``wait``, ``rework``,
+        ``deviation``, ``sla``), ``module`` (which analysis found it), ``cases``,
+        ``occurrences``, ``hours_lost``, ``hours_lost_per_case``, ``share_of_lost``
+        (of the hours lost of all rows; the perspectives overlap, see
+        :func:`pain_points`), ``share_of_ticket_hours`` (of all tickets' cycle hours),
+        ``p50_hours`` / ``p90_hours`` (of the per-occurrence durations),
+        ``baseline_hours`` (what counts as no loss), ``example_cases`` (";"-joined, the
+        costliest) and ``evidence`` (one sentence).
+    locations : pandas.DataFrame
+        Where each breakpoint sits on the process map: ``rank``, ``source``, ``target``
+        (an edge) or ``target`` alone with an empty ``source`` (a step), ``count``.
+    graph : ProcessGraph
+        The process map the breakpoints are drawn on.
+    """
+
+    table: pd.DataFrame
+    locations: pd.DataFrame
+    graph: ProcessGraph | None = field(default=None, repr=False)
+
+    def to_frame(self) -> pd.DataFrame:
+        """The ranked table."""
+        return self.table.copy()
+
+    def top(self, n: int = 10) -> pd.DataFrame:
+        """The ``n`` costliest breakpoints."""
+        return self.table.head(n).copy()
+
+    def plot(
+        self, *, n: int = 5, metric: str = "wait_p50", engine: str = "auto", ax: Any = None
+    ) -> ProcessMap:
+        """The "pain-point map": the process map with the top ``n`` breakpoints in red."""
+        from .plots import plot_process_map
+
+        graph = self.graph
+        if graph is None:
+            raise InvalidParameterError("This PainPoints result has no process graph to draw on.")
+        e = graph.edges
+        on_map = set(zip(e["source"].astype(str), e["target"].astype(str), strict=True))
+        acts = set(graph.activities["activity"].astype(str))
+        loc = self.locations[self.locations["rank"] <= n]
+        items: list[Any] = []
+        for s, t in zip(loc["source"], loc["target"], strict=True):
+            if s and (s, t) in on_map:
+                items.append((s, t))
+            elif not s and t in acts:
+                items.append(t)
+        items = list(dict.fromkeys(items))
+        top = self.table.head(n)
+        title = "痛点 / pain points: " + "; ".join(
+            f"{r}. {p} ({h:,.0f} h)"
+            for r, p, h in zip(top["rank"], top["pain_point"], top["hours_lost"], strict=True)
+        )
+        return plot_process_map(
+            graph,
+            metric=metric,  # type: ignore[arg-type]
+            highlight=items or None,
+            engine=engine,  # type: ignore[arg-type]
+            title=title,
+            ax=ax,
+        )
+
+    def _repr_html_(self) -> str:
+        cols = [c for c in _PP_COLUMNS if c not in ("evidence",)]
+        return "<p><b>Pain points (hours lost)</b></p>" + self.table[cols].head(20).to_html(
+            escape=True, index=False, float_format=lambda x: f"{x:,.3g}"
+        )
+
+
+_LONG = ["kind", "module", "pain_point", "case_id", "lost", "dur", "base", "src", "tgt"]
+
+
+def _long(
+    kind: str,
+    module: str,
+    name: Any,
+    case_id: Any,
+    lost: Any,
+    dur: Any,
+    base: Any,
+    src: Any,
+    tgt: Any,
+) -> pd.DataFrame:
+    """The standard long form every breakpoint source is brought to (one row per occurrence)."""
+    n = len(case_id)
+
+    def arr(x: Any) -> Any:
+        return x.to_numpy() if isinstance(x, pd.Series) else np.full(n, x, dtype=object)
+
+    return pd.DataFrame(
+        {
+            "kind": kind,
+            "module": module,
+            "pain_point": arr(name),
+            "case_id": arr(case_id),
+            "lost": np.asarray(arr(lost), dtype="float64"),
+            "dur": np.asarray(arr(dur), dtype="float64"),
+            "base": np.asarray(arr(base), dtype="float64"),
+            "src": arr(src),
+            "tgt": arr(tgt),
+        },
+        index=pd.RangeIndex(n),
+    )
+
+
+def _rank(
+    long: pd.DataFrame, n_examples: int, total_cycle: float
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Aggregate the long form to one ranked row per breakpoint, plus map locations."""
+    keys = ["kind", "module", "pain_point"]
+    long = long.assign(
+        pain_point=long["pain_point"].astype(str),
+        src=long["src"].astype(object).fillna("").astype(str),
+        tgt=long["tgt"].astype(object).fillna("").astype(str),
+        lost=long["lost"].fillna(0.0),
+    )
+    g = long.groupby(keys, sort=True)
+    agg = pd.DataFrame(
+        {
+            "n_all": g.size(),
+            "cases_all": g["case_id"].nunique(),
+            "p50_hours": g["dur"].median(),
+            "p90_hours": g["dur"].quantile(0.9),
+            "baseline_hours": g["base"].median(),
+        }
+    )
+    pos = long[long["lost"] > 0]
+    gp = pos.groupby(keys, sort=True)
+    agg = agg.join(
+        pd.DataFrame(
+            {
+                "cases": gp["case_id"].nunique(),
+                "occurrences": gp.size(),
+                "hours_lost": gp["lost"].sum(),
+            }
+        ),
+        how="inner",
+    )
+    per_case = (
+        pos.groupby([*keys, "case_id"], sort=False)["lost"]
+        .sum()
+        .reset_index()
+        .sort_values([*keys, "lost", "case_id"], ascending=[True, True, True, False, True])
+    )
+    ex = per_case.groupby(keys, sort=False).head(n_examples)
+    agg["example_cases"] = ex.groupby(keys, sort=True)["case_id"].agg(
+        lambda s: ";".join(map(str, s))
+    )
+    agg = agg.reset_index()
+    agg["hours_lost_per_case"] = agg["hours_lost"] / agg["cases"]
+    total = float(agg["hours_lost"].sum())
+    agg["share_of_lost"] = agg["hours_lost"] / total if total > 0 else np.nan
+    agg["share_of_ticket_hours"] = agg["hours_lost"] / total_cycle if total_cycle > 0 else np.nan
+    agg = agg.sort_values(
+        ["hours_lost", "pain_point"], ascending=[False, True], kind="stable"
+    ).reset_index(drop=True)
+    agg["rank"] = np.arange(1, len(agg) + 1)
+    agg["evidence"] = [
+        f"{c} of {ca} tickets ({o} of {n} occurrences) over {b:.2f} h; "
+        f"median {p50:.1f} h, p90 {p90:.1f} h"
+        for c, ca, o, n, b, p50, p90 in zip(
+            agg["cases"],
+            agg["cases_all"],
+            agg["occurrences"],
+            agg["n_all"],
+            agg["baseline_hours"],
+            agg["p50_hours"],
+            agg["p90_hours"],
+            strict=True,
+        )
+    ]
+    rank_of = agg.set_index(keys)["rank"]
+    loc = (
+        pos.groupby([*keys, "src", "tgt"], sort=False)
+        .size()
+        .rename("count")
+        .reset_index()
+        .sort_values([*keys, "count"], ascending=[True, True, True, False], kind="stable")
+    )
+    loc = loc.groupby(keys, sort=False).head(3)
+    loc["rank"] = pd.MultiIndex.from_frame(loc[keys]).map(rank_of).to_numpy()
+    loc = (
+        loc.rename(columns={"src": "source", "tgt": "target"})[
+            ["rank", "source", "target", "count"]
+        ]
+        .sort_values(["rank", "count"], ascending=[True, False], kind="stable")
+        .reset_index(drop=True)
+    )
+    loc["rank"] = loc["rank"].astype("int64")
+    loc["count"] = loc["count"].astype("int64")
+    for c in ("cases", "occurrences"):
+        agg[c] = agg[c].astype("int64")
+    return agg[_PP_COLUMNS], loc
+
+
+def pain_points(
+    log: LogLike,
+    *,
+    sop: Any = None,
+    calendar: Calendar | None = None,
+    benchmarks: Sequence[StepBenchmark] = (),
+    handoff_benchmark: str | pd.Timedelta = "30min",
+    close_activities: Sequence[str] | None = None,
+    examples: int = 3,
+    rework: ReworkResult | None = None,
+    handoffs: Any = None,
+    conformance: ConformanceResult | None = None,
+) -> PainPoints:
+    """Rank the breakpoints of the process by impact = cases affected × hours lost.
+
+    Each analysis contributes the breakpoints it sees, with its own notion of a lost
+    hour (business hours with a calendar, else elapsed hours):
+
+    - ``handoff`` (:mod:`svcmining.handoffs`), per department pair: the delay of each
+      handoff above ``handoff_benchmark`` (industry benchmark: 30 minutes);
+    - ``step`` (this module), per activity: each execution's duration (see the module
+      docstring) above the step's :class:`StepBenchmark` benchmark, else above the
+      step's own median (time beyond the typical duration);
+    - ``wait`` (lifecycle data only), per directly-follows edge: the wait from one
+      step's completion to the next one's start above the edge's median;
+    - ``rework`` (:mod:`svcmining.rework`), per kind and activity: ``rework_hours``;
+    - ``deviation`` (:mod:`svcmining.conformance`, with an SOP), per deviation type and
+      step: the cycle time of each affected ticket above the median cycle time of the
+      conforming tickets;
+    - ``sla`` (with an SOP), per SLA: the hours beyond the limit of each breach.
+
+    ``hours_lost`` is the sum over the affected tickets (so it is cases affected ×
+    hours lost per case); ``cases`` and ``occurrences`` count only those with a loss.
+    The perspectives overlap (a ping-pong is also a handoff; a slow step is part of a
+    deviating ticket's cycle time), so ``share_of_lost`` compares breakpoints with each
+    other; it is not a share of real time.
+
+    Parameters
+    ----------
+    log : TicketLog or pandas.DataFrame
+        The event log.
+    sop : SOP, optional
+        Adds the deviation and SLA breakpoints (via :func:`svcmining.check_sop`).
+    calendar : Calendar, optional
+        Business hours (default: the SOP's calendar).
+    benchmarks : sequence of StepBenchmark
+        Step benchmarks (e.g. ``StepBenchmark("远程排障", "4h", "1h")``).
+    handoff_benchmark : str or Timedelta
+        A handoff delay up to this is not a loss (default ``"30min"``).
+    close_activities : list of str, optional
+        Labels closing a ticket.
+    examples : int
+        Example ticket ids per breakpoint (the costliest first).
+    rework, handoffs, conformance : results, optional
+        Precomputed results to reuse.
+
+    Returns
+    -------
+    PainPoints
+
+    Examples
+    --------
+    >>> import svcmining as svc                                      # doctest: +SKIP
+    >>> bench = [svc.StepBenchmark("远程排障", "4h", "1h")]         # doctest: +SKIP
+    >>> pp = svc.pain_points(svc.read_tickets("sample_logs/"), benchmarks=bench)  # doctest: +SKIP
+    >>> pp.top(5)                                                   # doctest: +SKIP
+    >>> pp.plot()                                                   # doctest: +SKIP
+    """
+    events = as_events(log)
+    for b in benchmarks:
+        if not isinstance(b, StepBenchmark):
+            raise InvalidParameterError(
+                "The 'benchmarks' parameter of pain_points must hold StepBenchmark objects. "
+                f"Got {b!r} instead."
+            )
+    if isinstance(examples, bool) or not isinstance(examples, int) or examples < 0:
+        raise InvalidParameterError(
+            f"The 'examples' parameter of pain_points must be an integer >= 0. Got {examples!r}."
+        )
+    if calendar is None and sop is not None:
+        calendar = getattr(sop, "calendar", None)
+    ho_bench = _td_hours(handoff_benchmark, "handoff_benchmark")
+    bench = {b.activity: b.benchmark_hours for b in benchmarks}
+    cut = _cutoff(events, None)
+    parts: list[pd.DataFrame] = []
+
+    # handoffs
+    if "department" in events.columns:
+        _, hand = _handoff_cases(events, calendar, handoffs)
+        if len(hand):
+            d = hand["delay_hours"].astype("float64")
+            parts.append(
+                _long(
+                    "handoff",
+                    "handoffs",
+                    hand["from_group"].astype(str) + " → " + hand["to_group"].astype(str),
+                    hand["case_id"].astype(str),
+                    (d - ho_bench).clip(lower=0),
+                    d,
+                    ho_bench,
+                    hand["from_activity"],
+                    hand["to_activity"],
+                )
+            )
+
+    # steps (and waits with lifecycle data)
+    same = events["case_id"].eq(events["case_id"].shift())
+    prev_act = events["activity"].shift().where(same)
+    dur = _step_durations(events, calendar)
+    ok = dur.notna()
+    act = events["activity"][ok]
+    h = dur[ok]
+    base = act.map(bench).astype("float64")
+    base = base.where(base.notna(), h.groupby(act).transform("median"))
+    parts.append(
+        _long(
+            "step", "kpis", act, events["case_id"][ok], (h - base).clip(lower=0), h, base, "", act
+        )
+    )
+    if has_start_times(events):
+        ts = events["timestamp"]
+        prev_end = ts.shift().where(same).astype(ts.dtype)
+        start = events["start_timestamp"].astype(ts.dtype)
+        w = _hours(prev_end, start, calendar).clip(lower=0)
+        okw = w.notna() & prev_act.notna()
+        w, a, p = w[okw], events["activity"][okw], prev_act[okw]
+        wb = w.groupby([p, a]).transform("median")
+        parts.append(
+            _long(
+                "wait",
+                "discovery",
+                p.astype(str) + " → " + a.astype(str),
+                events["case_id"][okw],
+                (w - wb).clip(lower=0),
+                w,
+                wb,
+                p,
+                a,
+            )
+        )
+
+    # rework
+    if rework is None:
+        from .rework import find_rework
+
+        rework = find_rework(events, close_activities=close_activities, sop=sop, calendar=calendar)
+    occ = rework.occurrences
+    if len(occ):
+        tgt = occ["activity"]
+        if "cycle_first_activity" in occ.columns:
+            tgt = tgt.where(occ["kind"] != "reopen", occ["cycle_first_activity"])
+        rh = occ["rework_hours"].astype("float64")
+        parts.append(
+            _long(
+                "rework",
+                "rework",
+                occ["kind"].astype(str) + ": " + occ["activity"].astype(str),
+                occ["case_id"].astype(str),
+                rh,
+                rh,
+                0.0,
+                occ["prev_activity"],
+                tgt,
+            )
+        )
+
+    # SOP deviations and SLA breaches
+    if sop is not None and conformance is None:
+        from .conformance import check_sop
+
+        conformance = check_sop(events, sop, precision=False, cutoff=cut)
+    times = _case_times(events, close_activities, cut)
+    end = times["closed_at"].where(~times["open_at_cutoff"], cut).astype(times["opened_at"].dtype)
+    cyc = _hours(times["opened_at"], end, calendar).clip(lower=0)
+    if conformance is not None:
+        cc = conformance.cases.set_index("case_id")
+        cc.index = cc.index.astype("str")
+        conforming = cc.index[cc["conforming"].astype(bool)]
+        ref = float(cyc.reindex(conforming).median()) if len(conforming) else float(cyc.median())
+        dev = conformance.deviations
+        dev = dev[dev["type"] != "sla_breach"].drop_duplicates(["case_id", "type", "step"])
+        if len(dev):
+            cid = dev["case_id"].astype(str)
+            step = dev["step"].astype(object).fillna(dev["activity"]).fillna("").astype(str)
+            ch = cid.map(cyc).astype("float64")
+            parts.append(
+                _long(
+                    "deviation",
+                    "conformance",
+                    dev["type"].astype(str) + ": " + step,
+                    cid,
+                    (ch - ref).clip(lower=0),
+                    ch,
+                    ref,
+                    "",
+                    dev["activity"],
+                )
+            )
+        sl = conformance.slas[conformance.slas["status"] == "breached"]
+        if len(sl):
+            to_label = {x.id: sop.step(x.to).label for x in sop.slas} if sop is not None else {}
+            act_h = sl["actual_hours"].astype("float64")
+            lim = sl["limit_hours"].astype("float64")
+            parts.append(
+                _long(
+                    "sla",
+                    "conformance",
+                    "SLA " + sl["sla"].astype(str),
+                    sl["case_id"].astype(str),
+                    (act_h - lim).clip(lower=0).fillna(0.0),
+                    act_h,
+                    lim,
+                    "",
+                    sl["sla"].map(to_label),
+                )
+            )
+
+    long = pd.concat([p for p in parts if len(p)], ignore_index=True) if parts else None
+    if long is None or long.empty:
+        table = pd.DataFrame(columns=_PP_COLUMNS)
+        loc = pd.DataFrame(columns=["rank", "source", "target", "count"])
+    else:
+        table, loc = _rank(long, examples, float(cyc.sum()))
+    from .discovery import discover_dfg
+
+    graph = discover_dfg(events, calendar=calendar)
+    return PainPoints(table=table, locations=loc, graph=graph)

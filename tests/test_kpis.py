@@ -1,0 +1,279 @@
+"""Tests for svcmining.kpis: service KPIs and the pain-point ranking."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from svcmining.exceptions import InvalidParameterError
+from svcmining.kpis import (
+    FCRDefinition,
+    StepBenchmark,
+    case_outcomes,
+    km_quantiles,
+    pain_points,
+    service_kpis,
+)
+
+TZ = "Asia/Shanghai"
+
+# (case, activity, time, department, channel, customer)
+ROWS = [
+    ("A", "投诉登记", "2024-10-08 09:00", "客服中心", "电话", "C1"),
+    ("A", "售后评估", "2024-10-08 10:00", "售后部", "电话", "C1"),
+    ("A", "远程排障", "2024-10-08 15:00", "技术支持部", "电话", "C1"),
+    ("A", "结单", "2024-10-08 16:00", "客服中心", "电话", "C1"),
+    ("A", "回访", "2024-10-09 16:00", "客服中心", "电话", "C1"),
+    ("B", "投诉登记", "2024-10-10 09:00", "客服中心", "微信", "C1"),
+    ("B", "结单", "2024-10-10 10:00", "客服中心", "微信", "C1"),
+    ("C", "投诉登记", "2024-11-04 09:00", "客服中心", "电话", "C2"),
+    ("C", "远程排障", "2024-11-04 10:00", "技术支持部", "电话", "C2"),
+    ("C", "结单", "2024-11-04 12:00", "客服中心", "电话", "C2"),
+    ("C", "重新打开", "2024-11-05 09:00", "客服中心", "电话", "C2"),
+    ("C", "远程排障", "2024-11-05 12:00", "技术支持部", "电话", "C2"),
+    ("C", "结单", "2024-11-05 13:00", "客服中心", "电话", "C2"),
+    ("D", "投诉登记", "2024-11-20 09:00", "客服中心", "在线", "C3"),
+    ("D", "售后评估", "2024-11-20 11:00", "售后部", "在线", "C3"),
+]
+
+
+def tiny() -> pd.DataFrame:
+    df = pd.DataFrame(
+        ROWS, columns=["case_id", "activity", "timestamp", "department", "channel", "customer_id"]
+    )
+    df["timestamp"] = pd.to_datetime(df["timestamp"]).dt.tz_localize(TZ)
+    df["resource"] = "r1"
+    return df
+
+
+def needs_rework() -> None:
+    """Skip while the rework module's ping-pong dependency has not landed."""
+    pytest.importorskip("svcmining._pingpong", reason="svcmining._pingpong not there yet")
+
+
+def kv(k, kpi, detail="", period="all"):
+    return k.value(kpi, detail, period)
+
+
+# --------------------------------------------------------------------------- KM
+
+
+def test_km_quantiles_hand_computed_with_censoring():
+    """KM p50/p90/restricted mean on 1(e), 2(c), 7(e), 28(e) match the hand computation."""
+    (p50, p90), mean = km_quantiles(
+        np.array([7.0, 1.0, 28.0, 2.0]), np.array([True, True, True, False]), [0.5, 0.9]
+    )
+    assert (p50, p90) == (7.0, 28.0)
+    assert mean == pytest.approx(1 + 0.75 + 0.75 * 5 + 0.375 * 21)
+
+
+def test_km_quantile_nan_when_never_reached():
+    """A quantile the closed share never reaches is NaN, not the largest censored value."""
+    (p50,), _ = km_quantiles(np.array([1.0, 5.0, 6.0]), np.array([True, False, False]), [0.5])
+    assert math.isnan(p50)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.floats(0, 1000, allow_nan=False), min_size=1, max_size=40))
+def test_km_without_censoring_is_empirical(xs):
+    """Without censoring KM quantiles are the lower empirical quantiles and the mean is plain."""
+    x = np.array(xs)
+    (p50, p90), mean = km_quantiles(x, np.ones(len(x), bool), [0.5, 0.9])
+    assert p50 == pytest.approx(np.quantile(x, 0.5, method="inverted_cdf"))
+    assert p90 == pytest.approx(np.quantile(x, 0.9, method="inverted_cdf"))
+    assert mean == pytest.approx(x.mean(), rel=1e-9, abs=1e-9)
+
+
+# --------------------------------------------------------------------------- case table
+
+
+def test_case_outcomes_times_and_repeat_contact():
+    """Closed/open, cycle to close (回访 after 结单 does not reopen), repeat contact within 7 days."""
+    c = case_outcomes(tiny(), parts=()).set_index("case_id")
+    assert c["open_at_cutoff"].to_dict() == {"A": False, "B": False, "C": False, "D": True}
+    assert c["cycle_hours"].to_dict() == {"A": 7.0, "B": 1.0, "C": 28.0, "D": 2.0}
+    assert c["repeat_contact"].to_dict() == {"A": True, "B": False, "C": False, "D": False}
+    c2 = case_outcomes(tiny(), parts=(), repeat_within="1d").set_index("case_id")
+    assert not c2["repeat_contact"].any()
+
+
+def test_case_outcomes_fcr_configurable():
+    """FCR: strict (no handoff/rework/repeat) vs relaxed definitions, open tickets never FCR."""
+    needs_rework()
+    c = case_outcomes(tiny()).set_index("case_id")
+    assert c["n_handoffs"].to_dict() == {"A": 3, "B": 0, "C": 4, "D": 1}
+    assert c["handoff_hours"].to_dict() == {"A": 7.0, "B": 0.0, "C": 7.0, "D": 2.0}
+    assert c["first_contact_resolved"].to_dict() == {"A": False, "B": True, "C": False, "D": False}
+    relaxed = FCRDefinition(max_handoffs=4, allow_rework=True, allow_repeat_contact=True)
+    c2 = case_outcomes(tiny(), fcr=relaxed).set_index("case_id")
+    assert c2["first_contact_resolved"].to_dict() == {"A": True, "B": True, "C": True, "D": False}
+
+
+# --------------------------------------------------------------------------- service_kpis
+
+
+def test_service_kpis_exact_values():
+    """Every KPI on the tiny log equals its hand-computed value, by month and overall."""
+    needs_rework()
+    k = service_kpis(tiny(), benchmarks=[StepBenchmark("远程排障", "4h", "1h")])
+    assert kv(k, "cases_opened") == 4
+    assert kv(k, "cases_opened", period="2024-10") == 2
+    assert kv(k, "cases_closed", period="2024-11") == 1
+    assert kv(k, "open_at_cutoff", period="2024-11") == 1
+    assert kv(k, "cycle_hours_p50") == 7.0
+    assert kv(k, "cycle_hours_p90") == 28.0
+    assert kv(k, "cycle_hours_mean") == pytest.approx(13.375)
+    assert kv(k, "cycle_hours_p50", period="2024-10") == 1.0
+    assert kv(k, "cycle_hours_mean", period="2024-10") == 4.0
+    assert kv(k, "cycle_hours_p50", period="2024-11") == 28.0
+    assert kv(k, "first_contact_resolution") == pytest.approx(1 / 3)
+    assert kv(k, "first_contact_resolution", period="2024-10") == 0.5
+    assert kv(k, "repeat_contact_rate") == 0.25
+    assert kv(k, "reopen_rate") == 0.25
+    assert kv(k, "rework_rate") == 0.25
+    assert kv(k, "handoff_share") == pytest.approx(16 / 38)
+    assert kv(k, "stage_hours_p50", "远程排障") == 3.0
+    assert kv(k, "step_over_threshold_share", "远程排障 > 4h") == pytest.approx(1 / 3)
+    assert kv(k, "step_over_benchmark_share", "远程排障 > 1h") == pytest.approx(2 / 3)
+    assert list(k.table.columns) == ["period", "kpi", "detail", "value", "unit", "n"]
+
+
+def test_service_kpis_does_not_mutate_and_shuffle_invariant():
+    """Shuffled rows and renamed cases give the same KPI table; the input is unchanged."""
+    needs_rework()
+    df = tiny()
+    before = df.copy()
+    k1 = service_kpis(df).table
+    pd.testing.assert_frame_equal(df, before)
+    shuffled = df.sample(frac=1, random_state=3)
+    shuffled["case_id"] = shuffled["case_id"].map({"A": "z9", "B": "k", "C": "a", "D": "m"})
+    k2 = service_kpis(shuffled).table
+    pd.testing.assert_frame_equal(k1, k2)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"by": "year"}, "'by' parameter of service_kpis must be one of"),
+        ({"benchmarks": ["远程排障"]}, "StepBenchmark"),
+        ({"repeat_within": "soon"}, "duration"),
+        ({"fcr": {"max_handoffs": 1}}, "FCRDefinition"),
+    ],
+)
+def test_service_kpis_bad_options(kwargs, match):
+    """Invalid options raise InvalidParameterError with a clear message."""
+    with pytest.raises(InvalidParameterError, match=match):
+        service_kpis(tiny(), **kwargs)
+
+
+def test_step_benchmark_checks_durations():
+    """A StepBenchmark with an unreadable duration fails when it is built."""
+    with pytest.raises(InvalidParameterError, match="'threshold'"):
+        StepBenchmark("远程排障", "four hours")
+
+
+def test_service_kpis_plot_and_html():
+    """The dashboard draws one panel per KPI and the HTML escapes data strings."""
+    needs_rework()
+    import matplotlib
+
+    matplotlib.use("Agg")
+    df = tiny()
+    df["activity"] = df["activity"].replace({"远程排障": "<i>排障"})
+    k = service_kpis(df, benchmarks=[StepBenchmark("<i>排障", "4h", "1h")])
+    fig = k.plot()
+    assert len([a for a in fig.axes if a.has_data()]) >= 6
+    page = k._repr_html_()
+    assert "<i>" not in page and "&lt;i&gt;排障" in page
+
+
+# --------------------------------------------------------------------------- pain_points
+
+
+def test_pain_points_ranking_exact():
+    """Hours lost per breakpoint and their order on the tiny log equal the hand computation."""
+    needs_rework()
+    pp = pain_points(tiny(), benchmarks=[StepBenchmark("远程排障", "4h", "1h")])
+    t = pp.table.set_index("pain_point")
+    expected = {
+        "reopen: 结单": 25.0,
+        "远程排障": 6.0,
+        "售后部 → 技术支持部": 4.5,
+        "客服中心 → 技术支持部": 3.0,
+        "技术支持部 → 客服中心": 2.5,
+        "客服中心 → 售后部": 2.0,
+        "结单": 1.0,
+        "售后评估": 0.5,
+    }
+    assert t["hours_lost"].to_dict() == pytest.approx(expected)
+    assert list(pp.table["pain_point"]) == list(expected)
+    assert list(pp.table["rank"]) == list(range(1, 9))
+    assert t.loc["远程排障", "cases"] == 2
+    assert t.loc["远程排障", "example_cases"] == "A;C"
+    assert t.loc["售后部 → 技术支持部", "module"] == "handoffs"
+    assert pp.table["share_of_lost"].sum() == pytest.approx(1.0)
+    loc = pp.locations
+    assert ("", "远程排障") in set(zip(loc["source"], loc["target"], strict=True))
+
+
+def test_pain_points_plot_highlights():
+    """The pain-point map is drawn with the top breakpoints highlighted (matplotlib engine)."""
+    needs_rework()
+    import matplotlib
+
+    matplotlib.use("Agg")
+    pp = pain_points(tiny(), benchmarks=[StepBenchmark("远程排障", "4h", "1h")])
+    m = pp.plot(n=3, engine="matplotlib")
+    assert m is not None
+
+
+# --------------------------------------------------------------------------- sample logs
+
+
+def _sample(sample_dir):
+    truth = sample_dir / "truth"
+    if not (truth / "cases.csv").exists():
+        pytest.skip("sample_logs/truth not generated yet (svcmining.datasets)")
+    import svcmining as svc
+
+    return svc.read_tickets(sample_dir), truth
+
+
+@pytest.fixture(scope="module")
+def sample(sample_dir):
+    return _sample(sample_dir)
+
+
+def test_sample_kpis_reproduce_truth(sample):
+    """On sample_logs the KPI table reproduces the generator's figures (cycle ~5 d, 40% > 4 h)."""
+    needs_rework()
+    log, truth = sample
+    cases = pd.read_csv(truth / "cases.csv", dtype={"case_id": str})
+    k = service_kpis(log, benchmarks=[StepBenchmark("远程排障", "4h", "1h")])
+    assert kv(k, "open_at_cutoff") == int(cases["open_at_cutoff"].sum())
+    share = kv(k, "step_over_threshold_share", "远程排障 > 4h")
+    assert 0.35 <= share <= 0.45
+    # complaint cycle time (投诉 tickets, register → close), mean about 5 days
+    complaints = set(cases.loc[cases["工单类型"] == "投诉", "case_id"])
+    c = k.cases[k.cases["case_id"].isin(complaints) & ~k.cases["open_at_cutoff"]]
+    assert 4.0 <= c["cycle_hours"].mean() / 24 <= 6.0
+    load = json.loads((truth / "load.json").read_text(encoding="utf-8"))
+    pp = pain_points(log, benchmarks=[StepBenchmark("远程排障", "4h", "1h")])
+    row = pp.table.set_index("pain_point").loc["销售部 → 售后部"]
+    assert row["p50_hours"] == pytest.approx(load["sales_to_aftersales_median_hours"], rel=0.01)
+
+
+def test_bpic2013_kpis_run(incidents_log):
+    """KPIs and pain points run on BPIC 2013 incidents with consistent case counts."""
+    needs_rework()
+    k = service_kpis(incidents_log, by="none")
+    assert kv(k, "cases_opened") == incidents_log.n_cases
+    pp = pain_points(incidents_log)
+    assert len(pp.table) > 0
+    assert (pp.table["hours_lost"].diff().dropna() <= 1e-9).all()
