@@ -1,0 +1,189 @@
+"""Ping-pong returns: a group taking a ticket back to redo work it already did.
+
+The shared ping-pong rule (used by :mod:`svcmining.rework` and :mod:`svcmining.handoffs`):
+
+* Events whose group (``department`` by default) is missing are skipped.
+* The remaining events of a case form **runs**: maximal stretches of consecutive
+  events of one group. A new run starts at every handoff.
+* A run of group ``G`` is a **return** when an earlier run of the same case also
+  belongs to ``G``; the runs strictly between the previous ``G`` run and this one
+  are the groups the ticket went ``via``.
+* The return is a **ping-pong return** when
+
+  - at most ``window`` runs lie in between (1 run: ``'direct'`` A→B→A;
+    2 or more: ``'indirect'`` A→B→C→A), and
+  - the returning event (the first event of the returning run) repeats work: ``G``
+    had already executed this same activity earlier in the case. A plain return
+    to a coordinating group for the *next* step (售后部 → 技术支持部 → 客服中心
+    for 客户验收, when 客服中心 never did 客户验收 before) is not ping-pong.
+
+Example (department in brackets)::
+
+    登记[客服] 评估[售后] 核实[销售] 评估[售后] 排障[技术] 验收[客服]
+    -> one row: 评估 #2, group 售后, kind 'direct', via '销售';
+       验收[客服] is a return (via 售后;销售;售后;技术 = 4 runs) but repeats nothing.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ._validation import check_positive_int
+from .exceptions import SchemaError
+
+__all__ = ["PING_PONG_COLUMNS", "ping_pong_returns"]
+
+PING_PONG_COLUMNS: tuple[str, ...] = (
+    "case_id",
+    "event_index",
+    "group",
+    "activity",
+    "kind",
+    "via",
+    "n_between",
+    "left_at",
+    "returned_at",
+)
+
+
+def _prev_same(keys: np.ndarray) -> np.ndarray:
+    """Position of the previous element with the same integer key, or -1."""
+    n = len(keys)
+    order = np.argsort(keys, kind="stable")
+    ks = keys[order]
+    same = np.zeros(n, dtype=bool)
+    same[1:] = ks[1:] == ks[:-1]
+    prev_sorted = np.full(n, -1, dtype=np.int64)
+    prev_sorted[1:] = order[:-1]
+    prev = np.full(n, -1, dtype=np.int64)
+    prev[order] = np.where(same, prev_sorted, -1)
+    return prev
+
+
+def _empty(events: pd.DataFrame) -> pd.DataFrame:
+    tz = events["timestamp"].dt.tz
+    dt = pd.DatetimeTZDtype(unit=events["timestamp"].dt.unit, tz=tz)
+    return pd.DataFrame(
+        {
+            "case_id": pd.Series([], dtype="str"),
+            "event_index": pd.Series([], dtype=np.int64),
+            "group": pd.Series([], dtype="str"),
+            "activity": pd.Series([], dtype="str"),
+            "kind": pd.Series([], dtype="str"),
+            "via": pd.Series([], dtype="str"),
+            "n_between": pd.Series([], dtype=np.int64),
+            "left_at": pd.Series([], dtype=dt),
+            "returned_at": pd.Series([], dtype=dt),
+        }
+    )
+
+
+def ping_pong_returns(
+    events: pd.DataFrame, group: str = "department", *, window: int = 3
+) -> pd.DataFrame:
+    """One row per ping-pong return of a group to a ticket (see the module docstring).
+
+    Parameters
+    ----------
+    events : pandas.DataFrame
+        A canonical event frame, already sorted by case and time (as returned by
+        :func:`svcmining.eventlog.as_events`).
+    group : str
+        The column whose values are the groups (``department``, ``resource``, ...).
+    window : int
+        The most runs of other groups allowed between the two runs of the group.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``case_id``, ``event_index`` (positional row of the returning event in
+        ``events``), ``group``, ``activity`` (of the returning event), ``kind``
+        (``'direct'``/``'indirect'``), ``via`` (the groups in between, ``;``-joined, in
+        order), ``n_between`` (how many runs in between), ``left_at`` (completion of the
+        group's last event before it handed off) and ``returned_at`` (when the group
+        picked the ticket up again: the returning event's ``start_timestamp`` where
+        present, else its ``timestamp``). Rows in log order.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> ts = pd.date_range("2024-10-08 09:00", periods=4, freq="h", tz="Asia/Shanghai")
+    >>> ev = pd.DataFrame({"case_id": ["1"] * 4, "activity": ["登记", "评估", "核实", "评估"],
+    ...                    "timestamp": ts, "department": ["客服", "售后", "销售", "售后"]})
+    >>> ping_pong_returns(ev)[["event_index", "group", "kind", "via"]].to_dict("records")
+    [{'event_index': 3, 'group': '售后', 'kind': 'direct', 'via': '销售'}]
+    """
+    window = check_positive_int("ping_pong_returns", "window", window)
+    for col in ("case_id", "activity", "timestamp", group):
+        if col not in events.columns:
+            raise SchemaError(
+                f"ping_pong_returns needs a {col!r} column; found {list(events.columns)}."
+            )
+    grp_all = events[group]
+    pos = np.flatnonzero(grp_all.notna().to_numpy())
+    if len(pos) < 3:
+        return _empty(events)
+    sub = events.iloc[pos]
+    case = np.asarray(pd.factorize(sub["case_id"])[0], dtype=np.int64)
+    g_codes, g_uniques = pd.factorize(sub[group])
+    g = np.asarray(g_codes, dtype=np.int64)
+    a = np.asarray(pd.factorize(sub["activity"])[0], dtype=np.int64)
+    n = len(pos)
+    n_g = int(g.max()) + 1
+    n_a = int(a.max()) + 1
+
+    new_case = np.ones(n, dtype=bool)
+    new_case[1:] = case[1:] != case[:-1]
+    run_start = new_case.copy()
+    run_start[1:] |= g[1:] != g[:-1]
+    rs = np.flatnonzero(run_start)  # sub positions of run starts
+    run_last = np.append(rs[1:], n) - 1
+    run_case, run_g = case[rs], g[rs]
+    run_id = np.arange(len(rs), dtype=np.int64)
+    # index of each run within its case
+    first_run_of_case = np.maximum.accumulate(np.where(new_case[rs], run_id, 0))
+    k = run_id - first_run_of_case
+    prev_run = _prev_same(run_case * n_g + run_g)  # runs are in case order
+    gap = np.where(prev_run >= 0, k - k[np.maximum(prev_run, 0)] - 1, -1)
+    # did the group do the returning event's activity earlier in the case?
+    prev_exec = _prev_same((case * n_g + g) * n_a + a)
+    repeats = prev_exec[rs] >= 0
+    hit = (prev_run >= 0) & (gap >= 1) & (gap <= window) & repeats
+    ret_runs = np.flatnonzero(hit)
+    if len(ret_runs) == 0:
+        return _empty(events)
+
+    back = prev_run[ret_runs]
+    n_between = gap[ret_runs]
+    g_names = pd.Index(g_uniques).astype("str")
+    via = pd.Series(g_names.take(run_g[back + 1]), dtype="str").to_numpy(dtype=object)
+    for j in range(2, int(n_between.max()) + 1):  # a loop over <= window offsets
+        more = n_between >= j
+        if more.any():
+            names = g_names.take(run_g[back[more] + j]).to_numpy(dtype=object)
+            via[more] = via[more] + ";" + names
+    ev_sub = rs[ret_runs]
+    left_sub = run_last[back]
+    ts = events["timestamp"]
+    returned = ts.iloc[pos[ev_sub]].reset_index(drop=True)
+    if "start_timestamp" in events.columns:
+        st = events["start_timestamp"].iloc[pos[ev_sub]].reset_index(drop=True)
+        if isinstance(st.dtype, pd.DatetimeTZDtype):
+            returned = st.dt.tz_convert(returned.dt.tz).where(st.notna(), returned)
+    out = pd.DataFrame(
+        {
+            "case_id": sub["case_id"].iloc[ev_sub].astype("str").to_numpy(),
+            "event_index": pos[ev_sub].astype(np.int64),
+            "group": pd.Series(g_names.take(run_g[ret_runs]), dtype="str").to_numpy(),
+            "activity": sub["activity"].iloc[ev_sub].astype("str").to_numpy(),
+            "kind": np.where(n_between == 1, "direct", "indirect"),
+            "via": via,
+            "n_between": n_between.astype(np.int64),
+        }
+    )
+    for col in ("case_id", "group", "activity", "kind", "via"):
+        out[col] = out[col].astype("str")
+    out["left_at"] = ts.iloc[pos[left_sub]].reset_index(drop=True)
+    out["returned_at"] = returned
+    return out
