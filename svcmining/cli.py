@@ -1,27 +1,168 @@
 """The ``svcmining`` command line.
 
-Exit codes: 0 ok, 1 a check failed, 2 bad input (one line on stderr naming the file
-and the fix; the traceback only with ``--debug``). Heavy imports (pandas, pm4py)
-happen inside the subcommands, so ``svcmining --help`` stays fast.
+Subcommands
+-----------
+``svcmining check LOGS... --sop SOP [--each] [--min-fitness F] [--max-deviation-rate R]
+[--min-sla-attainment A] [--max-seconds N] [--format text|json|csv|junit|markdown] [--out DIR]``
+    Check exports against the SOP; the thresholds are the contract. LOGS are files,
+    folders or globs, checked together as one log, or one by one with ``--each``
+    (one result line per log).
+``svcmining report LOGS... [--sop SOP] [--out report.html] [--calendar sop|none|NAME|FILE]``
+    One self-contained HTML report (see :mod:`svcmining.report`).
+``svcmining info LOGS...``
+    Load report, summary and data-quality findings.
+``svcmining discover LOGS... [--out map.svg]``
+    Draw the process map (SVG, PNG, PDF or DOT by the suffix).
+``svcmining demo``
+    The report and the check on the bundled ``sample_logs/``.
+
+Exit codes: 0 ok, 1 a check failed (the failed thresholds are named, with the figure
+and the limit), 2 bad input (one line on stderr naming the file and the fix; the
+traceback only with ``--debug``). Results go to stdout, progress and messages to
+stderr. Heavy imports (pandas, pm4py) happen inside the subcommands, so
+``svcmining --help`` stays fast.
+
+The JSON output of ``check`` (``--format json``) follows :data:`CHECK_JSON_SCHEMA`
+(``"schema_version": 1``); new fields may be added within a version, none removed or
+changed in meaning.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import time
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from . import __version__
 
-__all__ = ["main"]
+__all__ = ["CHECK_JSON_SCHEMA", "CHECK_SCHEMA_VERSION", "main"]
 
 EXIT_OK = 0
 EXIT_CHECK_FAILED = 1
 EXIT_BAD_INPUT = 2
 
+CHECK_SCHEMA_VERSION = 1
+FORMATS = ("text", "json", "csv", "junit", "markdown")
+DEFAULT_REPORT = Path("svcmining-report") / "report.html"
 
+# threshold option -> (metric in check_sop's summary, comparison, label)
+THRESHOLDS: dict[str, tuple[str, str, str]] = {
+    "min_fitness": ("log_fitness", ">=", "fitness"),
+    "max_deviation_rate": ("deviation_rate", "<=", "deviation rate"),
+    "min_sla_attainment": ("sla_attainment", ">=", "SLA attainment"),
+}
+METRICS = (
+    "log_fitness",
+    "average_trace_fitness",
+    "conformance_rate",
+    "deviation_rate",
+    "sla_attainment",
+    "precision",
+)
+
+_num = {"type": ["number", "null"]}
+#: JSON Schema (draft 2020-12) of ``svcmining check --format json``.
+CHECK_JSON_SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "title": "svcmining check result",
+    "type": "object",
+    "required": [
+        "schema_version",
+        "tool",
+        "svcmining_version",
+        "created",
+        "sop",
+        "thresholds",
+        "passed",
+        "exit_code",
+        "logs",
+    ],
+    "properties": {
+        "schema_version": {"const": CHECK_SCHEMA_VERSION},
+        "tool": {"const": "svcmining check"},
+        "svcmining_version": {"type": "string"},
+        "created": {"type": "string", "description": "ISO 8601, UTC"},
+        "sop": {
+            "type": "object",
+            "required": ["name", "path"],
+            "properties": {"name": {"type": "string"}, "path": {"type": "string"}},
+        },
+        "thresholds": {
+            "type": "object",
+            "required": list(THRESHOLDS),
+            "properties": dict.fromkeys(THRESHOLDS, _num),
+        },
+        "passed": {"type": "boolean", "description": "every log passed every threshold"},
+        "exit_code": {"enum": [EXIT_OK, EXIT_CHECK_FAILED, EXIT_BAD_INPUT]},
+        "logs": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": [
+                    "log",
+                    "files",
+                    "status",
+                    "error",
+                    "tickets",
+                    "events",
+                    "seconds",
+                    "metrics",
+                    "checks",
+                    "deviations",
+                    "load",
+                ],
+                "properties": {
+                    "log": {"type": "string"},
+                    "files": {"type": "array", "items": {"type": "string"}},
+                    "status": {"enum": ["pass", "fail", "error"]},
+                    "error": {"type": ["string", "null"]},
+                    "tickets": {"type": ["integer", "null"]},
+                    "events": {"type": ["integer", "null"]},
+                    "seconds": {"type": "number"},
+                    "metrics": {
+                        "type": "object",
+                        "required": list(METRICS),
+                        "properties": dict.fromkeys(METRICS, _num),
+                    },
+                    "checks": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "required": ["threshold", "metric", "op", "limit", "value", "passed"],
+                            "properties": {
+                                "threshold": {"enum": list(THRESHOLDS)},
+                                "metric": {"type": "string"},
+                                "op": {"enum": [">=", "<="]},
+                                "limit": {"type": "number"},
+                                "value": _num,
+                                "passed": {"type": "boolean"},
+                            },
+                        },
+                    },
+                    "deviations": {
+                        "type": "object",
+                        "description": "deviation type -> number of deviations",
+                        "additionalProperties": {"type": "integer"},
+                    },
+                    "load": {
+                        "type": ["object", "null"],
+                        "description": "LoadReport.to_dict() of the log",
+                    },
+                },
+            },
+        },
+    },
+}
+
+
+# =============================================================================
+# loading
+# =============================================================================
 def _sample_dir() -> Path:
     """The bundled sample exports: ``sample_logs/`` of a source checkout."""
     here = Path(__file__).resolve().parent.parent / "sample_logs"
@@ -39,17 +180,575 @@ def _add_load_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--sheet", default=None, help="Excel sheet name, or * for all sheets")
 
 
-def _load(args: argparse.Namespace) -> Any:
+def _read(args: argparse.Namespace, sources: Sequence[str | Path]) -> Any:
+    import warnings
+
     from .io import read_tickets
 
-    return read_tickets(
-        args.logs if len(args.logs) > 1 else args.logs[0],
-        mapping=args.mapping,
-        timezone=args.timezone,
-        dayfirst=args.dayfirst,
-        encoding=args.encoding,
-        sheet=args.sheet,
+    if args.mapping is not None and not Path(args.mapping).is_file():
+        raise FileNotFoundError(f"{args.mapping}: mapping file not found; check --mapping.")
+    with warnings.catch_warnings():
+        # the CLI reports data-quality warnings through the load report, not as Python warnings
+        warnings.simplefilter("ignore")
+        return read_tickets(
+            list(sources) if len(sources) > 1 else sources[0],
+            mapping=args.mapping,
+            timezone=args.timezone,
+            dayfirst=args.dayfirst,
+            encoding=args.encoding,
+            sheet=args.sheet,
+        )
+
+
+def _load(args: argparse.Namespace) -> Any:
+    return _read(args, args.logs)
+
+
+def _load_sop(path: str | Path) -> Any:
+    from .sop import load_sop
+
+    if not Path(path).is_file():
+        raise FileNotFoundError(f"{path}: SOP file not found; check --sop.")
+    return load_sop(path)
+
+
+def _calendar(value: str | None, sop: Any) -> Any:
+    """``--calendar``: sop (the SOP's, default), none, a predefined name or a YAML file."""
+    if value is None or value == "sop":
+        return "sop" if sop is not None else None
+    if value in ("none", "elapsed"):
+        return None
+    from .exceptions import InvalidParameterError
+
+    p = Path(value)
+    if p.suffix.lower() in (".yaml", ".yml", ".json") or p.is_file():
+        import yaml
+
+        if not p.is_file():
+            raise FileNotFoundError(f"{value}: calendar file not found; check --calendar.")
+        spec = yaml.safe_load(p.read_text(encoding="utf-8"))
+        if isinstance(spec, dict) and isinstance(spec.get("calendar"), dict):
+            spec = spec["calendar"]
+        if not isinstance(spec, dict):
+            raise InvalidParameterError(
+                f"{value}: a calendar file holds a mapping (workdays, hours, holidays, "
+                "extra_workdays, timezone), optionally under a 'calendar:' key."
+            )
+        from .calendars import Calendar
+
+        try:
+            return Calendar.from_spec(spec)
+        except (ValueError, TypeError) as exc:
+            raise InvalidParameterError(f"{value}: bad calendar: {exc}") from None
+    from .calendars import Calendar
+
+    factory = getattr(Calendar, value, None)
+    if factory is None or value.startswith("_") or not callable(factory):
+        raise InvalidParameterError(
+            f"--calendar {value!r}: give 'sop' (the SOP's calendar), 'none' (elapsed hours), "
+            "a predefined calendar such as 'china_2024', or a YAML file."
+        )
+    return factory()
+
+
+def _display(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+# =============================================================================
+# check
+# =============================================================================
+@dataclass
+class _LogResult:
+    log: str
+    files: list[str]
+    status: str = "pass"
+    error: str | None = None
+    tickets: int | None = None
+    events: int | None = None
+    seconds: float = 0.0
+    metrics: dict[str, float | None] = field(default_factory=dict)
+    checks: list[dict[str, Any]] = field(default_factory=list)
+    deviations: dict[str, int] = field(default_factory=dict)
+    load: dict[str, Any] | None = None
+    deviation_rows: Any = None  # DataFrame of per-case deviations
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "log": self.log,
+            "files": self.files,
+            "status": self.status,
+            "error": self.error,
+            "tickets": self.tickets,
+            "events": self.events,
+            "seconds": round(self.seconds, 3),
+            "metrics": {m: self.metrics.get(m) for m in METRICS},
+            "checks": self.checks,
+            "deviations": self.deviations,
+            "load": self.load,
+        }
+
+
+def _finite(v: Any) -> float | None:
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return None
+    return f if f == f and f not in (float("inf"), float("-inf")) else None
+
+
+def _evaluate(res: _LogResult, conf: Any, thresholds: dict[str, float | None]) -> None:
+    """Fill metrics, checks, deviations and status of ``res`` from a ConformanceResult."""
+    values = dict(zip(conf.summary["metric"], conf.summary["value"], strict=True))
+    res.metrics = {m: _finite(values.get(m)) for m in METRICS}
+    res.tickets = int(values.get("cases", len(conf.cases)))
+    dev = conf.deviations
+    res.deviations = {str(k): int(v) for k, v in dev["type"].value_counts().items()}
+    res.deviation_rows = dev
+    res.checks = []
+    for name, limit in thresholds.items():
+        if limit is None:
+            continue
+        metric, op, _ = THRESHOLDS[name]
+        value = res.metrics.get(metric)
+        ok = value is not None and (value >= limit if op == ">=" else value <= limit)
+        res.checks.append(
+            {
+                "threshold": name,
+                "metric": metric,
+                "op": op,
+                "limit": float(limit),
+                "value": value,
+                "passed": bool(ok),
+            }
+        )
+    res.status = "pass" if all(c["passed"] for c in res.checks) else "fail"
+
+
+def _check_log(
+    args: argparse.Namespace, name: str, sources: Sequence[str | Path], sop: Any
+) -> _LogResult:
+    from .conformance import check_sop
+
+    t0 = time.perf_counter()
+    res = _LogResult(log=name, files=[_display(Path(s)) for s in sources])
+    log = _read(args, sources)
+    res.events = len(log.events)
+    if log.report is not None:
+        res.load = log.report.to_dict()
+        res.files = [_display(Path(str(f))) for f in log.report.files["file"]]
+    conf = check_sop(
+        log, sop, max_seconds=args.max_seconds, precision=args.precision, progress=False
     )
+    _evaluate(res, conf, _thresholds(args))
+    res.seconds = time.perf_counter() - t0
+    return res
+
+
+def _thresholds(args: argparse.Namespace) -> dict[str, float | None]:
+    return {k: getattr(args, k, None) for k in THRESHOLDS}
+
+
+def _fraction(text: str) -> float:
+    """argparse type: a number in [0, 1] ('95%' accepted)."""
+    t = text.strip()
+    try:
+        v = float(t[:-1]) / 100 if t.endswith("%") else float(t)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a number between 0 and 1, got {text!r}"
+        ) from None
+    if not 0 <= v <= 1:
+        raise argparse.ArgumentTypeError(f"expected a number between 0 and 1, got {text!r}")
+    return v
+
+
+def _seconds(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if v <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
+    return v
+
+
+def _fmt(v: float | None) -> str:
+    return "n/a" if v is None else f"{v:.3f}"
+
+
+def _check_phrase(c: dict[str, Any]) -> str:
+    label = THRESHOLDS[c["threshold"]][2]
+    word = "min" if c["op"] == ">=" else "max"
+    if c["value"] is None:
+        return f"{label} not measured ({word} {c['limit']:.3f})"
+    rel = c["op"] if c["passed"] else ("<" if c["op"] == ">=" else ">")
+    return f"{label} {_fmt(c['value'])} {rel} {word} {c['limit']:.3f}"
+
+
+def _text_line(r: _LogResult) -> str:
+    if r.status == "error":
+        return f"ERROR  {r.log}: {r.error}"
+    head = f"{r.status.upper()}   {r.log}: {r.tickets or 0:,} tickets, {r.events or 0:,} events"
+    parts = []
+    checked = {THRESHOLDS[c["threshold"]][0] for c in r.checks}
+    for c in r.checks:
+        parts.append(_check_phrase(c) + ("" if c["passed"] else " FAILED"))
+    for metric, label in (
+        ("log_fitness", "fitness"),
+        ("deviation_rate", "deviation rate"),
+        ("sla_attainment", "SLA attainment"),
+    ):
+        if metric not in checked:
+            parts.append(f"{label} {_fmt(r.metrics.get(metric))}")
+    return head + "; " + "; ".join(parts)
+
+
+def _render_text(results: list[_LogResult], sop_label: str, thresholds: dict) -> str:
+    given = [
+        f"{THRESHOLDS[k][2]} {THRESHOLDS[k][1]} {v:.3f}"
+        for k, v in thresholds.items()
+        if v is not None
+    ]
+    lines = [
+        f"svcmining check against {sop_label}; thresholds: "
+        + (", ".join(given) if given else "none (reporting only)")
+    ]
+    lines.extend(_text_line(r) for r in results)
+    return "\n".join(lines) + "\n"
+
+
+def _render_json(doc: dict[str, Any]) -> str:
+    import json
+
+    return json.dumps(doc, ensure_ascii=False, indent=2, allow_nan=False) + "\n"
+
+
+def _render_markdown(results: list[_LogResult], sop_label: str, thresholds: dict) -> str:
+    def cell(text: str) -> str:
+        return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+
+    def limit(metric: str) -> str:
+        for k, (m, op, _) in THRESHOLDS.items():
+            if m == metric and thresholds.get(k) is not None:
+                return f" ({op} {thresholds[k]:.3f})"
+        return ""
+
+    lines = [
+        f"## svcmining check: {cell(sop_label)}",
+        "",
+        "| log | result | tickets | fitness"
+        + limit("log_fitness")
+        + " | deviation rate"
+        + limit("deviation_rate")
+        + " | SLA attainment"
+        + limit("sla_attainment")
+        + " |",
+        "|---|---|---:|---:|---:|---:|",
+    ]
+    for r in results:
+        if r.status == "error":
+            lines.append(f"| {cell(r.log)} | **error**: {cell(r.error or '')} | | | | |")
+            continue
+        failed = {c["metric"] for c in r.checks if not c["passed"]}
+
+        def val(metric: str, failed: set[str] = failed, r: _LogResult = r) -> str:
+            text = _fmt(r.metrics.get(metric))
+            return f"**{text}** ✗" if metric in failed else text
+
+        lines.append(
+            f"| {cell(r.log)} | {'✅ pass' if r.status == 'pass' else '❌ fail'} | "
+            f"{r.tickets or 0:,} | {val('log_fitness')} | {val('deviation_rate')} | "
+            f"{val('sla_attainment')} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
+
+
+def excel_safe(value: Any) -> Any:
+    """Neutralise a text cell that Excel would run as a formula (prefix ``'``)."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def _render_csv(results: list[_LogResult], *, bom: bool = False) -> str:
+    import pandas as pd
+
+    frames = []
+    for r in results:
+        d = r.deviation_rows
+        if d is not None and len(d):
+            frames.append(d.assign(log=r.log))
+    cols = [
+        "log",
+        "case_id",
+        "type",
+        "step",
+        "activity",
+        "position",
+        "at",
+        "department",
+        "detail",
+        "sla",
+        "limit_hours",
+        "actual_hours",
+    ]
+    if frames:
+        df = pd.concat(frames, ignore_index=True)
+        df = df[[c for c in cols if c in df.columns]]
+    else:
+        df = pd.DataFrame(columns=cols)
+    out = df.copy()
+    for c in out.columns:
+        if not pd.api.types.is_numeric_dtype(out[c]):
+            s = out[c]
+            if isinstance(s.dtype, pd.DatetimeTZDtype):
+                out[c] = s.dt.strftime("%Y-%m-%d %H:%M:%S%z")
+                continue
+            out[c] = [excel_safe(v) if isinstance(v, str) else v for v in s.astype(object)]
+    text = out.to_csv(index=False, lineterminator="\r\n")
+    return ("\ufeff" + text) if bom else text
+
+
+def _render_junit(results: list[_LogResult], sop_label: str) -> str:
+    import xml.etree.ElementTree as ET
+
+    root = ET.Element("testsuites", name="svcmining check")
+    total = fails = errors = 0
+    total_time = 0.0
+    for r in results:
+        suite = ET.SubElement(root, "testsuite", name=r.log)
+        props = ET.SubElement(suite, "properties")
+        ET.SubElement(props, "property", name="sop", value=sop_label)
+        for k, v in (("tickets", r.tickets), ("events", r.events)):
+            if v is not None:
+                ET.SubElement(props, "property", name=k, value=str(v))
+        for m in METRICS:
+            if r.metrics.get(m) is not None:
+                ET.SubElement(props, "property", name=m, value=f"{r.metrics[m]:.6f}")
+        n = f = e = 0
+        if r.status == "error":
+            case = ET.SubElement(
+                suite, "testcase", classname=r.log, name="load and check", time=f"{r.seconds:.3f}"
+            )
+            err = ET.SubElement(case, "error", message=r.error or "", type="bad_input")
+            err.text = r.error or ""
+            n, e = 1, 1
+        elif not r.checks:
+            ET.SubElement(
+                suite,
+                "testcase",
+                classname=r.log,
+                name="conformance checked (no thresholds)",
+                time=f"{r.seconds:.3f}",
+            )
+            n = 1
+        else:
+            share = r.seconds / len(r.checks)
+            for c in r.checks:
+                case = ET.SubElement(
+                    suite,
+                    "testcase",
+                    classname=r.log,
+                    name=f"{c['threshold']} ({c['metric']} {c['op']} {c['limit']:g})",
+                    time=f"{share:.3f}",
+                )
+                n += 1
+                if not c["passed"]:
+                    f += 1
+                    msg = _check_phrase(c)
+                    fail = ET.SubElement(case, "failure", message=msg, type="threshold")
+                    fail.text = f"{r.log}: {msg}"
+        suite.set("tests", str(n))
+        suite.set("failures", str(f))
+        suite.set("errors", str(e))
+        suite.set("skipped", "0")
+        suite.set("time", f"{r.seconds:.3f}")
+        total, fails, errors = total + n, fails + f, errors + e
+        total_time += r.seconds
+    root.set("tests", str(total))
+    root.set("failures", str(fails))
+    root.set("errors", str(errors))
+    root.set("time", f"{total_time:.3f}")
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+def _check_groups(args: argparse.Namespace) -> list[tuple[str, list[str | Path]]]:
+    """(name, sources) per log: all LOGS as one, or one per export file with --each."""
+    if not args.each:
+        logs = list(args.logs)
+        if len(logs) == 1:
+            return [(logs[0], logs)]
+        common = os.path.commonpath([str(Path(x).resolve()) for x in logs])
+        return [(f"{_display(Path(common))} ({len(logs)} exports)", logs)]
+    from .io import _resolve_sources
+
+    return [(_display(p), [p]) for p in _resolve_sources(list(args.logs))]
+
+
+def _run_check(args: argparse.Namespace) -> tuple[list[_LogResult], Any]:
+    from .exceptions import SvcMiningError
+
+    sop = _load_sop(args.sop)
+    groups = _check_groups(args)
+    results: list[_LogResult] = []
+    show = sys.stderr.isatty() and len(groups) > 1
+    bar = None
+    if show:
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(groups), desc="checking", unit="log", file=sys.stderr)
+    for name, sources in groups:
+        try:
+            results.append(_check_log(args, name, sources, sop))
+        except (SvcMiningError, OSError) as err:
+            if not args.each:
+                raise
+            results.append(_LogResult(name, [str(s) for s in sources], "error", _one_line(err)))
+        if bar is not None:
+            bar.update(1)
+    if bar is not None:
+        bar.close()
+    return results, sop
+
+
+def _one_line(err: BaseException) -> str:
+    return " ".join(str(err).split())
+
+
+def _exit_code(results: list[_LogResult]) -> int:
+    if any(r.status == "error" for r in results):
+        return EXIT_BAD_INPUT
+    if any(r.status == "fail" for r in results):
+        return EXIT_CHECK_FAILED
+    return EXIT_OK
+
+
+def _json_doc(
+    results: list[_LogResult], sop: Any, sop_path: str, thresholds: dict, code: int
+) -> dict[str, Any]:
+    import datetime as dt
+
+    return {
+        "schema_version": CHECK_SCHEMA_VERSION,
+        "tool": "svcmining check",
+        "svcmining_version": __version__,
+        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "sop": {"name": str(sop.name), "path": sop_path},
+        "thresholds": {k: thresholds.get(k) for k in THRESHOLDS},
+        "passed": code == EXIT_OK,
+        "exit_code": code,
+        "logs": [r.to_json() for r in results],
+    }
+
+
+def _emit_check(
+    results: list[_LogResult], sop: Any, sop_path: str, thresholds: dict, fmt: str, out: str | None
+) -> int:
+    code = _exit_code(results)
+    sop_label = f"{sop.name} ({sop_path})"
+    rendered = {
+        "text": lambda: _render_text(results, sop_label, thresholds),
+        "json": lambda: _render_json(_json_doc(results, sop, sop_path, thresholds, code)),
+        "csv": lambda: _render_csv(results),
+        "junit": lambda: _render_junit(results, sop_label),
+        "markdown": lambda: _render_markdown(results, sop_label, thresholds),
+    }
+    sys.stdout.write(rendered[fmt]())
+    sys.stdout.flush()
+    if out is not None:
+        folder = Path(out)
+        folder.mkdir(parents=True, exist_ok=True)
+        files = {
+            "check.txt": rendered["text"](),
+            "check.json": rendered["json"](),
+            "check.junit.xml": rendered["junit"](),
+            "check.md": rendered["markdown"](),
+            "deviations.csv": _render_csv(results, bom=True),
+        }
+        for fname, text in files.items():
+            (folder / fname).write_text(text, encoding="utf-8", newline="")
+        print(f"svcmining: wrote {', '.join(files)} to {folder}", file=sys.stderr)
+    if code == EXIT_CHECK_FAILED:
+        bad = [
+            f"{r.log}: " + ", ".join(_check_phrase(c) for c in r.checks if not c["passed"])
+            for r in results
+            if r.status == "fail"
+        ]
+        print(
+            f"svcmining: check failed for {len(bad)} of {len(results)} log(s): " + "; ".join(bad),
+            file=sys.stderr,
+        )
+    elif code == EXIT_BAD_INPUT:
+        n = sum(r.status == "error" for r in results)
+        print(
+            f"svcmining: error: {n} log(s) could not be checked (see ERROR lines)", file=sys.stderr
+        )
+    return code
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    results, sop = _run_check(args)
+    return _emit_check(results, sop, args.sop, _thresholds(args), args.format, args.out)
+
+
+# =============================================================================
+# report, discover, info, demo
+# =============================================================================
+def _print_report_outcome(rep: Any, path: Path) -> None:
+    for s in rep.sections:
+        if s.status == "failed":
+            print(f"svcmining: warning: report section {s.key!r} {s.note}", file=sys.stderr)
+    print(f"Report written to {_display(path)}")
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from .report import build_report
+
+    sop = _load_sop(args.sop) if args.sop else None
+    cal = _calendar(args.calendar, sop)
+    log = _load(args)
+    rep = build_report(log, sop=sop, calendar=cal, title=args.title, precision=args.precision)
+    path = rep.save(args.out)
+    _print_report_outcome(rep, path)
+    return EXIT_OK
+
+
+def _cmd_discover(args: argparse.Namespace) -> int:
+    import warnings
+
+    from .discovery import discover_dfg
+    from .plots import plot_process_map
+
+    out = Path(args.out)
+    if out.suffix.lower() not in (".svg", ".png", ".pdf", ".dot", ".gv"):
+        from .exceptions import InvalidParameterError
+
+        raise InvalidParameterError(
+            f"--out {args.out}: the suffix picks the format; use .svg, .png, .pdf or .dot."
+        )
+    cal = _calendar(args.calendar, None)
+    log = _load(args)
+    graph = discover_dfg(log, calendar=cal)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        pmap = plot_process_map(graph, metric=args.metric, min_share=args.min_share)
+    for w in caught:
+        print(f"svcmining: note: {w.message}", file=sys.stderr)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    pmap.save(out)
+    print(
+        f"Process map ({graph.n_cases:,} tickets, {len(graph.edges):,} transitions) written "
+        f"to {_display(out)}"
+    )
+    return EXIT_OK
 
 
 def _summary_text(log: Any) -> str:
@@ -110,60 +809,209 @@ def _cmd_info(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+DEMO_THRESHOLDS = {"min_fitness": 0.9, "max_deviation_rate": 0.5, "min_sla_attainment": 0.8}
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
+    from .io import EXPORT_SUFFIXES
+    from .report import build_report
+
     folder = Path(args.sample_dir) if args.sample_dir else _sample_dir()
-    if not folder.is_dir():
+    has_exports = folder.is_dir() and any(
+        f.is_file() and f.name.lower().endswith(tuple(EXPORT_SUFFIXES)) for f in folder.iterdir()
+    )
+    if not has_exports:
         raise FileNotFoundError(
             f"{folder}: sample exports not found; run the demo from a source checkout, or "
             "generate them with: python -m svcmining.datasets sample_logs/"
         )
-    from .io import read_tickets
-
-    print(f"svcmining {__version__} demo: the Oct-Dec 2024 sample exports in {folder}")
+    sop_path = folder / "sop_complaint.yaml"
+    t0 = time.perf_counter()
+    print(f"svcmining {__version__} demo: the Oct-Dec 2024 sample exports in {_display(folder)}")
     print()
-    log = read_tickets(folder, timezone="Asia/Shanghai")
+    ns = argparse.Namespace(
+        mapping=None, timezone="Asia/Shanghai", dayfirst=None, encoding=None, sheet=None
+    )
+    log = _read(ns, [folder])
     print(log.report.to_text() if log.report is not None else "")
     print(_summary_text(log))
+    print()
+    sop = _load_sop(sop_path)
+    rep = build_report(log, sop=sop, title="Sample service process report (Oct-Dec 2024)")
+    out = Path(args.out)
+    rep.save(out)
+
+    conf = rep.results.get("conformance")
+    if conf is not None:
+        res = _LogResult(
+            _display(folder), [_display(Path(str(f))) for f in log.report.files["file"]]
+        )
+        res.events = len(log.events)
+        _evaluate(res, conf, dict(DEMO_THRESHOLDS))
+        sop_label = f"{sop.name} ({_display(sop_path)})"
+        print("Check against the SOP (svcmining check; exits 1 when a threshold fails):")
+        print(_render_text([res], sop_label, dict(DEMO_THRESHOLDS)).rstrip())
+        dev = res.deviations
+        if dev:
+            print(
+                "  deviations by type: "
+                + ", ".join(f"{k} {v:,}" for k, v in sorted(dev.items(), key=lambda kv: -kv[1]))
+            )
+        print(
+            "  month by month: svcmining check "
+            + f"{_display(folder)} --each --sop {_display(sop_path)} --timezone Asia/Shanghai "
+            + " ".join(f"--{k.replace('_', '-')} {v}" for k, v in DEMO_THRESHOLDS.items())
+        )
+    print()
+    _print_report_outcome(rep, out)
+    print(f"(demo took {time.perf_counter() - t0:.1f} s)", file=sys.stderr)
     return EXIT_OK
 
 
+# =============================================================================
+# parser and main
+# =============================================================================
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="svcmining",
-        description="Process mining for service-ticket exports: load, check, discover.",
+        description="Process mining for service-ticket exports: load, check, discover, report.",
+        epilog="Exit codes: 0 ok, 1 a check failed, 2 bad input. --debug shows tracebacks.",
     )
     parser.add_argument("--version", action="version", version=f"svcmining {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    demo = sub.add_parser("demo", help="load the bundled sample exports and summarise them")
+
+    demo = sub.add_parser(
+        "demo", help="report and SOP check on the bundled sample exports (sample_logs/)"
+    )
     demo.add_argument("--sample-dir", default=None, help=argparse.SUPPRESS)
+    demo.add_argument(
+        "--out",
+        default=str(DEFAULT_REPORT),
+        help=f"where to write the HTML report (default {DEFAULT_REPORT})",
+    )
     demo.set_defaults(func=_cmd_demo)
+
+    check = sub.add_parser(
+        "check",
+        help="check exports against an SOP; exit 1 when a threshold fails",
+        description="Check exports against the SOP. Thresholds are the contract: exit 0 when "
+        "all hold, 1 when any fails, 2 for bad input.",
+    )
+    _add_load_options(check)
+    check.add_argument("--sop", required=True, help="the SOP (YAML or BPMN)")
+    check.add_argument(
+        "--each", action="store_true", help="check every export file on its own (a batch)"
+    )
+    check.add_argument(
+        "--min-fitness",
+        type=_fraction,
+        default=None,
+        metavar="F",
+        help="lowest acceptable log fitness (0..1)",
+    )
+    check.add_argument(
+        "--max-deviation-rate",
+        type=_fraction,
+        default=None,
+        metavar="R",
+        help="highest acceptable share of tickets with a deviation (0..1)",
+    )
+    check.add_argument(
+        "--min-sla-attainment",
+        type=_fraction,
+        default=None,
+        metavar="A",
+        help="lowest acceptable share of SLA instances met (0..1)",
+    )
+    check.add_argument(
+        "--max-seconds",
+        type=_seconds,
+        default=None,
+        metavar="N",
+        help="time box for the alignments (the rest by token replay)",
+    )
+    check.add_argument("--precision", action="store_true", help="also compute ETC precision")
+    check.add_argument("--format", choices=FORMATS, default="text", help="stdout format")
+    check.add_argument(
+        "--out",
+        default=None,
+        metavar="DIR",
+        help="also write check.txt/.json/.junit.xml/.md and deviations.csv to DIR",
+    )
+    check.set_defaults(func=_cmd_check)
+
+    report = sub.add_parser("report", help="write one self-contained HTML report")
+    _add_load_options(report)
+    report.add_argument("--sop", default=None, help="the SOP (YAML or BPMN), for conformance")
+    report.add_argument("--out", default=str(DEFAULT_REPORT), help="the HTML file to write")
+    report.add_argument(
+        "--calendar",
+        default=None,
+        help="business hours: 'sop' (the SOP's calendar, default), 'none' (elapsed hours), "
+        "a predefined calendar such as 'china_2024', or a YAML file",
+    )
+    report.add_argument("--title", default=None, help="report title")
+    report.add_argument("--precision", action="store_true", help="also compute ETC precision")
+    report.set_defaults(func=_cmd_report)
+
     info = sub.add_parser("info", help="load report, summary and data-quality findings")
     _add_load_options(info)
     info.set_defaults(func=_cmd_info)
+
+    discover = sub.add_parser("discover", help="draw the process map")
+    _add_load_options(discover)
+    discover.add_argument(
+        "--out",
+        default="process-map.svg",
+        help="the map file; .svg, .png, .pdf or .dot (default process-map.svg)",
+    )
+    discover.add_argument(
+        "--metric",
+        choices=("count", "cases", "wait_p50", "wait_p90"),
+        default="cases",
+        help="what edges show",
+    )
+    discover.add_argument(
+        "--min-share",
+        type=_fraction,
+        default=0.0,
+        help="hide steps and edges of fewer than this share of tickets",
+    )
+    discover.add_argument(
+        "--calendar", default=None, help="'none' (default), 'china_2024' or a YAML calendar file"
+    )
+    discover.set_defaults(func=_cmd_discover)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit code."""
+    """Run the command line; returns the exit code (0 ok, 1 check failed, 2 bad input)."""
     parser = _parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse: --help/--version (0) or a usage error (2)
+        return int(exc.code) if isinstance(exc.code, int) else EXIT_BAD_INPUT
     if not getattr(args, "func", None):
         parser.print_help()
         return EXIT_BAD_INPUT
+    os.environ.setdefault("MPLBACKEND", "Agg")  # never open windows from the command line
     try:
         return int(args.func(args))
+    except KeyboardInterrupt:
+        print("svcmining: interrupted", file=sys.stderr)
+        return 130
     except Exception as err:
         from .exceptions import SvcMiningError
 
         if args.debug:
             raise
         if isinstance(err, SvcMiningError | OSError):
-            print(f"svcmining: error: {err}", file=sys.stderr)
+            print(f"svcmining: error: {_one_line(err)}", file=sys.stderr)
             return EXIT_BAD_INPUT
         print(
-            f"svcmining: internal error: {type(err).__name__}: {err} (rerun with --debug and "
-            "report it)",
+            f"svcmining: internal error: {type(err).__name__}: {_one_line(err)} (rerun with "
+            "--debug and report it)",
             file=sys.stderr,
         )
         return EXIT_BAD_INPUT

@@ -1,0 +1,325 @@
+"""The self-contained HTML report: sections, escaping, offline-ness, reuse of results."""
+
+from __future__ import annotations
+
+import base64
+import importlib.util
+import re
+import xml.etree.ElementTree as ET
+
+import pandas as pd
+import pytest
+
+import svcmining.report as rp
+from svcmining.exceptions import InvalidParameterError
+
+EVIL = "<script>alert(1)</script>"
+
+SOP_YAML = """\
+name: 投诉处理 <i>SOP</i>
+steps:
+  - {id: register, labels: [投诉登记], department: 客服中心}
+  - {id: confirm, labels: [需求确认], department: 客服中心}
+  - {id: assign, labels: [分类派单], department: 客服中心}
+  - {id: sales_check, labels: [销售核实], department: 销售部, optional: true}
+  - {id: assess, labels: [售后评估], department: 售后部}
+  - {id: remote, labels: [远程排障], department: 技术支持部, repeatable: true}
+  - {id: onsite, labels: [上门维修], department: 上门服务}
+  - {id: accept, labels: [客户验收], department: 客服中心}
+  - {id: close, labels: [结单], department: 客服中心}
+  - {id: reopen, labels: [重新打开], department: 客服中心}
+  - {id: follow_up, labels: [回访], department: 客服中心, optional: true}
+flow:
+  - register
+  - confirm
+  - assign
+  - sales_check
+  - assess
+  - loop:
+      do: [{choice: [remote, onsite]}, accept, close]
+      redo: [reopen]
+  - follow_up
+"""
+
+SEQUENCES = {
+    "A1": ["投诉登记", "需求确认", "分类派单", "售后评估", "远程排障", "客户验收", "结单", "回访"],
+    "A2": [
+        "投诉登记",
+        "需求确认",
+        "分类派单",
+        "销售核实",
+        "售后评估",
+        "上门维修",
+        "客户验收",
+        "结单",
+    ],
+    "A3": ["投诉登记", "需求确认", EVIL, "售后评估", "远程排障", "远程排障", "客户验收", "结单"],
+    "A4": [
+        "投诉登记",
+        "分类派单",
+        "售后评估",
+        "远程排障",
+        "客户验收",
+        "结单",
+        "重新打开",
+        "远程排障",
+        "客户验收",
+        "结单",
+    ],
+}
+DEPT = {
+    "投诉登记": "客服中心",
+    "需求确认": "客服中心",
+    "分类派单": "客服中心",
+    "销售核实": "销售部",
+    "售后评估": "售后部",
+    "远程排障": "技术支持部",
+    "上门维修": "上门服务",
+    "客户验收": "客服中心",
+    "结单": "客服中心",
+    "回访": "客服中心",
+    "重新打开": "客服中心",
+    EVIL: "<b>部门</b>",
+}
+
+
+def tiny_log() -> pd.DataFrame:
+    """Four tickets of the sample process, one with a script tag as an activity label."""
+    rows = []
+    for i, (case, seq) in enumerate(SEQUENCES.items()):
+        t0 = pd.Timestamp("2024-10-08 09:00", tz="Asia/Shanghai") + pd.Timedelta(days=9 * i)
+        for j, a in enumerate(seq):
+            rows.append(
+                {
+                    "case_id": case,
+                    "activity": a,
+                    "timestamp": t0 + pd.Timedelta(hours=3 * j),
+                    "resource": f"客服{j % 3:02d}",
+                    "department": DEPT[a],
+                    "priority": "高" if i % 2 else "普通",
+                }
+            )
+    df = pd.DataFrame(rows)
+    df["timestamp"] = df["timestamp"].astype("datetime64[ns, Asia/Shanghai]")
+    return df
+
+
+@pytest.fixture(scope="module")
+def sop_path(tmp_path_factory):
+    """The SOP of the tiny log, written to a YAML file."""
+    p = tmp_path_factory.mktemp("sop") / "sop.yaml"
+    p.write_text(SOP_YAML, encoding="utf-8")
+    return p
+
+
+@pytest.fixture(scope="module")
+def report(sop_path):
+    """The full report of the tiny log against its SOP (built once)."""
+    return rp.build_report(tiny_log(), sop=sop_path, title="周报 <report>")
+
+
+def _installed(module: str) -> bool:
+    return importlib.util.find_spec(f"svcmining.{module}") is not None
+
+
+NEEDS = {
+    "quality": ["quality"],
+    "process_map": ["discovery", "plots"],
+    "variants": ["discovery"],
+    "rework": ["rework", "_pingpong", "calendars"],
+    "handoffs": ["handoffs"],
+    "conformance": ["conformance", "calendars"],
+    "kpis": ["kpis", "handoffs", "calendars"],
+    "pain_points": ["kpis", "handoffs", "calendars"],
+}
+
+
+def test_sections_in_order_and_none_failed(report):
+    """Every section is there, in order; none fails, missing modules say 'not available'."""
+    assert [s.key for s in report.sections] == list(rp.REPORT_SECTIONS)
+    for s in report.sections:
+        assert s.status != "failed", (s.key, s.note)
+        if all(_installed(m) for m in NEEDS[s.key]):
+            assert s.status == "ok", (s.key, s.note)
+        else:
+            assert s.status in ("ok", "not_available"), (s.key, s.note)
+    for key in ("quality", "process_map", "variants"):
+        assert report.section(key).status == "ok"
+
+
+def test_labels_are_escaped(report):
+    """Script tags and markup from activity, department, SOP and title never reach the HTML raw."""
+    text = report.to_html()
+    assert "<script" not in text.lower()
+    assert EVIL not in text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text
+    assert "<b>部门</b>" not in text
+    assert "<i>SOP</i>" not in text
+    assert "周报 &lt;report&gt;" in text
+
+
+def test_self_contained_and_offline(report):
+    """Every src/href is a data: URI or an in-page anchor, and a CSP forbids loading anything."""
+    text = report.to_html()
+    refs = re.findall(r'(?:src|href)="([^"]*)"', text)
+    assert refs, "the report has figures and a table of contents"
+    assert all(r.startswith(("data:", "#")) for r in refs), [r[:40] for r in refs]
+    assert "Content-Security-Policy" in text
+    assert "default-src 'none'" in text
+    assert "@import" not in text and "url(" not in text
+
+
+def test_figures_decode_to_svg(report):
+    """The inlined pictures are well-formed SVG documents with a declared CJK font stack."""
+    uris = re.findall(r'src="data:image/svg\+xml;base64,([^"]+)"', report.to_html())
+    assert len(uris) >= 2  # process map, SOP overlay (+ rework, heatmap, KPIs ...)
+    for u in uris:
+        root = ET.fromstring(base64.b64decode(u))
+        assert root.tag.endswith("svg")
+    graphviz_svgs = [base64.b64decode(u).decode() for u in uris]
+    with_text = [s for s in graphviz_svgs if "<text" in s]
+    for s in with_text:
+        assert "Microsoft YaHei" in s  # the stack replaces Graphviz's single font name
+
+
+def test_chinese_text_in_html(report):
+    """Chinese activity and department labels appear as text, and a CJK font stack is declared."""
+    text = report.to_html()
+    assert '<meta charset="utf-8">' in text
+    for label in ("投诉登记", "远程排障", "客服中心"):
+        assert label in text
+    assert "Noto Sans CJK SC" in text and "Microsoft YaHei" in text
+
+
+def test_section_renders_alone(report):
+    """Each section shows on its own in a notebook (its own styles, its heading)."""
+    sec = report.section("variants")
+    html_text = sec._repr_html_()
+    assert html_text.startswith('<div class="svcm-report"><style>')
+    assert "<h2>Variants" in html_text
+    assert "投诉登记" in html_text
+    with pytest.raises(InvalidParameterError, match=r"'key' parameter of Report\.section"):
+        report.section("nope")
+
+
+def test_to_frame_lists_sections(report):
+    """to_frame gives one row per section with its status."""
+    df = report.to_frame()
+    assert list(df.columns) == ["section", "title", "status", "note", "seconds"]
+    assert df["section"].tolist() == list(rp.REPORT_SECTIONS)
+    assert (df["seconds"] >= 0).all()
+
+
+def test_results_are_kept_for_reuse(report):
+    """The analysis objects behind the sections are available without recomputing."""
+    from svcmining.discovery import ProcessGraph
+
+    assert isinstance(report.results["graph"], ProcessGraph)
+    assert report.results["variants"]["cases"].sum() == 4
+    if report.section("conformance").status == "ok":
+        from svcmining.conformance import ConformanceResult
+
+        assert isinstance(report.results["conformance"], ConformanceResult)
+
+
+def test_without_sop_conformance_is_skipped():
+    """No SOP: the conformance section says it was skipped and how to give one."""
+    rep = rp.build_report(tiny_log(), sections=["variants", "conformance"])
+    assert [s.key for s in rep.sections] == ["variants", "conformance"]
+    conf = rep.section("conformance")
+    assert conf.status == "skipped"
+    assert "--sop" in conf.note
+    assert 'class="status status-skipped"' in rep.to_html()
+
+
+def test_failing_section_keeps_the_report(monkeypatch):
+    """One analysis raising does not lose the report; the section says what failed."""
+
+    def boom(ctx):
+        raise ValueError("kaputt <b>")
+
+    monkeypatch.setitem(rp._BUILDERS, "variants", boom)
+    rep = rp.build_report(tiny_log(), sections=["quality", "variants"])
+    assert rep.section("quality").status == "ok"
+    bad = rep.section("variants")
+    assert bad.status == "failed"
+    assert "ValueError: kaputt <b>" in bad.note
+    assert rep.failed == [bad]
+    assert "kaputt &lt;b&gt;" in rep.to_html()
+
+
+def test_input_not_mutated(sop_path):
+    """Building a report leaves the caller's DataFrame unchanged."""
+    df = tiny_log()
+    before = df.copy()
+    rp.build_report(df, sop=sop_path, sections=["quality", "process_map", "rework"])
+    pd.testing.assert_frame_equal(df, before)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"sections": ["nope"]}, r"'sections' parameter of build_report"),
+        ({"calendar": "weekly"}, "'calendar' parameter of build_report"),
+        ({"calendar": 3}, "'calendar' parameter of build_report"),
+        ({"top": 0}, "'top' parameter of build_report"),
+    ],
+)
+def test_bad_options(kwargs, match):
+    """Invalid options raise InvalidParameterError naming the parameter."""
+    with pytest.raises(InvalidParameterError, match=match):
+        rp.build_report(tiny_log(), **kwargs)
+
+
+def test_save_writes_one_html_file(tmp_path):
+    """save() writes one UTF-8 HTML file (folders created) and refuses other suffixes."""
+    rep = rp.build_report(tiny_log(), sections=["variants"])
+    path = rep.save(tmp_path / "deep" / "r.html")
+    assert path.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    assert list((tmp_path / "deep").iterdir()) == [path]
+    with pytest.raises(InvalidParameterError, match=r"\.html"):
+        rep.save(tmp_path / "r.pdf")
+
+
+def test_render_report(tmp_path):
+    """render_report builds and saves in one call."""
+    p = rp.render_report(tiny_log(), tmp_path / "x.html", sections=["quality"])
+    assert "Data quality and load report" in p.read_text(encoding="utf-8")
+
+
+def test_table_escapes_and_formats():
+    """The table helper escapes cells and headers and formats numbers and sequences."""
+    df = pd.DataFrame(
+        {
+            "<th>": ["<b>x</b>", "y"],
+            "n": [1234567, 2],
+            "share": [0.12345, float("nan")],
+            "seq": [("a", "b"), ("c",)],
+        }
+    )
+    out = rp._table(df)
+    assert "&lt;th&gt;" in out and "&lt;b&gt;x&lt;/b&gt;" in out
+    assert "1,234,567" in out and "0.123" in out
+    assert "a → b" in out
+    assert "<b>" not in out
+
+
+def test_table_truncates():
+    """Long tables show max_rows rows and say how many were left out."""
+    out = rp._table(pd.DataFrame({"a": range(30)}), max_rows=10)
+    assert out.count("<tr>") == 11  # header + 10
+    assert "20 more rows" in out
+
+
+@pytest.mark.slow
+def test_sample_logs_report(sample_dir):
+    """On the bundled sample exports every available section builds without failing."""
+    if not sorted(sample_dir.glob("*.csv")):
+        pytest.skip(f"no sample exports in {sample_dir} yet (python -m svcmining.datasets)")
+    import svcmining as svc
+
+    log = svc.read_tickets(sample_dir, timezone="Asia/Shanghai")
+    rep = rp.build_report(log, sop=sample_dir / "sop_complaint.yaml")
+    assert rep.failed == [], [(s.key, s.note) for s in rep.failed]
+    assert rep.section("conformance").status == "ok"
+    assert rep.meta["cases"] == log.n_cases
