@@ -603,7 +603,7 @@ def _find(
         r = ret.iloc[pp_row[ev[is_pp]]]
         g = r["group"].astype("str")
         via = r["via"].astype("str").str.replace(";", _SEP, regex=False)
-        departments[is_pp] = (g + _SEP + via + _SEP + g).to_numpy()
+        departments.iloc[np.flatnonzero(is_pp)] = (g + _SEP + via + _SEP + g).to_numpy()
         occ.loc[is_pp, "ping_pong_kind"] = r["kind"].astype("str").to_numpy()
     occ["departments"] = departments
     occ["first_resource"], occ["again_resource"] = f_res, a_res
@@ -640,12 +640,14 @@ def _find(
     by_resource = _by_key(res_codes, res_uniques, res_codes[ev], kind, occ, "resource")
     if not has_group:
         by_department = by_department.iloc[:0]
-    keys = ["first_resource", "again_resource", "first_group", "again_group"]
-    referrals = (
-        occ.groupby(keys, dropna=False, sort=True)
-        .agg(n_rework=("kind", "size"), rework_hours=("rework_hours", "sum"))
-        .reset_index()
-        .sort_values("n_rework", ascending=False, kind="stable", ignore_index=True)
+    referrals = _referrals(
+        occ,
+        {
+            "first_resource": (res_codes[first], res_uniques),
+            "again_resource": (res_codes[ev], res_uniques),
+            "first_group": (grp_codes[first], grp_uniques),
+            "again_group": (grp_codes[ev], grp_uniques),
+        },
     )
     return ReworkResult(
         occurrences=occ,
@@ -667,8 +669,23 @@ def _take(uniques: pd.Index, codes: np.ndarray) -> pd.Series:
     return pd.Series(taken, dtype="str")
 
 
-def _arrow(a: pd.Series, b: pd.Series) -> np.ndarray:
-    return (a.fillna("?") + _SEP + b.fillna("?")).to_numpy(dtype=object)
+def _referrals(occ: pd.DataFrame, keys: dict[str, tuple[np.ndarray, pd.Index]]) -> pd.DataFrame:
+    """Who redid whose work: counts and hours per (first, again) resource and group."""
+    codes = pd.DataFrame({k: c for k, (c, _) in keys.items()})
+    codes["h"] = occ["rework_hours"].to_numpy()
+    agg = (
+        codes.groupby(list(keys), sort=True)
+        .agg(n_rework=("h", "size"), rework_hours=("h", "sum"))
+        .reset_index()
+    )
+    out = pd.DataFrame({k: _take(u, agg[k].to_numpy()) for k, (_, u) in keys.items()})
+    out["n_rework"] = agg["n_rework"].to_numpy(dtype=np.int64)
+    out["rework_hours"] = agg["rework_hours"].to_numpy(dtype=float)
+    return out.sort_values("n_rework", ascending=False, kind="stable", ignore_index=True)
+
+
+def _arrow(a: pd.Series, b: pd.Series) -> pd.Series:
+    return (a.fillna("?") + _SEP + b.fillna("?")).astype("str")
 
 
 def _case_table(
@@ -697,25 +714,27 @@ def _case_table(
     # kinds present per case: one bit per kind, OR-ed per case, then spelled out
     mask = np.zeros(n_cases, dtype=np.int64)
     np.bitwise_or.at(mask, occ_case, (1 << kind.astype(np.int64)))
-    spelled = np.array(
+    spelled = pd.Index(
         [
             ";".join(k for i, k in enumerate(REWORK_KINDS) if m >> i & 1)
             for m in range(1 << len(REWORK_KINDS))
         ],
-        dtype=object,
+        dtype="str",
     )
     # ping-pong bounces per case (distinct paths, in order)
     is_pp = kind == 2
-    pp = pd.DataFrame({"c": occ_case[is_pp], "p": occ["departments"].to_numpy()[is_pp]})
+    pp = pd.DataFrame(
+        {"c": occ_case[is_pp], "p": occ["departments"].iloc[np.flatnonzero(is_pp)].to_numpy()}
+    )
     pp = pp.drop_duplicates()
-    pp_groups = np.full(n_cases, None, dtype=object)
+    pp_groups = pd.Series(np.nan, index=range(n_cases), dtype="str")
     if len(pp):
         single = ~pp["c"].duplicated(keep=False).to_numpy()
-        pp_groups[pp["c"].to_numpy()[single]] = pp["p"].to_numpy()[single]
+        pp_groups.iloc[pp["c"].to_numpy()[single]] = pp["p"].to_numpy()[single]
         multi = pp.loc[~single]
         if len(multi):  # few cases bounce along several paths
             joined = multi.groupby("c", sort=False)["p"].agg("; ".join)
-            pp_groups[joined.index.to_numpy()] = joined.to_numpy()
+            pp_groups.iloc[joined.index.to_numpy()] = joined.to_numpy()
 
     # hours: union of [first_at, end_at] intervals per case
     s = occ["first_at"].dt.tz_convert("UTC").dt.tz_localize(None).to_numpy()
@@ -739,10 +758,10 @@ def _case_table(
     hours = np.minimum(hours, cycle_hours)
     cases["has_rework"] = n_rework > 0
     cases["n_rework"] = n_rework.astype(np.int64)
-    cases["kinds"] = pd.Series(spelled[mask], dtype="str")
+    cases["kinds"] = pd.Series(spelled.take(mask), dtype="str")
     cases["n_reopen"] = n_reopen
     cases["ping_pong"] = (mask & 4) > 0
-    cases["ping_pong_groups"] = pd.Series(pp_groups, dtype="str")
+    cases["ping_pong_groups"] = pp_groups
     cases["rework_hours"] = hours
     cases["cycle_hours"] = cycle_hours
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -771,7 +790,8 @@ def _by_activity(
     n_case = int(case_codes.max()) + 1 if len(case_codes) else 0
     pair_counts = np.bincount(case_codes * n_act + act_codes, minlength=n_case * n_act)
     pair_counts = pair_counts.reshape(n_case, n_act) if n_act else pair_counts.reshape(0, 0)
-    occ_case_pairs = np.unique(occ_case * max(n_act, 1) + occ_act)
+    pairs = np.sort(occ_case * max(n_act, 1) + occ_act)
+    occ_case_pairs = pairs[np.append(True, pairs[1:] != pairs[:-1])] if len(pairs) else pairs
     out = pd.DataFrame(
         {
             "activity": _take(act_uniques, np.arange(n_act)),

@@ -126,6 +126,27 @@ def test_back_loop_with_sop():
     assert kinds_of(find_rework(df, sop=SOP)) == [("评估", "back_loop")]
 
 
+def test_back_loop_with_the_sample_sop(sample_dir):
+    """The shipped complaint SOP's stage order drives back_loop (主管审批 → 售后评估 again)."""
+    sop_mod = pytest.importorskip("svcmining.sop")
+    path = sample_dir / "sop_complaint.yaml"
+    if not path.exists():
+        pytest.skip(f"{path} missing")
+    try:
+        sop = sop_mod.load_sop(path)
+    except ImportError as err:  # calendars.py not there yet
+        pytest.skip(f"load_sop needs {err.name}")
+    df = make_log(
+        [
+            ("1", "售后评估", "x", "售后部"),
+            ("1", "主管审批", "y", "售后部"),
+            ("1", "售后评估", "z", "售后部"),
+            ("1", "主管审批", "y", "售后部"),
+        ]
+    )
+    assert kinds_of(find_rework(df, sop=sop)) == [("售后评估", "back_loop"), ("主管审批", "repeat")]
+
+
 def test_back_loop_from_log_positions():
     """Without an SOP the stage is the activity's median relative position in the log."""
     rows = [("2", "登记", "a"), ("2", "评估", "a"), ("2", "执行", "a"), ("2", "结单", "a")]
