@@ -36,15 +36,25 @@ Kinds, by precedence (the first rule that applies wins)
    execution (or either resource is missing: redo cannot be told from repeat then).
 6. ``repeat``    -- the same resource did it again (edeaR's meaning).
 
-Examples (department in brackets, resource after the slash)::
+Examples (department in brackets, resource after the slash; with the sample SOP)::
 
-    登记 远程排障 远程排障                 -> 远程排障 #2 is self_loop
-    评估[售后]/李 核实[销售] 评估[售后]/李 -> 评估 #2 is ping_pong (售后部 → 销售部 → 售后部),
-                                              although it is also a back_loop and a repeat
-    排障[技术] 验收[客服] 排障[技术]       -> ping_pong as well (技术 returns to redo 排障)
-    派单 评估 执行 评估 (one department)   -> 评估 #2 is back_loop (stage of 评估 < 执行)
-    评估/李 执行 评估/王 is back_loop; 通知/李 回访 通知/王 with 通知 usually last -> redo
-    结单 重新打开 排障 验收 结单 回访     -> one reopen cycle (重新打开 … 结单); 回访 is not rework
+    登记 远程排障 远程排障                    -> 远程排障 #2: self_loop
+    结单 远程排障 远程排障 结单               -> one reopen (not also a self_loop)
+    评估[售后]/李 核实[销售] 评估[售后]/李    -> 评估 #2: ping_pong 售后部 → 销售部 → 售后部
+                                                 (it is also a back_loop and a repeat)
+    评估[售后] 排障[技术] 上门[上门] 评估[售后] -> 评估 #2: ping_pong, indirect (window 3)
+    登记[客服] 评估[售后] 排障[技术] 验收[客服] -> no rework (客服 returns for the next step)
+    评估/李 审批/张 评估/王 (one department)  -> 评估 #2: back_loop (评估 is before 审批)
+    排障/李 上门/张 排障/王 (one department)  -> 排障 #2: redo (same stage as 上门)
+    排障/李 上门/张 排障/李 (one department)  -> 排障 #2: repeat
+    结单 重新打开 排障 验收 结单 回访         -> one reopen cycle (重新打开 … 结单);
+                                                 回访 after the last close is not rework
+
+Which labels close a ticket
+---------------------------
+"Resolved"/"已解决" is not a default close label: most systems resolve and then close
+(Resolved → Closed), and counting both would make every normal close a reopen. Pass
+``close_activities=[..., "Resolved"]`` when resolving is the last step of your system.
 
 Cost
 ----
