@@ -694,6 +694,11 @@ def _emit_check(
     return code
 
 
+def _cmd_check_schema(args: argparse.Namespace) -> int:
+    sys.stdout.write(_render_json(CHECK_JSON_SCHEMA))
+    return EXIT_OK
+
+
 def _cmd_check(args: argparse.Namespace) -> int:
     results, sop = _run_check(args)
     return _emit_check(results, sop, args.sop, _thresholds(args), args.format, args.out)
@@ -954,6 +959,11 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--title", default=None, help="report title")
     report.add_argument("--precision", action="store_true", help="also compute ETC precision")
     report.set_defaults(func=_cmd_report)
+
+    schema = sub.add_parser(
+        "check-schema", help="print the JSON Schema of 'svcmining check --format json'"
+    )
+    schema.set_defaults(func=_cmd_check_schema)
 
     info = sub.add_parser("info", help="load report, summary and data-quality findings")
     _add_load_options(info)

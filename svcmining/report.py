@@ -103,7 +103,8 @@ _CSS = f"""
 .svcm-report th {{ background: #f3f5f8; }}
 .svcm-report td.num, .svcm-report th.num {{ text-align: right; white-space: nowrap; }}
 .svcm-report th {{ white-space: nowrap; }}
-.svcm-report td {{ min-width: 3.5em; }}
+.svcm-report td.nw {{ white-space: nowrap; }}
+.svcm-report td.long {{ min-width: 26em; }}
 .svcm-report .tbl {{ overflow-x: auto; max-width: 100%; }}
 .svcm-report figure {{ margin: 10px 0 16px; overflow-x: auto; }}
 .svcm-report figure img {{ max-width: 100%; height: auto; border: 1px solid #eaeef2; }}
@@ -327,8 +328,16 @@ def _table(df: pd.DataFrame, *, max_rows: int = 15, caption: str = "") -> str:
     for rec in shown.itertuples(index=False, name=None):
         cells = []
         for c, v in zip(cols, rec, strict=True):
-            cls = ' class="num"' if c in num_cols else ""
-            cells.append(f"<td{cls}>{html.escape(str(_fmt_cell(v)))}</td>")
+            text = str(_fmt_cell(v))
+            if c in num_cols:
+                cls = ' class="num"'
+            elif len(text) > 60:
+                cls = ' class="long"'  # evidence, sequences: give them room, not tall rows
+            elif len(text) <= 14:
+                cls = ' class="nw"'
+            else:
+                cls = ""
+            cells.append(f"<td{cls}>{html.escape(text)}</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
     cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
     more = (
@@ -705,7 +714,10 @@ def _sec_conformance(ctx: _Ctx) -> str:
             for c in ("case_id", "type", "step", "activity", "at", "department", "detail")
             if c in dev.columns
         ]
-        parts.append("<h3>Example deviations</h3>" + _table(dev[cols], max_rows=ctx.top))
+        examples = dev.groupby("type", sort=False).head(3)[cols]  # a few of every type
+        parts.append(
+            "<h3>Example deviations (up to 3 per type)</h3>" + _table(examples, max_rows=30)
+        )
     return "".join(parts)
 
 
@@ -777,7 +789,22 @@ def _sec_pain_points(ctx: _Ctx) -> str:
         parts.append(_picture(plot(), "pain-point map"))
     frame = _frame_of(pp)
     if frame is not None:
-        parts.append(_table(frame, max_rows=ctx.top + 5))
+        preferred = [
+            "rank",
+            "pain_point",
+            "kind",
+            "module",
+            "cases",
+            "hours_lost",
+            "share_of_lost",
+            "hours_lost_per_case",
+            "p50_hours",
+            "p90_hours",
+            "evidence",
+            "example_cases",
+        ]
+        cols = [c for c in preferred if c in frame.columns] or list(frame.columns)
+        parts.append(_table(frame[cols], max_rows=ctx.top + 5))
     return "".join(parts)
 
 
@@ -851,6 +878,7 @@ def build_report(
     precision: bool = False,
     max_seconds: float | None = None,
     benchmarks: Sequence[Any] = (),
+    progress: bool | None = None,
 ) -> Report:
     """Run the analyses on a log and collect them into a :class:`Report`.
 
@@ -878,6 +906,9 @@ def build_report(
     benchmarks : list of StepBenchmark, optional
         Steps compared with a duration benchmark in the KPI and pain-point sections,
         e.g. ``[svc.StepBenchmark("远程排障", "4h", "1h")]``.
+    progress : bool, optional
+        Show a tqdm bar over the sections on stderr; default only when stderr is a
+        terminal.
 
     Returns
     -------
@@ -917,7 +948,21 @@ def build_report(
     sop_obj: SOP | None = sop  # type: ignore[assignment]
     cal = _resolve_calendar(calendar, sop_obj)
     ctx = _Ctx(ticket_log, events, sop_obj, cal, {}, top, precision, max_seconds, tuple(benchmarks))
-    secs = tuple(_run_section(k, ctx) for k in keys)
+    if progress is None:
+        import sys
+
+        progress = sys.stderr.isatty()
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(keys, desc="report", unit="section", leave=False)
+        secs_list = []
+        for k in bar:
+            bar.set_postfix_str(k)
+            secs_list.append(_run_section(k, ctx))
+        secs = tuple(secs_list)
+    else:
+        secs = tuple(_run_section(k, ctx) for k in keys)
     ts = events["timestamp"]
     meta: dict[str, Any] = {
         "cases": int(events["case_id"].nunique()),

@@ -342,9 +342,12 @@ def test_json_follows_schema(exports, capsys):
     assert oct_["log_fitness"] == pytest.approx(1.0, abs=1e-4)  # pm4py's tau costs
 
 
-def test_json_schema_is_itself_json():
-    """The schema is plain JSON (can be published beside the docs)."""
+def test_json_schema_is_itself_json(capsys):
+    """The schema is plain JSON, printed by 'svcmining check-schema'."""
     assert json.loads(json.dumps(CHECK_JSON_SCHEMA)) == CHECK_JSON_SCHEMA
+    code, out, _ = run(["check-schema"], capsys)
+    assert code == 0
+    assert json.loads(out) == CHECK_JSON_SCHEMA
 
 
 def test_junit_one_testcase_per_log_and_threshold(exports, capsys):
