@@ -566,6 +566,29 @@ def test_info(exports, capsys):
     assert "6 tickets" in out
 
 
+def test_demo_on_a_folder(exports, tmp_path, capsys):
+    """demo: load report, the check (all months, then each) and where the report went."""
+    (exports["folder"] / "sop_complaint.yaml").write_text(SOP_YAML, encoding="utf-8")
+    target = tmp_path / "out" / "report.html"
+    code, out, err = run(["demo", "--sample-dir", exports["folder"], "--out", target], capsys)
+    assert code == 0, err
+    assert target.is_file()
+    lines = out.splitlines()
+    checks = [line for line in lines if line.startswith(("PASS", "FAIL"))]
+    assert len(checks) == 1 + 3
+    assert "(all months)" in checks[0]
+    assert [line.split()[0] for line in checks[1:]] == ["PASS", "FAIL", "PASS"]  # deviation rate
+    assert lines[-1] == f"Report written to {target}"
+    assert "svcmining: warning" not in err
+
+
+def test_demo_without_exports(tmp_path, capsys):
+    """demo on a folder without exports: exit 2 saying how to generate them."""
+    code, _, err = run(["demo", "--sample-dir", tmp_path], capsys)
+    assert code == 2
+    assert "python -m svcmining.datasets" in err
+
+
 # --------------------------------------------------------------------------- the bundled samples
 
 
