@@ -32,7 +32,7 @@ import pandas as pd
 from ._validation import check_positive_int
 from .exceptions import SchemaError
 
-__all__ = ["PING_PONG_COLUMNS", "ping_pong_returns"]
+__all__ = ["PING_PONG_COLUMNS", "ping_pong_returns", "returns_from_codes"]
 
 PING_PONG_COLUMNS: tuple[str, ...] = (
     "case_id",
@@ -120,8 +120,7 @@ def ping_pong_returns(
             raise SchemaError(
                 f"ping_pong_returns needs a {col!r} column; found {list(events.columns)}."
             )
-    grp_all = events[group]
-    pos = np.flatnonzero(grp_all.notna().to_numpy())
+    pos = np.flatnonzero(events[group].notna().to_numpy())
     if len(pos) < 3:
         return _empty(events)
     sub = events.iloc[pos]
@@ -129,42 +128,14 @@ def ping_pong_returns(
     g_codes, g_uniques = pd.factorize(sub[group])
     g = np.asarray(g_codes, dtype=np.int64)
     a = np.asarray(pd.factorize(sub["activity"])[0], dtype=np.int64)
-    n = len(pos)
-    n_g = int(g.max()) + 1
-    n_a = int(a.max()) + 1
-
-    new_case = np.ones(n, dtype=bool)
-    new_case[1:] = case[1:] != case[:-1]
-    run_start = new_case.copy()
-    run_start[1:] |= g[1:] != g[:-1]
-    rs = np.flatnonzero(run_start)  # sub positions of run starts
-    run_last = np.append(rs[1:], n) - 1
-    run_case, run_g = case[rs], g[rs]
-    run_id = np.arange(len(rs), dtype=np.int64)
-    # index of each run within its case
-    first_run_of_case = np.maximum.accumulate(np.where(new_case[rs], run_id, 0))
-    k = run_id - first_run_of_case
-    prev_run = _prev_same(run_case * n_g + run_g)  # runs are in case order
-    gap = np.where(prev_run >= 0, k - k[np.maximum(prev_run, 0)] - 1, -1)
-    # did the group do the returning event's activity earlier in the case?
-    prev_exec = _prev_same((case * n_g + g) * n_a + a)
-    repeats = prev_exec[rs] >= 0
-    hit = (prev_run >= 0) & (gap >= 1) & (gap <= window) & repeats
-    ret_runs = np.flatnonzero(hit)
-    if len(ret_runs) == 0:
+    ev_sub, left_sub, n_between, via_codes = returns_from_codes(case, g, a, window=window)
+    if len(ev_sub) == 0:
         return _empty(events)
-
-    back = prev_run[ret_runs]
-    n_between = gap[ret_runs]
     g_names = pd.Index(g_uniques).astype("str")
-    via = pd.Series(g_names.take(run_g[back + 1]), dtype="str").to_numpy(dtype=object)
-    for j in range(2, int(n_between.max()) + 1):  # a loop over <= window offsets
-        more = n_between >= j
-        if more.any():
-            names = g_names.take(run_g[back[more] + j]).to_numpy(dtype=object)
-            via[more] = via[more] + ";" + names
-    ev_sub = rs[ret_runs]
-    left_sub = run_last[back]
+    via = pd.Series(g_names.take(via_codes[:, 0]), dtype="str").to_numpy(dtype=object)
+    for j in range(1, via_codes.shape[1]):  # a loop over <= window offsets
+        more = via_codes[:, j] >= 0
+        via[more] = via[more] + ";" + g_names.take(via_codes[more, j]).to_numpy(dtype=object)
     ts = events["timestamp"]
     returned = ts.iloc[pos[ev_sub]].reset_index(drop=True)
     if "start_timestamp" in events.columns:
@@ -175,7 +146,7 @@ def ping_pong_returns(
         {
             "case_id": sub["case_id"].iloc[ev_sub].astype("str").to_numpy(),
             "event_index": pos[ev_sub].astype(np.int64),
-            "group": pd.Series(g_names.take(run_g[ret_runs]), dtype="str").to_numpy(),
+            "group": pd.Series(g_names.take(g[ev_sub]), dtype="str").to_numpy(),
             "activity": sub["activity"].iloc[ev_sub].astype("str").to_numpy(),
             "kind": np.where(n_between == 1, "direct", "indirect"),
             "via": via,
@@ -187,3 +158,48 @@ def ping_pong_returns(
     out["left_at"] = ts.iloc[pos[left_sub]].reset_index(drop=True)
     out["returned_at"] = returned
     return out
+
+
+def returns_from_codes(
+    case: np.ndarray, g: np.ndarray, a: np.ndarray, *, window: int = 3
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The ping-pong rule on integer codes of the events that have a group.
+
+    ``case``, ``g`` and ``a`` are non-negative codes of the case, group and activity of
+    each event, cases contiguous and in time order within each case. Returns the
+    positions of the returning events, the positions of the group's last event before
+    it handed off, the number of runs in between, and an ``(n, k)`` array of the group
+    codes in between (``-1`` padded).
+    """
+    n = len(case)
+    empty = np.zeros(0, dtype=np.int64)
+    if n < 3:
+        return empty, empty, empty, np.zeros((0, 1), dtype=np.int64)
+    n_g = int(g.max()) + 1
+    n_a = int(a.max()) + 1
+    new_case = np.ones(n, dtype=bool)
+    new_case[1:] = case[1:] != case[:-1]
+    run_start = new_case.copy()
+    run_start[1:] |= g[1:] != g[:-1]
+    rs = np.flatnonzero(run_start)  # positions of run starts
+    run_last = np.append(rs[1:], n) - 1
+    run_case, run_g = case[rs], g[rs]
+    run_id = np.arange(len(rs), dtype=np.int64)
+    # index of each run within its case
+    k = run_id - np.maximum.accumulate(np.where(new_case[rs], run_id, 0))
+    prev_run = _prev_same(run_case * n_g + run_g)  # runs are in case order
+    gap = np.where(prev_run >= 0, k - k[np.maximum(prev_run, 0)] - 1, -1)
+    # did the group do the returning event's activity earlier in the case?
+    prev_exec = _prev_same((case * n_g + g) * n_a + a)
+    repeats = prev_exec[rs] >= 0
+    ret_runs = np.flatnonzero((prev_run >= 0) & (gap >= 1) & (gap <= window) & repeats)
+    if len(ret_runs) == 0:
+        return empty, empty, empty, np.zeros((0, 1), dtype=np.int64)
+    back = prev_run[ret_runs]
+    n_between = gap[ret_runs].astype(np.int64)
+    width = int(n_between.max())
+    via = np.full((len(ret_runs), width), -1, dtype=np.int64)
+    for j in range(width):  # a loop over <= window offsets
+        more = n_between > j
+        via[more, j] = run_g[back[more] + 1 + j]
+    return rs[ret_runs], run_last[back], n_between, via
