@@ -816,9 +816,9 @@ def _cmd_info(args: argparse.Namespace) -> int:
 
 #: Thresholds the demo checks the sample exports against (a monthly contract).
 DEMO_THRESHOLDS: dict[str, float | None] = {
-    "min_fitness": 0.95,
-    "max_deviation_rate": 0.5,
-    "min_sla_attainment": 0.8,
+    "min_fitness": 0.9,
+    "max_deviation_rate": 0.55,
+    "min_sla_attainment": 0.85,
 }
 
 

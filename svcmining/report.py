@@ -752,7 +752,11 @@ def _sec_kpis(ctx: _Ctx) -> str:
         parts.append(_picture(plot(), "KPI dashboard, month over month"))
     wide = getattr(k, "wide", None)
     if callable(wide):
-        parts.append(_table(wide().reset_index(), max_rows=80))
+        table = wide().reset_index()
+        if "kpi" in table.columns:  # headline KPIs first, the per-stage times after them
+            later = table["kpi"].astype(str).str.startswith("stage_")
+            table = pd.concat([table[~later], table[later]], ignore_index=True)
+        parts.append(_table(table, max_rows=80))
     else:
         frame = _frame_of(k)
         if frame is not None:

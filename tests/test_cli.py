@@ -620,12 +620,14 @@ def test_demo(sample_dir, tmp_path, capsys):
 def test_each_over_monthly_samples(sample_dir, capsys):
     """check --each over the three monthly sample exports: one line each, verdicts as computed."""
     files = _sample_exports(sample_dir)
-    import svcmining as svc
+    from svcmining.conformance import check_sop
+    from svcmining.io import read_tickets
+    from svcmining.sop import load_sop
 
-    sop = svc.load_sop(sample_dir / "sop_complaint.yaml")
+    sop = load_sop(sample_dir / "sop_complaint.yaml")
     rates = {}
     for f in files:
-        res = svc.check_sop(svc.read_tickets(f, timezone="Asia/Shanghai"), sop, precision=False)
+        res = check_sop(read_tickets(f, timezone="Asia/Shanghai"), sop, precision=False)
         rates[f.name] = res.metric("deviation_rate")
     limit = sorted(rates.values())[len(rates) // 2]  # the median month passes, worse ones fail
     code, out, _ = run(
