@@ -347,6 +347,16 @@ def test_business_hours_with_calendar():
     assert find_rework(df, sop=SOP).occurrences["rework_hours"].tolist() == [17.0]
 
 
+def test_lifecycle_start_times():
+    """With start times the cycle starts at the first start; rework ends at the redo's completion."""
+    df = make_log([("1", "排障", "t"), ("1", "排障", "u")])
+    df["start_timestamp"] = df["timestamp"] - pd.Timedelta(minutes=30)
+    rw = find_rework(df)
+    assert rw.occurrences["rework_hours"].tolist() == [1.0]
+    assert rw.cases["cycle_hours"].tolist() == [1.5]
+    assert kinds_of(rw) == [("排障", "self_loop")]
+
+
 # --------------------------------------------------------------------------- tables & API
 
 
