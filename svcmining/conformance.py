@@ -99,6 +99,7 @@ DEVIATION_TYPES = (
     "repeated_step",
     "not_fitting",
 )
+_TAIL_DETAIL = "required step not done (the case never got that far)"
 _DEV_COLUMNS = [
     "case_id",
     "type",
@@ -752,12 +753,32 @@ def check_sop(
     else:
         log_fitness = float(np.average(var_fitness, weights=freq)) if len(freq) else float("nan")
 
+    # ---- open cases and SLA clocks (needed to tell pending from skipped) ---------
+    cut = _cutoff(events, cutoff)
+    sla_tab, sla_case = _sla_table(coded, sop, cut)
+    last_act = (
+        coded.act_codes[np.r_[starts[1:] - 1, len(events) - 1]]
+        if n_cases
+        else np.zeros(0, dtype=np.int64)
+    )
+    if sop.close_steps:
+        close_idx = [i for i, st in enumerate(sop.steps) if st.id in sop.close_steps]
+        closed = np.zeros(n_cases, dtype=bool)
+        is_close = np.isin(coded.step_codes(), close_idx)
+        closed[coded.case_codes[is_close]] = True
+        case_open = ~closed
+    else:
+        end_labels = _end_labels(auto)
+        ends = np.array([lab_map.get(a, a) in end_labels for a in act_uniques], dtype=bool)
+        case_open = ~ends[last_act] if n_cases else np.zeros(0, dtype=bool)
+
     # ---- spread variant deviations to cases ----------------------------------
     vdev = pd.DataFrame(
         vdev_rows, columns=["variant", "type", "step", "activity", "position", "detail"]
     )
     case_tab = pd.DataFrame({"case_code": np.arange(n_cases), "variant": case_var})
     dev = case_tab.merge(vdev, on="variant", how="inner", sort=False)
+    dev, pending = _drop_pending(dev, case_open, sla_tab, sla_case, sop)
     d_pos = dev["position"].to_numpy(dtype=np.int64)
     d_case = dev["case_code"].to_numpy(dtype=np.int64)
     ev_pos = np.where(d_pos >= 0, starts[d_case] + d_pos, -1)
@@ -779,8 +800,6 @@ def check_sop(
         parts.append(_department_deviations(coded, sop))
 
     # ---- SLAs ----------------------------------------------------------------
-    cut = _cutoff(events, cutoff)
-    sla_tab, sla_case = _sla_table(coded, sop, cut)
     is_breach = (sla_tab["status"] == "breached").to_numpy()
     if is_breach.any():
         breach = sla_tab[is_breach]
@@ -864,14 +883,15 @@ def check_sop(
     cases["sla_breaches"] = _joined_flags(
         br_case, br_code.astype(np.int64), n_cases, sla_names, sort_names=True
     )
-    end_labels = _end_labels(auto)
-    last_act = (
-        coded.act_codes[np.r_[starts[1:] - 1, len(events) - 1]]
-        if n_cases
-        else np.zeros(0, dtype=np.int64)
+    cases["open_at_cutoff"] = case_open
+    cases["pending_steps"] = _map_text(
+        cases["case_id"],
+        pending.assign(case_id=coded.case_ids[pending["case_code"].to_numpy(dtype=np.int64)])
+        .groupby("case_id", sort=False)["step"]
+        .agg(";".join)
+        if len(pending)
+        else pd.Series(dtype=object),
     )
-    last_primary = np.array([lab_map.get(a, a) in end_labels for a in act_uniques], dtype=bool)
-    cases["open_at_cutoff"] = ~last_primary[last_act] if n_cases else np.zeros(0, dtype=bool)
 
     # ---- tables --------------------------------------------------------------
     steps_tab = _step_table(coded, sop, deviations, case_code)
@@ -932,6 +952,44 @@ def check_sop(
         sla_attainment=attain,
         comparison=comparison,
     )
+
+
+def _drop_pending(
+    dev: pd.DataFrame,
+    case_open: np.ndarray,
+    sla_tab: pd.DataFrame,
+    sla_case: np.ndarray,
+    sop: SOP,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Split off skipped steps the case simply has not reached yet (pending, not deviations).
+
+    A step in the tail of the alignment (after the last step done) is pending when the
+    case is open at the cutoff, or when it is the target of an SLA whose clock is still
+    running (censored), e.g. a follow-up call not yet due 30 h after closing.
+    """
+    tail = (dev["type"] == "skipped_step").to_numpy() & (dev["detail"] == _TAIL_DETAIL).to_numpy()
+    if not tail.any():
+        return dev, pd.DataFrame({"case_id": [], "step": []})
+    cc = dev["case_code"].to_numpy(dtype=np.int64)
+    pend = tail & case_open[cc]
+    censored = sla_tab["status"].to_numpy() == "censored"
+    if censored.any():
+        to_of = {x.id: x.to for x in sop.slas}
+        waiting = set(
+            zip(
+                sla_case[censored].tolist(),
+                sla_tab.loc[censored, "sla"].map(to_of).tolist(),
+                strict=True,
+            )
+        )
+        steps = dev["step"].to_numpy(dtype=object)
+        idx = np.flatnonzero(tail & ~pend)
+        hit = [(int(cc[i]), steps[i]) in waiting for i in idx]
+        pend[idx[np.array(hit, dtype=bool)]] = True
+    pending = dev.loc[pend, ["case_code", "step"]]
+    stage = pending["step"].map(lambda x: sop.stage_of(sop.step(x).label))
+    pending = pending.assign(_s=stage).sort_values(["case_code", "_s", "step"], kind="stable")
+    return dev[~pend].reset_index(drop=True), pending.drop(columns="_s")
 
 
 def _map_text(keys: pd.Series, values: pd.Series) -> pd.Series:
@@ -1189,6 +1247,13 @@ def _pm4py_precision(
     )
 
 
+def _skip_detail(step_id: str, choice_of: dict[str, frozenset[str]]) -> str:
+    others = choice_of.get(step_id)
+    if others:
+        return f"required step not done (one of {', '.join(sorted({step_id, *others}))})"
+    return "required step not done"
+
+
 def _classify(
     moves: list[tuple[int, int]],
     seq: tuple[int, ...],
@@ -1293,11 +1358,19 @@ def _classify(
                 rows.append(
                     ("out_of_order", step.id, labels[c], p, "done, but not where the SOP puts it")
                 )
-    # 5. remaining model moves
+    # 5. remaining model moves (after the last synchronous move: the tail the case has
+    #    not reached; check_sop decides whether it is still pending)
+    last_sync = max((k for k, (p, lab) in enumerate(moves) if p >= 0 and lab >= 0), default=-1)
     for c in sorted(model_moves):
         step = step_of_label[labels[c]]
         rows.extend(
-            ("skipped_step", step.id, labels[c], due[k], "required step not done")
+            (
+                "skipped_step",
+                step.id,
+                labels[c],
+                due[k],
+                _TAIL_DETAIL if k > last_sync else _skip_detail(step.id, choice_of),
+            )
             for k in model_moves[c]
         )
     return rows
@@ -1429,10 +1502,13 @@ def _sla_table(coded: _Coded, sop: SOP, cutoff: pd.Timestamp) -> tuple[pd.DataFr
         prio = coded.priority[rows] if coded.priority is not None else np.full(len(rows), None)
         from_s = _from_ns(f_ns, coded.tz)
         to_s = _from_ns(t_ns, coded.tz)
-        actual = duration_hours(from_s, to_s, cal).to_numpy(dtype=float)
-        so_far = duration_hours(
-            from_s, _from_ns(np.full(len(rows), cut_ns, dtype=np.int64), coded.tz), cal
-        ).to_numpy(dtype=float)
+        actual = np.asarray(duration_hours(from_s, to_s, cal), dtype=float)
+        so_far = np.asarray(
+            duration_hours(
+                from_s, _from_ns(np.full(len(rows), cut_ns, dtype=np.int64), coded.tz), cal
+            ),
+            dtype=float,
+        )
         limit = (
             np.array([sla.upper_hours(p) for p in prio], dtype=float)
             if sla.by_priority

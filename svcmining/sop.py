@@ -38,6 +38,8 @@ A full example (``sample_logs/sop_complaint.yaml`` is the complete one)::
       - loop:                      # do (once or more), redo between repetitions
           do: [accept, close]
           redo: [reopen]
+    close: close                   # the step that closes a ticket: until it is done, steps
+                                   # the ticket has not reached yet are pending, not skipped
     slas:
       - id: assign_2h
         from: register             # a step id, or case_start (the default)
@@ -94,7 +96,7 @@ _STEP_KEYS = {
     "name",
 }
 _SLA_KEYS = {"id", "from", "to", "within", "between", "by_priority", "hours", "name"}
-_TOP_KEYS = {"name", "description", "calendar", "steps", "flow", "slas", "version"}
+_TOP_KEYS = {"name", "description", "calendar", "steps", "flow", "slas", "version", "close"}
 
 # a normalised flow node: ("step", id) | ("seq"|"choice"|"parallel", children) | ("loop", do, redo)
 FlowNode = tuple[Any, ...]
@@ -200,6 +202,7 @@ class SOP:
     source: str | None = None
     _net: Any = field(default=None, repr=False)  # (net, im, fm) for BPMN SOPs
     _stages: Mapping[str, int] = field(default_factory=dict, repr=False)
+    close_steps: tuple[str, ...] = ()
 
     # ---- lookups -------------------------------------------------------------
     @cached_property
@@ -556,6 +559,10 @@ def _build(spec: Mapping[str, Any], where: _Where) -> SOP:
     sla_ids: set[str] = set()
     for i, raw in enumerate(raw_slas):
         slas.append(_parse_sla(raw, ("slas", i), ids, sla_ids, where))
+    close_steps = _str_list(spec.get("close"), where, ("close",), "close")
+    for c in close_steps:
+        if c not in ids:
+            raise where.err(("close",), f"'close' must name declared step ids, got {c!r}.")
     name = spec.get("name") or (Path(where.source).stem if where.source else "SOP")
     return SOP(
         name=str(name),
@@ -565,6 +572,7 @@ def _build(spec: Mapping[str, Any], where: _Where) -> SOP:
         calendar=calendar,
         source=where.source,
         _stages=stages,
+        close_steps=close_steps,
     )
 
 

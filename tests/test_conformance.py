@@ -528,7 +528,7 @@ def test_sample_logs_deviations_match_truth(sample_dir: Path) -> None:
         pytest.skip("sample_logs/truth/deviations.csv not generated yet (svcmining.datasets)")
     from svcmining import read_tickets
 
-    log = read_tickets(sample_dir, timezone=TZ)
+    log = read_tickets(sample_dir, timezone=TZ, dedupe="all")  # the true log of the truth
     res = check_sop(log, sample_dir / "sop_complaint.yaml", precision=False)
     truth = pd.read_csv(truth_file, dtype=str, keep_default_na=False)
     got = res.deviations
@@ -542,6 +542,15 @@ def test_sample_logs_deviations_match_truth(sample_dir: Path) -> None:
                 f"extra {len(g - t)} e.g. {sorted(g - t)[:5]}"
             )
     assert not problems, "\n".join(problems)
+    # SLA breaches per case equal the truth's cases.sla_breaches
+    cases = pd.read_csv(sample_dir / "truth" / "cases.csv", dtype=str, keep_default_na=False)
+    mine = res.cases.set_index("case_id")["sla_breaches"]
+    theirs = cases.set_index("case_id")["sla_breaches"].reindex(mine.index)
+    differ = mine[mine != theirs]
+    assert differ.empty, differ.head()
+    # open tickets: the same ones, and their unreached steps are pending, not skipped
+    open_truth = set(cases.loc[cases["open_at_cutoff"] == "True", "case_id"])
+    assert set(res.cases.loc[res.cases["open_at_cutoff"], "case_id"]) == open_truth
 
 
 def test_compare_with_a_discovered_graph(sop: SOP) -> None:
@@ -557,3 +566,33 @@ def test_compare_with_a_discovered_graph(sop: SOP) -> None:
     pd.testing.assert_frame_equal(a, b, check_dtype=False)
     m = from_log.merge(from_graph, on=key)
     np.testing.assert_allclose(m["mean_hours_x"], m["mean_hours_y"], equal_nan=True)
+
+
+def test_unreached_steps_of_open_tickets_are_pending() -> None:
+    """Open tickets and a follow-up not yet due are pending; an overdue one is skipped."""
+    full = load_sop(REPO / "sample_logs" / "sop_complaint.yaml")
+    rows = []
+    cases = {
+        "open": (BASE[:4], "2024-12-30 09:00"),  # no 结单 yet
+        "fresh": (BASE[:7], "2024-12-30 09:00"),  # closed 12:00, follow-up due until +48 h
+        "old": (BASE[:7], "2024-12-20 09:00"),  # closed 10 days before the cutoff
+    }
+    for cid, (evs, start) in cases.items():
+        t = pd.Timestamp(start, tz=TZ)
+        for act, dep in evs:
+            rows.append((cid, act, t, dep, "普通"))
+            t += pd.Timedelta("30min")
+    log = pd.DataFrame(rows, columns=["case_id", "activity", "timestamp", "department", "priority"])
+    r = check_sop(log, full, cutoff="2024-12-31 23:59", precision=False)
+    c = r.cases.set_index("case_id")
+    assert c.loc["open", "open_at_cutoff"]
+    assert not c.loc["fresh", "open_at_cutoff"]
+    assert c.loc["open", "pending_steps"] == "onsite;accept;close;follow_up"
+    assert c.loc["fresh", "pending_steps"] == "follow_up"
+    assert c.loc["old", "pending_steps"] == ""
+    skipped = r.deviations[r.deviations["type"] == "skipped_step"]
+    assert skipped["case_id"].tolist() == ["old"]
+    assert skipped["step"].tolist() == ["follow_up"]
+    assert c.loc["open", "conforming"]
+    assert c.loc["old", "sla_breaches"] == "follow_up_24_48h"
+    assert c.loc["fresh", "sla_breaches"] == ""

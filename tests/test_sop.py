@@ -108,6 +108,7 @@ def test_sla_frame_has_priority_tiers(sop: SOP) -> None:
         2.0,
     )
     assert sop.calendar is not None
+    assert sop.close_steps == ("close",)
 
 
 def test_to_frame_lists_steps(sop: SOP) -> None:
@@ -171,7 +172,7 @@ ERRORS = [
     ("not a mapping", "- a\n- b\n",
      "sop.yaml, line 1: an SOP file must be a mapping with 'steps' and 'flow'."),
     ("unknown key", BASE + "flw: [a, b]\n",
-     "sop.yaml, line 6: unknown key 'flw'; an SOP has calendar, description, flow, name, "
+     "sop.yaml, line 6: unknown key 'flw'; an SOP has calendar, close, description, flow, name, "
      "slas, steps, version."),
     ("unknown step key", "steps:\n  - id: a\n    optinal: true\n",
      "sop.yaml, line 3: unknown step key 'optinal'"),
@@ -197,6 +198,8 @@ ERRORS = [
     ("sla hours", BASE + "slas:\n  - id: s\n    to: b\n    within: 2h\n    hours: calendar\n",
      "sop.yaml, line 10: SLA 's': 'hours' must be 'business' or 'elapsed', got 'calendar'."),
     ("no steps", "flow: [a]\n", "sop.yaml, line 1: 'steps' must be a non-empty list of steps."),
+    ("close unknown", BASE + "close: c\n",
+     "sop.yaml, line 6: 'close' must name declared step ids, got 'c'."),
     ("loop keys", BASE + "flow:\n  - loop: {body: [a]}\n  - b\n",
      "sop.yaml, line 7: 'loop' takes 'do' (required) and 'redo' (optional)."),
 ]  # fmt: skip
