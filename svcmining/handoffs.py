@@ -1,0 +1,943 @@
+"""Handoff delays: the "silent cost" of passing tickets between departments.
+
+:func:`handoff_delays` finds every handoff of every ticket, measures how long the
+ticket waited in between, and aggregates the delays per pair of groups (departments
+by default; any column works: ``resource``, a team, ``channel``), per ticket and
+overall.
+
+Definitions
+-----------
+handoff
+    Between two consecutive events of a ticket whose ``by`` value differs. Events
+    whose ``by`` value is missing are skipped (the events on either side of them are
+    then consecutive); how many were skipped is in the result's ``notes``.
+delay
+    From the giving group's last event (its completion ``timestamp``) to the
+    receiving group's first event: its ``start_timestamp`` with lifecycle data, else
+    its ``timestamp``. In elapsed hours, or in business hours under a
+    :class:`~svcmining.calendars.Calendar`. A receiver that started before the giver
+    completed (overlapping lifecycle data) has delay 0; those handoffs are counted in
+    the notes.
+open tickets (right-censoring)
+    A ticket is *closed* when it has a closing event -- its activity, or its
+    ``lifecycle`` status where the log has one (BPIC 2013: Completed / Closed), is a
+    close label (:data:`svcmining.rework.DEFAULT_CLOSE_ACTIVITIES`: 结单, 关闭, Closed,
+    ...) -- and no reopen label (重新打开, Reopen, ...) after its last close; otherwise
+    it is *open at the cutoff* (``cutoff``: default the last event of the log). An open ticket whose
+    last step is normally followed by another group is *waiting on a handoff*: it gets
+    one **pending** handoff row from that group to the group that most often comes next
+    after the same (group, activity) in the log (a closed ticket's end counts as an
+    outcome too, so a step that usually ends a ticket gives no pending row). Its
+    ``picked_up_at`` is empty and its ``delay_hours`` is the wait so far (to the
+    cutoff): a lower bound. Pending rows count in the hours lost (``handoff_hours``,
+    ``delay_total_hours``) but not in ``count`` and, by default, not in the delay
+    mean/median/p90 (``include_pending=True`` puts them in).
+ping-pong
+    A handoff whose receiving group takes the ticket back to redo an activity it
+    already did, after 1 (direct A→B→A) to ``window`` (indirect A→B→C→A) other groups
+    in between (the shared rule of :func:`svcmining._pingpong.ping_pong_returns`), that
+    :func:`svcmining.find_rework` types as ``ping_pong``: a return inside a reopen
+    cycle (after 结单) is rework of kind ``reopen``, and a return right after an event
+    of the same activity is a ``self_loop`` -- neither is a ping-pong. A ticket is
+    ``ping_pong`` when one of its handoffs is. (``find_rework`` with an SOP judges the
+    work after the last close by SOP stages; here the stages are always the
+    activities' median positions, as ``find_rework`` does without an SOP.)
+cycle time and share
+    A ticket's ``cycle_hours`` run from its first event (start) to its last event, or
+    to the cutoff while it is open. Handoff waits of a ticket never overlap, so
+    ``handoff_hours <= cycle_hours``; ``handoff_share`` is their ratio.
+
+Worked example (elapsed hours)::
+
+    ticket 1: 08 Oct 09:00 投诉登记 客服中心
+              08 Oct 09:10 分类派单 客服中心
+              08 Oct 11:10 销售核实 销售部      handoff 客服中心→销售部, 2.0 h
+              09 Oct 11:10 售后评估 售后部      handoff 销售部→售后部, 24.0 h
+              09 Oct 15:10 远程排障 技术支持部  handoff 售后部→技术支持部, 4.0 h
+              (no 结单: open at the cutoff 09 Oct 18:10; if 远程排障 is usually followed
+              by 客服中心, a pending 技术支持部→客服中心 handoff waits 3.0 h so far)
+    n_handoffs 3, handoff_hours 33.0, cycle_hours 33.0 (09:00 → cutoff), share 1.0
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from ._validation import check_choice, check_positive_int
+from .eventlog import LogLike, as_events, has_start_times, time_i8
+from .exceptions import InvalidParameterError
+
+if TYPE_CHECKING:
+    import matplotlib.axes
+    import matplotlib.figure
+
+    from .calendars import Calendar
+
+__all__ = ["HandoffResult", "handoff_delays"]
+
+PlotKind = Literal["both", "heatmap", "map"]
+HeatmapMetric = Literal["p50", "count", "total"]
+
+_ARROW = " → "
+_HANDOFF_COLUMNS = [
+    "case_id",
+    "from_group",
+    "to_group",
+    "left_at",
+    "picked_up_at",
+    "delay_hours",
+    "from_activity",
+    "to_activity",
+    "pending",
+    "ping_pong",
+]
+_MATRIX_COLUMNS = [
+    "from_group",
+    "to_group",
+    "count",
+    "cases",
+    "pending",
+    "delay_mean_hours",
+    "delay_p50_hours",
+    "delay_p90_hours",
+    "delay_total_hours",
+    "ping_pong",
+]
+
+
+@dataclass(frozen=True, eq=False)
+class HandoffResult:
+    """What :func:`handoff_delays` found (see :mod:`svcmining.handoffs` for definitions).
+
+    Attributes
+    ----------
+    handoffs : pandas.DataFrame
+        One row per handoff, in log order: ``case_id``, ``from_group``, ``to_group``,
+        ``left_at``, ``picked_up_at`` (NaT while pending), ``delay_hours``,
+        ``from_activity``, ``to_activity``, ``pending`` (waiting at the cutoff),
+        ``ping_pong`` (the receiver came back to redo its own work).
+    matrix : pandas.DataFrame
+        One row per (from_group, to_group) pair: ``count`` (handoffs seen), ``cases``,
+        ``pending``, ``delay_mean_hours``, ``delay_p50_hours``, ``delay_p90_hours``
+        (without pending waits unless ``include_pending``), ``delay_total_hours`` (all
+        hours lost, pending waits included), ``ping_pong``.
+    cases : pandas.DataFrame
+        One row per ticket: ``case_id``, ``n_handoffs``, ``handoff_hours`` (incl. a
+        pending wait), ``cycle_hours``, ``handoff_share``, ``ping_pong``,
+        ``open_at_cutoff``, ``waiting_hours`` (the pending wait so far, 0 if none).
+    summary : pandas.DataFrame
+        Key figures as ``metric``, ``value``, ``unit``, ``detail`` rows: tickets,
+        handoffs, the share of all ticket time spent waiting on handoffs, and the
+        worst pairs by hours lost (``metric == 'worst_pair'``).
+    by : str
+        The column whose changes are handoffs.
+    business_hours : bool
+        Whether hours are business hours (a calendar was given).
+    notes : tuple of str
+        What was skipped or adjusted (missing groups, overlapping handoffs, ...).
+    """
+
+    handoffs: pd.DataFrame
+    matrix: pd.DataFrame
+    cases: pd.DataFrame
+    summary: pd.DataFrame
+    by: str = "department"
+    business_hours: bool = False
+    notes: tuple[str, ...] = ()
+
+    def to_frame(self) -> pd.DataFrame:
+        """The handoff table (one row per handoff)."""
+        return self.handoffs.copy()
+
+    def top(self, n: int = 10) -> pd.DataFrame:
+        """The ``n`` pairs that cost most hours (``delay_total_hours``), worst first.
+
+        Adds ``pair`` ("销售部 → 售后部") and ``share_of_hours`` (of all handoff hours).
+        """
+        n = check_positive_int("HandoffResult.top", "n", n)
+        m = self.matrix
+        total = float(m["delay_total_hours"].sum())
+        out = m.sort_values(
+            ["delay_total_hours", "count", "from_group", "to_group"],
+            ascending=[False, False, True, True],
+            kind="stable",
+        ).head(n)
+        out = out.assign(
+            pair=(out["from_group"] + _ARROW + out["to_group"]).astype("str"),
+            share_of_hours=out["delay_total_hours"] / total if total > 0 else np.nan,
+        )
+        return out.reset_index(drop=True)
+
+    def __repr__(self) -> str:
+        s = self.summary.set_index("metric")["value"]
+        unit = "business hours" if self.business_hours else "hours"
+        share = s.get("handoff_share", np.nan)
+        share_txt = "n/a" if pd.isna(share) else f"{share:.1%}"
+        return (
+            f"HandoffResult(by={self.by!r}: {int(s.get('handoffs', 0)):,} handoffs in "
+            f"{int(s.get('cases', 0)):,} tickets, {int(s.get('pending_handoffs', 0)):,} pending; "
+            f"{share_txt} of ticket time waiting on handoffs, in {unit})"
+        )
+
+    def _repr_html_(self) -> str:
+        head = html.escape(repr(self))
+        notes = "".join(f"<li>{html.escape(n)}</li>" for n in self.notes)
+        return (
+            f"<p><b>{head}</b></p>"
+            + (f"<ul>{notes}</ul>" if notes else "")
+            + "<p>Worst pairs (hours lost)</p>"
+            + self.top(10).to_html(escape=True, index=False)
+            + "<p>Summary</p>"
+            + self.summary.to_html(escape=True, index=False)
+        )
+
+    # ------------------------------------------------------------------ plots
+    def plot(
+        self,
+        *,
+        kind: PlotKind = "both",
+        metric: HeatmapMetric = "p50",
+        max_groups: int = 15,
+        ax: matplotlib.axes.Axes | None = None,
+    ) -> matplotlib.figure.Figure:
+        """Heatmap of from × to (count and p50 delay) and/or the department map.
+
+        Parameters
+        ----------
+        kind : {'both', 'heatmap', 'map'}
+            ``'both'`` (default) draws the heatmap and the map side by side in a new
+            figure; ``'heatmap'`` / ``'map'`` draw one of them (on ``ax`` if given).
+        metric : {'p50', 'count', 'total'}
+            What colours the heatmap cells (p50 delay, handoff count or total hours
+            lost); every cell is annotated with its count and p50 delay.
+        max_groups : int
+            Show the groups with the most handoffs only (default 15).
+        ax : matplotlib Axes, optional
+            Where to draw a single view (not with ``kind='both'``).
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+        """
+        check_choice("HandoffResult.plot", "kind", kind, ("both", "heatmap", "map"))
+        check_choice("HandoffResult.plot", "metric", metric, ("p50", "count", "total"))
+        max_groups = check_positive_int("HandoffResult.plot", "max_groups", max_groups)
+        if kind == "both" and ax is not None:
+            raise InvalidParameterError(
+                "HandoffResult.plot draws two views for kind='both'; pass ax= only with "
+                "kind='heatmap' or kind='map'."
+            )
+        import matplotlib.pyplot as plt
+
+        from ._fonts import use_cjk_font
+
+        use_cjk_font()
+        groups = self._top_groups(max_groups)
+        if kind == "both":
+            fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(15, 6.5))
+            self._draw_heatmap(ax1, groups, metric)
+            self._draw_map(ax2, groups)
+            fig.tight_layout()
+            return fig
+        if ax is None:
+            _, ax = plt.subplots(figsize=(8, 6.5))
+        if kind == "heatmap":
+            self._draw_heatmap(ax, groups, metric)
+        else:
+            self._draw_map(ax, groups)
+        return ax.figure  # type: ignore[return-value]
+
+    def _top_groups(self, max_groups: int) -> list[str]:
+        m = self.matrix
+        if m.empty:
+            return []
+        vol = pd.concat(
+            [
+                m.groupby("from_group")["count"].sum(),
+                m.groupby("to_group")["count"].sum(),
+            ]
+        )
+        vol = vol.groupby(level=0).sum()
+        order = sorted(vol.index, key=lambda g: (-vol[g], str(g)))
+        return [str(g) for g in order[:max_groups]]
+
+    def _unit(self) -> str:
+        return "business h" if self.business_hours else "h"
+
+    def _draw_heatmap(self, ax: matplotlib.axes.Axes, groups: list[str], metric: str) -> None:
+        m = self.matrix
+        if not groups:
+            _empty_axes(ax, "no handoffs found")
+            return
+        sub = m[m["from_group"].isin(groups) & m["to_group"].isin(groups)]
+        col = {"p50": "delay_p50_hours", "count": "count", "total": "delay_total_hours"}[metric]
+        pos = {g: i for i, g in enumerate(groups)}
+        k = len(groups)
+        val = np.full((k, k), np.nan)
+        cnt = np.zeros((k, k), dtype=np.int64)
+        p50 = np.full((k, k), np.nan)
+        r = sub["from_group"].map(pos).to_numpy(dtype=np.int64)
+        c = sub["to_group"].map(pos).to_numpy(dtype=np.int64)
+        val[r, c] = sub[col].to_numpy(dtype=float)
+        cnt[r, c] = sub["count"].to_numpy(dtype=np.int64)
+        p50[r, c] = sub["delay_p50_hours"].to_numpy(dtype=float)
+        im = ax.imshow(np.ma.masked_invalid(val), cmap="OrRd", aspect="auto")
+        cbar_label = {
+            "p50": f"median delay ({self._unit()})",
+            "count": "handoffs",
+            "total": f"hours lost ({self._unit()})",
+        }[metric]
+        ax.figure.colorbar(im, ax=ax, label=cbar_label, shrink=0.8)
+        finite = val[np.isfinite(val)]
+        hi = float(finite.max()) if finite.size else 0.0
+        size = max(5.0, min(9.0, 90.0 / k))
+        for i, j in zip(*np.nonzero((cnt > 0) | np.isfinite(val)), strict=True):
+            dark = np.isfinite(val[i, j]) and hi > 0 and val[i, j] > 0.6 * hi
+            txt = f"{cnt[i, j]:,}\n" + ("—" if np.isnan(p50[i, j]) else _fmt_h(p50[i, j]))
+            ax.text(
+                j,
+                i,
+                txt,
+                ha="center",
+                va="center",
+                fontsize=size,
+                color="white" if dark else "black",
+            )
+        ax.set_xticks(range(k), groups, rotation=45, ha="right")
+        ax.set_yticks(range(k), groups)
+        ax.set_xlabel(f"to {self.by} (receiver)")
+        ax.set_ylabel(f"from {self.by} (giver)")
+        n_all = len(set(m["from_group"]) | set(m["to_group"]))
+        more = f" (top {k} of {n_all})" if n_all > k else ""
+        ax.set_title(f"Handoffs: count and median delay{more}")
+
+    def _draw_map(self, ax: matplotlib.axes.Axes, groups: list[str]) -> None:
+        from matplotlib.patches import FancyArrowPatch
+
+        m = self.matrix
+        if not groups:
+            _empty_axes(ax, "no handoffs found")
+            return
+        sub = m[
+            m["from_group"].isin(groups)
+            & m["to_group"].isin(groups)
+            & ((m["count"] > 0) | (m["pending"] > 0))
+        ]
+        sub = sub.sort_values(["count", "from_group", "to_group"], ascending=[False, True, True])
+        sub = sub.head(40)
+        k = len(groups)
+        angle = np.pi / 2 - 2 * np.pi * np.arange(k) / max(k, 1)
+        xy = {g: (float(np.cos(a)), float(np.sin(a))) for g, a in zip(groups, angle, strict=True)}
+        cmax = float(sub["count"].max()) if len(sub) else 1.0
+        p = sub["delay_p50_hours"].to_numpy(dtype=float)
+        pmax = float(np.nanmax(p)) if np.isfinite(p).any() else 1.0
+        import matplotlib.pyplot as plt
+
+        cmap = plt.get_cmap("OrRd")
+        for row in sub.itertuples(index=False):  # at most 40 edges
+            a, b = xy[row.from_group], xy[row.to_group]
+            width = 0.8 + 5.0 * float(row.count) / max(cmax, 1.0)
+            d = float(row.delay_p50_hours)
+            color = cmap(0.3 + 0.7 * (d / pmax if pmax > 0 and np.isfinite(d) else 0.0))
+            arrow = FancyArrowPatch(
+                a,
+                b,
+                connectionstyle="arc3,rad=0.18",
+                arrowstyle="-|>",
+                mutation_scale=12 + width * 2,
+                linewidth=width,
+                color=color,
+                shrinkA=22,
+                shrinkB=22,
+                alpha=0.9,
+                zorder=1,
+            )
+            ax.add_patch(arrow)
+            # label near the arc's apex: midpoint pushed sideways (arc3 bends to the right)
+            mx, my = (a[0] + b[0]) / 2, (a[1] + b[1]) / 2
+            dx, dy = b[0] - a[0], b[1] - a[1]
+            lx, ly = mx + 0.09 * dy, my - 0.09 * dx
+            label = f"{int(row.count):,} · " + ("—" if not np.isfinite(d) else _fmt_h(d))
+            ax.text(lx, ly, label, fontsize=7, ha="center", va="center", color="#333333", zorder=3)
+        for g, (x, y) in xy.items():
+            ax.text(
+                x,
+                y,
+                g,
+                ha="center",
+                va="center",
+                fontsize=9,
+                zorder=4,
+                bbox={"boxstyle": "round,pad=0.4", "fc": "#eef3fb", "ec": "#4a6fa5"},
+            )
+        ax.set_xlim(-1.35, 1.35)
+        ax.set_ylim(-1.35, 1.35)
+        ax.set_aspect("equal")
+        ax.set_axis_off()
+        ax.set_title(f"{self.by} map: handoffs (count · median delay, {self._unit()})")
+
+
+def _empty_axes(ax: matplotlib.axes.Axes, text: str) -> None:
+    ax.text(0.5, 0.5, text, ha="center", va="center", transform=ax.transAxes)
+    ax.set_axis_off()
+
+
+def _fmt_h(h: float) -> str:
+    if h >= 48:
+        return f"{h / 24:.1f}d"
+    if h >= 10:
+        return f"{h:.0f}h"
+    if h >= 1:
+        return f"{h:.1f}h"
+    return f"{h * 60:.0f}min"
+
+
+# --------------------------------------------------------------------------- core
+
+
+def _norm_labels(labels: Any) -> set[str]:
+    return {str(x).strip().casefold() for x in labels}
+
+
+def _label_mask(codes: np.ndarray, uniques: Any, wanted: set[str]) -> np.ndarray:
+    """Events whose label is one of ``wanted`` (as a whole or by its '+status' part)."""
+    if len(uniques) == 0:
+        return np.zeros(len(codes), dtype=bool)
+    norm = [str(u).strip().casefold() for u in uniques]
+    hit = np.array([x in wanted or x.rsplit("+", 1)[-1].strip() in wanted for x in norm])
+    return np.where(codes >= 0, hit[np.maximum(codes, 0)], False)
+
+
+def _i8_hours(start: np.ndarray, end: np.ndarray, unit: str = "ns") -> np.ndarray:
+    out = (end - start) / _UNIT_PER_HOUR[unit]
+    bad = (start == _NAT) | (end == _NAT)
+    return np.where(bad, np.nan, out)
+
+
+def _cutoff(events: pd.DataFrame, cutoff: Any) -> pd.Timestamp:
+    tz = events["timestamp"].dt.tz
+    if cutoff is None:
+        return pd.Timestamp(events["timestamp"].max())
+    try:
+        ts = pd.Timestamp(cutoff)
+    except (ValueError, TypeError) as exc:
+        raise InvalidParameterError(
+            "The 'cutoff' parameter of handoff_delays must be a timestamp (e.g. "
+            f"'2024-12-31 23:59'). Got {cutoff!r} instead."
+        ) from exc
+    if pd.isna(ts):
+        raise InvalidParameterError(
+            f"The 'cutoff' parameter of handoff_delays must be a timestamp. Got {cutoff!r}."
+        )
+    return ts.tz_localize(tz) if ts.tzinfo is None else ts.tz_convert(tz)
+
+
+def handoff_delays(
+    log: LogLike,
+    *,
+    by: str = "department",
+    calendar: Calendar | None = None,
+    include_pending: bool = False,
+    cutoff: Any = None,
+    close_activities: str | list[str] | tuple[str, ...] | None = None,
+    window: int = 3,
+) -> HandoffResult:
+    """Measure the delay of every handoff between groups, per pair, ticket and overall.
+
+    Definitions (handoff, delay, pending handoffs of open tickets, ping-pong, share of
+    cycle time) are in the :mod:`svcmining.handoffs` module docstring, with a worked
+    example.
+
+    Parameters
+    ----------
+    log : TicketLog or pandas.DataFrame
+        The event log (canonical columns) with the ``by`` column.
+    by : str
+        Column whose changes are handoffs: ``"department"`` (default), ``"resource"``,
+        a team or any other column.
+    calendar : Calendar, optional
+        Business hours for the delays and cycle times (elapsed hours when ``None``).
+    include_pending : bool
+        Put the waits so far of pending handoffs (open tickets) into the delay mean,
+        median and p90 of their pair. Default ``False``: those figures are computed
+        from completed handoffs only, the pending ones are counted apart.
+    cutoff : timestamp, optional
+        The export's cutoff (naive times are in the log's time zone); default the last
+        event of the log.
+    close_activities : str or list of str, optional
+        Labels that close a ticket; default
+        :data:`svcmining.rework.DEFAULT_CLOSE_ACTIVITIES`.
+    window : int
+        Most groups between the two visits of a ping-pong return (default 3).
+
+    Returns
+    -------
+    HandoffResult
+        ``handoffs``, ``matrix``, ``cases``, ``summary``; ``plot()`` and ``top(n)``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from svcmining.handoffs import handoff_delays
+    >>> ev = pd.DataFrame({
+    ...     "case_id": ["1", "1", "1", "1"],
+    ...     "activity": ["分类派单", "销售核实", "售后评估", "结单"],
+    ...     "timestamp": pd.to_datetime(["2024-10-08 09:00", "2024-10-08 11:00",
+    ...                                  "2024-10-09 11:00", "2024-10-09 12:00"]
+    ...                                 ).tz_localize("Asia/Shanghai"),
+    ...     "department": ["客服中心", "销售部", "售后部", "客服中心"]})
+    >>> ho = handoff_delays(ev)
+    >>> ho.handoffs[["from_group", "to_group", "delay_hours"]].values.tolist()
+    [['客服中心', '销售部', 2.0], ['销售部', '售后部', 24.0], ['售后部', '客服中心', 1.0]]
+    >>> ho.cases[["n_handoffs", "handoff_hours", "cycle_hours"]].to_dict("records")
+    [{'n_handoffs': 3, 'handoff_hours': 27.0, 'cycle_hours': 27.0}]
+    """
+    if not isinstance(by, str) or by in ("case_id", "timestamp", "start_timestamp"):
+        raise InvalidParameterError(
+            "The 'by' parameter of handoff_delays must name a column of groups such as "
+            f"'department', 'resource' or 'channel'. Got {by!r} instead."
+        )
+    events = as_events(log, required=(by,))
+    if not isinstance(include_pending, bool):
+        raise InvalidParameterError(
+            "The 'include_pending' parameter of handoff_delays must be True or False. "
+            f"Got {include_pending!r} instead."
+        )
+    window = check_positive_int("handoff_delays", "window", window)
+    if calendar is not None:
+        from .calendars import Calendar as _Cal
+
+        if not isinstance(calendar, _Cal):
+            raise InvalidParameterError(
+                "The 'calendar' parameter of handoff_delays must be a svcmining Calendar or "
+                f"None. Got {type(calendar).__name__} instead."
+            )
+    if isinstance(close_activities, str):
+        close_activities = [close_activities]
+    from .rework import DEFAULT_CLOSE_ACTIVITIES, DEFAULT_REOPEN_ACTIVITIES
+
+    close_set = _norm_labels(
+        DEFAULT_CLOSE_ACTIVITIES if close_activities is None else close_activities
+    )
+    cut = _cutoff(events, cutoff)
+    n = len(events)
+    ts = events["timestamp"]
+    tz = ts.dt.tz
+    ts_dtype = ts.dtype
+    ts_i8 = time_i8(ts)
+    if has_start_times(events):
+        st = events["start_timestamp"]
+        st = st.dt.tz_convert(tz) if isinstance(st.dtype, pd.DatetimeTZDtype) else st
+        st_i8 = time_i8(st.astype(ts_dtype))
+        begin_i8 = np.where(st.isna().to_numpy(), ts_i8, st_i8)
+    else:
+        begin_i8 = ts_i8
+
+    # ---- integer codes, each column factorised once
+    case_codes, case_starts = _case_blocks(events["case_id"])
+    n_cases = len(case_starts)
+    grp_raw = events[by]
+    has_grp = grp_raw.notna().to_numpy()
+    pos = np.flatnonzero(has_grp)
+    grp_sub = grp_raw.iloc[pos]
+    if not pd.api.types.is_string_dtype(grp_sub.dtype):
+        grp_sub = grp_sub.astype("str")
+    g_codes, g_uniques = pd.factorize(grp_sub)
+    g_names = pd.Index(g_uniques).astype("str")
+    # codes in sorted-name order, so that ties break the same way for any input order
+    rank = np.empty(len(g_names), dtype=np.int64)
+    rank[np.argsort(np.asarray(g_names, dtype=object), kind="stable")] = np.arange(len(g_names))
+    g = rank[np.asarray(g_codes, dtype=np.int64)]
+    g_names = g_names.sort_values()
+    act_codes, act_uniques = pd.factorize(events["activity"])
+    act_codes = np.asarray(act_codes, dtype=np.int64)
+    c = case_codes[pos]
+    notes: list[str] = []
+    n_skipped = int(n - len(pos))
+    if n_skipped:
+        notes.append(
+            f"{n_skipped:,} events without a {by!r} value were skipped for handoff detection."
+        )
+
+    # ---- observed handoffs: consecutive grouped events of a case with another group
+    if len(pos) > 1:
+        change = np.flatnonzero((c[1:] == c[:-1]) & (g[1:] != g[:-1]))
+    else:
+        change = np.zeros(0, dtype=np.int64)
+    give, take = pos[change], pos[change + 1]
+    delay = _hours_i8(ts_i8[give], begin_i8[take], ts_dtype, calendar)
+    neg = delay < 0
+    if neg.any():
+        notes.append(
+            f"{int(neg.sum()):,} handoffs where the receiver started before the giver "
+            "finished (overlapping lifecycle data) count with delay 0."
+        )
+        delay = np.where(neg, 0.0, delay)
+
+    # ---- closes and reopens (activity labels; a lifecycle status may close too)
+    closes_act = _label_mask(act_codes, act_uniques, close_set)
+    reopens = _label_mask(act_codes, act_uniques, _norm_labels(DEFAULT_REOPEN_ACTIVITIES))
+    closes = closes_act
+    if "lifecycle" in events.columns:  # a status column: Completed / Closed
+        lc_codes, lc_uniques = pd.factorize(events["lifecycle"])
+        closes = closes | _label_mask(np.asarray(lc_codes, dtype=np.int64), lc_uniques, close_set)
+
+    # ---- ping-pong: returns (first events of a run, i.e. receivers of a handoff) that
+    # find_rework types as ping_pong: not inside a reopen cycle, not a self-loop
+    from ._pingpong import returns_from_codes
+
+    ret_sub = returns_from_codes(c, g, act_codes[pos], window=window)[0]
+    pp_mark = np.zeros(n, dtype=bool)
+    pp_mark[pos[ret_sub]] = True
+    if pp_mark.any():
+        self_loop = np.zeros(n, dtype=bool)
+        self_loop[1:] = (act_codes[1:] == act_codes[:-1]) & (case_codes[1:] == case_codes[:-1])
+        pp_mark &= ~self_loop
+        pp_mark &= ~_in_reopen_cycle(act_codes, case_codes, case_starts, closes_act, reopens)
+
+    idx = np.arange(n, dtype=np.int64)
+    last_close = np.full(n_cases, -1, dtype=np.int64)
+    np.maximum.at(last_close, case_codes[closes], idx[closes])
+    last_reopen = np.full(n_cases, -1, dtype=np.int64)
+    np.maximum.at(last_reopen, case_codes[reopens], idx[reopens])
+    is_open = (last_close < 0) | (last_reopen > last_close)
+
+    pend_give = np.zeros(0, dtype=np.int64)
+    pend_to = np.zeros(0, dtype=np.int64)
+    if len(pos) and is_open.any():
+        # most frequent next group after each (group, activity); a closed ticket's end
+        # is an outcome (-1), an open ticket's end is censored (not counted)
+        a_sub = act_codes[pos]
+        n_a = max(len(act_uniques), 1)
+        n_g = max(len(g_names), 1)
+        last_of_case = np.ones(len(pos), dtype=bool)
+        last_of_case[:-1] = c[1:] != c[:-1]
+        nxt = np.full(len(pos), -1, dtype=np.int64)
+        nxt[:-1] = np.where(last_of_case[:-1], -1, g[1:])
+        open_last = np.flatnonzero(last_of_case & is_open[c])
+        ga_all = g * n_a + a_sub
+        needed = np.zeros(n_g * n_a, dtype=bool)
+        needed[ga_all[open_last]] = True
+        counted = (~last_of_case | ~is_open[c]) & needed[ga_all]
+        key = ga_all[counted] * (n_g + 1) + (nxt[counted] + 1)
+        uniq, cnt = np.unique(key, return_counts=True)
+        ga, outcome = uniq // (n_g + 1), uniq % (n_g + 1) - 1
+        # per (group, activity): highest count, ties to the smallest outcome code
+        o = np.lexsort((outcome, -cnt, ga))
+        first = np.ones(len(o), dtype=bool)
+        first[1:] = ga[o][1:] != ga[o][:-1]
+        mode_ga, mode_next = ga[o][first], outcome[o][first]
+        want = g[open_last] * n_a + a_sub[open_last]
+        if len(mode_ga):
+            at = np.minimum(np.searchsorted(mode_ga, want), len(mode_ga) - 1)
+            expected = np.where(mode_ga[at] == want, mode_next[at], -1)
+        else:
+            expected = np.full(len(want), -1, dtype=np.int64)
+        wait = (expected >= 0) & (expected != g[open_last])
+        pend_give = pos[open_last[wait]]
+        pend_to = expected[wait]
+        give_g_pend = g[open_last[wait]]
+    else:
+        give_g_pend = np.zeros(0, dtype=np.int64)
+
+    # ---- handoff table (observed + pending), in log order
+    n_obs, n_pend = len(give), len(pend_give)
+    cut_i8 = np.full(n_pend, _ts_i8(cut, ts_dtype), dtype=np.int64)
+    pend_wait = np.clip(_hours_i8(ts_i8[pend_give], cut_i8, ts_dtype, calendar), 0.0, None)
+    give_all = np.concatenate([give, pend_give])
+    order = np.lexsort((np.r_[np.zeros(n_obs), np.ones(n_pend)], give_all))
+    give_all = give_all[order]
+    from_g = np.concatenate([g[change], give_g_pend])[order]
+    to_g = np.concatenate([g[change + 1], pend_to])[order]
+    take_all = np.concatenate([take, np.full(n_pend, -1, dtype=np.int64)])[order]
+    pending = np.r_[np.zeros(n_obs, bool), np.ones(n_pend, bool)][order]
+    delay_all = np.concatenate([delay, pend_wait])[order].astype(float)
+    picked_i8 = np.where(take_all >= 0, begin_i8[np.maximum(take_all, 0)], _NAT)
+    h_case = case_codes[give_all]
+    act_names = pd.Index(act_uniques).astype("str")
+    to_act = act_codes[np.maximum(take_all, 0)]
+    handoffs = pd.DataFrame(
+        {
+            "case_id": _codes_to_str(events["case_id"].iloc[case_starts], h_case),
+            "from_group": _codes_to_str(g_names, from_g),
+            "to_group": _codes_to_str(g_names, to_g),
+            "left_at": _i8_to_ts(ts_i8[give_all], ts_dtype),
+            "picked_up_at": _i8_to_ts(picked_i8, ts_dtype),
+            "delay_hours": delay_all,
+            "from_activity": _codes_to_str(act_names, act_codes[give_all]),
+            "to_activity": _codes_to_str(act_names, np.where(take_all >= 0, to_act, -1)),
+            "pending": pending,
+            "ping_pong": np.where(take_all >= 0, pp_mark[np.maximum(take_all, 0)], False),
+        }
+    )
+
+    matrix = _matrix(handoffs, from_g, to_g, h_case, g_names, include_pending)
+    cases = _cases(
+        events, case_starts, begin_i8, ts_i8, ts_dtype, is_open, cut, calendar, handoffs, h_case
+    )
+    summary = _summary(handoffs, matrix, cases, n_skipped)
+    return HandoffResult(
+        handoffs=handoffs,
+        matrix=matrix,
+        cases=cases,
+        summary=summary,
+        by=by,
+        business_hours=calendar is not None,
+        notes=tuple(notes),
+    )
+
+
+_NAT = np.iinfo(np.int64).min
+
+
+def _in_reopen_cycle(
+    act: np.ndarray,
+    case_codes: np.ndarray,
+    case_starts: np.ndarray,
+    is_close: np.ndarray,
+    is_reopen: np.ndarray,
+) -> np.ndarray:
+    """Events inside a reopen cycle, as :func:`svcmining.find_rework` (without an SOP) sees them.
+
+    The events after a close up to and including the next close form a cycle; the
+    events after the last close are one only when they hold a reopen label or an
+    activity whose stage (median relative position in its cases) is earlier than the
+    close's stage.
+    """
+    n = len(act)
+    if n == 0 or not is_close.any():
+        return np.zeros(n, dtype=bool)
+    sizes = np.diff(np.append(case_starts, n))
+    cs = np.cumsum(is_close) - is_close
+    closes_before = cs - np.repeat(cs[case_starts], sizes)
+    seg_start = np.zeros(n, dtype=bool)
+    seg_start[case_starts] = True
+    seg_start[1:] |= closes_before[1:] != closes_before[:-1]
+    seg_starts = np.flatnonzero(seg_start)
+    seg_id = np.cumsum(seg_start) - 1
+    seg_after = closes_before[seg_starts] >= 1
+    if not seg_after.any():
+        return np.zeros(n, dtype=bool)
+    pos = np.arange(n) - np.repeat(case_starts, sizes)
+    length = np.repeat(sizes, sizes)
+    rel = np.where(length > 1, pos / np.maximum(length - 1, 1), 0.0)
+    med = pd.Series(rel).groupby(act).median()
+    stage_by_act = np.full(int(act.max()) + 1, np.nan)
+    stage_by_act[med.index.to_numpy()] = med.to_numpy()
+    stage = stage_by_act[act]
+    close_stage = np.full(len(seg_starts), np.nan)
+    close_stage[seg_after] = stage[seg_starts[seg_after] - 1]
+    earlier = stage < close_stage[seg_id]
+    indicator = (is_close | is_reopen | earlier).astype(np.int8)
+    seg_any = np.maximum.reduceat(indicator, seg_starts).astype(bool)
+    return (seg_after & seg_any)[seg_id]
+
+
+def _case_blocks(case_id: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Codes 0..k-1 of the (contiguous) case blocks and the position where each starts."""
+    n = len(case_id)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    arr = getattr(case_id.array, "_pa_array", None)
+    boundary = np.ones(n, dtype=bool)
+    if arr is not None and n > 1:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        flat = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+        ne = pc.not_equal(flat.slice(1), flat.slice(0, n - 1))
+        boundary[1:] = np.asarray(ne.to_numpy(zero_copy_only=False), dtype=bool)
+    elif n > 1:
+        vals = case_id.to_numpy(dtype=object)
+        boundary[1:] = vals[1:] != vals[:-1]
+    codes = np.cumsum(boundary) - 1
+    return codes.astype(np.int64), np.flatnonzero(boundary)
+
+
+def _ts_i8(t: pd.Timestamp, dtype: Any) -> int:
+    return int(time_i8(pd.Series([t]).astype(dtype))[0])
+
+
+def _i8_to_ts(values: np.ndarray, dtype: Any) -> pd.Series:
+    unit = dtype.unit
+    naive = pd.Series(values.astype(f"datetime64[{unit}]"))  # the min int64 is NaT
+    return naive.dt.tz_localize("UTC").dt.tz_convert(dtype.tz).astype(dtype)
+
+
+def _hours_i8(
+    start: np.ndarray, end: np.ndarray, dtype: Any, calendar: Calendar | None
+) -> np.ndarray:
+    """Hours between integer times of ``dtype`` (NaT = min int64 gives NaN)."""
+    if len(start) == 0:
+        return np.zeros(0)
+    if calendar is None:
+        return _i8_hours(start, end, dtype.unit)
+    from .calendars import duration_hours
+
+    out = duration_hours(_i8_to_ts(start, dtype), _i8_to_ts(end, dtype), calendar)
+    return np.asarray(out, dtype=float)
+
+
+_UNIT_PER_HOUR = {"s": 3600.0, "ms": 3.6e6, "us": 3.6e9, "ns": 3.6e12}
+
+
+def _codes_to_str(uniques: Any, codes: np.ndarray) -> pd.Series:
+    """Labels of integer codes as a ``str`` Series (code -1 -> missing)."""
+    u = pd.Index(uniques).astype("str")
+    if len(u) == 0:
+        return pd.Series(pd.NA, index=range(len(codes)), dtype="str")
+    taken = u.take(codes, allow_fill=True, fill_value=None)
+    return pd.Series(taken, dtype="str")
+
+
+def _group_quantile(
+    values: np.ndarray, starts: np.ndarray, sizes: np.ndarray, q: float
+) -> np.ndarray:
+    """Linear-interpolated quantile per group of sorted ``values`` (NaN for empty groups)."""
+    out = np.full(len(sizes), np.nan)
+    ok = sizes > 0
+    h = (sizes[ok] - 1) * q
+    lo = np.floor(h).astype(np.int64)
+    hi = np.minimum(lo + 1, sizes[ok] - 1)
+    base = starts[ok]
+    v_lo, v_hi = values[base + lo], values[base + hi]
+    out[ok] = v_lo + (h - lo) * (v_hi - v_lo)
+    return out
+
+
+def _matrix(
+    handoffs: pd.DataFrame,
+    from_g: np.ndarray,
+    to_g: np.ndarray,
+    h_case: np.ndarray,
+    g_names: pd.Index,
+    include_pending: bool,
+) -> pd.DataFrame:
+    n_g = max(len(g_names), 1)
+    pair = from_g * n_g + to_g
+    pairs, inv = np.unique(pair, return_inverse=True)
+    k = len(pairs)
+    pending = handoffs["pending"].to_numpy(dtype=bool)
+    d = handoffs["delay_hours"].to_numpy(dtype=float)
+    count = np.bincount(inv[~pending], minlength=k)
+    n_pend = np.bincount(inv[pending], minlength=k)
+    total = np.bincount(inv, weights=d, minlength=k)
+    pp = np.bincount(inv, weights=handoffs["ping_pong"].to_numpy(dtype=float), minlength=k)
+    n_cases_all = int(h_case.max()) + 1 if len(h_case) else 1
+    pc_pairs = np.unique(inv.astype(np.int64) * n_cases_all + h_case) // n_cases_all
+    n_case = np.bincount(pc_pairs, minlength=k)
+    use = ~pending | include_pending
+    inv_u, d_u = inv[use], d[use]
+    o = np.lexsort((d_u, inv_u))
+    sizes = np.bincount(inv_u, minlength=k)
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
+    sv = d_u[o]
+    sums = np.bincount(inv_u, weights=d_u, minlength=k)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean = np.where(sizes > 0, sums / np.maximum(sizes, 1), np.nan)
+    out = pd.DataFrame(
+        {
+            "from_group": _codes_to_str(g_names, pairs // n_g),
+            "to_group": _codes_to_str(g_names, pairs % n_g),
+            "count": count.astype(np.int64),
+            "cases": n_case.astype(np.int64),
+            "pending": n_pend.astype(np.int64),
+            "delay_mean_hours": mean,
+            "delay_p50_hours": _group_quantile(sv, starts, sizes, 0.5),
+            "delay_p90_hours": _group_quantile(sv, starts, sizes, 0.9),
+            "delay_total_hours": total.astype(float),
+            "ping_pong": np.round(pp).astype(np.int64),
+        }
+    )
+    return out[_MATRIX_COLUMNS]
+
+
+def _cases(
+    events: pd.DataFrame,
+    case_starts: np.ndarray,
+    begin_i8: np.ndarray,
+    ts_i8: np.ndarray,
+    ts_dtype: Any,
+    is_open: np.ndarray,
+    cut: pd.Timestamp,
+    calendar: Calendar | None,
+    handoffs: pd.DataFrame,
+    h_case: np.ndarray,
+) -> pd.DataFrame:
+    n_cases = len(case_starts)
+    if n_cases:
+        first = np.minimum.reduceat(begin_i8, case_starts)
+        last = np.maximum.reduceat(ts_i8, case_starts)
+    else:
+        first = last = np.zeros(0, dtype=np.int64)
+    cut_i8 = _ts_i8(cut, ts_dtype)
+    end = np.where(is_open & (last < cut_i8), cut_i8, last)
+    cycle = _hours_i8(first, end, ts_dtype, calendar)
+    obs = ~handoffs["pending"].to_numpy(dtype=bool)
+    d = handoffs["delay_hours"].to_numpy(dtype=float)
+    n_h = np.bincount(h_case[obs], minlength=n_cases).astype(np.int64)
+    hours = np.bincount(h_case, weights=d, minlength=n_cases)
+    waiting = np.bincount(h_case[~obs], weights=d[~obs], minlength=n_cases)
+    pp = np.bincount(h_case, weights=handoffs["ping_pong"].to_numpy(dtype=float), minlength=n_cases)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(cycle > 0, hours / np.where(cycle > 0, cycle, 1.0), np.nan)
+    case_ids = events["case_id"].iloc[case_starts].reset_index(drop=True)
+    return pd.DataFrame(
+        {
+            "case_id": case_ids.astype("str"),
+            "n_handoffs": n_h,
+            "handoff_hours": hours.astype(float),
+            "cycle_hours": cycle.astype(float),
+            "handoff_share": share,
+            "ping_pong": pp > 0,
+            "open_at_cutoff": is_open.astype(bool),
+            "waiting_hours": waiting.astype(float),
+        }
+    )
+
+
+def _summary(
+    handoffs: pd.DataFrame, matrix: pd.DataFrame, cases: pd.DataFrame, n_skipped: int
+) -> pd.DataFrame:
+    h_hours = float(cases["handoff_hours"].sum())
+    c_hours = float(np.nansum(cases["cycle_hours"].to_numpy(dtype=float)))
+    rows: list[tuple[str, float, str, str]] = [
+        ("cases", float(len(cases)), "tickets", ""),
+        ("cases_with_handoffs", float((cases["n_handoffs"] > 0).sum()), "tickets", ""),
+        ("handoffs", float((~handoffs["pending"]).sum()), "handoffs", ""),
+        ("pending_handoffs", float(handoffs["pending"].sum()), "handoffs", "open at cutoff"),
+        ("open_cases", float(cases["open_at_cutoff"].sum()), "tickets", ""),
+        ("ping_pong_cases", float(cases["ping_pong"].sum()), "tickets", ""),
+        ("handoff_hours", h_hours, "hours", "all waits, pending included"),
+        ("cycle_hours", c_hours, "hours", "all tickets"),
+        (
+            "handoff_share",
+            h_hours / c_hours if c_hours > 0 else np.nan,
+            "share",
+            "of all ticket time spent waiting on handoffs",
+        ),
+        ("skipped_events", float(n_skipped), "events", "missing group"),
+    ]
+    worst = matrix.sort_values(
+        ["delay_total_hours", "count", "from_group", "to_group"],
+        ascending=[False, False, True, True],
+        kind="stable",
+    ).head(3)
+    for r in worst.itertuples(index=False):  # at most 3 rows
+        rows.append(
+            (
+                "worst_pair",
+                float(r.delay_total_hours),
+                "hours",
+                f"{r.from_group}{_ARROW}{r.to_group}",
+            )
+        )
+    out = pd.DataFrame(rows, columns=["metric", "value", "unit", "detail"])
+    for col in ("metric", "unit", "detail"):
+        out[col] = out[col].astype("str")
+    return out
