@@ -742,8 +742,15 @@ def _case_table(
         single = ~pp["c"].duplicated(keep=False).to_numpy()
         pp_groups.iloc[pp["c"].to_numpy()[single]] = pp["p"].to_numpy()[single]
         multi = pp.loc[~single]
-        if len(multi):  # few cases bounce along several paths
-            joined = multi.groupby("c", sort=False)["p"].agg("; ".join)
+        if len(multi):  # cases bouncing along several paths: join them, rank by rank
+            rank = multi.groupby("c", sort=False).cumcount().to_numpy()
+            c_multi = multi["c"].to_numpy()
+            p_multi = multi["p"].astype("str").reset_index(drop=True)
+            joined = pd.Series(p_multi[rank == 0].to_numpy(), index=c_multi[rank == 0])
+            for r in range(1, int(rank.max()) + 1):  # a loop over a handful of ranks
+                at = rank == r
+                extra = pd.Series(p_multi[at].to_numpy(), index=c_multi[at])
+                joined.loc[extra.index] = joined.loc[extra.index] + "; " + extra
             pp_groups.iloc[joined.index.to_numpy()] = joined.to_numpy()
 
     # hours: union of [first_at, end_at] intervals per case
