@@ -33,6 +33,7 @@ import pandas as pd
 
 from .eventlog import LogLike, as_events
 from .exceptions import InvalidParameterError
+from .kpis import _trust
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -313,6 +314,7 @@ def drill_down(
     >>> dd.table.head()                                                        # doctest: +SKIP
     """
     events = as_events(log)
+    _trust(log, events)
     by_cols = [by] if isinstance(by, str) else list(by)
     if not by_cols:
         raise InvalidParameterError(

@@ -44,8 +44,10 @@ reopen rate / rework rate
     Share of tickets with a reopen cycle / with any rework occurrence (rework taxonomy
     of :mod:`svcmining.rework`).
 handoff share
-    Hours waiting on handoffs between departments / all ticket hours (ratio of sums,
-    :mod:`svcmining.handoffs`).
+    Hours waiting on handoffs between departments / the tickets' hours from first to last
+    event (ratio of sums over the tickets, :mod:`svcmining.handoffs`). Without lifecycle
+    data a handoff's delay runs to the receiving department's first *completed* step,
+    so it includes that step's work.
 SLA attainment / deviation rate
     Per SLA of the SOP: met / (met + breached), open tickets whose clock has not expired
     being censored, not counted; deviation rate: share of tickets with at least one SOP
@@ -57,6 +59,7 @@ steps over a benchmark
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
@@ -65,7 +68,7 @@ import numpy as np
 import pandas as pd
 
 from ._validation import check_choice
-from .eventlog import LogLike, as_events, has_start_times
+from .eventlog import LogLike, TicketLog, as_events, has_start_times
 from .exceptions import InvalidParameterError
 
 if TYPE_CHECKING:
@@ -181,6 +184,58 @@ def _td_hours(value: Any, param: str) -> float:
 
 
 # --------------------------------------------------------------------------- helpers
+
+# ------------------------------------------------------------------ shared results
+# service_kpis, pain_points and drill_down on the same TicketLog reuse one find_rework /
+# handoff_delays / check_sop result (a TicketLog is frozen: its events are not modified).
+# Plain DataFrames are never cached (they can be changed in place between calls).
+_TRUSTED: dict[int, weakref.ref[pd.DataFrame]] = {}
+_CACHE: dict[str, tuple[weakref.ref[pd.DataFrame], tuple[Any, ...], Any]] = {}
+
+
+def _trust(log: LogLike, events: pd.DataFrame) -> None:
+    """Allow caching analyses of ``events`` when they come from a (frozen) TicketLog."""
+    if isinstance(log, TicketLog):
+        _TRUSTED.clear()
+        _TRUSTED[id(events)] = weakref.ref(events)
+
+
+def _shared(kind: str, events: pd.DataFrame, params: tuple[Any, ...], compute: Any) -> Any:
+    """``compute()``, reused while called for the same trusted events and parameters."""
+    ref = _TRUSTED.get(id(events))
+    if ref is None or ref() is not events:
+        return compute()
+    hit = _CACHE.get(kind)
+    if hit is not None and hit[0]() is events and hit[1] == params:
+        return hit[2]
+    res = compute()
+    _CACHE[kind] = (weakref.ref(events), params, res)
+    return res
+
+
+def _rework_for(
+    events: pd.DataFrame, close_activities: Sequence[str] | None, sop: Any, calendar: Any
+) -> ReworkResult:
+    from .rework import find_rework
+
+    ca = None if close_activities is None else tuple(close_activities)
+    return _shared(
+        "rework",
+        events,
+        (ca, sop, calendar),
+        lambda: find_rework(events, close_activities=ca, sop=sop, calendar=calendar),
+    )
+
+
+def _conformance_for(events: pd.DataFrame, sop: Any, cut: pd.Timestamp) -> ConformanceResult:
+    from .conformance import check_sop
+
+    return _shared(
+        "conformance",
+        events,
+        (sop, cut),
+        lambda: check_sop(events, sop, precision=False, cutoff=cut),
+    )
 
 
 def _hours(start: pd.Series, end: pd.Series, calendar: Calendar | None) -> pd.Series:
@@ -340,49 +395,22 @@ def _repeat_contact(cases: pd.DataFrame, within_hours: float) -> pd.Series:
 def _handoff_cases(
     events: pd.DataFrame, calendar: Calendar | None, handoffs: Any
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(per-case n_handoffs/handoff_hours, per-handoff table) from handoff_delays."""
+    """(per-case n_handoffs / handoff_hours / span_hours / handoff_share, per-handoff table)."""
     if handoffs is None:
         if "department" not in events.columns:
-            return pd.DataFrame(columns=["n_handoffs", "handoff_hours"]), pd.DataFrame()
-        try:
-            from .handoffs import handoff_delays
-        except ImportError:
-            return _handoff_fallback(events, calendar)
-        handoffs = handoff_delays(events, calendar=calendar)
-    c = handoffs.cases.set_index("case_id")[["n_handoffs", "handoff_hours"]]
+            empty = pd.DataFrame(columns=["n_handoffs", "handoff_hours", "span_hours"])
+            return empty, pd.DataFrame()
+        from .handoffs import handoff_delays
+
+        handoffs = _shared(
+            "handoffs", events, (calendar,), lambda: handoff_delays(events, calendar=calendar)
+        )
+    c = handoffs.cases.set_index("case_id")
+    c = c[["n_handoffs", "handoff_hours", "cycle_hours", "handoff_share"]].rename(
+        columns={"cycle_hours": "span_hours"}
+    )
     c.index = c.index.astype("str")
     return c, handoffs.handoffs
-
-
-def _handoff_fallback(
-    events: pd.DataFrame, calendar: Calendar | None
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Handoffs per process.md, used only while svcmining.handoffs is not available."""
-    ev = events[events["department"].notna()]
-    same = ev["case_id"].eq(ev["case_id"].shift(-1))
-    change = same & ev["department"].ne(ev["department"].shift(-1))
-    nxt_t = ev["timestamp"].shift(-1)
-    if has_start_times(ev):
-        nxt_s = ev["start_timestamp"].shift(-1)
-        nxt_t = nxt_s.where(nxt_s.notna(), nxt_t).astype(ev["timestamp"].dtype)
-    h = pd.DataFrame(
-        {
-            "case_id": ev["case_id"][change].to_numpy(),
-            "from_group": ev["department"][change].to_numpy(),
-            "to_group": ev["department"].shift(-1)[change].to_numpy(),
-            "from_activity": ev["activity"][change].to_numpy(),
-            "to_activity": ev["activity"].shift(-1)[change].to_numpy(),
-            "left_at": ev["timestamp"][change].to_numpy(),
-            "picked_up_at": nxt_t[change].to_numpy(),
-        }
-    )
-    left = h["left_at"].astype(events["timestamp"].dtype)
-    picked = h["picked_up_at"].astype(events["timestamp"].dtype)
-    h["delay_hours"] = _hours(left, picked, calendar).clip(lower=0).to_numpy()
-    per = h.groupby("case_id").agg(
-        n_handoffs=("delay_hours", "size"), handoff_hours=("delay_hours", "sum")
-    )
-    return per, h
 
 
 # --------------------------------------------------------------------------- case table
@@ -409,7 +437,8 @@ def case_outcomes(
     ``cycle_business_hours`` (with a calendar), ``channel`` / ``priority`` /
     ``customer_id`` (first value, when present), ``repeat_contact``; with rework:
     ``has_rework``, ``reopened``, ``n_reopen``, ``ping_pong``, ``rework_hours``; with
-    handoffs: ``n_handoffs``, ``handoff_hours``, ``handoff_share``; then
+    handoffs: ``n_handoffs``, ``handoff_hours``, ``span_hours`` (first to last event, in
+    the handoff module's hours) and ``handoff_share`` (their ratio); then
     ``first_contact_resolved`` (NaN-free bool; False for open tickets); with an SOP:
     ``conforming``, ``deviating``, ``sla_breached``. See the module docstring for the
     definitions.
@@ -424,6 +453,7 @@ def case_outcomes(
     [2.5]
     """
     events = as_events(log)
+    _trust(log, events)
     for p in parts:
         check_choice("case_outcomes", "parts", p, ("rework", "handoffs", "conformance"))
     if not isinstance(fcr, FCRDefinition):
@@ -449,11 +479,7 @@ def case_outcomes(
         fcr_ok &= ~cases["repeat_contact"]
     if "rework" in parts or rework is not None:
         if rework is None:
-            from .rework import find_rework
-
-            rework = find_rework(
-                events, close_activities=close_activities, sop=sop, calendar=calendar
-            )
+            rework = _rework_for(events, close_activities, sop, calendar)
         rc = rework.cases.set_index("case_id")
         rc.index = rc.index.astype("str")
         cases["has_rework"] = rc["has_rework"].reindex(cases.index, fill_value=False).astype(bool)
@@ -469,14 +495,12 @@ def case_outcomes(
         cases["handoff_hours"] = (
             per["handoff_hours"].reindex(cases.index, fill_value=0.0).astype("float64")
         )
-        base = cases["cycle_business_hours"] if calendar is not None else cases["cycle_hours"]
-        cases["handoff_share"] = (cases["handoff_hours"] / base.where(base > 0)).clip(upper=1.0)
+        cases["span_hours"] = per["span_hours"].reindex(cases.index).astype("float64")
+        cases["handoff_share"] = per["handoff_share"].reindex(cases.index).astype("float64")
         fcr_ok &= cases["n_handoffs"] <= fcr.max_handoffs
     cases["first_contact_resolved"] = fcr_ok.astype(bool)
     if conformance is None and sop is not None and "conformance" in parts:
-        from .conformance import check_sop
-
-        conformance = check_sop(events, sop, precision=False, cutoff=cut)
+        conformance = _conformance_for(events, sop, cut)
     if conformance is not None:
         cc = conformance.cases.set_index("case_id")
         cc.index = cc.index.astype("str")
@@ -661,6 +685,7 @@ def service_kpis(
                 f"Got {b!r} instead."
             )
     events = as_events(log)
+    _trust(log, events)
     if calendar is None and sop is not None:
         calendar = getattr(sop, "calendar", None)
     cut = _cutoff(events, cutoff)
@@ -681,37 +706,51 @@ def service_kpis(
 
     slas = None
     if conformance is None and sop is not None:
-        from .conformance import check_sop
-
-        conformance = check_sop(events, sop, precision=False, cutoff=cut)
+        conformance = _conformance_for(events, sop, cut)
     if conformance is not None:
         slas = conformance.slas.assign(
             period=lambda d: d["case_id"].astype("str").map(cases.set_index("case_id")["period"])
         )
 
-    # step durations (per event), attributed to the ticket's period
-    step_h = _step_durations(events, None)
-    step_bh = _step_durations(events, calendar) if calendar is not None else None
-    ev_period = events["case_id"].map(cases.set_index("case_id")["period"])
+    # step durations (per event, elapsed), attributed to the ticket's period; integer codes
+    step_h = _step_durations(events, None).to_numpy(dtype="float64")
+    case_codes = pd.factorize(events["case_id"], sort=True)[0]  # = row order of ``cases``
+    period_codes, period_names = pd.factorize(cases["period"], sort=True)
+    ev_pc = np.asarray(period_codes)[case_codes]
+    act_codes, act_names = pd.factorize(events["activity"], sort=True)
     if sop is not None:
         step_of = {lab: s.id for s in sop.steps for lab in s.labels}
-        stage = events["activity"].map(step_of).fillna(events["activity"])
+        stage_names = pd.Series(act_names).map(step_of).fillna(pd.Series(act_names)).astype(str)
     else:
-        stage = events["activity"]
-    steps = pd.DataFrame(
-        {"period": ev_period.to_numpy(), "stage": stage.to_numpy(), "h": step_h.to_numpy()}
+        stage_names = pd.Series(act_names).astype(str)
+    ok = ~np.isnan(step_h)
+    sdf = pd.DataFrame(
+        {"p": ev_pc[ok], "stage": stage_names.to_numpy()[act_codes[ok]], "h": step_h[ok]}
     )
-    if step_bh is not None:
-        steps["bh"] = step_bh.to_numpy()
-    steps["activity"] = events["activity"].to_numpy()
+    stage_by = sdf.groupby(["p", "stage"], sort=True)["h"].agg(["median", "mean", "size"])
+    stage_all = sdf.groupby("stage", sort=True)["h"].agg(["median", "mean", "size"])
+    bench_rows: list[tuple[StepBenchmark, pd.DataFrame, pd.Series]] = []
+    for b in benchmarks:
+        hit = np.flatnonzero(np.asarray(act_names) == b.activity)
+        m = ok & (act_codes == hit[0]) if len(hit) else np.zeros(len(ok), dtype=bool)
+        bd = pd.DataFrame(
+            {
+                "p": ev_pc[m],
+                "t": step_h[m] > b.threshold_hours,
+                "b": step_h[m] > b.benchmark_hours,
+            }
+        )
+        bench_rows.append((b, bd.groupby("p").agg(["mean", "size"]), bd[["t", "b"]].mean()))
+    per_idx = {name: np.flatnonzero(period_codes == k) for k, name in enumerate(period_names)}
+    closed_counts = closed_period.value_counts()
 
     periods = sorted(cases["period"].unique()) + ([ALL] if by != "none" else [])
     rows: list[dict[str, Any]] = []
     for per in periods:
-        c = cases if per == ALL else cases[cases["period"] == per]
+        c = cases if per == ALL else cases.iloc[per_idx[per]]
         n = len(c)
         rows.append(_rows(per, "cases_opened", "", n, "cases", n))
-        n_closed = len(closed_period) if per == ALL else int((closed_period == per).sum())
+        n_closed = len(closed_period) if per == ALL else int(closed_counts.get(per, 0))
         rows.append(_rows(per, "cases_closed", "", n_closed, "cases", n))
         rows.append(_rows(per, "open_at_cutoff", "", c["open_at_cutoff"].sum(), "cases", n))
         closed = ~c["open_at_cutoff"].to_numpy()
@@ -722,11 +761,16 @@ def service_kpis(
             rows.append(_rows(per, f"{col}_p50", "", p50, unit, n))
             rows.append(_rows(per, f"{col}_p90", "", p90, unit, n))
             rows.append(_rows(per, f"{col}_mean", "", mean, unit, n))
-        st = steps if per == ALL else steps[steps["period"] == per]
-        g = st.dropna(subset=["h"]).groupby("stage", sort=True)["h"]
-        for name, s in g:
-            rows.append(_rows(per, "stage_hours_p50", str(name), s.median(), "hours", len(s)))
-            rows.append(_rows(per, "stage_hours_mean", str(name), s.mean(), "hours", len(s)))
+        if per == ALL:
+            stg = stage_all
+        else:
+            pk = int(np.flatnonzero(np.asarray(period_names) == per)[0])
+            stg = stage_by.xs(pk, level="p") if pk in stage_by.index.levels[0] else stage_all[:0]
+        for name, med_, mean_, size_ in zip(
+            stg.index, stg["median"], stg["mean"], stg["size"], strict=True
+        ):
+            rows.append(_rows(per, "stage_hours_p50", str(name), med_, "hours", size_))
+            rows.append(_rows(per, "stage_hours_mean", str(name), mean_, "hours", size_))
         n_cl = int(closed.sum())
         rows.append(
             _rows(
@@ -743,8 +787,7 @@ def service_kpis(
             rows.append(_rows(per, "reopen_rate", "", _share(c["reopened"]), "share", n))
             rows.append(_rows(per, "rework_rate", "", _share(c["has_rework"]), "share", n))
         if "handoff_hours" in c.columns:
-            base = c["cycle_business_hours"] if calendar is not None else c["cycle_hours"]
-            tot = float(base.sum())
+            tot = float(c["span_hours"].sum())
             share = float(c["handoff_hours"].sum()) / tot if tot > 0 else np.nan
             rows.append(_rows(per, "handoff_share", "", min(share, 1.0), "share", n))
         if "conforming" in c.columns:
@@ -756,14 +799,22 @@ def service_kpis(
                 br = int((s["status"] == "breached").sum())
                 att = met / (met + br) if met + br else np.nan
                 rows.append(_rows(per, "sla_attainment", str(sla_id), att, "share", met + br))
-        for b in benchmarks:
-            x = st.loc[st["activity"] == b.activity, "h"].dropna()
+        for b, by_p, overall in bench_rows:
             label_t = f"{b.activity} > {b.threshold_hours:g}h"
             label_b = f"{b.activity} > {b.benchmark_hours:g}h"
-            over_t = float((x > b.threshold_hours).mean()) if len(x) else np.nan
-            over_b = float((x > b.benchmark_hours).mean()) if len(x) else np.nan
-            rows.append(_rows(per, "step_over_threshold_share", label_t, over_t, "share", len(x)))
-            rows.append(_rows(per, "step_over_benchmark_share", label_b, over_b, "share", len(x)))
+            if per == ALL:
+                nx = int(sum(by_p[("t", "size")])) if len(by_p) else 0
+                over_t, over_b = float(overall["t"]), float(overall["b"])
+            else:
+                pk = int(np.flatnonzero(np.asarray(period_names) == per)[0])
+                if pk in by_p.index:
+                    nx = int(by_p.loc[pk, ("t", "size")])
+                    over_t = float(by_p.loc[pk, ("t", "mean")])
+                    over_b = float(by_p.loc[pk, ("b", "mean")])
+                else:
+                    nx, over_t, over_b = 0, np.nan, np.nan
+            rows.append(_rows(per, "step_over_threshold_share", label_t, over_t, "share", nx))
+            rows.append(_rows(per, "step_over_benchmark_share", label_b, over_b, "share", nx))
     table = pd.DataFrame(rows, columns=_KPI_COLUMNS)
     table["value"] = table["value"].astype("float64")
     return ServiceKPIs(table=table, cases=cases, by=by)
@@ -810,12 +861,22 @@ class PainPoints:
         Where each breakpoint sits on the process map: ``rank``, ``source``, ``target``
         (an edge) or ``target`` alone with an empty ``source`` (a step), ``count``.
     graph : ProcessGraph
-        The process map the breakpoints are drawn on.
+        The process map the breakpoints are drawn on (discovered when asked for).
     """
 
     table: pd.DataFrame
     locations: pd.DataFrame
-    graph: ProcessGraph | None = field(default=None, repr=False)
+    _events: pd.DataFrame | None = field(default=None, repr=False)
+    _calendar: Any = field(default=None, repr=False)
+
+    @property
+    def graph(self) -> ProcessGraph:
+        """The process map (directly-follows graph) the breakpoints are drawn on."""
+        from .discovery import discover_dfg
+
+        if self._events is None:
+            raise InvalidParameterError("This PainPoints result has no log to draw a map from.")
+        return discover_dfg(self._events, calendar=self._calendar)
 
     def to_frame(self) -> pd.DataFrame:
         """The ranked table."""
@@ -832,8 +893,6 @@ class PainPoints:
         from .plots import plot_process_map
 
         graph = self.graph
-        if graph is None:
-            raise InvalidParameterError("This PainPoints result has no process graph to draw on.")
         e = graph.edges
         on_map = set(zip(e["source"].astype(str), e["target"].astype(str), strict=True))
         acts = set(graph.activities["activity"].astype(str))
@@ -866,92 +925,148 @@ class PainPoints:
         )
 
 
-_LONG = ["kind", "module", "pain_point", "case_id", "lost", "dur", "base", "src", "tgt"]
+@dataclass(frozen=True)
+class _Source:
+    """One analysis' breakpoints in coded form: one entry per occurrence."""
+
+    kind: str
+    module: str
+    names: np.ndarray  # group names
+    g: np.ndarray  # group code per occurrence
+    case: np.ndarray  # global case code per occurrence
+    lost: np.ndarray
+    dur: np.ndarray
+    base: np.ndarray
+    src: np.ndarray  # activity code of the map location's source (-1: a step)
+    tgt: np.ndarray  # activity code of the map location's target (-1: none)
 
 
-def _long(
-    kind: str,
-    module: str,
-    name: Any,
-    case_id: Any,
-    lost: Any,
-    dur: Any,
-    base: Any,
-    src: Any,
-    tgt: Any,
-) -> pd.DataFrame:
-    """The standard long form every breakpoint source is brought to (one row per occurrence)."""
-    n = len(case_id)
+def _group_codes(*cols: pd.Series, sep: str = "") -> tuple[np.ndarray, np.ndarray]:
+    """Integer group codes and names for one label column or a pair joined by ``sep``."""
+    codes, uniq = pd.factorize(cols[0], use_na_sentinel=False)
+    uniq = pd.Index(uniq).astype(object).fillna("").astype(str)
+    if len(cols) == 1:
+        return codes.astype("int64"), np.asarray(uniq, dtype=object)
+    c2, u2 = pd.factorize(cols[1], use_na_sentinel=False)
+    u2 = pd.Index(u2).astype(object).fillna("").astype(str)
+    key = codes.astype("int64") * len(u2) + c2
+    gk, ukey = pd.factorize(key)
+    u1 = np.asarray(uniq, dtype=object)
+    u2a = np.asarray(u2, dtype=object)
+    names = np.array([f"{u1[k // len(u2)]}{sep}{u2a[k % len(u2)]}" for k in ukey], dtype=object)
+    return gk.astype("int64"), names
 
-    def arr(x: Any) -> Any:
-        return x.to_numpy() if isinstance(x, pd.Series) else np.full(n, x, dtype=object)
 
-    return pd.DataFrame(
-        {
-            "kind": kind,
-            "module": module,
-            "pain_point": arr(name),
-            "case_id": arr(case_id),
-            "lost": np.asarray(arr(lost), dtype="float64"),
-            "dur": np.asarray(arr(dur), dtype="float64"),
-            "base": np.asarray(arr(base), dtype="float64"),
-            "src": arr(src),
-            "tgt": arr(tgt),
-        },
-        index=pd.RangeIndex(n),
+def _in_vocab(values: Any, vocab: pd.Index) -> np.ndarray:
+    """Codes of ``values`` in ``vocab`` (-1 where absent or missing)."""
+    codes, uniq = pd.factorize(pd.Series(values))
+    found = np.r_[np.asarray(vocab.get_indexer(uniq), dtype="int64"), -1]
+    return found[codes]  # code -1 (missing) picks the trailing -1
+
+
+def _aggregate(
+    src: _Source, n_case: int, case_names: np.ndarray, vocab: pd.Index, n_examples: int
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per group of one source: counts, hours lost, quantiles, examples and map locations."""
+    n_groups = len(src.names)
+    g = src.g
+    n_all = np.bincount(g, minlength=n_groups)
+    both = pd.unique(g * n_case + src.case)
+    cases_all = np.bincount(both // n_case, minlength=n_groups)
+    dur = pd.Series(src.dur).groupby(g)
+    p50 = dur.median().reindex(range(n_groups)).to_numpy()
+    p90 = dur.quantile(0.9).reindex(range(n_groups)).to_numpy()
+    base = pd.Series(src.base).groupby(g).median().reindex(range(n_groups)).to_numpy()
+    pos = np.nan_to_num(src.lost) > 0
+    gp, lp, cp = g[pos], src.lost[pos], src.case[pos]
+    hours = np.bincount(gp, weights=lp, minlength=n_groups)
+    occ = np.bincount(gp, minlength=n_groups)
+    inv, ukey = pd.factorize(gp * n_case + cp)
+    per_case = np.bincount(inv, weights=lp, minlength=len(ukey))
+    ug, uc = ukey // n_case, ukey % n_case
+    cases = np.bincount(ug, minlength=n_groups)
+    # the costliest tickets of each group (ties by case id)
+    order = np.lexsort((uc, -per_case, ug))
+    gs = ug[order]
+    starts = np.flatnonzero(np.r_[True, gs[1:] != gs[:-1]]) if len(gs) else np.array([], int)
+    rank_in = np.arange(len(gs)) - np.repeat(starts, np.diff(np.r_[starts, len(gs)]))
+    sel = order[rank_in < n_examples]
+    ex = (
+        pd.Series(case_names[uc[sel]].astype(str))
+        .groupby(ug[sel], sort=False)
+        .agg(";".join)
+        .reindex(range(n_groups))
+        .fillna("")
     )
+    table = pd.DataFrame(
+        {
+            "pain_point": src.names.astype(str),
+            "kind": src.kind,
+            "module": src.module,
+            "cases": cases,
+            "occurrences": occ,
+            "hours_lost": hours,
+            "p50_hours": p50,
+            "p90_hours": p90,
+            "baseline_hours": base,
+            "example_cases": ex.to_numpy(),
+            "_n_all": n_all,
+            "_cases_all": cases_all,
+            "_g": np.arange(n_groups),
+        }
+    )
+    v = len(vocab) + 1
+    lkey = (gp * v + (src.src[pos] + 1)) * v + (src.tgt[pos] + 1)
+    lcodes, lk = pd.factorize(lkey)
+    cnt = np.bincount(lcodes, minlength=len(lk))
+    lg = lk // (v * v)
+    ls = (lk // v) % v - 1
+    lt = lk % v - 1
+    o = np.lexsort((-cnt, lg))
+    lg, ls, lt, cnt = lg[o], ls[o], lt[o], cnt[o]
+    st = np.flatnonzero(np.r_[True, lg[1:] != lg[:-1]]) if len(lg) else np.array([], int)
+    r_in = np.arange(len(lg)) - np.repeat(st, np.diff(np.r_[st, len(lg)]))
+    keep = r_in < 3
+    names = np.r_[np.asarray(vocab, dtype=object), np.array([""], dtype=object)]
+    loc = pd.DataFrame(
+        {
+            "_g": lg[keep],
+            "source": names[ls[keep]],  # -1 → "" (last entry)
+            "target": names[lt[keep]],
+            "count": cnt[keep],
+        }
+    )
+    return table[table["hours_lost"] > 0], loc
 
 
 def _rank(
-    long: pd.DataFrame, n_examples: int, total_cycle: float
+    sources: list[_Source],
+    n_case: int,
+    case_names: np.ndarray,
+    vocab: pd.Index,
+    n_examples: int,
+    total_cycle: float,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Aggregate the long form to one ranked row per breakpoint, plus map locations."""
-    keys = ["kind", "module", "pain_point"]
-    long = long.assign(
-        pain_point=long["pain_point"].astype(str),
-        src=long["src"].astype(object).fillna("").astype(str),
-        tgt=long["tgt"].astype(object).fillna("").astype(str),
-        lost=long["lost"].fillna(0.0),
-    )
-    g = long.groupby(keys, sort=True)
-    agg = pd.DataFrame(
-        {
-            "n_all": g.size(),
-            "cases_all": g["case_id"].nunique(),
-            "p50_hours": g["dur"].median(),
-            "p90_hours": g["dur"].quantile(0.9),
-            "baseline_hours": g["base"].median(),
-        }
-    )
-    pos = long[long["lost"] > 0]
-    gp = pos.groupby(keys, sort=True)
-    agg = agg.join(
-        pd.DataFrame(
-            {
-                "cases": gp["case_id"].nunique(),
-                "occurrences": gp.size(),
-                "hours_lost": gp["lost"].sum(),
-            }
-        ),
-        how="inner",
-    )
-    per_case = (
-        pos.groupby([*keys, "case_id"], sort=False)["lost"]
-        .sum()
-        .reset_index()
-        .sort_values([*keys, "lost", "case_id"], ascending=[True, True, True, False, True])
-    )
-    ex = per_case.groupby(keys, sort=False).head(n_examples)
-    agg["example_cases"] = ex.groupby(keys, sort=True)["case_id"].agg(
-        lambda s: ";".join(map(str, s))
-    )
-    agg = agg.reset_index()
-    agg["hours_lost_per_case"] = agg["hours_lost"] / agg["cases"]
+    """All sources' groups in one table ranked by hours lost, and their map locations."""
+    tables, locs = [], []
+    for i, src in enumerate(sources):
+        if not len(src.g):
+            continue
+        t, loc = _aggregate(src, n_case, case_names, vocab, n_examples)
+        tables.append(t.assign(_s=i))
+        locs.append(loc.assign(_s=i))
+    if not tables:
+        return (
+            pd.DataFrame(columns=_PP_COLUMNS),
+            pd.DataFrame(columns=["rank", "source", "target", "count"]),
+        )
+    agg = pd.concat(tables, ignore_index=True)
     total = float(agg["hours_lost"].sum())
+    agg["hours_lost_per_case"] = agg["hours_lost"] / agg["cases"]
     agg["share_of_lost"] = agg["hours_lost"] / total if total > 0 else np.nan
     agg["share_of_ticket_hours"] = agg["hours_lost"] / total_cycle if total_cycle > 0 else np.nan
     agg = agg.sort_values(
-        ["hours_lost", "pain_point"], ascending=[False, True], kind="stable"
+        ["hours_lost", "pain_point", "kind"], ascending=[False, True, True], kind="stable"
     ).reset_index(drop=True)
     agg["rank"] = np.arange(1, len(agg) + 1)
     agg["evidence"] = [
@@ -959,34 +1074,24 @@ def _rank(
         f"median {p50:.1f} h, p90 {p90:.1f} h"
         for c, ca, o, n, b, p50, p90 in zip(
             agg["cases"],
-            agg["cases_all"],
+            agg["_cases_all"],
             agg["occurrences"],
-            agg["n_all"],
+            agg["_n_all"],
             agg["baseline_hours"],
             agg["p50_hours"],
             agg["p90_hours"],
             strict=True,
         )
     ]
-    rank_of = agg.set_index(keys)["rank"]
-    loc = (
-        pos.groupby([*keys, "src", "tgt"], sort=False)
-        .size()
-        .rename("count")
-        .reset_index()
-        .sort_values([*keys, "count"], ascending=[True, True, True, False], kind="stable")
+    loc = pd.concat(locs, ignore_index=True).merge(
+        agg[["_s", "_g", "rank"]], on=["_s", "_g"], how="inner"
     )
-    loc = loc.groupby(keys, sort=False).head(3)
-    loc["rank"] = pd.MultiIndex.from_frame(loc[keys]).map(rank_of).to_numpy()
     loc = (
-        loc.rename(columns={"src": "source", "tgt": "target"})[
-            ["rank", "source", "target", "count"]
-        ]
+        loc[["rank", "source", "target", "count"]]
         .sort_values(["rank", "count"], ascending=[True, False], kind="stable")
         .reset_index(drop=True)
+        .astype({"rank": "int64", "count": "int64"})
     )
-    loc["rank"] = loc["rank"].astype("int64")
-    loc["count"] = loc["count"].astype("int64")
     for c in ("cases", "occurrences"):
         agg[c] = agg[c].astype("int64")
     return agg[_PP_COLUMNS], loc
@@ -998,7 +1103,7 @@ def pain_points(
     sop: Any = None,
     calendar: Calendar | None = None,
     benchmarks: Sequence[StepBenchmark] = (),
-    handoff_benchmark: str | pd.Timedelta = "30min",
+    handoff_benchmark: str | pd.Timedelta | None = None,
     close_activities: Sequence[str] | None = None,
     examples: int = 3,
     rework: ReworkResult | None = None,
@@ -1011,10 +1116,14 @@ def pain_points(
     hour (business hours with a calendar, else elapsed hours):
 
     - ``handoff`` (:mod:`svcmining.handoffs`), per department pair: the delay of each
-      handoff above ``handoff_benchmark`` (industry benchmark: 30 minutes);
+      handoff above ``handoff_benchmark`` (default: the median delay of all handoffs in
+      the log, the organisation's own typical handoff; pass e.g. ``"30min"`` for the
+      industry benchmark);
     - ``step`` (this module), per activity: each execution's duration (see the module
       docstring) above the step's :class:`StepBenchmark` benchmark, else above the
-      step's own median (time beyond the typical duration);
+      step's own median (time beyond the typical duration). Without lifecycle data the
+      duration of a step handed over by another department is that handoff's delay, so
+      it is counted under ``handoff`` only (except for benchmarked steps);
     - ``wait`` (lifecycle data only), per directly-follows edge: the wait from one
       step's completion to the next one's start above the edge's median;
     - ``rework`` (:mod:`svcmining.rework`), per kind and activity: ``rework_hours``;
@@ -1039,8 +1148,8 @@ def pain_points(
         Business hours (default: the SOP's calendar).
     benchmarks : sequence of StepBenchmark
         Step benchmarks (e.g. ``StepBenchmark("远程排障", "4h", "1h")``).
-    handoff_benchmark : str or Timedelta
-        A handoff delay up to this is not a loss (default ``"30min"``).
+    handoff_benchmark : str or Timedelta, optional
+        A handoff delay up to this is not a loss (default: the log's median handoff delay).
     close_activities : list of str, optional
         Labels closing a ticket.
     examples : int
@@ -1061,6 +1170,7 @@ def pain_points(
     >>> pp.plot()                                                   # doctest: +SKIP
     """
     events = as_events(log)
+    _trust(log, events)
     for b in benchmarks:
         if not isinstance(b, StepBenchmark):
             raise InvalidParameterError(
@@ -1073,149 +1183,197 @@ def pain_points(
         )
     if calendar is None and sop is not None:
         calendar = getattr(sop, "calendar", None)
-    ho_bench = _td_hours(handoff_benchmark, "handoff_benchmark")
+    ho_bench = (
+        None if handoff_benchmark is None else _td_hours(handoff_benchmark, "handoff_benchmark")
+    )
     bench = {b.activity: b.benchmark_hours for b in benchmarks}
     cut = _cutoff(events, None)
-    parts: list[pd.DataFrame] = []
+    case_codes, case_names = pd.factorize(events["case_id"], sort=True)
+    case_names = np.asarray(case_names, dtype=object)
+    case_index = pd.Index(case_names)
+    n_case = max(len(case_names), 1)
+    act_codes, act_names = pd.factorize(events["activity"], sort=True)
+    vocab = pd.Index(np.asarray(act_names, dtype=object))
+    sources: list[_Source] = []
+
+    def case_of(ids: pd.Series) -> np.ndarray:
+        codes, uniq = pd.factorize(ids)
+        return np.asarray(case_index.get_indexer(uniq), dtype="int64")[codes]
 
     # handoffs
     if "department" in events.columns:
         _, hand = _handoff_cases(events, calendar, handoffs)
         if len(hand):
-            d = hand["delay_hours"].astype("float64")
-            parts.append(
-                _long(
+            d = hand["delay_hours"].to_numpy(dtype="float64")
+            pending = (
+                hand["pending"].to_numpy(dtype=bool)
+                if "pending" in hand.columns
+                else np.zeros(len(d), dtype=bool)
+            )
+            done = np.where(pending, np.nan, d)  # waits so far: lost hours, not durations
+            if ho_bench is None:  # the organisation's own typical handoff
+                ho_bench = float(np.nanmedian(done)) if np.isfinite(done).any() else 0.0
+            g, names = _group_codes(hand["from_group"], hand["to_group"], sep=" → ")
+            sources.append(
+                _Source(
                     "handoff",
                     "handoffs",
-                    hand["from_group"].astype(str) + " → " + hand["to_group"].astype(str),
-                    hand["case_id"].astype(str),
-                    (d - ho_bench).clip(lower=0),
-                    d,
-                    ho_bench,
-                    hand["from_activity"],
-                    hand["to_activity"],
+                    names,
+                    g,
+                    case_of(hand["case_id"]),
+                    np.clip(np.nan_to_num(d) - ho_bench, 0, None),
+                    done,
+                    np.full(len(d), ho_bench),
+                    _in_vocab(hand["from_activity"], vocab),
+                    _in_vocab(hand["to_activity"], vocab),
                 )
             )
 
     # steps (and waits with lifecycle data)
-    same = events["case_id"].eq(events["case_id"].shift())
-    prev_act = events["activity"].shift().where(same)
-    dur = _step_durations(events, calendar)
-    ok = dur.notna()
-    act = events["activity"][ok]
+    cc = np.asarray(case_codes, dtype="int64")
+    ac = np.asarray(act_codes, dtype="int64")
+    same = np.r_[False, cc[1:] == cc[:-1]]
+    dur = _step_durations(events, calendar).to_numpy(dtype="float64")
+    ok = ~np.isnan(dur)
+    if "department" in events.columns and not has_start_times(events):
+        # a wait across departments is a handoff, counted there once; benchmarked steps
+        # are counted whoever handed them over
+        dep_codes = pd.factorize(events["department"])[0]
+        same_dep = np.r_[False, (dep_codes[1:] == dep_codes[:-1]) & (dep_codes[1:] >= 0)]
+        no_dep = dep_codes < 0
+        benched = np.isin(ac, [vocab.get_loc(x) for x in bench if x in vocab])
+        ok &= same_dep | no_dep | np.r_[True, dep_codes[:-1] < 0] | benched
     h = dur[ok]
-    base = act.map(bench).astype("float64")
-    base = base.where(base.notna(), h.groupby(act).transform("median"))
-    parts.append(
-        _long(
-            "step", "kpis", act, events["case_id"][ok], (h - base).clip(lower=0), h, base, "", act
+    a = ac[ok]
+    med = pd.Series(h).groupby(a).median()
+    base_act = np.full(len(vocab), np.nan)
+    base_act[med.index.to_numpy()] = med.to_numpy()
+    for act_label, hours_ in bench.items():
+        if act_label in vocab:
+            base_act[vocab.get_loc(act_label)] = hours_
+    base = base_act[a]
+    sources.append(
+        _Source(
+            "step",
+            "kpis",
+            np.asarray(vocab, dtype=object),
+            a,
+            cc[ok],
+            np.clip(h - base, 0, None),
+            h,
+            base,
+            np.full(len(a), -1, dtype="int64"),
+            a,
         )
     )
     if has_start_times(events):
         ts = events["timestamp"]
-        prev_end = ts.shift().where(same).astype(ts.dtype)
+        prev_end = ts.shift().where(pd.Series(same, index=events.index)).astype(ts.dtype)
         start = events["start_timestamp"].astype(ts.dtype)
-        w = _hours(prev_end, start, calendar).clip(lower=0)
-        okw = w.notna() & prev_act.notna()
-        w, a, p = w[okw], events["activity"][okw], prev_act[okw]
-        wb = w.groupby([p, a]).transform("median")
-        parts.append(
-            _long(
+        w = _hours(prev_end, start, calendar).clip(lower=0).to_numpy(dtype="float64")
+        okw = ~np.isnan(w) & same
+        prev_code = np.r_[-1, ac[:-1]][okw]
+        this_code = ac[okw]
+        ww = w[okw]
+        edge = prev_code * len(vocab) + this_code
+        g, ukey = pd.factorize(edge)
+        names = np.array(
+            [f"{vocab[k // len(vocab)]} → {vocab[k % len(vocab)]}" for k in ukey], dtype=object
+        )
+        wb = pd.Series(ww).groupby(g).transform("median").to_numpy()
+        sources.append(
+            _Source(
                 "wait",
                 "discovery",
-                p.astype(str) + " → " + a.astype(str),
-                events["case_id"][okw],
-                (w - wb).clip(lower=0),
-                w,
+                names,
+                g.astype("int64"),
+                cc[okw],
+                np.clip(ww - wb, 0, None),
+                ww,
                 wb,
-                p,
-                a,
+                prev_code,
+                this_code,
             )
         )
 
     # rework
     if rework is None:
-        from .rework import find_rework
-
-        rework = find_rework(events, close_activities=close_activities, sop=sop, calendar=calendar)
+        rework = _rework_for(events, close_activities, sop, calendar)
     occ = rework.occurrences
     if len(occ):
         tgt = occ["activity"]
         if "cycle_first_activity" in occ.columns:
             tgt = tgt.where(occ["kind"] != "reopen", occ["cycle_first_activity"])
-        rh = occ["rework_hours"].astype("float64")
-        parts.append(
-            _long(
+        rh = occ["rework_hours"].to_numpy(dtype="float64")
+        g, names = _group_codes(occ["kind"], occ["activity"], sep=": ")
+        sources.append(
+            _Source(
                 "rework",
                 "rework",
-                occ["kind"].astype(str) + ": " + occ["activity"].astype(str),
-                occ["case_id"].astype(str),
+                names,
+                g,
+                case_of(occ["case_id"]),
+                np.nan_to_num(rh),
                 rh,
-                rh,
-                0.0,
-                occ["prev_activity"],
-                tgt,
+                np.zeros(len(rh)),
+                _in_vocab(occ["prev_activity"], vocab),
+                _in_vocab(tgt, vocab),
             )
         )
 
     # SOP deviations and SLA breaches
     if sop is not None and conformance is None:
-        from .conformance import check_sop
-
-        conformance = check_sop(events, sop, precision=False, cutoff=cut)
+        conformance = _conformance_for(events, sop, cut)
     times = _case_times(events, close_activities, cut)
     end = times["closed_at"].where(~times["open_at_cutoff"], cut).astype(times["opened_at"].dtype)
     cyc = _hours(times["opened_at"], end, calendar).clip(lower=0)
     if conformance is not None:
-        cc = conformance.cases.set_index("case_id")
-        cc.index = cc.index.astype("str")
-        conforming = cc.index[cc["conforming"].astype(bool)]
+        ccf = conformance.cases.set_index("case_id")
+        ccf.index = ccf.index.astype("str")
+        conforming = ccf.index[ccf["conforming"].astype(bool)]
         ref = float(cyc.reindex(conforming).median()) if len(conforming) else float(cyc.median())
         dev = conformance.deviations
         dev = dev[dev["type"] != "sla_breach"].drop_duplicates(["case_id", "type", "step"])
         if len(dev):
             cid = dev["case_id"].astype(str)
             step = dev["step"].astype(object).fillna(dev["activity"]).fillna("").astype(str)
-            ch = cid.map(cyc).astype("float64")
-            parts.append(
-                _long(
+            ch = cid.map(cyc).to_numpy(dtype="float64")
+            g, names = _group_codes(dev["type"], step, sep=": ")
+            names = np.array([n[:-2] if n.endswith(": ") else n for n in names], dtype=object)
+            sources.append(
+                _Source(
                     "deviation",
                     "conformance",
-                    dev["type"].astype(str) + ": " + step,
-                    cid,
-                    (ch - ref).clip(lower=0),
+                    names,
+                    g,
+                    case_of(cid),
+                    np.clip(np.nan_to_num(ch - ref), 0, None),
                     ch,
-                    ref,
-                    "",
-                    dev["activity"],
+                    np.full(len(ch), ref),
+                    np.full(len(ch), -1, dtype="int64"),
+                    _in_vocab(dev["activity"], vocab),
                 )
             )
         sl = conformance.slas[conformance.slas["status"] == "breached"]
         if len(sl):
             to_label = {x.id: sop.step(x.to).label for x in sop.slas} if sop is not None else {}
-            act_h = sl["actual_hours"].astype("float64")
-            lim = sl["limit_hours"].astype("float64")
-            parts.append(
-                _long(
+            act_h = sl["actual_hours"].to_numpy(dtype="float64")
+            lim = sl["limit_hours"].to_numpy(dtype="float64")
+            g, names = _group_codes(sl["sla"])
+            sources.append(
+                _Source(
                     "sla",
                     "conformance",
-                    "SLA " + sl["sla"].astype(str),
-                    sl["case_id"].astype(str),
-                    (act_h - lim).clip(lower=0).fillna(0.0),
+                    np.array([f"SLA {n}" for n in names], dtype=object),
+                    g,
+                    case_of(sl["case_id"].astype(str)),
+                    np.clip(np.nan_to_num(act_h - lim), 0, None),
                     act_h,
                     lim,
-                    "",
-                    sl["sla"].map(to_label),
+                    np.full(len(lim), -1, dtype="int64"),
+                    _in_vocab(sl["sla"].map(to_label), vocab),
                 )
             )
 
-    long = pd.concat([p for p in parts if len(p)], ignore_index=True) if parts else None
-    if long is None or long.empty:
-        table = pd.DataFrame(columns=_PP_COLUMNS)
-        loc = pd.DataFrame(columns=["rank", "source", "target", "count"])
-    else:
-        table, loc = _rank(long, examples, float(cyc.sum()))
-    from .discovery import discover_dfg
-
-    graph = discover_dfg(events, calendar=calendar)
-    return PainPoints(table=table, locations=loc, graph=graph)
+    table, loc = _rank(sources, n_case, case_names, vocab, examples, float(cyc.sum()))
+    return PainPoints(table=table, locations=loc, _events=events, _calendar=calendar)

@@ -125,7 +125,8 @@ def test_sample_recall_precision(sample_dir):
         for d, o in zip(cases["case_id"], cases["duplicate_of"], strict=True)
         if isinstance(o, str) and o
     }
-    p = find_duplicate_tickets(svc.read_tickets(sample_dir), window="2h")
+    log = svc.read_tickets(sample_dir, timezone="Asia/Shanghai", dedupe="all")
+    p = find_duplicate_tickets(log, window="2h")
     found = set(zip(p["case_id"], p["duplicate_id"], strict=True))
     recall = len(found & true) / len(true)
     precision = len(found & true) / len(found)
