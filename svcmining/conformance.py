@@ -86,7 +86,7 @@ MOVE_COST = 10_000  # pm4py's STD_MODEL_LOG_MOVE_COST
 TAU_COST = 1  # pm4py's STD_TAU_COST
 _INF = np.int64(1) << 50
 _MAX_STATES = 1500
-_PARALLEL_MIN_VARIANTS = 400
+_PARALLEL_MIN_VARIANTS = 2000
 _CHUNK = 100
 
 DEVIATION_TYPES = (
@@ -1509,11 +1509,12 @@ def _sla_table(coded: _Coded, sop: SOP, cutoff: pd.Timestamp) -> tuple[pd.DataFr
             ),
             dtype=float,
         )
-        limit = (
-            np.array([sla.upper_hours(p) for p in prio], dtype=float)
-            if sla.by_priority
-            else (np.full(len(rows), sla.upper_hours()))
-        )
+        if sla.by_priority:
+            p_codes, p_uniq = pd.factorize(pd.Series(prio, dtype=object))
+            lut = np.array([sla.upper_hours(p) for p in p_uniq] + [sla.upper_hours()])
+            limit = lut[np.where(p_codes >= 0, p_codes, len(p_uniq))]
+        else:
+            limit = np.full(len(rows), sla.upper_hours())
         lower = sla.lower_hours
         late = actual > limit
         early = actual < lower
@@ -1708,11 +1709,13 @@ def _compare(
     taken = pd.DataFrame(
         {
             "count": g.size(),
-            "cases": g["case"].nunique(),
+            "cases": pd.Series(
+                np.unique(key * max(n_cases, 1) + p_case) // max(n_cases, 1)
+            ).value_counts(),
             "mean_hours": g["hours"].mean(),
             "median_hours": g["hours"].median(),
         }
-    ).reset_index()
+    ).rename_axis("key").reset_index()
     taken["source"] = [names[k // n_nodes] for k in taken["key"]]
     taken["target"] = [names[k % n_nodes] for k in taken["key"]]
     taken = taken.drop(columns="key")
