@@ -433,7 +433,7 @@ def test_plot_heatmap_and_map_render_chinese():
     assert fig2 is ax.figure
     plt.close(fig2)
     fig3 = ho.plot(kind="map", max_groups=2)
-    nodes = [x.get_text() for x in fig3.axes[0].texts if x.get_bbox_patch() is not None]
+    nodes = [x.get_text() for x in fig3.axes[0].texts if x.get_zorder() == 4]
     assert len(nodes) == 2  # only the two busiest groups
     plt.close(fig3)
     with pytest.raises(InvalidParameterError, match="kind='both'"):
