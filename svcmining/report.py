@@ -33,6 +33,7 @@ that fails says so with the error (the rest of the report is still written).
 from __future__ import annotations
 
 import base64
+import dataclasses
 import datetime as _dt
 import html
 import io
@@ -365,6 +366,9 @@ def _img(data: bytes, mime: str, alt: str, caption: str = "") -> str:
     return f'<figure><img alt="{html.escape(alt)}" src="{uri}">{cap}</figure>'
 
 
+_PNG_DPI = 110
+_MAX_GROUPS_PLOTTED = 15
+
 _FONT_ATTR = re.compile(r'font-family="[^"]*"')
 
 
@@ -396,7 +400,7 @@ def _figure_of(obj: Any) -> Any:
 
 
 def _picture(obj: Any, alt: str, caption: str = "") -> str:
-    """Inline a plot result: a ProcessMap (SVG), or a matplotlib Figure/Axes (SVG)."""
+    """Inline a plot result: a Graphviz ProcessMap as SVG, a matplotlib Figure/Axes as PNG."""
     if obj is None:
         return ""
     render = getattr(obj, "render", None)
@@ -407,11 +411,10 @@ def _picture(obj: Any, alt: str, caption: str = "") -> str:
         return ""
     import matplotlib.pyplot as plt
 
-    buf = io.BytesIO()
-    with plt.rc_context({"svg.fonttype": "path"}):
-        fig.savefig(buf, format="svg", bbox_inches="tight")
+    buf = io.BytesIO()  # PNG: glyphs baked in (no font needed), fast and small for big charts
+    fig.savefig(buf, format="png", dpi=_PNG_DPI, bbox_inches="tight")
     plt.close(fig)
-    return _img(buf.getvalue(), "image/svg+xml", alt, caption)
+    return _img(buf.getvalue(), "image/png", alt, caption)
 
 
 def _dot_svg(source: str) -> bytes | None:
@@ -613,8 +616,20 @@ def _sec_rework(ctx: _Ctx) -> str:
         }
     )
     parts = [_kpi_tiles(tiles), "<h3>Occurrences by kind</h3>" + _table(kinds)]
-    if len(rw.occurrences):
-        parts.append(_picture(rw.plot(metric="hours"), "rework by department and kind"))
+    occ = rw.occurrences
+    if len(occ):
+        caption = ""
+        groups = occ.groupby("again_group", dropna=False)["rework_hours"].sum()
+        if len(groups) > _MAX_GROUPS_PLOTTED:  # a readable chart: the costliest groups only
+            top = groups.sort_values(ascending=False, kind="stable").index[:_MAX_GROUPS_PLOTTED]
+            shown = dataclasses.replace(rw, occurrences=occ[occ["again_group"].isin(top)])
+            caption = (
+                f"The {_MAX_GROUPS_PLOTTED} {rw.group} values with most hours lost of "
+                f"{len(groups):,}."
+            )
+        else:
+            shown = rw
+        parts.append(_picture(shown.plot(metric="hours"), "rework by group and kind", caption))
     by_act = rw.by_activity.sort_values("rework_hours", ascending=False, kind="stable")
     by_act = by_act.reset_index() if "activity" not in by_act.columns else by_act
     parts.append("<h3>By activity</h3>" + _table(by_act, max_rows=ctx.top))

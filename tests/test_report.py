@@ -169,17 +169,21 @@ def test_self_contained_and_offline(report):
     assert "@import" not in text and "url(" not in text
 
 
-def test_figures_decode_to_svg(report):
-    """The inlined pictures are well-formed SVG documents with a declared CJK font stack."""
-    uris = re.findall(r'src="data:image/svg\+xml;base64,([^"]+)"', report.to_html())
-    assert len(uris) >= 2  # process map, SOP overlay (+ rework, heatmap, KPIs ...)
-    for u in uris:
-        root = ET.fromstring(base64.b64decode(u))
-        assert root.tag.endswith("svg")
-    graphviz_svgs = [base64.b64decode(u).decode() for u in uris]
-    with_text = [s for s in graphviz_svgs if "<text" in s]
-    for s in with_text:
-        assert "Microsoft YaHei" in s  # the stack replaces Graphviz's single font name
+def test_figures_decode(report):
+    """Inlined Graphviz maps are SVG with a CJK font stack; matplotlib charts are valid PNG."""
+    text = report.to_html()
+    svgs = re.findall(r'src="data:image/svg\+xml;base64,([^"]+)"', text)
+    pngs = re.findall(r'src="data:image/png;base64,([^"]+)"', text)
+    assert len(svgs) >= 2  # process map, SOP overlay
+    for u in svgs:
+        data = base64.b64decode(u)
+        assert ET.fromstring(data).tag.endswith("svg")
+        if b"<text" in data:
+            assert b"Microsoft YaHei" in data  # the stack replaces Graphviz's single font
+    for u in pngs:
+        assert base64.b64decode(u).startswith(b"\x89PNG\r\n\x1a\n")
+    if report.section("rework").status == "ok":
+        assert pngs  # the rework chart
 
 
 def test_chinese_text_in_html(report):

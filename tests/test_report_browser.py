@@ -2,7 +2,8 @@
 
 Chromium is driven through the DevTools protocol over a pipe (``--remote-debugging-pipe``),
 so no extra Python package is needed. Tests skip when no Chromium binary is found
-(set ``SVCMINING_CHROMIUM`` to its path, or install Debian's ``chromium`` package).
+(set ``SVCMINING_CHROMIUM`` to its path, or install Debian's ``chromium`` package); with
+``SVCMINING_REQUIRE_CHROMIUM=1`` (CI) a missing or broken Chromium is an error instead.
 """
 
 from __future__ import annotations
@@ -36,6 +37,11 @@ def _chromium() -> str | None:
 
 
 CHROMIUM = _chromium()
+if CHROMIUM is None and os.environ.get("SVCMINING_REQUIRE_CHROMIUM"):
+    raise RuntimeError(
+        "SVCMINING_REQUIRE_CHROMIUM is set but no Chromium binary was found "
+        "(apt-get install chromium, or set SVCMINING_CHROMIUM to its path)"
+    )
 pytestmark = pytest.mark.skipif(
     CHROMIUM is None,
     reason="no Chromium binary found (apt-get install chromium, or set SVCMINING_CHROMIUM)",
@@ -210,6 +216,8 @@ def browser(tmp_path_factory):
         b.send("Browser.getVersion", timeout=60)
     except Exception as exc:
         b.close()
+        if os.environ.get("SVCMINING_REQUIRE_CHROMIUM"):
+            raise
         pytest.skip(f"Chromium at {CHROMIUM} did not start: {exc}")
     yield b
     b.close()
