@@ -36,7 +36,12 @@ in-process (starting processes would cost more than it saves). With
 Deviation types (``deviations.type``)
 -------------------------------------
 - ``unknown_activity`` — an activity no SOP step has (a log move);
-- ``skipped_step`` — a step the SOP requires was not done (a model move);
+- ``skipped_step`` — a step the SOP requires was not done (a model move). Steps a
+  ticket has simply not reached yet are *pending*, not skipped (``cases.pending_steps``):
+  all of them while the ticket is open at the cutoff (the SOP's ``close`` step not done;
+  without one, while its last step is not one the SOP may end with), and a step whose
+  SLA clock is still running (e.g. the follow-up call within 48 h of closing). The
+  step of a skipped ``choice`` names one branch; ``detail`` lists all of them;
 - ``out_of_order`` — a step was done, but not where the SOP puts it (a log move and
   a model move of the same step form one out-of-order deviation; a log move of a
   step done once in the case and not paired is also out of order);
@@ -51,6 +56,10 @@ Deviation types (``deviations.type``)
   right-censored (``status='censored'``, not counted) while the deadline has not;
 - ``not_fitting`` — only for variants replayed by token replay (time box / ``method=
   'token_replay'``): the trace does not fit, the kind of deviation is not typed.
+
+Fitness is the alignment's, also for open tickets (an unfinished ticket has lower
+fitness); ``conforming`` means no deviation of any kind, so an open ticket on track
+conforms.
 """
 
 from __future__ import annotations
@@ -434,8 +443,9 @@ class ConformanceResult:
         cases_token_replay, seconds.
     cases : pandas.DataFrame
         Per ticket: ``case_id``, ``variant``, ``n_events``, ``fitness``, ``method``,
-        ``conforming``, ``n_deviations``, ``deviation_types``, ``sla_breaches``
-        (``;``-joined SLA ids), ``open_at_cutoff``.
+        ``n_deviations``, ``deviation_types``, ``conforming``, ``sla_breaches``
+        (``;``-joined SLA ids), ``open_at_cutoff``, ``pending_steps`` (steps not reached
+        yet that are not deviations, in SOP order).
     deviations : pandas.DataFrame
         One row per deviation (see the module docstring for the types): ``case_id``,
         ``type``, ``step``, ``activity``, ``position`` (event position in the case, or
@@ -614,10 +624,26 @@ def check_sop(
 
     Examples
     --------
-    >>> import svcmining as svc                                       # doctest: +SKIP
-    >>> sop = svc.load_sop("sample_logs/sop_complaint.yaml")         # doctest: +SKIP
-    >>> res = svc.check_sop(svc.read_tickets("sample_logs/"), sop)   # doctest: +SKIP
-    >>> res.summary                                                   # doctest: +SKIP
+    >>> import pandas as pd
+    >>> from svcmining.sop import sop_from_dict
+    >>> sop = sop_from_dict({"steps": ["登记", "派单", "结单"]})  # a plain sequence
+    >>> df = pd.DataFrame({
+    ...     "case_id": ["1", "1", "1", "2", "2"],
+    ...     "activity": ["登记", "派单", "结单", "登记", "结单"],
+    ...     "timestamp": pd.to_datetime(["2024-10-08 09:00", "2024-10-08 09:30",
+    ...         "2024-10-08 11:00", "2024-10-08 10:00", "2024-10-08 10:10"]
+    ...     ).tz_localize("Asia/Shanghai")})
+    >>> res = check_sop(df, sop, precision=False)
+    >>> res.cases[["case_id", "fitness", "conforming"]]
+      case_id  fitness  conforming
+    0       1      1.0        True
+    1       2      0.8       False
+    >>> res.deviations[["case_id", "type", "step"]]
+      case_id          type step
+    0       2  skipped_step   派单
+
+    With the bundled exports: ``check_sop(read_tickets("sample_logs/"),
+    "sample_logs/sop_complaint.yaml").summary``.
     """
     t0 = time.perf_counter()
     check_choice("check_sop", "method", method, ("alignments", "token_replay", "auto"))
@@ -1706,16 +1732,20 @@ def _compare(
     key = p_src * n_nodes + p_tgt
     pairs = pd.DataFrame({"key": key, "case": p_case, "hours": p_hours})
     g = pairs.groupby("key", sort=True)
-    taken = pd.DataFrame(
-        {
-            "count": g.size(),
-            "cases": pd.Series(
-                np.unique(key * max(n_cases, 1) + p_case) // max(n_cases, 1)
-            ).value_counts(),
-            "mean_hours": g["hours"].mean(),
-            "median_hours": g["hours"].median(),
-        }
-    ).rename_axis("key").reset_index()
+    taken = (
+        pd.DataFrame(
+            {
+                "count": g.size(),
+                "cases": pd.Series(
+                    np.unique(key * max(n_cases, 1) + p_case) // max(n_cases, 1)
+                ).value_counts(),
+                "mean_hours": g["hours"].mean(),
+                "median_hours": g["hours"].median(),
+            }
+        )
+        .rename_axis("key")
+        .reset_index()
+    )
     taken["source"] = [names[k // n_nodes] for k in taken["key"]]
     taken["target"] = [names[k % n_nodes] for k in taken["key"]]
     taken = taken.drop(columns="key")
