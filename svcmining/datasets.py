@@ -805,6 +805,11 @@ def _month_index(minute: np.ndarray) -> np.ndarray:
 
 def _fmt_times(minute: np.ndarray, style: int) -> pd.Series:
     """Export time texts: 0 '2024-10-03 14:05:00', 1 '2024/11/03 14:05', 2 '2024年12月3日 14:05'."""
+    uniq, inv = np.unique(minute, return_inverse=True)  # format each distinct minute once
+    return pd.Series(_fmt_unique(uniq, style).to_numpy(dtype=object)[inv])
+
+
+def _fmt_unique(minute: np.ndarray, style: int) -> pd.Series:
     d = pd.Series(np.datetime64(_EPOCH, "m") + minute.astype("timedelta64[m]"))
     y = d.dt.year.astype("str")
     mo = d.dt.month
@@ -834,10 +839,12 @@ def _fmt_times(minute: np.ndarray, style: int) -> pd.Series:
 def _file_rows(events: pd.DataFrame) -> list[pd.DataFrame]:
     """Rows of each monthly export: tickets active that month, their history to its end."""
     month = _month_index(events["_minute"].to_numpy())
+    codes, uniques = pd.factorize(events["case_id"])
     out = []
     for m in range(3):
-        active = set(events.loc[month == m, "case_id"])
-        sel = events["case_id"].isin(active).to_numpy() & (month <= m)
+        active = np.zeros(len(uniques), dtype=bool)
+        active[codes[month == m]] = True
+        sel = active[codes] & (month <= m)
         part = events[sel].copy()
         part["_month"] = m
         out.append(part)
@@ -1024,22 +1031,9 @@ _ENCODINGS = ("utf-8-sig", "gbk", "utf-8")
 
 
 def _export_frame(part: pd.DataFrame, style: int) -> pd.DataFrame:
-    out = pd.DataFrame(
-        {
-            "工单编号": part["case_id"].to_numpy(),
-            "处理环节": part["activity"].to_numpy(),
-            "处理时间": _fmt_times(part["_minute"].to_numpy(), style).to_numpy(),
-            "处理人": part["resource"].to_numpy(),
-            "处理部门": part["department"].to_numpy(),
-            "受理渠道": part["channel"].to_numpy(),
-            "优先级": part["priority"].to_numpy(),
-            "客户编号": part["customer_id"].to_numpy(),
-            "备注": part["备注"].to_numpy(),
-            "工单类型": part["工单类型"].to_numpy(),
-        }
-    )
-    out["_minute"] = part["_minute"].to_numpy()
-    return out
+    out = part.rename(columns={v: k for k, v in _CANON.items()})
+    out["处理时间"] = _fmt_times(part["_minute"].to_numpy(), style).to_numpy()
+    return out[[*_EXPORT_COLUMNS, "_minute"]].reset_index(drop=True)
 
 
 def _messy_exports(

@@ -358,6 +358,24 @@ def test_xlsx_sheets(sample_dir):
         ("two_activity_columns.csv", SchemaError, "状态"),
         ("empty.csv", ReadError, "empty"),
         ("bad_encoding.csv", ReadError, "encoding"),
+        pytest.param(
+            "header_only.csv",
+            (ReadError, SchemaError),
+            "no",
+            marks=pytest.mark.xfail(
+                reason="io.py returns an empty log for a header-only export (lead to decide)",
+                strict=True,
+            ),
+        ),
+        pytest.param(
+            "unparseable_times.csv",
+            (ReadError, SchemaError),
+            "time",
+            marks=pytest.mark.xfail(
+                reason="io.py drops every row and returns an empty log (lead to decide)",
+                strict=True,
+            ),
+        ),
     ],
 )
 def test_broken_exports_fail_clearly(sample_dir, name, error, match):
