@@ -340,8 +340,9 @@ def _check_log(
     if log.report is not None:
         res.load = log.report.to_dict()
         res.files = [_display(Path(str(f))) for f in log.report.files["file"]]
+    inner_bar = sys.stderr.isatty() and not getattr(args, "each", False)  # one log: its own bar
     conf = check_sop(
-        log, sop, max_seconds=args.max_seconds, precision=args.precision, progress=False
+        log, sop, max_seconds=args.max_seconds, precision=args.precision, progress=inner_bar
     )
     _evaluate(res, conf, _thresholds(args))
     res.seconds = time.perf_counter() - t0

@@ -158,6 +158,18 @@ def test_labels_are_escaped(report):
     assert "周报 &lt;report&gt;" in text
 
 
+def test_hostile_labels_do_not_break_anything(sop_path):
+    """Quotes, backslashes, newlines and markup in labels: every section builds, nothing raw."""
+    df = tiny_log()
+    df.loc[df["activity"] == "远程排障", "activity"] = 'x"y\\ <img src=x onerror=alert(1)> &\n z'
+    df.loc[df["activity"] == "售后评估", "department"] = "</svg><script>alert(2)</script>"
+    rep = rp.build_report(df, sop=sop_path)
+    assert rep.failed == [], [(s.key, s.note) for s in rep.failed]
+    text = rep.to_html()
+    assert "<img src=x" not in text and "<script" not in text.lower()
+    assert "&lt;img src=x onerror=alert(1)&gt;" in text
+
+
 def test_self_contained_and_offline(report):
     """Every src/href is a data: URI or an in-page anchor, and a CSP forbids loading anything."""
     text = report.to_html()
