@@ -348,48 +348,66 @@ def _reopen_mask(events: pd.DataFrame) -> np.ndarray:
     return hit[codes] if len(uniq) else np.zeros(len(events), dtype=bool)
 
 
+def _case_starts(events: pd.DataFrame) -> np.ndarray:
+    """Row position of each case's first event (the log is sorted by case, then time)."""
+    cid = events["case_id"]
+    if len(cid) == 0:
+        return np.zeros(0, dtype="int64")
+    return np.flatnonzero(cid.ne(cid.shift()).to_numpy())
+
+
 def _case_times(
     events: pd.DataFrame, close_activities: Sequence[str] | None, cutoff: pd.Timestamp
 ) -> pd.DataFrame:
     """Per case (sorted ids): opened_at, closed_at (NaT when open), open_at_cutoff."""
-    cid = events["case_id"]
     ts = events["timestamp"]
-    pos = pd.Series(np.arange(len(events)), index=events.index)
+    starts = _case_starts(events)
+    n = len(events)
+    pos = np.arange(n, dtype="int64")
     closes = _close_mask(events, close_activities)
     reopens = _reopen_mask(events)
-    last_close_pos = pos.where(closes).groupby(cid, sort=True).max()
-    last_reopen_pos = pos.where(reopens).groupby(cid, sort=True).max()
-    opened = ts.groupby(cid, sort=True).min()
-    is_open = last_close_pos.isna() | (last_reopen_pos > last_close_pos)
-    close_time = ts.where(closes).groupby(cid, sort=True).max()
-    closed_at = close_time.where(~is_open)
+    if n:
+        last_close = np.maximum.reduceat(np.where(closes, pos, -1), starts)
+        last_reopen = np.maximum.reduceat(np.where(reopens, pos, -1), starts)
+    else:
+        last_close = last_reopen = np.zeros(0, dtype="int64")
+    is_open = (last_close < 0) | (last_reopen > last_close)
+    opened = ts.iloc[starts].reset_index(drop=True)
+    close_t = ts.iloc[np.maximum(last_close, 0)].reset_index(drop=True) if n else opened
+    closed_at = close_t.where(~pd.Series(is_open)).astype(ts.dtype)
+    index = pd.Index(events["case_id"].iloc[starts].astype("str").to_numpy(), name="case_id")
     out = pd.DataFrame(
-        {
-            "opened_at": opened,
-            "closed_at": closed_at.astype(ts.dtype),
-            "open_at_cutoff": is_open.astype(bool),
-        }
+        {"opened_at": opened, "closed_at": closed_at, "open_at_cutoff": is_open.astype(bool)}
     )
-    out.index = out.index.astype("str")
-    out.index.name = "case_id"
+    out.index = index
     return out
 
 
-def _first_value(events: pd.DataFrame, col: str) -> pd.Series:
+def _first_value(events: pd.DataFrame, col: str, starts: np.ndarray) -> np.ndarray:
+    """Each case's first non-missing value of ``col``."""
     s = events[col]
-    return s.groupby(events["case_id"], sort=True).first()
+    first = s.iloc[starts].reset_index(drop=True)
+    missing = first.isna().to_numpy()
+    if missing.any():
+        later = s.groupby(events["case_id"], sort=True).first().reset_index(drop=True)
+        first = first.where(~missing, later)
+    return first.to_numpy()
 
 
 def _repeat_contact(cases: pd.DataFrame, within_hours: float) -> pd.Series:
     """True where the same customer opened another ticket within ``within_hours`` after."""
-    cust = cases["customer_id"]
-    t = cases["opened_at"]
-    frame = pd.DataFrame({"c": cust.to_numpy(), "t": t.to_numpy()}, index=cases.index)
-    frame = frame[frame["c"].notna()].sort_values(["c", "t"], kind="stable")
-    nxt_same = frame["c"].eq(frame["c"].shift(-1))
-    gap = (frame["t"].shift(-1) - frame["t"]) / pd.Timedelta(hours=1)
-    rep = nxt_same & (gap <= within_hours)
-    return rep.reindex(cases.index, fill_value=False).astype(bool)
+    cust_codes = pd.factorize(cases["customer_id"])[0]
+    t = cases["opened_at"].dt.tz_convert("UTC").dt.tz_localize(None)
+    t_ns = t.to_numpy().astype("datetime64[ns]").astype("int64")
+    ok = cust_codes >= 0
+    idx = np.flatnonzero(ok)
+    order = idx[np.lexsort((t_ns[idx], cust_codes[idx]))]
+    c, tt = cust_codes[order], t_ns[order]
+    nxt_same = np.r_[c[1:] == c[:-1], False]
+    gap = np.r_[tt[1:] - tt[:-1], 0] / 3.6e12
+    rep = np.zeros(len(cases), dtype=bool)
+    rep[order] = nxt_same & (gap <= within_hours)
+    return pd.Series(rep, index=cases.index)
 
 
 def _handoff_cases(
@@ -462,14 +480,16 @@ def case_outcomes(
         )
     within = _td_hours(repeat_within, "repeat_within")
     cut = _cutoff(events, cutoff)
-    cases = _case_times(events, close_activities, cut)
+    ca = None if close_activities is None else tuple(close_activities)
+    cases = _shared("times", events, (ca, cut), lambda: _case_times(events, ca, cut)).copy()
     end = cases["closed_at"].where(~cases["open_at_cutoff"], cut).astype(cases["opened_at"].dtype)
     cases["cycle_hours"] = _hours(cases["opened_at"], end, None).clip(lower=0)
     if calendar is not None:
         cases["cycle_business_hours"] = _hours(cases["opened_at"], end, calendar).clip(lower=0)
+    starts = _case_starts(events)
     for col in ("channel", "priority", "customer_id"):
         if col in events.columns:
-            cases[col] = _first_value(events, col).to_numpy()
+            cases[col] = _first_value(events, col, starts)
     if "customer_id" in cases.columns:
         cases["repeat_contact"] = _repeat_contact(cases, within * 1.0)
     else:
@@ -714,7 +734,8 @@ def service_kpis(
 
     # step durations (per event, elapsed), attributed to the ticket's period; integer codes
     step_h = _step_durations(events, None).to_numpy(dtype="float64")
-    case_codes = pd.factorize(events["case_id"], sort=True)[0]  # = row order of ``cases``
+    starts = _case_starts(events)  # cases are in log order = row order of ``cases``
+    case_codes = np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, len(events)]))
     period_codes, period_names = pd.factorize(cases["period"], sort=True)
     ev_pc = np.asarray(period_codes)[case_codes]
     act_codes, act_names = pd.factorize(events["activity"], sort=True)
@@ -1324,7 +1345,8 @@ def pain_points(
     # SOP deviations and SLA breaches
     if sop is not None and conformance is None:
         conformance = _conformance_for(events, sop, cut)
-    times = _case_times(events, close_activities, cut)
+    ca = None if close_activities is None else tuple(close_activities)
+    times = _shared("times", events, (ca, cut), lambda: _case_times(events, ca, cut))
     end = times["closed_at"].where(~times["open_at_cutoff"], cut).astype(times["opened_at"].dtype)
     cyc = _hours(times["opened_at"], end, calendar).clip(lower=0)
     if conformance is not None:
