@@ -58,9 +58,12 @@ pattern names per case for reference.
     causes further (implied) response breaches, all recorded.
 
   Structural patterns (skipped confirm, execution before assessment, ping-pong,
-  failed acceptance, acceptance retry) are injected at most one per case, so the
-  optimal alignment's typing is unambiguous; the simple ones (skipped follow-up,
-  wrong department, chase call, SLA breaches, self-loops, reopens) may co-occur.
+  failed acceptance, acceptance retry) are injected at most one per case and never
+  together with a reopen cycle, so the optimal alignment's typing is unambiguous;
+  the simple ones (skipped follow-up, wrong department, chase call, SLA breaches,
+  self-loops) may co-occur with them and with reopens. Tickets registered in the
+  last 13 days get no structural pattern and those of the last 20 days no reopen, so
+  a ticket cut off by the export is never cut in the middle of one.
 
 Load truth (``load``)
 ---------------------
@@ -903,7 +906,7 @@ def _truth(tickets: list[dict[str, Any]], cutoff: int) -> GeneratedTickets:
     stage = _stages(tickets)
     log_cutoff = int(events["_minute"].max())
     month = _month_index(events["_minute"].to_numpy())
-    last_month = pd.Series(month).groupby(events["case_id"].to_numpy()).max()
+    months_of = pd.Series(month).groupby(events["case_id"].to_numpy()).unique()
     rw_rows, ho_rows, dev_rows, case_rows, dup_rows = [], [], [], [], []
     for tk in tickets:
         ev = tk["events"]
@@ -923,8 +926,6 @@ def _truth(tickets: list[dict[str, Any]], cutoff: int) -> GeneratedTickets:
         close_pos = [i for i, a in enumerate(acts) if a == CLOSE]
         reopen_pos = [i for i, a in enumerate(acts) if a == REOPEN]
         is_open = not close_pos or (bool(reopen_pos) and reopen_pos[-1] > close_pos[-1])
-        first_m = int(_month_index(np.array([ev[0][1]]))[0])
-        last_m = int(last_month[cid])
         case_rows.append(
             {
                 "case_id": cid,
@@ -946,7 +947,7 @@ def _truth(tickets: list[dict[str, Any]], cutoff: int) -> GeneratedTickets:
                 "duplicate_of": tk["duplicate_of"],
                 "injected": ";".join(sorted(set(tk["injected"]))),
                 "in_files": ";".join(
-                    f"2024-{10 + m}" for m in range(first_m, last_m + 1) if 0 <= m <= 2
+                    f"2024-{10 + m}" for m in sorted(int(x) for x in months_of[cid]) if 0 <= m <= 2
                 ),
             }
         )

@@ -412,3 +412,14 @@ def test_cli_main(tmp_path, capsys):
     assert (tmp_path / "truth" / "cases.csv").is_file()
     assert (tmp_path / "xlsx" / "工单导出_2024Q4.xlsx").is_file()
     assert re.search(r"missing_time_column", (tmp_path / "broken" / "README.md").read_text("utf-8"))
+
+
+def test_in_files_matches_the_exports(sample_dir):
+    """cases.in_files names exactly the monthly exports that hold the ticket."""
+    d = _committed(sample_dir)
+    cases = pd.read_csv(d / "truth" / "cases.csv", dtype=str)
+    for name, enc in zip(MONTHS, ("utf-8-sig", "gbk", "utf-8"), strict=True):
+        ids = pd.read_csv(d / name, dtype=str, keep_default_na=False, encoding=enc)["工单编号"]
+        month = name[-11:-4]
+        expected = set(cases.loc[cases["in_files"].str.contains(month), "case_id"])
+        assert set(ids[ids != ""]) == expected
