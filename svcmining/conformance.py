@@ -344,8 +344,11 @@ class SOPComparison:
         """The edges table."""
         return self.edges.copy()
 
-    def to_dot(self) -> str:
-        """Graphviz source: SOP flows (black), extra flows (red, counts), unused (grey)."""
+    def to_dot(self, *, min_share: float = 0.0) -> str:
+        """Graphviz source: SOP flows (black), extra flows (red, counts), unused (grey).
+
+        Extra flows taken by fewer than ``min_share`` of the tickets are left out.
+        """
         from ._fonts import cjk_font_family
 
         font = cjk_font_family() or "Helvetica"
@@ -369,7 +372,11 @@ class SOPComparison:
                 )
             else:
                 lines.append(f"  {q(r.activity)} [label={q(f'{r.activity}' + chr(10) + n)}];")
+        starts = self.edges.loc[self.edges["source"] == "[start]", "cases"]
+        floor = min_share * float(starts.sum())
         for r in self.edges.itertuples(index=False):
+            if r.status == "extra" and r.cases < floor:
+                continue
             if r.status == "conforming":
                 attr = f"label={q(f'{int(r.count):,}')}"
             elif r.status == "extra":
@@ -385,8 +392,11 @@ class SOPComparison:
         lines.append("}")
         return "\n".join(lines)
 
-    def plot(self, *, ax: Axes | None = None) -> Axes:
+    def plot(self, *, ax: Axes | None = None, min_share: float = 0.0) -> Axes:
         """Draw the SOP with the actual flows overlaid (needs Graphviz ``dot``).
+
+        ``min_share`` hides extra flows taken by fewer than that share of the tickets
+        (e.g. ``0.01``) to keep busy maps readable.
 
         Conforming flows are black with counts, extra flows red with counts, unused SOP
         paths grey dashed; activities not in the SOP are red dashed boxes.
@@ -402,7 +412,7 @@ class SOPComparison:
             try:
                 subprocess.run(  # noqa: S603 - fixed arguments, our own dot source
                     ["dot", "-Tpng", "-Gdpi=110", "-o", str(out)],  # noqa: S607
-                    input=self.to_dot().encode("utf-8"),
+                    input=self.to_dot(min_share=min_share).encode("utf-8"),
                     check=True,
                     capture_output=True,
                     timeout=120,
@@ -482,9 +492,9 @@ class ConformanceResult:
         """The per-case table."""
         return self.cases.copy()
 
-    def plot(self, *, ax: Axes | None = None) -> Axes:
+    def plot(self, *, ax: Axes | None = None, min_share: float = 0.0) -> Axes:
         """The SOP drawn with the actual flows overlaid (see :meth:`SOPComparison.plot`)."""
-        return self.comparison.plot(ax=ax)
+        return self.comparison.plot(ax=ax, min_share=min_share)
 
     def _repr_html_(self) -> str:
         return (
@@ -1596,6 +1606,7 @@ def _sla_attainment(sla_tab: pd.DataFrame, sop: SOP) -> pd.DataFrame:
         if c not in both.columns:
             both[c] = 0
     both = both[["met", "breached", "censored"]].reset_index()
+    both.columns.name = None
     n = both["met"] + both["breached"]
     both["attainment"] = np.where(n > 0, both["met"] / n.where(n > 0, 1), np.nan)
     order = {s.id: i for i, s in enumerate(sop.slas)}

@@ -596,3 +596,13 @@ def test_unreached_steps_of_open_tickets_are_pending() -> None:
     assert c.loc["open", "conforming"]
     assert c.loc["old", "sla_breaches"] == "follow_up_24_48h"
     assert c.loc["fresh", "sla_breaches"] == ""
+
+
+def test_to_dot_min_share_hides_rare_extra_flows(res: conformance.ConformanceResult) -> None:
+    """min_share drops extra flows below the share of tickets, keeps the SOP's own flows."""
+    full = res.comparison.to_dot()
+    lean = res.comparison.to_dot(min_share=0.5)
+    assert '"分类派单" -> "电话催办"' in full
+    assert '"分类派单" -> "电话催办"' not in lean
+    assert '"投诉登记" -> "需求确认"' in lean
+    assert '"主管审批" -> "上门维修" [color=gray70, style=dashed]' in lean
