@@ -100,18 +100,30 @@ def wilson_interval(k: Any, n: Any, confidence: float = 0.95) -> tuple[np.ndarra
 def _bootstrap_median(
     x: np.ndarray, confidence: float, n_boot: int, rng: np.random.Generator
 ) -> tuple[float, float]:
-    """Percentile bootstrap interval of the median (resampling in memory-bounded chunks)."""
-    n = len(x)
+    """Percentile bootstrap interval of the median, drawn without resampling the data.
+
+    Resampling ``n`` values from ``x`` is applying ``x``'s empirical quantile function
+    to ``n`` uniforms, so the median of a resample is that function at the median of
+    ``n`` uniforms, whose distribution is known: the ``m``-th smallest of ``n``
+    uniforms is Beta(m, n - m + 1), and the next one lies above it like the minimum of
+    ``n - m`` uniforms. Each of the ``n_boot`` bootstrap medians thus costs O(1).
+    """
+    xs = np.sort(np.asarray(x, dtype="float64"))
+    n = len(xs)
     if n == 0:
         return float("nan"), float("nan")
-    chunk = max(1, min(n_boot, 2_000_000 // n))
-    meds = np.empty(n_boot)
-    done = 0
-    while done < n_boot:
-        m = min(chunk, n_boot - done)
-        idx = rng.integers(0, n, size=(m, n))
-        meds[done : done + m] = np.median(x[idx], axis=1)
-        done += m
+
+    def quantile_fn(v: np.ndarray) -> np.ndarray:
+        return xs[np.clip(np.ceil(v * n).astype("int64") - 1, 0, n - 1)]
+
+    if n % 2:
+        m = (n + 1) // 2
+        meds = quantile_fn(rng.beta(m, n - m + 1, n_boot))
+    else:
+        k = n // 2
+        v1 = rng.beta(k, n - k + 1, n_boot)
+        v2 = v1 + (1 - v1) * (1 - rng.random(n_boot) ** (1 / (n - k)))
+        meds = (quantile_fn(v1) + quantile_fn(v2)) / 2
     a = (1 - confidence) / 2
     lo, hi = np.quantile(meds, [a, 1 - a])
     return float(lo), float(hi)

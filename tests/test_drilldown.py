@@ -153,3 +153,17 @@ def test_plot_and_html():
     assert len(ax.get_yticklabels()) == len(dd.table)
     assert "<tel>" not in dd._repr_html_()
     assert np.isfinite(dd.overall)
+
+
+def test_bootstrap_median_matches_resampling():
+    """The order-statistic bootstrap of the median agrees with plain resampling."""
+    from svcmining.drilldown import _bootstrap_median
+
+    rng = np.random.default_rng(7)
+    for n in (41, 60):
+        x = rng.lognormal(2, 1, n)
+        lo, hi = _bootstrap_median(x, 0.9, 20000, np.random.default_rng(1))
+        meds = np.median(x[np.random.default_rng(2).integers(0, n, (20000, n))], axis=1)
+        rlo, rhi = np.quantile(meds, [0.05, 0.95])
+        spread = np.quantile(x, 0.75) - np.quantile(x, 0.25)
+        assert abs(lo - rlo) < 0.1 * spread and abs(hi - rhi) < 0.1 * spread
