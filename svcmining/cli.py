@@ -340,6 +340,16 @@ def _check_log(
     if log.report is not None:
         res.load = log.report.to_dict()
         res.files = [_display(Path(str(f))) for f in log.report.files["file"]]
+    if res.events == 0:
+        from .exceptions import ReadError
+
+        rep = log.report
+        why = (
+            f"all {rep.rows_read:,} rows were dropped (see 'svcmining info')"
+            if rep is not None and rep.rows_read
+            else "the export has no data rows"
+        )
+        raise ReadError(f"{name}: no events to check: {why}.")
     inner_bar = sys.stderr.isatty() and not getattr(args, "each", False)  # one log: its own bar
     conf = check_sop(
         log, sop, max_seconds=args.max_seconds, precision=args.precision, progress=inner_bar
@@ -612,7 +622,9 @@ def _run_check(args: argparse.Namespace) -> tuple[list[_LogResult], Any]:
         except (SvcMiningError, OSError) as err:
             if not args.each:
                 raise
-            results.append(_LogResult(name, [str(s) for s in sources], "error", _one_line(err)))
+            results.append(
+                _LogResult(name, [str(s) for s in sources], "error", _one_line(err, name))
+            )
         if bar is not None:
             bar.update(1)
     if bar is not None:
@@ -620,8 +632,28 @@ def _run_check(args: argparse.Namespace) -> tuple[list[_LogResult], Any]:
     return results, sop
 
 
-def _one_line(err: BaseException) -> str:
-    return " ".join(str(err).split())
+# Python-API advice in library messages, and what to type on the command line instead
+_CLI_HINTS = (
+    ("mapping=", "on the command line: put the mapping in a YAML file and pass --mapping FILE"),
+    ("encoding=", "on the command line: --encoding NAME"),
+    ("dayfirst=", "on the command line: --dayfirst"),
+    ("timezone=", "on the command line: --timezone ZONE"),
+)
+
+
+def _one_line(err: BaseException, name: str | None = None) -> str:
+    """The error as one line (without a repeated file name), with the CLI equivalent of any
+    keyword argument it suggests."""
+    text = " ".join(str(err).split())
+    if name is not None:
+        for prefix in (name, str(Path(name).resolve()), Path(name).name):
+            if text.startswith(prefix + ": "):
+                text = text[len(prefix) + 2 :]
+                break
+    hints = [hint for key, hint in _CLI_HINTS if key in text]
+    if hints:
+        text = f"{text.rstrip('.')}. ({'; '.join(hints)})"
+    return text
 
 
 def _exit_code(results: list[_LogResult]) -> int:

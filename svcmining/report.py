@@ -390,7 +390,7 @@ def _figure_of(obj: Any) -> Any:
         while fig is not None and not isinstance(fig, Figure) and hasattr(fig, "get_figure"):
             fig = fig.get_figure()  # subfigures
         return fig
-    if isinstance(obj, Sequence | tuple) or hasattr(obj, "flat"):
+    if (isinstance(obj, Sequence) and not isinstance(obj, str | bytes)) or hasattr(obj, "flat"):
         items = list(obj.flat) if hasattr(obj, "flat") else list(obj)
         for item in items:
             fig = _figure_of(item)

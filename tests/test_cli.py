@@ -225,6 +225,26 @@ def test_unknown_column_in_mapping(exports, tmp_path, capsys):
     assert err.count("\n") == 1
 
 
+def test_empty_export_is_bad_input(exports, capsys):
+    """An export with a header and no rows cannot pass a contract: exit 2, saying so."""
+    empty = exports["folder"] / "工单导出_2025-01.csv"
+    empty.write_text(HEADER, encoding="utf-8")
+    code, out, err = run(["check", empty, "--sop", exports["sop"]], capsys)
+    assert code == 2
+    assert out == ""
+    assert "no events to check: the export has no data rows" in err
+
+
+def test_library_advice_gets_the_cli_spelling(exports, tmp_path, capsys):
+    """Errors that suggest a Python keyword (mapping=...) also say which option to use."""
+    no_time = tmp_path / "no_time.csv"
+    no_time.write_text("工单编号,处理环节\nA1,投诉登记\n", encoding="utf-8")
+    code, _, err = run(["check", no_time, "--sop", exports["sop"]], capsys)
+    assert code == 2
+    assert "timestamp" in err and "--mapping" in err
+    assert err.count("\n") == 1
+
+
 def test_debug_shows_traceback(exports):
     """--debug lets the exception propagate (traceback) instead of the one-line message."""
     from svcmining.exceptions import ReadError
