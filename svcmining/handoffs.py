@@ -611,7 +611,9 @@ def handoff_delays(
         self_loop = np.zeros(n, dtype=bool)
         self_loop[1:] = (act_codes[1:] == act_codes[:-1]) & (case_codes[1:] == case_codes[:-1])
         pp_mark &= ~self_loop
-        pp_mark &= ~_in_reopen_cycle(act_codes, case_codes, case_starts, closes_act, reopens)
+        rows = np.flatnonzero(pp_mark)
+        in_cycle = _in_reopen_cycle(rows, act_codes, case_codes, case_starts, closes_act, reopens)
+        pp_mark[rows[in_cycle]] = False
 
     idx = np.arange(n, dtype=np.int64)
     last_close = np.full(n_cases, -1, dtype=np.int64)
@@ -709,46 +711,58 @@ _NAT = np.iinfo(np.int64).min
 
 
 def _in_reopen_cycle(
+    rows: np.ndarray,
     act: np.ndarray,
     case_codes: np.ndarray,
     case_starts: np.ndarray,
     is_close: np.ndarray,
     is_reopen: np.ndarray,
 ) -> np.ndarray:
-    """Events inside a reopen cycle, as :func:`svcmining.find_rework` (without an SOP) sees them.
+    """Whether each event of ``rows`` lies in a reopen cycle, as :func:`find_rework` sees it.
 
     The events after a close up to and including the next close form a cycle; the
     events after the last close are one only when they hold a reopen label or an
-    activity whose stage (median relative position in its cases) is earlier than the
-    close's stage.
+    activity whose stage (median relative position in its cases, as ``find_rework``
+    uses without an SOP) is earlier than the close's stage.
     """
     n = len(act)
-    if n == 0 or not is_close.any():
-        return np.zeros(n, dtype=bool)
+    out = np.zeros(len(rows), dtype=bool)
+    if len(rows) == 0 or not is_close.any():
+        return out
     sizes = np.diff(np.append(case_starts, n))
-    cs = np.cumsum(is_close) - is_close
-    closes_before = cs - np.repeat(cs[case_starts], sizes)
-    seg_start = np.zeros(n, dtype=bool)
-    seg_start[case_starts] = True
-    seg_start[1:] |= closes_before[1:] != closes_before[:-1]
-    seg_starts = np.flatnonzero(seg_start)
-    seg_id = np.cumsum(seg_start) - 1
-    seg_after = closes_before[seg_starts] >= 1
-    if not seg_after.any():
-        return np.zeros(n, dtype=bool)
-    pos = np.arange(n) - np.repeat(case_starts, sizes)
+    case_ends = case_starts + sizes - 1
+    cs = np.cumsum(is_close)  # closes up to and including each event
+    before_case = cs[case_starts] - is_close[case_starts]
+    rc = case_codes[rows]
+    closes_before = cs[rows] - is_close[rows] - before_case[rc]
+    in_case = cs[case_ends] - before_case  # closes per case
+    after = closes_before >= 1
+    out |= after & (in_case[rc] > closes_before)  # a later close ends the cycle
+    last = np.flatnonzero(after & ~out)  # in the segment after the case's last close
+    if len(last) == 0:
+        return out
+    cases = np.unique(rc[last])
+    idx = np.arange(n, dtype=np.int64)
+    last_close = np.full(len(case_starts), -1, dtype=np.int64)
+    np.maximum.at(last_close, case_codes[is_close], idx[is_close])
+    seg_lo, seg_hi = last_close[cases] + 1, case_ends[cases]  # non-empty: rows lie there
+    rs = np.cumsum(is_reopen)
+    reopened = rs[seg_hi] - rs[seg_lo - 1] > 0
+    pos = idx - np.repeat(case_starts, sizes)
     length = np.repeat(sizes, sizes)
     rel = np.where(length > 1, pos / np.maximum(length - 1, 1), 0.0)
     med = pd.Series(rel).groupby(act).median()
     stage_by_act = np.full(int(act.max()) + 1, np.nan)
     stage_by_act[med.index.to_numpy()] = med.to_numpy()
     stage = stage_by_act[act]
-    close_stage = np.full(len(seg_starts), np.nan)
-    close_stage[seg_after] = stage[seg_starts[seg_after] - 1]
-    earlier = stage < close_stage[seg_id]
-    indicator = (is_close | is_reopen | earlier).astype(np.int8)
-    seg_any = np.maximum.reduceat(indicator, seg_starts).astype(bool)
-    return (seg_after & seg_any)[seg_id]
+    bounds = np.ravel(np.column_stack([seg_lo, seg_hi + 1]))
+    bounds = bounds[bounds < n]
+    seg_min = np.fmin.reduceat(stage, bounds)[::2][: len(cases)]
+    earlier = seg_min < stage[seg_lo - 1]
+    cycle_case = np.zeros(len(case_starts), dtype=bool)
+    cycle_case[cases] = reopened | earlier
+    out[last] = cycle_case[rc[last]]
+    return out
 
 
 def _case_blocks(case_id: pd.Series) -> tuple[np.ndarray, np.ndarray]:
@@ -833,7 +847,12 @@ def _matrix(
 ) -> pd.DataFrame:
     n_g = max(len(g_names), 1)
     pair = from_g * n_g + to_g
-    pairs, inv = np.unique(pair, return_inverse=True)
+    if n_g * n_g <= max(4 * len(pair), 1 << 16):  # dense pair space: no sort needed
+        present = np.bincount(pair, minlength=n_g * n_g) > 0
+        pairs = np.flatnonzero(present)
+        inv = (np.cumsum(present) - 1)[pair]
+    else:
+        pairs, inv = np.unique(pair, return_inverse=True)
     k = len(pairs)
     pending = handoffs["pending"].to_numpy(dtype=bool)
     d = handoffs["delay_hours"].to_numpy(dtype=float)
@@ -841,15 +860,18 @@ def _matrix(
     n_pend = np.bincount(inv[pending], minlength=k)
     total = np.bincount(inv, weights=d, minlength=k)
     pp = np.bincount(inv, weights=handoffs["ping_pong"].to_numpy(dtype=float), minlength=k)
-    # distinct (pair, case) combinations, by sorting (faster than a hash unique here)
-    oc = np.lexsort((h_case, inv))
-    inv_s, case_s = inv[oc], h_case[oc]
-    new_combo = np.ones(len(oc), dtype=bool)
-    new_combo[1:] = (inv_s[1:] != inv_s[:-1]) | (case_s[1:] != case_s[:-1])
-    n_case = np.bincount(inv_s[new_combo], minlength=k)
+    # distinct (case, pair) combinations: rows are in case order, so the stable sort
+    # (timsort) of case * k + pair only reorders within each ticket
+    combo = np.sort(h_case * max(k, 1) + inv, kind="stable")
+    new_combo = np.ones(len(combo), dtype=bool)
+    new_combo[1:] = combo[1:] != combo[:-1]
+    n_case = np.bincount(combo[new_combo] % max(k, 1), minlength=k)
     use = ~pending | include_pending
     inv_u, d_u = inv[use], d[use]
-    o = np.lexsort((d_u, inv_u))
+    # sort by pair, then delay: delay argsort, then a stable (radix for small ints) pass
+    o = np.argsort(d_u, kind="stable")
+    small = np.uint16 if k < (1 << 16) else np.int64
+    o = o[np.argsort(inv_u[o].astype(small), kind="stable")]
     sizes = np.bincount(inv_u, minlength=k)
     starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
     sv = d_u[o]

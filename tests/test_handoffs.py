@@ -271,6 +271,39 @@ def test_returns_inside_a_reopen_cycle_or_self_loops_are_not_ping_pong():
     assert ho.cases["ping_pong"].tolist() == [False, False]
 
 
+def test_ping_pong_after_the_last_close_follows_find_rework():
+    """After the last 结单: a later-stage return is ping-pong, an earlier-stage one a reopen."""
+    from svcmining.rework import find_rework
+
+    base = [
+        ("登记", "客服中心"),
+        ("评估", "售后部"),
+        ("排障", "技术支持部"),
+        ("验收", "客服中心"),
+        ("结单", "客服中心"),
+    ]
+    rows = []
+    for cid, tail in (
+        ("A", [("回访", "客服中心"), ("抽检", "质量监督"), ("回访", "客服中心")]),
+        ("B", [("抽检", "质量监督"), ("排障", "技术支持部"), ("验收", "客服中心")]),
+        ("C", [("回访", "客服中心")]),
+    ):
+        for i, (act, dep) in enumerate(base + tail):
+            rows.append((cid, act, f"2024-10-08 {9 + i:02d}:00", dep))
+    df = make(rows)
+    ho = handoff_delays(df)
+    # A: 回访 #2 by 客服中心 after 质量监督, later stage than 结单 -> ping-pong
+    # B: 排障 after 结单 is earlier than 结单 -> a reopen cycle, 验收 inside it too
+    assert ho.cases.set_index("case_id")["ping_pong"].to_dict() == {
+        "A": True,
+        "B": False,
+        "C": False,
+    }
+    rw = find_rework(df)
+    theirs = rw.cases.set_index("case_id")["ping_pong"].astype(bool).to_dict()
+    assert ho.cases.set_index("case_id")["ping_pong"].to_dict() == theirs
+
+
 def test_any_column_can_be_the_group():
     """by='resource' finds handoffs between people (the department is ignored)."""
     df = make(
