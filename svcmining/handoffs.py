@@ -787,6 +787,8 @@ def _case_blocks(case_id: pd.Series) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _ts_i8(t: pd.Timestamp, dtype: Any) -> int:
+    if pd.isna(t):  # an empty log has no cutoff
+        return int(_NAT)
     return int(time_i8(pd.Series([t]).astype(dtype))[0])
 
 

@@ -394,7 +394,7 @@ def test_input_is_not_mutated_and_ticketlog_equals_frame():
 
 
 def test_empty_and_single_group_logs():
-    """A log without handoffs gives empty tables with the right columns."""
+    """A log without handoffs (or without events) gives empty tables with the right columns."""
     df = make([("1", "a", "2024-10-08 09:00", "A"), ("1", "结单", "2024-10-08 10:00", "A")])
     ho = handoff_delays(df)
     assert ho.handoffs.empty and ho.matrix.empty
@@ -402,6 +402,9 @@ def test_empty_and_single_group_logs():
     assert ho.top(5).empty
     fig = ho.plot()
     assert len(fig.axes) == 2
+    empty = handoff_delays(make(SERVICE).iloc[:0])
+    assert empty.handoffs.empty and empty.cases.empty and empty.matrix.empty
+    assert "0 handoffs in 0 tickets" in repr(empty)
 
 
 @pytest.mark.parametrize(
