@@ -747,13 +747,43 @@ def _print_report_outcome(rep: Any, path: Path) -> None:
     print(f"Report written to {_display(path)}")
 
 
+def _benchmarks(specs: Sequence[str]) -> tuple[Any, ...]:
+    """``--benchmark 远程排障=4h/1h`` -> StepBenchmark("远程排障", "4h", "1h")."""
+    if not specs:
+        return ()
+    from .calendars import parse_duration
+    from .exceptions import InvalidParameterError
+    from .kpis import StepBenchmark
+
+    out = []
+    for spec in specs:
+        step, sep, limits = spec.partition("=")
+        limit, _, best = limits.partition("/")
+        if not sep or not step.strip() or not limit.strip():
+            raise InvalidParameterError(
+                f"--benchmark {spec!r}: write STEP=LIMIT or STEP=LIMIT/BEST, e.g. 远程排障=4h/1h."
+            )
+        parse_duration(limit.strip())  # fail early, with the accepted forms
+        if best.strip():
+            parse_duration(best.strip())
+        out.append(StepBenchmark(step.strip(), limit.strip(), best.strip() or None))
+    return tuple(out)
+
+
 def _cmd_report(args: argparse.Namespace) -> int:
     from .report import build_report
 
     sop = _load_sop(args.sop) if args.sop else None
     cal = _calendar(args.calendar, sop)
     log = _load(args)
-    rep = build_report(log, sop=sop, calendar=cal, title=args.title, precision=args.precision)
+    rep = build_report(
+        log,
+        sop=sop,
+        calendar=cal,
+        title=args.title,
+        precision=args.precision,
+        benchmarks=_benchmarks(args.benchmark),
+    )
     path = rep.save(args.out)
     _print_report_outcome(rep, path)
     return EXIT_OK
@@ -1025,6 +1055,14 @@ def _parser() -> argparse.ArgumentParser:
         "a predefined calendar such as 'china_2024', or a YAML file",
     )
     report.add_argument("--title", default=None, help="report title")
+    report.add_argument(
+        "--benchmark",
+        action="append",
+        default=[],
+        metavar="STEP=LIMIT[/BEST]",
+        help="compare a step's duration with a limit and a best-in-class benchmark, "
+        "e.g. 远程排障=4h/1h (repeatable)",
+    )
     report.add_argument("--precision", action="store_true", help="also compute ETC precision")
     report.set_defaults(func=_cmd_report)
 

@@ -33,6 +33,7 @@ that fails says so with the error (the rest of the report is still written).
 from __future__ import annotations
 
 import base64
+import contextlib
 import dataclasses
 import datetime as _dt
 import html
@@ -122,6 +123,11 @@ _CSS = f"""
 .svcm-report .kpi b {{ display: block; font-size: 1.25em; }}
 .svcm-report .kpi span {{ color: #57606a; font-size: 0.8em; }}
 .svcm-report .note {{ color: #57606a; font-size: 0.9em; }}
+@media print {{
+  .svcm-report nav {{ display: none; }}
+  .svcm-report section {{ break-before: page; }}
+  .svcm-report .tbl {{ overflow: visible; }}
+}}
 """
 
 
@@ -252,12 +258,18 @@ class Report:
             + "</li>"
             for s in self.sections
         )
+        headline = meta.get("headline") or []
+        key_figures = (
+            '<section id="key_figures"><h2>Key figures</h2>' + _kpi_tiles(headline) + "</section>"
+            if headline
+            else ""
+        )
         return (
             f"<header><h1>{html.escape(self.title)}</h1>"
             f'<p class="meta">{" · ".join(facts)}</p>'
             f'<p class="meta">svcmining {html.escape(__version__)}, built '
             f"{html.escape(self.created)}</p></header>"
-            f"<nav><ol>{toc}</ol></nav>" + "".join(s.to_html() for s in self.sections)
+            f"<nav><ol>{toc}</ol></nav>" + key_figures + "".join(s.to_html() for s in self.sections)
         )
 
     def to_html(self) -> str:
@@ -861,6 +873,52 @@ def _run_section(key: str, ctx: _Ctx) -> ReportSection:
     return ReportSection(key, title, body, status, note, time.perf_counter() - t0)
 
 
+def _headline(ctx: _Ctx) -> list[tuple[str, str]]:
+    """The few figures a manager reads first, from the sections that were built."""
+    out: list[tuple[str, str]] = [("tickets", f"{ctx.events['case_id'].nunique():,}")]
+    res = ctx.results
+    k = res.get("kpis")
+    value = getattr(k, "value", None)
+    if callable(value):
+        business = ctx.calendar is not None
+        kpi = "cycle_business_hours_p50" if business else "cycle_hours_p50"
+        try:
+            v = float(value(kpi))
+        except (KeyError, ValueError, TypeError):
+            v = float("nan")
+        if v == v:
+            unit = "business hours" if business else "hours"
+            out.append((f"median cycle time ({unit})", f"{v:,.1f}"))
+    cr = res.get("conformance")
+    if cr is not None:
+        for label, name in (
+            ("deviation rate vs SOP", "deviation_rate"),
+            ("SLA attainment", "sla_attainment"),
+        ):
+            with contextlib.suppress(KeyError, ValueError, TypeError):
+                out.append((label, _pct(cr.metric(name))))
+    rw = res.get("rework")
+    if rw is not None and len(rw.cases):
+        out.append(("tickets with rework", _pct(float(rw.cases["has_rework"].mean()))))
+    ho = res.get("handoffs")
+    cases = getattr(ho, "cases", None)
+    if isinstance(cases, pd.DataFrame) and {"handoff_hours", "cycle_hours"} <= set(cases.columns):
+        total = float(cases["cycle_hours"].sum())
+        if total > 0:
+            out.append(
+                ("ticket time waiting on handoffs", _pct(cases["handoff_hours"].sum() / total))
+            )
+    pp = res.get("pain_points")
+    table = getattr(pp, "table", None)
+    if isinstance(table, pd.DataFrame) and len(table) and "pain_point" in table.columns:
+        top = table.iloc[0]
+        hours = (
+            f" ({float(top['hours_lost']):,.0f} h lost)" if "hours_lost" in table.columns else ""
+        )
+        out.append(("top pain point", f"{top['pain_point']}{hours}"))
+    return out
+
+
 # =============================================================================
 # Public functions
 # =============================================================================
@@ -993,6 +1051,7 @@ def build_report(
     }
     if ticket_log.report is not None:
         meta["files"] = [Path(str(f)).name for f in ticket_log.report.files.get("file", [])]
+    meta["headline"] = _headline(ctx)
     created = _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     return Report(
         title=title or "Service process report",

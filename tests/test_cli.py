@@ -543,6 +543,32 @@ def test_report_command(exports, tmp_path, capsys):
     assert "<script" not in text.lower()
 
 
+def test_report_benchmark_option(exports, tmp_path, capsys):
+    """--benchmark STEP=LIMIT/BEST reaches the KPI section; a malformed one is bad input."""
+    pytest.importorskip("svcmining.kpis")
+    target = tmp_path / "b.html"
+    code, _, err = run(
+        [
+            "report",
+            exports["folder"],
+            "--timezone",
+            "Asia/Shanghai",
+            "--out",
+            target,
+            "--benchmark",
+            "远程排障=2h/1h",
+        ],
+        capsys,
+    )
+    assert code == 0, err
+    assert "远程排障 &gt; 2h" in target.read_text(encoding="utf-8")  # the KPI row, escaped
+    code, _, err = run(
+        ["report", exports["folder"], "--benchmark", "远程排障", "--out", target], capsys
+    )
+    assert code == 2
+    assert "STEP=LIMIT" in err
+
+
 def test_report_bad_calendar(exports, tmp_path, capsys):
     """An unknown --calendar value is bad input with the accepted forms listed."""
     code, _, err = run(

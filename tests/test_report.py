@@ -218,6 +218,16 @@ def test_section_renders_alone(report):
         report.section("nope")
 
 
+def test_key_figures_first(report):
+    """A key-figures block opens the report: tickets, and what the built sections measured."""
+    head = dict(report.meta["headline"])
+    assert head["tickets"] == "4"
+    if report.section("conformance").status == "ok":
+        assert head["deviation rate vs SOP"] == "50.0%"  # A3 unknown activity, A4 skipped confirm
+    text = report.to_html()
+    assert text.index("Key figures") < text.index("Data quality and load report</h2>")
+
+
 def test_to_frame_lists_sections(report):
     """to_frame gives one row per section with its status."""
     df = report.to_frame()
