@@ -5,26 +5,40 @@ Subcommands
 ``svcmining check LOGS... --sop SOP [--each] [--min-fitness F] [--max-deviation-rate R]
 [--min-sla-attainment A] [--max-seconds N] [--format text|json|csv|junit|markdown] [--out DIR]``
     Check exports against the SOP; the thresholds are the contract. LOGS are files,
-    folders or globs, checked together as one log, or one by one with ``--each``
-    (one result line per log).
-``svcmining report LOGS... [--sop SOP] [--out report.html] [--calendar sop|none|NAME|FILE]``
+    folders or globs, checked together as one log, or one by one with ``--each`` (one
+    result line per log: a batch of months or teams). ``--out DIR`` also writes
+    ``check.txt``, ``check.json``, ``check.junit.xml``, ``check.md`` and
+    ``deviations.csv`` (UTF-8 with BOM, one row per deviation, formula-like cells
+    neutralised for Excel) into DIR.
+``svcmining report LOGS... [--sop SOP] [--out report.html] [--calendar sop|none|NAME|FILE]
+[--benchmark STEP=LIMIT[/BEST]]``
     One self-contained HTML report (see :mod:`svcmining.report`).
 ``svcmining info LOGS...``
     Load report, summary and data-quality findings.
 ``svcmining discover LOGS... [--out map.svg]``
     Draw the process map (SVG, PNG, PDF or DOT by the suffix).
 ``svcmining demo``
-    The report and the check on the bundled ``sample_logs/``.
+    The report and the SOP check on the bundled ``sample_logs/``; says where the report
+    was written (default ``svcmining-report/report.html``).
+``svcmining check-schema``
+    Print the JSON Schema of ``check --format json``.
 
 Exit codes: 0 ok, 1 a check failed (the failed thresholds are named, with the figure
-and the limit), 2 bad input (one line on stderr naming the file and the fix; the
-traceback only with ``--debug``). Results go to stdout, progress and messages to
-stderr. Heavy imports (pandas, pm4py) happen inside the subcommands, so
-``svcmining --help`` stays fast.
+and the limit), 2 bad input (unreadable or empty export, bad SOP, unknown column: one
+line on stderr naming the file and the fix; the traceback only with ``--debug``).
+Results go to stdout; progress bars (on a terminal only) and messages go to stderr.
+Heavy imports (pandas, pm4py) happen inside the subcommands, so ``svcmining --help``
+stays fast.
 
-The JSON output of ``check`` (``--format json``) follows :data:`CHECK_JSON_SCHEMA`
-(``"schema_version": 1``); new fields may be added within a version, none removed or
-changed in meaning.
+The JSON document of ``check`` (schema :data:`CHECK_JSON_SCHEMA`, ``"schema_version": 1``)
+holds ``thresholds`` (null when not given), ``passed``, ``exit_code`` and one entry per
+log in ``logs``: ``log``, ``files``, ``status`` (pass / fail / error), ``error``,
+``tickets``, ``events``, ``seconds``, ``metrics`` (log_fitness, average_trace_fitness,
+conformance_rate, deviation_rate, sla_attainment, precision; null when not measured),
+``checks`` (threshold, metric, op, limit, value, passed), ``deviations`` (count per
+type) and ``load`` (the load report). Within a schema version fields may be added,
+never removed or changed in meaning. A threshold whose metric cannot be measured
+(e.g. SLA attainment with no SLA instance decided) fails.
 """
 
 from __future__ import annotations
@@ -1066,11 +1080,6 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--precision", action="store_true", help="also compute ETC precision")
     report.set_defaults(func=_cmd_report)
 
-    schema = sub.add_parser(
-        "check-schema", help="print the JSON Schema of 'svcmining check --format json'"
-    )
-    schema.set_defaults(func=_cmd_check_schema)
-
     info = sub.add_parser("info", help="load report, summary and data-quality findings")
     _add_load_options(info)
     info.set_defaults(func=_cmd_info)
@@ -1098,6 +1107,11 @@ def _parser() -> argparse.ArgumentParser:
         "--calendar", default=None, help="'none' (default), 'china_2024' or a YAML calendar file"
     )
     discover.set_defaults(func=_cmd_discover)
+
+    schema = sub.add_parser(
+        "check-schema", help="print the JSON Schema of 'svcmining check --format json'"
+    )
+    schema.set_defaults(func=_cmd_check_schema)
     return parser
 
 
