@@ -685,6 +685,23 @@ def _sec_handoffs(ctx: _Ctx) -> str:
     return "".join(parts)
 
 
+_MIN_EXTRA_SHARE = 0.01
+
+
+def _readable_comparison(comparison: Any, n_cases: int) -> tuple[Any, int]:
+    """The SOP overlay without the long tail of rare extra flows (a readable picture)."""
+    edges = getattr(comparison, "edges", None)
+    if not isinstance(edges, pd.DataFrame) or not {"status", "cases"} <= set(edges.columns):
+        return comparison, 0
+    rare_extra = (edges["status"] == "extra") & (edges["cases"] < _MIN_EXTRA_SHARE * n_cases)
+    if not rare_extra.any() or not dataclasses.is_dataclass(comparison):
+        return comparison, 0
+    if isinstance(comparison, type):  # a class, not a result: nothing to filter
+        return comparison, 0
+    kept = edges[~rare_extra].reset_index(drop=True)
+    return dataclasses.replace(comparison, edges=kept), int(rare_extra.sum())
+
+
 def _sec_conformance(ctx: _Ctx) -> str:
     if ctx.sop is None:
         raise _Skip("no SOP given (svcmining report --sop sop.yaml)")
@@ -710,15 +727,23 @@ def _sec_conformance(ctx: _Ctx) -> str:
             + ([("precision", _fmt_num(metric("precision")))] if ctx.precision else [])
         )
     ]
-    svg = _dot_svg(cr.comparison.to_dot())
+    comparison, hidden = _readable_comparison(cr.comparison, len(cr.cases))
+    svg = _dot_svg(comparison.to_dot())
     if svg is not None:
+        note = (
+            f" {hidden:,} flows outside the SOP used by fewer than "
+            f"{_MIN_EXTRA_SHARE:.0%} of tickets are not drawn (see the table of flows outside the SOP)."
+            if hidden
+            else ""
+        )
         parts.append(
             _img(
                 _svg_with_font_stack(svg),
                 "image/svg+xml",
                 "SOP with the actual flows overlaid",
-                "The SOP with the actual flows: black = allowed (tickets), red = not in the SOP, "
-                "grey dashed = SOP paths never taken; red dashed boxes = steps not in the SOP.",
+                "The SOP with the actual flows: black = allowed (transitions), red = not in the "
+                "SOP, grey dashed = SOP paths never taken; red dashed boxes = steps not in the "
+                "SOP." + note,
             )
         )
     else:
@@ -732,6 +757,12 @@ def _sec_conformance(ctx: _Ctx) -> str:
             .sort_values("deviations", ascending=False, kind="stable")
         )
         parts.append("<h3>Deviations by type</h3>" + _table(by_type))
+    extra = getattr(cr.comparison, "extra", None)
+    if isinstance(extra, pd.DataFrame) and len(extra):
+        cols = [c for c in ("source", "target", "count", "cases", "median_hours") if c in extra]
+        parts.append(
+            "<h3>Flows outside the SOP (most frequent)</h3>" + _table(extra[cols], max_rows=ctx.top)
+        )
     parts.append("<h3>Per SOP step</h3>" + _table(cr.steps, max_rows=40))
     if len(cr.sla_attainment):
         parts.append("<h3>SLA attainment</h3>" + _table(cr.sla_attainment, max_rows=40))
