@@ -732,7 +732,8 @@ def _sec_conformance(ctx: _Ctx) -> str:
     if svg is not None:
         note = (
             f" {hidden:,} flows outside the SOP used by fewer than "
-            f"{_MIN_EXTRA_SHARE:.0%} of tickets are not drawn (see the table of flows outside the SOP)."
+            f"{_MIN_EXTRA_SHARE:.0%} of tickets are not drawn (see the table of flows "
+            "outside the SOP)."
             if hidden
             else ""
         )
