@@ -36,7 +36,8 @@ log in ``logs``: ``log``, ``files``, ``status`` (pass / fail / error), ``error``
 ``tickets``, ``events``, ``seconds``, ``metrics`` (log_fitness, average_trace_fitness,
 conformance_rate, deviation_rate, sla_attainment, precision; null when not measured),
 ``checks`` (threshold, metric, op, limit, value, passed), ``deviations`` (count per
-type) and ``load`` (the load report). Within a schema version fields may be added,
+type), ``slas`` (per SLA: met, breached, censored, attainment) and ``load`` (the load
+report). Within a schema version fields may be added,
 never removed or changed in meaning. A threshold whose metric cannot be measured
 (e.g. SLA attainment with no SLA instance decided) fails.
 """
@@ -128,6 +129,7 @@ CHECK_JSON_SCHEMA: dict[str, Any] = {
                     "metrics",
                     "checks",
                     "deviations",
+                    "slas",
                     "load",
                 ],
                 "properties": {
@@ -162,6 +164,21 @@ CHECK_JSON_SCHEMA: dict[str, Any] = {
                         "type": "object",
                         "description": "deviation type -> number of deviations",
                         "additionalProperties": {"type": "integer"},
+                    },
+                    "slas": {
+                        "type": "object",
+                        "description": "SLA id -> met, breached, censored, attainment (all "
+                        "priorities together)",
+                        "additionalProperties": {
+                            "type": "object",
+                            "required": ["met", "breached", "censored", "attainment"],
+                            "properties": {
+                                "met": {"type": "integer"},
+                                "breached": {"type": "integer"},
+                                "censored": {"type": "integer"},
+                                "attainment": _num,
+                            },
+                        },
                     },
                     "load": {
                         "type": ["object", "null"],
@@ -287,6 +304,7 @@ class _LogResult:
     metrics: dict[str, float | None] = field(default_factory=dict)
     checks: list[dict[str, Any]] = field(default_factory=list)
     deviations: dict[str, int] = field(default_factory=dict)
+    slas: dict[str, dict[str, Any]] = field(default_factory=dict)
     load: dict[str, Any] | None = None
     deviation_rows: Any = None  # DataFrame of per-case deviations
 
@@ -302,6 +320,7 @@ class _LogResult:
             "metrics": {m: self.metrics.get(m) for m in METRICS},
             "checks": self.checks,
             "deviations": self.deviations,
+            "slas": self.slas,
             "load": self.load,
         }
 
@@ -321,6 +340,18 @@ def _evaluate(res: _LogResult, conf: Any, thresholds: dict[str, float | None]) -
     res.tickets = int(values.get("cases", len(conf.cases)))
     dev = conf.deviations
     res.deviations = {str(k): int(v) for k, v in dev["type"].value_counts().items()}
+    att = getattr(conf, "sla_attainment", None)
+    if att is not None and len(att) and "priority" in att.columns:
+        overall = att[att["priority"] == "all"]
+        res.slas = {
+            str(r["sla"]): {
+                "met": int(r["met"]),
+                "breached": int(r["breached"]),
+                "censored": int(r["censored"]),
+                "attainment": _finite(r["attainment"]),
+            }
+            for r in overall.to_dict("records")
+        }
     res.deviation_rows = dev
     res.checks = []
     for name, limit in thresholds.items():

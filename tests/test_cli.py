@@ -362,6 +362,39 @@ def test_json_follows_schema(exports, capsys):
     assert oct_["log_fitness"] == pytest.approx(1.0, abs=1e-4)  # pm4py's tau costs
 
 
+@pytest.mark.skipif(
+    __import__("importlib").util.find_spec("svcmining.calendars") is None,
+    reason="SLAs need svcmining.calendars (not there yet)",
+)
+def test_json_per_sla_counts(exports, tmp_path, capsys):
+    """The JSON result lists every SLA with met / breached / censored and its attainment."""
+    sop = tmp_path / "sop_sla.yaml"
+    sop.write_text(
+        SOP_YAML
+        + "slas:\n  - {id: assign_3h, from: register, to: assign, within: 3h, hours: elapsed}\n",
+        encoding="utf-8",
+    )
+    code, out, _ = run(
+        [
+            "check",
+            exports["2024-10"],
+            "--sop",
+            sop,
+            "--timezone",
+            "Asia/Shanghai",
+            "--format",
+            "json",
+        ],
+        capsys,
+    )
+    assert code == 0
+    doc = json.loads(out)
+    _validate(doc, CHECK_JSON_SCHEMA)
+    assert doc["logs"][0]["slas"] == {
+        "assign_3h": {"met": 2, "breached": 0, "censored": 0, "attainment": 1.0}
+    }
+
+
 def test_json_schema_is_itself_json(capsys):
     """The schema is plain JSON, printed by 'svcmining check-schema'."""
     assert json.loads(json.dumps(CHECK_JSON_SCHEMA)) == CHECK_JSON_SCHEMA
