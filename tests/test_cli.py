@@ -11,6 +11,8 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from svcmining import __version__
 from svcmining.cli import CHECK_JSON_SCHEMA, excel_safe, main
@@ -730,3 +732,12 @@ def test_each_over_monthly_samples(sample_dir, capsys):
         expected = "PASS" if rates[f.name] <= limit else "FAIL"
         assert line.split()[0] == expected, (line, rates)
     assert code == (1 if any(line.startswith("FAIL") for line in lines) else 0)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=20))
+def test_excel_safe_never_leaves_a_formula(text):
+    """No text cell leaves excel_safe starting with a formula character; others are unchanged."""
+    out = excel_safe(text)
+    assert not out.startswith(("=", "+", "-", "@", "\t", "\r", "\n"))
+    assert out in (text, "'" + text)

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import base64
+import html
 import importlib.util
 import re
 import xml.etree.ElementTree as ET
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import svcmining.report as rp
 from svcmining.exceptions import InvalidParameterError
@@ -349,3 +352,25 @@ def test_sample_logs_report(sample_dir):
     assert rep.failed == [], [(s.key, s.note) for s in rep.failed]
     assert rep.section("conformance").status == "ok"
     assert rep.meta["cases"] == log.n_cases
+
+
+def test_row_order_does_not_matter(sop_path):
+    """Shuffling the input rows gives the same report sections, byte for byte."""
+    df = tiny_log()
+    shuffled = df.sample(frac=1.0, random_state=7).reset_index(drop=True)
+    keys = ["quality", "process_map", "variants", "rework", "conformance"]
+    a = rp.build_report(df, sop=sop_path, sections=keys)
+    b = rp.build_report(shuffled, sop=sop_path, sections=keys)
+    for key in keys:
+        assert a.section(key).body == b.section(key).body, key
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=40))
+def test_table_never_emits_raw_markup(text):
+    """Whatever text a cell holds, the table shows it escaped: no raw '<' or '&' from data."""
+    out = rp._table(pd.DataFrame({"label": [text], "n": [1]}))
+    body = out.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+    cells = re.findall(r"<td[^>]*>(.*?)</td>", body, flags=re.S)
+    assert cells[0] == html.escape(str(rp._fmt_cell(text)))
+    assert "<" not in cells[0]
