@@ -604,6 +604,40 @@ def test_report_benchmark_option(exports, tmp_path, capsys):
     assert "STEP=LIMIT" in err
 
 
+@pytest.mark.parametrize("how", ["china_2024", "file", "none"])
+def test_report_calendar_option(exports, tmp_path, capsys, how):
+    """--calendar takes a predefined calendar, a YAML file or 'none' (elapsed hours)."""
+    pytest.importorskip("svcmining.calendars")
+    value = how
+    if how == "file":
+        cal = tmp_path / "cal.yaml"
+        cal.write_text(
+            "calendar:\n  workdays: Mon-Fri\n  hours: ['09:00-18:00']\n  timezone: Asia/Shanghai\n",
+            encoding="utf-8",
+        )
+        value = str(cal)
+    target = tmp_path / f"{how}.html"
+    code, _, err = run(
+        [
+            "report",
+            exports["folder"],
+            "--timezone",
+            "Asia/Shanghai",
+            "--calendar",
+            value,
+            "--out",
+            target,
+            "--title",
+            "x",
+        ],
+        capsys,
+    )
+    assert code == 0, err
+    text = target.read_text(encoding="utf-8")
+    expected = "elapsed hours" if how == "none" else "business hours (calendar)"
+    assert f"hours: {expected}" in text
+
+
 def test_report_bad_calendar(exports, tmp_path, capsys):
     """An unknown --calendar value is bad input with the accepted forms listed."""
     code, _, err = run(
