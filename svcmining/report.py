@@ -536,6 +536,17 @@ def _sec_quality(ctx: _Ctx) -> str:
                 for ex in dropped["examples"]
             ]
             parts.append("<h3>Dropped rows by reason</h3>" + _table(dropped))
+        if len(rep.conflicts):
+            conflicts = rep.conflicts.copy()
+            for col in ("kept_file", "dropped_file"):
+                if col in conflicts.columns:
+                    conflicts[col] = [Path(str(f)).name for f in conflicts[col]]
+            if "dropped_line" in conflicts.columns:  # a line number, not a quantity
+                conflicts["dropped_line"] = conflicts["dropped_line"].astype(str)
+            parts.append(
+                "<h3>Events exported twice with different values (newer export kept)</h3>"
+                + _table(conflicts, max_rows=ctx.top)
+            )
         if rep.notes:
             parts.append(
                 "<h3>Notes</h3><ul>"
