@@ -378,3 +378,48 @@ def test_ticketlog_results_shared_between_calls(monkeypatch):
     pain_points(df)
     assert len(calls) == 3
     pd.testing.assert_frame_equal(a, b)
+
+
+ACTS = ["投诉登记", "售后评估", "远程排障", "客户验收", "结单", "回访", "重新打开"]
+DEPTS = {"投诉登记": "客服中心", "售后评估": "售后部", "远程排障": "技术支持部"}
+
+
+@st.composite
+def random_logs(draw):
+    """Small random logs: 1-6 cases of 1-7 events, minute resolution, a few customers."""
+    rows = []
+    for i in range(draw(st.integers(1, 6))):
+        t = pd.Timestamp("2024-10-01 08:00") + pd.Timedelta(minutes=draw(st.integers(0, 90_000)))
+        cust = draw(st.sampled_from(["C1", "C2", "C3"]))
+        for _ in range(draw(st.integers(1, 7))):
+            a = draw(st.sampled_from(ACTS))
+            t += pd.Timedelta(minutes=draw(st.integers(1, 3000)))  # no ties: order is fixed
+            rows.append((f"c{i}", a, t, DEPTS.get(a, "客服中心"), cust, "电话"))
+    df = pd.DataFrame(
+        rows, columns=["case_id", "activity", "timestamp", "department", "customer_id", "channel"]
+    )
+    df["timestamp"] = df["timestamp"].dt.tz_localize(TZ)
+    return df
+
+
+@settings(max_examples=15, deadline=None)
+@given(random_logs(), st.integers(0, 10_000))
+def test_kpi_invariants_on_random_logs(df, seed):
+    """Rates lie in [0, 1], p50 <= p90, hours >= 0; shuffling rows and renaming cases change nothing."""
+    needs_rework()
+    k = service_kpis(df).table
+    shares = k[k["unit"] == "share"]["value"].dropna()
+    assert ((shares >= 0) & (shares <= 1)).all()
+    hours = k[k["unit"] == "hours"]["value"].dropna()
+    assert (hours >= 0).all()
+    tot = k[k["period"] == "all"].set_index("kpi")["value"]
+    if not (math.isnan(tot["cycle_hours_p50"]) or math.isnan(tot["cycle_hours_p90"])):
+        assert tot["cycle_hours_p50"] <= tot["cycle_hours_p90"]
+    assert tot["cases_opened"] == df["case_id"].nunique()
+    other = df.sample(frac=1, random_state=seed)
+    other["case_id"] = "x" + other["case_id"].str[::-1]
+    k2 = service_kpis(other).table
+    pd.testing.assert_frame_equal(k, k2)
+    pp = pain_points(df)
+    assert (pp.table["hours_lost"] > 0).all()
+    assert pp.table["hours_lost"].is_monotonic_decreasing
