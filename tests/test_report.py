@@ -374,3 +374,20 @@ def test_table_never_emits_raw_markup(text):
     cells = re.findall(r"<td[^>]*>(.*?)</td>", body, flags=re.S)
     assert cells[0] == html.escape(str(rp._fmt_cell(text)))
     assert "<" not in cells[0]
+
+
+def test_missing_module_is_not_available(monkeypatch):
+    """A section whose module is not installed says 'not available' instead of failing."""
+    real = rp._optional
+    monkeypatch.setattr(rp, "_optional", lambda m, n: None if m == "handoffs" else real(m, n))
+
+    def needs_missing(ctx):
+        raise ModuleNotFoundError("No module named 'svcmining._nothing'", name="svcmining._nothing")
+
+    monkeypatch.setitem(rp._BUILDERS, "variants", needs_missing)
+    rep = rp.build_report(tiny_log(), sections=["variants", "handoffs"])
+    assert rep.section("handoffs").status == "not_available"
+    assert "svcmining.handoffs" in rep.section("handoffs").note
+    assert rep.section("variants").status == "not_available"
+    assert "svcmining._nothing" in rep.section("variants").note
+    assert rep.failed == []
