@@ -34,6 +34,68 @@ _EXPORTS: dict[str, str] = {
     # privacy
     "pseudonymize": "privacy",
     "PERSONAL_COLUMNS": "privacy",
+    # calendars
+    "Calendar": "calendars",
+    "duration_hours": "calendars",
+    "parse_duration": "calendars",
+    # discovery
+    "LogComparison": "discovery",
+    "ProcessGraph": "discovery",
+    "ProcessModel": "discovery",
+    "compare_logs": "discovery",
+    "compare_periods": "discovery",
+    "discover_dfg": "discovery",
+    "discover_model": "discovery",
+    "filter_cases": "discovery",
+    "filter_time": "discovery",
+    "filter_variants": "discovery",
+    "variants": "discovery",
+    # plots
+    "ProcessMap": "plots",
+    "plot_difference_map": "plots",
+    "plot_periods": "plots",
+    "plot_process_map": "plots",
+    # rework
+    "REWORK_KINDS": "rework",
+    "ReworkResult": "rework",
+    "find_rework": "rework",
+    "filter_rework": "rework",
+    # handoffs
+    "HandoffResult": "handoffs",
+    "handoff_delays": "handoffs",
+    # sop
+    "SOP": "sop",
+    "SLA": "sop",
+    "Step": "sop",
+    "load_sop": "sop",
+    "sop_from_dict": "sop",
+    # conformance
+    "ConformanceResult": "conformance",
+    "SOPComparison": "conformance",
+    "check_sop": "conformance",
+    "compare_with_sop": "conformance",
+    # kpis
+    "FCRDefinition": "kpis",
+    "PainPoints": "kpis",
+    "ServiceKPIs": "kpis",
+    "StepBenchmark": "kpis",
+    "case_outcomes": "kpis",
+    "pain_points": "kpis",
+    "service_kpis": "kpis",
+    # drilldown
+    "DrillDown": "drilldown",
+    "drill_down": "drilldown",
+    # duplicates
+    "find_duplicate_tickets": "duplicates",
+    "merge_duplicates": "duplicates",
+    # report
+    "Report": "report",
+    "build_report": "report",
+    "render_report": "report",
+    # datasets
+    "GeneratedTickets": "datasets",
+    "generate_tickets": "datasets",
+    "write_sample_exports": "datasets",
     # errors
     "SvcMiningError": "exceptions",
     "SchemaError": "exceptions",
@@ -50,26 +112,82 @@ __all__ = [
     "HEADER_SYNONYMS",
     "PERSONAL_COLUMNS",
     "QUALITY_CHECKS",
+    "REWORK_KINDS",
+    "SLA",
+    "SOP",
+    "Calendar",
+    "ConformanceResult",
     "DataQualityWarning",
+    "DrillDown",
+    "FCRDefinition",
+    "GeneratedTickets",
+    "HandoffResult",
     "InvalidParameterError",
     "LoadReport",
+    "LogComparison",
+    "PainPoints",
+    "ProcessGraph",
+    "ProcessMap",
+    "ProcessModel",
     "ReadError",
+    "Report",
+    "ReworkResult",
+    "SOPComparison",
     "SOPDefinitionError",
     "SchemaError",
+    "ServiceKPIs",
+    "Step",
+    "StepBenchmark",
     "StrictModeError",
     "SvcMiningError",
     "TicketLog",
     "__version__",
     "as_events",
     "as_ticket_log",
+    "augment_rework",
+    "build_report",
+    "case_outcomes",
     "check_quality",
+    "check_sop",
+    "compare_logs",
+    "compare_periods",
+    "compare_with_sop",
+    "discover_dfg",
+    "discover_model",
+    "drill_down",
+    "duration_hours",
+    "filter_cases",
+    "filter_rework",
+    "filter_time",
+    "filter_variants",
+    "find_duplicate_tickets",
+    "find_rework",
+    "generate_tickets",
+    "handoff_delays",
+    "load_sop",
+    "merge_duplicates",
     "open_cases",
+    "pain_points",
+    "parse_duration",
+    "plot_difference_map",
+    "plot_periods",
+    "plot_process_map",
     "pseudonymize",
     "read_tickets",
+    "render_report",
+    "service_kpis",
+    "sop_from_dict",
+    "variants",
+    "write_sample_exports",
 ]
 
 
 def __getattr__(name: str) -> Any:
+    if name == "augment_rework":  # rework.augment, under a name that says what it joins
+        from .rework import augment
+
+        globals()[name] = augment
+        return augment
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'svcmining' has no attribute {name!r}")
@@ -84,6 +202,24 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from ._synonyms import HEADER_SYNONYMS
+    from .calendars import Calendar, duration_hours, parse_duration
+    from .conformance import ConformanceResult, SOPComparison, check_sop, compare_with_sop
+    from .datasets import GeneratedTickets, generate_tickets, write_sample_exports
+    from .discovery import (
+        LogComparison,
+        ProcessGraph,
+        ProcessModel,
+        compare_logs,
+        compare_periods,
+        discover_dfg,
+        discover_model,
+        filter_cases,
+        filter_time,
+        filter_variants,
+        variants,
+    )
+    from .drilldown import DrillDown, drill_down
+    from .duplicates import find_duplicate_tickets, merge_duplicates
     from .eventlog import CANONICAL_COLUMNS, TicketLog, as_events, as_ticket_log
     from .exceptions import (
         DataQualityWarning,
@@ -94,6 +230,21 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         StrictModeError,
         SvcMiningError,
     )
+    from .handoffs import HandoffResult, handoff_delays
     from .io import DEFAULT_NA_VALUES, LoadReport, read_tickets
+    from .kpis import (
+        FCRDefinition,
+        PainPoints,
+        ServiceKPIs,
+        StepBenchmark,
+        case_outcomes,
+        pain_points,
+        service_kpis,
+    )
+    from .plots import ProcessMap, plot_difference_map, plot_periods, plot_process_map
     from .privacy import PERSONAL_COLUMNS, pseudonymize
     from .quality import QUALITY_CHECKS, check_quality, open_cases
+    from .report import Report, build_report, render_report
+    from .rework import REWORK_KINDS, ReworkResult, filter_rework, find_rework
+    from .rework import augment as augment_rework
+    from .sop import SLA, SOP, Step, load_sop, sop_from_dict

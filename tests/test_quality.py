@@ -123,6 +123,6 @@ def test_public_names_all_resolve():
     """Every name in svcmining.__all__ imports lazily, and the export table matches __all__."""
     from svcmining import _EXPORTS
 
-    assert set(svc.__all__) == {*_EXPORTS, "__version__"}
+    assert set(svc.__all__) == {*_EXPORTS, "__version__", "augment_rework"}
     for name in svc.__all__:
         assert getattr(svc, name) is not None
