@@ -609,7 +609,7 @@ class ServiceKPIs:
             for detail, g in per.groupby("detail", sort=False):
                 ax.plot(g["period"], g["value"], marker="o", label=str(detail) or None)
             tot = sub[sub["period"] == ALL]
-            if len(tot) == 1:
+            if len(tot) == 1 and (tot["unit"] != "cases").all():  # counts: no overall line
                 ax.axhline(float(tot["value"].iloc[0]), color="grey", ls="--", lw=0.8)
             unit = sub["unit"].iloc[0] if len(sub) else ""
             ax.set_title(f"{name} ({unit})", fontsize=9)
@@ -1043,6 +1043,8 @@ def _aggregate(
     lg = lk // (v * v)
     ls = (lk // v) % v - 1
     lt = lk % v - 1
+    has_t = lt >= 0  # pending handoffs have no target yet: no place on the map
+    lg, ls, lt, cnt = lg[has_t], ls[has_t], lt[has_t], cnt[has_t]
     o = np.lexsort((-cnt, lg))
     lg, ls, lt, cnt = lg[o], ls[o], lt[o], cnt[o]
     st = np.flatnonzero(np.r_[True, lg[1:] != lg[:-1]]) if len(lg) else np.array([], int)
