@@ -32,8 +32,9 @@ period
     time zone; ``cases_closed`` counts closes in the period. ``all`` is the whole log.
 step duration / time per stage
     ``timestamp - start_timestamp`` with lifecycle data, else the time since the
-    previous event of the ticket (the first event has none). Per SOP step when an SOP
-    is given (labels mapped to step ids), else per activity.
+    previous event of the ticket (the first event has none), in elapsed hours (the
+    way service teams quote them: "remote troubleshooting takes more than 4 hours").
+    Per SOP step when an SOP is given (labels mapped to step ids), else per activity.
 repeat contact
     The same customer (``customer_id``) opens another ticket within ``repeat_within``
     (default 7 days) after this one was opened: this ticket gets ``repeat_contact``.
