@@ -456,8 +456,9 @@ def case_outcomes(
     ``cycle_business_hours`` (with a calendar), ``channel`` / ``priority`` /
     ``customer_id`` (first value, when present), ``repeat_contact``; with rework:
     ``has_rework``, ``reopened``, ``n_reopen``, ``ping_pong``, ``rework_hours``; with
-    handoffs: ``n_handoffs``, ``handoff_hours``, ``span_hours`` (first to last event, in
-    the handoff module's hours) and ``handoff_share`` (their ratio); then
+    handoffs (a ``department`` column): ``n_handoffs``, ``handoff_hours``,
+    ``span_hours`` (first to last event, in the handoff module's hours) and
+    ``handoff_share`` (their ratio); then
     ``first_contact_resolved`` (NaN-free bool; False for open tickets); with an SOP:
     ``conforming``, ``deviating``, ``sla_breached``. See the module docstring for the
     definitions.
@@ -510,7 +511,7 @@ def case_outcomes(
         cases["rework_hours"] = rc["rework_hours"].reindex(cases.index, fill_value=0.0)
         if not fcr.allow_rework:
             fcr_ok &= ~cases["has_rework"]
-    if "handoffs" in parts or handoffs is not None:
+    if handoffs is not None or ("handoffs" in parts and "department" in events.columns):
         per, _ = _handoff_cases(events, calendar, handoffs)
         cases["n_handoffs"] = per["n_handoffs"].reindex(cases.index, fill_value=0).astype("int64")
         cases["handoff_hours"] = (

@@ -423,3 +423,16 @@ def test_kpi_invariants_on_random_logs(df, seed):
     pp = pain_points(df)
     assert (pp.table["hours_lost"] > 0).all()
     assert pp.table["hours_lost"].is_monotonic_decreasing
+
+
+def test_minimal_log_without_optional_columns():
+    """A log with only case, activity and time gives the KPIs it can (no handoff/repeat parts)."""
+    needs_rework()
+    df = tiny()[["case_id", "activity", "timestamp"]]
+    k = service_kpis(df)
+    assert kv(k, "cases_opened") == 4
+    assert "handoff_share" not in set(k.table["kpi"])
+    assert kv(k, "repeat_contact_rate") == 0.0
+    assert kv(k, "cycle_hours_p50") == 7.0
+    pp = pain_points(df)
+    assert "handoff" not in set(pp.table["kind"])
