@@ -71,10 +71,10 @@ Rows are counted as :func:`svcmining.read_tickets` accounts for them:
 ``rows_read == rows_kept + sum(dropped.values())`` where ``dropped`` has
 ``missing_case_id``, ``unparseable_timestamp``, ``repeated_in_later_export`` (an
 event a later monthly export repeats), ``duplicate_event`` (a system double-write
-inside one file; removed by ``dedupe="all"``) and ``conflicting_duplicate`` (the older
-copy of an event a newer export changed). ``events`` is the log ``read_tickets(...,
-dedupe="all")`` must return; with the default ``dedupe=True`` the double-writes are
-kept (``rows_kept_default_dedupe``).
+inside one file) and ``conflicting_duplicate`` (the older copy of an event a newer export
+changed). ``events`` is the log ``read_tickets(...)`` must return with its default
+``dedupe=True``; with ``dedupe="exports"`` the double-writes are kept
+(``rows_kept_default_dedupe`` counts that load).
 """
 
 from __future__ import annotations

@@ -21,7 +21,8 @@ Drop reasons
 ``missing_timestamp``       no time at all
 ``repeated_in_later_export`` an exact copy of an event that an earlier export holds
                             (overlapping monthly exports): the same event, kept once
-``duplicate_event``         with ``dedupe="all"``: an exact copy inside the same file
+``duplicate_event``         an exact copy of an event inside the same file (a double
+                            write): same ticket, activity, time and every other value
 ``conflicting_duplicate``   same ticket, activity and time as an event in a *newer*
                             export, but other values: the newer export's copy is
                             kept; both are listed in ``report.conflicts``
@@ -104,7 +105,7 @@ DROP_REASONS: dict[str, str] = {
     "unparseable_timestamp": "time could not be parsed",
     "missing_timestamp": "no time",
     "repeated_in_later_export": "exact copy of an event an earlier export holds",
-    "duplicate_event": "exact copy of an event in the same file (dedupe='all')",
+    "duplicate_event": "exact copy of an event in the same file (double write)",
     "conflicting_duplicate": "older copy of an event that a newer export changed",
     "lifecycle_start_merged": "START row merged into its COMPLETE row",
     "lifecycle_other": "lifecycle transition other than start/complete",
@@ -973,6 +974,28 @@ def _source_order_findings(
     return pd.DataFrame(rows, columns=columns)
 
 
+def _raise_no_events(file_names: list[str], rows_read: int, drops: _Drops) -> None:
+    """A load that keeps no event at all is bad input: say why, with examples."""
+    where = ", ".join(file_names[:3]) + (
+        f" and {len(file_names) - 3} more" if len(file_names) > 3 else ""
+    )
+    if rows_read == 0:
+        raise ReadError(
+            f"{where}: the export has a header but no data rows; export the tickets again "
+            "(or check that you picked the right file or sheet)."
+        )
+    reasons = "; ".join(
+        f"{r}: {n:,} (e.g. {drops.examples[r][0][0]} line {drops.examples[r][0][1]}: "
+        f"{drops.examples[r][0][2]!r})"
+        for r, n in drops.counts.items()
+        if drops.examples.get(r)
+    )
+    raise ReadError(
+        f"{where}: none of the {rows_read:,} rows is a usable event — {reasons}. Check the "
+        "column mapping and the time format (pass mapping= or dayfirst=), or the export itself."
+    )
+
+
 # --------------------------------------------------------------------------- entry point
 
 
@@ -985,7 +1008,7 @@ def read_tickets(
     encoding: str | None = None,
     sheet: str | int | None = None,
     na_values: Iterable[str] = DEFAULT_NA_VALUES,
-    dedupe: bool | Literal["all"] = True,
+    dedupe: bool | Literal["all", "exports"] = True,
     lifecycle: Literal["keep", "pair"] = "keep",
     strict: bool = False,
 ) -> TicketLog:
@@ -1014,12 +1037,13 @@ def read_tickets(
     na_values : iterable of str
         Cell texts that mean missing (default :data:`DEFAULT_NA_VALUES`; pass
         ``[*DEFAULT_NA_VALUES, "?"]`` to extend).
-    dedupe : bool or "all"
-        ``True``: events repeated by overlapping exports are kept once, and copies that
-        a newer export changed are resolved in its favour (listed in
-        ``report.conflicts``). ``"all"``: also drop exact copies inside one file (kept by
-        default, since the system did record them; :func:`check_quality` reports them).
-        ``False``: keep every row.
+    dedupe : bool, "all" or "exports"
+        ``True`` (same as ``"all"``): every exact copy of an event is kept once — events
+        repeated by overlapping monthly exports and double writes inside one file (same
+        ticket, activity, time and every other value) — and copies that a newer export
+        changed are resolved in its favour (listed in ``report.conflicts``).
+        ``"exports"``: only copies across exports are removed; copies inside one file are
+        kept (:func:`check_quality` reports them). ``False``: keep every row.
     lifecycle : {"keep", "pair"}
         ``"pair"`` merges START and COMPLETE rows of one activity instance into one
         event with ``start_timestamp`` (other transitions are dropped, counted).
@@ -1046,9 +1070,10 @@ def read_tickets(
     >>> log = svc.read_tickets("sample_logs/", timezone="Asia/Shanghai")  # doctest: +SKIP
     >>> print(log.report)                                                  # doctest: +SKIP
     """
-    if dedupe not in (True, False, "all"):
+    if dedupe not in (True, False, "all", "exports"):
         raise InvalidParameterError(
-            "The 'dedupe' parameter of read_tickets must be one of {True, False, 'all'}. "
+            "The 'dedupe' parameter of read_tickets must be one of "
+            "{True, False, 'all', 'exports'}. "
             f"Got {dedupe!r} instead."
         )
     if lifecycle not in ("keep", "pair"):
@@ -1137,7 +1162,8 @@ def read_tickets(
             events[col] = events[col].astype("str").where(events[col].notna())
     conflicts = pd.DataFrame()
     if dedupe and len(events):
-        events, conflicts = _dedupe(events, file_names, drops, within_files=dedupe == "all")
+        within = dedupe is True or dedupe == "all"
+        events, conflicts = _dedupe(events, file_names, drops, within_files=within)
     if lifecycle == "pair" and len(events):
         events = _pair_lifecycle(events, file_names, drops, notes)
     if strict:
@@ -1152,6 +1178,8 @@ def read_tickets(
                 f"strict=True and {strict_drops:,} row(s) would be dropped — {detail}. Fix the "
                 "export, or load with strict=False and read log.report."
             )
+    if not len(events):
+        _raise_no_events(file_names, rows_read, drops)
     events = events.reset_index(drop=True)
     order = sort_order(events) if len(events) else np.arange(0)
     findings = _source_order_findings(events, order, file_names)

@@ -14,7 +14,12 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from ._labels import is_close_activity, normalise_label
+from ._labels import (
+    DEFAULT_CLOSE_ACTIVITIES,
+    DEFAULT_REOPEN_ACTIVITIES,
+    label_mask,
+    normalise_label,
+)
 from .eventlog import OPTIONAL_COLUMNS, REQUIRED_COLUMNS, LogLike, TicketLog, as_events
 
 __all__ = ["QUALITY_CHECKS", "check_quality", "open_cases"]
@@ -28,8 +33,8 @@ QUALITY_CHECKS: dict[str, str] = {
     "registration): clock or data-entry errors",
     "open_at_cutoff": "tickets with no closing activity by the end of the export: durations and "
     "SLAs treat them as right-censored",
-    "duplicate_rows": "exact copies of an event inside one export (kept; load with "
-    "dedupe='all' to drop them)",
+    "duplicate_rows": "exact copies of an event (kept only when loaded with dedupe='exports' "
+    "or dedupe=False)",
     "near_duplicate_labels": "activity labels that differ only in case, spaces, punctuation or "
     "full-width characters (e.g. 'Close' and 'close '): map them to one label",
     "conflicting_copies": "events exported twice with different values (newer export kept)",
@@ -42,12 +47,20 @@ QUALITY_CHECKS: dict[str, str] = {
 _COLUMNS = ["check", "severity", "events", "cases", "description", "examples"]
 
 
-def open_cases(log: LogLike, *, close_activities: Sequence[str] | None = None) -> pd.Series:
+def open_cases(
+    log: LogLike,
+    *,
+    close_activities: Sequence[str] | None = None,
+    reopen_activities: Sequence[str] | None = None,
+) -> pd.Series:
     """Whether each ticket is still open at the end of the export.
 
-    A ticket is open when no event of it is a closing activity (default labels:
-    :data:`svcmining._labels.DEFAULT_CLOSE_ACTIVITIES` — 结单, 关闭, Closed, ...) or
-    when work happened after its last close (reopened and not closed again).
+    A ticket is closed when one of its events closes it — its activity, or its
+    ``lifecycle`` status where the log has one (BPIC 2013: ``Completed`` / ``Closed``),
+    is a close label (default :data:`svcmining._labels.DEFAULT_CLOSE_ACTIVITIES`:
+    结单, 关闭, Closed, ...) — and no reopen label (重新打开, Reopen, ...) comes after its
+    last close. Ordinary steps after a close (回访 follow-up call, quality checks) do
+    not reopen a ticket.
 
     Returns
     -------
@@ -57,20 +70,25 @@ def open_cases(log: LogLike, *, close_activities: Sequence[str] | None = None) -
     Examples
     --------
     >>> import pandas as pd
-    >>> ev = pd.DataFrame({"case_id": ["1", "1", "2"], "activity": ["登记", "结单", "登记"],
+    >>> ev = pd.DataFrame({"case_id": ["1", "1", "1", "2"],
+    ...     "activity": ["登记", "结单", "回访", "登记"],
     ...     "timestamp": pd.to_datetime(["2024-10-01 09:00", "2024-10-01 10:00",
-    ...                                  "2024-10-02 09:00"]).tz_localize("Asia/Shanghai")})
+    ...         "2024-10-02 10:00", "2024-10-02 09:00"]).tz_localize("Asia/Shanghai")})
     >>> open_cases(ev).to_dict()
     {'1': False, '2': True}
     """
     events = as_events(log)
-    closes = is_close_activity(
-        events["activity"], list(close_activities) if close_activities else None
-    )
+    close = DEFAULT_CLOSE_ACTIVITIES if close_activities is None else tuple(close_activities)
+    reopen = DEFAULT_REOPEN_ACTIVITIES if reopen_activities is None else tuple(reopen_activities)
+    closes = label_mask(events["activity"], close)
+    if "lifecycle" in events.columns:
+        closes |= label_mask(events["lifecycle"].fillna(""), close)
+    reopens = label_mask(events["activity"], reopen)
     pos = pd.Series(np.arange(len(events)), index=events.index)
-    last_close = pos.where(closes).groupby(events["case_id"], sort=True).max()
-    last_event = pos.groupby(events["case_id"], sort=True).max()
-    is_open = last_close.isna() | (last_close < last_event)
+    case = events["case_id"]
+    last_close = pos.where(closes).groupby(case, sort=True).max()
+    last_reopen = pos.where(reopens).groupby(case, sort=True).max()
+    is_open = last_close.isna() | (last_reopen > last_close)
     return is_open.rename("open_at_cutoff").rename_axis("case_id")
 
 

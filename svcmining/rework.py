@@ -76,6 +76,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar, get_args
 import numpy as np
 import pandas as pd
 
+from ._labels import DEFAULT_CLOSE_ACTIVITIES, DEFAULT_REOPEN_ACTIVITIES
 from ._validation import check_choice, check_positive_int
 from .eventlog import LogLike, TicketLog, as_events
 from .exceptions import InvalidParameterError, SchemaError
@@ -100,40 +101,7 @@ ReworkKind = Literal["reopen", "self_loop", "ping_pong", "back_loop", "redo", "r
 #: The kinds in precedence order.
 REWORK_KINDS: tuple[str, ...] = get_args(ReworkKind)
 
-#: Labels that close a ticket, matched case-insensitively after stripping spaces.
-#: "Resolved"/"已解决" are deliberately *not* included: in most ticket systems a ticket
-#: is resolved and then closed (Resolved → Closed), and counting both as closes would
-#: turn every normal Closed into a reopen. Pass them in ``close_activities`` when your
-#: system has no separate close step.
-DEFAULT_CLOSE_ACTIVITIES: tuple[str, ...] = (
-    "结单",
-    "结案",
-    "关单",
-    "关闭",
-    "已关闭",
-    "工单关闭",
-    "关闭工单",
-    "办结",
-    "Closed",
-    "Close",
-    "Close ticket",
-    "Ticket closed",
-    "Case closed",
-    "Closure",
-)
-#: Labels that explicitly reopen a ticket (make the work after the last close a reopen).
-DEFAULT_REOPEN_ACTIVITIES: tuple[str, ...] = (
-    "重新打开",
-    "重开",
-    "再次打开",
-    "工单重开",
-    "重启工单",
-    "Reopen",
-    "Reopened",
-    "Re-open",
-    "Re-opened",
-    "Reopen ticket",
-)
+# DEFAULT_CLOSE_ACTIVITIES / DEFAULT_REOPEN_ACTIVITIES live in _labels (shared with quality).
 
 _SEP = " → "
 

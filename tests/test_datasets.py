@@ -307,13 +307,13 @@ def test_ids_stay_strings(sample_dir):
 
 @pytest.mark.slow
 def test_loader_returns_the_true_log(sample_dir, gen):
-    """read_tickets(dedupe='all') returns exactly the generator's events and its drop counts."""
+    """read_tickets (default dedupe) returns exactly the generator's events and its drop counts."""
     import svcmining as svc
 
     d = _committed(sample_dir)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        log = svc.read_tickets(d, timezone=TZ, dedupe="all")
+        log = svc.read_tickets(d, timezone=TZ)
     load = json.loads((d / "truth" / "load.json").read_text(encoding="utf-8"))
     got = log.events[list(gen.events.columns)].reset_index(drop=True)
     pd.testing.assert_frame_equal(got, gen.events, check_dtype=False)
@@ -358,24 +358,8 @@ def test_xlsx_sheets(sample_dir):
         ("two_activity_columns.csv", SchemaError, "状态"),
         ("empty.csv", ReadError, "empty"),
         ("bad_encoding.csv", ReadError, "encoding"),
-        pytest.param(
-            "header_only.csv",
-            (ReadError, SchemaError),
-            "no",
-            marks=pytest.mark.xfail(
-                reason="io.py returns an empty log for a header-only export (lead to decide)",
-                strict=True,
-            ),
-        ),
-        pytest.param(
-            "unparseable_times.csv",
-            (ReadError, SchemaError),
-            "time",
-            marks=pytest.mark.xfail(
-                reason="io.py drops every row and returns an empty log (lead to decide)",
-                strict=True,
-            ),
-        ),
+        ("header_only.csv", ReadError, "header but no data rows"),
+        ("unparseable_times.csv", ReadError, "unparseable_timestamp"),
     ],
 )
 def test_broken_exports_fail_clearly(sample_dir, name, error, match):

@@ -253,7 +253,19 @@ CASES: list[tuple[str, dict[str, Any], dict[str, Any], Any]] = [
         (InvalidParameterError, "unknown canonical column"),
     ),
     ("empty_file", {"a.csv": b""}, {}, (ReadError, "the file is empty")),
-    ("header_only", {"a.csv": HEAD}, {}, {"read": 0, "kept": 0, "dropped": {}}),
+    ("header_only", {"a.csv": HEAD}, {}, (ReadError, "a header but no data rows")),
+    (
+        "header_only_month_beside_data",
+        {"m10.csv": HEAD, "m11.csv": HEAD + ROWS},
+        {},
+        {"read": 3, "kept": 3, "dropped": {}},
+    ),
+    (
+        "nothing_usable",
+        {"a.csv": HEAD + "GD1,登记,待定,张伟,客服中心\nGD2,登记,?,张伟,客服中心\n"},
+        {},
+        (ReadError, "none of the 2 rows is a usable event — unparseable_timestamp: 2"),
+    ),
     (
         "nan_ids",
         {
@@ -317,9 +329,15 @@ CASES: list[tuple[str, dict[str, Any], dict[str, Any], Any]] = [
         },
     ),
     (
-        "duplicate_within_file_kept",
+        "duplicate_within_file_dropped",
         {"a.csv": HEAD + ROWS + "GD1,结单,2024-10-04 10:00:00,李娜,客服中心\n"},
         {},
+        {"read": 4, "kept": 3, "dropped": {"duplicate_event": 1}},
+    ),
+    (
+        "duplicate_within_file_kept_dedupe_exports",
+        {"a.csv": HEAD + ROWS + "GD1,结单,2024-10-04 10:00:00,李娜,客服中心\n"},
+        {"dedupe": "exports"},
         {"read": 4, "kept": 4, "dropped": {}},
     ),
     (
@@ -727,12 +745,16 @@ def test_bpic2013_incidents_counts(incidents_log):
 
 
 @pytest.mark.real_logs
-def test_helpdesk_counts(helpdesk_log):
-    """Helpdesk: 4,580 cases and 21,348 events (its 127 exact repeats are what it recorded)."""
-    log = helpdesk_log
-    assert (log.n_cases, log.n_events) == (4_580, 21_348)
-    q = svc.check_quality(log).set_index("check")
+def test_helpdesk_counts(real_logs, helpdesk_log):
+    """Helpdesk: 4,580 cases and all 21,348 events; 127 of them are exact double writes."""
+    kept_all = svc.read_tickets(real_logs / "helpdesk" / "helpdesk.xes.gz", dedupe=False)
+    assert (kept_all.n_cases, kept_all.n_events) == (4_580, 21_348)
+    q = svc.check_quality(kept_all).set_index("check")
     assert q.loc["duplicate_rows", "events"] == 127
+    log = helpdesk_log  # default: exact copies kept once, every row accounted for
+    assert (log.n_cases, log.n_events) == (4_580, 21_348 - 127)
+    assert log.report.rows_read == 21_348
+    assert log.report.dropped_by_reason() == {"duplicate_event": 127}
 
 
 @pytest.mark.real_logs

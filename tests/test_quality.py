@@ -34,7 +34,7 @@ def test_equal_timestamps_and_duplicates(tmp_path):
         "1,登记,2024-10-01 09:00,a\n1,确认,2024-10-01 09:00,a\n1,结单,2024-10-01 10:00,a\n"
         "2,登记,2024-10-02 09:00,a\n2,登记,2024-10-02 09:00,a\n2,结单,2024-10-02 11:00,a\n"
     )
-    q = findings(load(tmp_path, body))
+    q = findings(load(tmp_path, body, dedupe="exports"))
     assert (q.loc["equal_timestamps", "events"], q.loc["equal_timestamps", "cases"]) == (2, 2)
     assert (q.loc["duplicate_rows", "events"], q.loc["duplicate_rows", "cases"]) == (1, 1)
 
@@ -55,12 +55,12 @@ def test_source_order_findings(tmp_path):
 
 
 def test_open_cases_right_censoring_flags(tmp_path):
-    """A ticket is open with no close, or with work after its last close (reopened)."""
+    """Open: no close, or reopened after the last close; a follow-up call does not reopen."""
     body = (
         "1,登记,2024-10-01 09:00,a\n1,结单,2024-10-01 10:00,a\n"
         "2,登记,2024-10-02 09:00,a\n"
         "3,登记,2024-10-03 09:00,a\n3,Closed,2024-10-03 10:00,a\n3,重新打开,2024-10-04 10:00,a\n"
-        "4,登记,2024-10-03 09:00,a\n4,关闭,2024-10-03 10:00,a\n"
+        "4,登记,2024-10-03 09:00,a\n4,关闭,2024-10-03 10:00,a\n4,回访,2024-10-05 10:00,a\n"
     )
     log = load(tmp_path, body)
     assert svc.open_cases(log).to_dict() == {"1": False, "2": True, "3": True, "4": False}
@@ -72,6 +72,7 @@ def test_open_cases_right_censoring_flags(tmp_path):
     }
     q = findings(log)
     assert (q.loc["open_at_cutoff", "cases"], q.loc["open_at_cutoff", "events"]) == (2, 4)
+    assert svc.open_cases(log.events.assign(activity="x", lifecycle="Closed")).sum() == 0
 
 
 def test_near_duplicate_labels_and_old_future_times(tmp_path):

@@ -797,12 +797,6 @@ def sample_truth(sample_dir: Path):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    reason="read_tickets keeps the ~181 exact within-file duplicate rows (system double-writes) "
-    "that the truth drops as duplicate_event: a doubled 结单 reads as a reopen, a doubled step as "
-    "a self_loop. Remove this marker once io.py drops them.",
-    strict=False,
-)
 def test_sample_logs_recall_precision_per_kind(sample_truth):
     """Rework cases per kind on the loaded sample_logs/ equal the truth (100% recall/precision)."""
     log, truth = sample_truth
