@@ -92,6 +92,8 @@ _EXPORTS: dict[str, str] = {
     "Report": "report",
     "build_report": "report",
     "render_report": "report",
+    "ReportSection": "report",
+    "REPORT_SECTIONS": "report",
     # datasets
     "GeneratedTickets": "datasets",
     "generate_tickets": "datasets",
@@ -112,6 +114,7 @@ __all__ = [
     "HEADER_SYNONYMS",
     "PERSONAL_COLUMNS",
     "QUALITY_CHECKS",
+    "REPORT_SECTIONS",
     "REWORK_KINDS",
     "SLA",
     "SOP",
@@ -131,6 +134,7 @@ __all__ = [
     "ProcessModel",
     "ReadError",
     "Report",
+    "ReportSection",
     "ReworkResult",
     "SOPComparison",
     "SOPDefinitionError",
@@ -244,7 +248,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from .plots import ProcessMap, plot_difference_map, plot_periods, plot_process_map
     from .privacy import PERSONAL_COLUMNS, pseudonymize
     from .quality import QUALITY_CHECKS, check_quality, open_cases
-    from .report import Report, build_report, render_report
+    from .report import REPORT_SECTIONS, Report, ReportSection, build_report, render_report
     from .rework import REWORK_KINDS, ReworkResult, filter_rework, find_rework
     from .rework import augment as augment_rework
     from .sop import SLA, SOP, Step, load_sop, sop_from_dict
