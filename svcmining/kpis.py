@@ -1141,9 +1141,12 @@ def pain_points(
     hour (business hours with a calendar, else elapsed hours):
 
     - ``handoff`` (:mod:`svcmining.handoffs`), per department pair: the delay of each
-      handoff above ``handoff_benchmark`` (default: the median delay of all handoffs in
-      the log, the organisation's own typical handoff; pass e.g. ``"30min"`` for the
-      industry benchmark);
+      handoff above what handing a ticket over into the same step normally takes (the
+      median delay of all handoffs into that activity, whoever gave it), so a slow giver
+      stands out against the others ("sales → after-sales takes two days where the
+      front desk takes hours"); a fixed ``handoff_benchmark`` (e.g. ``"30min"``, the
+      industry benchmark) replaces it. Waits of pending handoffs (open tickets) count
+      as lost hours but not in the medians;
     - ``step`` (this module), per activity: each execution's duration (see the module
       docstring) above the step's :class:`StepBenchmark` benchmark, else above the
       step's own median (time beyond the typical duration). Without lifecycle data the
@@ -1174,7 +1177,8 @@ def pain_points(
     benchmarks : sequence of StepBenchmark
         Step benchmarks (e.g. ``StepBenchmark("远程排障", "4h", "1h")``).
     handoff_benchmark : str or Timedelta, optional
-        A handoff delay up to this is not a loss (default: the log's median handoff delay).
+        A handoff delay up to this is not a loss (default: the median delay of the
+        handoffs into the same step).
     close_activities : list of str, optional
         Labels closing a ticket.
     examples : int
@@ -1236,8 +1240,14 @@ def pain_points(
                 else np.zeros(len(d), dtype=bool)
             )
             done = np.where(pending, np.nan, d)  # waits so far: lost hours, not durations
-            if ho_bench is None:  # the organisation's own typical handoff
-                ho_bench = float(np.nanmedian(done)) if np.isfinite(done).any() else 0.0
+            if ho_bench is None:
+                # what handing a ticket over into this step normally takes (any giver)
+                overall = float(np.nanmedian(done)) if np.isfinite(done).any() else 0.0
+                to_act = hand["to_activity"].astype(object).fillna("")
+                typical = pd.Series(done).groupby(to_act.to_numpy()).median()
+                base_h = to_act.map(typical).fillna(overall).to_numpy(dtype="float64")
+            else:
+                base_h = np.full(len(d), ho_bench)
             g, names = _group_codes(hand["from_group"], hand["to_group"], sep=" → ")
             sources.append(
                 _Source(
@@ -1246,9 +1256,9 @@ def pain_points(
                     names,
                     g,
                     case_of(hand["case_id"]),
-                    np.clip(np.nan_to_num(d) - ho_bench, 0, None),
+                    np.clip(np.nan_to_num(d) - base_h, 0, None),
                     done,
-                    np.full(len(d), ho_bench),
+                    np.where(pending, np.nan, base_h),
                     _in_vocab(hand["from_activity"], vocab),
                     _in_vocab(hand["to_activity"], vocab),
                 )
