@@ -197,8 +197,11 @@ _CACHE: dict[str, tuple[weakref.ref[pd.DataFrame], tuple[Any, ...], Any]] = {}
 def _trust(log: LogLike, events: pd.DataFrame) -> None:
     """Allow caching analyses of ``events`` when they come from a (frozen) TicketLog."""
     if isinstance(log, TicketLog):
-        _TRUSTED.clear()
-        _TRUSTED[id(events)] = weakref.ref(events)
+        ref = _TRUSTED.get(id(events))
+        if ref is None or ref() is not events:  # another log: forget the old results
+            _TRUSTED.clear()
+            _CACHE.clear()
+            _TRUSTED[id(events)] = weakref.ref(events)
 
 
 def _shared(kind: str, events: pd.DataFrame, params: tuple[Any, ...], compute: Any) -> Any:
