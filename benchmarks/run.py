@@ -107,11 +107,117 @@ def _pm4py_dfg_variants(df: Any) -> Any:
     )
 
 
-STEPS: dict[str, tuple[Callable[[Path], Any], Callable[[Any], Any], Callable[[Any], Any]]] = {
+SOP_FILE = HERE.parent / "sample_logs" / "sop_complaint.yaml"
+
+
+def _svc_quality(log: Any) -> Any:
+    import svcmining as svc
+
+    return svc.check_quality(log)
+
+
+def _svc_model(log: Any) -> Any:
+    import svcmining as svc
+
+    return svc.discover_model(log)
+
+
+def _pm4py_model(df: Any) -> Any:
+    import pm4py
+
+    return pm4py.discover_petri_net_inductive(df)
+
+
+def _svc_rework(log: Any) -> Any:
+    import svcmining as svc
+
+    return svc.find_rework(log)
+
+
+def _pm4py_rework(df: Any) -> Any:
+    import pm4py
+
+    return pm4py.get_rework_cases_per_activity(df)
+
+
+def _svc_handoffs(log: Any) -> Any:
+    import svcmining as svc
+
+    return svc.handoff_delays(log, by="department")
+
+
+def _pm4py_handoffs(df: Any) -> Any:
+    import pm4py
+
+    return pm4py.discover_handover_of_work_network(df, resource_key="department")
+
+
+def _svc_conformance(log: Any) -> Any:
+    import svcmining as svc
+
+    return svc.check_sop(log, svc.load_sop(SOP_FILE), method="alignments", precision=False)
+
+
+def _pm4py_conformance(df: Any) -> Any:
+    import pm4py
+
+    import svcmining as svc
+
+    net, im, fm = svc.load_sop(SOP_FILE).petri_net()
+    return pm4py.conformance_diagnostics_alignments(df, net, im, fm, multi_processing=False)
+
+
+def _svc_kpis(log: Any) -> Any:
+    import svcmining as svc
+
+    sop = svc.load_sop(SOP_FILE)
+    return svc.service_kpis(log, sop=sop), svc.pain_points(log, sop=sop)
+
+
+def _svc_pipeline(files: list[Path]) -> Any:
+    """load, quality gate, DFG + variants, rework, handoffs, SOP check, KPIs, report."""
+    import tempfile
+
+    import svcmining as svc
+
+    log = svc.read_tickets(files, timezone=TZ)
+    report = svc.build_report(log, sop=SOP_FILE, progress=False)
+    with tempfile.TemporaryDirectory() as tmp:
+        report.save(Path(tmp) / "report.html")
+    return report
+
+
+def _pm4py_pipeline(files: list[Path]) -> Any:
+    """What pm4py alone offers for the same questions, on the same files."""
+    import svcmining as svc
+
+    df = _pm4py_load(files)
+    df = df.rename(columns={"处理部门": "department"})
+    _pm4py_dfg_variants(df)
+    _pm4py_model(df)
+    _pm4py_rework(df)
+    _pm4py_handoffs(df)
+    net, im, fm = svc.load_sop(SOP_FILE).petri_net()
+    import pm4py
+
+    return pm4py.conformance_diagnostics_alignments(df, net, im, fm, multi_processing=False)
+
+
+Step = tuple[Callable[[Path], Any], Callable[[Any], Any], Callable[[Any], Any] | None]
+STEPS: dict[str, Step] = {
     "load": (_setup_files, _svc_load, _pm4py_load),
+    "quality": (_setup_log, _svc_quality, None),
     "dfg_variants": (_setup_log, _svc_dfg_variants, _pm4py_dfg_variants),
+    "model": (_setup_log, _svc_model, _pm4py_model),
+    "rework": (_setup_log, _svc_rework, _pm4py_rework),
+    "handoffs": (_setup_log, _svc_handoffs, _pm4py_handoffs),
+    "conformance": (_setup_log, _svc_conformance, _pm4py_conformance),
+    "kpis": (_setup_log, _svc_kpis, None),
+    "pipeline": (_setup_files, _svc_pipeline, _pm4py_pipeline),
 }
-PM4PY_SETUP: dict[str, Callable[[Path], Any]] = {"dfg_variants": _setup_pm4py_frame}
+PM4PY_SETUP: dict[str, Callable[[Path], Any]] = dict.fromkeys(
+    ("dfg_variants", "model", "rework", "handoffs", "conformance"), _setup_pm4py_frame
+)
 
 
 # ----------------------------------------------------------------------------- runner
@@ -133,6 +239,7 @@ def _child(step: str, side: str, data: Path) -> None:
 
     inp = setup(data)
     fn = svc_fn if side == "svcmining" else pm_fn
+    assert fn is not None
     t0 = time.perf_counter()
     fn(inp)
     seconds = time.perf_counter() - t0
@@ -185,7 +292,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     for step in args.steps:
         s = _run(step, "svcmining", data)
-        p = None if args.no_pm4py else _run(step, "pm4py", data)
+        p = None if args.no_pm4py or STEPS[step][2] is None else _run(step, "pm4py", data)
         rows.append({"step": step, "svcmining": s, "pm4py": p})
     header = (
         f"{'step':<16}{'svcmining s':>13}{'pm4py s':>10}{'ratio':>8}"

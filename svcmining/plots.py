@@ -155,6 +155,11 @@ def _highlight_sets(
 ) -> tuple[set[str], set[tuple[str, str]]]:
     if highlight is None:
         return set(), set()
+    if hasattr(highlight, "edge_highlights"):
+        # a result that marks edges (e.g. find_rework's loops): those still on the map
+        loops = highlight.edge_highlights()
+        pairs_all = set(zip(loops["source"].astype(str), loops["target"].astype(str), strict=True))
+        return set(), pairs_all & edges
     items: list[Any]
     if isinstance(highlight, str) or (
         isinstance(highlight, tuple)
@@ -793,8 +798,10 @@ def plot_process_map(
         90th-percentile waiting time.
     min_share : float
         Hide steps and edges seen in fewer than this share of tickets (0..1).
-    highlight : str, (source, target) or a list of them
-        Steps / edges to draw in red (e.g. a bottleneck).
+    highlight : str, (source, target), a list of them, or a ReworkResult
+        Steps / edges to draw highlighted (e.g. a bottleneck). A result with an
+        ``edge_highlights()`` table, such as :func:`svcmining.find_rework`'s, highlights
+        its loop edges that are on the map.
     engine : {"auto", "graphviz", "matplotlib"}
         ``auto`` uses Graphviz when the ``dot`` program exists, else matplotlib (with one
         warning).

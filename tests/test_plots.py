@@ -279,3 +279,30 @@ def test_matplotlib_text_shrinks_in_small_axes(log):
     assert sizes
     assert sizes[0] < 10
     plt.close(fig)
+
+
+def test_highlight_rework_loops(tmp_path):
+    """plot_process_map(highlight=rw) marks exactly the rework loop edges that are on the map."""
+    import pandas as pd
+
+    import svcmining as svc
+    from svcmining.plots import _highlight_sets
+
+    ts = pd.to_datetime(
+        ["2024-10-01 09:00", "2024-10-01 10:00", "2024-10-01 11:00", "2024-10-01 12:00"]
+    ).tz_localize("Asia/Shanghai")
+    ev = pd.DataFrame(
+        {
+            "case_id": ["1"] * 4,
+            "activity": ["登记", "排障", "排障", "结单"],
+            "timestamp": ts,
+            "resource": ["a", "b", "c", "a"],
+        }
+    )
+    rw = svc.find_rework(ev)
+    g = svc.discover_dfg(ev)
+    edges = set(zip(g.edges["source"], g.edges["target"], strict=True))
+    acts, pairs = _highlight_sets(rw, set(g.activities["activity"]), edges)
+    assert (acts, pairs) == (set(), {("排障", "排障")})
+    svc.plot_process_map(g, highlight=rw, engine="matplotlib").save(tmp_path / "m.png")
+    assert (tmp_path / "m.png").stat().st_size > 0
