@@ -581,10 +581,13 @@ def _calendar(raw: Any, where: _Where) -> Calendar:
 
     try:
         if isinstance(raw, str):
-            factory = getattr(Calendar, raw, None)
-            if factory is None or raw.startswith("_"):
-                raise ValueError(f"no predefined calendar {raw!r} (try china_2024)")
-            return factory()
+            presets = {"china_2024": Calendar.china_2024}
+            if raw not in presets:
+                raise ValueError(
+                    f"no predefined calendar {raw!r}; the predefined ones are "
+                    f"{', '.join(presets)} (or give workdays/hours/holidays)"
+                )
+            return presets[raw]()
         if not isinstance(raw, Mapping):
             raise ValueError("the calendar must be a mapping (workdays, hours, holidays ...)")
         return Calendar.from_spec(raw)
