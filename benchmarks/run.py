@@ -29,6 +29,10 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 TZ = "Asia/Shanghai"
+try:  # an installed svcmining (as the README says); else the checkout this script is in
+    import svcmining  # noqa: F401
+except ImportError:  # pragma: no cover - depends on how the script is run
+    sys.path.insert(0, str(HERE.parent))
 
 
 # ----------------------------------------------------------------------------- steps
