@@ -35,7 +35,9 @@ def incidents_log(real_logs):
     """BPIC 2013 incidents read once per test session (org:group as department)."""
     import svcmining as svc
 
-    return svc.read_tickets(real_logs / "bpic2013_incidents" / "BPI_Challenge_2013_incidents.xes.gz")
+    return svc.read_tickets(
+        real_logs / "bpic2013_incidents" / "BPI_Challenge_2013_incidents.xes.gz"
+    )
 
 
 @pytest.fixture(scope="session")
