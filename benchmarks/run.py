@@ -79,6 +79,11 @@ def _pm4py_load(files: list[Path]) -> Any:
     import pm4py
 
     df = pd.concat([pd.read_csv(f, encoding=_encoding(f)) for f in files], ignore_index=True)
+    # pm4py cannot parse "2024年12月3日 14:05" (the December export): a pm4py user has to
+    # rewrite it first, so that is part of its load
+    df["处理时间"] = (
+        df["处理时间"].str.replace("年", "-").str.replace("月", "-").str.replace("日", "")
+    )
     return pm4py.format_dataframe(
         df, case_id="工单编号", activity_key="处理环节", timestamp_key="处理时间"
     )
