@@ -41,7 +41,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 import numpy as np
 import pandas as pd
@@ -53,17 +53,21 @@ from .exceptions import InvalidParameterError, SchemaError
 if TYPE_CHECKING:
     import dask.dataframe as dd
 
+    from .conformance import ConformanceResult
     from .discovery import ProcessGraph
     from .handoffs import HandoffResult
+    from .kpis import ServiceKPIs
     from .rework import ReworkResult
 
 __all__ = [
     "DaskTicketLog",
     "as_dask_log",
+    "check_sop",
     "discover_dfg",
     "find_rework",
     "handoff_delays",
     "read_tickets",
+    "service_kpis",
     "variants",
 ]
 
@@ -719,3 +723,485 @@ def handoff_delays(
         business_hours=calendar is not None,
         notes=tuple(notes),
     )
+
+
+# ----------------------------------------------------------------------------------------------
+# check_sop (per variant)
+
+
+def _sop_part(part: pd.DataFrame, sop: Any, kwargs: dict[str, Any]) -> dict[str, Any]:
+    from .conformance import _encode
+    from .conformance import check_sop as _pd_check
+    from .discovery import _variant_table
+
+    events = _events(part)
+    if len(events) == 0:
+        return {"n_events": 0}
+    res = _pd_check(events, sop, precision=False, progress=False, workers=1, **kwargs)
+    table, rank = _variant_table(events, None)
+    seqs = table["sequence"].to_numpy()[rank - 1]
+    # the flows of compare_with_sop: node = primary step label (or the activity), per event
+    coded = _encode(events, sop)
+    prim = np.array(
+        [
+            sop.steps[k].label if k >= 0 else a
+            for a, k in zip(coded.act_names, coded.step_of_act.tolist(), strict=True)
+        ],
+        dtype=object,
+    )
+    node = prim[coded.act_codes]
+    new_case = np.zeros(len(node), dtype=bool)
+    new_case[coded.starts] = True
+    end_case = np.r_[new_case[1:], True]
+    src = np.concatenate([np.array(["[start]"], dtype=object), node[:-1]])
+    src = np.where(new_case, "[start]", src).astype(object)
+    hours = np.r_[np.nan, np.diff(coded.ts_ns) / 3.6e12]
+    hours[new_case] = np.nan
+    flows = pd.DataFrame(
+        {
+            "source": np.concatenate([src, node[end_case]]),
+            "target": np.concatenate([node, np.full(int(end_case.sum()), "[end]", dtype=object)]),
+            "case": np.r_[coded.case_codes, coded.case_codes[end_case]],
+            "hours": np.r_[hours, np.full(int(end_case.sum()), np.nan)],
+        }
+    )
+    return {
+        "n_events": len(events),
+        "result": res,
+        "sequences": pd.Series(seqs, dtype=object),
+        "activities": set(coded.act_names),
+        "flows": flows,
+        "nodes": pd.Series(node).value_counts(),
+    }
+
+
+def check_sop(
+    log: Any,
+    sop: Any,
+    *,
+    method: Literal["alignments", "token_replay", "auto"] = "auto",
+    max_seconds: float | None = None,
+    workers: int | None = None,
+    precision: bool = True,
+    cutoff: pd.Timestamp | str | None = None,
+    progress: bool | None = None,
+) -> ConformanceResult:
+    """:func:`svcmining.check_sop` on a Dask log, each variant aligned in its partition.
+
+    Every partition checks its tickets with the pandas kernel (one alignment per variant
+    of the partition, ``workers=1`` inside a Dask worker). The client then ranks the
+    variants over the whole log (``variant`` = global rank, as in pandas), adds counts,
+    recomputes the rates, the log fitness (exact: from each partition's aligned cost) and
+    the ETC precision once over the global variants and their frequencies. The cutoff
+    (default: the last event of the whole log) is fixed before the partitions run.
+    ``max_seconds`` is a time box per partition; ``workers`` and ``progress`` are accepted
+    for signature compatibility (Dask decides the parallelism).
+
+    Parameters
+    ----------
+    log : DaskTicketLog or dask.dataframe.DataFrame
+        The log.
+    sop : SOP or path
+        From :func:`svcmining.load_sop`, or the path of a YAML / BPMN SOP.
+    method, max_seconds, workers, precision, cutoff, progress
+        As for :func:`svcmining.check_sop`.
+
+    Returns
+    -------
+    ConformanceResult
+
+    Examples
+    --------
+    >>> check_sop(as_dask_log(df), "sop.yaml").summary  # doctest: +SKIP
+    """
+    import time
+
+    from .conformance import (
+        MOVE_COST,
+        ConformanceResult,
+        _allowed_pairs,
+        _as_sop,
+        _automaton_for,
+        _classify_flows,
+        _pm4py_best_worst,
+        _pm4py_precision,
+        _precision,
+        _sla_attainment,
+        _TooLarge,
+    )
+
+    t0 = time.perf_counter()
+    del workers, progress
+    sop = _as_sop(sop)
+    dlog = _as_dask(log, "check_sop")
+    if cutoff is None:
+        times = [t for t in _map(dlog, _max_time) if not pd.isna(t)]
+        cutoff = max(times) if times else None
+    kwargs = {"method": method, "max_seconds": max_seconds, "cutoff": cutoff}
+    parts = [p for p in _map(dlog, _sop_part, sop, kwargs) if p["n_events"]]
+    if not parts:
+        from .conformance import check_sop as _pd_check
+
+        return _pd_check(_plain(dlog.events._meta), sop, precision=precision, progress=False)
+    results: list[ConformanceResult] = [p["result"] for p in parts]
+
+    # ---- global variants: codes as in the pandas kernel, ranked by frequency
+    net, im, fm = sop.petri_net()
+    try:
+        auto = _automaton_for(sop)
+    except _TooLarge:
+        auto = None
+    model_labels = (
+        auto.labels
+        if auto is not None
+        else sorted({t.label for t in net.transitions if t.label is not None})
+    )
+    n_model = len(model_labels)
+    lab_map = sop.label_map()
+    lab_index = {lab: i for i, lab in enumerate(model_labels)}
+    act_names = sorted(set().union(*(p["activities"] for p in parts)))
+    unknown = [a for a in act_names if lab_map.get(a) not in lab_index]
+    code_of = {a: lab_index[lab_map[a]] for a in act_names if a not in unknown}
+    code_of.update({a: n_model + i for i, a in enumerate(unknown)})
+    seq_all = pd.concat([p["sequences"] for p in parts], ignore_index=True)
+    s_codes, s_uniq = pd.factorize(seq_all)
+    freq = np.bincount(s_codes, minlength=len(s_uniq))
+    code_seqs = [tuple(code_of[a] for a in s) for s in s_uniq]
+    order = sorted(range(len(s_uniq)), key=lambda v: (-freq[v], code_seqs[v]))
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+
+    # ---- per case / per deviation / per SLA: concatenated (tickets in log order)
+    cases = pd.concat([r.cases for r in results], ignore_index=True)
+    cases["variant"] = rank[s_codes]
+    deviations = pd.concat([r.deviations for r in results], ignore_index=True)
+    slas = pd.concat([r.slas for r in results], ignore_index=True)
+    n_cases = len(cases)
+
+    steps = results[0].steps.copy()
+    num = [c for c in steps.columns if c not in ("step", "label", "deviation_rate")]
+    steps[num] = sum(r.steps[num].to_numpy() for r in results)
+    steps["deviation_rate"] = steps["cases_with_deviation"] / n_cases if n_cases else np.nan
+
+    # ---- flows against the SOP (compare_with_sop)
+    flows = pd.concat([p["flows"] for p in parts], ignore_index=True)
+    g = flows.groupby(["source", "target"], sort=True)
+    case_counts = (
+        pd.concat(
+            [
+                p["flows"]
+                .drop_duplicates(["source", "target", "case"])
+                .value_counts(["source", "target"])
+                for p in parts
+            ]
+        )
+        .groupby(level=[0, 1])
+        .sum()
+    )
+    taken = pd.DataFrame(
+        {
+            "count": g.size(),
+            "cases": case_counts,
+            "mean_hours": g["hours"].mean(),
+            "median_hours": g["hours"].median(),
+        }
+    ).reset_index()
+    taken["cases"] = taken["cases"].astype(np.int64)
+    taken = taken[["count", "cases", "mean_hours", "median_hours", "source", "target"]]
+    node_counts = pd.concat([p["nodes"] for p in parts]).groupby(level=0).sum()
+    comparison = _classify_flows(
+        taken,
+        node_counts,
+        n_cases,
+        sop,
+        _allowed_pairs(auto) if auto is not None else None,
+        0.0,
+    )
+
+    # ---- summary
+    def metric(r: ConformanceResult, name: str) -> float:
+        return float(r.summary.set_index("metric")["value"][name])
+
+    bwc = auto.best_worst_cost if auto is not None else _pm4py_best_worst(net, im, fm)
+    cost = den = 0.0
+    for r in results:
+        al = (r.cases["method"] == "alignments").to_numpy()
+        if al.any():
+            b = float((MOVE_COST * r.cases["n_events"].to_numpy()[al] + bwc).sum())
+            cost += (1.0 - metric(r, "log_fitness")) * b
+            den += b
+    if den > 0:
+        log_fitness = 1.0 - cost / den
+    else:
+        log_fitness = float(cases["fitness"].mean()) if n_cases else float("nan")
+    prec = float("nan")
+    if precision and len(order):
+        as_model = [tuple(c if c < n_model else -1 for c in code_seqs[v]) for v in order]
+        f_sorted = freq[order]
+        if auto is not None:
+            prec = _precision(auto, as_model, f_sorted)
+        else:
+            prec = _pm4py_precision(net, im, fm, model_labels, as_model, f_sorted)
+    n_flow = sum(round(metric(r, "flow_conformance_rate") * len(r.cases)) for r in results)
+    n_met = int((slas["status"] == "met").sum())
+    n_br = int((slas["status"] == "breached").sum())
+    conf = float(cases["conforming"].mean()) if n_cases else float("nan")
+    summary = pd.DataFrame(
+        {
+            "metric": [
+                "cases",
+                "variants",
+                "log_fitness",
+                "average_trace_fitness",
+                "precision",
+                "conformance_rate",
+                "flow_conformance_rate",
+                "deviation_rate",
+                "sla_attainment",
+                "cases_aligned",
+                "cases_token_replay",
+                "seconds",
+            ],
+            "value": [
+                float(n_cases),
+                float(len(order)),
+                log_fitness,
+                float(cases["fitness"].mean()) if n_cases else float("nan"),
+                prec,
+                conf,
+                n_flow / n_cases if n_cases else float("nan"),
+                1 - conf,
+                n_met / (n_met + n_br) if n_met + n_br else float("nan"),
+                float((cases["method"] == "alignments").sum()),
+                float((cases["method"] == "token_replay").sum()),
+                time.perf_counter() - t0,
+            ],
+        }
+    )
+    return ConformanceResult(
+        summary=summary,
+        cases=cases,
+        deviations=deviations,
+        steps=steps,
+        slas=slas,
+        sla_attainment=_sla_attainment(slas, sop),
+        comparison=comparison,
+    )
+
+
+# ----------------------------------------------------------------------------------------------
+# service_kpis
+
+
+def _kpi_part(part: pd.DataFrame, kwargs: dict[str, Any], by: str, sop: Any) -> dict[str, Any]:
+    from .kpis import _period_labels, _step_durations, case_outcomes
+
+    events = _events(part)
+    if len(events) == 0:
+        return {"n_events": 0}
+    cases = case_outcomes(events, sop=sop, **kwargs)
+    cases["period"] = _period_labels(cases["opened_at"], by).to_numpy()
+    step_h = _step_durations(events, None).to_numpy(dtype="float64")
+    codes = pd.factorize(events["case_id"])[0]
+    if sop is not None:
+        step_of = {lab: s.id for s in sop.steps for lab in s.labels}
+        stage = events["activity"].map(step_of).fillna(events["activity"]).astype(str)
+    else:
+        stage = events["activity"].astype(str)
+    steps = pd.DataFrame(
+        {
+            "period": cases["period"].to_numpy()[codes],
+            "stage": stage.to_numpy(),
+            "activity": events["activity"].astype(str).to_numpy(),
+            "h": step_h,
+        }
+    )
+    return {"n_events": len(events), "cases": cases, "steps": steps}
+
+
+def service_kpis(
+    log: Any,
+    *,
+    sop: Any = None,
+    calendar: Calendar | None = None,
+    by: Literal["month", "week", "quarter", "none"] = "month",
+    benchmarks: Sequence[Any] = (),
+    fcr: Any = None,
+    repeat_within: str | pd.Timedelta = "7d",
+    close_activities: Sequence[str] | None = None,
+    cutoff: Any = None,
+) -> ServiceKPIs:
+    """:func:`svcmining.service_kpis` on a Dask log (exact medians and quantiles).
+
+    Rework, handoffs and (with an SOP) conformance are first computed over the whole log
+    with the functions of this module; every partition then builds its per-ticket table
+    (:func:`svcmining.case_outcomes`) and its step durations, and the client recomputes the
+    cross-ticket repeat contacts (same customer, another ticket within ``repeat_within``)
+    and the KPI table from the combined rows.
+
+    Parameters
+    ----------
+    log : DaskTicketLog or dask.dataframe.DataFrame
+        The log.
+    sop, calendar, by, benchmarks, fcr, repeat_within, close_activities, cutoff
+        As for :func:`svcmining.service_kpis` (``fcr`` default: ``FCRDefinition()``).
+
+    Returns
+    -------
+    ServiceKPIs
+
+    Examples
+    --------
+    >>> service_kpis(as_dask_log(df)).table  # doctest: +SKIP
+    """
+    from ._validation import check_choice
+    from .kpis import (
+        _KPI_COLUMNS,
+        ALL,
+        FCRDefinition,
+        ServiceKPIs,
+        StepBenchmark,
+        _period_labels,
+        _repeat_contact,
+        _rows,
+        _share,
+        _td_hours,
+        km_quantiles,
+    )
+
+    check_choice("service_kpis", "by", by, ("month", "week", "quarter", "none"))
+    for b in benchmarks:
+        if not isinstance(b, StepBenchmark):
+            raise InvalidParameterError(
+                "The 'benchmarks' parameter of service_kpis must hold StepBenchmark objects. "
+                f"Got {b!r} instead."
+            )
+    fcr = FCRDefinition() if fcr is None else fcr
+    within = _td_hours(repeat_within, "repeat_within")
+    if sop is not None:
+        from .conformance import _as_sop
+
+        sop = _as_sop(sop)
+    dlog = _as_dask(log, "service_kpis")
+    if calendar is None and sop is not None:
+        calendar = getattr(sop, "calendar", None)
+    if cutoff is None:
+        times = [t for t in _map(dlog, _max_time) if not pd.isna(t)]
+        cut = max(times) if times else pd.Timestamp.now(tz="UTC")
+    else:
+        cut = pd.Timestamp(cutoff)
+        if cut.tzinfo is None:
+            cut = cut.tz_localize(dlog.events._meta["timestamp"].dt.tz)
+    ca = None if close_activities is None else list(close_activities)
+    rework = find_rework(dlog, close_activities=ca, sop=sop, calendar=calendar)
+    has_dept = "department" in dlog.events.columns
+    handoffs = handoff_delays(dlog, calendar=calendar) if has_dept else None
+    conformance = check_sop(dlog, sop, precision=False, cutoff=cut) if sop is not None else None
+    kwargs = {
+        "calendar": calendar,
+        "repeat_within": repeat_within,
+        "fcr": fcr,
+        "close_activities": ca,
+        "cutoff": cut,
+        "rework": rework,
+        "handoffs": handoffs,
+        "conformance": conformance,
+    }
+    parts = [p for p in _map(dlog, _kpi_part, kwargs, by, sop) if p["n_events"]]
+    cases = pd.concat([p["cases"] for p in parts], ignore_index=True)
+    if "customer_id" in cases.columns:
+        # repeat contacts span tickets of several partitions: recomputed over all tickets
+        rep = _repeat_contact(cases, within * 1.0).to_numpy()
+        cases["repeat_contact"] = rep
+        if not fcr.allow_repeat_contact:
+            cases["first_contact_resolved"] = cases["first_contact_resolved"].to_numpy() & ~rep
+    cases = cases.set_index("case_id") if "case_id" in cases.columns else cases
+    cases = cases.reset_index()
+    steps = pd.concat([p["steps"] for p in parts], ignore_index=True)
+    closed_period = _period_labels(cases["closed_at"].dropna(), by)
+    slas = None
+    if conformance is not None:
+        slas = conformance.slas.assign(
+            period=lambda d: d["case_id"].astype("str").map(cases.set_index("case_id")["period"])
+        )
+    ok = steps["h"].notna().to_numpy()
+    sdf = steps[ok]
+    stage_by = sdf.groupby(["period", "stage"], sort=True)["h"].agg(["median", "mean", "size"])
+    stage_all = sdf.groupby("stage", sort=True)["h"].agg(["median", "mean", "size"])
+    bench = []
+    for b in benchmarks:
+        m = sdf[sdf["activity"] == b.activity]
+        bd = pd.DataFrame(
+            {
+                "p": m["period"].to_numpy(),
+                "t": m["h"].to_numpy() > b.threshold_hours,
+                "b": m["h"].to_numpy() > b.benchmark_hours,
+            }
+        )
+        bench.append((b, bd.groupby("p").agg(["mean", "size"]), bd[["t", "b"]].mean()))
+    closed_counts = closed_period.value_counts()
+    periods = sorted(cases["period"].unique()) + ([ALL] if by != "none" else [])
+    rows: list[dict[str, Any]] = []
+    for per in periods:
+        c = cases if per == ALL else cases[cases["period"] == per]
+        n = len(c)
+        rows.append(_rows(per, "cases_opened", "", n, "cases", n))
+        n_closed = len(closed_period) if per == ALL else int(closed_counts.get(per, 0))
+        rows.append(_rows(per, "cases_closed", "", n_closed, "cases", n))
+        rows.append(_rows(per, "open_at_cutoff", "", c["open_at_cutoff"].sum(), "cases", n))
+        closed = ~c["open_at_cutoff"].to_numpy()
+        for col, unit in (("cycle_hours", "hours"), ("cycle_business_hours", "business_hours")):
+            if col not in c.columns:
+                continue
+            (p50, p90), mean = km_quantiles(c[col].to_numpy(), closed, [0.5, 0.9])
+            rows.append(_rows(per, f"{col}_p50", "", p50, unit, n))
+            rows.append(_rows(per, f"{col}_p90", "", p90, unit, n))
+            rows.append(_rows(per, f"{col}_mean", "", mean, unit, n))
+        if per == ALL:
+            stg = stage_all
+        elif per in stage_by.index.get_level_values(0):
+            stg = stage_by.xs(per, level="period")
+        else:
+            stg = stage_all[:0]
+        for name, med_, mean_, size_ in zip(
+            stg.index, stg["median"], stg["mean"], stg["size"], strict=True
+        ):
+            rows.append(_rows(per, "stage_hours_p50", str(name), med_, "hours", size_))
+            rows.append(_rows(per, "stage_hours_mean", str(name), mean_, "hours", size_))
+        n_cl = int(closed.sum())
+        fcr_v = c.loc[closed, "first_contact_resolved"].mean() if n_cl else np.nan
+        rows.append(_rows(per, "first_contact_resolution", "", fcr_v, "share", n_cl))
+        rows.append(_rows(per, "repeat_contact_rate", "", _share(c["repeat_contact"]), "share", n))
+        if "has_rework" in c.columns:
+            rows.append(_rows(per, "reopen_rate", "", _share(c["reopened"]), "share", n))
+            rows.append(_rows(per, "rework_rate", "", _share(c["has_rework"]), "share", n))
+        if "handoff_hours" in c.columns:
+            tot = float(c["span_hours"].sum())
+            share = float(c["handoff_hours"].sum()) / tot if tot > 0 else np.nan
+            rows.append(_rows(per, "handoff_share", "", min(share, 1.0), "share", n))
+        if "conforming" in c.columns:
+            rows.append(_rows(per, "deviation_rate", "", _share(c["deviating"]), "share", n))
+        if slas is not None:
+            s_per = slas if per == ALL else slas[slas["period"] == per]
+            for sla_id, s in s_per.groupby("sla", sort=False):
+                met = int((s["status"] == "met").sum())
+                br = int((s["status"] == "breached").sum())
+                att = met / (met + br) if met + br else np.nan
+                rows.append(_rows(per, "sla_attainment", str(sla_id), att, "share", met + br))
+        for b, by_p, overall in bench:
+            label_t = f"{b.activity} > {b.threshold_hours:g}h"
+            label_b = f"{b.activity} > {b.benchmark_hours:g}h"
+            if per == ALL:
+                nx = int(sum(by_p[("t", "size")])) if len(by_p) else 0
+                over_t, over_b = float(overall["t"]), float(overall["b"])
+            elif per in by_p.index:
+                nx = int(by_p.loc[per, ("t", "size")])
+                over_t = float(by_p.loc[per, ("t", "mean")])
+                over_b = float(by_p.loc[per, ("b", "mean")])
+            else:
+                nx, over_t, over_b = 0, np.nan, np.nan
+            rows.append(_rows(per, "step_over_threshold_share", label_t, over_t, "share", nx))
+            rows.append(_rows(per, "step_over_benchmark_share", label_b, over_b, "share", nx))
+    table = pd.DataFrame(rows, columns=_KPI_COLUMNS)
+    table["value"] = table["value"].astype("float64")
+    return ServiceKPIs(table=table, cases=cases, by=by)

@@ -1011,6 +1011,7 @@ def read_tickets(
     dedupe: bool | Literal["all", "exports"] = True,
     lifecycle: Literal["keep", "pair"] = "keep",
     strict: bool = False,
+    engine: Literal["pandas", "dask"] = "pandas",
 ) -> TicketLog:
     """Read ticket exports into one canonical, validated event log.
 
@@ -1050,6 +1051,9 @@ def read_tickets(
     strict : bool
         Raise :class:`StrictModeError` instead of dropping any row (events repeated by
         an overlapping later export are the same event and do not count as dropped).
+    engine : {'pandas', 'dask'}
+        ``'dask'`` returns a :class:`svcmining.distributed.DaskTicketLog` (same events and
+        report, partitioned by case) for the functions of :mod:`svcmining.distributed`.
 
     Returns
     -------
@@ -1070,6 +1074,27 @@ def read_tickets(
     >>> log = svc.read_tickets("sample_logs/", timezone="Asia/Shanghai")  # doctest: +SKIP
     >>> print(log.report)                                                  # doctest: +SKIP
     """
+    if engine == "dask":  # same loader, then partitioned by case (svcmining.distributed)
+        from .distributed import as_dask_log
+
+        pandas_log = read_tickets(
+            source,
+            mapping=mapping,
+            timezone=timezone,
+            dayfirst=dayfirst,
+            encoding=encoding,
+            sheet=sheet,
+            na_values=na_values,
+            dedupe=dedupe,
+            lifecycle=lifecycle,
+            strict=strict,
+        )
+        return as_dask_log(pandas_log)  # type: ignore[return-value]
+    if engine != "pandas":
+        raise InvalidParameterError(
+            "The 'engine' parameter of read_tickets must be one of {'pandas', 'dask'}. "
+            f"Got {engine!r} instead."
+        )
     if dedupe not in (True, False, "all", "exports"):
         raise InvalidParameterError(
             "The 'dedupe' parameter of read_tickets must be one of "

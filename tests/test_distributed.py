@@ -47,7 +47,7 @@ def _same(a: pd.DataFrame, b: pd.DataFrame, keys: list[str]) -> None:
     pd.testing.assert_frame_equal(a, b, check_dtype=False, rtol=1e-9, atol=1e-9)
 
 
-def _compare_all(log, dlog) -> None:
+def _compare_all(log, dlog, sop=None, *, kpis: bool = True) -> None:
     g1, g2 = svc.discover_dfg(log), sd.discover_dfg(dlog)
     assert (g1.n_cases, g1.n_events) == (g2.n_cases, g2.n_events)
     _same(g1.edges, g2.edges, ["source", "target"])
@@ -67,6 +67,24 @@ def _compare_all(log, dlog) -> None:
     _same(h1.cases, h2.cases, ["case_id"])
     _same(h1.matrix, h2.matrix, ["from_group", "to_group"])
     _same(h1.summary, h2.summary, ["metric", "detail"])
+    if sop is None:
+        return
+    c1, c2 = svc.check_sop(log, sop, progress=False), sd.check_sop(dlog, sop)
+    _same(c1.cases, c2.cases, ["case_id"])
+    _same(c1.deviations, c2.deviations, ["case_id", "type", "position", "sla"])
+    _same(c1.steps, c2.steps, ["step"])
+    _same(c1.slas, c2.slas, ["case_id", "sla"])
+    _same(c1.sla_attainment, c2.sla_attainment, ["sla", "priority"])
+    _same(c1.comparison.edges, c2.comparison.edges, ["source", "target"])
+    s1 = c1.summary.set_index("metric")["value"].drop("seconds")
+    s2 = c2.summary.set_index("metric")["value"].drop("seconds")
+    pd.testing.assert_series_equal(s1, s2, rtol=1e-9)
+    if not kpis:
+        return
+    k1 = svc.service_kpis(log, sop=sop, conformance=c1)
+    k2 = sd.service_kpis(dlog, sop=sop)
+    _same(k1.table, k2.table, ["period", "kpi", "detail"])
+    _same(k1.cases, k2.cases, ["case_id"])
 
 
 def _tiny() -> pd.DataFrame:
@@ -124,6 +142,8 @@ def test_bad_options():
     """Invalid npartitions, engine and inputs raise our errors."""
     with pytest.raises(InvalidParameterError, match="npartitions"):
         sd.as_dask_log(_tiny(), npartitions=0)
+    with pytest.raises(InvalidParameterError, match="engine"):
+        svc.read_tickets(REPO / "sample_logs", engine="spark")
     with pytest.raises(SchemaError):
         sd.discover_dfg([1, 2, 3])
     with pytest.raises(SchemaError, match="case_id"):
@@ -135,12 +155,12 @@ def test_sample_logs_equal_pandas(dask_client, sample_dir):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         log = svc.read_tickets(sample_dir, timezone="Asia/Shanghai")
-        dlog = sd.read_tickets(sample_dir, timezone="Asia/Shanghai")
+        dlog = svc.read_tickets(sample_dir, timezone="Asia/Shanghai", engine="dask")
     assert isinstance(dlog, sd.DaskTicketLog)
     assert str(dlog.report) == str(log.report)
     dlog = sd.as_dask_log(log, npartitions=3)
     pd.testing.assert_frame_equal(dlog.compute().events, log.events)
-    _compare_all(log, dlog)
+    _compare_all(log, dlog, svc.load_sop(sample_dir / "sop_complaint.yaml"))
 
 
 def test_users_dask_frame_shuffled(dask_client, sample_dir):
@@ -149,19 +169,26 @@ def test_users_dask_frame_shuffled(dask_client, sample_dir):
         warnings.simplefilter("ignore")
         log = svc.read_tickets(sample_dir, timezone="Asia/Shanghai")
     ev = log.events
+    ev = ev[ev["case_id"].isin(ev["case_id"].unique()[:1500])]
     shuffled = ev.sample(frac=1.0, random_state=7).reset_index(drop=True)
     ddf = dd.from_pandas(shuffled, npartitions=4)
     dlog = sd.as_dask_log(ddf)
     expected = svc.as_ticket_log(shuffled)  # pandas sorts it: equal times keep input order
     pd.testing.assert_frame_equal(dlog.compute().events, expected.events)
-    _compare_all(expected, dlog)
+    g1, g2 = svc.discover_dfg(expected), sd.discover_dfg(dlog)
+    _same(g1.edges, g2.edges, ["source", "target"])
+    _same(svc.variants(expected), sd.variants(dlog), ["variant_id"])
+    k1 = svc.service_kpis(expected, benchmarks=[svc.StepBenchmark("远程排障", 4, 1)])
+    k2 = sd.service_kpis(dlog, benchmarks=[svc.StepBenchmark("远程排障", 4, 1)])
+    _same(k1.table, k2.table, ["period", "kpi", "detail"])
 
 
 @pytest.mark.real_logs
 def test_bpic2013_incidents_equal_pandas(dask_client, incidents_log):
     """BPIC 2013 incidents on 2 worker processes: DFG, variants, rework, handoffs equal pandas."""
     dlog = sd.as_dask_log(incidents_log, npartitions=4)
-    _compare_all(incidents_log, dlog)
+    sop = svc.load_sop(REPO / "sample_logs" / "sop_bpic2013_incidents.yaml")
+    _compare_all(incidents_log, dlog, sop, kpis=False)
     assert np.isclose(
         sd.discover_dfg(dlog).edges["wait_p90_hours"].sum(),
         svc.discover_dfg(incidents_log).edges["wait_p90_hours"].sum(),
