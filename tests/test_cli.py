@@ -234,7 +234,7 @@ def test_empty_export_is_bad_input(exports, capsys):
     code, out, err = run(["check", empty, "--sop", exports["sop"]], capsys)
     assert code == 2
     assert out == ""
-    assert "no events to check: the export has no data rows" in err
+    assert "header but no data rows" in err and err.count("\n") == 1
 
 
 def test_library_advice_gets_the_cli_spelling(exports, tmp_path, capsys):
