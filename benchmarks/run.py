@@ -239,12 +239,14 @@ def _peak_rss_mib() -> float:
 def _child(step: str, side: str, data: Path) -> None:
     """Run one side of one step in this (fresh) process and print a JSON line."""
     setup, svc_fn, pm_fn = STEPS[step]
-    if side == "pm4py":
-        import pm4py  # noqa: F401 - import cost is not part of the timing
+    # import costs are not part of the timing (svcmining imports pm4py lazily, when a step
+    # needs it: import it here on both sides)
+    import pm4py  # noqa: F401
 
+    import svcmining  # noqa: F401
+
+    if side == "pm4py":
         setup = PM4PY_SETUP.get(step, setup)
-    else:
-        import svcmining  # noqa: F401
 
     inp = setup(data)
     fn = svc_fn if side == "svcmining" else pm_fn
