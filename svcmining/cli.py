@@ -908,10 +908,11 @@ def _summary_text(log: Any) -> str:
         lines.append("")
         lines.append("Data quality")
         for rec in flagged.to_dict("records"):
-            lines.append(
-                f"  [{rec['severity']}] {rec['check']}: {rec['events']:,} events, "
-                f"{rec['cases']:,} tickets"
-            )
+            if rec["events"] or rec["cases"]:
+                what = f"{rec['events']:,} events, {rec['cases']:,} tickets"
+            else:  # a finding about columns, not events
+                what = ", ".join(map(str, rec["examples"]))
+            lines.append(f"  [{rec['severity']}] {rec['check']}: {what}")
     return "\n".join(lines)
 
 
