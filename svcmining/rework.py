@@ -69,6 +69,7 @@ exceeds the case's ``cycle_hours``; ``rework_share`` is their ratio.
 from __future__ import annotations
 
 import html
+import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar, get_args
@@ -346,7 +347,7 @@ def find_rework(
     close_activities: str | Sequence[str] | None = None,
     reopen_activities: str | Sequence[str] | None = None,
     group: str = "department",
-    sop: _SOPLike | None = None,
+    sop: _SOPLike | str | os.PathLike[str] | None = None,
     calendar: Calendar | None = None,
     window: int = 3,
 ) -> ReworkResult:
@@ -403,6 +404,10 @@ def find_rework(
             f"The event log has no column {group!r} to group handoffs by (found: "
             f"{', '.join(map(str, events.columns[:20]))}). Pass group='department' or map it."
         )
+    if isinstance(sop, str | os.PathLike):  # a path to the SOP file, as check_sop accepts
+        from .sop import load_sop
+
+        sop = load_sop(sop)
     if sop is not None and not callable(getattr(sop, "stage_of", None)):
         raise InvalidParameterError(
             f"The 'sop' parameter of {fn} must be an SOP with a stage_of(activity) method "

@@ -808,3 +808,21 @@ def test_sample_logs_recall_precision_per_kind(sample_truth):
             f"{kind}: {len(ours & theirs)} common, missed {sorted(theirs - ours)[:5]}, "
             f"extra {sorted(ours - theirs)[:5]}"
         )
+
+
+def test_sop_given_as_a_path():
+    """find_rework accepts the SOP file path, like check_sop (stages from the SOP order)."""
+    from pathlib import Path
+
+    ev = pd.DataFrame(
+        {
+            "case_id": ["1"] * 3,
+            "activity": ["投诉登记", "远程排障", "投诉登记"],
+            "timestamp": pd.to_datetime(
+                ["2024-10-01 09:00", "2024-10-01 10:00", "2024-10-01 11:00"]
+            ).tz_localize("Asia/Shanghai"),
+        }
+    )
+    sop_file = Path(__file__).resolve().parents[1] / "sample_logs" / "sop_complaint.yaml"
+    occ = find_rework(ev, sop=str(sop_file)).occurrences
+    assert occ[["activity", "kind"]].values.tolist() == [["投诉登记", "back_loop"]]
