@@ -114,6 +114,11 @@ class DaskTicketLog:
         """Number of partitions."""
         return int(self.events.npartitions)
 
+    def persist(self) -> DaskTicketLog:
+        """Keep the partitions in the workers' memory (``dask.persist``): later analyses
+        then start from there instead of re-sending or re-reading the data."""
+        return DaskTicketLog(events=self.events.persist(), report=self.report, mapping=self.mapping)
+
     def compute(self) -> TicketLog:
         """Bring the whole log into memory as a pandas :class:`TicketLog`."""
         events = _plain(self.events.compute().reset_index(drop=True))

@@ -160,7 +160,7 @@ def test_sample_logs_equal_pandas(dask_client, sample_dir):
         dlog = svc.read_tickets(sample_dir, timezone="Asia/Shanghai", engine="dask")
     assert isinstance(dlog, sd.DaskTicketLog)
     assert str(dlog.report) == str(log.report)
-    dlog = sd.as_dask_log(log, npartitions=3)
+    dlog = sd.as_dask_log(log, npartitions=3).persist()
     pd.testing.assert_frame_equal(dlog.compute().events, log.events)
     _compare_all(log, dlog, svc.load_sop(sample_dir / "sop_complaint.yaml"))
 
