@@ -382,3 +382,44 @@ def test_cli_arguments_never_crash(tmp_path_factory, command, tokens, with_sop):
     if code == 2:
         lines = [ln for ln in text.strip().splitlines() if ln.startswith("svcmining")]
         assert len(lines) == 1, (argv, text)
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    n=st.integers(1, 12),
+    cell=st.sampled_from(("datetime", "text", "serial")),
+    numeric_ids=st.booleans(),
+    blank_rows=st.integers(0, 3),
+    names=st.tuples(_synonyms("case_id"), _synonyms("activity"), _synonyms("timestamp")),
+)
+def test_generated_workbooks_are_accounted(
+    tmp_path_factory, n, cell, numeric_ids, blank_rows, names
+):
+    """Workbooks with typed cells (datetimes, serials, numeric ids) and blank rows keep all events."""
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.append(list(names))
+    base = pd.Timestamp("2024-10-08 09:00")
+    for i in range(n):
+        t = base + pd.Timedelta(hours=i)
+        value: object = {
+            "datetime": t.to_pydatetime(),
+            "text": t.strftime("%Y-%m-%d %H:%M"),
+            "serial": (t - pd.Timestamp("1899-12-30")) / pd.Timedelta(days=1),
+        }[cell]
+        ws.append([1000 + i % 3 if numeric_ids else f"GD{i % 3}", f"A{i}", value])
+    for _ in range(blank_rows):
+        ws.append([None, None, None])
+    path = tmp_path_factory.mktemp("xlsx") / "book.xlsx"
+    wb.save(path)
+    log = _load(path)
+    assert log is not None
+    rep = log.report
+    assert rep.rows_read == rep.rows_kept + rep.rows_dropped
+    assert rep.rows_kept == n, rep.to_text()
+    if numeric_ids:
+        assert set(log.events["case_id"]) <= {"1000", "1001", "1002"}
