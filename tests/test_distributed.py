@@ -188,7 +188,7 @@ def test_users_dask_frame_shuffled(dask_client, sample_dir):
 @pytest.mark.real_logs
 def test_bpic2013_incidents_equal_pandas(dask_client, incidents_log):
     """BPIC 2013 incidents on 2 worker processes: DFG, variants, rework, handoffs equal pandas."""
-    dlog = sd.as_dask_log(incidents_log, npartitions=4)
+    dlog = sd.as_dask_log(incidents_log, npartitions=4).persist()
     sop = svc.load_sop(REPO / "sample_logs" / "sop_bpic2013_incidents.yaml")
     _compare_all(incidents_log, dlog, sop, kpis=False)
     assert np.isclose(
