@@ -98,6 +98,9 @@ _EXPORTS: dict[str, str] = {
     "GeneratedTickets": "datasets",
     "generate_tickets": "datasets",
     "write_sample_exports": "datasets",
+    # dask
+    "DaskTicketLog": "distributed",
+    "as_dask_log": "distributed",
     # errors
     "SvcMiningError": "exceptions",
     "SchemaError": "exceptions",
@@ -120,6 +123,7 @@ __all__ = [
     "SOP",
     "Calendar",
     "ConformanceResult",
+    "DaskTicketLog",
     "DataQualityWarning",
     "DrillDown",
     "FCRDefinition",
@@ -146,6 +150,7 @@ __all__ = [
     "SvcMiningError",
     "TicketLog",
     "__version__",
+    "as_dask_log",
     "as_events",
     "as_ticket_log",
     "augment_rework",
@@ -222,6 +227,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         filter_variants,
         variants,
     )
+    from .distributed import DaskTicketLog, as_dask_log
     from .drilldown import DrillDown, drill_down
     from .duplicates import find_duplicate_tickets, merge_duplicates
     from .eventlog import CANONICAL_COLUMNS, TicketLog, as_events, as_ticket_log
