@@ -141,6 +141,10 @@ def expect_values(col: str, values: list[Any]) -> Callable[[svc.TicketLog], None
     return check
 
 
+def _has_label(log: svc.TicketLog, label: str) -> None:
+    assert label in set(log.events["activity"]), list(log.events["activity"])
+
+
 def has_note(fragment: str) -> Callable[[svc.TicketLog], None]:
     def check(log: svc.TicketLog) -> None:
         assert any(fragment in n for n in log.report.notes), log.report.notes
@@ -502,6 +506,34 @@ LOADER: list[Case] = [
         "YAMLError: a GBK-encoded m.yaml lets UnicodeDecodeError ('utf-8' codec can't decode "
         "byte 0xb9 in position 9) escape read_tickets instead of a ReadError/SchemaError naming "
         "the file and asking for UTF-8",
+    ),
+    Case(
+        "utf8_with_one_stray_byte",
+        {
+            "a.csv": "case_id,activity,timestamp\nGD1,投诉登记,2024-10-08 09:00\n".encode()
+            + b"\xbfD2,"
+            + "结单,2024-10-08 10:00\n".encode()
+        },
+        "load",
+        SH,
+        Ok(read=2, kept=2, check=lambda log: _has_label(log, "投诉登记")),
+        xfail="a UTF-8 export (English headers) with one invalid byte in line 3 is decoded "
+        "whole as gb18030: both rows load with activity '鎶曡瘔鐧昏'/'缁撳崟' (mojibake) and no "
+        "warning — silent corruption of every label; should decode as UTF-8 and flag/drop "
+        "line 3, or raise ReadError naming line 3",
+    ),
+    Case(
+        "utf8_bom_with_invalid_header_byte",
+        {
+            "a.csv": b"\xef\xbb\xbf\xbf"
+            + "单编号,处理环节,处理时间\nGD1,登记,2024-10-08 09:00\n".encode()
+        },
+        "load",
+        SH,
+        Err(svc.ReadError, ("a.csv",)),
+        xfail="a UTF-8-BOM export with an invalid byte right after the BOM: UnicodeDecodeError "
+        "('utf-8' codec can't decode byte 0xbf in position 0) escapes from io._csv_frame "
+        "(table.to_pandas(), outside the try that maps pyarrow errors to ReadError)",
     ),
     Case(
         "unknown_encoding_given",
