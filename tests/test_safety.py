@@ -344,3 +344,30 @@ def test_sop_yaml_tags_are_not_executed(tmp_path):
     with pytest.raises(svc.SOPDefinitionError):
         svc.load_sop(tmp_path / "s.yaml")
     assert not marker.exists()
+
+
+def test_junit_xml_stays_well_formed(check_outputs):
+    """check.junit.xml parses as XML whatever the labels contain."""
+    import xml.etree.ElementTree as ET
+
+    ET.parse(check_outputs / "check.junit.xml")
+
+
+def test_hostile_file_name_is_escaped_in_the_report(tmp_path, monkeypatch):
+    """An export whose file name is markup shows up escaped in the report's load section."""
+    monkeypatch.chdir(tmp_path)
+    name = "<img src=x onerror=alert(1)>.csv"
+    (tmp_path / name).write_text(
+        "工单编号,处理环节,处理时间\n1,投诉登记,2024-10-08 09:00\n1,结单,2024-10-08 10:00\n"
+        "1,结单,soon\n",
+        encoding="utf-8",
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert cli_main(["report", name, "--out", "r.html"]) == 0
+    page = (tmp_path / "r.html").read_text(encoding="utf-8")
+    parser = _Tags()
+    parser.feed(page)
+    assert not [t for t, _ in parser.tags if t in ("script", "svg", "iframe")]
+    assert not [t for t, a in parser.tags if t == "img" and any(n.startswith("on") for n, _ in a)]
+    assert "&lt;img src=x onerror=alert(1)&gt;.csv" in page
