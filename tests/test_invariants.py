@@ -238,3 +238,40 @@ def test_rework_kinds_partition_occurrences(seed, with_sop):
     counts = occ["kind"].value_counts()
     for k in svc.REWORK_KINDS:
         assert int(rw.by_activity[f"n_{k}"].sum()) == int(counts.get(k, 0))
+
+
+def extreme_events() -> pd.DataFrame:
+    """One 10,000-event ticket (remote troubleshooting / close / reopen at random) and five
+    1-event tickets."""
+    n = 10_000
+    acts = np.array(["投诉登记", "远程排障", "结单", "重新打开"])
+    picks = np.r_[0, np.random.RandomState(1).randint(1, 4, n - 1)]
+    base = pd.Timestamp("2024-10-08 09:00", tz="Asia/Shanghai")
+    ev = pd.DataFrame(
+        {
+            "case_id": ["GD9"] * n + [f"S{i}" for i in range(5)],
+            "activity": list(acts[picks]) + ["投诉登记"] * 5,
+            "timestamp": list(base + pd.to_timedelta(np.arange(n), unit="min")) + [base] * 5,
+        }
+    )
+    ev["department"] = np.where(ev["activity"] == "远程排障", "技术支持部", "客服中心")
+    return svc.as_events(ev)
+
+
+@pytest.mark.parametrize("name", list(ANALYSES))
+def test_extreme_ticket_sizes_go_through_every_analysis(name):
+    """A 10,000-event ticket and 1-event tickets give results, not errors."""
+    tables = _run(name, extreme_events())
+    assert tables
+
+
+def test_extreme_ticket_invariants():
+    """On the 10,000-event ticket: kinds partition, handoffs within the cycle, fitness in [0, 1]."""
+    ev = extreme_events()
+    rw = svc.find_rework(ev, sop=sop())
+    assert int(rw.cases["n_rework"].sum()) == len(rw.occurrences)
+    assert not rw.occurrences.duplicated(["case_id", "event_index"]).any()
+    cases = svc.handoff_delays(ev).cases
+    assert (cases["handoff_hours"] <= cases["cycle_hours"] + 1e-9).all()
+    fit = svc.check_sop(ev, sop(), method="token_replay", precision=False).cases["fitness"]
+    assert ((fit >= 0) & (fit <= 1)).all()
