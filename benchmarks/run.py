@@ -16,6 +16,7 @@ Results go to stdout as a table and to ``benchmarks/results/<date>-<events>.json
 from __future__ import annotations
 
 import argparse
+import codecs
 import json
 import platform
 import resource
@@ -93,8 +94,8 @@ def _encoding(path: Path) -> str:
     head = path.read_bytes()[:200_000]
     if head.startswith(b"\xef\xbb\xbf"):
         return "utf-8-sig"
-    try:
-        head.decode("utf-8")
+    try:  # the head may end inside a character: decode it as an unfinished stream
+        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
         return "utf-8"
     except UnicodeDecodeError:
         return "gb18030"
