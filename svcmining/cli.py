@@ -125,7 +125,6 @@ CHECK_JSON_SCHEMA: dict[str, Any] = {
                     "error",
                     "tickets",
                     "events",
-                    "seconds",
                     "metrics",
                     "checks",
                     "deviations",
@@ -139,7 +138,6 @@ CHECK_JSON_SCHEMA: dict[str, Any] = {
                     "error": {"type": ["string", "null"]},
                     "tickets": {"type": ["integer", "null"]},
                     "events": {"type": ["integer", "null"]},
-                    "seconds": {"type": "number"},
                     "metrics": {
                         "type": "object",
                         "required": list(METRICS),
@@ -257,7 +255,14 @@ def _calendar(value: str | None, sop: Any) -> Any:
 
         if not p.is_file():
             raise FileNotFoundError(f"{value}: calendar file not found; check --calendar.")
-        spec = yaml.safe_load(p.read_text(encoding="utf-8"))
+        from ._textfile import read_text
+
+        try:
+            spec = yaml.safe_load(read_text(p, "calendar file"))
+        except yaml.YAMLError as exc:
+            raise InvalidParameterError(
+                f"{value}: the calendar file is not valid YAML ({exc})."
+            ) from None
         if isinstance(spec, dict) and isinstance(spec.get("calendar"), dict):
             spec = spec["calendar"]
         if not isinstance(spec, dict):
@@ -273,13 +278,13 @@ def _calendar(value: str | None, sop: Any) -> Any:
             raise InvalidParameterError(f"{value}: bad calendar: {exc}") from None
     from .calendars import Calendar
 
-    factory = getattr(Calendar, value, None)
-    if factory is None or value.startswith("_") or not callable(factory):
+    presets = {"china_2024": Calendar.china_2024}
+    if value not in presets:
         raise InvalidParameterError(
             f"--calendar {value!r}: give 'sop' (the SOP's calendar), 'none' (elapsed hours), "
-            "a predefined calendar such as 'china_2024', or a YAML file."
+            f"a predefined calendar ({', '.join(presets)}), or a YAML file."
         )
-    return factory()
+    return presets[value]()
 
 
 def _display(path: Path) -> str:
@@ -316,7 +321,6 @@ class _LogResult:
             "error": self.error,
             "tickets": self.tickets,
             "events": self.events,
-            "seconds": round(self.seconds, 3),
             "metrics": {m: self.metrics.get(m) for m in METRICS},
             "checks": self.checks,
             "deviations": self.deviations,
@@ -480,7 +484,23 @@ def _render_text(results: list[_LogResult], sop_label: str, thresholds: dict) ->
 def _render_json(doc: dict[str, Any]) -> str:
     import json
 
-    return json.dumps(doc, ensure_ascii=False, indent=2, allow_nan=False) + "\n"
+    # byte-identical run after run: sorted keys, floats to 6 decimals, no run times
+    return (
+        json.dumps(
+            _fixed_floats(doc), ensure_ascii=False, indent=2, allow_nan=False, sort_keys=True
+        )
+        + "\n"
+    )
+
+
+def _fixed_floats(value: Any) -> Any:
+    if isinstance(value, float):
+        return round(value, 6)
+    if isinstance(value, dict):
+        return {k: _fixed_floats(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_fixed_floats(v) for v in value]
+    return value
 
 
 def _render_markdown(results: list[_LogResult], sop_label: str, thresholds: dict) -> str:

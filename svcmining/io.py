@@ -281,18 +281,17 @@ class _Raw:
     sheet: str = ""
     malformed: list[tuple[int, str]] = field(default_factory=list)
     default_mapping: dict[str, str] = field(default_factory=dict)
+    note: str = ""
 
 
 def _detect_encoding(data: bytes, path: Path) -> str:
-    if data.startswith(b"\xef\xbb\xbf"):
-        return "utf-8-sig"
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return "utf-16"
     try:
         data.decode("utf-8")
-        return "utf-8"
-    except UnicodeDecodeError:
-        pass
+        return "utf-8-sig" if data.startswith(b"\xef\xbb\xbf") else "utf-8"
+    except UnicodeDecodeError as err:
+        _refuse_broken_utf8(data, path, err)
     try:
         data.decode("gb18030")
         return "gb18030"
@@ -311,6 +310,24 @@ def _detect_encoding(data: bytes, path: Path) -> str:
         f"{path}: cannot tell the text encoding (not UTF-8, UTF-8 with BOM or GBK/GB18030); "
         "save the export as UTF-8, or pass encoding='...' to read_tickets."
     )
+
+
+def _refuse_broken_utf8(data: bytes, path: Path, err: UnicodeDecodeError) -> None:
+    """A UTF-8 file with a few invalid bytes is damaged UTF-8, not GBK: say where, never guess.
+
+    (Almost any byte string decodes as GB18030, so falling back to it would turn every
+    Chinese label into mojibake without a word.)
+    """
+    text = data.decode("utf-8", errors="replace")
+    bad = text.count("\ufffd")
+    good = sum(1 for ch in text if ord(ch) > 0x7F) - bad
+    if data.startswith(b"\xef\xbb\xbf") or bad <= 3 or good >= 20 * bad:
+        line = data[: err.start].count(b"\n") + 1
+        raise ReadError(
+            f"{path}: line {line} has bytes that are not valid UTF-8 ({bad} such place(s)) in "
+            "a file that is otherwise UTF-8; fix or re-export that line, or pass encoding= if "
+            "the file really is in another encoding."
+        )
 
 
 def _sniff_delimiter(text: str, path: Path) -> str:
@@ -342,6 +359,8 @@ def _read_csv(path: Path, encoding: str | None) -> _Raw:
     else:
         payload = data
         arrow_enc = enc
+    if payload.count(b"\r") != payload.count(b"\r\n"):  # old Mac line ends (bare CR)
+        payload = payload.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
     head = payload[:65_536].decode(arrow_enc, errors="ignore")
     delim = _sniff_delimiter(head, path)
     malformed: list[tuple[int, str]] = []
@@ -353,7 +372,7 @@ def _read_csv(path: Path, encoding: str | None) -> _Raw:
     if not malformed and payload.count(b"\n") - payload.endswith(b"\n") == n:
         lines = np.arange(2, n + 2)
     else:
-        lines = _record_lines(payload.decode(arrow_enc), delim, n, malformed)
+        lines = _record_lines(payload.decode(arrow_enc), delim, n, malformed, path)
     return _Raw(frame, lines, "csv", enc, delim, malformed=malformed)
 
 
@@ -380,10 +399,17 @@ def _csv_frame(
     import pyarrow.csv as pacsv
 
     def on_invalid(row: Any) -> str:
-        malformed.append((-1, str(row.text)))
+        try:
+            text = str(row.text)
+        except UnicodeDecodeError:  # the row's bytes; the decoding error is reported below
+            text = "<undecodable>"
+        malformed.append((-1, text))
         return "skip"
 
-    header = next(csv.reader(_io.StringIO(head.split("\n", 1)[0]), delimiter=delim), [])
+    try:
+        header = next(csv.reader(_io.StringIO(head.split("\n", 1)[0]), delimiter=delim), [])
+    except csv.Error as err:
+        raise ReadError(f"{path}: line 1 (the header) cannot be read ({err}).") from None
     names = [h.strip() for h in header]
     _check_header(names, path)
     try:
@@ -404,28 +430,45 @@ def _csv_frame(
         )
     except (pa.ArrowInvalid, UnicodeDecodeError) as err:
         raise ReadError(f"{path}: not a readable CSV export ({err}).") from None
-    frame = table.to_pandas()
+    try:
+        frame = table.to_pandas()
+    except UnicodeDecodeError as err:
+        raise ReadError(f"{path}: not readable as {encoding} ({err}); pass encoding=.") from None
+    if frame.shape[1] != len(names):
+        raise ReadError(
+            f"{path}: the header line cannot be split into columns consistently (quotes or "
+            f"delimiters in it look damaged: {head.splitlines()[0][:80]!r}); fix the first line."
+        )
     frame.columns = pd.Index(names)
     return frame
 
 
-def _record_lines(text: str, delim: str, n: int, malformed: list[tuple[int, str]]) -> np.ndarray:
+def _record_lines(
+    text: str, delim: str, n: int, malformed: list[tuple[int, str]], path: Path
+) -> np.ndarray:
     """Starting line of each kept record; numbers the malformed ones in ``malformed``.
 
     The slow path, taken only when a file has quoted newlines or malformed lines.
     """
-    reader = csv.reader(_io.StringIO(text), delimiter=delim)
-    header = next(reader, [])
-    width = len(header)
+    reader = csv.reader(_io.StringIO(text, newline=""), delimiter=delim, strict=True)
     kept: list[int] = []
     bad: list[tuple[int, str]] = []
-    start = reader.line_num + 1
-    for record in reader:
-        if record and len(record) != width:
-            bad.append((start, delim.join(record)))
-        elif record:
-            kept.append(start)
+    start = 1
+    try:
+        header = next(reader, [])
+        width = len(header)
         start = reader.line_num + 1
+        for record in reader:
+            if record and len(record) != width:
+                bad.append((start, delim.join(record)))
+            elif record:
+                kept.append(start)
+            start = reader.line_num + 1
+    except csv.Error as err:
+        raise ReadError(
+            f'{path}: line {start}: {err} — probably a quote (") that is never closed, which '
+            "would swallow the lines after it; fix the quoting of that line and export again."
+        ) from None
     if len(bad) == len(malformed):
         malformed[:] = bad
     lines = np.asarray(kept[:n], dtype=np.int64)
@@ -485,7 +528,13 @@ def _read_excel(path: Path, sheet: str | int | None) -> list[_Raw]:
         frame.columns = pd.Index([str(c).strip() for c in frame.columns])
         _check_header(list(frame.columns), path)
         # read_excel drops blank rows; the line numbers are the sheet's rows of kept records
-        out.append(_Raw(frame, np.arange(2, len(frame) + 2), "xlsx", sheet=str(name)))
+        note = ""
+        if sheet is None and len(names) > 1:
+            note = (
+                f"{path.name}: read only its first sheet {names[0]!r}; the workbook also has "
+                f"{', '.join(map(repr, names[1:]))} (pass sheet='*' to read every sheet)."
+            )
+        out.append(_Raw(frame, np.arange(2, len(frame) + 2), "xlsx", sheet=str(name), note=note))
     return out
 
 
@@ -542,10 +591,11 @@ def _load_mapping(mapping: Mapping[str, Any] | str | Path | None) -> dict[str, A
 
         _TextLoader = _text_loader()
         p = Path(mapping)
+        from ._textfile import read_text
+
+        text = read_text(p, "mapping file")
         try:
-            loaded = yaml.load(p.read_text(encoding="utf-8"), Loader=_TextLoader)  # noqa: S506 - a SafeLoader
-        except OSError as err:
-            raise ReadError(f"{p}: cannot read the mapping file ({err}).") from None
+            loaded = yaml.load(text, Loader=_TextLoader)  # noqa: S506 - a SafeLoader
         except yaml.YAMLError as err:
             raise SchemaError(f"{p}: the mapping file is not valid YAML ({err}).") from None
         if isinstance(loaded, dict) and isinstance(loaded.get("mapping"), dict):
@@ -990,9 +1040,18 @@ def _raise_no_events(file_names: list[str], rows_read: int, drops: _Drops) -> No
         for r, n in drops.counts.items()
         if drops.examples.get(r)
     )
+    if max(drops.counts, key=lambda r: drops.counts[r]) == "malformed_row":
+        advice = (
+            "The rows have another number of fields than the header: check the delimiter, "
+            "and trailing separators at the ends of the lines."
+        )
+    else:
+        advice = (
+            "Check the column mapping and the time format (pass mapping= or dayfirst=), or "
+            "the export itself."
+        )
     raise ReadError(
-        f"{where}: none of the {rows_read:,} rows is a usable event — {reasons}. Check the "
-        "column mapping and the time format (pass mapping= or dayfirst=), or the export itself."
+        f"{where}: none of the {rows_read:,} rows is a usable event — {reasons}. {advice}"
     )
 
 
@@ -1147,6 +1206,9 @@ def read_tickets(
                 label = str(path)
             idx = len(file_names)
             file_names.append(label)
+            if raw.note:
+                notes.append(raw.note)
+                warnings.warn(raw.note, DataQualityWarning, stacklevel=2)
             n_rows = len(raw.frame) + len(raw.malformed)
             rows_read += n_rows
             if raw.malformed:

@@ -376,7 +376,13 @@ def load_sop(path: str | os.PathLike[str]) -> SOP:
         raise SOPDefinitionError(f"{p}: no such SOP file.")
     if p.suffix.lower() == ".bpmn":
         return _load_bpmn(p)
-    text = p.read_text(encoding="utf-8-sig")
+    from ._textfile import read_text
+    from .exceptions import ReadError
+
+    try:
+        text = read_text(p, "SOP file")
+    except ReadError as err:
+        raise SOPDefinitionError(str(err)) from None
     return _from_yaml_text(text, str(p))
 
 
@@ -822,7 +828,9 @@ def _load_bpmn(p: Path) -> SOP:
     slas: tuple[SLA, ...] = ()
     calendar = None
     if side.is_file():
-        extra = _from_yaml_text(side.read_text(encoding="utf-8-sig"), str(side))
+        from ._textfile import read_text
+
+        extra = _from_yaml_text(read_text(side, "SOP side file"), str(side))
         steps = []
         for st in extra.steps:
             in_net = [lab for lab in st.labels if lab in labels]

@@ -79,13 +79,6 @@ def test_json_identical_but_for_generated_at_and_timing(two_runs):
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="cli._json_doc writes each log's run time ('seconds': 1.908 vs 2.074 on two runs) "
-    "into check.json, so the JSON is not byte-identical beyond the generated-at 'created' "
-    "field; move timings out of check.json (the JUnit time attributes keep them) or behind "
-    "an option",
-)
 def test_json_byte_identical_but_for_generated_at(two_runs):
     """Only the explicit generated-at field may differ between two runs' check.json."""
     a, b = two_runs
@@ -101,12 +94,6 @@ def test_json_byte_identical_but_for_generated_at(two_runs):
     assert lines[0] == lines[1]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="check.json keeps its keys in schema order (schema_version, tool, svcmining_version, "
-    "created, ...; metrics log_fitness, average_trace_fitness, ...) instead of sorted keys as "
-    "issue 11 asks (json.dumps(..., sort_keys=True))",
-)
 def test_json_keys_sorted(two_runs):
     """check.json objects have their keys in sorted order (stable diffs for any consumer)."""
     doc = json.loads((two_runs[0] / "check.json").read_text(encoding="utf-8"))

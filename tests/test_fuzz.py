@@ -167,13 +167,6 @@ def test_generated_exports_are_accounted(tmp_path_factory, export):
 _BARE_CR = "工单编号,处理环节,处理时间\r1,登记,2024-10-08 09:00\r1,结单,2024-10-08 10:00\r"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="found by this test: an export whose lines end in a bare CR (or a damaged UTF-16 file "
-    "that decodes to one) lets csv.Error 'new-line character seen in unquoted field' escape "
-    "read_tickets (io._record_lines / io._csv_frame) instead of reading the rows or raising "
-    "ReadError; the @example below reproduces it every run",
-)
 @FUZZ
 @example(export=(_BARE_CR.encode(), ".csv", 2, 0), cut=1.0, flips=[])
 @given(export=exports(), cut=st.floats(0.0, 1.0), flips=st.lists(st.integers(0, 10**6), max_size=4))
