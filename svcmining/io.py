@@ -318,9 +318,8 @@ def _refuse_broken_utf8(data: bytes, path: Path, err: UnicodeDecodeError) -> Non
     (Almost any byte string decodes as GB18030, so falling back to it would turn every
     Chinese label into mojibake without a word.)
     """
-    text = data.decode("utf-8", errors="replace")
-    bad = text.count("\ufffd")
-    good = sum(1 for ch in text if ord(ch) > 0x7F) - bad
+    bad = data.decode("utf-8", errors="replace").count("\ufffd")
+    good = len(data) - len(data.translate(None, bytes(range(128))))  # non-ASCII bytes
     if data.startswith(b"\xef\xbb\xbf") or bad <= 3 or good >= 20 * bad:
         line = data[: err.start].count(b"\n") + 1
         raise ReadError(
