@@ -207,6 +207,13 @@ def _add_load_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--dayfirst", action="store_true", default=None, help="03/10/2024 = 3 Oct")
     p.add_argument("--encoding", default=None, help="text encoding of CSV files (detected)")
     p.add_argument("--sheet", default=None, help="Excel sheet name, or * for all sheets")
+    p.add_argument(
+        "--pseudonymize",
+        action="store_true",
+        help="replace customer ids and staff names with stable keyed hashes before any output "
+        "(salt from --salt or the SVCMINING_SALT environment variable)",
+    )
+    p.add_argument("--salt", default=None, help="secret salt for --pseudonymize")
 
 
 def _read(args: argparse.Namespace, sources: Sequence[str | Path]) -> Any:
@@ -216,10 +223,21 @@ def _read(args: argparse.Namespace, sources: Sequence[str | Path]) -> Any:
 
     if args.mapping is not None and not Path(args.mapping).is_file():
         raise FileNotFoundError(f"{args.mapping}: mapping file not found; check --mapping.")
+    salt = None
+    if getattr(args, "pseudonymize", False):
+        import os
+
+        from .exceptions import InvalidParameterError
+
+        salt = args.salt or os.environ.get("SVCMINING_SALT")
+        if not salt:
+            raise InvalidParameterError(
+                "--pseudonymize needs a secret salt: pass --salt or set SVCMINING_SALT."
+            )
     with warnings.catch_warnings():
         # the CLI reports data-quality warnings through the load report, not as Python warnings
         warnings.simplefilter("ignore")
-        return read_tickets(
+        log = read_tickets(
             list(sources) if len(sources) > 1 else sources[0],
             mapping=args.mapping,
             timezone=args.timezone,
@@ -227,6 +245,11 @@ def _read(args: argparse.Namespace, sources: Sequence[str | Path]) -> Any:
             encoding=args.encoding,
             sheet=args.sheet,
         )
+    if salt:
+        from .privacy import pseudonymize
+
+        log = pseudonymize(log, salt=salt)
+    return log
 
 
 def _load(args: argparse.Namespace) -> Any:

@@ -411,10 +411,22 @@ def _csv_frame(
         raise ReadError(f"{path}: line 1 (the header) cannot be read ({err}).") from None
     names = [h.strip() for h in header]
     _check_header(names, path)
+    # spreadsheet exports often end every data line with empty surplus fields ("a,b,c,,"):
+    # read them under placeholder names and drop them when they are empty everywhere
+    column_names = list(header)
+    surplus = _surplus_empty_fields(head, delim, len(header))
+    if surplus:
+        column_names += [f"\x00surplus{i}" for i in range(surplus)]
     try:
         table = pacsv.read_csv(
             _io.BytesIO(payload),
-            read_options=pacsv.ReadOptions(use_threads=True, block_size=1 << 24, encoding=encoding),
+            read_options=pacsv.ReadOptions(
+                use_threads=True,
+                block_size=1 << 24,
+                encoding=encoding,
+                column_names=column_names,
+                skip_rows=1,
+            ),
             parse_options=pacsv.ParseOptions(
                 delimiter=delim,
                 # quoted newlines are possible only where quotes are (slower parser)
@@ -422,7 +434,7 @@ def _csv_frame(
                 invalid_row_handler=on_invalid,
             ),
             convert_options=pacsv.ConvertOptions(
-                column_types=dict.fromkeys(header, pa.string()),
+                column_types=dict.fromkeys(column_names, pa.string()),
                 strings_can_be_null=False,
                 quoted_strings_can_be_null=False,
             ),
@@ -433,6 +445,15 @@ def _csv_frame(
         frame = table.to_pandas()
     except UnicodeDecodeError as err:
         raise ReadError(f"{path}: not readable as {encoding} ({err}); pass encoding=.") from None
+    if surplus:
+        extra = frame.iloc[:, len(header) :]
+        if (extra.apply(lambda s: s.str.strip()) == "").all().all():
+            frame = frame.iloc[:, : len(header)]
+        else:
+            raise ReadError(
+                f"{path}: the data lines have {surplus} field(s) more than the header and some "
+                "are not empty; add the missing column names to the header line."
+            )
     if frame.shape[1] != len(names):
         raise ReadError(
             f"{path}: the header line cannot be split into columns consistently (quotes or "
@@ -440,6 +461,23 @@ def _csv_frame(
         )
     frame.columns = pd.Index(names)
     return frame
+
+
+def _surplus_empty_fields(head: str, delim: str, width: int) -> int:
+    """How many empty fields every sampled data line has beyond the header (0 if not so)."""
+    lines = head.split("\n")[1:-1][:200]  # whole lines only
+    if not lines:
+        return 0
+    try:
+        records = [r for r in csv.reader(lines, delimiter=delim) if r]
+    except csv.Error:
+        return 0
+    widths = {len(r) for r in records}
+    if len(widths) != 1 or (w := widths.pop()) <= width:
+        return 0
+    if any(f.strip() for r in records for f in r[width:]):
+        return 0
+    return w - width
 
 
 def _record_lines(
@@ -458,7 +496,8 @@ def _record_lines(
         width = len(header)
         start = reader.line_num + 1
         for record in reader:
-            if record and len(record) != width:
+            surplus_empty = len(record) > width and not any(f.strip() for f in record[width:])
+            if record and len(record) != width and not surplus_empty:
                 bad.append((start, delim.join(record)))
             elif record:
                 kept.append(start)

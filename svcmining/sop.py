@@ -847,6 +847,14 @@ def _load_bpmn(p: Path) -> SOP:
         steps += [Step(lab, (lab,)) for lab in labels if lab not in known]
         slas, calendar = extra.slas, extra.calendar
     stages = _net_stages(net, im)
+    unreachable = sorted(lab for lab in labels if lab not in stages)
+    if unreachable:
+        raise SOPDefinitionError(
+            f"{p}: task(s) {', '.join(map(repr, unreachable))} cannot be reached from the "
+            "start event; connect them with sequence flows or remove them."
+        )
+    if not fm:
+        raise SOPDefinitionError(f"{p}: the BPMN model has no end event; add one.")
     stage_by_id = {s.id: stages[s.label] for s in steps if s.label in stages}
     return SOP(
         name=p.stem,

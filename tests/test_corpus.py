@@ -476,10 +476,6 @@ LOADER: list[Case] = [
         "load",
         SH,
         Ok(read=2, kept=2),
-        xfail="a.csv whose data rows end in ',,' (two empty fields more than the header, a common "
-        "spreadsheet-export artefact): every row is dropped as malformed_row and the load raises "
-        "ReadError 'none of the 2 rows is a usable event ... Check the column mapping and the time "
-        "format' — empty surplus fields could be ignored (or the advice name the surplus fields)",
     ),
     Case(
         "xlsx_first_sheet_empty",
@@ -650,9 +646,6 @@ SOPS: list[Case] = [
         "sop",
         "s.bpmn",
         Err(svc.SOPDefinitionError, ("s.bpmn", "孤立环节")),
-        xfail="load_sop on tests/corpus/cyclic.bpmn (start->投诉登记->分类派单->投诉登记, no end "
-        "event; task 孤立环节 unconnected) returns SOP('cyclic', 3 steps) with 孤立环节 at stage "
-        "NaN instead of SOPDefinitionError naming the unreachable task / missing end",
     ),
     Case(
         "bpmn_truncated",

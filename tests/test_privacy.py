@@ -78,3 +78,23 @@ def test_parameter_errors(kwargs, error, match):
     """Bad options raise typed errors naming what is wrong."""
     with pytest.raises(error, match=match):
         pseudonymize(frame(), **kwargs)
+
+
+def test_cli_report_pseudonymize(tmp_path, capsys):
+    """svcmining report --pseudonymize writes no customer id or staff name into the report."""
+    from svcmining.cli import main
+
+    (tmp_path / "a.csv").write_text(
+        "工单编号,处理环节,处理时间,处理人,处理部门,客户编号\n"
+        "GD1,投诉登记,2024-10-08 09:00,张伟,客服中心,KH778899\n"
+        "GD1,结单,2024-10-08 10:00,李娜,客服中心,KH778899\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "r.html"
+    args = ["report", str(tmp_path / "a.csv"), "--timezone", "Asia/Shanghai", "--out", str(out)]
+    assert main([*args, "--pseudonymize"]) == 2  # no salt: bad input, one line
+    assert "needs a secret salt" in capsys.readouterr().err
+    assert main([*args, "--pseudonymize", "--salt", "k"]) == 0
+    page = out.read_text(encoding="utf-8")
+    assert "张伟" not in page and "李娜" not in page and "KH778899" not in page
+    assert "投诉登记" in page
