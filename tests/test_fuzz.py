@@ -204,8 +204,8 @@ def test_dedupe_modes_keep_the_accounting(tmp_path_factory, export, dedupe):
 @FUZZ
 @given(export=exports(), cut=st.floats(0.0, 1.0), flips=st.lists(st.integers(0, 10**6), max_size=4))
 def test_damaged_exports_apart_from_the_known_cr_bug(tmp_path_factory, export, cut, flips):
-    """As above, tolerating only the two known escapes (strict xfails here and in test_corpus):
-    csv.Error for bare-CR lines and UnicodeDecodeError for invalid UTF-8 after a BOM."""
+    """As above, naming the two escapes this test once found (bare-CR lines, invalid UTF-8
+    after a BOM; both fixed) so that a regression says which one came back."""
     import csv as _csv
 
     data = bytearray(export[0][: int(len(export[0]) * cut)])
