@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from svcmining.eventlog import TicketLog
-from svcmining.exceptions import InvalidParameterError, SchemaError
+from svcmining.exceptions import InvalidParameterError, SchemaError, SOPDefinitionError
 from svcmining.rework import (
     DEFAULT_CLOSE_ACTIVITIES,
     REWORK_KINDS,
@@ -489,7 +489,8 @@ def test_empty_log():
         ({"group": 3}, InvalidParameterError, "'group' parameter of find_rework"),
         ({"group": "team"}, SchemaError, "no column 'team'"),
         ({"window": 0}, InvalidParameterError, "'window' parameter of find_rework"),
-        ({"sop": "sop.yaml"}, InvalidParameterError, "'sop' parameter of find_rework"),
+        ({"sop": 42}, InvalidParameterError, "'sop' parameter of find_rework"),
+        ({"sop": "no-such-sop.yaml"}, SOPDefinitionError, "no such SOP file"),
         ({"close_activities": 5}, InvalidParameterError, "'close_activities' parameter"),
         ({"close_activities": [5]}, InvalidParameterError, "'close_activities' parameter"),
     ],
