@@ -1085,17 +1085,12 @@ def service_kpis(
     """
     from ._validation import check_choice
     from .kpis import (
-        _KPI_COLUMNS,
-        ALL,
         FCRDefinition,
-        ServiceKPIs,
         StepBenchmark,
+        _kpi_table,
         _period_labels,
         _repeat_contact,
-        _rows,
-        _share,
         _td_hours,
-        km_quantiles,
     )
 
     check_choice("service_kpis", "by", by, ("month", "week", "quarter", "none"))
@@ -1168,69 +1163,4 @@ def service_kpis(
             }
         )
         bench.append((b, bd.groupby("p").agg(["mean", "size"]), bd[["t", "b"]].mean()))
-    closed_counts = closed_period.value_counts()
-    periods = sorted(cases["period"].unique()) + ([ALL] if by != "none" else [])
-    rows: list[dict[str, Any]] = []
-    for per in periods:
-        c = cases if per == ALL else cases[cases["period"] == per]
-        n = len(c)
-        rows.append(_rows(per, "cases_opened", "", n, "cases", n))
-        n_closed = len(closed_period) if per == ALL else int(closed_counts.get(per, 0))
-        rows.append(_rows(per, "cases_closed", "", n_closed, "cases", n))
-        rows.append(_rows(per, "open_at_cutoff", "", c["open_at_cutoff"].sum(), "cases", n))
-        closed = ~c["open_at_cutoff"].to_numpy()
-        for col, unit in (("cycle_hours", "hours"), ("cycle_business_hours", "business_hours")):
-            if col not in c.columns:
-                continue
-            (p50, p90), mean = km_quantiles(c[col].to_numpy(), closed, [0.5, 0.9])
-            rows.append(_rows(per, f"{col}_p50", "", p50, unit, n))
-            rows.append(_rows(per, f"{col}_p90", "", p90, unit, n))
-            rows.append(_rows(per, f"{col}_mean", "", mean, unit, n))
-        if per == ALL:
-            stg = stage_all
-        elif per in stage_by.index.get_level_values(0):
-            stg = stage_by.xs(per, level="period")
-        else:
-            stg = stage_all[:0]
-        for name, med_, mean_, size_ in zip(
-            stg.index, stg["median"], stg["mean"], stg["size"], strict=True
-        ):
-            rows.append(_rows(per, "stage_hours_p50", str(name), med_, "hours", size_))
-            rows.append(_rows(per, "stage_hours_mean", str(name), mean_, "hours", size_))
-        n_cl = int(closed.sum())
-        fcr_v = c.loc[closed, "first_contact_resolved"].mean() if n_cl else np.nan
-        rows.append(_rows(per, "first_contact_resolution", "", fcr_v, "share", n_cl))
-        rows.append(_rows(per, "repeat_contact_rate", "", _share(c["repeat_contact"]), "share", n))
-        if "has_rework" in c.columns:
-            rows.append(_rows(per, "reopen_rate", "", _share(c["reopened"]), "share", n))
-            rows.append(_rows(per, "rework_rate", "", _share(c["has_rework"]), "share", n))
-        if "handoff_hours" in c.columns:
-            tot = float(c["span_hours"].sum())
-            share = float(c["handoff_hours"].sum()) / tot if tot > 0 else np.nan
-            rows.append(_rows(per, "handoff_share", "", min(share, 1.0), "share", n))
-        if "conforming" in c.columns:
-            rows.append(_rows(per, "deviation_rate", "", _share(c["deviating"]), "share", n))
-        if slas is not None:
-            s_per = slas if per == ALL else slas[slas["period"] == per]
-            for sla_id, s in s_per.groupby("sla", sort=False):
-                met = int((s["status"] == "met").sum())
-                br = int((s["status"] == "breached").sum())
-                att = met / (met + br) if met + br else np.nan
-                rows.append(_rows(per, "sla_attainment", str(sla_id), att, "share", met + br))
-        for b, by_p, overall in bench:
-            label_t = f"{b.activity} > {b.threshold_hours:g}h"
-            label_b = f"{b.activity} > {b.benchmark_hours:g}h"
-            if per == ALL:
-                nx = int(sum(by_p[("t", "size")])) if len(by_p) else 0
-                over_t, over_b = float(overall["t"]), float(overall["b"])
-            elif per in by_p.index:
-                nx = int(by_p.loc[per, ("t", "size")])
-                over_t = float(by_p.loc[per, ("t", "mean")])
-                over_b = float(by_p.loc[per, ("b", "mean")])
-            else:
-                nx, over_t, over_b = 0, np.nan, np.nan
-            rows.append(_rows(per, "step_over_threshold_share", label_t, over_t, "share", nx))
-            rows.append(_rows(per, "step_over_benchmark_share", label_b, over_b, "share", nx))
-    table = pd.DataFrame(rows, columns=_KPI_COLUMNS)
-    table["value"] = table["value"].astype("float64")
-    return ServiceKPIs(table=table, cases=cases, by=by)
+    return _kpi_table(cases, closed_period, stage_by, stage_all, bench, slas, by)

@@ -767,10 +767,30 @@ def service_kpis(
             }
         )
         bench_rows.append((b, bd.groupby("p").agg(["mean", "size"]), bd[["t", "b"]].mean()))
-    per_idx = {name: np.flatnonzero(period_codes == k) for k, name in enumerate(period_names)}
-    closed_counts = closed_period.value_counts()
+    names = dict(enumerate(period_names))
+    stage_by = stage_by.rename(index=names, level="p")
+    bench_rows = [(b, by_p.rename(index=names), overall) for b, by_p, overall in bench_rows]
+    return _kpi_table(cases, closed_period, stage_by, stage_all, bench_rows, slas, by)
 
+
+def _kpi_table(
+    cases: pd.DataFrame,
+    closed_period: pd.Series,
+    stage_by: pd.DataFrame,
+    stage_all: pd.DataFrame,
+    bench_rows: Sequence[tuple[StepBenchmark, pd.DataFrame, pd.Series]],
+    slas: pd.DataFrame | None,
+    by: str,
+) -> ServiceKPIs:
+    """The tidy KPI table, per period and overall, from per-ticket outcomes and step stats.
+
+    ``stage_by`` is indexed by (period, stage) and each benchmark's table by period (period
+    labels as in ``cases["period"]``). Shared by :func:`service_kpis` and its Dask version.
+    """
+    per_idx = cases.groupby("period", sort=True).indices
+    closed_counts = closed_period.value_counts()
     periods = sorted(cases["period"].unique()) + ([ALL] if by != "none" else [])
+    stage_periods = set(stage_by.index.get_level_values(0))
     rows: list[dict[str, Any]] = []
     for per in periods:
         c = cases if per == ALL else cases.iloc[per_idx[per]]
@@ -789,25 +809,18 @@ def service_kpis(
             rows.append(_rows(per, f"{col}_mean", "", mean, unit, n))
         if per == ALL:
             stg = stage_all
+        elif per in stage_periods:
+            stg = stage_by.xs(per, level=0)
         else:
-            pk = int(np.flatnonzero(np.asarray(period_names) == per)[0])
-            stg = stage_by.xs(pk, level="p") if pk in stage_by.index.levels[0] else stage_all[:0]
+            stg = stage_all[:0]
         for name, med_, mean_, size_ in zip(
             stg.index, stg["median"], stg["mean"], stg["size"], strict=True
         ):
             rows.append(_rows(per, "stage_hours_p50", str(name), med_, "hours", size_))
             rows.append(_rows(per, "stage_hours_mean", str(name), mean_, "hours", size_))
         n_cl = int(closed.sum())
-        rows.append(
-            _rows(
-                per,
-                "first_contact_resolution",
-                "",
-                c.loc[closed, "first_contact_resolved"].mean() if n_cl else np.nan,
-                "share",
-                n_cl,
-            )
-        )
+        fcr_v = c.loc[closed, "first_contact_resolved"].mean() if n_cl else np.nan
+        rows.append(_rows(per, "first_contact_resolution", "", fcr_v, "share", n_cl))
         rows.append(_rows(per, "repeat_contact_rate", "", _share(c["repeat_contact"]), "share", n))
         if "has_rework" in c.columns:
             rows.append(_rows(per, "reopen_rate", "", _share(c["reopened"]), "share", n))
@@ -831,14 +844,12 @@ def service_kpis(
             if per == ALL:
                 nx = int(sum(by_p[("t", "size")])) if len(by_p) else 0
                 over_t, over_b = float(overall["t"]), float(overall["b"])
+            elif per in by_p.index:
+                nx = int(by_p.loc[per, ("t", "size")])
+                over_t = float(by_p.loc[per, ("t", "mean")])
+                over_b = float(by_p.loc[per, ("b", "mean")])
             else:
-                pk = int(np.flatnonzero(np.asarray(period_names) == per)[0])
-                if pk in by_p.index:
-                    nx = int(by_p.loc[pk, ("t", "size")])
-                    over_t = float(by_p.loc[pk, ("t", "mean")])
-                    over_b = float(by_p.loc[pk, ("b", "mean")])
-                else:
-                    nx, over_t, over_b = 0, np.nan, np.nan
+                nx, over_t, over_b = 0, np.nan, np.nan
             rows.append(_rows(per, "step_over_threshold_share", label_t, over_t, "share", nx))
             rows.append(_rows(per, "step_over_benchmark_share", label_b, over_b, "share", nx))
     table = pd.DataFrame(rows, columns=_KPI_COLUMNS)
