@@ -584,20 +584,9 @@ def _render_csv(results: list[_LogResult], *, bom: bool = False) -> str:
         d = r.deviation_rows
         if d is not None and len(d):
             frames.append(d.assign(log=r.log))
-    cols = [
-        "log",
-        "case_id",
-        "type",
-        "step",
-        "activity",
-        "position",
-        "at",
-        "department",
-        "detail",
-        "sla",
-        "limit_hours",
-        "actual_hours",
-    ]
+    from .conformance import _DEV_COLUMNS
+
+    cols = ["log", *_DEV_COLUMNS]
     if frames:
         df = pd.concat(frames, ignore_index=True)
         df = df[[c for c in cols if c in df.columns]]
