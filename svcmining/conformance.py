@@ -591,6 +591,38 @@ def _from_ns(ns: np.ndarray, tz: Any) -> pd.Series:
     return pd.Series(arr).dt.tz_localize("UTC").dt.tz_convert(tz)
 
 
+def _summary_frame(
+    cases: pd.DataFrame,
+    *,
+    n_variants: int,
+    log_fitness: float,
+    precision: float,
+    flow_rate: float,
+    slas: pd.DataFrame,
+    seconds: float,
+) -> pd.DataFrame:
+    """The ``summary`` table of a :class:`ConformanceResult` (also built by the Dask version)."""
+    n_cases = len(cases)
+    n_met = int((slas["status"] == "met").sum())
+    n_br = int((slas["status"] == "breached").sum())
+    conf = float(cases["conforming"].mean()) if n_cases else float("nan")
+    figures = {
+        "cases": float(n_cases),
+        "variants": float(n_variants),
+        "log_fitness": log_fitness,
+        "average_trace_fitness": float(cases["fitness"].mean()) if n_cases else float("nan"),
+        "precision": precision,
+        "conformance_rate": conf,
+        "flow_conformance_rate": flow_rate,
+        "deviation_rate": 1 - conf,
+        "sla_attainment": n_met / (n_met + n_br) if n_met + n_br else float("nan"),
+        "cases_aligned": float((cases["method"] == "alignments").sum()),
+        "cases_token_replay": float((cases["method"] == "token_replay").sum()),
+        "seconds": seconds,
+    }
+    return pd.DataFrame({"metric": list(figures), "value": list(figures.values())})
+
+
 def check_sop(
     log: LogLike,
     sop: SOP | str | os.PathLike[str],
@@ -944,40 +976,14 @@ def check_sop(
     )
     flow_ok = (cases["fitness"] >= 1.0) & ~unk_cases & (cases["method"] == "alignments")
     flow_ok |= (cases["method"] == "token_replay") & (cases["fitness"] >= 1.0) & ~unk_cases
-    n_met = int((sla_tab["status"] == "met").sum())
-    n_br = int((sla_tab["status"] == "breached").sum())
-    conf_rate = float(cases["conforming"].mean()) if n_cases else float("nan")
-    summary = pd.DataFrame(
-        {
-            "metric": [
-                "cases",
-                "variants",
-                "log_fitness",
-                "average_trace_fitness",
-                "precision",
-                "conformance_rate",
-                "flow_conformance_rate",
-                "deviation_rate",
-                "sla_attainment",
-                "cases_aligned",
-                "cases_token_replay",
-                "seconds",
-            ],
-            "value": [
-                float(n_cases),
-                float(len(var_seqs)),
-                log_fitness,
-                float(cases["fitness"].mean()) if n_cases else float("nan"),
-                prec,
-                conf_rate,
-                float(flow_ok.mean()) if n_cases else float("nan"),
-                1 - conf_rate,
-                n_met / (n_met + n_br) if n_met + n_br else float("nan"),
-                float((cases["method"] == "alignments").sum()),
-                float((cases["method"] == "token_replay").sum()),
-                time.perf_counter() - t0,
-            ],
-        }
+    summary = _summary_frame(
+        cases,
+        n_variants=len(var_seqs),
+        log_fitness=log_fitness,
+        precision=prec,
+        flow_rate=float(flow_ok.mean()) if n_cases else float("nan"),
+        slas=sla_tab,
+        seconds=time.perf_counter() - t0,
     )
     return ConformanceResult(
         summary=summary,

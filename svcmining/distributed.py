@@ -856,6 +856,7 @@ def check_sop(
         _pm4py_precision,
         _precision,
         _sla_attainment,
+        _summary_frame,
         _TooLarge,
     )
 
@@ -972,40 +973,14 @@ def check_sop(
         else:
             prec = _pm4py_precision(net, im, fm, model_labels, as_model, f_sorted)
     n_flow = sum(round(metric(r, "flow_conformance_rate") * len(r.cases)) for r in results)
-    n_met = int((slas["status"] == "met").sum())
-    n_br = int((slas["status"] == "breached").sum())
-    conf = float(cases["conforming"].mean()) if n_cases else float("nan")
-    summary = pd.DataFrame(
-        {
-            "metric": [
-                "cases",
-                "variants",
-                "log_fitness",
-                "average_trace_fitness",
-                "precision",
-                "conformance_rate",
-                "flow_conformance_rate",
-                "deviation_rate",
-                "sla_attainment",
-                "cases_aligned",
-                "cases_token_replay",
-                "seconds",
-            ],
-            "value": [
-                float(n_cases),
-                float(len(order)),
-                log_fitness,
-                float(cases["fitness"].mean()) if n_cases else float("nan"),
-                prec,
-                conf,
-                n_flow / n_cases if n_cases else float("nan"),
-                1 - conf,
-                n_met / (n_met + n_br) if n_met + n_br else float("nan"),
-                float((cases["method"] == "alignments").sum()),
-                float((cases["method"] == "token_replay").sum()),
-                time.perf_counter() - t0,
-            ],
-        }
+    summary = _summary_frame(
+        cases,
+        n_variants=len(order),
+        log_fitness=log_fitness,
+        precision=prec,
+        flow_rate=n_flow / n_cases if n_cases else float("nan"),
+        slas=slas,
+        seconds=time.perf_counter() - t0,
     )
     return ConformanceResult(
         summary=summary,
