@@ -64,6 +64,14 @@ class ParsedTimes:
     formats: list[str] = field(default_factory=list)
     localised: int = 0  # naive values localised to the load's time zone
     dst_resolved: int = 0  # naive values that fell into a DST change
+    # rows each parsed value stands for (distinct values parsed once); None: one each
+    weights: np.ndarray | None = field(default=None, repr=False)
+
+    def rows(self, index: pd.Index) -> int:
+        """How many source rows the values at ``index`` (labels of the parsed Series) stand for."""
+        if self.weights is None:
+            return len(index)
+        return int(self.weights[np.asarray(index, dtype=np.int64)].sum())
 
 
 def _dmy_formats(dayfirst: bool) -> tuple[tuple[str, str], ...]:
@@ -107,7 +115,7 @@ def _localise(naive: pd.Series, tz: str, out: ParsedTimes) -> pd.Series:
     loc = naive.dt.tz_localize(tz, ambiguous="NaT", nonexistent="NaT")
     lost = loc.isna() & naive.notna()
     if lost.any():
-        out.dst_resolved += int(lost.sum())
+        out.dst_resolved += out.rows(lost.index[lost.to_numpy()])
         fix = naive[lost].dt.tz_localize(
             tz, ambiguous=np.ones(int(lost.sum()), dtype=bool), nonexistent="shift_forward"
         )
@@ -138,7 +146,7 @@ def _format_loop(
         if ok.any():
             naive = parsed[ok]
             result[naive.index] = _localise(naive, tz, out)
-            out.localised += len(naive)
+            out.localised += out.rows(naive.index)
             out.formats.append(name)
             todo = todo & result.isna()
     return todo
@@ -163,9 +171,41 @@ def parse_times(
 ) -> ParsedTimes:
     """Parse one time column (strings, numbers or datetimes) to ``datetime64[ns, tz]``.
 
-    ``where`` names the file for error messages.
+    ``where`` names the file for error messages. Text columns are parsed once per distinct
+    value (an export repeats each minute many times) and the results spread back to the rows;
+    the counts in the result are still per row.
     """
-    out = ParsedTimes(times=pd.Series(pd.NaT, index=raw.index, dtype=f"datetime64[ns, {tz}]"))
+    if len(raw) >= _DISTINCT_MIN and (
+        pd.api.types.is_string_dtype(raw.dtype) or pd.api.types.is_object_dtype(raw.dtype)
+    ):
+        codes, uniques = pd.factorize(raw)
+        if len(uniques) <= len(raw) // 2:
+            distinct = pd.Series(uniques, dtype=raw.dtype if len(uniques) else object)
+            weights = np.bincount(codes[codes >= 0], minlength=len(uniques))
+            out = _parse(distinct, tz=tz, dayfirst=dayfirst, column=column, where=where,
+                         weights=weights)
+            taken = out.times.array.take(codes, allow_fill=True)
+            out.times = pd.Series(taken, index=raw.index)
+            out.weights = None
+            return out
+    return _parse(raw, tz=tz, dayfirst=dayfirst, column=column, where=where)
+
+
+_DISTINCT_MIN = 1_000  # below this, parsing every value is as cheap as finding distinct ones
+
+
+def _parse(
+    raw: pd.Series,
+    *,
+    tz: str,
+    dayfirst: bool | None,
+    column: str,
+    where: str,
+    weights: np.ndarray | None = None,
+) -> ParsedTimes:
+    out = ParsedTimes(
+        times=pd.Series(pd.NaT, index=raw.index, dtype=f"datetime64[ns, {tz}]"), weights=weights
+    )
     if raw.empty:
         return out
     if isinstance(raw.dtype, pd.DatetimeTZDtype):
@@ -174,7 +214,7 @@ def parse_times(
         return out
     if pd.api.types.is_datetime64_dtype(raw.dtype):
         out.times = _localise(raw, tz, out).astype(f"datetime64[ns, {tz}]")
-        out.localised += int(raw.notna().sum())
+        out.localised += out.rows(raw.index[raw.notna().to_numpy()])
         out.formats.append("datetime (naive)")
         return out
     if pd.api.types.is_numeric_dtype(raw.dtype):
@@ -198,7 +238,7 @@ def parse_times(
                 naive = pd.Timestamp("1899-12-30") + pd.to_timedelta(nums * 86_400_000, unit="ms")
                 naive = naive.dt.round("ms")
                 result[todo] = _localise(naive, tz, out)
-                out.localised += len(naive)
+                out.localised += out.rows(naive.index)
                 out.formats.append("Excel serial date")
                 out.times = result
                 return out

@@ -166,9 +166,14 @@ def time_i8(times: pd.Series) -> np.ndarray:
     return np.asarray(times.array.asi8 if hasattr(times.array, "asi8") else times.astype("int64"))
 
 
-def sort_order(events: pd.DataFrame) -> np.ndarray:
-    """Positions that sort ``events`` by case, time (and ``sequence``), ties in input order."""
-    codes = pd.factorize(events["case_id"], sort=True)[0]
+def sort_order(events: pd.DataFrame, *, case_codes: np.ndarray | None = None) -> np.ndarray:
+    """Positions that sort ``events`` by case, time (and ``sequence``), ties in input order.
+
+    ``case_codes`` (the sorted codes of ``case_id``) saves factorising the ids again.
+    """
+    if not len(events):
+        return np.arange(0)
+    codes = pd.factorize(events["case_id"], sort=True)[0] if case_codes is None else case_codes
     keys: list[np.ndarray] = [time_i8(events["timestamp"]), codes]
     if "sequence" in events.columns:
         keys.insert(0, pd.to_numeric(events["sequence"], errors="coerce").to_numpy(dtype=float))

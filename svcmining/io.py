@@ -284,17 +284,17 @@ class _Raw:
     note: str = ""
 
 
-def _detect_encoding(data: bytes, path: Path) -> str:
+def _detect_encoding(data: bytes, path: Path) -> tuple[str, str | None]:
+    """The file's encoding, and its text when finding out meant decoding it (GB18030)."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return "utf-16"
+        return "utf-16", None
     try:
         data.decode("utf-8")
-        return "utf-8-sig" if data.startswith(b"\xef\xbb\xbf") else "utf-8"
+        return ("utf-8-sig" if data.startswith(b"\xef\xbb\xbf") else "utf-8"), None
     except UnicodeDecodeError as err:
         _refuse_broken_utf8(data, path, err)
     try:
-        data.decode("gb18030")
-        return "gb18030"
+        return "gb18030", data.decode("gb18030")
     except UnicodeDecodeError:
         pass
     from charset_normalizer import from_bytes
@@ -302,8 +302,7 @@ def _detect_encoding(data: bytes, path: Path) -> str:
     best = from_bytes(data[:200_000]).best()
     if best is not None and best.encoding:
         try:
-            data.decode(best.encoding)
-            return str(best.encoding)
+            return str(best.encoding), data.decode(best.encoding)
         except (UnicodeDecodeError, LookupError):
             pass
     raise ReadError(
@@ -312,14 +311,26 @@ def _detect_encoding(data: bytes, path: Path) -> str:
     )
 
 
+_SNIFF_BYTES = 1 << 20
+
+
 def _refuse_broken_utf8(data: bytes, path: Path, err: UnicodeDecodeError) -> None:
     """A UTF-8 file with a few invalid bytes is damaged UTF-8, not GBK: say where, never guess.
 
     (Almost any byte string decodes as GB18030, so falling back to it would turn every
     Chinese label into mojibake without a word.)
     """
-    bad = data.decode("utf-8", errors="replace").count("\ufffd")
-    good = len(data) - len(data.translate(None, bytes(range(128))))  # non-ASCII bytes
+    def counts(chunk: bytes) -> tuple[int, int]:
+        bad = chunk.decode("utf-8", errors="replace").count("\ufffd")
+        good = len(chunk) - len(chunk.translate(None, bytes(range(128))))  # non-ASCII bytes
+        return bad, good
+
+    if len(data) > _SNIFF_BYTES and not data.startswith(b"\xef\xbb\xbf"):
+        # a head that is plainly another encoding settles it without decoding everything
+        bad, good = counts(data[:_SNIFF_BYTES])
+        if bad > 3 and good < 20 * bad:
+            return
+    bad, good = counts(data)
     if data.startswith(b"\xef\xbb\xbf") or bad <= 3 or good >= 20 * bad:
         line = data[: err.start].count(b"\n") + 1
         raise ReadError(
@@ -343,22 +354,23 @@ def _sniff_delimiter(text: str, path: Path) -> str:
 
 def _read_csv(path: Path, encoding: str | None) -> _Raw:
     data = path.read_bytes()
-    if not data.strip():
+    if not data or data.isspace():
         raise ReadError(f"{path}: the file is empty; export it again with a header row and data.")
-    enc = encoding or _detect_encoding(data, path)
+    decoded: str | None = None
     if encoding:  # given, not detected: make sure it fits before parsing
-        _decode(data, enc, path)
+        enc = encoding
+        decoded = _decode(data, enc, path)
+    else:
+        enc, decoded = _detect_encoding(data, path)
     codec = enc.replace("_", "-").lower()
     if codec in ("utf-8", "utf8", "utf-8-sig"):
         payload = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
         arrow_enc = "utf8"
-    elif codec.startswith(("utf-16", "utf-32", "utf16", "utf32")):
-        payload = _decode(data, enc, path).lstrip("\ufeff").encode("utf-8")
+    else:  # transcoded once here (Python's codecs are faster than pyarrow's transcoding)
+        text = decoded if decoded is not None else _decode(data, enc, path)
+        payload = text.lstrip("\ufeff").encode("utf-8")
         arrow_enc = "utf8"
-    else:
-        payload = data
-        arrow_enc = enc
-    if payload.count(b"\r") != payload.count(b"\r\n"):  # old Mac line ends (bare CR)
+    if b"\r" in payload and payload.count(b"\r") != payload.count(b"\r\n"):  # bare CR
         payload = payload.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
     head = payload[:65_536].decode(arrow_enc, errors="ignore")
     delim = _sniff_delimiter(head, path)
@@ -854,37 +866,35 @@ def _canonical(
 
 
 def _dedupe(
-    events: pd.DataFrame, file_names: list[str], drops: _Drops, *, within_files: bool
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Remove repeated copies of events; resolve cross-file conflicts for the newer export.
+    events: pd.DataFrame,
+    case_codes: np.ndarray,
+    file_names: list[str],
+    drops: _Drops,
+    *,
+    within_files: bool,
+) -> tuple[np.ndarray, pd.DataFrame]:
+    """Find repeated copies of events; resolve cross-file conflicts for the newer export.
 
     An exact copy of an event that an earlier file holds is the same event exported
     twice (overlapping monthly exports) and is always removed. Exact copies inside one
     file are removed only with ``within_files`` (the ticket system did record them twice).
+    Returns the rows to keep (a boolean mask over ``events``) and the conflicts table.
+    ``case_codes`` are integer codes of ``case_id``.
     """
+    n = len(events)
     value_cols = [c for c in events.columns if c not in ("_file", "_line")]
     key = ["case_id", "activity", "timestamp"]
-    # only rows sharing (case, activity, time) with another row can be copies: check those
-    candidates = events[events.duplicated(subset=key, keep=False)]
-    repeated = candidates.duplicated(subset=value_cols, keep="first")
-    within_c = candidates.duplicated(subset=[*value_cols, "_file"], keep="first")
-    across = pd.Series(False, index=events.index)
-    within = pd.Series(False, index=events.index)
-    across[candidates.index] = repeated & ~within_c
-    within[candidates.index] = within_c
-    for reason, mask in (("repeated_in_later_export", across), ("duplicate_event", within)):
-        if reason == "duplicate_event" and not within_files:
-            continue
-        if mask.any():
-            dup = events[mask]
-            drops.add(
-                reason,
-                [file_names[i] for i in dup["_file"].iloc[:_MAX_EXAMPLES]],
-                dup["_line"].tolist(),
-                dup["case_id"].iloc[:_MAX_EXAMPLES].tolist(),
-            )
-    events = events[~(across | within)] if within_files else events[~across]
-    same_key = events.duplicated(subset=key, keep=False)
+    # only rows sharing (case, activity, time) with another row can be copies: find them
+    # on integer keys (one sort), then compare all values on those few rows only
+    act = pd.factorize(events["activity"])[0].astype(np.int64)
+    ca = case_codes.astype(np.int64) * (int(act.max()) + 1 if n else 1) + act
+    ts = time_i8(events["timestamp"])
+    o = np.lexsort((ts, ca))
+    same = (ca[o][1:] == ca[o][:-1]) & (ts[o][1:] == ts[o][:-1])
+    shared = np.zeros(n, dtype=bool)
+    shared[o[1:][same]] = True
+    shared[o[:-1][same]] = True
+    keep = np.ones(n, dtype=bool)
     conflicts = pd.DataFrame(
         columns=[
             "case_id",
@@ -898,54 +908,76 @@ def _dedupe(
             "dropped_line",
         ]
     )
-    if same_key.any():
-        cand = events[same_key]
+    if not shared.any():
+        return keep, conflicts
+    candidates = events[shared]
+    repeated = candidates.duplicated(subset=value_cols, keep="first").to_numpy()
+    within_c = candidates.duplicated(subset=[*value_cols, "_file"], keep="first").to_numpy()
+    cand_pos = np.flatnonzero(shared)
+    across = cand_pos[repeated & ~within_c]
+    within = cand_pos[within_c]
+    for reason, rows in (("repeated_in_later_export", across), ("duplicate_event", within)):
+        if reason == "duplicate_event" and not within_files:
+            continue
+        if len(rows):
+            dup = events.iloc[rows]
+            drops.add(
+                reason,
+                [file_names[i] for i in dup["_file"].iloc[:_MAX_EXAMPLES]],
+                dup["_line"].tolist(),
+                dup["case_id"].iloc[:_MAX_EXAMPLES].tolist(),
+            )
+            keep[rows] = False
+    remaining = keep[cand_pos]
+    cand = candidates[remaining]
+    cand = cand[cand.duplicated(subset=key, keep=False).to_numpy()]
+    if len(cand):
         n_files = cand.groupby(key, sort=False)["_file"].transform("nunique")
         cand = cand[n_files > 1]
-        if len(cand):
-            newest = cand.groupby(key, sort=False)["_file"].transform("max")
-            older = cand[cand["_file"] != newest]
-            kept = cand[cand["_file"] == newest].drop_duplicates(subset=key, keep="last")
-            pairs = older.merge(kept, on=key, suffixes=("_old", "_new"))
-            rows = []
-            for col in value_cols:
-                if col in key:
-                    continue
-                a, b = pairs[f"{col}_old"], pairs[f"{col}_new"]
-                differ = ~((a == b) | (a.isna() & b.isna())).astype(bool)
-                if differ.any():
-                    sub = pairs[differ]
-                    rows.append(
-                        pd.DataFrame(
-                            {
-                                "case_id": sub["case_id"],
-                                "activity": sub["activity"],
-                                "timestamp": sub["timestamp"],
-                                "column": col,
-                                "kept_value": sub[f"{col}_new"]
-                                .astype("str")
-                                .where(sub[f"{col}_new"].notna()),
-                                "kept_file": [file_names[i] for i in sub["_file_new"]],
-                                "dropped_value": sub[f"{col}_old"]
-                                .astype("str")
-                                .where(sub[f"{col}_old"].notna()),
-                                "dropped_file": [file_names[i] for i in sub["_file_old"]],
-                                "dropped_line": sub["_line_old"].to_numpy(),
-                            }
-                        )
+    if len(cand):
+        newest = cand.groupby(key, sort=False)["_file"].transform("max")
+        older = cand[cand["_file"] != newest]
+        kept = cand[cand["_file"] == newest].drop_duplicates(subset=key, keep="last")
+        pairs = older.merge(kept, on=key, suffixes=("_old", "_new"))
+        rows_out = []
+        for col in value_cols:
+            if col in key:
+                continue
+            a, b = pairs[f"{col}_old"], pairs[f"{col}_new"]
+            differ = ~((a == b) | (a.isna() & b.isna())).astype(bool)
+            if differ.any():
+                sub = pairs[differ]
+                rows_out.append(
+                    pd.DataFrame(
+                        {
+                            "case_id": sub["case_id"],
+                            "activity": sub["activity"],
+                            "timestamp": sub["timestamp"],
+                            "column": col,
+                            "kept_value": sub[f"{col}_new"]
+                            .astype("str")
+                            .where(sub[f"{col}_new"].notna()),
+                            "kept_file": [file_names[i] for i in sub["_file_new"]],
+                            "dropped_value": sub[f"{col}_old"]
+                            .astype("str")
+                            .where(sub[f"{col}_old"].notna()),
+                            "dropped_file": [file_names[i] for i in sub["_file_old"]],
+                            "dropped_line": sub["_line_old"].to_numpy(),
+                        }
                     )
-            if rows:
-                conflicts = pd.concat(rows, ignore_index=True).sort_values(
-                    ["case_id", "timestamp", "activity", "column"], kind="stable", ignore_index=True
                 )
-            drops.add(
-                "conflicting_duplicate",
-                [file_names[i] for i in older["_file"].iloc[:_MAX_EXAMPLES]],
-                older["_line"].tolist(),
-                older["case_id"].iloc[:_MAX_EXAMPLES].tolist(),
+        if rows_out:
+            conflicts = pd.concat(rows_out, ignore_index=True).sort_values(
+                ["case_id", "timestamp", "activity", "column"], kind="stable", ignore_index=True
             )
-            events = events.drop(index=older.index)
-    return events, conflicts
+        drops.add(
+            "conflicting_duplicate",
+            [file_names[i] for i in older["_file"].iloc[:_MAX_EXAMPLES]],
+            older["_line"].tolist(),
+            older["case_id"].iloc[:_MAX_EXAMPLES].tolist(),
+        )
+        keep[events.index.get_indexer(older.index)] = False
+    return keep, conflicts
 
 
 def _pair_lifecycle(
@@ -1012,16 +1044,17 @@ def _pair_lifecycle(
 
 
 def _source_order_findings(
-    events: pd.DataFrame, order: np.ndarray, file_names: list[str]
+    events: pd.DataFrame, order: np.ndarray, case_codes: np.ndarray, file_names: list[str]
 ) -> pd.DataFrame:
     """Events whose time order differs from their export order (``events`` in export order).
 
-    ``order`` is the permutation that sorts ``events`` by case and time.
+    ``order`` lists the kept rows sorted by case and time; ``case_codes`` are the sorted
+    codes of ``case_id``.
     """
     columns = ["check", "severity", "events", "cases", "description", "examples"]
-    if not len(events):
+    if not len(order):
         return pd.DataFrame(columns=columns)
-    codes = pd.factorize(events["case_id"], sort=True)[0][order]
+    codes = case_codes[order]
     ts = time_i8(events["timestamp"])
     starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
     block = np.cumsum(np.r_[True, codes[1:] != codes[:-1]]) - 1
@@ -1286,11 +1319,16 @@ def read_tickets(
         if col in events.columns:
             events[col] = events[col].astype("str").where(events[col].notna())
     conflicts = pd.DataFrame()
+    events = events.reset_index(drop=True)
+    case_codes = pd.factorize(events["case_id"], sort=True)[0] if len(events) else np.zeros(0, int)
+    keep = np.ones(len(events), dtype=bool)
     if dedupe and len(events):
         within = dedupe is True or dedupe == "all"
-        events, conflicts = _dedupe(events, file_names, drops, within_files=within)
+        keep, conflicts = _dedupe(events, case_codes, file_names, drops, within_files=within)
     if lifecycle == "pair" and len(events):
-        events = _pair_lifecycle(events, file_names, drops, notes)
+        events = _pair_lifecycle(events[keep], file_names, drops, notes).reset_index(drop=True)
+        case_codes = pd.factorize(events["case_id"], sort=True)[0]
+        keep = np.ones(len(events), dtype=bool)
     if strict:
         strict_drops = drops.total - drops.counts.get("repeated_in_later_export", 0)
         if strict_drops:
@@ -1303,11 +1341,11 @@ def read_tickets(
                 f"strict=True and {strict_drops:,} row(s) would be dropped — {detail}. Fix the "
                 "export, or load with strict=False and read log.report."
             )
-    if not len(events):
+    if not keep.any():
         _raise_no_events(file_names, rows_read, drops)
-    events = events.reset_index(drop=True)
-    order = sort_order(events) if len(events) else np.arange(0)
-    findings = _source_order_findings(events, order, file_names)
+    order = sort_order(events, case_codes=case_codes)
+    order = order[keep[order]]  # the sort is stable: dropping rows keeps it sorted
+    findings = _source_order_findings(events, order, case_codes, file_names)
     events = events.take(order)
     ordered = [c for c in (*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS) if c in events.columns]
     rest = [c for c in events.columns if c not in ordered and c not in ("_file", "_line")]
