@@ -952,14 +952,7 @@ def check_sop(
         br_case, br_code.astype(np.int64), n_cases, sla_names, sort_names=True
     )
     cases["open_at_cutoff"] = case_open
-    cases["pending_steps"] = _map_text(
-        cases["case_id"],
-        pending.assign(case_id=coded.case_ids[pending["case_code"].to_numpy(dtype=np.int64)])
-        .groupby("case_id", sort=False)["step"]
-        .agg(";".join)
-        if len(pending)
-        else pd.Series(dtype=object),
-    )
+    cases["pending_steps"] = _pending_text(pending, n_cases, coded.case_ids)
 
     # ---- tables --------------------------------------------------------------
     steps_tab = _step_table(coded, sop, deviations, case_code)
@@ -1011,7 +1004,7 @@ def _drop_pending(
     """
     tail = (dev["type"] == "skipped_step").to_numpy() & (dev["detail"] == _TAIL_DETAIL).to_numpy()
     if not tail.any():
-        return dev, pd.DataFrame({"case_id": [], "step": []})
+        return dev, pd.DataFrame({"case_code": [], "step": [], "_s": []})
     cc = dev["case_code"].to_numpy(dtype=np.int64)
     pend = tail & case_open[cc]
     censored = sla_tab["status"].to_numpy() == "censored"
@@ -1029,17 +1022,29 @@ def _drop_pending(
         hit = [(int(cc[i]), steps[i]) in waiting for i in idx]
         pend[idx[np.array(hit, dtype=bool)]] = True
     pending = dev.loc[pend, ["case_code", "step"]]
-    stage = pending["step"].map(lambda x: sop.stage_of(sop.step(x).label))
-    pending = pending.assign(_s=stage).sort_values(["case_code", "_s", "step"], kind="stable")
-    return dev[~pend].reset_index(drop=True), pending.drop(columns="_s")
+    stage_of = {x: sop.stage_of(sop.step(x).label) for x in pending["step"].unique()}
+    stage = pending["step"].map(stage_of)
+    return dev[~pend].reset_index(drop=True), pending.assign(_s=stage)
 
 
-def _map_text(keys: pd.Series, values: pd.Series) -> pd.Series:
-    """keys mapped through ``values``; "" where a key has no value."""
-    out = pd.Series("", index=keys.index, dtype="str")
-    hit = keys.isin(values.index).to_numpy()
-    if hit.any():
-        out[hit] = keys[hit].map(values).astype("str")
+def _pending_text(pending: pd.DataFrame, n_cases: int, case_ids: np.ndarray) -> pd.Series:
+    """Per case: its pending steps ';'-joined in SOP stage order ("" for none).
+
+    ``pending`` has ``case_code``, ``step`` and the step's stage ``_s``.
+    """
+    if not len(pending):
+        return pd.Series("", index=range(n_cases), dtype="str")
+    cc = pending["case_code"].to_numpy(dtype=np.int64)
+    steps = pending[["_s", "step"]].drop_duplicates().sort_values(["_s", "step"], kind="stable")
+    names = steps["step"].tolist()
+    code = pd.Index(names).get_indexer(pending["step"])
+    if len(names) <= 62 and not pd.Series(cc * len(names) + code).duplicated().any():
+        # each step at most once per case: a bitmask per case, joined in (stage, step) order
+        return pd.Series(_joined_flags(cc, code, n_cases, names, sort_names=False), dtype="str")
+    ordered = pending.sort_values(["case_code", "_s", "step"], kind="stable")
+    joined = ordered.groupby("case_code", sort=False)["step"].agg(";".join)
+    out = pd.Series("", index=range(n_cases), dtype="str")
+    out[joined.index.to_numpy()] = joined.to_numpy()
     return out
 
 
@@ -1517,6 +1522,7 @@ def _sla_table(coded: _Coded, sop: SOP, cutoff: pd.Timestamp) -> tuple[pd.DataFr
     cut_ns = int(_to_ns(pd.Series([cutoff]))[0])
     out = []
     codes = []
+    case_str = pd.array(coded.case_ids, dtype="str")  # converted once, taken per SLA
     for sla in sop.slas:
         cal = sop.calendar if sla.hours == "business" else None
         is_to = step == sidx[sla.to]
@@ -1576,7 +1582,7 @@ def _sla_table(coded: _Coded, sop: SOP, cutoff: pd.Timestamp) -> tuple[pd.DataFr
         out.append(
             pd.DataFrame(
                 {
-                    "case_id": pd.array(coded.case_ids[rows], dtype="str"),
+                    "case_id": case_str.take(rows),
                     "sla": sla.id,
                     "priority": prio,
                     "from_at": from_s,
@@ -1601,9 +1607,15 @@ def _sla_attainment(sla_tab: pd.DataFrame, sop: SOP) -> pd.DataFrame:
     cols = ["sla", "priority", "met", "breached", "censored", "attainment"]
     if not len(sla_tab):
         return pd.DataFrame(columns=cols)
-    t = sla_tab.assign(priority=sla_tab["priority"].astype(object).fillna("(none)").astype(str))
-    per = pd.crosstab([t["sla"], t["priority"]], t["status"])
-    tot = pd.crosstab(t["sla"], t["status"])
+    t = pd.DataFrame(
+        {
+            "sla": sla_tab["sla"].astype("str"),
+            "priority": sla_tab["priority"].astype("str").fillna("(none)"),
+            "status": sla_tab["status"].astype("str"),
+        }
+    )
+    per = t.value_counts(sort=False).unstack("status", fill_value=0)
+    tot = t[["sla", "status"]].value_counts(sort=False).unstack("status", fill_value=0)
     tot.index = pd.MultiIndex.from_arrays(
         [tot.index, ["all"] * len(tot)], names=["sla", "priority"]
     )
@@ -1753,8 +1765,8 @@ def _compare(
         pd.DataFrame(
             {
                 "count": g.size(),
-                "cases": pd.Series(
-                    np.unique(key * max(n_cases, 1) + p_case) // max(n_cases, 1)
+                "cases": pd.Series(  # distinct (pair, case) combinations, hashed
+                    pd.unique(key * max(n_cases, 1) + p_case) // max(n_cases, 1)
                 ).value_counts(),
                 "mean_hours": g["hours"].mean(),
                 "median_hours": g["hours"].median(),
