@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from ._validation import check_positive_int
+from .eventlog import factorized
 from .exceptions import SchemaError
 
 __all__ = ["PING_PONG_COLUMNS", "ping_pong_returns", "returns_from_codes"]
@@ -124,10 +125,10 @@ def ping_pong_returns(
     if len(pos) < 3:
         return _empty(events)
     sub = events.iloc[pos]
-    case = np.asarray(pd.factorize(sub["case_id"])[0], dtype=np.int64)
-    g_codes, g_uniques = pd.factorize(sub[group])
-    g = np.asarray(g_codes, dtype=np.int64)
-    a = np.asarray(pd.factorize(sub["activity"])[0], dtype=np.int64)
+    case = factorized(events, "case_id")[0][pos]
+    g_all, g_uniques = factorized(events, group)
+    g = g_all[pos]
+    a = factorized(events, "activity")[0][pos]
     ev_sub, left_sub, n_between, via_codes = returns_from_codes(case, g, a, window=window)
     if len(ev_sub) == 0:
         return _empty(events)

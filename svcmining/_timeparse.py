@@ -182,8 +182,9 @@ def parse_times(
         if len(uniques) <= len(raw) // 2:
             distinct = pd.Series(uniques, dtype=raw.dtype if len(uniques) else object)
             weights = np.bincount(codes[codes >= 0], minlength=len(uniques))
-            out = _parse(distinct, tz=tz, dayfirst=dayfirst, column=column, where=where,
-                         weights=weights)
+            out = _parse(
+                distinct, tz=tz, dayfirst=dayfirst, column=column, where=where, weights=weights
+            )
             taken = out.times.array.take(codes, allow_fill=True)
             out.times = pd.Series(taken, index=raw.index)
             out.weights = None

@@ -81,7 +81,7 @@ import numpy as np
 import pandas as pd
 
 from ._validation import check_choice
-from .eventlog import LogLike, as_events
+from .eventlog import LogLike, as_events, factorized
 from .exceptions import InvalidParameterError, SOPDefinitionError
 from .sop import CASE_START, SOP, choice_groups
 
@@ -537,14 +537,14 @@ class _Coded:
 
 
 def _encode(events: pd.DataFrame, sop: SOP) -> _Coded:
-    case_codes, case_ids = pd.factorize(events["case_id"], sort=False)
+    case_codes, case_ids = factorized(events, "case_id")
     n = len(events)
     starts = (
         np.flatnonzero(np.r_[True, case_codes[1:] != case_codes[:-1]])
         if n
         else np.zeros(0, dtype=np.int64)
     )
-    act_codes, act_uniques = pd.factorize(events["activity"], sort=True)
+    act_codes, act_uniques = factorized(events, "activity", sort=True)
     act_names = [str(a) for a in act_uniques]
     idx = {st.id: i for i, st in enumerate(sop.steps)}
     step_of_act = np.array(
@@ -556,7 +556,7 @@ def _encode(events: pd.DataFrame, sop: SOP) -> _Coded:
     dept_codes = None
     dept_names: list[str] = []
     if "department" in events.columns:
-        dept_codes, d_uniques = pd.factorize(events["department"], sort=True)
+        dept_codes, d_uniques = factorized(events, "department", sort=True)
         dept_names = [str(d) for d in d_uniques]
     priority = None
     if "priority" in events.columns and n:

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from ._validation import check_choice, check_fraction, check_positive_int
-from .eventlog import LogLike, TicketLog, as_events, as_ticket_log, has_start_times
+from .eventlog import LogLike, TicketLog, as_events, as_ticket_log, factorized, has_start_times
 from .exceptions import InvalidParameterError
 
 if TYPE_CHECKING:
@@ -87,8 +87,8 @@ def _ns(s: pd.Series) -> np.ndarray:
 
 
 def _frame(events: pd.DataFrame) -> _Frame:
-    act, labels = pd.factorize(events["activity"])
-    case_codes, _ = pd.factorize(events["case_id"])
+    act, labels = factorized(events, "activity")
+    case_codes, _ = factorized(events, "case_id")
     n = len(events)
     new_case = np.ones(n, dtype=bool)
     if n > 1:
@@ -493,7 +493,7 @@ def variants(log: LogLike, *, calendar: Calendar | None = None) -> pd.DataFrame:
 
 def _case_index(events: pd.DataFrame) -> np.ndarray:
     """Case index per event (0, 0, 1, 1, 1, 2, ...) of a log sorted by case."""
-    codes = pd.factorize(events["case_id"])[0]
+    codes = factorized(events, "case_id")[0]
     new_case = np.ones(len(codes), dtype=bool)
     new_case[1:] = codes[1:] != codes[:-1]
     return np.cumsum(new_case) - 1

@@ -70,7 +70,7 @@ import numpy as np
 import pandas as pd
 
 from ._validation import check_choice, check_positive_int
-from .eventlog import LogLike, as_events, has_start_times, time_i8
+from .eventlog import LogLike, as_events, factorized, has_start_times, time_i8
 from .exceptions import InvalidParameterError
 
 if TYPE_CHECKING:
@@ -567,8 +567,7 @@ def handoff_delays(
     rank[np.argsort(np.asarray(g_names, dtype=object), kind="stable")] = np.arange(len(g_names))
     g = rank[np.asarray(g_codes, dtype=np.int64)]
     g_names = g_names.sort_values()
-    act_codes, act_uniques = pd.factorize(events["activity"])
-    act_codes = np.asarray(act_codes, dtype=np.int64)
+    act_codes, act_uniques = factorized(events, "activity")
     c = case_codes[pos]
     notes: list[str] = []
     n_skipped = int(n - len(pos))

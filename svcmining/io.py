@@ -320,6 +320,7 @@ def _refuse_broken_utf8(data: bytes, path: Path, err: UnicodeDecodeError) -> Non
     (Almost any byte string decodes as GB18030, so falling back to it would turn every
     Chinese label into mojibake without a word.)
     """
+
     def counts(chunk: bytes) -> tuple[int, int]:
         bad = chunk.decode("utf-8", errors="replace").count("\ufffd")
         good = len(chunk) - len(chunk.translate(None, bytes(range(128))))  # non-ASCII bytes

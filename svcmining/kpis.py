@@ -69,7 +69,7 @@ import numpy as np
 import pandas as pd
 
 from ._validation import check_choice
-from .eventlog import LogLike, TicketLog, as_events, has_start_times
+from .eventlog import LogLike, TicketLog, as_events, factorized, has_start_times
 from .exceptions import InvalidParameterError
 
 if TYPE_CHECKING:
@@ -338,7 +338,7 @@ def _close_mask(events: pd.DataFrame, close_activities: Sequence[str] | None) ->
 
     labels = DEFAULT_CLOSE_ACTIVITIES if close_activities is None else tuple(close_activities)
     wanted = {str(x).strip().casefold() for x in labels}
-    codes, uniq = pd.factorize(events["activity"])
+    codes, uniq = factorized(events, "activity")
     hit = np.array([str(u).strip().casefold() in wanted for u in uniq], dtype=bool)
     return hit[codes] if len(uniq) else np.zeros(len(events), dtype=bool)
 
@@ -347,7 +347,7 @@ def _reopen_mask(events: pd.DataFrame) -> np.ndarray:
     from .rework import DEFAULT_REOPEN_ACTIVITIES
 
     wanted = {x.strip().casefold() for x in DEFAULT_REOPEN_ACTIVITIES}
-    codes, uniq = pd.factorize(events["activity"])
+    codes, uniq = factorized(events, "activity")
     hit = np.array([str(u).strip().casefold() in wanted for u in uniq], dtype=bool)
     return hit[codes] if len(uniq) else np.zeros(len(events), dtype=bool)
 
@@ -531,8 +531,9 @@ def case_outcomes(
         cc.index = cc.index.astype("str")
         cases["conforming"] = cc["conforming"].reindex(cases.index).astype("boolean")
         cases["deviating"] = ~cases["conforming"]
-        breached = conformance.slas.loc[conformance.slas["status"].eq("breached"), "case_id"]
-        cases["sla_breached"] = cases.index.isin(breached.astype("str"))
+        cases["sla_breached"] = (
+            cc["sla_breaches"].astype("str").ne("").reindex(cases.index, fill_value=False)
+        ).astype(bool)
     return cases.reset_index()
 
 
@@ -743,7 +744,7 @@ def service_kpis(
     case_codes = np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, len(events)]))
     period_codes, period_names = pd.factorize(cases["period"], sort=True)
     ev_pc = np.asarray(period_codes)[case_codes]
-    act_codes, act_names = pd.factorize(events["activity"], sort=True)
+    act_codes, act_names = factorized(events, "activity", sort=True)
     if sop is not None:
         step_of = {lab: s.id for s in sop.steps for lab in s.labels}
         stage_names = pd.Series(act_names).map(step_of).fillna(pd.Series(act_names)).astype(str)
@@ -1231,11 +1232,11 @@ def pain_points(
     )
     bench = {b.activity: b.benchmark_hours for b in benchmarks}
     cut = _cutoff(events, None)
-    case_codes, case_names = pd.factorize(events["case_id"], sort=True)
+    case_codes, case_names = factorized(events, "case_id", sort=True)
     case_names = np.asarray(case_names, dtype=object)
     case_index = pd.Index(case_names)
     n_case = max(len(case_names), 1)
-    act_codes, act_names = pd.factorize(events["activity"], sort=True)
+    act_codes, act_names = factorized(events, "activity", sort=True)
     vocab = pd.Index(np.asarray(act_names, dtype=object))
     sources: list[_Source] = []
 
@@ -1287,7 +1288,7 @@ def pain_points(
     if "department" in events.columns and not has_start_times(events):
         # a wait across departments is a handoff, counted there once; benchmarked steps
         # are counted whoever handed them over
-        dep_codes = pd.factorize(events["department"])[0]
+        dep_codes = factorized(events, "department")[0]
         same_dep = np.r_[False, (dep_codes[1:] == dep_codes[:-1]) & (dep_codes[1:] >= 0)]
         no_dep = dep_codes < 0
         benched = np.isin(ac, [vocab.get_loc(x) for x in bench if x in vocab])

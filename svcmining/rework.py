@@ -79,7 +79,7 @@ import pandas as pd
 
 from ._labels import DEFAULT_CLOSE_ACTIVITIES, DEFAULT_REOPEN_ACTIVITIES
 from ._validation import check_choice, check_positive_int
-from .eventlog import LogLike, TicketLog, as_events
+from .eventlog import LogLike, TicketLog, as_events, factorized
 from .exceptions import InvalidParameterError, SchemaError
 
 if TYPE_CHECKING:
@@ -417,11 +417,6 @@ def find_rework(
     return _find(events, close_set, reopen_set, group, has_group, sop, calendar, window)
 
 
-def _codes(s: pd.Series) -> tuple[np.ndarray, pd.Index]:
-    codes, uniques = pd.factorize(s, use_na_sentinel=True)
-    return np.asarray(codes, dtype=np.int64), pd.Index(uniques)
-
-
 def _prev_same(keys: np.ndarray) -> np.ndarray:
     """Row of the previous event with the same integer key (events are in log order), or -1."""
     n = len(keys)
@@ -448,8 +443,8 @@ def _find(
     window: int,
 ) -> ReworkResult:
     n = len(events)
-    case_codes, case_uniques = _codes(events["case_id"])
-    act_codes, act_uniques = _codes(events["activity"])
+    case_codes, case_uniques = factorized(events, "case_id")
+    act_codes, act_uniques = factorized(events, "activity")
     n_act = max(len(act_uniques), 1)
 
     new_case = np.ones(n, dtype=bool)
@@ -520,7 +515,7 @@ def _find(
         self_loop[1:] = (act_codes[1:] == act_codes[:-1]) & ~new_case[1:]
 
     if has_group:
-        grp_codes, grp_uniques = _codes(events[group])
+        grp_codes, grp_uniques = factorized(events, group)
     else:
         grp_codes, grp_uniques = np.full(n, -1, dtype=np.int64), pd.Index([], dtype="str")
     n_grp = max(len(grp_uniques), 1) + 1
@@ -539,7 +534,7 @@ def _find(
     back = stage < prev_stage
     res_present = "resource" in events.columns
     if res_present:
-        res_codes, res_uniques = _codes(events["resource"])
+        res_codes, res_uniques = factorized(events, "resource")
     else:
         res_codes, res_uniques = np.full(n, -1, dtype=np.int64), pd.Index([], dtype="str")
     prev_res = np.where(prev_exec >= 0, res_codes[np.maximum(prev_exec, 0)], -1) if n else res_codes
