@@ -143,7 +143,10 @@ def _group_stats(
     key, values = key[ok], values[ok]
     if len(key) == 0:
         return out
-    order = np.lexsort((values, key))
+    # sort by (key, value): values first, then a stable sort on the small integer keys
+    order = np.argsort(values, kind="stable")
+    small = np.uint16 if n_groups < (1 << 16) else np.int64
+    order = order[np.argsort(key[order].astype(small), kind="stable")]
     k, v = key[order], values[order]
     size = np.bincount(k, minlength=n_groups)
     start = np.concatenate(([0], np.cumsum(size)[:-1]))
@@ -205,15 +208,17 @@ def _activity_table(fr: _Frame, events: pd.DataFrame, calendar: Calendar | None)
         }
     )
     if "department" in events.columns:
-        dep = (
-            pd.DataFrame({"activity": fr.act, "department": events["department"].to_numpy()})
-            .dropna()
-            .value_counts(sort=True)
-            .reset_index()
-            .drop_duplicates("activity")
-            .set_index("activity")["department"]
-        )
-        table.insert(1, "department", pd.array(dep.reindex(range(n_act)).to_numpy(), "str"))
+        # the department doing each activity most often (ties: the first in sorted order)
+        dep, dep_names = factorized(events, "department", sort=True)
+        n_dep = len(dep_names)
+        has = dep >= 0
+        owner = np.full(n_act, -1, dtype=np.int64)
+        if n_dep and has.any():
+            counts = np.bincount(fr.act[has] * n_dep + dep[has], minlength=n_act * n_dep)
+            counts = counts.reshape(n_act, n_dep)
+            owner = np.where(counts.max(axis=1) > 0, counts.argmax(axis=1), -1)
+        names = np.r_[np.asarray(dep_names, dtype=object), np.array([None], dtype=object)]
+        table.insert(1, "department", pd.array(names[owner], dtype="str"))
     if fr.lifecycle:
         has_start = events["start_timestamp"].notna().to_numpy()
         proc = np.where(has_start, _hours(fr.begin_ns, fr.end_ns, fr.tz, calendar), np.nan).astype(

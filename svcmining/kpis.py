@@ -906,15 +906,20 @@ class PainPoints:
     locations: pd.DataFrame
     _events: pd.DataFrame | None = field(default=None, repr=False)
     _calendar: Any = field(default=None, repr=False)
+    _graph: ProcessGraph | None = field(default=None, repr=False)
 
     @property
     def graph(self) -> ProcessGraph:
         """The process map (directly-follows graph) the breakpoints are drawn on."""
         from .discovery import discover_dfg
 
+        if self._graph is not None:
+            return self._graph
         if self._events is None:
             raise InvalidParameterError("This PainPoints result has no log to draw a map from.")
-        return discover_dfg(self._events, calendar=self._calendar)
+        graph = discover_dfg(self._events, calendar=self._calendar)
+        object.__setattr__(self, "_graph", graph)  # drawn once, however often plotted
+        return graph
 
     def to_frame(self) -> pd.DataFrame:
         """The ranked table."""
@@ -1149,6 +1154,7 @@ def pain_points(
     rework: ReworkResult | None = None,
     handoffs: Any = None,
     conformance: ConformanceResult | None = None,
+    graph: ProcessGraph | None = None,
 ) -> PainPoints:
     """Rank the breakpoints of the process by impact = cases affected × hours lost.
 
@@ -1200,6 +1206,9 @@ def pain_points(
         Example ticket ids per breakpoint (the costliest first).
     rework, handoffs, conformance : results, optional
         Precomputed results to reuse.
+    graph : ProcessGraph, optional
+        The :func:`svcmining.discover_dfg` result of the same log and calendar, to draw
+        the pain-point map on (computed when first plotted otherwise).
 
     Returns
     -------
@@ -1427,4 +1436,14 @@ def pain_points(
             )
 
     table, loc = _rank(sources, n_case, case_names, vocab, examples, float(cyc.sum()))
-    return PainPoints(table=table, locations=loc, _events=events, _calendar=calendar)
+    if graph is not None:
+        from .discovery import ProcessGraph as _Graph
+
+        if not isinstance(graph, _Graph):
+            raise InvalidParameterError(
+                "The 'graph' parameter of pain_points must be a ProcessGraph (discover_dfg). "
+                f"Got {type(graph).__name__} instead."
+            )
+        if graph.time_basis != ("business" if calendar is not None else "elapsed"):
+            graph = None  # drawn on other hours than the breakpoints: draw it again
+    return PainPoints(table=table, locations=loc, _events=events, _calendar=calendar, _graph=graph)

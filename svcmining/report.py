@@ -800,7 +800,7 @@ def _reuse(func: Callable[..., Any], ctx: _Ctx) -> dict[str, Any]:
     except (TypeError, ValueError):
         return {}
     out: dict[str, Any] = {}
-    for key in ("rework", "handoffs", "conformance"):
+    for key in ("rework", "handoffs", "conformance", "graph"):
         if key in params and ctx.results.get(key) is not None:
             out[key] = ctx.results[key]
     if "benchmarks" in params and ctx.benchmarks:
