@@ -144,7 +144,7 @@ def _group_stats(
     if len(key) == 0:
         return out
     # sort by (key, value): values first, then a stable sort on the small integer keys
-    order = np.argsort(values, kind="stable")
+    order = np.argsort(values)  # ties in value: any order gives the same quantiles
     small = np.uint16 if n_groups < (1 << 16) else np.int64
     order = order[np.argsort(key[order].astype(small), kind="stable")]
     k, v = key[order], values[order]
@@ -208,15 +208,19 @@ def _activity_table(fr: _Frame, events: pd.DataFrame, calendar: Calendar | None)
         }
     )
     if "department" in events.columns:
-        # the department doing each activity most often (ties: the first in sorted order)
+        # the department doing each activity most often (ties: the one seen doing it first)
         dep, dep_names = factorized(events, "department", sort=True)
         n_dep = len(dep_names)
-        has = dep >= 0
+        has = np.flatnonzero(dep >= 0)
         owner = np.full(n_act, -1, dtype=np.int64)
-        if n_dep and has.any():
-            counts = np.bincount(fr.act[has] * n_dep + dep[has], minlength=n_act * n_dep)
-            counts = counts.reshape(n_act, n_dep)
-            owner = np.where(counts.max(axis=1) > 0, counts.argmax(axis=1), -1)
+        if n_dep and len(has):
+            pair = fr.act[has] * n_dep + dep[has]
+            counts = np.bincount(pair, minlength=n_act * n_dep)
+            first = np.full(n_act * n_dep, len(events), dtype=np.int64)
+            seen, at = np.unique(pair, return_index=True)
+            first[seen] = has[at]
+            score = (counts * (len(events) + 1) - first).reshape(n_act, n_dep)
+            owner = np.where(counts.reshape(n_act, n_dep).max(axis=1) > 0, score.argmax(axis=1), -1)
         names = np.r_[np.asarray(dep_names, dtype=object), np.array([None], dtype=object)]
         table.insert(1, "department", pd.array(names[owner], dtype="str"))
     if fr.lifecycle:

@@ -555,18 +555,16 @@ def handoff_delays(
     case_codes, case_starts = _case_blocks(events["case_id"])
     n_cases = len(case_starts)
     grp_raw = events[by]
-    has_grp = grp_raw.notna().to_numpy()
-    pos = np.flatnonzero(has_grp)
-    grp_sub = grp_raw.iloc[pos]
-    if not pd.api.types.is_string_dtype(grp_sub.dtype):
-        grp_sub = grp_sub.astype("str")
-    g_codes, g_uniques = pd.factorize(grp_sub)
-    g_names = pd.Index(g_uniques).astype("str")
-    # codes in sorted-name order, so that ties break the same way for any input order
-    rank = np.empty(len(g_names), dtype=np.int64)
-    rank[np.argsort(np.asarray(g_names, dtype=object), kind="stable")] = np.arange(len(g_names))
-    g = rank[np.asarray(g_codes, dtype=np.int64)]
-    g_names = g_names.sort_values()
+    if pd.api.types.is_string_dtype(grp_raw.dtype):
+        g_all, g_names = factorized(events, by, sort=True)  # codes in sorted-name order
+        pos = np.flatnonzero(g_all >= 0)
+        g = g_all[pos]
+        g_names = g_names.astype("str")
+    else:  # numbers, categories ...: grouped by their text
+        pos = np.flatnonzero(grp_raw.notna().to_numpy())
+        g_codes, g_uniques = pd.factorize(grp_raw.iloc[pos].astype("str"), sort=True)
+        g = np.asarray(g_codes, dtype=np.int64)
+        g_names = pd.Index(g_uniques).astype("str")
     act_codes, act_uniques = factorized(events, "activity")
     c = case_codes[pos]
     notes: list[str] = []
@@ -614,11 +612,8 @@ def handoff_delays(
         in_cycle = _in_reopen_cycle(rows, act_codes, case_codes, case_starts, closes_act, reopens)
         pp_mark[rows[in_cycle]] = False
 
-    idx = np.arange(n, dtype=np.int64)
-    last_close = np.full(n_cases, -1, dtype=np.int64)
-    np.maximum.at(last_close, case_codes[closes], idx[closes])
-    last_reopen = np.full(n_cases, -1, dtype=np.int64)
-    np.maximum.at(last_reopen, case_codes[reopens], idx[reopens])
+    last_close = _last_per_case(closes, case_codes, n_cases)
+    last_reopen = _last_per_case(reopens, case_codes, n_cases)
     is_open = (last_close < 0) | (last_reopen > last_close)
 
     pend_give = np.zeros(0, dtype=np.int64)
@@ -707,6 +702,17 @@ def handoff_delays(
 
 
 _NAT = np.iinfo(np.int64).min
+
+
+def _last_per_case(mask: np.ndarray, case_codes: np.ndarray, n_cases: int) -> np.ndarray:
+    """Position of each case's last event where ``mask`` holds (-1 for none); cases in order."""
+    rows = np.flatnonzero(mask)
+    out = np.full(n_cases, -1, dtype=np.int64)
+    if len(rows):
+        cc = case_codes[rows]
+        last = np.r_[cc[1:] != cc[:-1], True]  # codes are non-decreasing along the log
+        out[cc[last]] = rows[last]
+    return out
 
 
 def _in_reopen_cycle(
@@ -870,7 +876,7 @@ def _matrix(
     use = ~pending | include_pending
     inv_u, d_u = inv[use], d[use]
     # sort by pair, then delay: delay argsort, then a stable (radix for small ints) pass
-    o = np.argsort(d_u, kind="stable")
+    o = np.argsort(d_u)  # ties in delay: any order gives the same quantiles
     small = np.uint16 if k < (1 << 16) else np.int64
     o = o[np.argsort(inv_u[o].astype(small), kind="stable")]
     sizes = np.bincount(inv_u, minlength=k)
