@@ -1142,6 +1142,31 @@ def _rank(
     return agg[_PP_COLUMNS], loc
 
 
+def _peer_baseline(hand: pd.DataFrame, done: np.ndarray) -> np.ndarray:
+    """Per handoff: what handing a ticket over into the same step takes when *others* do it.
+
+    The median delay of the completed handoffs into the same activity from the other
+    giving groups (so that a giver who is slow every time stands out against the rest);
+    the median of all handoffs into the activity when nobody else hands over into it, and
+    the median of all handoffs when the activity is unknown (pending handoffs).
+    """
+    ok = np.isfinite(done)
+    overall = float(np.median(done[ok])) if ok.any() else 0.0
+    to_c, _ = pd.factorize(hand["to_activity"].astype(object).fillna(""))
+    from_c, _ = pd.factorize(hand["from_group"].astype(object).fillna(""))
+    has_to = hand["to_activity"].notna().to_numpy()
+    base = np.full(len(done), overall)
+    for a in np.unique(to_c[has_to & ok]):
+        into = (to_c == a) & has_to
+        vals_ok = into & ok
+        givers = np.unique(from_c[into])
+        own = float(np.median(done[vals_ok]))
+        for g in givers:
+            others = vals_ok & (from_c != g)
+            base[into & (from_c == g)] = float(np.median(done[others])) if others.any() else own
+    return base
+
+
 def pain_points(
     log: LogLike,
     *,
@@ -1162,12 +1187,13 @@ def pain_points(
     hour (business hours with a calendar, else elapsed hours):
 
     - ``handoff`` (:mod:`svcmining.handoffs`), per department pair: the delay of each
-      handoff above what handing a ticket over into the same step normally takes (the
-      median delay of all handoffs into that activity, whoever gave it), so a slow giver
-      stands out against the others ("sales → after-sales takes two days where the
-      front desk takes hours"); a fixed ``handoff_benchmark`` (e.g. ``"30min"``, the
-      industry benchmark) replaces it. Waits of pending handoffs (open tickets) count
-      as lost hours but not in the medians;
+      handoff above what handing a ticket over into the same step takes when the *other*
+      groups do it (the median delay of their handoffs into that activity; the pair's own
+      median when nobody else hands over into it), so a giver who is slow every time
+      stands out against the rest ("sales → after-sales takes two days where the front
+      desk takes hours") instead of raising the yardstick it is measured by; a fixed
+      ``handoff_benchmark`` (e.g. ``"30min"``, the industry benchmark) replaces it. Waits
+      of pending handoffs (open tickets) count as lost hours but not in the medians;
     - ``step`` (this module), per activity: each execution's duration (see the module
       docstring) above the step's :class:`StepBenchmark` benchmark, else above the
       step's own median (time beyond the typical duration). Without lifecycle data the
@@ -1265,11 +1291,7 @@ def pain_points(
             )
             done = np.where(pending, np.nan, d)  # waits so far: lost hours, not durations
             if ho_bench is None:
-                # what handing a ticket over into this step normally takes (any giver)
-                overall = float(np.nanmedian(done)) if np.isfinite(done).any() else 0.0
-                to_act = hand["to_activity"].astype(object).fillna("")
-                typical = pd.Series(done).groupby(to_act.to_numpy()).median()
-                base_h = to_act.map(typical).fillna(overall).to_numpy(dtype="float64")
+                base_h = _peer_baseline(hand, done)
             else:
                 base_h = np.full(len(d), ho_bench)
             g, names = _group_codes(hand["from_group"], hand["to_group"], sep=" → ")

@@ -225,18 +225,20 @@ def test_pain_points_ranking_exact():
     assert ("远程排障", "结单") in set(zip(loc["source"], loc["target"], strict=True))
 
 
-def test_pain_points_default_handoff_baseline_is_typical_handoff_into_the_step():
-    """By default a handoff loses only its delay above the median of handoffs into that step."""
+def test_pain_points_default_handoff_baseline_is_other_givers_into_the_step():
+    """By default a handoff loses its delay above the median of the *other* givers' handoffs
+    into the same step (its own median when nobody else hands over into that step)."""
     needs_rework()
     pp = pain_points(tiny())
     t = pp.table[pp.table["kind"] == "handoff"].set_index("pain_point")
-    # into 售后评估: 1, 2 (median 1.5); into 远程排障: 5, 1, 3 (3); into 结单: 1, 2, 1 (1);
-    # D's pending 售后部 → 技术支持部 wait is 0 h so far
+    # into 售后评估 only from 客服中心: 1, 2 (own median 1.5); into 远程排障 售后部 gives 5
+    # against 客服中心's 1, 3 (median 2) and 客服中心 against 售后部's 5 (no loss); into 结单
+    # only 技术支持部: 1, 2, 1 (1); D's pending 售后部 → 技术支持部 wait is 0 h so far
     assert t["hours_lost"].to_dict() == pytest.approx(
-        {"售后部 → 技术支持部": 2.0, "技术支持部 → 客服中心": 1.0, "客服中心 → 售后部": 0.5}
+        {"售后部 → 技术支持部": 3.0, "技术支持部 → 客服中心": 1.0, "客服中心 → 售后部": 0.5}
     )
     assert t["baseline_hours"].to_dict() == pytest.approx(
-        {"售后部 → 技术支持部": 3.0, "技术支持部 → 客服中心": 1.0, "客服中心 → 售后部": 1.5}
+        {"售后部 → 技术支持部": 2.0, "技术支持部 → 客服中心": 1.0, "客服中心 → 售后部": 1.5}
     )
 
 
@@ -267,6 +269,36 @@ def _sample(sample_dir):
 @pytest.fixture(scope="module")
 def sample(sample_dir):
     return _sample(sample_dir)
+
+
+def test_sample_pain_points_rank_injected_bottlenecks_first(sample, sample_dir):
+    """The delays the generator injected come first, in the order of their injected hours.
+
+    Remote troubleshooting beyond its 1 h benchmark and reopen cycles are measured the way
+    the generator counts them (exact); a handoff loses only its delay above the other
+    givers' typical handover into the same step, so it shows somewhat less than injected.
+    """
+    needs_rework()
+    import svcmining as svc
+
+    log, truth = sample
+    injected = pd.read_csv(truth / "bottlenecks.csv")
+    main = injected[injected["hours"] >= 0.05 * injected["hours"].sum()]
+    assert len(main) >= 4
+    sop = svc.load_sop(sample_dir / "sop_complaint.yaml")
+    pp = pain_points(log, sop=sop, benchmarks=[StepBenchmark("远程排障", "4h", "1h")])
+    t = pp.table
+    # the costliest breakpoints overall are injected ones, in the injected order
+    assert t["pain_point"].head(4).tolist() == main["pain_point"].head(4).tolist()
+    # among the places of the process (not SLA / deviation views): all of them, in order
+    places = t[t["kind"].isin(["handoff", "step", "wait", "rework"])]
+    assert places["pain_point"].head(len(main)).tolist() == main["pain_point"].tolist()
+    got = t.set_index("pain_point")["hours_lost"]
+    for r in main.itertuples():
+        if r.kind in ("step", "rework"):
+            assert got[r.pain_point] == pytest.approx(r.hours, rel=1e-9)
+        else:
+            assert 0.6 * r.hours <= got[r.pain_point] <= r.hours
 
 
 def test_sample_kpis_reproduce_truth(sample):
