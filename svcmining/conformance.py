@@ -1503,6 +1503,9 @@ _SLA_COLUMNS = [
 _BIG = np.iinfo(np.int64).max
 
 
+_STATUS = pd.Index(["met", "breached", "censored"], dtype="str")
+
+
 def _sla_table(coded: _Coded, sop: SOP, cutoff: pd.Timestamp) -> tuple[pd.DataFrame, np.ndarray]:
     """Per case and SLA: clock start/stop, limits, business/elapsed hours and status.
 
@@ -1566,24 +1569,25 @@ def _sla_table(coded: _Coded, sop: SOP, cutoff: pd.Timestamp) -> tuple[pd.DataFr
         lower = sla.lower_hours
         late = actual > limit
         early = actual < lower
-        status = np.where(
-            has_to, np.where(late | early, "breached", "met"),
-            np.where(so_far > limit, "breached", "censored"),
-        )  # fmt: skip
+        # text columns from small integer codes (a take, not a string per row)
+        status = _STATUS.take(
+            np.where(has_to, np.where(late | early, 1, 0), np.where(so_far > limit, 1, 2))
+        )
         unit = "business" if cal is not None else "elapsed"
-        detail = np.where(
-            ~has_to,
-            f"{sla.to} not done within the limit",
-            np.where(
-                early, f"{sla.to} too early ({unit} hours)",
+        details = pd.Index(
+            [
+                f"{sla.to} not done within the limit",
+                f"{sla.to} too early ({unit} hours)",
                 f"{sla.to} after the limit ({unit} hours)",
-            ),
-        )  # fmt: skip
+            ],
+            dtype="str",
+        )
+        detail = details.take(np.where(~has_to, 0, np.where(early, 1, 2)))
         out.append(
             pd.DataFrame(
                 {
                     "case_id": case_str.take(rows),
-                    "sla": sla.id,
+                    "sla": pd.Index([sla.id], dtype="str").take(np.zeros(len(rows), np.int64)),
                     "priority": prio,
                     "from_at": from_s,
                     "to_at": to_s,
@@ -1761,13 +1765,21 @@ def _compare(
     key = p_src * n_nodes + p_tgt
     pairs = pd.DataFrame({"key": key, "case": p_case, "hours": p_hours})
     g = pairs.groupby("key", sort=True)
+    # distinct (pair, case) combinations: pairs coded densely, then one sort of
+    # case * k + pair, which is nearly sorted already (rows come case by case)
+    present = np.bincount(key, minlength=n_nodes * n_nodes) > 0
+    k = max(int(present.sum()), 1)
+    inv = (np.cumsum(present) - 1)[key]
+    combo = np.sort(p_case.astype(np.int64) * k + inv, kind="stable")
+    first = np.r_[True, combo[1:] != combo[:-1]] if len(combo) else np.zeros(0, bool)
+    n_case_pair = np.bincount(combo[first] % k, minlength=k)
     taken = (
         pd.DataFrame(
             {
                 "count": g.size(),
-                "cases": pd.Series(  # distinct (pair, case) combinations, hashed
-                    pd.unique(key * max(n_cases, 1) + p_case) // max(n_cases, 1)
-                ).value_counts(),
+                "cases": pd.Series(
+                    n_case_pair[: len(np.flatnonzero(present))], index=np.flatnonzero(present)
+                ),
                 "mean_hours": g["hours"].mean(),
                 "median_hours": g["hours"].median(),
             }
