@@ -60,6 +60,7 @@ steps over a benchmark
 
 from __future__ import annotations
 
+import itertools
 import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -1016,10 +1017,11 @@ def _aggregate(
     n_all = np.bincount(g, minlength=n_groups)
     both = pd.unique(g * n_case + src.case)
     cases_all = np.bincount(both // n_case, minlength=n_groups)
-    dur = pd.Series(src.dur).groupby(g)
-    p50 = dur.median().reindex(range(n_groups)).to_numpy()
-    p90 = dur.quantile(0.9).reindex(range(n_groups)).to_numpy()
-    base = pd.Series(src.base).groupby(g).median().reindex(range(n_groups)).to_numpy()
+    from .discovery import _group_stats  # per-group quantiles by one radix sort
+
+    dur = _group_stats(g, np.asarray(src.dur, dtype="float64"), n_groups, "d")
+    p50, p90 = dur["d_p50_hours"], dur["d_p90_hours"]
+    base = _group_stats(g, np.asarray(src.base, dtype="float64"), n_groups, "b")["b_p50_hours"]
     pos = np.nan_to_num(src.lost) > 0
     gp, lp, cp = g[pos], src.lost[pos], src.case[pos]
     hours = np.bincount(gp, weights=lp, minlength=n_groups)
@@ -1152,18 +1154,24 @@ def _peer_baseline(hand: pd.DataFrame, done: np.ndarray) -> np.ndarray:
     """
     ok = np.isfinite(done)
     overall = float(np.median(done[ok])) if ok.any() else 0.0
-    to_c, _ = pd.factorize(hand["to_activity"].astype(object).fillna(""))
-    from_c, _ = pd.factorize(hand["from_group"].astype(object).fillna(""))
-    has_to = hand["to_activity"].notna().to_numpy()
     base = np.full(len(done), overall)
-    for a in np.unique(to_c[has_to & ok]):
-        into = (to_c == a) & has_to
-        vals_ok = into & ok
-        givers = np.unique(from_c[into])
-        own = float(np.median(done[vals_ok]))
-        for g in givers:
-            others = vals_ok & (from_c != g)
-            base[into & (from_c == g)] = float(np.median(done[others])) if others.any() else own
+    to_c, _ = pd.factorize(hand["to_activity"].astype(object), use_na_sentinel=True)
+    from_c, _ = pd.factorize(hand["from_group"].astype(object).fillna(""))
+    rows = np.flatnonzero(to_c >= 0)
+    if not len(rows):
+        return base
+    # one sort by receiving activity: each activity's handoffs are one slice
+    rows = rows[np.argsort(to_c[rows], kind="stable")]
+    acts = to_c[rows]
+    cuts = np.flatnonzero(np.r_[True, acts[1:] != acts[:-1], True])
+    for lo, hi in itertools.pairwise(cuts):  # a loop over activities, not handoffs
+        idx = rows[lo:hi]
+        giver, vals, good = from_c[idx], done[idx], ok[idx]
+        own = float(np.median(vals[good])) if good.any() else overall
+        for gv in np.unique(giver):  # the few groups handing over into this activity
+            mine = giver == gv
+            others = good & ~mine
+            base[idx[mine]] = float(np.median(vals[others])) if others.any() else own
     return base
 
 
@@ -1267,17 +1275,22 @@ def pain_points(
     )
     bench = {b.activity: b.benchmark_hours for b in benchmarks}
     cut = _cutoff(events, None)
-    case_codes, case_names = factorized(events, "case_id", sort=True)
-    case_names = np.asarray(case_names, dtype=object)
-    case_index = pd.Index(case_names)
+    case_codes, case_uniques = factorized(events, "case_id", sort=True)
+    case_names = np.asarray(case_uniques, dtype=object)
+    case_index = case_uniques.astype("str")
     n_case = max(len(case_names), 1)
     act_codes, act_names = factorized(events, "activity", sort=True)
     vocab = pd.Index(np.asarray(act_names, dtype=object))
     sources: list[_Source] = []
 
     def case_of(ids: pd.Series) -> np.ndarray:
-        codes, uniq = pd.factorize(ids)
-        return np.asarray(case_index.get_indexer(uniq), dtype="int64")[codes]
+        # rows of a result come ticket by ticket: look up each run of one id once
+        from .handoffs import _case_blocks
+
+        ids = ids.reset_index(drop=True)
+        codes, starts = _case_blocks(ids)
+        first = pd.Index(ids.iloc[starts].astype("str"))
+        return np.asarray(case_index.get_indexer(first), dtype="int64")[codes]
 
     # handoffs
     if "department" in events.columns:
