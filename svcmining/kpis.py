@@ -1155,8 +1155,8 @@ def _peer_baseline(hand: pd.DataFrame, done: np.ndarray) -> np.ndarray:
     ok = np.isfinite(done)
     overall = float(np.median(done[ok])) if ok.any() else 0.0
     base = np.full(len(done), overall)
-    to_c, _ = pd.factorize(hand["to_activity"].astype(object), use_na_sentinel=True)
-    from_c, _ = pd.factorize(hand["from_group"].astype(object).fillna(""))
+    to_c = np.asarray(pd.factorize(hand["to_activity"])[0], dtype=np.int64)  # missing: -1
+    from_c = np.asarray(pd.factorize(hand["from_group"])[0], dtype=np.int64)
     rows = np.flatnonzero(to_c >= 0)
     if not len(rows):
         return base
