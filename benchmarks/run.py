@@ -343,8 +343,12 @@ def _peak_rss_mib() -> float:
 def _child(step: str, side: str, data: Path) -> None:
     """Run one side of one step in this (fresh) process and print a JSON line."""
     setup, svc_fn, pm_fn = STEPS[step]
-    # import costs are not part of the timing (svcmining imports pm4py lazily, when a step
-    # needs it: import it here on both sides)
+    # import costs are not part of the timing (svcmining imports pm4py and matplotlib
+    # lazily, when a step needs them: import them here, on both sides)
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot  # noqa: F401
     import pm4py  # noqa: F401
 
     import svcmining  # noqa: F401

@@ -298,6 +298,27 @@ def factorized(
     return out
 
 
+def shared_event_keys(events: pd.DataFrame, case_codes: np.ndarray | None = None) -> np.ndarray:
+    """Rows whose (case_id, activity, timestamp) another row has too (candidate copies).
+
+    Found on integer keys with one sort, so that a row-by-row comparison of all columns
+    (``DataFrame.duplicated``) is needed only on these few rows. ``case_codes`` are codes
+    of ``case_id`` when the caller has them.
+    """
+    n = len(events)
+    if case_codes is None:
+        case_codes = factorized(events, "case_id")[0]
+    act = factorized(events, "activity")[0]
+    ca = np.asarray(case_codes, dtype=np.int64) * (int(act.max()) + 1 if n else 1) + act
+    ts = time_i8(events["timestamp"])
+    o = np.lexsort((ts, ca))
+    same = (ca[o][1:] == ca[o][:-1]) & (ts[o][1:] == ts[o][:-1])
+    shared = np.zeros(n, dtype=bool)
+    shared[o[1:][same]] = True
+    shared[o[:-1][same]] = True
+    return shared
+
+
 def _forget_codes(frame_id: int) -> None:
     for k in [k for k in _CODES if k[0] == frame_id]:
         del _CODES[k]

@@ -55,6 +55,7 @@ from .eventlog import (
     TEXT_COLUMNS,
     TIME_COLUMNS,
     TicketLog,
+    shared_event_keys,
     sort_order,
     time_i8,
 )
@@ -887,14 +888,7 @@ def _dedupe(
     key = ["case_id", "activity", "timestamp"]
     # only rows sharing (case, activity, time) with another row can be copies: find them
     # on integer keys (one sort), then compare all values on those few rows only
-    act = pd.factorize(events["activity"])[0].astype(np.int64)
-    ca = case_codes.astype(np.int64) * (int(act.max()) + 1 if n else 1) + act
-    ts = time_i8(events["timestamp"])
-    o = np.lexsort((ts, ca))
-    same = (ca[o][1:] == ca[o][:-1]) & (ts[o][1:] == ts[o][:-1])
-    shared = np.zeros(n, dtype=bool)
-    shared[o[1:][same]] = True
-    shared[o[:-1][same]] = True
+    shared = shared_event_keys(events, case_codes)
     keep = np.ones(n, dtype=bool)
     conflicts = pd.DataFrame(
         columns=[

@@ -20,7 +20,14 @@ from ._labels import (
     label_mask,
     normalise_label,
 )
-from .eventlog import OPTIONAL_COLUMNS, REQUIRED_COLUMNS, LogLike, TicketLog, as_events
+from .eventlog import (
+    OPTIONAL_COLUMNS,
+    REQUIRED_COLUMNS,
+    LogLike,
+    TicketLog,
+    as_events,
+    shared_event_keys,
+)
 
 __all__ = ["QUALITY_CHECKS", "check_quality", "open_cases"]
 
@@ -99,7 +106,7 @@ def _finding(
     examples: list[str] | None = None,
     severity: str = "warning",
 ) -> dict[str, object]:
-    sub = events.loc[mask]
+    sub = events[["case_id", "activity", "timestamp"]].loc[mask]  # not every column
     if examples is None:
         examples = [
             f"ticket {c}: {a} at {t}"
@@ -199,7 +206,12 @@ def check_quality(
             ],
         }
     )
-    rows.append(_finding("duplicate_rows", events.duplicated(keep="first"), events))
+    # exact copies share (case, activity, time): compare whole rows only where they do
+    shared = shared_event_keys(events)
+    dup = np.zeros(len(events), dtype=bool)
+    if shared.any():
+        dup[shared] = events[shared].duplicated(keep="first").to_numpy()
+    rows.append(_finding("duplicate_rows", pd.Series(dup, index=events.index), events))
 
     labels = pd.Series(events["activity"].unique())
     keys = labels.map(normalise_label)
