@@ -348,7 +348,7 @@ def _child(step: str, side: str, data: Path) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot  # noqa: F401
+    import matplotlib.pyplot
     import pm4py  # noqa: F401
 
     import svcmining  # noqa: F401
