@@ -503,6 +503,15 @@ def case_outcomes(
     fcr_ok = ~cases["open_at_cutoff"]
     if not fcr.allow_repeat_contact:
         fcr_ok &= ~cases["repeat_contact"]
+    checking = None
+    if conformance is None and sop is not None and "conformance" in parts:
+        # the SOP check is independent of rework and handoffs, and numpy / pyarrow release
+        # the GIL in their loops: run it beside them on the second core
+        from concurrent.futures import ThreadPoolExecutor
+
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="svcmining-sop")
+        checking = pool.submit(_conformance_for, events, sop, cut)
+        pool.shutdown(wait=False)
     if "rework" in parts or rework is not None:
         if rework is None:
             rework = _rework_for(events, close_activities, sop, calendar)
@@ -525,8 +534,8 @@ def case_outcomes(
         cases["handoff_share"] = per["handoff_share"].reindex(cases.index).astype("float64")
         fcr_ok &= cases["n_handoffs"] <= fcr.max_handoffs
     cases["first_contact_resolved"] = fcr_ok.astype(bool)
-    if conformance is None and sop is not None and "conformance" in parts:
-        conformance = _conformance_for(events, sop, cut)
+    if checking is not None:
+        conformance = checking.result()
     if conformance is not None:
         cc = conformance.cases.set_index("case_id")
         cc.index = cc.index.astype("str")
