@@ -634,7 +634,13 @@ def handoff_delays(
         needed[ga_all[open_last]] = True
         counted = (~last_of_case | ~is_open[c]) & needed[ga_all]
         key = ga_all[counted] * (n_g + 1) + (nxt[counted] + 1)
-        uniq, cnt = np.unique(key, return_counts=True)
+        n_key = n_g * n_a * (n_g + 1)
+        if n_key <= 4 * len(key) + (1 << 16):  # a small key space: count, do not sort
+            cnt_all = np.bincount(key, minlength=n_key)
+            uniq = np.flatnonzero(cnt_all)
+            cnt = cnt_all[uniq]
+        else:
+            uniq, cnt = np.unique(key, return_counts=True)
         ga, outcome = uniq // (n_g + 1), uniq % (n_g + 1) - 1
         # per (group, activity): highest count, ties to the smallest outcome code
         o = np.lexsort((outcome, -cnt, ga))
