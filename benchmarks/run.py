@@ -263,10 +263,15 @@ def _polars_dfg_variants(df: Any) -> Any:
         .group_by("activity", "next_activity")
         .agg(_polars_stats("wait_hours"))
     )
-    per_case = df.lazy().group_by("case_id", maintain_order=True).agg(
-        pl.col("activity").alias("sequence"),
-        ((pl.col("timestamp").last() - pl.col("timestamp").first()).dt.total_seconds() / 3600)
-        .alias("hours"),
+    per_case = (
+        df.lazy()
+        .group_by("case_id", maintain_order=True)
+        .agg(
+            pl.col("activity").alias("sequence"),
+            (
+                (pl.col("timestamp").last() - pl.col("timestamp").first()).dt.total_seconds() / 3600
+            ).alias("hours"),
+        )
     )
     ends = per_case.select(
         pl.col("sequence").list.first().alias("start"), pl.col("sequence").list.last().alias("end")
@@ -282,9 +287,9 @@ def _polars_dfg_variants(df: Any) -> Any:
             variants,
             ends.group_by("start").len(),
             ends.group_by("end").len(),
-            df.lazy().group_by("activity").agg(
-                pl.len(), pl.col("case_id").n_unique().alias("cases")
-            ),
+            df.lazy()
+            .group_by("activity")
+            .agg(pl.len(), pl.col("case_id").n_unique().alias("cases")),
         ]
     )
 
@@ -300,9 +305,14 @@ def _polars_handoffs(df: Any) -> Any:
     pairs = hand.group_by("department", "next_department").agg(
         *_polars_stats("wait_hours"), pl.col("wait_hours").sum().alias("total")
     )
-    cases = df.lazy().group_by("case_id").agg(
-        ((pl.col("timestamp").max() - pl.col("timestamp").min()).dt.total_seconds() / 3600)
-        .alias("cycle_hours")
+    cases = (
+        df.lazy()
+        .group_by("case_id")
+        .agg(
+            (
+                (pl.col("timestamp").max() - pl.col("timestamp").min()).dt.total_seconds() / 3600
+            ).alias("cycle_hours")
+        )
     )
     per_case = hand.group_by("case_id").agg(
         pl.len().alias("n_handoffs"), pl.col("wait_hours").sum().alias("handoff_hours")

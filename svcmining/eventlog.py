@@ -255,7 +255,11 @@ _VALIDATED: dict[int, weakref.ref[pd.DataFrame]] = {}
 def _remember(events: pd.DataFrame) -> None:
     key = id(events)
     if key not in _VALIDATED or _VALIDATED[key]() is not events:
-        _VALIDATED[key] = weakref.ref(events, lambda _ref, k=key: _VALIDATED.pop(k, None))
+
+        def forget(_ref: weakref.ref[pd.DataFrame], k: int = key) -> None:
+            _VALIDATED.pop(k, None)
+
+        _VALIDATED[key] = weakref.ref(events, forget)
 
 
 def _known(events: pd.DataFrame) -> bool:
