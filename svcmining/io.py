@@ -323,17 +323,23 @@ def _refuse_broken_utf8(data: bytes, path: Path, err: UnicodeDecodeError) -> Non
     """
 
     def counts(chunk: bytes) -> tuple[int, int]:
-        bad = chunk.decode("utf-8", errors="replace").count("\ufffd")
-        good = len(chunk) - len(chunk.translate(None, bytes(range(128))))  # non-ASCII bytes
-        return bad, good
+        """Invalid sequences, and valid non-ASCII characters (the evidence for UTF-8)."""
+        text = chunk.decode("utf-8", errors="replace")
+        bad = text.count("\ufffd")
+        ascii_ = len(chunk) - len(chunk.translate(None, bytes(range(128))))  # 1 char each
+        return bad, len(text) - ascii_ - bad
+
+    def damaged_utf8(bad: int, good: int) -> bool:
+        # many valid UTF-8 characters around a few bad bytes; a GBK file has (almost) none
+        return good >= 20 * bad or (bad <= 3 and good >= 2 * bad)
 
     if len(data) > _SNIFF_BYTES and not data.startswith(b"\xef\xbb\xbf"):
         # a head that is plainly another encoding settles it without decoding everything
         bad, good = counts(data[:_SNIFF_BYTES])
-        if bad > 3 and good < 20 * bad:
+        if bad > 3 and not damaged_utf8(bad, good):
             return
     bad, good = counts(data)
-    if data.startswith(b"\xef\xbb\xbf") or bad <= 3 or good >= 20 * bad:
+    if data.startswith(b"\xef\xbb\xbf") or damaged_utf8(bad, good):
         line = data[: err.start].count(b"\n") + 1
         raise ReadError(
             f"{path}: line {line} has bytes that are not valid UTF-8 ({bad} such place(s)) in "

@@ -184,7 +184,15 @@ def test_damaged_exports_never_escape_untyped(tmp_path_factory, export, cut, fli
         assert rep.rows_read == rep.rows_kept + rep.rows_dropped
 
 
+# a GBK export so short that its few Chinese bytes were once taken for damaged UTF-8
+_SHORT_GBK = (
+    b"case_id,activity name,timestamp,resource,\xb1\xb8\xd7\xa2\n,,,,\n"
+    b"GD24000001,\xcd\xb6\xcb\xdf\xb5\xc7\xbc\xc7,2024-10-08 09:00:00,,\n"
+)
+
+
 @FUZZ
+@example(export=(_SHORT_GBK, ".csv", 1, 1), dedupe=True)
 @given(export=exports(), dedupe=st.sampled_from((True, False, "all", "exports")))
 def test_dedupe_modes_keep_the_accounting(tmp_path_factory, export, dedupe):
     """Every dedupe mode (including a copy of the file) keeps rows_read == kept + dropped."""
