@@ -302,6 +302,27 @@ def factorized(
     return out
 
 
+def case_blocks(case_id: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Codes 0..k-1 of the (contiguous) case blocks and the position where each starts."""
+    n = len(case_id)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    arr = getattr(case_id.array, "_pa_array", None)
+    boundary = np.ones(n, dtype=bool)
+    if arr is not None and n > 1:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        flat = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+        ne = pc.not_equal(flat.slice(1), flat.slice(0, n - 1))
+        boundary[1:] = np.asarray(ne.to_numpy(zero_copy_only=False), dtype=bool)
+    elif n > 1:
+        vals = case_id.to_numpy(dtype=object)
+        boundary[1:] = vals[1:] != vals[:-1]
+    codes = np.cumsum(boundary) - 1
+    return codes.astype(np.int64), np.flatnonzero(boundary)
+
+
 def shared_event_keys(events: pd.DataFrame, case_codes: np.ndarray | None = None) -> np.ndarray:
     """Rows whose (case_id, activity, timestamp) another row has too (candidate copies).
 

@@ -70,7 +70,7 @@ import numpy as np
 import pandas as pd
 
 from ._validation import check_choice, check_positive_int
-from .eventlog import LogLike, as_events, factorized, has_start_times, time_i8
+from .eventlog import LogLike, as_events, case_blocks, factorized, has_start_times, time_i8
 from .exceptions import InvalidParameterError
 
 if TYPE_CHECKING:
@@ -552,7 +552,7 @@ def handoff_delays(
         begin_i8 = ts_i8
 
     # ---- integer codes, each column factorised once
-    case_codes, case_starts = _case_blocks(events["case_id"])
+    case_codes, case_starts = case_blocks(events["case_id"])
     n_cases = len(case_starts)
     grp_raw = events[by]
     if pd.api.types.is_string_dtype(grp_raw.dtype):
@@ -774,27 +774,6 @@ def _in_reopen_cycle(
     cycle_case[cases] = reopened | earlier
     out[last] = cycle_case[rc[last]]
     return out
-
-
-def _case_blocks(case_id: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """Codes 0..k-1 of the (contiguous) case blocks and the position where each starts."""
-    n = len(case_id)
-    if n == 0:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    arr = getattr(case_id.array, "_pa_array", None)
-    boundary = np.ones(n, dtype=bool)
-    if arr is not None and n > 1:
-        import pyarrow as pa
-        import pyarrow.compute as pc
-
-        flat = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
-        ne = pc.not_equal(flat.slice(1), flat.slice(0, n - 1))
-        boundary[1:] = np.asarray(ne.to_numpy(zero_copy_only=False), dtype=bool)
-    elif n > 1:
-        vals = case_id.to_numpy(dtype=object)
-        boundary[1:] = vals[1:] != vals[:-1]
-    codes = np.cumsum(boundary) - 1
-    return codes.astype(np.int64), np.flatnonzero(boundary)
 
 
 def _ts_i8(t: pd.Timestamp, dtype: Any) -> int:

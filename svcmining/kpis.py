@@ -70,7 +70,7 @@ import numpy as np
 import pandas as pd
 
 from ._validation import check_choice
-from .eventlog import LogLike, TicketLog, as_events, factorized, has_start_times
+from .eventlog import LogLike, TicketLog, as_events, case_blocks, factorized, has_start_times
 from .exceptions import InvalidParameterError
 
 if TYPE_CHECKING:
@@ -1294,10 +1294,8 @@ def pain_points(
 
     def case_of(ids: pd.Series) -> np.ndarray:
         # rows of a result come ticket by ticket: look up each run of one id once
-        from .handoffs import _case_blocks
-
         ids = ids.reset_index(drop=True)
-        codes, starts = _case_blocks(ids)
+        codes, starts = case_blocks(ids)
         first = pd.Index(ids.iloc[starts].astype("str"))
         return np.asarray(case_index.get_indexer(first), dtype="int64")[codes]
 
