@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import pandas as pd
 
+from ._groupstats import group_stats
 from ._validation import check_choice, check_fraction, check_positive_int
 from .eventlog import LogLike, TicketLog, as_events, as_ticket_log, factorized, has_start_times
 from .exceptions import InvalidParameterError
@@ -130,39 +131,6 @@ def _hours(
     return np.asarray(duration_hours(start, end, calendar), dtype=float)
 
 
-def _group_stats(
-    key: np.ndarray, values: np.ndarray, n_groups: int, prefix: str
-) -> dict[str, np.ndarray]:
-    """mean / p50 / p90 / max of ``values`` per integer group ``key`` (linear quantiles).
-
-    Groups without values get NaN. Quantiles use numpy's default (linear) interpolation,
-    computed on one sort of (key, value) instead of a Python call per group.
-    """
-    out = {f"{prefix}_{s}_hours": np.full(n_groups, np.nan) for s in ("mean", "p50", "p90", "max")}
-    ok = ~np.isnan(values)
-    key, values = key[ok], values[ok]
-    if len(key) == 0:
-        return out
-    # sort by (key, value): values first, then a stable sort on the small integer keys
-    order = np.argsort(values)  # ties in value: any order gives the same quantiles
-    small = np.uint16 if n_groups < (1 << 16) else np.int64
-    order = order[np.argsort(key[order].astype(small), kind="stable")]
-    k, v = key[order], values[order]
-    size = np.bincount(k, minlength=n_groups)
-    start = np.concatenate(([0], np.cumsum(size)[:-1]))
-    has = size > 0
-    sums = np.bincount(k, weights=v, minlength=n_groups)
-    out[f"{prefix}_mean_hours"][has] = sums[has] / size[has]
-    for q, name in ((0.5, "p50"), (0.9, "p90")):
-        pos = start[has] + q * (size[has] - 1)
-        lo = np.floor(pos).astype(np.int64)
-        hi = np.minimum(lo + 1, start[has] + size[has] - 1)
-        frac = pos - lo
-        out[f"{prefix}_{name}_hours"][has] = v[lo] + (v[hi] - v[lo]) * frac
-    out[f"{prefix}_max_hours"][has] = v[start[has] + size[has] - 1]
-    return out
-
-
 def _count_distinct_cases(group: np.ndarray, case: np.ndarray, n_groups: int) -> np.ndarray:
     """Number of distinct cases per group."""
     if len(group) == 0:
@@ -182,7 +150,7 @@ def _edge_table(fr: _Frame, calendar: Calendar | None) -> pd.DataFrame:
         wait = np.maximum(wait, 0.0)  # overlapping steps: the next one did not wait
     codes, uniq = pd.factorize(edge)
     n_e = len(uniq)
-    stats = _group_stats(codes, np.asarray(wait, dtype=float), n_e, "wait")
+    stats = group_stats(codes, np.asarray(wait, dtype=float), n_e, "wait")
     uniq = np.asarray(uniq, dtype=np.int64)
     table = pd.DataFrame(
         {
@@ -228,7 +196,7 @@ def _activity_table(fr: _Frame, events: pd.DataFrame, calendar: Calendar | None)
         proc = np.where(has_start, _hours(fr.begin_ns, fr.end_ns, fr.tz, calendar), np.nan).astype(
             float
         )
-        stats = _group_stats(fr.act, proc, n_act, "processing")
+        stats = group_stats(fr.act, proc, n_act, "processing")
         for name, values in stats.items():
             table[name] = values
     return table.sort_values(["count", "activity"], ascending=[False, True], ignore_index=True)

@@ -384,7 +384,8 @@ def discover_dfg(log: Any, *, calendar: Calendar | None = None) -> ProcessGraph:
     --------
     >>> graph = discover_dfg(as_dask_log(df))  # doctest: +SKIP
     """
-    from .discovery import ProcessGraph, _group_stats
+    from ._groupstats import group_stats
+    from .discovery import ProcessGraph
     from .discovery import discover_dfg as _pd_dfg
 
     dlog = _as_dask(log, "discover_dfg")
@@ -395,7 +396,7 @@ def discover_dfg(log: Any, *, calendar: Calendar | None = None) -> ProcessGraph:
     key = pd.MultiIndex.from_frame(pairs[["source", "target"]])
     codes, uniq = pd.factorize(key)
     n_e = len(uniq)
-    stats = _group_stats(codes, pairs["wait"].to_numpy(dtype=float), n_e, "wait")
+    stats = group_stats(codes, pairs["wait"].to_numpy(dtype=float), n_e, "wait")
     pair_cases = pd.concat([p["pair_cases"] for p in parts]).groupby(level=[0, 1]).sum()
     uniq_mi = pd.MultiIndex.from_tuples(list(uniq), names=["source", "target"])
     edges = pd.DataFrame(
@@ -442,7 +443,7 @@ def discover_dfg(log: Any, *, calendar: Calendar | None = None) -> ProcessGraph:
     if lifecycle:
         proc = pd.concat([p["proc"] for p in parts if "proc" in p], ignore_index=True)
         a_codes = pd.Index(activities["activity"]).get_indexer(proc["activity"])
-        pstats = _group_stats(
+        pstats = group_stats(
             a_codes, proc["h"].to_numpy(dtype=float), len(activities), "processing"
         )
         for name, values in pstats.items():

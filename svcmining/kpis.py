@@ -1026,11 +1026,11 @@ def _aggregate(
     n_all = np.bincount(g, minlength=n_groups)
     both = pd.unique(g * n_case + src.case)
     cases_all = np.bincount(both // n_case, minlength=n_groups)
-    from .discovery import _group_stats  # per-group quantiles by one radix sort
+    from ._groupstats import group_stats
 
-    dur = _group_stats(g, np.asarray(src.dur, dtype="float64"), n_groups, "d")
+    dur = group_stats(g, np.asarray(src.dur, dtype="float64"), n_groups, "d")
     p50, p90 = dur["d_p50_hours"], dur["d_p90_hours"]
-    base = _group_stats(g, np.asarray(src.base, dtype="float64"), n_groups, "b")["b_p50_hours"]
+    base = group_stats(g, np.asarray(src.base, dtype="float64"), n_groups, "b")["b_p50_hours"]
     pos = np.nan_to_num(src.lost) > 0
     gp, lp, cp = g[pos], src.lost[pos], src.case[pos]
     hours = np.bincount(gp, weights=lp, minlength=n_groups)

@@ -1,0 +1,92 @@
+"""Per-group statistics of float values keyed by small integer codes.
+
+Quantiles are numpy's default (linear interpolation between the two order statistics
+around ``q * (n - 1)``), so they equal ``np.quantile`` on each group's values. They are
+computed without sorting every value: the values are grouped by one stable (radix) sort
+of the integer keys, and each group's order statistics are picked with
+``np.partition``, which is linear in the group's size. Only when there are many small
+groups (where a Python-level loop over groups would cost more) are all values sorted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+__all__ = ["group_quantiles", "group_slices", "group_stats"]
+
+# Above this many non-empty groups, sorting all values beats one partition per group.
+_MAX_LOOPED_GROUPS = 2048
+
+
+def group_slices(key: np.ndarray, n_groups: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(order, starts, sizes): ``order`` groups positions by key, stable within a key."""
+    small = np.uint16 if n_groups <= (1 << 16) else np.int64
+    order = np.argsort(np.asarray(key).astype(small, copy=False), kind="stable")
+    sizes = np.bincount(key, minlength=n_groups)
+    starts = np.zeros(n_groups, dtype=np.int64)
+    np.cumsum(sizes[:-1], out=starts[1:])
+    return order, starts, sizes
+
+
+def group_quantiles(
+    key: np.ndarray, values: np.ndarray, n_groups: int, qs: Sequence[float]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Quantiles ``qs`` (rows) and max per group of ``values`` (no NaN among them).
+
+    Returns ``(quantiles, max)``: an array of shape ``(len(qs), n_groups)`` and one of
+    ``n_groups``; groups without values get NaN.
+    """
+    quant = np.full((len(qs), n_groups), np.nan)
+    top = np.full(n_groups, np.nan)
+    if len(key) == 0:
+        return quant, top
+    order, starts, sizes = group_slices(key, n_groups)
+    v = values[order]
+    has = np.flatnonzero(sizes)
+    pos = np.asarray(qs, dtype=float)[:, None] * (sizes[has] - 1)  # (len(qs), groups)
+    lo = np.floor(pos).astype(np.int64)
+    hi = np.minimum(lo + 1, sizes[has] - 1)
+    frac = pos - lo
+    if len(has) > _MAX_LOOPED_GROUPS:  # many groups: sort all values within groups
+        o = np.lexsort((v, np.repeat(np.arange(n_groups), sizes)))
+        v = v[o]
+        base = starts[has]
+        v_lo, v_hi = v[base + lo], v[base + hi]
+        top[has] = v[base + sizes[has] - 1]
+    else:
+        v_lo = np.empty_like(pos)
+        v_hi = np.empty_like(pos)
+        for j, g in enumerate(has):  # one partition per group (<= _MAX_LOOPED_GROUPS)
+            seg = v[starts[g] : starts[g] + sizes[g]]
+            kth = np.unique(np.r_[lo[:, j], hi[:, j], sizes[g] - 1])
+            part = np.partition(seg, kth)
+            v_lo[:, j], v_hi[:, j] = part[lo[:, j]], part[hi[:, j]]
+            top[g] = part[sizes[g] - 1]
+    quant[:, has] = v_lo + (v_hi - v_lo) * frac
+    return quant, top
+
+
+def group_stats(
+    key: np.ndarray, values: np.ndarray, n_groups: int, prefix: str
+) -> dict[str, np.ndarray]:
+    """``{prefix}_mean/p50/p90/max_hours`` of ``values`` per integer group ``key``.
+
+    NaN values are left out; groups without values get NaN.
+    """
+    values = np.asarray(values, dtype=float)
+    ok = ~np.isnan(values)
+    if not ok.all():
+        key, values = key[ok], values[ok]
+    size = np.bincount(key, minlength=n_groups)
+    sums = np.bincount(key, weights=values, minlength=n_groups)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean = np.where(size > 0, sums / np.maximum(size, 1), np.nan)
+    (p50, p90), top = group_quantiles(key, values, n_groups, (0.5, 0.9))
+    return {
+        f"{prefix}_mean_hours": mean,
+        f"{prefix}_p50_hours": p50,
+        f"{prefix}_p90_hours": p90,
+        f"{prefix}_max_hours": top,
+    }
