@@ -48,18 +48,53 @@ PING_PONG_COLUMNS: tuple[str, ...] = (
 )
 
 
-def _prev_same(keys: np.ndarray) -> np.ndarray:
-    """Position of the previous element with the same integer key, or -1."""
-    n = len(keys)
-    order = np.argsort(keys, kind="stable")
-    ks = keys[order]
-    same = np.zeros(n, dtype=bool)
-    same[1:] = ks[1:] == ks[:-1]
-    prev_sorted = np.full(n, -1, dtype=np.int64)
-    prev_sorted[1:] = order[:-1]
-    prev = np.full(n, -1, dtype=np.int64)
-    prev[order] = np.where(same, prev_sorted, -1)
-    return prev
+def _done_before(
+    case: np.ndarray, g: np.ndarray, a: np.ndarray, at: np.ndarray, lo: np.ndarray
+) -> np.ndarray:
+    """Whether the (group, activity) of each event ``at`` occurs earlier in its case.
+
+    ``lo`` is the position of each event's case start. The events before each one are
+    looked at step by step back to the case start (tickets are short, so a few
+    vectorised steps settle almost all of them); events of the rare long tickets not
+    settled after ``_MAX_LAG`` steps are settled by sorting the events of their cases.
+    """
+    n_a = int(a.max()) + 1
+    key = g * n_a + a  # (group, activity) of each event
+    # events before each one in its case, capped; sorted longest first (a radix sort of
+    # small integers), so the ones with an event `step` back are a prefix
+    back = _MAX_LAG + 1 - np.minimum(at - lo, _MAX_LAG + 1).astype(np.uint16)
+    by_lag = np.argsort(back, kind="stable")
+    at_s = at[by_lag]
+    want = key[at_s]
+    n_live = np.searchsorted(back[by_lag], np.arange(_MAX_LAG, 0, -1), side="right")
+    done_s = np.zeros(len(at), dtype=bool)
+    for step, m in enumerate(n_live, start=1):  # a loop over at most _MAX_LAG steps back
+        if m == 0:
+            break
+        done_s[:m] |= key[at_s[:m] - step] == want[:m]
+    done = np.zeros(len(at), dtype=bool)
+    done[by_lag] = done_s
+    idx = by_lag[: np.searchsorted(back[by_lag], 0, side="right")]  # more than _MAX_LAG back
+    idx = idx[~done[idx]]
+    if len(idx) == 0:
+        return done
+    # long tickets: sort the events of their cases by (case, group, activity)
+    rest = at[idx]
+    wanted = np.zeros(int(case.max()) + 1, dtype=bool)
+    wanted[case[rest]] = True
+    rows = np.flatnonzero(wanted[case])
+    ckey = case[rows] * (int(key.max()) + 1) + key[rows]
+    order = np.argsort(ckey, kind="stable")
+    ks = ckey[order]
+    repeat_sorted = np.zeros(len(rows), dtype=bool)
+    repeat_sorted[1:] = ks[1:] == ks[:-1]
+    repeat = np.zeros(len(case), dtype=bool)
+    repeat[rows[order]] = repeat_sorted
+    done[idx] = repeat[rest]
+    return done
+
+
+_MAX_LAG = 48
 
 
 def _empty(events: pd.DataFrame) -> pd.DataFrame:
@@ -176,8 +211,6 @@ def returns_from_codes(
     empty = np.zeros(0, dtype=np.int64)
     if n < 3:
         return empty, empty, empty, np.zeros((0, 1), dtype=np.int64)
-    n_g = int(g.max()) + 1
-    n_a = int(a.max()) + 1
     new_case = np.ones(n, dtype=bool)
     new_case[1:] = case[1:] != case[:-1]
     run_start = new_case.copy()
@@ -185,19 +218,25 @@ def returns_from_codes(
     rs = np.flatnonzero(run_start)  # positions of run starts
     run_last = np.append(rs[1:], n) - 1
     run_case, run_g = case[rs], g[rs]
-    run_id = np.arange(len(rs), dtype=np.int64)
-    # index of each run within its case
-    k = run_id - np.maximum.accumulate(np.where(new_case[rs], run_id, 0))
-    prev_run = _prev_same(run_case * n_g + run_g)  # runs are in case order
-    gap = np.where(prev_run >= 0, k - k[np.maximum(prev_run, 0)] - 1, -1)
+    # the previous run of the same group in the case, if at most `window` runs lie in
+    # between: runs of a case are consecutive, neighbouring runs differ in group, so it
+    # is the nearest of the runs 2 .. window + 1 back with the same case and group
+    n_runs = len(rs)
+    gap = np.zeros(n_runs, dtype=np.int64)  # 0: no return within the window
+    for j in range(2, min(window + 1, n_runs - 1) + 1):  # a loop over <= window offsets
+        hit = (run_g[j:] == run_g[:-j]) & (run_case[j:] == run_case[:-j]) & (gap[j:] == 0)
+        gap[j:][hit] = j - 1
+    cand = np.flatnonzero(gap)
+    if len(cand) == 0:
+        return empty, empty, empty, np.zeros((0, 1), dtype=np.int64)
     # did the group do the returning event's activity earlier in the case?
-    prev_exec = _prev_same((case * n_g + g) * n_a + a)
-    repeats = prev_exec[rs] >= 0
-    ret_runs = np.flatnonzero((prev_run >= 0) & (gap >= 1) & (gap <= window) & repeats)
+    run_case_start = np.maximum.accumulate(np.where(new_case[rs], rs, 0))
+    repeats = _done_before(case, g, a, rs[cand], run_case_start[cand])
+    ret_runs = cand[repeats]
     if len(ret_runs) == 0:
         return empty, empty, empty, np.zeros((0, 1), dtype=np.int64)
-    back = prev_run[ret_runs]
-    n_between = gap[ret_runs].astype(np.int64)
+    n_between = gap[ret_runs]
+    back = ret_runs - n_between - 1
     width = int(n_between.max())
     via = np.full((len(ret_runs), width), -1, dtype=np.int64)
     for j in range(width):  # a loop over <= window offsets

@@ -208,3 +208,41 @@ def test_matches_a_straightforward_reference(rows, window):
         )
     ]
     assert ours == reference(df, window)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["c1", "c2"]),
+            st.sampled_from(["a", "b", "c"]),
+            st.sampled_from(["A", "B", "C"]),
+        ),
+        min_size=3,
+        max_size=40,
+    ),
+    st.integers(min_value=0, max_value=3),
+)
+def test_long_tickets_settled_by_sorting_match_the_reference(rows, max_lag):
+    """Past the step-back limit, the sort of the long tickets' events gives the same rule."""
+    from unittest import mock
+
+    from svcmining import _pingpong
+
+    rows = sorted(rows, key=lambda r: r[0])
+    df = make([(c, a, g, i) for i, (c, a, g) in enumerate(rows)])
+    with mock.patch.object(_pingpong, "_MAX_LAG", max_lag):
+        out = ping_pong_returns(df, window=3)
+    assert records(out) == [r[:4] for r in reference(df, 3)]
+
+
+def test_work_done_long_before_in_a_long_ticket_counts():
+    """A return repeating work done 60 events earlier is found (beyond the step-back limit)."""
+    rows = [("1", "评估", "售后")] + [("1", f"记录{i}", "客服") for i in range(60)]
+    rows += [("1", "核实", "销售"), ("1", "记录0", "客服"), ("1", "评估", "售后")]
+    df = make([(c, a, g, i) for i, (c, a, g) in enumerate(rows)])
+    out = ping_pong_returns(df, window=3)
+    assert records(out) == [
+        (62, "客服", "direct", "销售"),
+        (63, "售后", "indirect", "客服;销售;客服"),
+    ]
