@@ -69,6 +69,9 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import pandas as pd
 
+from ._groupstats import group_quantiles
+from ._labels import DEFAULT_CLOSE_ACTIVITIES, DEFAULT_REOPEN_ACTIVITIES
+from ._pingpong import returns_from_codes
 from ._validation import check_choice, check_positive_int
 from .eventlog import LogLike, as_events, case_blocks, factorized, has_start_times, time_i8
 from .exceptions import InvalidParameterError
@@ -532,8 +535,6 @@ def handoff_delays(
             )
     if isinstance(close_activities, str):
         close_activities = [close_activities]
-    from .rework import DEFAULT_CLOSE_ACTIVITIES, DEFAULT_REOPEN_ACTIVITIES
-
     close_set = _norm_labels(
         DEFAULT_CLOSE_ACTIVITIES if close_activities is None else close_activities
     )
@@ -599,8 +600,6 @@ def handoff_delays(
 
     # ---- ping-pong: returns (first events of a run, i.e. receivers of a handoff) that
     # find_rework types as ping_pong: not inside a reopen cycle, not a self-loop
-    from ._pingpong import returns_from_codes
-
     ret_sub = returns_from_codes(c, g, act_codes[pos], window=window)[0]
     pp_mark = np.zeros(n, dtype=bool)
     pp_mark[pos[ret_sub]] = True
@@ -762,9 +761,8 @@ def _in_reopen_cycle(
     pos = idx - np.repeat(case_starts, sizes)
     length = np.repeat(sizes, sizes)
     rel = np.where(length > 1, pos / np.maximum(length - 1, 1), 0.0)
-    med = pd.Series(rel).groupby(act).median()
-    stage_by_act = np.full(int(act.max()) + 1, np.nan)
-    stage_by_act[med.index.to_numpy()] = med.to_numpy()
+    n_act = int(act.max()) + 1
+    stage_by_act = group_quantiles(act, rel, n_act, (0.5,))[0][0]
     stage = stage_by_act[act]
     bounds = np.ravel(np.column_stack([seg_lo, seg_hi + 1]))
     bounds = bounds[bounds < n]
@@ -814,21 +812,6 @@ def _codes_to_str(uniques: Any, codes: np.ndarray) -> pd.Series:
     return pd.Series(taken, dtype="str")
 
 
-def _group_quantile(
-    values: np.ndarray, starts: np.ndarray, sizes: np.ndarray, q: float
-) -> np.ndarray:
-    """Linear-interpolated quantile per group of sorted ``values`` (NaN for empty groups)."""
-    out = np.full(len(sizes), np.nan)
-    ok = sizes > 0
-    h = (sizes[ok] - 1) * q
-    lo = np.floor(h).astype(np.int64)
-    hi = np.minimum(lo + 1, sizes[ok] - 1)
-    base = starts[ok]
-    v_lo, v_hi = values[base + lo], values[base + hi]
-    out[ok] = v_lo + (h - lo) * (v_hi - v_lo)
-    return out
-
-
 def _matrix(
     handoffs: pd.DataFrame,
     from_g: np.ndarray,
@@ -858,18 +841,13 @@ def _matrix(
     new_combo = np.ones(len(combo), dtype=bool)
     new_combo[1:] = combo[1:] != combo[:-1]
     n_case = np.bincount(combo[new_combo] % max(k, 1), minlength=k)
-    use = ~pending | include_pending
+    use = (~pending | include_pending) & ~np.isnan(d)
     inv_u, d_u = inv[use], d[use]
-    # sort by pair, then delay: delay argsort, then a stable (radix for small ints) pass
-    o = np.argsort(d_u)  # ties in delay: any order gives the same quantiles
-    small = np.uint16 if k < (1 << 16) else np.int64
-    o = o[np.argsort(inv_u[o].astype(small), kind="stable")]
     sizes = np.bincount(inv_u, minlength=k)
-    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
-    sv = d_u[o]
     sums = np.bincount(inv_u, weights=d_u, minlength=k)
     with np.errstate(divide="ignore", invalid="ignore"):
         mean = np.where(sizes > 0, sums / np.maximum(sizes, 1), np.nan)
+    (p50, p90), _ = group_quantiles(inv_u, d_u, k, (0.5, 0.9))
     out = pd.DataFrame(
         {
             "from_group": _codes_to_str(g_names, pairs // n_g),
@@ -878,8 +856,8 @@ def _matrix(
             "cases": n_case.astype(np.int64),
             "pending": n_pend.astype(np.int64),
             "delay_mean_hours": mean,
-            "delay_p50_hours": _group_quantile(sv, starts, sizes, 0.5),
-            "delay_p90_hours": _group_quantile(sv, starts, sizes, 0.9),
+            "delay_p50_hours": p50,
+            "delay_p90_hours": p90,
             "delay_total_hours": total.astype(float),
             "ping_pong": np.round(pp).astype(np.int64),
         }
