@@ -77,7 +77,9 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar, get_args
 import numpy as np
 import pandas as pd
 
+from ._groupstats import group_quantiles
 from ._labels import DEFAULT_CLOSE_ACTIVITIES, DEFAULT_REOPEN_ACTIVITIES
+from ._pingpong import returns_from_codes
 from ._validation import check_choice, check_positive_int
 from .eventlog import LogLike, TicketLog, as_events, factorized
 from .exceptions import InvalidParameterError, SchemaError
@@ -463,9 +465,7 @@ def _find(
         )
     else:
         rel = np.where(length > 1, pos / np.maximum(length - 1, 1), 0.0)
-        med = pd.Series(rel).groupby(act_codes).median()
-        stage_by_act = np.full(len(act_uniques), np.nan)
-        stage_by_act[med.index.to_numpy()] = med.to_numpy()
+        stage_by_act = group_quantiles(act_codes, rel, len(act_uniques), (0.5,))[0][0]
     stage = stage_by_act[act_codes] if n else np.zeros(0)
     prev_stage = np.full(n, np.nan)
     if n > 1:
@@ -518,19 +518,18 @@ def _find(
         grp_codes, grp_uniques = factorized(events, group)
     else:
         grp_codes, grp_uniques = np.full(n, -1, dtype=np.int64), pd.Index([], dtype="str")
-    n_grp = max(len(grp_uniques), 1) + 1
+    # ping-pong returns (the shared rule, on the events that have a group); a return
+    # repeats work its group did before in the case, so it is a repeated execution
     pp_row = np.full(n, -1, dtype=np.int64)  # row of the event's ping-pong return, if any
-    ret = None
+    ret_between = np.zeros(0, dtype=np.int64)
+    ret_via = np.zeros((0, 1), dtype=np.int64)
     if has_group and n:
-        from ._pingpong import ping_pong_returns
-
-        ret = ping_pong_returns(events, group, window=window).reset_index(drop=True)
-        if len(ret):
-            pp_row[ret["event_index"].to_numpy(dtype=np.int64)] = np.arange(len(ret))
-        prev_grp_exec = _prev_same((case_codes * n_act + act_codes) * n_grp + (grp_codes + 1))
-        pp = (pp_row >= 0) & (prev_grp_exec >= 0) & (grp_codes >= 0)
-    else:
-        pp = pp_row >= 0
+        g_pos = np.flatnonzero(grp_codes >= 0)
+        ret_at, _, ret_between, ret_via = returns_from_codes(
+            case_codes[g_pos], grp_codes[g_pos], act_codes[g_pos], window=window
+        )
+        pp_row[g_pos[ret_at]] = np.arange(len(ret_at))
+    pp = pp_row >= 0
     back = stage < prev_stage
     res_present = "resource" in events.columns
     if res_present:
@@ -577,12 +576,17 @@ def _find(
     departments = _arrow(f_grp, a_grp)
     occ["ping_pong_kind"] = pd.Series(pd.NA, index=occ.index, dtype="str")
     is_pp = kind == 2
-    if ret is not None and is_pp.any():
-        r = ret.iloc[pp_row[ev[is_pp]]]
-        g = r["group"].astype("str")
-        via = r["via"].astype("str").str.replace(";", _SEP, regex=False)
-        departments.iloc[np.flatnonzero(is_pp)] = (g + _SEP + via + _SEP + g).to_numpy()
-        occ.loc[is_pp, "ping_pong_kind"] = r["kind"].astype("str").to_numpy()
+    if is_pp.any():
+        r = pp_row[ev[is_pp]]
+        names = np.asarray(pd.Index(grp_uniques).astype("str"), dtype=object)
+        own = names[grp_codes[ev[is_pp]]]
+        path = own + _SEP
+        for j in range(ret_via.shape[1]):  # a loop over <= window groups in between
+            via = ret_via[r, j]
+            more = via >= 0
+            path[more] = path[more] + names[via[more]] + _SEP
+        departments.iloc[np.flatnonzero(is_pp)] = path + own
+        occ.loc[is_pp, "ping_pong_kind"] = np.where(ret_between[r] == 1, "direct", "indirect")
     occ["departments"] = departments
     occ["first_resource"], occ["again_resource"] = f_res, a_res
     occ["first_group"], occ["again_group"] = f_grp, a_grp
