@@ -69,8 +69,17 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import pandas as pd
 
+from ._groupstats import group_stats
 from ._validation import check_choice
-from .eventlog import LogLike, TicketLog, as_events, case_blocks, factorized, has_start_times
+from .eventlog import (
+    LogLike,
+    TicketLog,
+    as_events,
+    case_blocks,
+    factorized,
+    has_start_times,
+    index_in,
+)
 from .exceptions import InvalidParameterError
 
 if TYPE_CHECKING:
@@ -271,8 +280,14 @@ def _cutoff(events: pd.DataFrame, cutoff: Any) -> pd.Timestamp:
 def _period_labels(times: pd.Series, by: str) -> pd.Series:
     if by == "none":
         return pd.Series(ALL, index=times.index, dtype="str")
-    naive = times.dt.tz_localize(None)
-    return naive.dt.to_period(_PERIOD_FREQ[by]).astype("str")
+    # label each distinct day once (tickets of a year fall on a few hundred days)
+    naive = times.dt.tz_localize(None).astype("datetime64[ns]")
+    days = naive.to_numpy().astype("datetime64[D]")
+    codes, uniq = pd.factorize(days)
+    labels = pd.Series(pd.DatetimeIndex(uniq).to_period(_PERIOD_FREQ[by]).astype("str"))
+    taken = labels.to_numpy(dtype=object)[codes] if len(uniq) else np.array([], dtype=object)
+    out = pd.Series(taken, index=times.index, dtype="str")
+    return out.where(np.asarray(codes) >= 0)
 
 
 def km_quantiles(
@@ -744,8 +759,10 @@ def service_kpis(
     if conformance is None and sop is not None:
         conformance = _conformance_for(events, sop, cut)
     if conformance is not None:
+        at = index_in(conformance.slas["case_id"], cases["case_id"])
+        period = cases["period"].to_numpy(dtype=object)[np.maximum(at, 0)]
         slas = conformance.slas.assign(
-            period=lambda d: d["case_id"].astype("str").map(cases.set_index("case_id")["period"])
+            period=pd.Series(np.where(at >= 0, period, None), dtype="str")
         )
 
     # step durations (per event, elapsed), attributed to the ticket's period; integer codes
@@ -761,11 +778,18 @@ def service_kpis(
     else:
         stage_names = pd.Series(act_names).astype(str)
     ok = ~np.isnan(step_h)
-    sdf = pd.DataFrame(
-        {"p": ev_pc[ok], "stage": stage_names.to_numpy()[act_codes[ok]], "h": step_h[ok]}
+    stage_codes, stage_uniq = pd.factorize(stage_names, sort=True)
+    ev_stage = np.asarray(stage_codes, dtype=np.int64)[act_codes[ok]]
+    stage_by = _median_mean_size(
+        ev_pc[ok], ev_stage, step_h[ok], len(period_names), pd.Index(stage_uniq, name="stage")
     )
-    stage_by = sdf.groupby(["p", "stage"], sort=True)["h"].agg(["median", "mean", "size"])
-    stage_all = sdf.groupby("stage", sort=True)["h"].agg(["median", "mean", "size"])
+    stage_all = _median_mean_size(
+        np.zeros(int(ok.sum()), dtype=np.int64),
+        ev_stage,
+        step_h[ok],
+        1,
+        pd.Index(stage_uniq, name="stage"),
+    ).droplevel("p")
     bench_rows: list[tuple[StepBenchmark, pd.DataFrame, pd.Series]] = []
     for b in benchmarks:
         hit = np.flatnonzero(np.asarray(act_names) == b.activity)
@@ -782,6 +806,28 @@ def service_kpis(
     stage_by = stage_by.rename(index=names, level="p")
     bench_rows = [(b, by_p.rename(index=names), overall) for b, by_p, overall in bench_rows]
     return _kpi_table(cases, closed_period, stage_by, stage_all, bench_rows, slas, by)
+
+
+def _median_mean_size(
+    p: np.ndarray, stage: np.ndarray, h: np.ndarray, n_p: int, stages: pd.Index
+) -> pd.DataFrame:
+    """``median``, ``mean``, ``size`` of ``h`` per (p, stage) seen, sorted by (p, stage)."""
+    k = len(stages)
+    key = p * k + stage
+    size = np.bincount(key, minlength=n_p * k)
+    stats = group_stats(key, h, n_p * k, "h")
+    seen = np.flatnonzero(size)
+    index = pd.MultiIndex.from_arrays(
+        [seen // max(k, 1), stages.take(seen % max(k, 1))], names=["p", "stage"]
+    )
+    return pd.DataFrame(
+        {
+            "median": stats["h_p50_hours"][seen],
+            "mean": stats["h_mean_hours"][seen],
+            "size": size[seen].astype(np.int64),
+        },
+        index=index,
+    )
 
 
 def _kpi_table(
@@ -802,6 +848,7 @@ def _kpi_table(
     closed_counts = closed_period.value_counts()
     periods = sorted(cases["period"].unique()) + ([ALL] if by != "none" else [])
     stage_periods = set(stage_by.index.get_level_values(0))
+    sla_counts = None if slas is None else _sla_counts(slas)
     rows: list[dict[str, Any]] = []
     for per in periods:
         c = cases if per == ALL else cases.iloc[per_idx[per]]
@@ -842,11 +889,8 @@ def _kpi_table(
             rows.append(_rows(per, "handoff_share", "", min(share, 1.0), "share", n))
         if "conforming" in c.columns:
             rows.append(_rows(per, "deviation_rate", "", _share(c["deviating"]), "share", n))
-        if slas is not None:
-            s_per = slas if per == ALL else slas[slas["period"] == per]
-            for sla_id, s in s_per.groupby("sla", sort=False):
-                met = int((s["status"] == "met").sum())
-                br = int((s["status"] == "breached").sum())
+        if sla_counts is not None:
+            for sla_id, met, br in sla_counts.get(per, []):
                 att = met / (met + br) if met + br else np.nan
                 rows.append(_rows(per, "sla_attainment", str(sla_id), att, "share", met + br))
         for b, by_p, overall in bench_rows:
@@ -866,6 +910,23 @@ def _kpi_table(
     table = pd.DataFrame(rows, columns=_KPI_COLUMNS)
     table["value"] = table["value"].astype("float64")
     return ServiceKPIs(table=table, cases=cases, by=by)
+
+
+def _sla_counts(slas: pd.DataFrame) -> dict[str, list[tuple[Any, int, int]]]:
+    """Per period (and ``ALL``): (sla, met, breached) in order of first appearance."""
+    met = (slas["status"] == "met").to_numpy()
+    br = (slas["status"] == "breached").to_numpy()
+    frame = pd.DataFrame({"period": slas["period"], "sla": slas["sla"], "met": met, "br": br})
+    out: dict[str, list[tuple[Any, int, int]]] = {}
+    per = frame.groupby(["period", "sla"], sort=False)[["met", "br"]].sum()
+    for (period, sla_id), m, b in zip(per.index, per["met"], per["br"], strict=True):
+        out.setdefault(period, []).append((sla_id, int(m), int(b)))
+    total = frame.groupby("sla", sort=False)[["met", "br"]].sum()
+    out[ALL] = [
+        (sla_id, int(m), int(b))
+        for sla_id, m, b in zip(total.index, total["met"], total["br"], strict=True)
+    ]
+    return out
 
 
 # --------------------------------------------------------------------------- pain points
@@ -1026,8 +1087,6 @@ def _aggregate(
     n_all = np.bincount(g, minlength=n_groups)
     both = pd.unique(g * n_case + src.case)
     cases_all = np.bincount(both // n_case, minlength=n_groups)
-    from ._groupstats import group_stats
-
     dur = group_stats(g, np.asarray(src.dur, dtype="float64"), n_groups, "d")
     p50, p90 = dur["d_p50_hours"], dur["d_p90_hours"]
     base = group_stats(g, np.asarray(src.base, dtype="float64"), n_groups, "b")["b_p50_hours"]
@@ -1297,7 +1356,7 @@ def pain_points(
         ids = ids.reset_index(drop=True)
         codes, starts = case_blocks(ids)
         first = pd.Index(ids.iloc[starts].astype("str"))
-        return np.asarray(case_index.get_indexer(first), dtype="int64")[codes]
+        return index_in(first, case_index)[codes]
 
     # handoffs
     if "department" in events.columns:
