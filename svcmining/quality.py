@@ -26,7 +26,10 @@ from .eventlog import (
     LogLike,
     TicketLog,
     as_events,
+    case_blocks,
+    factorized,
     shared_event_keys,
+    time_i8,
 )
 
 __all__ = ["QUALITY_CHECKS", "check_quality", "open_cases"]
@@ -87,43 +90,72 @@ def open_cases(
     events = as_events(log)
     close = DEFAULT_CLOSE_ACTIVITIES if close_activities is None else tuple(close_activities)
     reopen = DEFAULT_REOPEN_ACTIVITIES if reopen_activities is None else tuple(reopen_activities)
-    closes = label_mask(events["activity"], close)
+    codes, starts = case_blocks(events["case_id"])
+    is_open = _open_per_case(events, codes, close, reopen)
+    out = pd.Series(is_open, index=pd.Index(events["case_id"].iloc[starts].to_numpy(), dtype="str"))
+    if not out.index.is_monotonic_increasing:
+        out = out.sort_index(kind="stable")
+    return out.rename("open_at_cutoff").rename_axis("case_id")
+
+
+def _open_per_case(
+    events: pd.DataFrame, codes: np.ndarray, close: Sequence[str], reopen: Sequence[str]
+) -> np.ndarray:
+    """Open at the cutoff, per case block (see :func:`open_cases`); labels judged per value."""
+    act, act_labels = factorized(events, "activity")
+    closes = _codes_mask(act, act_labels, close)
     if "lifecycle" in events.columns:
-        closes |= label_mask(events["lifecycle"].fillna(""), close)
-    reopens = label_mask(events["activity"], reopen)
-    pos = pd.Series(np.arange(len(events)), index=events.index)
-    case = events["case_id"]
-    last_close = pos.where(closes).groupby(case, sort=True).max()
-    last_reopen = pos.where(reopens).groupby(case, sort=True).max()
-    is_open = last_close.isna() | (last_reopen > last_close)
-    return is_open.rename("open_at_cutoff").rename_axis("case_id")
+        closes |= label_mask(events["lifecycle"].fillna(""), tuple(close)).to_numpy()
+    reopens = _codes_mask(act, act_labels, reopen)
+    n_cases = int(codes[-1]) + 1 if len(codes) else 0
+    last_close = _last_row(closes, codes, n_cases)
+    last_reopen = _last_row(reopens, codes, n_cases)
+    return (last_close < 0) | (last_reopen > last_close)
+
+
+def _codes_mask(codes: np.ndarray, labels: pd.Index, wanted: Sequence[str]) -> np.ndarray:
+    """Rows whose label (given by its code) is one of ``wanted`` (see ``label_mask``)."""
+    hit = label_mask(pd.Series(labels, dtype=object), tuple(wanted)).to_numpy()
+    return np.where(codes >= 0, hit[np.maximum(codes, 0)] if len(hit) else False, False)
+
+
+def _last_row(mask: np.ndarray, codes: np.ndarray, n_cases: int) -> np.ndarray:
+    """Row of each case's last event where ``mask`` holds (-1 for none)."""
+    rows = np.flatnonzero(mask)
+    out = np.full(n_cases, -1, dtype=np.int64)
+    if len(rows):
+        cc = codes[rows]
+        last = np.r_[cc[1:] != cc[:-1], True]  # case codes do not decrease along the log
+        out[cc[last]] = rows[last]
+    return out
 
 
 def _finding(
     check: str,
-    mask: pd.Series,
+    mask: pd.Series | np.ndarray,
     events: pd.DataFrame,
     examples: list[str] | None = None,
     severity: str = "warning",
+    case_codes: np.ndarray | None = None,
 ) -> dict[str, object]:
-    sub = events[["case_id", "activity", "timestamp"]].loc[mask]  # not every column
+    rows = np.flatnonzero(np.asarray(mask, dtype=bool))
+    if case_codes is None:
+        case_codes = case_blocks(events["case_id"])[0]
+    cc = case_codes[rows]  # case blocks are contiguous: count the changes
+    n_cases = int(np.count_nonzero(cc[1:] != cc[:-1]) + 1) if len(cc) else 0
     if examples is None:
+        sub = events[["case_id", "activity", "timestamp"]].iloc[rows[:5]]
         examples = [
             f"ticket {c}: {a} at {t}"
-            for c, a, t in zip(
-                sub["case_id"].iloc[:5],
-                sub["activity"].iloc[:5],
-                sub["timestamp"].iloc[:5],
-                strict=True,
-            )
+            for c, a, t in zip(sub["case_id"], sub["activity"], sub["timestamp"], strict=True)
         ]
     return {
         "check": check,
-        "severity": severity if len(sub) else "ok",
-        "events": len(sub),
-        "cases": int(sub["case_id"].nunique()),
+        "severity": severity if len(rows) else "ok",
+        "events": len(rows),
+        "cases": n_cases,
         "description": QUALITY_CHECKS[check],
-        "examples": examples if len(sub) else [],
+        "examples": examples if len(rows) else [],
     }
 
 
@@ -160,14 +192,12 @@ def check_quality(
     events = as_events(log)
     report = log.report if isinstance(log, TicketLog) else None
     rows: list[dict[str, object]] = []
-    same_case = events["case_id"].eq(events["case_id"].shift())
-    rows.append(
-        _finding(
-            "equal_timestamps",
-            same_case & events["timestamp"].eq(events["timestamp"].shift()),
-            events,
-        )
-    )
+    codes, starts = case_blocks(events["case_id"])
+    n = len(events)
+    ts = time_i8(events["timestamp"])
+    equal_ts = np.zeros(n, dtype=bool)
+    equal_ts[1:] = (codes[1:] == codes[:-1]) & (ts[1:] == ts[:-1])
+    rows.append(_finding("equal_timestamps", equal_ts, events, case_codes=codes))
 
     load_findings = report.findings if report is not None and len(report.findings) else None
     for check in ("out_of_source_order", "before_case_start"):
@@ -184,16 +214,16 @@ def check_quality(
                 }
             )
 
-    is_open = open_cases(events, close_activities=close_activities)
-    open_ids = is_open.index[is_open.to_numpy()]
-    last = events.drop_duplicates("case_id", keep="last")
-    last_open = last[last["case_id"].isin(open_ids)]
+    close = DEFAULT_CLOSE_ACTIVITIES if close_activities is None else tuple(close_activities)
+    is_open = _open_per_case(events, codes, close, DEFAULT_REOPEN_ACTIVITIES)
+    sizes = np.diff(np.append(starts, n))
+    last_open = events.iloc[(starts + sizes - 1)[is_open][:5]]
     rows.append(
         {
             "check": "open_at_cutoff",
-            "severity": "info" if len(open_ids) else "ok",
-            "events": int(events["case_id"].isin(open_ids).sum()),
-            "cases": len(open_ids),
+            "severity": "info" if is_open.any() else "ok",
+            "events": int(sizes[is_open].sum()),
+            "cases": int(is_open.sum()),
             "description": QUALITY_CHECKS["open_at_cutoff"],
             "examples": [
                 f"ticket {c}: last event {a} at {t}"
@@ -211,19 +241,22 @@ def check_quality(
     dup = np.zeros(len(events), dtype=bool)
     if shared.any():
         dup[shared] = events[shared].duplicated(keep="first").to_numpy()
-    rows.append(_finding("duplicate_rows", pd.Series(dup, index=events.index), events))
+    rows.append(_finding("duplicate_rows", dup, events, case_codes=codes))
 
-    labels = pd.Series(events["activity"].unique())
+    act, act_labels = factorized(events, "activity")
+    labels = pd.Series(act_labels, dtype=object)
     keys = labels.map(normalise_label)
     groups = labels.groupby(keys.to_numpy()).agg(list)
     clashes = groups[groups.map(len) > 1]
     clash_labels = {lab for grp in clashes for lab in grp}
+    clash_code = labels.isin(clash_labels).to_numpy()
     rows.append(
         _finding(
             "near_duplicate_labels",
-            events["activity"].isin(clash_labels),
+            np.where(act >= 0, clash_code[np.maximum(act, 0)] if len(labels) else False, False),
             events,
             examples=[" / ".join(repr(x) for x in sorted(g)) for g in clashes.iloc[:5]],
+            case_codes=codes,
         )
     )
     n_conf = len(report.conflicts) if report is not None else 0
@@ -247,17 +280,16 @@ def check_quality(
             "examples": conf_examples,
         }
     )
-    sizes = events.groupby("case_id", sort=False)["activity"].transform("size")
-    rows.append(_finding("single_event_cases", sizes == 1, events, severity="info"))
+    single = np.repeat(sizes == 1, sizes)
+    rows.append(_finding("single_event_cases", single, events, severity="info", case_codes=codes))
     now_ts = pd.Timestamp.now(tz="UTC") if now is None else pd.Timestamp(now)
     if now_ts.tzinfo is None:
         now_ts = now_ts.tz_localize("UTC")
-    rows.append(_finding("future_timestamps", events["timestamp"] > now_ts, events))
     rows.append(
-        _finding(
-            "old_timestamps", events["timestamp"] < pd.Timestamp("2000-01-01", tz="UTC"), events
-        )
+        _finding("future_timestamps", events["timestamp"] > now_ts, events, case_codes=codes)
     )
+    old_ts = events["timestamp"] < pd.Timestamp("2000-01-01", tz="UTC")
+    rows.append(_finding("old_timestamps", old_ts, events, case_codes=codes))
     optional = [c for c in OPTIONAL_COLUMNS if c in events.columns and c not in ("sequence",)]
     if optional:
         missing = events[optional].isna()
@@ -266,8 +298,9 @@ def check_quality(
                 "missing_values",
                 missing.any(axis=1),
                 events,
-                examples=[f"{c}: {int(n):,} events" for c, n in missing.sum().items() if n][:5],
+                examples=[f"{c}: {int(k):,} events" for c, k in missing.sum().items() if k][:5],
                 severity="info",
+                case_codes=codes,
             )
         )
     canonical = set(REQUIRED_COLUMNS) | set(OPTIONAL_COLUMNS)
