@@ -81,7 +81,7 @@ import numpy as np
 import pandas as pd
 
 from ._validation import check_choice
-from .eventlog import LogLike, as_events, factorized
+from .eventlog import LogLike, as_events, factorized, map_distinct
 from .exceptions import InvalidParameterError, SOPDefinitionError
 from .sop import CASE_START, SOP, choice_groups
 
@@ -877,7 +877,7 @@ def check_sop(
                 {
                     "case_code": sla_case[is_breach],
                     "type": "sla_breach",
-                    "step": breach["sla"].map({x.id: x.to for x in sop.slas}).to_numpy(),
+                    "step": map_distinct(breach["sla"], {x.id: x.to for x in sop.slas}).to_numpy(),
                     "activity": None,
                     "position": -1,
                     "at_ns": to_ns,
@@ -899,8 +899,8 @@ def check_sop(
     )
     type_order = {t: i for i, t in enumerate(DEVIATION_TYPES)}
     pos = raw["position"].to_numpy(dtype=np.int64)
-    type_code = raw["type"].map(type_order).to_numpy(dtype=np.int64)
-    sla_rank = raw["sla"].map({x.id: i for i, x in enumerate(sop.slas)}).fillna(-1)
+    type_code = map_distinct(raw["type"], type_order).to_numpy(dtype=np.int64)
+    sla_rank = map_distinct(raw["sla"], {x.id: i for i, x in enumerate(sop.slas)}).fillna(-1)
     case_code = raw["case_code"].to_numpy(dtype=np.int64)
     row_order = np.lexsort(
         (
@@ -947,7 +947,8 @@ def check_sop(
     cases["conforming"] = cases["n_deviations"] == 0
     br_case = sla_case[is_breach]
     sla_names = [x.id for x in sop.slas]
-    br_code = sla_tab.loc[is_breach, "sla"].map({n: i for i, n in enumerate(sla_names)}).to_numpy()
+    sla_pos = {n: i for i, n in enumerate(sla_names)}
+    br_code = map_distinct(sla_tab.loc[is_breach, "sla"], sla_pos).to_numpy()
     cases["sla_breaches"] = _joined_flags(
         br_case, br_code.astype(np.int64), n_cases, sla_names, sort_names=True
     )
@@ -1013,7 +1014,7 @@ def _drop_pending(
         waiting = set(
             zip(
                 sla_case[censored].tolist(),
-                sla_tab.loc[censored, "sla"].map(to_of).tolist(),
+                map_distinct(sla_tab.loc[censored, "sla"], to_of).tolist(),
                 strict=True,
             )
         )
@@ -1023,7 +1024,7 @@ def _drop_pending(
         pend[idx[np.array(hit, dtype=bool)]] = True
     pending = dev.loc[pend, ["case_code", "step"]]
     stage_of = {x: sop.stage_of(sop.step(x).label) for x in pending["step"].unique()}
-    stage = pending["step"].map(stage_of)
+    stage = map_distinct(pending["step"], stage_of)
     return dev[~pend].reset_index(drop=True), pending.assign(_s=stage)
 
 
@@ -1651,7 +1652,7 @@ def _step_table(
     present[coded.case_codes[known], step[known]] = True
     with_step = present.sum(axis=0)
     sidx = {st.id: i for i, st in enumerate(sop.steps)}
-    d_step = deviations["step"].map(sidx)
+    d_step = map_distinct(deviations["step"], sidx)
     has = d_step.notna().to_numpy()
     ds = d_step[has].to_numpy(dtype=np.int64)
     dc = case_code[has]

@@ -340,6 +340,21 @@ def index_in(values: Any, vocabulary: Any) -> np.ndarray:
     return np.asarray(found.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64)
 
 
+def map_distinct(values: pd.Series, mapping: Mapping[Any, Any]) -> pd.Series:
+    """``values.map(mapping)``, looking each distinct value up once.
+
+    ``Series.map`` with a dict hashes every row through Python objects; on text columns
+    of hundreds of thousands of rows with a handful of distinct labels (deviation types,
+    SLA ids, SOP steps), factorising first is an order of magnitude faster.
+    """
+    codes, uniques = pd.factorize(values)
+    mapped = pd.Series(np.asarray(uniques, dtype=object), dtype=object).map(mapping)
+    mapped = mapped.infer_objects()
+    out = mapped.reindex(codes)  # code -1 (missing value) is not a label: NaN
+    out.index = values.index
+    return out
+
+
 def shared_event_keys(events: pd.DataFrame, case_codes: np.ndarray | None = None) -> np.ndarray:
     """Rows whose (case_id, activity, timestamp) another row has too (candidate copies).
 
