@@ -79,6 +79,7 @@ from .eventlog import (
     factorized,
     has_start_times,
     index_in,
+    time_i8,
 )
 from .exceptions import InvalidParameterError
 
@@ -340,13 +341,19 @@ def km_quantiles(
 def _step_durations(events: pd.DataFrame, calendar: Calendar | None) -> pd.Series:
     """Per event: start→completion with lifecycle data, else previous event → this one."""
     ts = events["timestamp"]
-    same_case = events["case_id"].eq(events["case_id"].shift())
-    prev = ts.shift().where(same_case)
-    start = prev
-    if has_start_times(events):
-        start = events["start_timestamp"].where(events["start_timestamp"].notna(), prev)
-    start = start.astype(ts.dtype)
-    return _hours(start, ts, calendar)
+    codes = case_blocks(events["case_id"])[0]
+    same_case = np.zeros(len(events), dtype=bool)
+    same_case[1:] = codes[1:] == codes[:-1]
+    if not has_start_times(events):  # previous event -> this one: one clock value per event
+        from .calendars import working_ns
+
+        clock = time_i8(ts.dt.as_unit("ns")) if calendar is None else working_ns(ts, calendar)
+        out = np.full(len(events), np.nan)
+        out[1:] = np.where(same_case[1:], (clock[1:] - clock[:-1]) / 3.6e12, np.nan)
+        return pd.Series(out, index=events.index)
+    prev = ts.shift().where(pd.Series(same_case, index=events.index))
+    start = events["start_timestamp"].where(events["start_timestamp"].notna(), prev)
+    return _hours(start.astype(ts.dtype), ts, calendar)
 
 
 def _close_mask(events: pd.DataFrame, close_activities: Sequence[str] | None) -> np.ndarray:
