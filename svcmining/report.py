@@ -423,10 +423,35 @@ def _picture(obj: Any, alt: str, caption: str = "") -> str:
         return ""
     import matplotlib.pyplot as plt
 
-    buf = io.BytesIO()  # PNG: glyphs baked in (no font needed), fast and small for big charts
-    fig.savefig(buf, format="png", dpi=_PNG_DPI, bbox_inches="tight")
+    png = _png(fig)  # PNG: glyphs baked in (no font needed), fast and small for big charts
     plt.close(fig)
-    return _img(buf.getvalue(), "image/png", alt, caption)
+    return _img(png, "image/png", alt, caption)
+
+
+def _png(fig: Any) -> bytes:
+    """The figure as PNG at ``_PNG_DPI``, drawn once where its layout is already done.
+
+    ``savefig`` draws a figure twice when it has a layout engine (or a tight bounding
+    box is asked for): once to lay it out, once to paint. A figure laid out by
+    ``tight_layout`` or constrained layout (all of svcmining's own) is painted in one
+    draw here; any other figure is saved with a tight bounding box, so that no label is
+    cut off.
+    """
+    buf = io.BytesIO()
+    if fig.get_layout_engine() is None:
+        fig.savefig(buf, format="png", dpi=_PNG_DPI, bbox_inches="tight")
+        return buf.getvalue()
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from PIL import Image
+
+    fig.set_dpi(_PNG_DPI)
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()  # a constrained layout is done inside this draw
+    width, height = canvas.get_width_height(physical=True)
+    Image.frombuffer("RGBA", (width, height), canvas.buffer_rgba(), "raw", "RGBA", 0, 1).save(
+        buf, format="png"
+    )
+    return buf.getvalue()
 
 
 def _dot_svg(source: str) -> bytes | None:
