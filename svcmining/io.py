@@ -772,7 +772,19 @@ def _clean_text(s: pd.Series, na: frozenset[str]) -> pd.Series:
     """Strings stripped, with the ``na_values`` (and blank cells) as missing."""
     if not pd.api.types.is_string_dtype(s.dtype) and not pd.api.types.is_object_dtype(s.dtype):
         s = s.astype("str").where(s.notna())
-    out = s.astype("str").where(s.notna()).str.strip()
+    s = s.astype("str")
+    arr = getattr(s.array, "_pa_array", None)
+    if arr is not None:  # pyarrow-backed text: trim, blank out and rebuild in pyarrow
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        trimmed = pc.utf8_trim_whitespace(arr)
+        hit = pc.is_in(trimmed, value_set=pa.array(sorted(na), type=trimmed.type))
+        cleaned = pc.if_else(hit, pa.scalar(None, type=trimmed.type), trimmed)
+        return pd.Series(
+            cleaned.to_pandas(types_mapper={trimmed.type: s.dtype}.get), index=s.index, name=s.name
+        )
+    out = s.where(s.notna()).str.strip()
     return out.mask(out.isin(na))
 
 
@@ -1257,57 +1269,81 @@ def read_tickets(
     mappings: dict[str, dict[str, Any]] = {}
     naive_total = 0
     rows_read = 0
-    for path in paths:
-        suffix = _suffix(path)
-        if suffix in (".csv", ".tsv", ".txt"):
-            raws = [_read_csv(path, encoding)]
-        elif suffix in (".xlsx", ".xlsm"):
-            raws = _read_excel(path, sheet)
-        elif suffix == ".parquet":
-            raws = [_read_parquet(path)]
-        elif suffix in (".xes", ".xes.gz"):
-            raws = [_read_xes(path)]
-        else:
-            raise ReadError(
-                f"{path}: unsupported file type {suffix!r}; svcmining reads "
-                f"{', '.join(EXPORT_SUFFIXES)}."
-            )
-        for raw in raws:
-            label = path.name if not raw.sheet else f"{path.name}[{raw.sheet}]"
-            if label in file_names:
-                label = str(path)
-            idx = len(file_names)
-            file_names.append(label)
-            if raw.note:
-                notes.append(raw.note)
-                warnings.warn(raw.note, DataQualityWarning, stacklevel=2)
-            n_rows = len(raw.frame) + len(raw.malformed)
-            rows_read += n_rows
-            if raw.malformed:
-                drops.add(
-                    "malformed_row",
-                    [label] * len(raw.malformed),
-                    [ln for ln, _ in raw.malformed],
-                    [t for _, t in raw.malformed],
+    # CSV exports are read two at a time: pyarrow parses one while Python decodes the
+    # next (decoding a GBK export holds the interpreter); results are used in order
+    csv_at = [i for i, p in enumerate(paths) if _suffix(p) in (".csv", ".tsv", ".txt")]
+    reading: dict[int, Any] = {}
+    pool = None
+    if len(csv_at) > 1:
+        from concurrent.futures import ThreadPoolExecutor
+
+        pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="svcmining-read")
+        reading = {i: pool.submit(_read_csv, paths[i], encoding) for i in csv_at}
+    try:
+        for at, path in enumerate(paths):
+            suffix = _suffix(path)
+            if suffix in (".csv", ".tsv", ".txt"):
+                raws = [reading[at].result() if at in reading else _read_csv(path, encoding)]
+            elif suffix in (".xlsx", ".xlsm"):
+                raws = _read_excel(path, sheet)
+            elif suffix == ".parquet":
+                raws = [_read_parquet(path)]
+            elif suffix in (".xes", ".xes.gz"):
+                raws = [_read_xes(path)]
+            else:
+                raise ReadError(
+                    f"{path}: unsupported file type {suffix!r}; svcmining reads "
+                    f"{', '.join(EXPORT_SUFFIXES)}."
                 )
-            col_map = _map_columns(list(raw.frame.columns), explicit, raw.default_mapping, label)
-            mappings[label] = col_map
-            canon, formats, localised = _canonical(
-                raw, idx, label, col_map, tz=tz, dayfirst=dayfirst, na=na, drops=drops, notes=notes
-            )
-            naive_total += localised
-            frames.append(canon)
-            file_rows.append(
-                {
-                    "file": label,
-                    "format": raw.fmt,
-                    "encoding": raw.encoding,
-                    "delimiter": raw.delimiter,
-                    "sheet": raw.sheet,
-                    "rows_read": n_rows,
-                    "time_formats": ", ".join(formats),
-                }
-            )
+            for raw in raws:
+                label = path.name if not raw.sheet else f"{path.name}[{raw.sheet}]"
+                if label in file_names:
+                    label = str(path)
+                idx = len(file_names)
+                file_names.append(label)
+                if raw.note:
+                    notes.append(raw.note)
+                    warnings.warn(raw.note, DataQualityWarning, stacklevel=2)
+                n_rows = len(raw.frame) + len(raw.malformed)
+                rows_read += n_rows
+                if raw.malformed:
+                    drops.add(
+                        "malformed_row",
+                        [label] * len(raw.malformed),
+                        [ln for ln, _ in raw.malformed],
+                        [t for _, t in raw.malformed],
+                    )
+                col_map = _map_columns(
+                    list(raw.frame.columns), explicit, raw.default_mapping, label
+                )
+                mappings[label] = col_map
+                canon, formats, localised = _canonical(
+                    raw,
+                    idx,
+                    label,
+                    col_map,
+                    tz=tz,
+                    dayfirst=dayfirst,
+                    na=na,
+                    drops=drops,
+                    notes=notes,
+                )
+                naive_total += localised
+                frames.append(canon)
+                file_rows.append(
+                    {
+                        "file": label,
+                        "format": raw.fmt,
+                        "encoding": raw.encoding,
+                        "delimiter": raw.delimiter,
+                        "sheet": raw.sheet,
+                        "rows_read": n_rows,
+                        "time_formats": ", ".join(formats),
+                    }
+                )
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
     if timezone is None and naive_total:
         msg = (
             f"{naive_total:,} time(s) had no UTC offset and were read as UTC; pass "
