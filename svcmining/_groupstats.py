@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-__all__ = ["group_quantiles", "group_slices", "group_stats"]
+__all__ = ["group_medians", "group_quantiles", "group_slices", "group_stats"]
 
 # Above this many non-empty groups, sorting all values beats one partition per group.
 _MAX_LOOPED_GROUPS = 2048
@@ -30,8 +30,24 @@ def group_slices(key: np.ndarray, n_groups: int) -> tuple[np.ndarray, np.ndarray
     return order, starts, sizes
 
 
+def group_medians(key: np.ndarray, values: np.ndarray, n_groups: int) -> np.ndarray:
+    """Median per group as pandas and ``np.median`` compute it (no NaN among ``values``).
+
+    The mean of the two middle values, ``(a + b) / 2``, for groups of even size. That
+    may differ in the last bit from the linear 0.5-quantile (``a + (b - a) / 2``), which
+    matters where medians are compared with each other (the stage order of activities).
+    """
+    (lo,), _ = group_quantiles(key, values, n_groups, (0.0,), _middle=True)
+    return lo
+
+
 def group_quantiles(
-    key: np.ndarray, values: np.ndarray, n_groups: int, qs: Sequence[float]
+    key: np.ndarray,
+    values: np.ndarray,
+    n_groups: int,
+    qs: Sequence[float],
+    *,
+    _middle: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Quantiles ``qs`` (rows) and max per group of ``values`` (no NaN among them).
 
@@ -46,8 +62,12 @@ def group_quantiles(
     v = values[order]
     has = np.flatnonzero(sizes)
     pos = np.asarray(qs, dtype=float)[:, None] * (sizes[has] - 1)  # (len(qs), groups)
+    if _middle:  # the two middle values (the same one for odd sizes)
+        pos = np.asarray((sizes[has] - 1) // 2, dtype=float)[None, :]
     lo = np.floor(pos).astype(np.int64)
     hi = np.minimum(lo + 1, sizes[has] - 1)
+    if _middle:
+        hi = np.asarray(sizes[has] // 2, dtype=np.int64)[None, :]
     frac = pos - lo
     if len(has) > _MAX_LOOPED_GROUPS:  # many groups: sort all values within groups
         o = np.lexsort((v, np.repeat(np.arange(n_groups), sizes)))
@@ -64,7 +84,7 @@ def group_quantiles(
             part = np.partition(seg, kth)
             v_lo[:, j], v_hi[:, j] = part[lo[:, j]], part[hi[:, j]]
             top[g] = part[sizes[g] - 1]
-    quant[:, has] = v_lo + (v_hi - v_lo) * frac
+    quant[:, has] = (v_lo + v_hi) / 2 if _middle else v_lo + (v_hi - v_lo) * frac
     return quant, top
 
 

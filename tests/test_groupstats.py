@@ -5,6 +5,7 @@ from __future__ import annotations
 from unittest import mock
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -55,3 +56,20 @@ def test_equal_numpy_quantile_per_group(looped_groups, pairs, qs):
         assert top[g] == mine.max()
         for i, q in enumerate(qs):
             assert quant[i, g] == pytest.approx(np.quantile(mine, q), rel=1e-12, abs=1e-9)
+
+
+@pytest.mark.parametrize("looped_groups", [0, 2048])
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 4), st.fractions(0, 1).map(float)), min_size=1))
+def test_medians_equal_pandas_bit_for_bit(looped_groups, pairs):
+    """group_medians gives pandas' median exactly (stage orders compare medians)."""
+    key = np.array([k for k, _ in pairs], dtype=np.int64)
+    values = np.array([v for _, v in pairs], dtype=float)
+    with mock.patch.object(_groupstats, "_MAX_LOOPED_GROUPS", looped_groups):
+        mine = _groupstats.group_medians(key, values, 5)
+    theirs = pd.Series(values).groupby(key).median()
+    for g in range(5):
+        if g in theirs.index:
+            assert mine[g] == theirs[g]
+        else:
+            assert np.isnan(mine[g])
