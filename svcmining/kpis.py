@@ -69,7 +69,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import pandas as pd
 
-from ._groupstats import group_stats
+from ._groupstats import group_quantiles, group_stats
 from ._validation import check_choice
 from .eventlog import (
     LogLike,
@@ -1094,9 +1094,8 @@ def _aggregate(
     n_all = np.bincount(g, minlength=n_groups)
     both = pd.unique(g * n_case + src.case)
     cases_all = np.bincount(both // n_case, minlength=n_groups)
-    dur = group_stats(g, np.asarray(src.dur, dtype="float64"), n_groups, "d")
-    p50, p90 = dur["d_p50_hours"], dur["d_p90_hours"]
-    base = group_stats(g, np.asarray(src.base, dtype="float64"), n_groups, "b")["b_p50_hours"]
+    p50, p90 = _quantiles(g, src.dur, n_groups, (0.5, 0.9))
+    (base,) = _quantiles(g, src.base, n_groups, (0.5,))
     pos = np.nan_to_num(src.lost) > 0
     gp, lp, cp = g[pos], src.lost[pos], src.case[pos]
     hours = np.bincount(gp, weights=lp, minlength=n_groups)
@@ -1159,6 +1158,15 @@ def _aggregate(
         }
     )
     return table[table["hours_lost"] > 0], loc
+
+
+def _quantiles(
+    g: np.ndarray, values: np.ndarray, n_groups: int, qs: tuple[float, ...]
+) -> np.ndarray:
+    """Linear quantiles ``qs`` of the non-NaN ``values`` per group (rows: the quantiles)."""
+    v = np.asarray(values, dtype="float64")
+    ok = ~np.isnan(v)
+    return group_quantiles(g[ok], v[ok], n_groups, qs)[0]
 
 
 def _rank(
