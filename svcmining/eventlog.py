@@ -323,6 +323,21 @@ def case_blocks(case_id: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return codes.astype(np.int64), np.flatnonzero(boundary)
 
 
+def last_per_case(mask: np.ndarray, case_codes: np.ndarray, n_cases: int) -> np.ndarray:
+    """Row of each case's last event where ``mask`` holds (-1 for none).
+
+    ``case_codes`` are the codes of contiguous case blocks (not decreasing along the log,
+    as :func:`case_blocks` gives them).
+    """
+    rows = np.flatnonzero(mask)
+    out = np.full(n_cases, -1, dtype=np.int64)
+    if len(rows):
+        cc = case_codes[rows]
+        last = np.r_[cc[1:] != cc[:-1], True]
+        out[cc[last]] = rows[last]
+    return out
+
+
 def index_in(values: Any, vocabulary: Any) -> np.ndarray:
     """Position of each value in ``vocabulary`` (distinct labels), -1 where absent or missing.
 

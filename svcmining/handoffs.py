@@ -73,7 +73,15 @@ from ._groupstats import group_medians, group_quantiles
 from ._labels import DEFAULT_CLOSE_ACTIVITIES, DEFAULT_REOPEN_ACTIVITIES
 from ._pingpong import returns_from_codes
 from ._validation import check_choice, check_positive_int
-from .eventlog import LogLike, as_events, case_blocks, factorized, has_start_times, time_i8
+from .eventlog import (
+    LogLike,
+    as_events,
+    case_blocks,
+    factorized,
+    has_start_times,
+    last_per_case,
+    time_i8,
+)
 from .exceptions import InvalidParameterError
 
 if TYPE_CHECKING:
@@ -611,8 +619,8 @@ def handoff_delays(
         in_cycle = _in_reopen_cycle(rows, act_codes, case_codes, case_starts, closes_act, reopens)
         pp_mark[rows[in_cycle]] = False
 
-    last_close = _last_per_case(closes, case_codes, n_cases)
-    last_reopen = _last_per_case(reopens, case_codes, n_cases)
+    last_close = last_per_case(closes, case_codes, n_cases)
+    last_reopen = last_per_case(reopens, case_codes, n_cases)
     is_open = (last_close < 0) | (last_reopen > last_close)
 
     pend_give = np.zeros(0, dtype=np.int64)
@@ -707,17 +715,6 @@ def handoff_delays(
 
 
 _NAT = np.iinfo(np.int64).min
-
-
-def _last_per_case(mask: np.ndarray, case_codes: np.ndarray, n_cases: int) -> np.ndarray:
-    """Position of each case's last event where ``mask`` holds (-1 for none); cases in order."""
-    rows = np.flatnonzero(mask)
-    out = np.full(n_cases, -1, dtype=np.int64)
-    if len(rows):
-        cc = case_codes[rows]
-        last = np.r_[cc[1:] != cc[:-1], True]  # codes are non-decreasing along the log
-        out[cc[last]] = rows[last]
-    return out
 
 
 def _in_reopen_cycle(

@@ -28,6 +28,7 @@ from .eventlog import (
     as_events,
     case_blocks,
     factorized,
+    last_per_case,
     shared_event_keys,
     time_i8,
 )
@@ -108,8 +109,8 @@ def _open_per_case(
         closes |= label_mask(events["lifecycle"].fillna(""), tuple(close)).to_numpy()
     reopens = _codes_mask(act, act_labels, reopen)
     n_cases = int(codes[-1]) + 1 if len(codes) else 0
-    last_close = _last_row(closes, codes, n_cases)
-    last_reopen = _last_row(reopens, codes, n_cases)
+    last_close = last_per_case(closes, codes, n_cases)
+    last_reopen = last_per_case(reopens, codes, n_cases)
     return (last_close < 0) | (last_reopen > last_close)
 
 
@@ -117,17 +118,6 @@ def _codes_mask(codes: np.ndarray, labels: pd.Index, wanted: Sequence[str]) -> n
     """Rows whose label (given by its code) is one of ``wanted`` (see ``label_mask``)."""
     hit = label_mask(pd.Series(labels, dtype=object), tuple(wanted)).to_numpy()
     return np.where(codes >= 0, hit[np.maximum(codes, 0)] if len(hit) else False, False)
-
-
-def _last_row(mask: np.ndarray, codes: np.ndarray, n_cases: int) -> np.ndarray:
-    """Row of each case's last event where ``mask`` holds (-1 for none)."""
-    rows = np.flatnonzero(mask)
-    out = np.full(n_cases, -1, dtype=np.int64)
-    if len(rows):
-        cc = codes[rows]
-        last = np.r_[cc[1:] != cc[:-1], True]  # case codes do not decrease along the log
-        out[cc[last]] = rows[last]
-    return out
 
 
 def _finding(
