@@ -69,7 +69,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import pandas as pd
 
-from ._groupstats import group_medians, group_quantiles
+from ._groupstats import group_medians, group_stats
 from ._labels import DEFAULT_CLOSE_ACTIVITIES, DEFAULT_REOPEN_ACTIVITIES
 from ._pingpong import returns_from_codes
 from ._validation import check_choice, check_positive_int
@@ -839,12 +839,7 @@ def _matrix(
     new_combo[1:] = combo[1:] != combo[:-1]
     n_case = np.bincount(combo[new_combo] % max(k, 1), minlength=k)
     use = (~pending | include_pending) & ~np.isnan(d)
-    inv_u, d_u = inv[use], d[use]
-    sizes = np.bincount(inv_u, minlength=k)
-    sums = np.bincount(inv_u, weights=d_u, minlength=k)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        mean = np.where(sizes > 0, sums / np.maximum(sizes, 1), np.nan)
-    (p50, p90), _ = group_quantiles(inv_u, d_u, k, (0.5, 0.9))
+    stats = group_stats(inv[use], d[use], k, "delay")
     out = pd.DataFrame(
         {
             "from_group": _codes_to_str(g_names, pairs // n_g),
@@ -852,9 +847,9 @@ def _matrix(
             "count": count.astype(np.int64),
             "cases": n_case.astype(np.int64),
             "pending": n_pend.astype(np.int64),
-            "delay_mean_hours": mean,
-            "delay_p50_hours": p50,
-            "delay_p90_hours": p90,
+            "delay_mean_hours": stats["delay_mean_hours"],
+            "delay_p50_hours": stats["delay_p50_hours"],
+            "delay_p90_hours": stats["delay_p90_hours"],
             "delay_total_hours": total.astype(float),
             "ping_pong": np.round(pp).astype(np.int64),
         }
