@@ -326,7 +326,7 @@ class HandoffResult:
         ax.set_ylabel(f"from {self.by} (giver)")
         n_all = len(set(m["from_group"]) | set(m["to_group"]))
         more = f" (top {k} of {n_all})" if n_all > k else ""
-        ax.set_title(f"Handoffs: count and median delay{more}")
+        ax.set_title(f"Handoffs: count and median delay{more}", y=1.0)
 
     def _draw_map(self, ax: matplotlib.axes.Axes, groups: list[str]) -> None:
         from matplotlib.patches import FancyArrowPatch
@@ -403,7 +403,7 @@ class HandoffResult:
         ax.set_ylim(-1.35, 1.35)
         ax.set_aspect("equal")
         ax.set_axis_off()
-        ax.set_title(f"{self.by} map: handoffs (count · median delay, {self._unit()})")
+        ax.set_title(f"{self.by} map: handoffs (count · median delay, {self._unit()})", y=1.0)
 
 
 def _empty_axes(ax: matplotlib.axes.Axes, text: str) -> None:

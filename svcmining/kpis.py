@@ -619,6 +619,7 @@ class ServiceKPIs:
     def plot(self, *, kpis: Sequence[str] | None = None) -> Figure:
         """A small dashboard: one panel per KPI, month over month (the overall as a line)."""
         import matplotlib.pyplot as plt
+        from matplotlib.ticker import MaxNLocator
 
         from ._fonts import use_cjk_font
 
@@ -650,8 +651,10 @@ class ServiceKPIs:
             if len(tot) == 1 and (tot["unit"] != "cases").all():  # counts: no overall line
                 ax.axhline(float(tot["value"].iloc[0]), color="grey", ls="--", lw=0.8)
             unit = sub["unit"].iloc[0] if len(sub) else ""
-            ax.set_title(f"{name} ({unit})", fontsize=9)
+            # y given: no search for decorations above the panel (there are none)
+            ax.set_title(f"{name} ({unit})", fontsize=9, y=1.0)
             ax.tick_params(labelsize=7)
+            ax.yaxis.set_major_locator(MaxNLocator(nbins=4, steps=[1, 2, 5, 10]))
             if len(set(per["detail"])) > 1:
                 ax.legend(fontsize=6)
         for ax in list(axes.flat)[len(names) :]:

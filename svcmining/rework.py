@@ -297,7 +297,8 @@ class ReworkResult:
 
         use_cjk_font()
         if ax is None:
-            _, ax = plt.subplots(figsize=(8, 4.5))
+            # laid out while drawn: nothing cut off, and a report paints it in one draw
+            _, ax = plt.subplots(figsize=(8, 4.5), layout="constrained")
         occ = self.occurrences
         col = "rework_hours" if metric == "hours" else "n"
         data = occ.assign(n=1, g=occ["again_group"].fillna("(none)"))
@@ -317,7 +318,7 @@ class ReworkResult:
             left += vals
         ax.set_xlabel("hours lost to rework" if metric == "hours" else "rework occurrences")
         ax.set_ylabel(self.group)
-        ax.set_title("Rework by " + self.group + " and kind")
+        ax.set_title("Rework by " + self.group + " and kind", y=1.0)  # y: no search above
         ax.legend(title="kind", fontsize="small")
         return ax
 
