@@ -370,24 +370,48 @@ def map_distinct(values: pd.Series, mapping: Mapping[Any, Any]) -> pd.Series:
     return out
 
 
-def shared_event_keys(events: pd.DataFrame, case_codes: np.ndarray | None = None) -> np.ndarray:
+def shared_event_keys(
+    events: pd.DataFrame,
+    case_codes: np.ndarray | None = None,
+    *,
+    order: np.ndarray | None = None,
+) -> np.ndarray:
     """Rows whose (case_id, activity, timestamp) another row has too (candidate copies).
 
-    Found on integer keys with one sort, so that a row-by-row comparison of all columns
+    Found on integer keys, so that a row-by-row comparison of all columns
     (``DataFrame.duplicated``) is needed only on these few rows. ``case_codes`` are codes
-    of ``case_id`` when the caller has them.
+    of ``case_id`` when the caller has them; ``order`` positions that sort the rows by
+    case and time (:func:`sort_order`), when the caller has them. Rows sharing case and
+    time sit next to each other in that order; only those few are then compared on
+    their activity. Events already in case/time order need no sort at all.
     """
     n = len(events)
     if case_codes is None:
         case_codes = factorized(events, "case_id")[0]
-    act = factorized(events, "activity")[0]
-    ca = np.asarray(case_codes, dtype=np.int64) * (int(act.max()) + 1 if n else 1) + act
+    cc = np.asarray(case_codes, dtype=np.int64)
     ts = time_i8(events["timestamp"])
-    o = np.lexsort((ts, ca))
-    same = (ca[o][1:] == ca[o][:-1]) & (ts[o][1:] == ts[o][:-1])
+    if order is None:
+        in_order = n < 2 or bool(
+            np.all((cc[1:] > cc[:-1]) | ((cc[1:] == cc[:-1]) & (ts[1:] >= ts[:-1])))
+        )
+        order = np.arange(n) if in_order else np.lexsort((ts, cc))
+    c_o, t_o = cc[order], ts[order]
+    same = (c_o[1:] == c_o[:-1]) & (t_o[1:] == t_o[:-1])
     shared = np.zeros(n, dtype=bool)
-    shared[o[1:][same]] = True
-    shared[o[:-1][same]] = True
+    if not same.any():
+        return shared
+    # the few rows that share case and time with a neighbour: which share the activity too
+    cand = np.zeros(n, dtype=bool)
+    cand[order[1:][same]] = True
+    cand[order[:-1][same]] = True
+    rows = np.flatnonzero(cand)
+    act = pd.factorize(events["activity"].iloc[rows])[0].astype(np.int64)
+    c_r, t_r = cc[rows], ts[rows]
+    o = np.lexsort((act, t_r, c_r))
+    c_r, t_r, act, rows = c_r[o], t_r[o], act[o], rows[o]
+    eq = (c_r[1:] == c_r[:-1]) & (t_r[1:] == t_r[:-1]) & (act[1:] == act[:-1])
+    shared[rows[1:][eq]] = True
+    shared[rows[:-1][eq]] = True
     return shared
 
 

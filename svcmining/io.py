@@ -892,6 +892,7 @@ def _dedupe(
     drops: _Drops,
     *,
     within_files: bool,
+    order: np.ndarray | None = None,
 ) -> tuple[np.ndarray, pd.DataFrame]:
     """Find repeated copies of events; resolve cross-file conflicts for the newer export.
 
@@ -899,14 +900,15 @@ def _dedupe(
     twice (overlapping monthly exports) and is always removed. Exact copies inside one
     file are removed only with ``within_files`` (the ticket system did record them twice).
     Returns the rows to keep (a boolean mask over ``events``) and the conflicts table.
-    ``case_codes`` are integer codes of ``case_id``.
+    ``case_codes`` are integer codes of ``case_id``; ``order`` sorts the rows by case
+    and time (:func:`sort_order`), when known.
     """
     n = len(events)
     value_cols = [c for c in events.columns if c not in ("_file", "_line")]
     key = ["case_id", "activity", "timestamp"]
     # only rows sharing (case, activity, time) with another row can be copies: find them
     # on integer keys (one sort), then compare all values on those few rows only
-    shared = shared_event_keys(events, case_codes)
+    shared = shared_event_keys(events, case_codes, order=order)
     keep = np.ones(n, dtype=bool)
     conflicts = pd.DataFrame(
         columns=[
@@ -1359,13 +1361,18 @@ def read_tickets(
     events = events.reset_index(drop=True)
     case_codes = pd.factorize(events["case_id"], sort=True)[0] if len(events) else np.zeros(0, int)
     keep = np.ones(len(events), dtype=bool)
+    # one sort by case and time: finds the candidate copies and orders the log
+    order = sort_order(events, case_codes=case_codes)
     if dedupe and len(events):
         within = dedupe is True or dedupe == "all"
-        keep, conflicts = _dedupe(events, case_codes, file_names, drops, within_files=within)
+        keep, conflicts = _dedupe(
+            events, case_codes, file_names, drops, within_files=within, order=order
+        )
     if lifecycle == "pair" and len(events):
         events = _pair_lifecycle(events[keep], file_names, drops, notes).reset_index(drop=True)
         case_codes = pd.factorize(events["case_id"], sort=True)[0]
         keep = np.ones(len(events), dtype=bool)
+        order = sort_order(events, case_codes=case_codes)
     if strict:
         strict_drops = drops.total - drops.counts.get("repeated_in_later_export", 0)
         if strict_drops:
@@ -1380,7 +1387,6 @@ def read_tickets(
             )
     if not keep.any():
         _raise_no_events(file_names, rows_read, drops)
-    order = sort_order(events, case_codes=case_codes)
     order = order[keep[order]]  # the sort is stable: dropping rows keeps it sorted
     findings = _source_order_findings(events, order, case_codes, file_names)
     events = events.take(order)
