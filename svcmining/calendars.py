@@ -511,19 +511,27 @@ class _Clock:
 
     def _wloc(self, x: np.ndarray) -> np.ndarray:
         """Working ns before local wall-clock instant x (ns)."""
-        day = x // _NS_DAY
-        i = np.clip(day - self.d0, 0, self.work.size - 1)
-        tod = x - day * _NS_DAY
-        within = np.zeros(x.shape, dtype=np.int64)
-        for a, n in zip(self.a, self.len, strict=True):
-            within += np.clip(tod - a, 0, n)
-        return np.asarray(self.cum[i] + np.where(self.work[i], within, 0))
+        day, tod = np.divmod(np.asarray(x, dtype=np.int64), _NS_DAY)
+        day -= self.d0
+        np.clip(day, 0, self.work.size - 1, out=day)  # index of the day in the window
+        within = np.zeros(tod.shape, dtype=np.int64)
+        part = np.empty_like(tod)
+        for a, n in zip(self.a, self.len, strict=True):  # worked ns of each range so far
+            np.subtract(tod, a, out=part)
+            np.clip(part, 0, n, out=part)
+            within += part
+        within *= self.work[day]  # nothing on days off
+        within += self.cum[day]
+        return within
 
     def w(self, t: np.ndarray) -> np.ndarray:
-        """Working ns before UTC instants t (ns), up to a constant."""
-        x = _local_ns(t, self.tz)
+        """Working ns before UTC instants t (ns) in the window, up to a constant."""
+        t = np.asarray(t, dtype=np.int64)
+        if not self.trans.size:  # one UTC offset all through the window
+            return np.asarray(self._wloc(t + self.offs[0]))
+        # local wall-clock time from the offsets found for the window (no tz database)
         seg = np.searchsorted(self.trans, t, side="right")
-        return np.asarray(self._wloc(x) + self.corr[seg])
+        return np.asarray(self._wloc(t + self.offs[seg]) + self.corr[seg])
 
     def inverse(self, target: np.ndarray) -> np.ndarray:
         """Earliest UTC instant t with W(t) >= target."""

@@ -477,3 +477,24 @@ def test_module_imports_neither_pm4py_nor_matplotlib():
     code = "import sys, svcmining.calendars; print('pm4py' in sys.modules, 'matplotlib' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False"]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    tz=st.sampled_from(
+        ["Asia/Shanghai", "Europe/Berlin", "America/New_York", "Australia/Lord_Howe", "UTC"]
+    ),
+    start_day=st.integers(0, 3 * 365),
+    minutes=st.lists(st.integers(0, 2 * 365 * 24 * 60), min_size=1, max_size=50),
+)
+def test_clock_local_time_equals_tz_database(tz, start_day, minutes):
+    """The clock's local time (its window's UTC offsets) is the tz database's, to the ns."""
+    from svcmining.calendars import _Clock, _local_ns
+
+    cal = Calendar(timezone=tz)
+    t0 = pd.Timestamp("2022-01-01", tz="UTC").value + start_day * 86_400 * 10**9
+    t = t0 + np.asarray(minutes, dtype=np.int64) * 60 * 10**9 + 17  # off the minute grid
+    clock = _Clock(cal, int(t.min()), int(t.max()))
+    seg = np.searchsorted(clock.trans, t, side="right")
+    by_tz_database = clock._wloc(_local_ns(t, tz)) + clock.corr[seg]
+    assert np.array_equal(clock.w(t), by_tz_database)
