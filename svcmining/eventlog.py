@@ -292,14 +292,44 @@ def factorized(
     hit = _CODES.get(key)
     if hit is not None and hit[0] is arr and hit[1] is inner:
         return hit[2], hit[3]
-    codes, uniques = pd.factorize(col, sort=sort)
-    codes = np.asarray(codes, dtype=np.int64)
+    other = _CODES.get((key[0], column, not sort))
+    if (
+        other is not None
+        and other[0] is arr
+        and other[1] is inner
+        and isinstance(other[3].dtype, pd.StringDtype)  # text: one well-defined sort order
+    ):
+        # the other order is known: reorder its few uniques instead of hashing every row
+        codes, uniques = _reordered(other[2], other[3], sort=sort)
+    else:
+        codes, uniques = pd.factorize(col, sort=sort)
+        codes = np.asarray(codes, dtype=np.int64)
     codes.flags.writeable = False
     out = (codes, pd.Index(uniques))
     if not any(k[0] == key[0] for k in _CODES):
         weakref.finalize(events, _forget_codes, key[0])
     _CODES[key] = (arr, inner, *out)
     return out
+
+
+def _reordered(
+    codes: np.ndarray, uniques: pd.Index, *, sort: bool
+) -> tuple[np.ndarray, pd.Index]:
+    """The factorisation of the same values in the other order of uniques.
+
+    ``sort=True``: uniques sorted as ``pandas.factorize(..., sort=True)`` sorts them
+    (``argsort`` of the uniques); ``sort=False``: in order of first appearance.
+    """
+    ok = codes >= 0
+    if len(uniques) == 0:  # nothing but missing values
+        return np.array(codes, dtype=np.int64), uniques
+    if sort:
+        perm = np.asarray(uniques.argsort(), dtype=np.int64)  # new position -> old code
+    else:
+        perm = np.asarray(pd.unique(codes[ok]), dtype=np.int64)  # first appearance
+    new_of_old = np.empty(len(uniques), dtype=np.int64)
+    new_of_old[perm] = np.arange(len(perm))
+    return np.where(ok, new_of_old[np.maximum(codes, 0)], -1), uniques.take(perm)
 
 
 def case_blocks(case_id: pd.Series) -> tuple[np.ndarray, np.ndarray]:

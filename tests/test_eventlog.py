@@ -43,3 +43,30 @@ def test_shared_event_keys_equals_pandas_duplicated(rows):
     ordered = ev.take(order).reset_index(drop=True)
     expected_ordered = expected[order]
     assert np.array_equal(shared_event_keys(ordered), expected_ordered)
+
+
+_labels = st.lists(st.one_of(st.none(), st.sampled_from(["受理", "派单", "b", "a", "", "Z", "结单"])))
+
+
+@settings(max_examples=150, deadline=None)
+@given(_labels, st.booleans())
+def test_factorized_either_order_equals_pandas(values, sort_first):
+    """A column factorised in one order, then the other (derived from the cache): pandas' codes."""
+    from svcmining.eventlog import TicketLog, as_events, factorized
+
+    n = len(values)
+    frame = pd.DataFrame(
+        {
+            "case_id": pd.Series([f"c{i // 3}" for i in range(n)], dtype="str"),
+            "activity": pd.Series(["x"] * n, dtype="str"),
+            "timestamp": pd.to_datetime(range(n), unit="h", utc=True),
+            "department": pd.Series(values, dtype="str"),
+        }
+    )
+    events = as_events(TicketLog(events=frame))
+    for sort in (sort_first, not sort_first):
+        codes, uniques = factorized(events, "department", sort=sort)
+        exp_codes, exp_uniques = pd.factorize(events["department"], sort=sort)
+        assert codes.tolist() == exp_codes.tolist()
+        assert uniques.tolist() == pd.Index(exp_uniques).tolist()
+        assert uniques.dtype == pd.Index(exp_uniques).dtype
