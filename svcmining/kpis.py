@@ -1507,16 +1507,27 @@ def pain_points(
     end = times["closed_at"].where(~times["open_at_cutoff"], cut).astype(times["opened_at"].dtype)
     cyc = _hours(times["opened_at"], end, calendar).clip(lower=0)
     if conformance is not None:
-        ccf = conformance.cases.set_index("case_id")
-        ccf.index = ccf.index.astype("str")
-        conforming = ccf.index[ccf["conforming"].astype(bool)]
-        ref = float(cyc.reindex(conforming).median()) if len(conforming) else float(cyc.median())
+        # cycle times and the check's cases are both one row per ticket in case order:
+        # positions stand for ids there (a label look-up otherwise)
+        by_code = cyc.index.equals(case_index)
+        ccf_ids = conformance.cases["case_id"]
+        is_conf = conformance.cases["conforming"].astype(bool).to_numpy()
+        if by_code and pd.Index(ccf_ids.astype("str")).equals(case_index):
+            conf_cyc = pd.Series(cyc.to_numpy(dtype="float64")[is_conf])
+        else:
+            conf_cyc = cyc.reindex(pd.Index(ccf_ids.astype("str"))[is_conf])
+        ref = float(conf_cyc.median()) if is_conf.any() else float(cyc.median())
         dev = conformance.deviations
         dev = dev[dev["type"] != "sla_breach"].drop_duplicates(["case_id", "type", "step"])
         if len(dev):
             cid = dev["case_id"].astype(str)
             step = dev["step"].astype(object).fillna(dev["activity"]).fillna("").astype(str)
-            ch = cid.map(cyc).to_numpy(dtype="float64")
+            dev_case = case_of(cid)
+            if by_code:
+                cyc_of = np.r_[cyc.to_numpy(dtype="float64"), np.nan]  # code -1: unknown id
+                ch = cyc_of[dev_case]
+            else:
+                ch = cid.map(cyc).to_numpy(dtype="float64")
             g, names = _group_codes(dev["type"], step, sep=": ")
             names = np.array([n[:-2] if n.endswith(": ") else n for n in names], dtype=object)
             sources.append(
@@ -1525,7 +1536,7 @@ def pain_points(
                     "conformance",
                     names,
                     g,
-                    case_of(cid),
+                    dev_case,
                     np.clip(np.nan_to_num(ch - ref), 0, None),
                     ch,
                     np.full(len(ch), ref),
