@@ -312,9 +312,7 @@ def factorized(
     return out
 
 
-def _reordered(
-    codes: np.ndarray, uniques: pd.Index, *, sort: bool
-) -> tuple[np.ndarray, pd.Index]:
+def _reordered(codes: np.ndarray, uniques: pd.Index, *, sort: bool) -> tuple[np.ndarray, pd.Index]:
     """The factorisation of the same values in the other order of uniques.
 
     ``sort=True``: uniques sorted as ``pandas.factorize(..., sort=True)`` sorts them

@@ -45,7 +45,9 @@ def test_shared_event_keys_equals_pandas_duplicated(rows):
     assert np.array_equal(shared_event_keys(ordered), expected_ordered)
 
 
-_labels = st.lists(st.one_of(st.none(), st.sampled_from(["受理", "派单", "b", "a", "", "Z", "结单"])))
+_labels = st.lists(
+    st.one_of(st.none(), st.sampled_from(["受理", "派单", "b", "a", "", "Z", "结单"]))
+)
 
 
 @settings(max_examples=150, deadline=None)
