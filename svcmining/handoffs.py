@@ -69,7 +69,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import pandas as pd
 
-from ._groupstats import group_medians, group_stats
+from ._groupstats import group_stats, position_medians
 from ._labels import DEFAULT_CLOSE_ACTIVITIES, DEFAULT_REOPEN_ACTIVITIES
 from ._pingpong import returns_from_codes
 from ._validation import check_choice, check_positive_int
@@ -757,9 +757,7 @@ def _in_reopen_cycle(
     reopened = rs[seg_hi] - rs[seg_lo - 1] > 0
     pos = idx - np.repeat(case_starts, sizes)
     length = np.repeat(sizes, sizes)
-    rel = np.where(length > 1, pos / np.maximum(length - 1, 1), 0.0)
-    n_act = int(act.max()) + 1
-    stage_by_act = group_medians(act, rel, n_act)
+    stage_by_act = position_medians(act, pos, length, int(act.max()) + 1)
     stage = stage_by_act[act]
     bounds = np.ravel(np.column_stack([seg_lo, seg_hi + 1]))
     bounds = bounds[bounds < n]

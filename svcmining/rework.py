@@ -77,7 +77,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar, get_args
 import numpy as np
 import pandas as pd
 
-from ._groupstats import group_medians
+from ._groupstats import position_medians
 from ._labels import DEFAULT_CLOSE_ACTIVITIES, DEFAULT_REOPEN_ACTIVITIES
 from ._pingpong import returns_from_codes
 from ._validation import check_choice, check_positive_int
@@ -465,8 +465,7 @@ def _find(
             dtype=float,
         )
     else:
-        rel = np.where(length > 1, pos / np.maximum(length - 1, 1), 0.0)
-        stage_by_act = group_medians(act_codes, rel, len(act_uniques))
+        stage_by_act = position_medians(act_codes, pos, length, len(act_uniques))
     stage = stage_by_act[act_codes] if n else np.zeros(0)
     prev_stage = np.full(n, np.nan)
     if n > 1:

@@ -73,3 +73,37 @@ def test_medians_equal_pandas_bit_for_bit(looped_groups, pairs):
             assert mine[g] == theirs[g]
         else:
             assert np.isnan(mine[g])
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.integers(1, 9), min_size=1, max_size=30),
+    st.integers(1, 4),
+    st.integers(0, 10_000),
+)
+def test_position_medians_equal_group_medians(case_lengths, n_groups, seed):
+    """Counting places gives group_medians of the relative positions, bit for bit."""
+    from svcmining._groupstats import position_medians
+
+    rng = np.random.default_rng(seed)
+    sizes = np.asarray(case_lengths)
+    starts = np.r_[0, np.cumsum(sizes)[:-1]]
+    n = int(sizes.sum())
+    pos = np.arange(n) - np.repeat(starts, sizes)
+    length = np.repeat(sizes, sizes)
+    key = rng.integers(0, n_groups, n)
+    rel = np.where(length > 1, pos / np.maximum(length - 1, 1), 0.0)
+    expected = pd.Series(rel).groupby(key).median().reindex(range(n_groups)).to_numpy()
+    got = position_medians(key, pos, length, n_groups)
+    assert np.array_equal(got, expected, equal_nan=True)
+    assert np.array_equal(got, _groupstats.group_medians(key, rel, n_groups), equal_nan=True)
+
+
+def test_position_medians_small_example():
+    # cases of 3 and 2 events; group 0 at relative places 0, 1 (2nd case end) and 1
+    # (1st case end) -> median 1; group 1 at 0.5 and 0 -> median 0.25; group 2 empty
+    pos = np.array([0, 1, 2, 0, 1])
+    length = np.array([3, 3, 3, 2, 2])
+    key = np.array([0, 1, 0, 1, 0])
+    assert _groupstats.position_medians(key, pos, length, 3).tolist()[:2] == [1.0, 0.25]
+    assert np.isnan(_groupstats.position_medians(key, pos, length, 3)[2])
