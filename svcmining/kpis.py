@@ -1510,10 +1510,11 @@ def pain_points(
         # cycle times and the check's cases are both one row per ticket in case order:
         # positions stand for ids there (a label look-up otherwise)
         by_code = cyc.index.equals(case_index)
+        cyc_of = np.r_[cyc.to_numpy(dtype="float64"), np.nan]  # by ticket code; -1: unknown
         ccf_ids = conformance.cases["case_id"]
         is_conf = conformance.cases["conforming"].astype(bool).to_numpy()
         if by_code and pd.Index(ccf_ids.astype("str")).equals(case_index):
-            conf_cyc = pd.Series(cyc.to_numpy(dtype="float64")[is_conf])
+            conf_cyc = pd.Series(cyc_of[:-1][is_conf])
         else:
             conf_cyc = cyc.reindex(pd.Index(ccf_ids.astype("str"))[is_conf])
         ref = float(conf_cyc.median()) if is_conf.any() else float(cyc.median())
@@ -1524,7 +1525,6 @@ def pain_points(
             step = dev["step"].astype(object).fillna(dev["activity"]).fillna("").astype(str)
             dev_case = case_of(cid)
             if by_code:
-                cyc_of = np.r_[cyc.to_numpy(dtype="float64"), np.nan]  # code -1: unknown id
                 ch = cyc_of[dev_case]
             else:
                 ch = cid.map(cyc).to_numpy(dtype="float64")
