@@ -47,20 +47,24 @@ def group_medians(key: np.ndarray, values: np.ndarray, n_groups: int) -> np.ndar
     return lo
 
 
-def position_medians(
-    key: np.ndarray, pos: np.ndarray, length: np.ndarray, n_groups: int
-) -> np.ndarray:
-    """``group_medians(key, pos / max(length - 1, 1), n_groups)``, by counting.
+def position_medians(key: np.ndarray, starts: np.ndarray, n_groups: int) -> np.ndarray:
+    """Median relative position in its case of each group's events (an activity's stage).
 
-    ``pos`` (0-based) and ``length`` are each event's place in its case and the case's
-    length: a relative position takes one of few values (one per place in a case of each
-    length), so counting events per group and place and walking the places in order of
-    their value finds each group's two middle values without sorting the events. The
-    result is the same, bit for bit: the same divisions, the same ``(a + b) / 2``.
-    Falls back to :func:`group_medians` when cases are too long for a small table.
+    Events of a case are contiguous, ``starts`` the position of each case's first event;
+    an event's relative position is ``pos / max(length - 1, 1)`` (0 for a case of one
+    event). The result is ``group_medians`` of those positions, bit for bit (the same
+    divisions, the same ``(a + b) / 2``), found by counting: a relative position takes one
+    of few values (one per place in a case of each length), so counting events per group
+    and place and walking the places in order of their value finds each group's two
+    middle values without sorting the events. Falls back to :func:`group_medians` when
+    cases are too long for a small table.
     """
-    if len(key) == 0:
+    n_events = len(key)
+    if n_events == 0:
         return np.full(n_groups, np.nan)
+    sizes = np.diff(np.append(starts, n_events))
+    pos = np.arange(n_events) - np.repeat(starts, sizes)
+    length = np.repeat(sizes, sizes)
     width = int(length.max()) + 1
     places = width * width  # (length, pos) -> length * width + pos
     if n_groups * places > 4 * len(key) + (1 << 16):

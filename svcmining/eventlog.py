@@ -186,11 +186,15 @@ def _is_sorted(events: pd.DataFrame) -> bool:
     if len(events) < 2:
         return True
     codes = pd.factorize(events["case_id"], sort=True)[0]
+    return _in_order(codes, time_i8(events["timestamp"]))
+
+
+def _in_order(codes: np.ndarray, ts: np.ndarray) -> bool:
+    """Case codes non-decreasing and times non-decreasing within each case."""
+    if len(codes) < 2:
+        return True
     step = np.diff(codes)
-    if (step < 0).any():
-        return False
-    ts = time_i8(events["timestamp"])
-    return bool(np.all((step != 0) | (ts[1:] >= ts[:-1])))
+    return bool(np.all((step > 0) | ((step == 0) & (ts[1:] >= ts[:-1]))))
 
 
 def sort_events(events: pd.DataFrame) -> pd.DataFrame:
@@ -419,10 +423,7 @@ def shared_event_keys(
     cc = np.asarray(case_codes, dtype=np.int64)
     ts = time_i8(events["timestamp"])
     if order is None:
-        in_order = n < 2 or bool(
-            np.all((cc[1:] > cc[:-1]) | ((cc[1:] == cc[:-1]) & (ts[1:] >= ts[:-1])))
-        )
-        order = np.arange(n) if in_order else np.lexsort((ts, cc))
+        order = np.arange(n) if _in_order(cc, ts) else np.lexsort((ts, cc))
     c_o, t_o = cc[order], ts[order]
     same = (c_o[1:] == c_o[:-1]) & (t_o[1:] == t_o[:-1])
     shared = np.zeros(n, dtype=bool)

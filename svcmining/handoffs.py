@@ -755,9 +755,7 @@ def _in_reopen_cycle(
     seg_lo, seg_hi = last_close[cases] + 1, case_ends[cases]  # non-empty: rows lie there
     rs = np.cumsum(is_reopen)
     reopened = rs[seg_hi] - rs[seg_lo - 1] > 0
-    pos = idx - np.repeat(case_starts, sizes)
-    length = np.repeat(sizes, sizes)
-    stage_by_act = position_medians(act, pos, length, int(act.max()) + 1)
+    stage_by_act = position_medians(act, case_starts, int(act.max()) + 1)
     stage = stage_by_act[act]
     bounds = np.ravel(np.column_stack([seg_lo, seg_hi + 1]))
     bounds = bounds[bounds < n]

@@ -455,8 +455,6 @@ def _find(
         new_case[1:] = case_codes[1:] != case_codes[:-1]
     starts = np.flatnonzero(new_case)
     sizes = np.diff(np.append(starts, n))
-    pos = np.arange(n) - np.repeat(starts, sizes)
-    length = np.repeat(sizes, sizes)
 
     # stage of every activity (SOP order, else median relative position in the log)
     if sop is not None:
@@ -465,7 +463,7 @@ def _find(
             dtype=float,
         )
     else:
-        stage_by_act = position_medians(act_codes, pos, length, len(act_uniques))
+        stage_by_act = position_medians(act_codes, starts, len(act_uniques))
     stage = stage_by_act[act_codes] if n else np.zeros(0)
     prev_stage = np.full(n, np.nan)
     if n > 1:

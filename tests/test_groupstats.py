@@ -94,7 +94,7 @@ def test_position_medians_equal_group_medians(case_lengths, n_groups, seed):
     key = rng.integers(0, n_groups, n)
     rel = np.where(length > 1, pos / np.maximum(length - 1, 1), 0.0)
     expected = pd.Series(rel).groupby(key).median().reindex(range(n_groups)).to_numpy()
-    got = position_medians(key, pos, length, n_groups)
+    got = position_medians(key, starts, n_groups)
     assert np.array_equal(got, expected, equal_nan=True)
     assert np.array_equal(got, _groupstats.group_medians(key, rel, n_groups), equal_nan=True)
 
@@ -102,8 +102,8 @@ def test_position_medians_equal_group_medians(case_lengths, n_groups, seed):
 def test_position_medians_small_example():
     # cases of 3 and 2 events; group 0 at relative places 0, 1 (2nd case end) and 1
     # (1st case end) -> median 1; group 1 at 0.5 and 0 -> median 0.25; group 2 empty
-    pos = np.array([0, 1, 2, 0, 1])
-    length = np.array([3, 3, 3, 2, 2])
+    starts = np.array([0, 3])
     key = np.array([0, 1, 0, 1, 0])
-    assert _groupstats.position_medians(key, pos, length, 3).tolist()[:2] == [1.0, 0.25]
-    assert np.isnan(_groupstats.position_medians(key, pos, length, 3)[2])
+    medians = _groupstats.position_medians(key, starts, 3)
+    assert medians.tolist()[:2] == [1.0, 0.25]
+    assert np.isnan(medians[2])
