@@ -288,8 +288,7 @@ def factorized(
     """
     col = events[column]
     if not _known(events):
-        codes, uniques = pd.factorize(col, sort=sort)
-        return np.asarray(codes, dtype=np.int64), pd.Index(uniques)
+        return _factorize(col, sort=sort)
     arr = col.array
     inner = getattr(arr, "_pa_array", None)  # replaced by in-place writes to arrow columns
     key = (id(events), column, sort)
@@ -306,14 +305,76 @@ def factorized(
         # the other order is known: reorder its few uniques instead of hashing every row
         codes, uniques = _reordered(other[2], other[3], sort=sort)
     else:
-        codes, uniques = pd.factorize(col, sort=sort)
-        codes = np.asarray(codes, dtype=np.int64)
+        codes, uniques = _factorize(col, sort=sort)
+    _store_codes(events, column, sort, codes, uniques)
+    return codes, uniques
+
+
+def _store_codes(
+    events: pd.DataFrame, column: str, sort: bool, codes: np.ndarray, uniques: pd.Index
+) -> None:
+    col = events[column]
+    arr = col.array
+    key = (id(events), column, sort)
     codes.flags.writeable = False
-    out = (codes, pd.Index(uniques))
     if not any(k[0] == key[0] for k in _CODES):
         weakref.finalize(events, _forget_codes, key[0])
-    _CODES[key] = (arr, inner, *out)
-    return out
+    _CODES[key] = (arr, getattr(arr, "_pa_array", None), codes, uniques)
+
+
+def _factorize(col: pd.Series, *, sort: bool) -> tuple[np.ndarray, pd.Index]:
+    """``pandas.factorize`` as (int64 codes, Index); case ids of a sorted log by their blocks.
+
+    In a log sorted by case, each ticket's events form one block and the blocks' ids
+    ascend, so the block numbers are the codes in both orders (sorted and first
+    appearance). Finding the blocks compares neighbours instead of hashing every row;
+    where the ids of successive blocks do not strictly ascend, pandas factorises.
+    """
+    if col.name == "case_id" and len(col) > 1:
+        codes, starts = case_blocks(col)
+        ids = pd.Index(col.iloc[starts].array)
+        if _ascending(ids):
+            return codes, ids
+    codes, uniques = pd.factorize(col, sort=sort)
+    return np.asarray(codes, dtype=np.int64), pd.Index(uniques)
+
+
+def _ascending(ids: pd.Index) -> bool:
+    """Whether text ``ids`` strictly ascend (none missing), as pandas sorts text."""
+    if len(ids) < 2:
+        return not ids.hasnans
+    arr = getattr(ids.array, "_pa_array", None)
+    if arr is not None:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        flat = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+        less = pc.less(flat.slice(0, len(flat) - 1), flat.slice(1))
+        return bool(pc.all(less).as_py()) and less.null_count == 0
+    if not pd.api.types.is_string_dtype(ids.dtype) or ids.hasnans:
+        return False
+    vals = ids.to_numpy(dtype=object)
+    return bool(np.all(vals[:-1] < vals[1:]))
+
+
+def seed_case_codes(events: pd.DataFrame, sorted_codes: np.ndarray) -> None:
+    """Cache the case codes of a sorted log whose sorted ``case_id`` codes are known.
+
+    ``sorted_codes`` are ``pandas.factorize(case_id, sort=True)`` codes of a larger
+    frame, taken in the rows of ``events`` (non-decreasing; codes of dropped tickets
+    may be missing). :func:`read_tickets` has them from its sort, so no analysis needs
+    to factorise the ticket ids again.
+    """
+    n = len(events)
+    if n == 0:
+        return
+    _remember(events)
+    boundary = np.ones(n, dtype=bool)
+    boundary[1:] = sorted_codes[1:] != sorted_codes[:-1]
+    codes = np.cumsum(boundary) - 1
+    ids = pd.Index(events["case_id"].iloc[np.flatnonzero(boundary)].array)
+    for sort in (True, False):
+        _store_codes(events, "case_id", sort, codes, ids)
 
 
 def _reordered(codes: np.ndarray, uniques: pd.Index, *, sort: bool) -> tuple[np.ndarray, pd.Index]:
@@ -353,6 +414,14 @@ def case_blocks(case_id: pd.Series) -> tuple[np.ndarray, np.ndarray]:
         boundary[1:] = vals[1:] != vals[:-1]
     codes = np.cumsum(boundary) - 1
     return codes.astype(np.int64), np.flatnonzero(boundary)
+
+
+def case_index(events: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`case_blocks` of a contract frame, from its cached ``case_id`` codes."""
+    codes = factorized(events, "case_id")[0]
+    boundary = np.ones(len(codes), dtype=bool)
+    boundary[1:] = codes[1:] != codes[:-1]
+    return codes, np.flatnonzero(boundary)
 
 
 def last_per_case(mask: np.ndarray, case_codes: np.ndarray, n_cases: int) -> np.ndarray:

@@ -55,6 +55,7 @@ from .eventlog import (
     TEXT_COLUMNS,
     TIME_COLUMNS,
     TicketLog,
+    seed_case_codes,
     shared_event_keys,
     sort_order,
     time_i8,
@@ -1419,4 +1420,6 @@ def read_tickets(
             f"dropped {report.rows_dropped}"
         )
     first_map = next(iter(mappings.values()), {})
-    return TicketLog(events=events, report=report, mapping=dict(first_map))
+    log = TicketLog(events=events, report=report, mapping=dict(first_map))
+    seed_case_codes(log.events, case_codes[order])  # the sort's case codes, rows kept
+    return log

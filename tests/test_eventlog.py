@@ -72,3 +72,53 @@ def test_factorized_either_order_equals_pandas(values, sort_first):
         assert codes.tolist() == exp_codes.tolist()
         assert uniques.tolist() == pd.Index(exp_uniques).tolist()
         assert uniques.dtype == pd.Index(exp_uniques).dtype
+
+
+_case_ids = st.lists(st.sampled_from(["1", "10", "2", "a", "A", "工单7", "b "]), max_size=30)
+
+
+@settings(max_examples=200, deadline=None)
+@given(_case_ids, st.booleans(), st.booleans())
+def test_case_codes_equal_pandas_in_any_order(ids, presort, known):
+    """Ticket ids are coded by their blocks where blocks ascend, else by pandas: same codes."""
+    from svcmining.eventlog import TicketLog, case_index, factorized
+
+    ids = sorted(ids) if presort else ids
+    frame = pd.DataFrame(
+        {
+            "case_id": pd.Series(ids, dtype="str"),
+            "activity": pd.Series(["x"] * len(ids), dtype="str"),
+            "timestamp": pd.to_datetime(range(len(ids)), unit="h", utc=True),
+        }
+    )
+    # a TicketLog is trusted as built (here possibly unsorted); a plain frame is not cached
+    events = TicketLog(events=frame).events if known else frame
+    if known:
+        from svcmining.eventlog import _remember
+
+        _remember(events)
+    for sort in (True, False):
+        codes, uniques = factorized(events, "case_id", sort=sort)
+        exp_codes, exp_uniques = pd.factorize(frame["case_id"], sort=sort)
+        assert codes.tolist() == exp_codes.tolist()
+        assert uniques.tolist() == pd.Index(exp_uniques).tolist()
+        assert uniques.dtype == pd.Index(exp_uniques).dtype
+    if presort and known:
+        codes, starts = case_index(events)
+        boundary = np.r_[True, frame["case_id"].to_numpy()[1:] != frame["case_id"].to_numpy()[:-1]]
+        assert starts.tolist() == np.flatnonzero(boundary[: len(ids)]).tolist()
+
+
+def test_read_tickets_caches_the_case_codes_of_its_sort(sample_dir):
+    """The codes read_tickets leaves in the cache are pandas' codes of the loaded ids."""
+    import svcmining as svc
+    from svcmining.eventlog import _CODES, factorized
+
+    log = svc.read_tickets(sorted(sample_dir.glob("*.csv")), timezone="Asia/Shanghai")
+    ev = log.events
+    assert (id(ev), "case_id", True) in _CODES  # seeded, not computed on demand
+    for sort in (True, False):
+        codes, uniques = factorized(ev, "case_id", sort=sort)
+        exp_codes, exp_uniques = pd.factorize(ev["case_id"], sort=sort)
+        assert np.array_equal(codes, exp_codes)
+        assert uniques.equals(pd.Index(exp_uniques))
