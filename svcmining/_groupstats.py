@@ -63,16 +63,17 @@ def position_medians(key: np.ndarray, starts: np.ndarray, n_groups: int) -> np.n
     if n_events == 0:
         return np.full(n_groups, np.nan)
     sizes = np.diff(np.append(starts, n_events))
-    pos = np.arange(n_events) - np.repeat(starts, sizes)
-    length = np.repeat(sizes, sizes)
-    width = int(length.max()) + 1
+    width = int(sizes.max()) + 1
     places = width * width  # (length, pos) -> length * width + pos
     if n_groups * places > 4 * len(key) + (1 << 16):
+        pos = np.arange(n_events) - np.repeat(starts, sizes)
+        length = np.repeat(sizes, sizes)
         return group_medians(key, pos / np.maximum(length - 1, 1), n_groups)
-    place = length.astype(np.int64) * width + pos
-    counts = np.bincount(key * places + place, minlength=n_groups * places).reshape(
-        n_groups, places
-    )
+    # key * places + length * width + (i - start), with the per-case part repeated once
+    slot = np.repeat(sizes.astype(np.int64) * width - starts, sizes)
+    slot += np.arange(n_events)
+    slot += np.asarray(key, dtype=np.int64) * places
+    counts = np.bincount(slot, minlength=n_groups * places).reshape(n_groups, places)
     used = np.flatnonzero(counts.any(axis=0))
     lengths, at = np.divmod(used, width)
     value = at / np.maximum(lengths - 1, 1)  # the relative position of each used place

@@ -230,8 +230,9 @@ def returns_from_codes(
     if len(cand) == 0:
         return empty, empty, empty, np.zeros((0, 1), dtype=np.int64)
     # did the group do the returning event's activity earlier in the case?
-    run_case_start = np.maximum.accumulate(np.where(new_case[rs], rs, 0))
-    repeats = _done_before(case, g, a, rs[cand], run_case_start[cand])
+    case_start = np.flatnonzero(new_case)
+    at = rs[cand]
+    repeats = _done_before(case, g, a, at, case_start[np.searchsorted(case_start, at, "right") - 1])
     ret_runs = cand[repeats]
     if len(ret_runs) == 0:
         return empty, empty, empty, np.zeros((0, 1), dtype=np.int64)

@@ -76,7 +76,7 @@ from ._validation import check_choice, check_positive_int
 from .eventlog import (
     LogLike,
     as_events,
-    case_blocks,
+    case_index,
     factorized,
     has_start_times,
     last_per_case,
@@ -433,8 +433,10 @@ def _label_mask(codes: np.ndarray, uniques: Any, wanted: set[str]) -> np.ndarray
     if len(uniques) == 0:
         return np.zeros(len(codes), dtype=bool)
     norm = [str(u).strip().casefold() for u in uniques]
-    hit = np.array([x in wanted or x.rsplit("+", 1)[-1].strip() in wanted for x in norm])
-    return np.where(codes >= 0, hit[np.maximum(codes, 0)], False)
+    hit = [x in wanted or x.rsplit("+", 1)[-1].strip() in wanted for x in norm]
+    if not any(hit):
+        return np.zeros(len(codes), dtype=bool)
+    return np.array([*hit, False])[codes]  # code -1 (missing) takes the trailing False
 
 
 def _i8_hours(start: np.ndarray, end: np.ndarray, unit: str = "ns") -> np.ndarray:
@@ -561,13 +563,17 @@ def handoff_delays(
         begin_i8 = ts_i8
 
     # ---- integer codes, each column factorised once
-    case_codes, case_starts = case_blocks(events["case_id"])
+    case_codes, case_starts = case_index(events)
+    case_ids = factorized(events, "case_id")[1]  # the id of each case block
     n_cases = len(case_starts)
     grp_raw = events[by]
     if pd.api.types.is_string_dtype(grp_raw.dtype):
         g_all, g_names = factorized(events, by, sort=True)  # codes in sorted-name order
-        pos = np.flatnonzero(g_all >= 0)
-        g = g_all[pos]
+        if n and g_all.min() >= 0:  # every event has a group (codes are read-only)
+            pos, g = np.arange(n), g_all
+        else:
+            pos = np.flatnonzero(g_all >= 0)
+            g = g_all[pos]
         g_names = g_names.astype("str")
     else:  # numbers, categories ...: grouped by their text
         pos = np.flatnonzero(grp_raw.notna().to_numpy())
@@ -575,7 +581,9 @@ def handoff_delays(
         g = np.asarray(g_codes, dtype=np.int64)
         g_names = pd.Index(g_uniques).astype("str")
     act_codes, act_uniques = factorized(events, "activity")
-    c = case_codes[pos]
+    every = len(pos) == n
+    c = case_codes if every else case_codes[pos]
+    a_sub = act_codes if every else act_codes[pos]
     notes: list[str] = []
     n_skipped = int(n - len(pos))
     if n_skipped:
@@ -608,7 +616,7 @@ def handoff_delays(
 
     # ---- ping-pong: returns (first events of a run, i.e. receivers of a handoff) that
     # find_rework types as ping_pong: not inside a reopen cycle, not a self-loop
-    ret_sub = returns_from_codes(c, g, act_codes[pos], window=window)[0]
+    ret_sub = returns_from_codes(c, g, a_sub, window=window)[0]
     pp_mark = np.zeros(n, dtype=bool)
     pp_mark[pos[ret_sub]] = True
     if pp_mark.any():
@@ -628,7 +636,6 @@ def handoff_delays(
     if len(pos) and is_open.any():
         # most frequent next group after each (group, activity); a closed ticket's end
         # is an outcome (-1), an open ticket's end is censored (not counted)
-        a_sub = act_codes[pos]
         n_a = max(len(act_uniques), 1)
         n_g = max(len(g_names), 1)
         last_of_case = np.ones(len(pos), dtype=bool)
@@ -671,36 +678,45 @@ def handoff_delays(
     n_obs, n_pend = len(give), len(pend_give)
     cut_i8 = np.full(n_pend, _ts_i8(cut, ts_dtype), dtype=np.int64)
     pend_wait = np.clip(_hours_i8(ts_i8[pend_give], cut_i8, ts_dtype, calendar), 0.0, None)
-    give_all = np.concatenate([give, pend_give])
-    order = np.lexsort((np.r_[np.zeros(n_obs), np.ones(n_pend)], give_all))
-    give_all = give_all[order]
-    from_g = np.concatenate([g[change], give_g_pend])[order]
-    to_g = np.concatenate([g[change + 1], pend_to])[order]
-    take_all = np.concatenate([take, np.full(n_pend, -1, dtype=np.int64)])[order]
-    pending = np.r_[np.zeros(n_obs, bool), np.ones(n_pend, bool)][order]
-    delay_all = np.concatenate([delay, pend_wait])[order].astype(float)
-    picked_i8 = np.where(take_all >= 0, begin_i8[np.maximum(take_all, 0)], _NAT)
+    # observed and pending rows in log order, a pending row after the observed handoff
+    # of the same event: each row goes straight to its place (both parts are sorted)
+    obs_before = np.searchsorted(give, pend_give, "right")  # observed rows before each
+    pend_at = np.arange(n_pend) + obs_before
+    obs_at = np.arange(n_obs) + np.cumsum(np.bincount(obs_before, minlength=n_obs + 1))[:n_obs]
+
+    def merged(obs: Any, pend: Any, dtype: Any) -> np.ndarray:
+        if n_pend == 0:
+            return np.asarray(obs, dtype=dtype)
+        out = np.empty(n_obs + n_pend, dtype=dtype)
+        out[obs_at] = obs
+        out[pend_at] = pend
+        return out
+
+    give_all = merged(give, pend_give, np.int64)
+    from_g = merged(g[change], give_g_pend, np.int64)
+    to_g = merged(g[change + 1], pend_to, np.int64)
+    pending = merged(False, True, bool)
+    delay_all = merged(delay, pend_wait, float)
     h_case = case_codes[give_all]
     act_names = pd.Index(act_uniques).astype("str")
-    to_act = act_codes[np.maximum(take_all, 0)]
     handoffs = pd.DataFrame(
         {
-            "case_id": _codes_to_str(events["case_id"].iloc[case_starts], h_case),
+            "case_id": _codes_to_str(case_ids, h_case),
             "from_group": _codes_to_str(g_names, from_g),
             "to_group": _codes_to_str(g_names, to_g),
             "left_at": _i8_to_ts(ts_i8[give_all], ts_dtype),
-            "picked_up_at": _i8_to_ts(picked_i8, ts_dtype),
+            "picked_up_at": _i8_to_ts(merged(begin_i8[take], _NAT, np.int64), ts_dtype),
             "delay_hours": delay_all,
             "from_activity": _codes_to_str(act_names, act_codes[give_all]),
-            "to_activity": _codes_to_str(act_names, np.where(take_all >= 0, to_act, -1)),
+            "to_activity": _codes_to_str(act_names, merged(act_codes[take], -1, np.int64)),
             "pending": pending,
-            "ping_pong": np.where(take_all >= 0, pp_mark[np.maximum(take_all, 0)], False),
+            "ping_pong": merged(pp_mark[take], False, bool),
         }
     )
 
     matrix = _matrix(handoffs, from_g, to_g, h_case, g_names, include_pending)
     cases = _cases(
-        events, case_starts, begin_i8, ts_i8, ts_dtype, is_open, cut, calendar, handoffs, h_case
+        case_ids, case_starts, begin_i8, ts_i8, ts_dtype, is_open, cut, calendar, handoffs, h_case
     )
     summary = _summary(handoffs, matrix, cases, n_skipped)
     return HandoffResult(
@@ -734,33 +750,30 @@ def _in_reopen_cycle(
     """
     n = len(act)
     out = np.zeros(len(rows), dtype=bool)
-    if len(rows) == 0 or not is_close.any():
+    close_at = np.flatnonzero(is_close)
+    if len(rows) == 0 or len(close_at) == 0:
         return out
-    sizes = np.diff(np.append(case_starts, n))
-    case_ends = case_starts + sizes - 1
-    cs = np.cumsum(is_close)  # closes up to and including each event
-    before_case = cs[case_starts] - is_close[case_starts]
+    n_cases = len(case_starts)
+    case_ends = np.append(case_starts[1:], n) - 1
     rc = case_codes[rows]
-    closes_before = cs[rows] - is_close[rows] - before_case[rc]
-    in_case = cs[case_ends] - before_case  # closes per case
+    before_case = np.searchsorted(close_at, case_starts)  # closes before each case
+    closes_before = np.searchsorted(close_at, rows) - before_case[rc]
+    in_case = np.bincount(case_codes[close_at], minlength=n_cases)  # closes per case
     after = closes_before >= 1
     out |= after & (in_case[rc] > closes_before)  # a later close ends the cycle
     last = np.flatnonzero(after & ~out)  # in the segment after the case's last close
     if len(last) == 0:
         return out
     cases = np.unique(rc[last])
-    idx = np.arange(n, dtype=np.int64)
-    last_close = np.full(len(case_starts), -1, dtype=np.int64)
-    np.maximum.at(last_close, case_codes[is_close], idx[is_close])
+    last_close = last_per_case(is_close, case_codes, n_cases)
     seg_lo, seg_hi = last_close[cases] + 1, case_ends[cases]  # non-empty: rows lie there
-    rs = np.cumsum(is_reopen)
-    reopened = rs[seg_hi] - rs[seg_lo - 1] > 0
+    reopened = last_per_case(is_reopen, case_codes, n_cases)[cases] >= seg_lo
     stage_by_act = position_medians(act, case_starts, int(act.max()) + 1)
-    stage = stage_by_act[act]
-    bounds = np.ravel(np.column_stack([seg_lo, seg_hi + 1]))
-    bounds = bounds[bounds < n]
-    seg_min = np.fmin.reduceat(stage, bounds)[::2][: len(cases)]
-    earlier = seg_min < stage[seg_lo - 1]
+    lens = seg_hi - seg_lo + 1
+    offs = np.cumsum(lens) - lens  # where each segment starts among the segments' events
+    seg_events = np.arange(int(lens.sum())) + np.repeat(seg_lo - offs, lens)
+    seg_min = np.fmin.reduceat(stage_by_act[act[seg_events]], offs)
+    earlier = seg_min < stage_by_act[act[seg_lo - 1]]
     cycle_case = np.zeros(len(case_starts), dtype=bool)
     cycle_case[cases] = reopened | earlier
     out[last] = cycle_case[rc[last]]
@@ -770,13 +783,13 @@ def _in_reopen_cycle(
 def _ts_i8(t: pd.Timestamp, dtype: Any) -> int:
     if pd.isna(t):  # an empty log has no cutoff
         return int(_NAT)
-    return int(time_i8(pd.Series([t]).astype(dtype))[0])
+    utc = pd.Timestamp(t).tz_convert("UTC").tz_localize(None)
+    return int(utc.to_datetime64().astype(f"datetime64[{dtype.unit}]").astype(np.int64))
 
 
 def _i8_to_ts(values: np.ndarray, dtype: Any) -> pd.Series:
-    unit = dtype.unit
-    naive = pd.Series(values.astype(f"datetime64[{unit}]"))  # the min int64 is NaT
-    return naive.dt.tz_localize("UTC").dt.tz_convert(dtype.tz).astype(dtype)
+    naive = pd.Series(values.view(f"datetime64[{dtype.unit}]"), copy=False)  # min int64: NaT
+    return naive.dt.tz_localize("UTC").dt.tz_convert(dtype.tz)
 
 
 def _hours_i8(
@@ -824,18 +837,21 @@ def _matrix(
     k = len(pairs)
     pending = handoffs["pending"].to_numpy(dtype=bool)
     d = handoffs["delay_hours"].to_numpy(dtype=float)
-    count = np.bincount(inv[~pending], minlength=k)
-    n_pend = np.bincount(inv[pending], minlength=k)
+    pend_rows = np.flatnonzero(pending)  # few: open tickets only
+    n_pend = np.bincount(inv[pend_rows], minlength=k)
+    count = np.bincount(inv, minlength=k) - n_pend
     total = np.bincount(inv, weights=d, minlength=k)
-    pp = np.bincount(inv, weights=handoffs["ping_pong"].to_numpy(dtype=float), minlength=k)
+    pp = np.bincount(inv[handoffs["ping_pong"].to_numpy(dtype=bool)], minlength=k)
     # distinct (case, pair) combinations: rows are in case order, so the stable sort
     # (timsort) of case * k + pair only reorders within each ticket
     combo = np.sort(h_case * max(k, 1) + inv, kind="stable")
     new_combo = np.ones(len(combo), dtype=bool)
     new_combo[1:] = combo[1:] != combo[:-1]
     n_case = np.bincount(combo[new_combo] % max(k, 1), minlength=k)
-    use = (~pending | include_pending) & ~np.isnan(d)
-    stats = group_stats(inv[use], d[use], k, "delay")
+    if include_pending or len(pend_rows) == 0:
+        stats = group_stats(inv, d, k, "delay")  # leaves NaN delays out
+    else:
+        stats = group_stats(inv[~pending], d[~pending], k, "delay")
     out = pd.DataFrame(
         {
             "from_group": _codes_to_str(g_names, pairs // n_g),
@@ -847,14 +863,14 @@ def _matrix(
             "delay_p50_hours": stats["delay_p50_hours"],
             "delay_p90_hours": stats["delay_p90_hours"],
             "delay_total_hours": total.astype(float),
-            "ping_pong": np.round(pp).astype(np.int64),
+            "ping_pong": pp.astype(np.int64),
         }
     )
     return out[_MATRIX_COLUMNS]
 
 
 def _cases(
-    events: pd.DataFrame,
+    case_ids: pd.Index,
     case_starts: np.ndarray,
     begin_i8: np.ndarray,
     ts_i8: np.ndarray,
@@ -866,31 +882,35 @@ def _cases(
     h_case: np.ndarray,
 ) -> pd.DataFrame:
     n_cases = len(case_starts)
-    if n_cases:
-        first = np.minimum.reduceat(begin_i8, case_starts)
-        last = np.maximum.reduceat(ts_i8, case_starts)
+    if n_cases:  # times ascend within a case; start times need not
+        last = ts_i8[np.append(case_starts[1:], len(ts_i8)) - 1]
+        if begin_i8 is ts_i8:
+            first = ts_i8[case_starts]
+        else:
+            first = np.minimum.reduceat(begin_i8, case_starts)
     else:
         first = last = np.zeros(0, dtype=np.int64)
     cut_i8 = _ts_i8(cut, ts_dtype)
     end = np.where(is_open & (last < cut_i8), cut_i8, last)
     cycle = _hours_i8(first, end, ts_dtype, calendar)
-    obs = ~handoffs["pending"].to_numpy(dtype=bool)
+    pend = np.flatnonzero(handoffs["pending"].to_numpy(dtype=bool))  # few: open tickets
     d = handoffs["delay_hours"].to_numpy(dtype=float)
-    n_h = np.bincount(h_case[obs], minlength=n_cases).astype(np.int64)
+    n_pend = np.bincount(h_case[pend], minlength=n_cases)
+    n_h = (np.bincount(h_case, minlength=n_cases) - n_pend).astype(np.int64)
     hours = np.bincount(h_case, weights=d, minlength=n_cases)
-    waiting = np.bincount(h_case[~obs], weights=d[~obs], minlength=n_cases)
-    pp = np.bincount(h_case, weights=handoffs["ping_pong"].to_numpy(dtype=float), minlength=n_cases)
+    waiting = np.bincount(h_case[pend], weights=d[pend], minlength=n_cases)
+    pp = np.zeros(n_cases, dtype=bool)
+    pp[h_case[handoffs["ping_pong"].to_numpy(dtype=bool)]] = True
     with np.errstate(divide="ignore", invalid="ignore"):
         share = np.where(cycle > 0, hours / np.where(cycle > 0, cycle, 1.0), np.nan)
-    case_ids = events["case_id"].iloc[case_starts].reset_index(drop=True)
     return pd.DataFrame(
         {
-            "case_id": case_ids.astype("str"),
+            "case_id": pd.Series(case_ids, dtype="str"),
             "n_handoffs": n_h,
             "handoff_hours": hours.astype(float),
             "cycle_hours": cycle.astype(float),
             "handoff_share": share,
-            "ping_pong": pp > 0,
+            "ping_pong": pp,
             "open_at_cutoff": is_open.astype(bool),
             "waiting_hours": waiting.astype(float),
         }
@@ -900,15 +920,20 @@ def _cases(
 def _summary(
     handoffs: pd.DataFrame, matrix: pd.DataFrame, cases: pd.DataFrame, n_skipped: int
 ) -> pd.DataFrame:
-    h_hours = float(cases["handoff_hours"].sum())
-    c_hours = float(np.nansum(cases["cycle_hours"].to_numpy(dtype=float)))
+    def values(frame: pd.DataFrame, name: str) -> np.ndarray:
+        return frame[name].to_numpy()
+
+    h_hours = float(np.nansum(values(cases, "handoff_hours")))
+    c_hours = float(np.nansum(values(cases, "cycle_hours")))
+    n_pending = int(np.count_nonzero(values(handoffs, "pending")))
+    n_with = int(np.count_nonzero(values(cases, "n_handoffs")))
     rows: list[tuple[str, float, str, str]] = [
         ("cases", float(len(cases)), "tickets", ""),
-        ("cases_with_handoffs", float((cases["n_handoffs"] > 0).sum()), "tickets", ""),
-        ("handoffs", float((~handoffs["pending"]).sum()), "handoffs", ""),
-        ("pending_handoffs", float(handoffs["pending"].sum()), "handoffs", "open at cutoff"),
-        ("open_cases", float(cases["open_at_cutoff"].sum()), "tickets", ""),
-        ("ping_pong_cases", float(cases["ping_pong"].sum()), "tickets", ""),
+        ("cases_with_handoffs", float(n_with), "tickets", ""),
+        ("handoffs", float(len(handoffs) - n_pending), "handoffs", ""),
+        ("pending_handoffs", float(n_pending), "handoffs", "open at cutoff"),
+        ("open_cases", float(np.count_nonzero(values(cases, "open_at_cutoff"))), "tickets", ""),
+        ("ping_pong_cases", float(np.count_nonzero(values(cases, "ping_pong"))), "tickets", ""),
         ("handoff_hours", h_hours, "hours", "all waits, pending included"),
         ("cycle_hours", c_hours, "hours", "all tickets"),
         (
