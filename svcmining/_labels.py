@@ -11,6 +11,7 @@ import pandas as pd
 __all__ = [
     "DEFAULT_CLOSE_ACTIVITIES",
     "DEFAULT_REOPEN_ACTIVITIES",
+    "codes_mask",
     "is_close_activity",
     "label_mask",
     "normalise_label",
@@ -75,6 +76,19 @@ def label_mask(values: pd.Series, labels: tuple[str, ...] | list[str]) -> pd.Ser
     valid = codes >= 0
     mask[valid] = np.asarray(hit, dtype=bool)[codes[valid]]
     return pd.Series(mask, index=values.index)
+
+
+def codes_mask(
+    codes: np.ndarray, uniques: object, labels: tuple[str, ...] | list[str]
+) -> np.ndarray:
+    """:func:`label_mask` of values given as integer codes into ``uniques`` (-1: missing).
+
+    Each distinct label is judged once; the rows take their label's verdict.
+    """
+    hit = label_mask(pd.Series(uniques, dtype=object), labels).to_numpy()
+    if not hit.any():
+        return np.zeros(len(codes), dtype=bool)
+    return np.append(hit, False)[codes]  # code -1 takes the trailing False
 
 
 def is_close_activity(

@@ -21,17 +21,18 @@ delay
 open tickets (right-censoring)
     A ticket is *closed* when it has a closing event -- its activity, or its
     ``lifecycle`` status where the log has one (BPIC 2013: Completed / Closed), is a
-    close label (:data:`svcmining.rework.DEFAULT_CLOSE_ACTIVITIES`: 结单, 关闭, Closed,
-    ...) -- and no reopen label (重新打开, Reopen, ...) after its last close; otherwise
-    it is *open at the cutoff* (``cutoff``: default the last event of the log). An open ticket whose
-    last step is normally followed by another group is *waiting on a handoff*: it gets
-    one **pending** handoff row from that group to the group that most often comes next
-    after the same (group, activity) in the log (a closed ticket's end counts as an
-    outcome too, so a step that usually ends a ticket gives no pending row). Its
-    ``picked_up_at`` is empty and its ``delay_hours`` is the wait so far (to the
-    cutoff): a lower bound. Pending rows count in the hours lost (``handoff_hours``,
-    ``delay_total_hours``) but not in ``count`` and, by default, not in the delay
-    mean/median/p90 (``include_pending=True`` puts them in).
+    close label (:data:`svcmining.rework.DEFAULT_CLOSE_ACTIVITIES`: 结单, 关闭, Closed, ...;
+    compared as everywhere in svcmining: full- or half-width, any case, spaces and
+    punctuation ignored) -- and no reopen label (重新打开, Reopen, ...) after its last
+    close; otherwise it is *open at the cutoff* (``cutoff``: default the last event of
+    the log). An open ticket whose last step is normally followed by another group is
+    *waiting on a handoff*: it gets one **pending** handoff row from that group to the
+    group that most often comes next after the same (group, activity) in the log (a
+    closed ticket's end counts as an outcome too, so a step that usually ends a ticket
+    gives no pending row). Its ``picked_up_at`` is empty and its ``delay_hours`` is the
+    wait so far (to the cutoff): a lower bound. Pending rows count in the hours lost
+    (``handoff_hours``, ``delay_total_hours``) but not in ``count`` and, by default, not
+    in the delay mean/median/p90 (``include_pending=True`` puts them in).
 ping-pong
     A handoff whose receiving group takes the ticket back to redo an activity it
     already did, after 1 (direct A→B→A) to ``window`` (indirect A→B→C→A) other groups
@@ -70,7 +71,7 @@ import numpy as np
 import pandas as pd
 
 from ._groupstats import group_stats, position_medians
-from ._labels import DEFAULT_CLOSE_ACTIVITIES, DEFAULT_REOPEN_ACTIVITIES
+from ._labels import DEFAULT_CLOSE_ACTIVITIES, DEFAULT_REOPEN_ACTIVITIES, codes_mask
 from ._pingpong import returns_from_codes
 from ._validation import check_choice, check_positive_int
 from .eventlog import (
@@ -424,21 +425,6 @@ def _fmt_h(h: float) -> str:
 # --------------------------------------------------------------------------- core
 
 
-def _norm_labels(labels: Any) -> set[str]:
-    return {str(x).strip().casefold() for x in labels}
-
-
-def _label_mask(codes: np.ndarray, uniques: Any, wanted: set[str]) -> np.ndarray:
-    """Events whose label is one of ``wanted`` (as a whole or by its '+status' part)."""
-    if len(uniques) == 0:
-        return np.zeros(len(codes), dtype=bool)
-    norm = [str(u).strip().casefold() for u in uniques]
-    hit = [x in wanted or x.rsplit("+", 1)[-1].strip() in wanted for x in norm]
-    if not any(hit):
-        return np.zeros(len(codes), dtype=bool)
-    return np.array([*hit, False])[codes]  # code -1 (missing) takes the trailing False
-
-
 def _i8_hours(start: np.ndarray, end: np.ndarray, unit: str = "ns") -> np.ndarray:
     out = (end - start) / _UNIT_PER_HOUR[unit]
     bad = (start == _NAT) | (end == _NAT)
@@ -545,9 +531,7 @@ def handoff_delays(
             )
     if isinstance(close_activities, str):
         close_activities = [close_activities]
-    close_set = _norm_labels(
-        DEFAULT_CLOSE_ACTIVITIES if close_activities is None else close_activities
-    )
+    close_labels = tuple(DEFAULT_CLOSE_ACTIVITIES if close_activities is None else close_activities)
     cut = _cutoff(events, cutoff)
     n = len(events)
     ts = events["timestamp"]
@@ -607,12 +591,13 @@ def handoff_delays(
         delay = np.where(neg, 0.0, delay)
 
     # ---- closes and reopens (activity labels; a lifecycle status may close too)
-    closes_act = _label_mask(act_codes, act_uniques, close_set)
-    reopens = _label_mask(act_codes, act_uniques, _norm_labels(DEFAULT_REOPEN_ACTIVITIES))
+    # (judged as everywhere in svcmining: svcmining._labels.label_mask)
+    closes_act = codes_mask(act_codes, act_uniques, close_labels)
+    reopens = codes_mask(act_codes, act_uniques, DEFAULT_REOPEN_ACTIVITIES)
     closes = closes_act
     if "lifecycle" in events.columns:  # a status column: Completed / Closed
-        lc_codes, lc_uniques = pd.factorize(events["lifecycle"])
-        closes = closes | _label_mask(np.asarray(lc_codes, dtype=np.int64), lc_uniques, close_set)
+        lc_codes, lc_uniques = factorized(events, "lifecycle")
+        closes = closes | codes_mask(lc_codes, lc_uniques, close_labels)
 
     # ---- ping-pong: returns (first events of a run, i.e. receivers of a handoff) that
     # find_rework types as ping_pong: not inside a reopen cycle, not a self-loop

@@ -17,6 +17,7 @@ import pandas as pd
 from ._labels import (
     DEFAULT_CLOSE_ACTIVITIES,
     DEFAULT_REOPEN_ACTIVITIES,
+    codes_mask,
     label_mask,
     normalise_label,
 )
@@ -104,20 +105,14 @@ def _open_per_case(
 ) -> np.ndarray:
     """Open at the cutoff, per case block (see :func:`open_cases`); labels judged per value."""
     act, act_labels = factorized(events, "activity")
-    closes = _codes_mask(act, act_labels, close)
+    closes = codes_mask(act, act_labels, tuple(close))
     if "lifecycle" in events.columns:
         closes |= label_mask(events["lifecycle"].fillna(""), tuple(close)).to_numpy()
-    reopens = _codes_mask(act, act_labels, reopen)
+    reopens = codes_mask(act, act_labels, tuple(reopen))
     n_cases = int(codes[-1]) + 1 if len(codes) else 0
     last_close = last_per_case(closes, codes, n_cases)
     last_reopen = last_per_case(reopens, codes, n_cases)
     return (last_close < 0) | (last_reopen > last_close)
-
-
-def _codes_mask(codes: np.ndarray, labels: pd.Index, wanted: Sequence[str]) -> np.ndarray:
-    """Rows whose label (given by its code) is one of ``wanted`` (see ``label_mask``)."""
-    hit = label_mask(pd.Series(labels, dtype=object), tuple(wanted)).to_numpy()
-    return np.where(codes >= 0, hit[np.maximum(codes, 0)] if len(hit) else False, False)
 
 
 def _finding(

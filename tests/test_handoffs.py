@@ -350,6 +350,28 @@ def test_close_label_in_the_lifecycle_column_closes():
     assert ho.cases["open_at_cutoff"].tolist() == [False]
 
 
+@pytest.mark.parametrize(
+    "label", ["结 单", "ＣＬＯＳＥＤ", "Case-closed", " closed. ", "Completed+Closed"]
+)
+def test_close_labels_are_judged_as_the_quality_gate_judges_them(label):
+    """Full-width, spaced or punctuated close labels close a ticket here as in open_cases."""
+    from svcmining.quality import open_cases
+
+    df = make(
+        [
+            ("1", "投诉登记", "2024-10-08 09:00", "客服中心"),
+            ("1", "售后评估", "2024-10-08 10:00", "售后部"),
+            ("1", label, "2024-10-08 11:00", "客服中心"),
+            ("2", "投诉登记", "2024-10-08 09:00", "客服中心"),
+            ("2", "售后评估", "2024-10-08 12:00", "售后部"),  # open: 售后部 → 客服中心 pending
+        ]
+    )
+    ho = handoff_delays(df, cutoff="2024-10-08 13:00")
+    assert ho.cases["open_at_cutoff"].tolist() == [False, True]
+    assert ho.cases["open_at_cutoff"].tolist() == open_cases(df).tolist()
+    assert ho.handoffs["pending"].tolist() == [False, False, False, True]
+
+
 def test_summary_top_and_repr():
     """summary: share of ticket time waiting; top(n) ranks pairs by hours lost."""
     ho = handoff_delays(make(SERVICE), cutoff=CUTOFF)
