@@ -76,6 +76,7 @@ from .eventlog import (
     TicketLog,
     as_events,
     case_blocks,
+    case_index,
     factorized,
     has_start_times,
     index_in,
@@ -341,7 +342,7 @@ def km_quantiles(
 def _step_durations(events: pd.DataFrame, calendar: Calendar | None) -> pd.Series:
     """Per event: start→completion with lifecycle data, else previous event → this one."""
     ts = events["timestamp"]
-    codes = case_blocks(events["case_id"])[0]
+    codes = case_index(events)[0]
     same_case = np.zeros(len(events), dtype=bool)
     same_case[1:] = codes[1:] == codes[:-1]
     if not has_start_times(events):  # previous event -> this one: one clock value per event
@@ -1363,7 +1364,7 @@ def pain_points(
     cut = _cutoff(events, None)
     case_codes, case_uniques = factorized(events, "case_id", sort=True)
     case_names = np.asarray(case_uniques, dtype=object)
-    case_index = case_uniques.astype("str")
+    case_labels = case_uniques.astype("str")
     n_case = max(len(case_names), 1)
     act_codes, act_names = factorized(events, "activity", sort=True)
     vocab = pd.Index(np.asarray(act_names, dtype=object))
@@ -1374,7 +1375,7 @@ def pain_points(
         ids = ids.reset_index(drop=True)
         codes, starts = case_blocks(ids)
         first = pd.Index(ids.iloc[starts].astype("str"))
-        return index_in(first, case_index)[codes]
+        return index_in(first, case_labels)[codes]
 
     # handoffs
     if "department" in events.columns:
@@ -1509,11 +1510,11 @@ def pain_points(
     if conformance is not None:
         # cycle times and the check's cases are both one row per ticket in case order:
         # positions stand for ids there (a label look-up otherwise)
-        by_code = cyc.index.equals(case_index)
+        by_code = cyc.index.equals(case_labels)
         cyc_of = np.r_[cyc.to_numpy(dtype="float64"), np.nan]  # by ticket code; -1: unknown
         ccf_ids = conformance.cases["case_id"]
         is_conf = conformance.cases["conforming"].astype(bool).to_numpy()
-        if by_code and pd.Index(ccf_ids.astype("str")).equals(case_index):
+        if by_code and pd.Index(ccf_ids.astype("str")).equals(case_labels):
             conf_cyc = pd.Series(cyc_of[:-1][is_conf])
         else:
             conf_cyc = cyc.reindex(pd.Index(ccf_ids.astype("str"))[is_conf])

@@ -27,7 +27,7 @@ from .eventlog import (
     LogLike,
     TicketLog,
     as_events,
-    case_blocks,
+    case_index,
     factorized,
     last_per_case,
     shared_event_keys,
@@ -92,7 +92,7 @@ def open_cases(
     events = as_events(log)
     close = DEFAULT_CLOSE_ACTIVITIES if close_activities is None else tuple(close_activities)
     reopen = DEFAULT_REOPEN_ACTIVITIES if reopen_activities is None else tuple(reopen_activities)
-    codes, starts = case_blocks(events["case_id"])
+    codes, starts = case_index(events)
     is_open = _open_per_case(events, codes, close, reopen)
     out = pd.Series(is_open, index=pd.Index(events["case_id"].iloc[starts].to_numpy(), dtype="str"))
     if not out.index.is_monotonic_increasing:
@@ -125,7 +125,7 @@ def _finding(
 ) -> dict[str, object]:
     rows = np.flatnonzero(np.asarray(mask, dtype=bool))
     if case_codes is None:
-        case_codes = case_blocks(events["case_id"])[0]
+        case_codes = case_index(events)[0]
     cc = case_codes[rows]  # case blocks are contiguous: count the changes
     n_cases = int(np.count_nonzero(cc[1:] != cc[:-1]) + 1) if len(cc) else 0
     if examples is None:
@@ -177,7 +177,7 @@ def check_quality(
     events = as_events(log)
     report = log.report if isinstance(log, TicketLog) else None
     rows: list[dict[str, object]] = []
-    codes, starts = case_blocks(events["case_id"])
+    codes, starts = case_index(events)
     n = len(events)
     ts = time_i8(events["timestamp"])
     equal_ts = np.zeros(n, dtype=bool)
