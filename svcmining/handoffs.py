@@ -352,6 +352,7 @@ class HandoffResult:
         import matplotlib.pyplot as plt
 
         cmap = plt.get_cmap("OrRd")
+        placed: list[tuple[float, float]] = []  # edge labels drawn so far
         for rank, row in enumerate(sub.itertuples(index=False)):  # at most 40 edges
             a, b = xy[row.from_group], xy[row.to_group]
             width = 0.8 + 5.0 * float(row.count) / max(cmax, 1.0)
@@ -371,12 +372,9 @@ class HandoffResult:
                 zorder=1,
             )
             ax.add_patch(arrow)
-            # label near the arc's apex: midpoint pushed sideways (arc3 bends to the right)
-            mx, my = (a[0] + b[0]) / 2, (a[1] + b[1]) / 2
-            dx, dy = b[0] - a[0], b[1] - a[1]
-            lx, ly = mx + 0.09 * dy, my - 0.09 * dx
             if rank >= 12:  # label the busiest edges only
                 continue
+            lx, ly = _label_spot(a, b, placed)
             label = f"{int(row.count):,} · " + ("—" if not np.isfinite(d) else _fmt_h(d))
             ax.text(
                 lx,
@@ -405,6 +403,42 @@ class HandoffResult:
         ax.set_aspect("equal")
         ax.set_axis_off()
         ax.set_title(f"{self.by} map: handoffs (count · median delay, {self._unit()})", y=1.0)
+
+
+# An edge label's box on the map, in data units (7-point text, axes about 2.7 units wide).
+_LABEL_W, _LABEL_H = 0.30, 0.08
+
+
+def _label_spot(
+    a: tuple[float, float], b: tuple[float, float], placed: list[tuple[float, float]]
+) -> tuple[float, float]:
+    """Where to put the label of the arc a → b: its apex, or further along it if taken.
+
+    The arc is matplotlib's ``arc3,rad=0.18`` (a quadratic Bezier through the control
+    point ``mid + 0.18 * (dy, -dx)``). Places along the arc are tried from the apex
+    outwards; the first whose box misses every label in ``placed`` is taken (the apex
+    when all collide) and appended to ``placed``.
+    """
+    ax_, ay_ = a
+    bx, by = b
+    cx = (ax_ + bx) / 2 + 0.18 * (by - ay_)
+    cy = (ay_ + by) / 2 - 0.18 * (bx - ax_)
+    spots = []
+    for t in (0.5, 0.38, 0.62, 0.28, 0.72):  # apex first, then outwards
+        u = 1 - t
+        spots.append(
+            (u * u * ax_ + 2 * u * t * cx + t * t * bx, u * u * ay_ + 2 * u * t * cy + t * t * by)
+        )
+    spot = next(
+        (
+            (x, y)
+            for x, y in spots
+            if all(abs(x - px) >= _LABEL_W or abs(y - py) >= _LABEL_H for px, py in placed)
+        ),
+        spots[0],
+    )
+    placed.append(spot)
+    return spot
 
 
 def _empty_axes(ax: matplotlib.axes.Axes, text: str) -> None:

@@ -463,6 +463,18 @@ def test_bad_plot_arguments(kwargs, match):
 # ------------------------------------------------------------------ plots
 
 
+def test_map_labels_of_crossing_edges_do_not_overlap():
+    """A label sits at its arc's apex unless another label is there; then further along."""
+    from svcmining.handoffs import _LABEL_H, _LABEL_W, _label_spot
+
+    placed: list[tuple[float, float]] = []
+    first = _label_spot((-1.0, 0.0), (1.0, 0.0), placed)
+    assert first == pytest.approx((0.0, -0.18))  # apex: midpoint + 0.09 * (dy, -dx)
+    second = _label_spot((-1.0, 0.05), (1.0, -0.05), placed)  # crosses near the same apex
+    assert abs(second[0] - first[0]) >= _LABEL_W or abs(second[1] - first[1]) >= _LABEL_H
+    assert placed == [first, second]
+
+
 def test_plot_heatmap_and_map_render_chinese():
     """plot() returns a figure with the heatmap and the map; Chinese glyphs are found."""
     import matplotlib
