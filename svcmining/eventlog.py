@@ -365,12 +365,10 @@ def seed_case_codes(events: pd.DataFrame, sorted_codes: np.ndarray) -> None:
     may be missing). :func:`read_tickets` has them from its sort, so no analysis needs
     to factorise the ticket ids again.
     """
-    n = len(events)
-    if n == 0:
+    if len(events) == 0:
         return
     _remember(events)
-    boundary = np.ones(n, dtype=bool)
-    boundary[1:] = sorted_codes[1:] != sorted_codes[:-1]
+    boundary = _block_starts(sorted_codes)
     codes = np.cumsum(boundary) - 1
     ids = pd.Index(events["case_id"].iloc[np.flatnonzero(boundary)].array)
     for sort in (True, False):
@@ -419,9 +417,14 @@ def case_blocks(case_id: pd.Series) -> tuple[np.ndarray, np.ndarray]:
 def case_index(events: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """:func:`case_blocks` of a contract frame, from its cached ``case_id`` codes."""
     codes = factorized(events, "case_id")[0]
+    return codes, np.flatnonzero(_block_starts(codes))
+
+
+def _block_starts(codes: np.ndarray) -> np.ndarray:
+    """Where a run of equal codes begins (the first row always does)."""
     boundary = np.ones(len(codes), dtype=bool)
     boundary[1:] = codes[1:] != codes[:-1]
-    return codes, np.flatnonzero(boundary)
+    return boundary
 
 
 def last_per_case(mask: np.ndarray, case_codes: np.ndarray, n_cases: int) -> np.ndarray:

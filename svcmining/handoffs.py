@@ -632,6 +632,8 @@ def handoff_delays(
     if "lifecycle" in events.columns:  # a status column: Completed / Closed
         lc_codes, lc_uniques = factorized(events, "lifecycle")
         closes = closes | codes_mask(lc_codes, lc_uniques, close_labels)
+    last_close_act = last_per_case(closes_act, case_codes, n_cases)
+    last_reopen = last_per_case(reopens, case_codes, n_cases)
 
     # ---- ping-pong: returns (first events of a run, i.e. receivers of a handoff) that
     # find_rework types as ping_pong: not inside a reopen cycle, not a self-loop
@@ -643,11 +645,15 @@ def handoff_delays(
         self_loop[1:] = (act_codes[1:] == act_codes[:-1]) & (case_codes[1:] == case_codes[:-1])
         pp_mark &= ~self_loop
         rows = np.flatnonzero(pp_mark)
-        in_cycle = _in_reopen_cycle(rows, act_codes, case_codes, case_starts, closes_act, reopens)
+        in_cycle = _in_reopen_cycle(
+            rows, act_codes, case_codes, case_starts, closes_act, last_close_act, last_reopen
+        )
         pp_mark[rows[in_cycle]] = False
 
-    last_close = last_per_case(closes, case_codes, n_cases)
-    last_reopen = last_per_case(reopens, case_codes, n_cases)
+    if closes is closes_act:
+        last_close = last_close_act
+    else:
+        last_close = last_per_case(closes, case_codes, n_cases)
     is_open = (last_close < 0) | (last_reopen > last_close)
 
     pend_give = np.zeros(0, dtype=np.int64)
@@ -758,9 +764,13 @@ def _in_reopen_cycle(
     case_codes: np.ndarray,
     case_starts: np.ndarray,
     is_close: np.ndarray,
-    is_reopen: np.ndarray,
+    last_close: np.ndarray,
+    last_reopen: np.ndarray,
 ) -> np.ndarray:
     """Whether each event of ``rows`` lies in a reopen cycle, as :func:`find_rework` sees it.
+
+    ``last_close`` and ``last_reopen`` are each case's last row with a close (of
+    ``is_close``) and with a reopen label (-1 for none).
 
     The events after a close up to and including the next close form a cycle; the
     events after the last close are one only when they hold a reopen label or an
@@ -784,9 +794,8 @@ def _in_reopen_cycle(
     if len(last) == 0:
         return out
     cases = np.unique(rc[last])
-    last_close = last_per_case(is_close, case_codes, n_cases)
     seg_lo, seg_hi = last_close[cases] + 1, case_ends[cases]  # non-empty: rows lie there
-    reopened = last_per_case(is_reopen, case_codes, n_cases)[cases] >= seg_lo
+    reopened = last_reopen[cases] >= seg_lo
     stage_by_act = position_medians(act, case_starts, int(act.max()) + 1)
     lens = seg_hi - seg_lo + 1
     offs = np.cumsum(lens) - lens  # where each segment starts among the segments' events
