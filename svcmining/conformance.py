@@ -80,10 +80,12 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import pandas as pd
 
+from ._time import cutoff as cutoff_of
 from ._validation import check_choice
 from .eventlog import LogLike, as_events, factorized, map_distinct
 from .exceptions import InvalidParameterError, SOPDefinitionError
-from .sop import CASE_START, SOP, choice_groups
+from .sop import CASE_START, SOP, as_sop, choice_groups
+from .states import TicketStates, as_states, judge_tickets
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -633,6 +635,7 @@ def check_sop(
     precision: bool = True,
     cutoff: pd.Timestamp | str | None = None,
     progress: bool | None = None,
+    states: TicketStates | None = None,
 ) -> ConformanceResult:
     """Check every ticket against the SOP: step order, departments and SLAs.
 
@@ -659,6 +662,10 @@ def check_sop(
         default the last event of the log.
     progress : bool, optional
         Show a tqdm bar; default only when stderr is a terminal.
+    states : TicketStates, optional
+        The ticket-state model that tells open tickets (pending steps) from closed ones
+        (default: the SOP's ``states:``, else the defaults; the SOP's ``close`` steps
+        close tickets too).
 
     Returns
     -------
@@ -822,23 +829,14 @@ def check_sop(
         log_fitness = float(np.average(var_fitness, weights=freq)) if len(freq) else float("nan")
 
     # ---- open cases and SLA clocks (needed to tell pending from skipped) ---------
-    cut = _cutoff(events, cutoff)
+    cut = cutoff_of(events, cutoff, func="check_sop")
     sla_tab, sla_case = _sla_table(coded, sop, cut)
-    last_act = (
-        coded.act_codes[np.r_[starts[1:] - 1, len(events) - 1]]
-        if n_cases
-        else np.zeros(0, dtype=np.int64)
-    )
-    if sop.close_steps:
-        close_idx = [i for i, st in enumerate(sop.steps) if st.id in sop.close_steps]
-        closed = np.zeros(n_cases, dtype=bool)
-        is_close = np.isin(coded.step_codes(), close_idx)
-        closed[coded.case_codes[is_close]] = True
-        case_open = ~closed
-    else:
-        end_labels = _end_labels(auto)
-        ends = np.array([lab_map.get(a, a) in end_labels for a in act_uniques], dtype=bool)
-        case_open = ~ends[last_act] if n_cases else np.zeros(0, dtype=bool)
+    # open as every svcmining analysis judges it (svcmining.states; the SOP's close
+    # steps' labels close tickets too)
+    tstates = as_states(states, sop=sop, func="check_sop")
+    case_open = judge_tickets(
+        events, tstates, sop=sop, case_codes=coded.case_codes, act=(coded.act_codes, act_uniques)
+    ).open
 
     # ---- spread variant deviations to cases ----------------------------------
     vdev = pd.DataFrame(
@@ -1050,16 +1048,13 @@ def _pending_text(pending: pd.DataFrame, n_cases: int, case_ids: np.ndarray) -> 
 
 
 def _as_sop(sop: Any) -> SOP:
-    if isinstance(sop, SOP):
-        return sop
-    if isinstance(sop, str | os.PathLike):
-        from .sop import load_sop
-
-        return load_sop(sop)
-    raise InvalidParameterError(
-        f"The 'sop' parameter must be an SOP (svcmining.load_sop(...)) or a path. "
-        f"Got {type(sop).__name__} instead."
-    )
+    out = as_sop(sop, func="check_sop")
+    if out is None:
+        raise InvalidParameterError(
+            "The 'sop' parameter must be an SOP (svcmining.load_sop(...)), a mapping or a path. "
+            "Got None instead."
+        )
+    return out
 
 
 def _automaton_for(sop: SOP) -> _Automaton:
@@ -1484,17 +1479,6 @@ def _department_deviations(coded: _Coded, sop: SOP) -> pd.DataFrame:
             "actual_hours": np.nan,
         }
     )
-
-
-def _cutoff(events: pd.DataFrame, cutoff: Any) -> pd.Timestamp:
-    if cutoff is None:
-        return (
-            pd.Timestamp(events["timestamp"].max()) if len(events) else pd.Timestamp.now(tz="UTC")
-        )
-    ts = pd.Timestamp(cutoff)
-    if ts.tzinfo is None:
-        ts = ts.tz_localize(events["timestamp"].dt.tz)
-    return ts
 
 
 _SLA_COLUMNS = [

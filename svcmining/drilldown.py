@@ -33,7 +33,6 @@ import pandas as pd
 
 from .eventlog import LogLike, as_events
 from .exceptions import InvalidParameterError
-from .kpis import _trust
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -326,7 +325,6 @@ def drill_down(
     >>> dd.table.head()                                                        # doctest: +SKIP
     """
     events = as_events(log)
-    _trust(log, events)
     by_cols = [by] if isinstance(by, str) else list(by)
     if not by_cols:
         raise InvalidParameterError(

@@ -19,12 +19,10 @@ delay
     completed (overlapping lifecycle data) has delay 0; those handoffs are counted in
     the notes.
 open tickets (right-censoring)
-    A ticket is *closed* when it has a closing event -- its activity, or its
-    ``lifecycle`` status where the log has one (BPIC 2013: Completed / Closed), is a
-    close label (:data:`svcmining.rework.DEFAULT_CLOSE_ACTIVITIES`: 结单, 关闭, Closed, ...;
-    compared as everywhere in svcmining: full- or half-width, any case, spaces and
-    punctuation ignored) -- and no reopen label (重新打开, Reopen, ...) after its last
-    close; otherwise it is *open at the cutoff* (``cutoff``: default the last event of
+    A ticket is *closed* as every svcmining analysis judges it
+    (:mod:`svcmining.states`: a closed event -- activity or ``lifecycle`` status, e.g.
+    BPIC 2013's Completed / Closed -- and nothing reopened it since its last closing);
+    otherwise it is *open at the cutoff* (``cutoff``: default the last event of
     the log). An open ticket whose last step is normally followed by another group is
     *waiting on a handoff*: it gets one **pending** handoff row from that group to the
     group that most often comes next after the same (group, activity) in the log (a
@@ -70,9 +68,9 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import pandas as pd
 
-from ._groupstats import group_stats, position_medians
-from ._labels import DEFAULT_CLOSE_ACTIVITIES, DEFAULT_REOPEN_ACTIVITIES, codes_mask
+from ._groupstats import group_stats
 from ._pingpong import returns_from_codes
+from ._time import cutoff as cutoff_of
 from ._validation import check_choice, check_positive_int
 from .eventlog import (
     LogLike,
@@ -80,10 +78,10 @@ from .eventlog import (
     case_index,
     factorized,
     has_start_times,
-    last_per_case,
     time_i8,
 )
 from .exceptions import InvalidParameterError
+from .states import WORKING, TicketStates, as_states, judge_tickets
 
 if TYPE_CHECKING:
     import matplotlib.axes
@@ -465,24 +463,6 @@ def _i8_hours(start: np.ndarray, end: np.ndarray, unit: str = "ns") -> np.ndarra
     return np.where(bad, np.nan, out)
 
 
-def _cutoff(events: pd.DataFrame, cutoff: Any) -> pd.Timestamp:
-    tz = events["timestamp"].dt.tz
-    if cutoff is None:
-        return pd.Timestamp(events["timestamp"].max())
-    try:
-        ts = pd.Timestamp(cutoff)
-    except (ValueError, TypeError) as exc:
-        raise InvalidParameterError(
-            "The 'cutoff' parameter of handoff_delays must be a timestamp (e.g. "
-            f"'2024-12-31 23:59'). Got {cutoff!r} instead."
-        ) from exc
-    if pd.isna(ts):
-        raise InvalidParameterError(
-            f"The 'cutoff' parameter of handoff_delays must be a timestamp. Got {cutoff!r}."
-        )
-    return ts.tz_localize(tz) if ts.tzinfo is None else ts.tz_convert(tz)
-
-
 def handoff_delays(
     log: LogLike,
     *,
@@ -492,6 +472,8 @@ def handoff_delays(
     cutoff: Any = None,
     close_activities: str | list[str] | tuple[str, ...] | None = None,
     window: int = 3,
+    states: TicketStates | None = None,
+    sop: Any = None,
 ) -> HandoffResult:
     """Measure the delay of every handoff between groups, per pair, ticket and overall.
 
@@ -516,10 +498,14 @@ def handoff_delays(
         The export's cutoff (naive times are in the log's time zone); default the last
         event of the log.
     close_activities : str or list of str, optional
-        Labels that close a ticket; default
-        :data:`svcmining.rework.DEFAULT_CLOSE_ACTIVITIES`.
+        Labels that end a ticket (replace the closed and resolved labels of
+        :class:`svcmining.states.TicketStates`).
     window : int
         Most groups between the two visits of a ping-pong return (default 3).
+    states : TicketStates, optional
+        The ticket-state model (default: the SOP's, else the defaults).
+    sop : SOP, optional
+        Adds its close steps' labels to the closed labels and gives the stages.
 
     Returns
     -------
@@ -563,10 +549,11 @@ def handoff_delays(
                 "The 'calendar' parameter of handoff_delays must be a svcmining Calendar or "
                 f"None. Got {type(calendar).__name__} instead."
             )
-    if isinstance(close_activities, str):
-        close_activities = [close_activities]
-    close_labels = tuple(DEFAULT_CLOSE_ACTIVITIES if close_activities is None else close_activities)
-    cut = _cutoff(events, cutoff)
+    from .sop import as_sop
+
+    sop = as_sop(sop, func="handoff_delays")
+    tstates = as_states(states, sop=sop, close_activities=close_activities, func="handoff_delays")
+    cut = cutoff_of(events, cutoff, func="handoff_delays")
     n = len(events)
     ts = events["timestamp"]
     tz = ts.dt.tz
@@ -583,7 +570,6 @@ def handoff_delays(
     # ---- integer codes, each column factorised once
     case_codes, case_starts = case_index(events)
     case_ids = factorized(events, "case_id")[1]  # the id of each case block
-    n_cases = len(case_starts)
     grp_raw = events[by]
     if pd.api.types.is_string_dtype(grp_raw.dtype):
         g_all, g_names = factorized(events, by, sort=True)  # codes in sorted-name order
@@ -624,37 +610,21 @@ def handoff_delays(
         )
         delay = np.where(neg, 0.0, delay)
 
-    # ---- closes and reopens (activity labels; a lifecycle status may close too)
-    # (judged as everywhere in svcmining: svcmining._labels.label_mask)
-    closes_act = codes_mask(act_codes, act_uniques, close_labels)
-    reopens = codes_mask(act_codes, act_uniques, DEFAULT_REOPEN_ACTIVITIES)
-    closes = closes_act
-    if "lifecycle" in events.columns:  # a status column: Completed / Closed
-        lc_codes, lc_uniques = factorized(events, "lifecycle")
-        closes = closes | codes_mask(lc_codes, lc_uniques, close_labels)
-    last_close_act = last_per_case(closes_act, case_codes, n_cases)
-    last_reopen = last_per_case(reopens, case_codes, n_cases)
+    # ---- closings and reopens: the one rule of svcmining.states
+    judged = judge_tickets(
+        events, tstates, sop=sop, case_codes=case_codes, act=(act_codes, act_uniques)
+    )
 
     # ---- ping-pong: returns (first events of a run, i.e. receivers of a handoff) that
-    # find_rework types as ping_pong: not inside a reopen cycle, not a self-loop
+    # find_rework types as ping_pong: work, not inside a reopen cycle, not a self-loop
     ret_sub = returns_from_codes(c, g, a_sub, window=window)[0]
     pp_mark = np.zeros(n, dtype=bool)
     pp_mark[pos[ret_sub]] = True
     if pp_mark.any():
         self_loop = np.zeros(n, dtype=bool)
         self_loop[1:] = (act_codes[1:] == act_codes[:-1]) & (case_codes[1:] == case_codes[:-1])
-        pp_mark &= ~self_loop
-        rows = np.flatnonzero(pp_mark)
-        in_cycle = _in_reopen_cycle(
-            rows, act_codes, case_codes, case_starts, closes_act, last_close_act, last_reopen
-        )
-        pp_mark[rows[in_cycle]] = False
-
-    if closes is closes_act:
-        last_close = last_close_act
-    else:
-        last_close = last_per_case(closes, case_codes, n_cases)
-    is_open = (last_close < 0) | (last_reopen > last_close)
+        pp_mark &= ~self_loop & ~judged.in_cycle & (judged.kinds == WORKING)
+    is_open = judged.open
 
     pend_give = np.zeros(0, dtype=np.int64)
     pend_to = np.zeros(0, dtype=np.int64)
@@ -756,56 +726,6 @@ def handoff_delays(
 
 
 _NAT = np.iinfo(np.int64).min
-
-
-def _in_reopen_cycle(
-    rows: np.ndarray,
-    act: np.ndarray,
-    case_codes: np.ndarray,
-    case_starts: np.ndarray,
-    is_close: np.ndarray,
-    last_close: np.ndarray,
-    last_reopen: np.ndarray,
-) -> np.ndarray:
-    """Whether each event of ``rows`` lies in a reopen cycle, as :func:`find_rework` sees it.
-
-    ``last_close`` and ``last_reopen`` are each case's last row with a close (of
-    ``is_close``) and with a reopen label (-1 for none).
-
-    The events after a close up to and including the next close form a cycle; the
-    events after the last close are one only when they hold a reopen label or an
-    activity whose stage (median relative position in its cases, as ``find_rework``
-    uses without an SOP) is earlier than the close's stage.
-    """
-    n = len(act)
-    out = np.zeros(len(rows), dtype=bool)
-    close_at = np.flatnonzero(is_close)
-    if len(rows) == 0 or len(close_at) == 0:
-        return out
-    n_cases = len(case_starts)
-    case_ends = np.append(case_starts[1:], n) - 1
-    rc = case_codes[rows]
-    before_case = np.searchsorted(close_at, case_starts)  # closes before each case
-    closes_before = np.searchsorted(close_at, rows) - before_case[rc]
-    in_case = np.bincount(case_codes[close_at], minlength=n_cases)  # closes per case
-    after = closes_before >= 1
-    out |= after & (in_case[rc] > closes_before)  # a later close ends the cycle
-    last = np.flatnonzero(after & ~out)  # in the segment after the case's last close
-    if len(last) == 0:
-        return out
-    cases = np.unique(rc[last])
-    seg_lo, seg_hi = last_close[cases] + 1, case_ends[cases]  # non-empty: rows lie there
-    reopened = last_reopen[cases] >= seg_lo
-    stage_by_act = position_medians(act, case_starts, int(act.max()) + 1)
-    lens = seg_hi - seg_lo + 1
-    offs = np.cumsum(lens) - lens  # where each segment starts among the segments' events
-    seg_events = np.arange(int(lens.sum())) + np.repeat(seg_lo - offs, lens)
-    seg_min = np.fmin.reduceat(stage_by_act[act[seg_events]], offs)
-    earlier = seg_min < stage_by_act[act[seg_lo - 1]]
-    cycle_case = np.zeros(len(case_starts), dtype=bool)
-    cycle_case[cases] = reopened | earlier
-    out[last] = cycle_case[rc[last]]
-    return out
 
 
 def _ts_i8(t: pd.Timestamp, dtype: Any) -> int:

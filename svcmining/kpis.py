@@ -61,7 +61,6 @@ steps over a benchmark
 from __future__ import annotations
 
 import itertools
-import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
@@ -70,10 +69,11 @@ import numpy as np
 import pandas as pd
 
 from ._groupstats import group_quantiles, group_stats
+from ._time import cutoff as cutoff_of
+from ._time import hours
 from ._validation import check_choice
 from .eventlog import (
     LogLike,
-    TicketLog,
     as_events,
     case_blocks,
     case_index,
@@ -83,6 +83,8 @@ from .eventlog import (
     time_i8,
 )
 from .exceptions import InvalidParameterError
+from .sop import as_sop
+from .states import TicketStates, as_states, judge_tickets
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -198,85 +200,48 @@ def _td_hours(value: Any, param: str) -> float:
 
 # --------------------------------------------------------------------------- helpers
 
-# ------------------------------------------------------------------ shared results
-# service_kpis, pain_points and drill_down on the same TicketLog reuse one find_rework /
-# handoff_delays / check_sop result (a TicketLog is frozen: its events are not modified).
-# Plain DataFrames are never cached (they can be changed in place between calls).
-_TRUSTED: dict[int, weakref.ref[pd.DataFrame]] = {}
-_CACHE: dict[str, tuple[weakref.ref[pd.DataFrame], tuple[Any, ...], Any]] = {}
+# ------------------------------------------------------------------ the analyses used
+# service_kpis, pain_points and drill_down take the results of find_rework, handoff_delays
+# and check_sop by argument, and compute (once per call, never cached between calls) only
+# those not given. A report computes each once and passes it to every section.
 
 
-def _trust(log: LogLike, events: pd.DataFrame) -> None:
-    """Allow caching analyses of ``events`` when they come from a (frozen) TicketLog."""
-    if isinstance(log, TicketLog):
-        ref = _TRUSTED.get(id(events))
-        if ref is None or ref() is not events:  # another log: forget the old results
-            _TRUSTED.clear()
-            _CACHE.clear()
-            _TRUSTED[id(events)] = weakref.ref(events)
+def _analyses(
+    events: pd.DataFrame,
+    *,
+    sop: Any,
+    calendar: Calendar | None,
+    states: TicketStates,
+    cut: pd.Timestamp,
+    rework: ReworkResult | None,
+    handoffs: Any,
+    conformance: ConformanceResult | None,
+    need: Sequence[str] = ("rework", "handoffs", "conformance"),
+) -> tuple[ReworkResult | None, Any, ConformanceResult | None]:
+    """The rework, handoff and conformance results: given ones as they are, missing ones
+    computed once (the SOP check beside the others on the second core)."""
+    from concurrent.futures import ThreadPoolExecutor
 
+    checking = None
+    if conformance is None and sop is not None and "conformance" in need:
+        # numpy / pyarrow release the GIL in their loops: the independent SOP check runs
+        # beside rework and handoffs
+        from .conformance import check_sop
 
-def _shared(kind: str, events: pd.DataFrame, params: tuple[Any, ...], compute: Any) -> Any:
-    """``compute()``, reused while called for the same trusted events and parameters."""
-    ref = _TRUSTED.get(id(events))
-    if ref is None or ref() is not events:
-        return compute()
-    hit = _CACHE.get(kind)
-    if hit is not None and hit[0]() is events and hit[1] == params:
-        return hit[2]
-    res = compute()
-    _CACHE[kind] = (weakref.ref(events), params, res)
-    return res
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="svcmining-sop")
+        checking = pool.submit(check_sop, events, sop, precision=False, cutoff=cut, states=states)
+        pool.shutdown(wait=False)
+    if rework is None and "rework" in need:
+        from .rework import find_rework
 
+        rework = find_rework(events, states=states, sop=sop, calendar=calendar)
+    if handoffs is None and "handoffs" in need and "department" in events.columns:
+        from .handoffs import handoff_delays
 
-def _rework_for(
-    events: pd.DataFrame, close_activities: Sequence[str] | None, sop: Any, calendar: Any
-) -> ReworkResult:
-    from .rework import find_rework
-
-    ca = None if close_activities is None else tuple(close_activities)
-    return _shared(
-        "rework",
-        events,
-        (ca, sop, calendar),
-        lambda: find_rework(events, close_activities=ca, sop=sop, calendar=calendar),
-    )
-
-
-def _conformance_for(events: pd.DataFrame, sop: Any, cut: pd.Timestamp) -> ConformanceResult:
-    from .conformance import check_sop
-
-    return _shared(
-        "conformance",
-        events,
-        (sop, cut),
-        lambda: check_sop(events, sop, precision=False, cutoff=cut),
-    )
-
-
-def _hours(start: pd.Series, end: pd.Series, calendar: Calendar | None) -> pd.Series:
-    """Elapsed (calendar None) or business hours between aligned tz-aware series."""
-    try:
-        from .calendars import duration_hours
-    except ImportError:  # calendars.py not there yet: elapsed hours
-        if calendar is not None:
-            raise
-        return ((end - start) / pd.Timedelta(hours=1)).astype("float64")
-    out = duration_hours(start, end, calendar)
-    return pd.Series(np.asarray(out, dtype="float64"), index=start.index)
-
-
-def _cutoff(events: pd.DataFrame, cutoff: Any) -> pd.Timestamp:
-    tz = events["timestamp"].dt.tz
-    if cutoff is None:
-        return pd.Timestamp(events["timestamp"].max())
-    try:
-        ts = pd.Timestamp(cutoff)
-    except (ValueError, TypeError) as exc:
-        raise InvalidParameterError(
-            f"The 'cutoff' parameter must be a timestamp. Got {cutoff!r} instead."
-        ) from exc
-    return ts.tz_localize(tz) if ts.tzinfo is None else ts.tz_convert(tz)
+        handoffs = handoff_delays(events, calendar=calendar, cutoff=cut, states=states, sop=sop)
+    if checking is not None:
+        conformance = checking.result()
+    return rework, handoffs, conformance
 
 
 def _period_labels(times: pd.Series, by: str) -> pd.Series:
@@ -354,26 +319,7 @@ def _step_durations(events: pd.DataFrame, calendar: Calendar | None) -> pd.Serie
         return pd.Series(out, index=events.index)
     prev = ts.shift().where(pd.Series(same_case, index=events.index))
     start = events["start_timestamp"].where(events["start_timestamp"].notna(), prev)
-    return _hours(start.astype(ts.dtype), ts, calendar)
-
-
-def _close_mask(events: pd.DataFrame, close_activities: Sequence[str] | None) -> np.ndarray:
-    from .rework import DEFAULT_CLOSE_ACTIVITIES
-
-    labels = DEFAULT_CLOSE_ACTIVITIES if close_activities is None else tuple(close_activities)
-    wanted = {str(x).strip().casefold() for x in labels}
-    codes, uniq = factorized(events, "activity")
-    hit = np.array([str(u).strip().casefold() in wanted for u in uniq], dtype=bool)
-    return hit[codes] if len(uniq) else np.zeros(len(events), dtype=bool)
-
-
-def _reopen_mask(events: pd.DataFrame) -> np.ndarray:
-    from .rework import DEFAULT_REOPEN_ACTIVITIES
-
-    wanted = {x.strip().casefold() for x in DEFAULT_REOPEN_ACTIVITIES}
-    codes, uniq = factorized(events, "activity")
-    hit = np.array([str(u).strip().casefold() in wanted for u in uniq], dtype=bool)
-    return hit[codes] if len(uniq) else np.zeros(len(events), dtype=bool)
+    return hours(start.astype(ts.dtype), ts, calendar)
 
 
 def _case_starts(events: pd.DataFrame) -> np.ndarray:
@@ -385,23 +331,21 @@ def _case_starts(events: pd.DataFrame) -> np.ndarray:
 
 
 def _case_times(
-    events: pd.DataFrame, close_activities: Sequence[str] | None, cutoff: pd.Timestamp
+    events: pd.DataFrame, states: TicketStates, sop: Any, cutoff: pd.Timestamp
 ) -> pd.DataFrame:
-    """Per case (sorted ids): opened_at, closed_at (NaT when open), open_at_cutoff."""
+    """Per case (sorted ids): opened_at, closed_at (NaT when open), open_at_cutoff.
+
+    Closed and open as :mod:`svcmining.states` judges them (the rule every module uses).
+    """
     ts = events["timestamp"]
-    starts = _case_starts(events)
-    n = len(events)
-    pos = np.arange(n, dtype="int64")
-    closes = _close_mask(events, close_activities)
-    reopens = _reopen_mask(events)
-    if n:
-        last_close = np.maximum.reduceat(np.where(closes, pos, -1), starts)
-        last_reopen = np.maximum.reduceat(np.where(reopens, pos, -1), starts)
-    else:
-        last_close = last_reopen = np.zeros(0, dtype="int64")
-    is_open = (last_close < 0) | (last_reopen > last_close)
+    codes, starts = case_index(events)
+    judged = judge_tickets(
+        events, states, sop=sop, case_codes=codes, act=factorized(events, "activity")
+    )
+    is_open = judged.open
     opened = ts.iloc[starts].reset_index(drop=True)
-    close_t = ts.iloc[np.maximum(last_close, 0)].reset_index(drop=True) if n else opened
+    close_row = np.maximum(judged.closed_row, 0)
+    close_t = ts.iloc[close_row].reset_index(drop=True) if len(ts) else opened
     closed_at = close_t.where(~pd.Series(is_open)).astype(ts.dtype)
     index = pd.Index(events["case_id"].iloc[starts].astype("str").to_numpy(), name="case_id")
     out = pd.DataFrame(
@@ -438,19 +382,11 @@ def _repeat_contact(cases: pd.DataFrame, within_hours: float) -> pd.Series:
     return pd.Series(rep, index=cases.index)
 
 
-def _handoff_cases(
-    events: pd.DataFrame, calendar: Calendar | None, handoffs: Any
-) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _handoff_cases(handoffs: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(per-case n_handoffs / handoff_hours / span_hours / handoff_share, per-handoff table)."""
     if handoffs is None:
-        if "department" not in events.columns:
-            empty = pd.DataFrame(columns=["n_handoffs", "handoff_hours", "span_hours"])
-            return empty, pd.DataFrame()
-        from .handoffs import handoff_delays
-
-        handoffs = _shared(
-            "handoffs", events, (calendar,), lambda: handoff_delays(events, calendar=calendar)
-        )
+        empty = pd.DataFrame(columns=["n_handoffs", "handoff_hours", "span_hours"])
+        return empty, pd.DataFrame()
     c = handoffs.cases.set_index("case_id")
     c = c[["n_handoffs", "handoff_hours", "cycle_hours", "handoff_share"]].rename(
         columns={"cycle_hours": "span_hours"}
@@ -475,6 +411,7 @@ def case_outcomes(
     handoffs: Any = None,
     conformance: ConformanceResult | None = None,
     parts: Sequence[str] = ("rework", "handoffs", "conformance"),
+    states: TicketStates | None = None,
 ) -> pd.DataFrame:
     """One row per ticket with the flags and durations the KPIs are computed from.
 
@@ -500,7 +437,6 @@ def case_outcomes(
     [2.5]
     """
     events = as_events(log)
-    _trust(log, events)
     for p in parts:
         check_choice("case_outcomes", "parts", p, ("rework", "handoffs", "conformance"))
     if not isinstance(fcr, FCRDefinition):
@@ -508,13 +444,41 @@ def case_outcomes(
             f"The 'fcr' parameter must be an FCRDefinition. Got {fcr!r} instead."
         )
     within = _td_hours(repeat_within, "repeat_within")
-    cut = _cutoff(events, cutoff)
-    ca = None if close_activities is None else tuple(close_activities)
-    cases = _shared("times", events, (ca, cut), lambda: _case_times(events, ca, cut)).copy()
+    sop = as_sop(sop, func="case_outcomes")
+    st = as_states(states, sop=sop, close_activities=close_activities, func="case_outcomes")
+    cut = cutoff_of(events, cutoff, func="case_outcomes")
+    rework, handoffs, conformance = _analyses(
+        events,
+        sop=sop,
+        calendar=calendar,
+        states=st,
+        cut=cut,
+        rework=rework,
+        handoffs=handoffs,
+        conformance=conformance,
+        need=parts,
+    )
+    return _outcomes(events, st, sop, cut, calendar, within, fcr, rework, handoffs, conformance)
+
+
+def _outcomes(
+    events: pd.DataFrame,
+    states: TicketStates,
+    sop: Any,
+    cut: pd.Timestamp,
+    calendar: Calendar | None,
+    within: float,
+    fcr: FCRDefinition,
+    rework: ReworkResult | None,
+    handoffs: Any,
+    conformance: ConformanceResult | None,
+) -> pd.DataFrame:
+    """The per-ticket table of :func:`case_outcomes` from the analyses' results."""
+    cases = _case_times(events, states, sop, cut)
     end = cases["closed_at"].where(~cases["open_at_cutoff"], cut).astype(cases["opened_at"].dtype)
-    cases["cycle_hours"] = _hours(cases["opened_at"], end, None).clip(lower=0)
+    cases["cycle_hours"] = hours(cases["opened_at"], end, None).clip(lower=0)
     if calendar is not None:
-        cases["cycle_business_hours"] = _hours(cases["opened_at"], end, calendar).clip(lower=0)
+        cases["cycle_business_hours"] = hours(cases["opened_at"], end, calendar).clip(lower=0)
     starts = _case_starts(events)
     for col in ("channel", "priority", "customer_id"):
         if col in events.columns:
@@ -526,18 +490,7 @@ def case_outcomes(
     fcr_ok = ~cases["open_at_cutoff"]
     if not fcr.allow_repeat_contact:
         fcr_ok &= ~cases["repeat_contact"]
-    checking = None
-    if conformance is None and sop is not None and "conformance" in parts:
-        # the SOP check is independent of rework and handoffs, and numpy / pyarrow release
-        # the GIL in their loops: run it beside them on the second core
-        from concurrent.futures import ThreadPoolExecutor
-
-        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="svcmining-sop")
-        checking = pool.submit(_conformance_for, events, sop, cut)
-        pool.shutdown(wait=False)
-    if "rework" in parts or rework is not None:
-        if rework is None:
-            rework = _rework_for(events, close_activities, sop, calendar)
+    if rework is not None:
         rc = rework.cases.set_index("case_id")
         rc.index = rc.index.astype("str")
         cases["has_rework"] = rc["has_rework"].reindex(cases.index, fill_value=False).astype(bool)
@@ -547,8 +500,8 @@ def case_outcomes(
         cases["rework_hours"] = rc["rework_hours"].reindex(cases.index, fill_value=0.0)
         if not fcr.allow_rework:
             fcr_ok &= ~cases["has_rework"]
-    if handoffs is not None or ("handoffs" in parts and "department" in events.columns):
-        per, _ = _handoff_cases(events, calendar, handoffs)
+    if handoffs is not None:
+        per, _ = _handoff_cases(handoffs)
         cases["n_handoffs"] = per["n_handoffs"].reindex(cases.index, fill_value=0).astype("int64")
         cases["handoff_hours"] = (
             per["handoff_hours"].reindex(cases.index, fill_value=0.0).astype("float64")
@@ -557,8 +510,6 @@ def case_outcomes(
         cases["handoff_share"] = per["handoff_share"].reindex(cases.index).astype("float64")
         fcr_ok &= cases["n_handoffs"] <= fcr.max_handoffs
     cases["first_contact_resolved"] = fcr_ok.astype(bool)
-    if checking is not None:
-        conformance = checking.result()
     if conformance is not None:
         cc = conformance.cases.set_index("case_id")
         cc.index = cc.index.astype("str")
@@ -699,6 +650,7 @@ def service_kpis(
     rework: ReworkResult | None = None,
     handoffs: Any = None,
     conformance: ConformanceResult | None = None,
+    states: TicketStates | None = None,
 ) -> ServiceKPIs:
     """The service KPIs of a ticket log, by period and overall, in one tidy table.
 
@@ -747,28 +699,31 @@ def service_kpis(
                 f"Got {b!r} instead."
             )
     events = as_events(log)
-    _trust(log, events)
+    if not isinstance(fcr, FCRDefinition):
+        raise InvalidParameterError(
+            f"The 'fcr' parameter must be an FCRDefinition. Got {fcr!r} instead."
+        )
+    within = _td_hours(repeat_within, "repeat_within")
+    sop = as_sop(sop, func="service_kpis")
     if calendar is None and sop is not None:
         calendar = getattr(sop, "calendar", None)
-    cut = _cutoff(events, cutoff)
-    cases = case_outcomes(
+    st = as_states(states, sop=sop, close_activities=close_activities, func="service_kpis")
+    cut = cutoff_of(events, cutoff, func="service_kpis")
+    rework, handoffs, conformance = _analyses(
         events,
         sop=sop,
         calendar=calendar,
-        repeat_within=repeat_within,
-        fcr=fcr,
-        close_activities=close_activities,
-        cutoff=cut,
+        states=st,
+        cut=cut,
         rework=rework,
         handoffs=handoffs,
         conformance=conformance,
     )
+    cases = _outcomes(events, st, sop, cut, calendar, within, fcr, rework, handoffs, conformance)
     cases["period"] = _period_labels(cases["opened_at"], by).to_numpy()
     closed_period = _period_labels(cases["closed_at"].dropna(), by)
 
     slas = None
-    if conformance is None and sop is not None:
-        conformance = _conformance_for(events, sop, cut)
     if conformance is not None:
         at = index_in(conformance.slas["case_id"], cases["case_id"])
         period = cases["period"].to_numpy(dtype=object)[np.maximum(at, 0)]
@@ -1275,6 +1230,7 @@ def pain_points(
     handoffs: Any = None,
     conformance: ConformanceResult | None = None,
     graph: ProcessGraph | None = None,
+    states: TicketStates | None = None,
 ) -> PainPoints:
     """Rank the breakpoints of the process by impact = cases affected × hours lost.
 
@@ -1344,7 +1300,6 @@ def pain_points(
     >>> pp.plot()                                                   # doctest: +SKIP
     """
     events = as_events(log)
-    _trust(log, events)
     for b in benchmarks:
         if not isinstance(b, StepBenchmark):
             raise InvalidParameterError(
@@ -1355,13 +1310,25 @@ def pain_points(
         raise InvalidParameterError(
             f"The 'examples' parameter of pain_points must be an integer >= 0. Got {examples!r}."
         )
+    sop = as_sop(sop, func="pain_points")
     if calendar is None and sop is not None:
         calendar = getattr(sop, "calendar", None)
     ho_bench = (
         None if handoff_benchmark is None else _td_hours(handoff_benchmark, "handoff_benchmark")
     )
     bench = {b.activity: b.benchmark_hours for b in benchmarks}
-    cut = _cutoff(events, None)
+    st = as_states(states, sop=sop, close_activities=close_activities, func="pain_points")
+    cut = cutoff_of(events, None, func="pain_points")
+    rework, handoffs, conformance = _analyses(
+        events,
+        sop=sop,
+        calendar=calendar,
+        states=st,
+        cut=cut,
+        rework=rework,
+        handoffs=handoffs,
+        conformance=conformance,
+    )
     case_codes, case_uniques = factorized(events, "case_id", sort=True)
     case_names = np.asarray(case_uniques, dtype=object)
     case_labels = case_uniques.astype("str")
@@ -1378,8 +1345,8 @@ def pain_points(
         return index_in(first, case_labels)[codes]
 
     # handoffs
-    if "department" in events.columns:
-        _, hand = _handoff_cases(events, calendar, handoffs)
+    if handoffs is not None:
+        _, hand = _handoff_cases(handoffs)
         if len(hand):
             d = hand["delay_hours"].to_numpy(dtype="float64")
             pending = (
@@ -1449,7 +1416,7 @@ def pain_points(
         ts = events["timestamp"]
         prev_end = ts.shift().where(pd.Series(same, index=events.index)).astype(ts.dtype)
         start = events["start_timestamp"].astype(ts.dtype)
-        w = _hours(prev_end, start, calendar).clip(lower=0).to_numpy(dtype="float64")
+        w = hours(prev_end, start, calendar).clip(lower=0).to_numpy(dtype="float64")
         okw = ~np.isnan(w) & same
         prev_code = np.r_[-1, ac[:-1]][okw]
         this_code = ac[okw]
@@ -1476,8 +1443,7 @@ def pain_points(
         )
 
     # rework
-    if rework is None:
-        rework = _rework_for(events, close_activities, sop, calendar)
+    assert rework is not None  # computed by _analyses when not given
     occ = rework.occurrences
     if len(occ):
         tgt = occ["activity"]
@@ -1501,12 +1467,9 @@ def pain_points(
         )
 
     # SOP deviations and SLA breaches
-    if sop is not None and conformance is None:
-        conformance = _conformance_for(events, sop, cut)
-    ca = None if close_activities is None else tuple(close_activities)
-    times = _shared("times", events, (ca, cut), lambda: _case_times(events, ca, cut))
+    times = _case_times(events, st, sop, cut)
     end = times["closed_at"].where(~times["open_at_cutoff"], cut).astype(times["opened_at"].dtype)
-    cyc = _hours(times["opened_at"], end, calendar).clip(lower=0)
+    cyc = hours(times["opened_at"], end, calendar).clip(lower=0)
     if conformance is not None:
         # cycle times and the check's cases are both one row per ticket in case order:
         # positions stand for ids there (a label look-up otherwise)

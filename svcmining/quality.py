@@ -10,17 +10,11 @@ figures treat them as right-censored instead of as fast tickets.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from ._labels import (
-    DEFAULT_CLOSE_ACTIVITIES,
-    DEFAULT_REOPEN_ACTIVITIES,
-    codes_mask,
-    label_mask,
-    normalise_label,
-)
 from .eventlog import (
     OPTIONAL_COLUMNS,
     REQUIRED_COLUMNS,
@@ -29,10 +23,10 @@ from .eventlog import (
     as_events,
     case_index,
     factorized,
-    last_per_case,
     shared_event_keys,
     time_i8,
 )
+from .states import TicketStates, as_states, judge_tickets, normalise_label
 
 __all__ = ["QUALITY_CHECKS", "check_quality", "open_cases"]
 
@@ -64,15 +58,31 @@ def open_cases(
     *,
     close_activities: Sequence[str] | None = None,
     reopen_activities: Sequence[str] | None = None,
+    states: TicketStates | None = None,
+    sop: Any = None,
 ) -> pd.Series:
-    """Whether each ticket is still open at the end of the export.
+    """Whether each ticket is still open at the end of the export (not closed).
 
-    A ticket is closed when one of its events closes it — its activity, or its
-    ``lifecycle`` status where the log has one (BPIC 2013: ``Completed`` / ``Closed``),
-    is a close label (default :data:`svcmining._labels.DEFAULT_CLOSE_ACTIVITIES`:
-    结单, 关闭, Closed, ...) — and no reopen label (重新打开, Reopen, ...) comes after its
-    last close. Ordinary steps after a close (回访 follow-up call, quality checks) do
-    not reopen a ticket.
+    A ticket is closed when it has a closed event (its activity, or its ``lifecycle``
+    status where the log has one — BPIC 2013: ``Completed`` / ``Closed`` — is a closed
+    label of :class:`svcmining.states.TicketStates`: 结单, 关闭, Closed, Done, ...) and
+    nothing reopened it since its last closing: an explicit reopen label (重新打开,
+    Reopened, ...) or work of an earlier stage than the close (Closed → In Progress).
+    Ordinary steps after a close (回访 follow-up call, quality checks) and runs of closing
+    events (Resolved → Closed → Closed) do not reopen it. The rule is the one every
+    svcmining analysis uses (:mod:`svcmining.states`). A ticket that was only resolved
+    (Resolved, Solved) is still open here.
+
+    Parameters
+    ----------
+    log : TicketLog or DataFrame
+        The event log.
+    close_activities, reopen_activities : list of str, optional
+        Replace the closing (closed and resolved) / reopen labels.
+    states : TicketStates, optional
+        The ticket-state model (default: the SOP's, else the defaults).
+    sop : SOP, optional
+        Adds its ``close`` steps' labels to the closed labels and gives the stages.
 
     Returns
     -------
@@ -90,10 +100,18 @@ def open_cases(
     {'1': False, '2': True}
     """
     events = as_events(log)
-    close = DEFAULT_CLOSE_ACTIVITIES if close_activities is None else tuple(close_activities)
-    reopen = DEFAULT_REOPEN_ACTIVITIES if reopen_activities is None else tuple(reopen_activities)
+    from .sop import as_sop
+
+    sop = as_sop(sop, func="open_cases")
+    st = as_states(
+        states,
+        sop=sop,
+        close_activities=close_activities,
+        reopen_activities=reopen_activities,
+        func="open_cases",
+    )
     codes, starts = case_index(events)
-    is_open = _open_per_case(events, codes, close, reopen)
+    is_open = _open_per_case(events, codes, st, sop)
     out = pd.Series(is_open, index=pd.Index(events["case_id"].iloc[starts].to_numpy(), dtype="str"))
     if not out.index.is_monotonic_increasing:
         out = out.sort_index(kind="stable")
@@ -101,18 +119,11 @@ def open_cases(
 
 
 def _open_per_case(
-    events: pd.DataFrame, codes: np.ndarray, close: Sequence[str], reopen: Sequence[str]
+    events: pd.DataFrame, codes: np.ndarray, states: TicketStates, sop: Any
 ) -> np.ndarray:
-    """Open at the cutoff, per case block (see :func:`open_cases`); labels judged per value."""
-    act, act_labels = factorized(events, "activity")
-    closes = codes_mask(act, act_labels, tuple(close))
-    if "lifecycle" in events.columns:
-        closes |= label_mask(events["lifecycle"].fillna(""), tuple(close)).to_numpy()
-    reopens = codes_mask(act, act_labels, tuple(reopen))
-    n_cases = int(codes[-1]) + 1 if len(codes) else 0
-    last_close = last_per_case(closes, codes, n_cases)
-    last_reopen = last_per_case(reopens, codes, n_cases)
-    return (last_close < 0) | (last_reopen > last_close)
+    """Open at the cutoff, per case block (see :func:`open_cases`)."""
+    act = factorized(events, "activity")
+    return judge_tickets(events, states, sop=sop, case_codes=codes, act=act).open
 
 
 def _finding(
@@ -148,6 +159,7 @@ def check_quality(
     log: LogLike,
     *,
     close_activities: Sequence[str] | None = None,
+    states: TicketStates | None = None,
     now: pd.Timestamp | None = None,
 ) -> pd.DataFrame:
     """Check a loaded log for the problems that distort process-mining figures.
@@ -158,7 +170,10 @@ def check_quality(
         The event log. A :class:`TicketLog` from :func:`read_tickets` adds the checks
         that need the source order and the load's conflicts and unmapped columns.
     close_activities : list of str, optional
-        Labels that close a ticket (default: 结单, 关闭, Closed, ...).
+        Labels that end a ticket (default: the closed and resolved labels of
+        :class:`svcmining.states.TicketStates`).
+    states : TicketStates, optional
+        The ticket-state model (see :func:`open_cases`).
     now : Timestamp, optional
         The time after which events count as "in the future" (default: now).
 
@@ -199,8 +214,8 @@ def check_quality(
                 }
             )
 
-    close = DEFAULT_CLOSE_ACTIVITIES if close_activities is None else tuple(close_activities)
-    is_open = _open_per_case(events, codes, close, DEFAULT_REOPEN_ACTIVITIES)
+    st = as_states(states, close_activities=close_activities, func="check_quality")
+    is_open = _open_per_case(events, codes, st, None)
     sizes = np.diff(np.append(starts, n))
     last_open = events.iloc[(starts + sizes - 1)[is_open][:5]]
     rows.append(

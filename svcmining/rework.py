@@ -8,16 +8,17 @@ What counts as rework
 ---------------------
 The rework occurrences of a case are
 
-(a) each **reopen cycle**: work after a closing activity (``close_activities``,
-    by default :data:`DEFAULT_CLOSE_ACTIVITIES`: 结单, 关闭, Closed, ...). All events
-    after a close up to and including the next close form that cycle and are not
-    counted again as other kinds. Events after the *last* close (no further close)
-    are a reopen cycle only when they contain a reopen label
-    (:data:`DEFAULT_REOPEN_ACTIVITIES`: 重新打开, Reopen, ...) or an activity whose stage
-    is earlier than the close's stage (e.g. 远程排障 again after 结单); the ordinary
-    post-close steps (回访 follow-up call, 质量抽检 quality check) are not rework.
-(b) each **later execution of an activity already executed earlier in the case**,
-    outside reopen cycles.
+(a) each **reopen cycle**, as every svcmining analysis judges it
+    (:mod:`svcmining.states`): after a closing event (resolved or closed: 已解决, 结单,
+    Resolved, Closed, ...), the events up to and including the next closing event form
+    a cycle when they reopen the ticket -- a reopen label (重新打开, Reopened, ...) or work
+    whose stage is not after the close's (e.g. 远程排障 again after 结单, Active after
+    Resolved). A run of closing events (Resolved → Closed → Closed) is one closing; the
+    ordinary post-close steps (回访 follow-up call, 质量抽检 quality check) are not
+    rework. Events of a cycle are not counted again as other kinds.
+(b) each **later execution of work already executed earlier in the case**, outside
+    reopen cycles. Only work counts: a repeated waiting state (Pending, 挂起), closing
+    state or bookkeeping row is not rework.
 
 Kinds, by precedence (the first rule that applies wins)
 -------------------------------------------------------
@@ -52,9 +53,8 @@ Examples (department in brackets, resource after the slash; with the sample SOP)
 
 Which labels close a ticket
 ---------------------------
-"Resolved"/"已解决" is not a default close label: most systems resolve and then close
-(Resolved → Closed), and counting both would make every normal close a reopen. Pass
-``close_activities=[..., "Resolved"]`` when resolving is the last step of your system.
+The ticket-state model of :mod:`svcmining.states` (``states=``, or the SOP's
+``states:``). ``close_activities`` replaces its closed and resolved labels for one call.
 
 Cost
 ----
@@ -70,19 +70,26 @@ from __future__ import annotations
 
 import html
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar, get_args
 
 import numpy as np
 import pandas as pd
 
-from ._groupstats import position_medians
-from ._labels import DEFAULT_CLOSE_ACTIVITIES, DEFAULT_REOPEN_ACTIVITIES
 from ._pingpong import returns_from_codes
 from ._validation import check_choice, check_positive_int
 from .eventlog import LogLike, TicketLog, as_events, factorized
 from .exceptions import InvalidParameterError, SchemaError
+from .states import (
+    DEFAULT_CLOSE_ACTIVITIES,
+    DEFAULT_REOPEN_ACTIVITIES,
+    WORKING,
+    TicketStates,
+    activity_stages,
+    as_states,
+    closings,
+)
 
 if TYPE_CHECKING:
     import matplotlib.axes
@@ -104,7 +111,7 @@ ReworkKind = Literal["reopen", "self_loop", "ping_pong", "back_loop", "redo", "r
 #: The kinds in precedence order.
 REWORK_KINDS: tuple[str, ...] = get_args(ReworkKind)
 
-# DEFAULT_CLOSE_ACTIVITIES / DEFAULT_REOPEN_ACTIVITIES live in _labels (shared with quality).
+# DEFAULT_CLOSE_ACTIVITIES / DEFAULT_REOPEN_ACTIVITIES live in svcmining.states (the one judge).
 
 _SEP = " → "
 
@@ -114,29 +121,6 @@ class _SOPLike(Protocol):
 
 
 _L = TypeVar("_L", TicketLog, pd.DataFrame)
-
-
-def _norm_labels(labels: Iterable[str]) -> frozenset[str]:
-    return frozenset(str(x).strip().casefold() for x in labels)
-
-
-def _label_set(func: str, param: str, value: Any, default: tuple[str, ...]) -> frozenset[str]:
-    if value is None:
-        return _norm_labels(default)
-    if isinstance(value, str):
-        return _norm_labels([value])
-    try:
-        items = list(value)
-    except TypeError:
-        raise InvalidParameterError(
-            f"The {param!r} parameter of {func} must be a label or a list of labels. "
-            f"Got {value!r} instead."
-        ) from None
-    if not all(isinstance(x, str) for x in items):
-        raise InvalidParameterError(
-            f"The {param!r} parameter of {func} must hold activity labels (str). Got {value!r}."
-        )
-    return _norm_labels(items)
 
 
 def _hours(start: pd.Series, end: pd.Series, calendar: Calendar | None) -> pd.Series:
@@ -353,6 +337,7 @@ def find_rework(
     sop: _SOPLike | str | os.PathLike[str] | None = None,
     calendar: Calendar | None = None,
     window: int = 3,
+    states: TicketStates | None = None,
 ) -> ReworkResult:
     """Find rework loops and type each occurrence (see the module docstring for the rules).
 
@@ -395,8 +380,6 @@ def find_rework(
     """
     fn = "find_rework"
     events = as_events(log)
-    close_set = _label_set(fn, "close_activities", close_activities, DEFAULT_CLOSE_ACTIVITIES)
-    reopen_set = _label_set(fn, "reopen_activities", reopen_activities, DEFAULT_REOPEN_ACTIVITIES)
     if not isinstance(group, str):
         raise InvalidParameterError(
             f"The 'group' parameter of {fn} must be a column name (str). Got {group!r} instead."
@@ -407,17 +390,24 @@ def find_rework(
             f"The event log has no column {group!r} to group handoffs by (found: "
             f"{', '.join(map(str, events.columns[:20]))}). Pass group='department' or map it."
         )
-    if isinstance(sop, str | os.PathLike):  # a path to the SOP file, as check_sop accepts
-        from .sop import load_sop
+    if isinstance(sop, str | os.PathLike | Mapping):  # a path or mapping, as check_sop accepts
+        from .sop import as_sop
 
-        sop = load_sop(sop)
+        sop = as_sop(sop, func=fn)
     if sop is not None and not callable(getattr(sop, "stage_of", None)):
         raise InvalidParameterError(
             f"The 'sop' parameter of {fn} must be an SOP with a stage_of(activity) method "
             f"(svcmining.load_sop). Got {type(sop).__name__} instead."
         )
     window = check_positive_int(fn, "window", window)
-    return _find(events, close_set, reopen_set, group, has_group, sop, calendar, window)
+    st = as_states(
+        states,
+        sop=sop,
+        close_activities=close_activities,
+        reopen_activities=reopen_activities,
+        func=fn,
+    )
+    return _find(events, st, group, has_group, sop, calendar, window)
 
 
 def _prev_same(keys: np.ndarray) -> np.ndarray:
@@ -437,8 +427,7 @@ def _prev_same(keys: np.ndarray) -> np.ndarray:
 
 def _find(
     events: pd.DataFrame,
-    close_set: frozenset[str],
-    reopen_set: frozenset[str],
+    states: TicketStates,
     group: str,
     has_group: bool,
     sop: _SOPLike | None,
@@ -454,60 +443,30 @@ def _find(
     if n > 1:
         new_case[1:] = case_codes[1:] != case_codes[:-1]
     starts = np.flatnonzero(new_case)
-    sizes = np.diff(np.append(starts, n))
 
     # stage of every activity (SOP order, else median relative position in the log)
-    if sop is not None:
-        stage_by_act = np.array(
-            [np.nan if (s := sop.stage_of(str(a))) is None else float(s) for a in act_uniques],
-            dtype=float,
-        )
-    else:
-        stage_by_act = position_medians(act_codes, starts, len(act_uniques))
+    stage_by_act = activity_stages(act_codes, act_uniques, starts, sop)
     stage = stage_by_act[act_codes] if n else np.zeros(0)
     prev_stage = np.full(n, np.nan)
     if n > 1:
         prev_stage[1:] = np.where(new_case[1:], np.nan, stage[:-1])
 
-    # ---- (a) reopen cycles
-    # a label matches as a whole or by its status part ("Completed+Closed" -> "closed")
-    labels_norm = [str(a).strip().casefold() for a in act_uniques]
-    status = [x.rsplit("+", 1)[-1].strip() for x in labels_norm]
-    is_close_act = np.array(
-        [x in close_set or y in close_set for x, y in zip(labels_norm, status, strict=True)],
-        dtype=bool,
-    )
-    is_reopen_act = np.array(
-        [x in reopen_set or y in reopen_set for x, y in zip(labels_norm, status, strict=True)],
-        dtype=bool,
-    )
-    is_close = is_close_act[act_codes] if n else np.zeros(0, dtype=bool)
-    is_reopen_label = is_reopen_act[act_codes] if n else np.zeros(0, dtype=bool)
-    cs = np.cumsum(is_close) - is_close
-    closes_before = cs - np.repeat(cs[starts], sizes) if n else np.zeros(0, dtype=np.int64)
-    seg_start = new_case.copy()
-    if n > 1:
-        seg_start[1:] |= closes_before[1:] != closes_before[:-1]
-    seg_starts = np.flatnonzero(seg_start)
-    seg_id = np.cumsum(seg_start) - 1
-    seg_after = closes_before[seg_starts] >= 1 if n else np.zeros(0, dtype=bool)
-    # the close that opened a segment sits just before its first event
-    close_stage = np.full(len(seg_starts), np.nan)
-    close_stage[seg_after] = stage[seg_starts[seg_after] - 1]
-    earlier = stage < close_stage[seg_id] if n else np.zeros(0, dtype=bool)
-    indicator = (is_close | is_reopen_label | earlier).astype(np.int8)
-    seg_any = (
-        np.maximum.reduceat(indicator, seg_starts).astype(bool) if n else np.zeros(0, dtype=bool)
-    )
-    seg_is_cycle = seg_after & seg_any
-    in_cycle = seg_is_cycle[seg_id] if n else np.zeros(0, dtype=bool)
-    cyc_first = seg_starts[seg_is_cycle]
-    seg_last = np.append(seg_starts[1:], n) - 1
-    cyc_last = seg_last[seg_is_cycle]
+    # ---- (a) reopen cycles: the one rule of svcmining.states (runs of closing events are
+    # one closing; work of an earlier stage than the close, or a reopen label, reopens)
+    if "lifecycle" in events.columns:
+        lc_codes, lc_uniques = factorized(events, "lifecycle")
+        kinds = states.event_kinds(act_codes, act_uniques, lc_codes, lc_uniques)
+    else:
+        kinds = states.event_kinds(act_codes, act_uniques)
+    n_cases = len(starts)
+    judged = closings(case_codes, n_cases, kinds, stage)
+    in_cycle = judged.in_cycle
+    cyc_first, cyc_last = judged.cycle_first, judged.cycle_last
 
     # ---- (b) repeated executions outside reopen cycles
     prev_exec = _prev_same(case_codes * n_act + act_codes)
-    cand = (prev_exec >= 0) & ~in_cycle
+    # only work is redone: a repeated waiting, closing or bookkeeping state is not rework
+    cand = (prev_exec >= 0) & ~in_cycle & (kinds == WORKING)
     self_loop = np.zeros(n, dtype=bool)
     if n > 1:
         self_loop[1:] = (act_codes[1:] == act_codes[:-1]) & ~new_case[1:]

@@ -40,6 +40,10 @@ A full example (``sample_logs/sop_complaint.yaml`` is the complete one)::
           redo: [reopen]
     close: close                   # the step that closes a ticket: until it is done, steps
                                    # the ticket has not reached yet are pending, not skipped
+    states:                        # optional: the ticket-state model (svcmining.states)
+      waiting: [待客户确认, 挂起]   # each kind given replaces the default labels ...
+      resolved: [已解决]
+      extend: true                 # ... or, with extend, adds to them
     slas:
       - id: assign_2h
         from: register             # a step id, or case_start (the default)
@@ -77,7 +81,8 @@ from typing import TYPE_CHECKING, Any, Literal
 import pandas as pd
 import yaml
 
-from .exceptions import SOPDefinitionError
+from .exceptions import InvalidParameterError, SOPDefinitionError
+from .states import TicketStates
 
 if TYPE_CHECKING:
     from .calendars import Calendar
@@ -96,7 +101,17 @@ _STEP_KEYS = {
     "name",
 }
 _SLA_KEYS = {"id", "from", "to", "within", "between", "by_priority", "hours", "name"}
-_TOP_KEYS = {"name", "description", "calendar", "steps", "flow", "slas", "version", "close"}
+_TOP_KEYS = {
+    "name",
+    "description",
+    "calendar",
+    "steps",
+    "flow",
+    "slas",
+    "version",
+    "close",
+    "states",
+}
 
 # a normalised flow node: ("step", id) | ("seq"|"choice"|"parallel", children) | ("loop", do, redo)
 FlowNode = tuple[Any, ...]
@@ -203,6 +218,7 @@ class SOP:
     _net: Any = field(default=None, repr=False)  # (net, im, fm) for BPMN SOPs
     _stages: Mapping[str, int] = field(default_factory=dict, repr=False)
     close_steps: tuple[str, ...] = ()
+    states: TicketStates | None = None
 
     # ---- lookups -------------------------------------------------------------
     @cached_property
@@ -391,6 +407,28 @@ def sop_from_dict(spec: Mapping[str, Any], *, source: str = "<dict>") -> SOP:
     return _build(spec, _Where(source, {}))
 
 
+def as_sop(sop: Any, *, func: str = "svcmining") -> SOP | None:
+    """The one SOP coercion: an :class:`SOP`, a mapping (the YAML schema) or a path; None.
+
+    Every function that takes ``sop=`` accepts these three forms through this function.
+
+    Examples
+    --------
+    >>> as_sop({"steps": [{"id": "a", "labels": ["登记"]}], "flow": ["a"]}).step_ids
+    ['a']
+    """
+    if sop is None or isinstance(sop, SOP):
+        return sop
+    if isinstance(sop, str | os.PathLike):
+        return load_sop(sop)
+    if isinstance(sop, Mapping):
+        return sop_from_dict(sop)
+    raise InvalidParameterError(
+        f"The 'sop' parameter of {func} must be an SOP (svcmining.load_sop(...)), a mapping "
+        f"in the SOP YAML schema or a path to an SOP file. Got {type(sop).__name__} instead."
+    )
+
+
 def _from_yaml_text(text: str, source: str) -> SOP:
     try:
         spec = yaml.safe_load(text)
@@ -569,6 +607,12 @@ def _build(spec: Mapping[str, Any], where: _Where) -> SOP:
     for c in close_steps:
         if c not in ids:
             raise where.err(("close",), f"'close' must name declared step ids, got {c!r}.")
+    states = None
+    if spec.get("states") is not None:
+        try:
+            states = TicketStates.from_spec(spec["states"])
+        except InvalidParameterError as err:
+            raise where.err(("states",), str(err)) from None
     name = spec.get("name") or (Path(where.source).stem if where.source else "SOP")
     return SOP(
         name=str(name),
@@ -579,6 +623,7 @@ def _build(spec: Mapping[str, Any], where: _Where) -> SOP:
         source=where.source,
         _stages=stages,
         close_steps=close_steps,
+        states=states,
     )
 
 

@@ -386,8 +386,8 @@ def test_sop_kpis_follow_check_sop(sample_dir):
     assert {"deviation", "handoff", "rework"} <= set(pp.table["kind"])
 
 
-def test_ticketlog_results_shared_between_calls(monkeypatch):
-    """service_kpis + pain_points on one TicketLog run find_rework once; a DataFrame twice."""
+def test_results_are_shared_by_argument_not_by_hidden_state(monkeypatch):
+    """Each call computes what it is not given; passing a result reuses it; no call history."""
     needs_rework()
     import svcmining.rework as rw
     from svcmining.eventlog import as_ticket_log
@@ -401,14 +401,15 @@ def test_ticketlog_results_shared_between_calls(monkeypatch):
 
     monkeypatch.setattr(rw, "find_rework", counting)
     log = as_ticket_log(tiny())
-    a = service_kpis(log).table
+    k = service_kpis(log)
     pain_points(log)
-    assert len(calls) == 1
+    assert len(calls) == 2  # the second call does not silently reuse the first one's work
+    shared = orig(log)
+    pain_points(log, rework=shared)
+    service_kpis(log, rework=shared)
+    assert len(calls) == 2  # a result given is used, not recomputed
     df = tiny()
-    b = service_kpis(df).table
-    pain_points(df)
-    assert len(calls) == 3
-    pd.testing.assert_frame_equal(a, b)
+    pd.testing.assert_frame_equal(k.table, service_kpis(df).table)
 
 
 ACTS = ["投诉登记", "售后评估", "远程排障", "客户验收", "结单", "回访", "重新打开"]

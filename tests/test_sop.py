@@ -173,7 +173,7 @@ ERRORS = [
      "sop.yaml, line 1: an SOP file must be a mapping with 'steps' and 'flow'."),
     ("unknown key", BASE + "flw: [a, b]\n",
      "sop.yaml, line 6: unknown key 'flw'; an SOP has calendar, close, description, flow, name, "
-     "slas, steps, version."),
+     "slas, states, steps, version."),
     ("unknown step key", "steps:\n  - id: a\n    optinal: true\n",
      "sop.yaml, line 3: unknown step key 'optinal'"),
     ("step twice", BASE + "flow: [a, b, a]\n",
