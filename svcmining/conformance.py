@@ -82,7 +82,7 @@ import pandas as pd
 
 from ._time import cutoff as cutoff_of
 from ._validation import check_choice
-from .eventlog import LogLike, as_events, factorized, map_distinct
+from .eventlog import LogLike, as_events, as_ticket_log, frame_of, log_codes, map_distinct
 from .exceptions import InvalidParameterError, SOPDefinitionError
 from .sop import CASE_START, SOP, as_sop, choice_groups
 from .states import TicketStates, as_states, judge_tickets
@@ -538,15 +538,16 @@ class _Coded:
         return self.step_of_act[self.act_codes] if len(self.act_codes) else self.act_codes
 
 
-def _encode(events: pd.DataFrame, sop: SOP) -> _Coded:
-    case_codes, case_ids = factorized(events, "case_id")
+def _encode(data: LogLike, sop: SOP) -> _Coded:
+    events = frame_of(data)
+    case_codes, case_ids = log_codes(data, "case_id")
     n = len(events)
     starts = (
         np.flatnonzero(np.r_[True, case_codes[1:] != case_codes[:-1]])
         if n
         else np.zeros(0, dtype=np.int64)
     )
-    act_codes, act_uniques = factorized(events, "activity", sort=True)
+    act_codes, act_uniques = log_codes(data, "activity", sort=True)
     act_names = [str(a) for a in act_uniques]
     idx = {st.id: i for i, st in enumerate(sop.steps)}
     step_of_act = np.array(
@@ -558,7 +559,7 @@ def _encode(events: pd.DataFrame, sop: SOP) -> _Coded:
     dept_codes = None
     dept_names: list[str] = []
     if "department" in events.columns:
-        dept_codes, d_uniques = factorized(events, "department", sort=True)
+        dept_codes, d_uniques = log_codes(data, "department", sort=True)
         dept_names = [str(d) for d in d_uniques]
     priority = None
     if "priority" in events.columns and n:
@@ -711,12 +712,13 @@ def check_sop(
             f"Got {workers!r} instead."
         )
     sop = _as_sop(sop)
-    events = as_events(log)
+    tlog = as_ticket_log(log)
+    events = tlog.events
     if progress is None:
         progress = sys.stderr.isatty()
 
     lab_map = sop.label_map()
-    coded = _encode(events, sop)
+    coded = _encode(tlog, sop)
     n_cases = coded.n_cases
 
     # ---- variants ------------------------------------------------------------

@@ -26,7 +26,15 @@ import pandas as pd
 
 from ._groupstats import group_stats
 from ._validation import check_choice, check_fraction, check_positive_int
-from .eventlog import LogLike, TicketLog, as_events, as_ticket_log, factorized, has_start_times
+from .eventlog import (
+    LogLike,
+    TicketLog,
+    as_events,
+    as_ticket_log,
+    frame_of,
+    has_start_times,
+    log_codes,
+)
 from .exceptions import InvalidParameterError
 
 if TYPE_CHECKING:
@@ -87,9 +95,10 @@ def _ns(s: pd.Series) -> np.ndarray:
     return np.asarray(s.dt.as_unit("ns").array.asi8, dtype=np.int64)
 
 
-def _frame(events: pd.DataFrame) -> _Frame:
-    act, labels = factorized(events, "activity")
-    case_codes, _ = factorized(events, "case_id")
+def _frame(data: LogLike) -> _Frame:
+    events = frame_of(data)
+    act, labels = log_codes(data, "activity")
+    case_codes, _ = log_codes(data, "case_id")
     n = len(events)
     new_case = np.ones(n, dtype=bool)
     if n > 1:
@@ -166,7 +175,8 @@ def _edge_table(fr: _Frame, calendar: Calendar | None) -> pd.DataFrame:
     )
 
 
-def _activity_table(fr: _Frame, events: pd.DataFrame, calendar: Calendar | None) -> pd.DataFrame:
+def _activity_table(fr: _Frame, data: LogLike, calendar: Calendar | None) -> pd.DataFrame:
+    events = frame_of(data)
     n_act = len(fr.labels)
     table = pd.DataFrame(
         {
@@ -177,7 +187,7 @@ def _activity_table(fr: _Frame, events: pd.DataFrame, calendar: Calendar | None)
     )
     if "department" in events.columns:
         # the department doing each activity most often (ties: the one seen doing it first)
-        dep, dep_names = factorized(events, "department", sort=True)
+        dep, dep_names = log_codes(data, "department", sort=True)
         n_dep = len(dep_names)
         has = np.flatnonzero(dep >= 0)
         owner = np.full(n_act, -1, dtype=np.int64)
@@ -289,7 +299,8 @@ class ProcessGraph:
         )
 
 
-def _graph(events: pd.DataFrame, calendar: Calendar | None) -> ProcessGraph:
+def _graph(data: LogLike, calendar: Calendar | None) -> ProcessGraph:
+    events = frame_of(data)
     if len(events) == 0:
         empty_edges = pd.DataFrame({c: pd.array([], dtype="str") for c in _EDGE_COLUMNS[:2]})
         for c in _EDGE_COLUMNS[2:]:
@@ -307,11 +318,11 @@ def _graph(events: pd.DataFrame, calendar: Calendar | None) -> ProcessGraph:
             "elapsed" if calendar is None else "business",
             False,
         )
-    fr = _frame(events)
+    fr = _frame(data)
     ends = fr.case_start + fr.case_len - 1
     return ProcessGraph(
         edges=_edge_table(fr, calendar),
-        activities=_activity_table(fr, events, calendar),
+        activities=_activity_table(fr, data, calendar),
         start_activities=_endpoint_table(fr, fr.case_start),
         end_activities=_endpoint_table(fr, ends),
         n_cases=fr.n_cases,
@@ -354,8 +365,7 @@ def discover_dfg(log: LogLike, *, calendar: Calendar | None = None) -> ProcessGr
     >>> g.edges[["source", "target", "count", "wait_mean_hours"]].to_dict("records")
     [{'source': '登记', 'target': '结单', 'count': 2, 'wait_mean_hours': 1.25}]
     """
-    events = as_events(log)
-    return _graph(events, calendar)
+    return _graph(as_ticket_log(log), calendar)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -392,10 +402,10 @@ def _case_variants(fr: _Frame) -> np.ndarray:
 
 
 def _variant_table(
-    events: pd.DataFrame, calendar: Calendar | None
+    data: LogLike, calendar: Calendar | None
 ) -> tuple[pd.DataFrame, np.ndarray]:
     """Variant table (ranked) and the variant rank (1 = most frequent) of each case."""
-    fr = _frame(events)
+    fr = _frame(data)
     codes = _case_variants(fr)
     n_var = int(codes.max()) + 1 if len(codes) else 0
     counts = np.bincount(codes, minlength=n_var)
@@ -460,25 +470,25 @@ def variants(log: LogLike, *, calendar: Calendar | None = None) -> pd.DataFrame:
     >>> variants(df)["sequence"].tolist()
     [('登记',), ('登记', '结单')]
     """
-    events = as_events(log)
-    return _variant_table(events, calendar)[0]
+    return _variant_table(as_ticket_log(log), calendar)[0]
 
 
 # ----------------------------------------------------------------------------------------------
 # filters (each returns a new TicketLog)
 
 
-def _case_index(events: pd.DataFrame) -> np.ndarray:
+def _case_index(data: LogLike) -> np.ndarray:
     """Case index per event (0, 0, 1, 1, 1, 2, ...) of a log sorted by case."""
-    codes = factorized(events, "case_id")[0]
+    codes = log_codes(data, "case_id")[0]
     new_case = np.ones(len(codes), dtype=bool)
     new_case[1:] = codes[1:] != codes[:-1]
     return np.cumsum(new_case) - 1
 
 
-def _keep_cases(log: LogLike, events: pd.DataFrame, case_mask: np.ndarray) -> TicketLog:
-    keep = case_mask[_case_index(events)] if len(events) else np.array([], bool)
-    return as_ticket_log(log).with_events(events.loc[keep].reset_index(drop=True))
+def _keep_cases(tlog: TicketLog, case_mask: np.ndarray) -> TicketLog:
+    events = tlog.events
+    keep = case_mask[_case_index(tlog)] if len(events) else np.array([], bool)
+    return tlog.with_events(events.loc[keep].reset_index(drop=True))
 
 
 def filter_variants(
@@ -510,15 +520,15 @@ def filter_variants(
             "filter_variants needs exactly one of 'top' (number of variants) and 'coverage' "
             f"(share of tickets). Got top={top!r}, coverage={coverage!r}."
         )
-    events = as_events(log)
-    table, case_rank = _variant_table(events, None)
+    tlog = as_ticket_log(log)
+    table, case_rank = _variant_table(tlog, None)
     if top is not None:
         n_keep = check_positive_int("filter_variants", "top", top)
     else:
         cov = check_fraction("filter_variants", "coverage", coverage, low_open=True)
         cum = table["cumulative_share"].to_numpy()
         n_keep = int(np.searchsorted(cum, cov - 1e-12, side="left")) + 1
-    return _keep_cases(log, events, case_rank <= n_keep)
+    return _keep_cases(tlog, case_rank <= n_keep)
 
 
 _TIME_MODES = ("contained", "intersecting", "started", "completed", "trim")
@@ -571,7 +581,8 @@ def filter_time(
     >>> october = filter_time(log, "2024-10-01", "2024-11-01", mode="started")  # doctest: +SKIP
     """
     check_choice("filter_time", "mode", mode, _TIME_MODES)
-    events = as_events(log)
+    tlog = as_ticket_log(log)
+    events = tlog.events
     tz = events["timestamp"].dt.tz
     lo, hi = _to_time(start, tz, "start"), _to_time(end, tz, "end")
     ts = events["timestamp"]
@@ -581,10 +592,10 @@ def filter_time(
     if hi is not None:
         inside &= (ts < hi).to_numpy()
     if mode == "trim":
-        return as_ticket_log(log).with_events(events.loc[inside].reset_index(drop=True))
+        return tlog.with_events(events.loc[inside].reset_index(drop=True))
     if len(events) == 0:
-        return as_ticket_log(log).with_events(events)
-    fr_case = _case_index(events)
+        return tlog.with_events(events)
+    fr_case = _case_index(tlog)
     n_cases = int(fr_case[-1]) + 1
     starts = np.flatnonzero(np.r_[True, fr_case[1:] != fr_case[:-1]])
     ends = np.r_[starts[1:], len(events)] - 1
@@ -596,7 +607,7 @@ def filter_time(
         case_ok = inside[starts]
     else:
         case_ok = inside[ends]
-    return _keep_cases(log, events, np.asarray(case_ok, dtype=bool))
+    return _keep_cases(tlog, np.asarray(case_ok, dtype=bool))
 
 
 def filter_cases(log: LogLike, **conditions: Any) -> TicketLog:
@@ -626,7 +637,8 @@ def filter_cases(log: LogLike, **conditions: Any) -> TicketLog:
         raise InvalidParameterError(
             "filter_cases needs at least one condition, e.g. filter_cases(log, channel='电话')."
         )
-    events = as_events(log)
+    tlog = as_ticket_log(log)
+    events = tlog.events
     missing = [c for c in conditions if c not in events.columns]
     if missing:
         raise InvalidParameterError(
@@ -634,8 +646,8 @@ def filter_cases(log: LogLike, **conditions: Any) -> TicketLog:
             f"Available columns: {', '.join(map(str, events.columns))}."
         )
     if len(events) == 0:
-        return as_ticket_log(log).with_events(events)
-    codes = _case_index(events)
+        return tlog.with_events(events)
+    codes = _case_index(tlog)
     n_cases = int(codes[-1]) + 1
     case_ok = np.ones(n_cases, dtype=bool)
     for column, cond in conditions.items():
@@ -652,7 +664,7 @@ def filter_cases(log: LogLike, **conditions: Any) -> TicketLog:
         else:
             mask = (col == cond).fillna(False).to_numpy(dtype=bool)
         case_ok &= np.bincount(codes, weights=mask, minlength=n_cases) > 0
-    return _keep_cases(log, events, case_ok)
+    return _keep_cases(tlog, case_ok)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -945,8 +957,8 @@ def _compare(groups: list[tuple[str, pd.DataFrame]], calendar: Calendar | None) 
     return LogComparison(periods=periods, edges=edges, activities=acts, graphs=graphs)
 
 
-def _case_durations(events: pd.DataFrame, calendar: Calendar | None) -> pd.Series:
-    fr = _frame(events)
+def _case_durations(data: LogLike, calendar: Calendar | None) -> pd.Series:
+    fr = _frame(data)
     begin = np.minimum.reduceat(fr.begin_ns, fr.case_start)
     end = fr.end_ns[fr.case_start + fr.case_len - 1]
     return pd.Series(_hours(begin, end, fr.tz, calendar))

@@ -52,7 +52,7 @@ import numpy as np
 import pandas as pd
 
 from .calendars import Calendar
-from .eventlog import LogLike, TicketLog, as_events, sort_events
+from .eventlog import LogLike, TicketLog, as_events, as_ticket_log, sort_events
 from .exceptions import InvalidParameterError, SchemaError
 
 if TYPE_CHECKING:
@@ -122,7 +122,7 @@ class DaskTicketLog:
     def compute(self) -> TicketLog:
         """Bring the whole log into memory as a pandas :class:`TicketLog`."""
         events = _plain(self.events.compute().reset_index(drop=True))
-        return TicketLog(events=as_events(events))
+        return TicketLog(events=events)
 
     def __repr__(self) -> str:
         return f"DaskTicketLog({self.npartitions} partitions, columns={list(self.events.columns)})"
@@ -1001,12 +1001,13 @@ def check_sop(
 def _kpi_part(part: pd.DataFrame, kwargs: dict[str, Any], by: str, sop: Any) -> dict[str, Any]:
     from .kpis import _period_labels, _step_durations, case_outcomes
 
-    events = _events(part)
+    plog = as_ticket_log(_events(part))
+    events = plog.events
     if len(events) == 0:
         return {"n_events": 0}
-    cases = case_outcomes(events, sop=sop, **kwargs)
+    cases = case_outcomes(plog, sop=sop, **kwargs)
     cases["period"] = _period_labels(cases["opened_at"], by).to_numpy()
-    step_h = _step_durations(events, None).to_numpy(dtype="float64")
+    step_h = _step_durations(plog, None).to_numpy(dtype="float64")
     codes = pd.factorize(events["case_id"])[0]
     if sop is not None:
         step_of = {lab: s.id for s in sop.steps for lab in s.labels}

@@ -32,9 +32,9 @@ function mutates the frame it is given.
 from __future__ import annotations
 
 import html
-import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 import numpy as np
@@ -83,7 +83,15 @@ TIME_UNIT = "ns"
 
 @dataclass(frozen=True, eq=False)
 class TicketLog:
-    """A loaded, validated ticket event log.
+    """A loaded, validated ticket event log that owns its integer codes.
+
+    Building one validates ``events`` against the contract (a DataFrame that is not
+    sorted by case and time is replaced by a sorted copy; the frame given is never
+    modified). The integer codes the analyses need (of ``case_id``, ``activity``,
+    ``department`` …, the case blocks) are computed on first use, once, and kept on
+    the log itself (:meth:`codes`, :meth:`case_index`): every analysis given the same
+    ``TicketLog`` shares them, and nothing depends on which function ran first. The
+    events of a ``TicketLog`` must not be modified in place.
 
     Attributes
     ----------
@@ -99,11 +107,39 @@ class TicketLog:
     events: pd.DataFrame
     report: LoadReport | None = None
     mapping: Mapping[str, Any] = field(default_factory=dict)
+    _valid: bool = field(default=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.events, pd.DataFrame):
+            raise SchemaError(
+                f"TicketLog needs a pandas DataFrame of events, got {type(self.events).__name__}."
+            )
+        if not self._valid:  # validated (and sorted) once, when the log is built
+            object.__setattr__(self, "events", _validate_frame(self.events, ()))
+            object.__setattr__(self, "_valid", True)
+
+    @cached_property
+    def _coded(self) -> _Codes:
+        return _Codes(self.events)
+
+    def codes(self, column: str, *, sort: bool = False) -> tuple[np.ndarray, pd.Index]:
+        """``pandas.factorize(events[column], sort=sort)`` as (int64 codes, uniques), once.
+
+        Computed on first use and kept on this log; the codes are read-only. For
+        ``case_id`` the codes number the case blocks in log order (equal to both orders
+        of pandas' codes, since the log is sorted by case).
+        """
+        return self._coded.get(column, sort)
+
+    def case_index(self) -> tuple[np.ndarray, np.ndarray]:
+        """Case code of each event (contiguous blocks 0..k-1) and where each case starts."""
+        codes = self.codes("case_id")[0]
+        return codes, np.flatnonzero(_block_starts(codes))
 
     @property
     def n_cases(self) -> int:
         """Number of distinct tickets."""
-        return int(self.events["case_id"].nunique())
+        return len(self.codes("case_id")[1])
 
     @property
     def n_events(self) -> int:
@@ -154,6 +190,60 @@ class TicketLog:
         return f"<p><b>{head}</b></p>" + self.events.head(10).to_html(escape=True)
 
 
+class _Codes:
+    """The integer codes of one log's columns, computed on first use (owned by a TicketLog)."""
+
+    def __init__(self, events: pd.DataFrame) -> None:
+        self._events = events
+        self._cache: dict[tuple[str, bool], tuple[np.ndarray, pd.Index]] = {}
+
+    def get(self, column: str, sort: bool) -> tuple[np.ndarray, pd.Index]:
+        hit = self._cache.get((column, sort))
+        if hit is not None:
+            return hit
+        other = self._cache.get((column, not sort))
+        if other is not None and isinstance(other[1].dtype, pd.StringDtype):
+            # the other order is known: reorder its few uniques instead of hashing every row
+            codes, uniques = _reordered(other[0], other[1], sort=sort)
+        else:
+            codes, uniques = _factorize(self._events[column], sort=sort)
+        self.put(column, sort, codes, uniques)
+        return codes, uniques
+
+    def put(self, column: str, sort: bool, codes: np.ndarray, uniques: pd.Index) -> None:
+        codes = np.asarray(codes, dtype=np.int64)
+        codes.flags.writeable = False
+        self._cache[(column, sort)] = (codes, uniques)
+
+
+def seed_case_codes(log: TicketLog, sorted_codes: np.ndarray) -> None:
+    """Give ``log`` the case codes of its sort, so no analysis factorises the ids again.
+
+    ``sorted_codes`` are ``pandas.factorize(case_id, sort=True)`` codes of a larger frame
+    taken in the rows of ``log.events`` (non-decreasing; codes of dropped tickets may be
+    missing): :func:`read_tickets` has them from its sort.
+    """
+    if len(log.events) == 0:
+        return
+    boundary = _block_starts(sorted_codes)
+    codes = np.cumsum(boundary) - 1
+    ids = pd.Index(log.events["case_id"].iloc[np.flatnonzero(boundary)].array)
+    for sort in (True, False):
+        log._coded.put("case_id", sort, codes, ids)
+
+
+def frame_of(data: TicketLog | pd.DataFrame) -> pd.DataFrame:
+    """The event frame of a log (a frame passes as is; nothing is validated here)."""
+    return data.events if isinstance(data, TicketLog) else data
+
+
+def log_codes(data: TicketLog | pd.DataFrame, column: str, *, sort: bool = False) -> Any:
+    """:meth:`TicketLog.codes` of a log, or the plain factorisation of a frame's column."""
+    if isinstance(data, TicketLog):
+        return data.codes(column, sort=sort)
+    return _factorize(data[column], sort=sort)
+
+
 LogLike: TypeAlias = TicketLog | pd.DataFrame
 
 
@@ -182,11 +272,36 @@ def sort_order(events: pd.DataFrame, *, case_codes: np.ndarray | None = None) ->
 
 
 def _is_sorted(events: pd.DataFrame) -> bool:
-    """Case blocks in ascending id order and times non-decreasing within each case."""
-    if len(events) < 2:
+    """Case blocks in ascending id order and times non-decreasing within each case.
+
+    Neighbours are compared (no hashing or sorting of the ids): each id is less than or
+    equal to the next, and where equal the time does not go back.
+    """
+    n = len(events)
+    if n < 2:
         return True
-    codes = pd.factorize(events["case_id"], sort=True)[0]
-    return _in_order(codes, time_i8(events["timestamp"]))
+    cid = events["case_id"]
+    ts = time_i8(events["timestamp"])
+    arr = getattr(cid.array, "_pa_array", None)
+    if arr is not None:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        flat = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+        if flat.null_count:
+            return False
+        a, b = flat.slice(0, n - 1), flat.slice(1)
+        less = np.asarray(pc.less(a, b).to_numpy(zero_copy_only=False), dtype=bool)
+        equal = np.asarray(pc.equal(a, b).to_numpy(zero_copy_only=False), dtype=bool)
+    else:
+        vals = cid.to_numpy(dtype=object)
+        try:
+            less = np.asarray(vals[:-1] < vals[1:], dtype=bool)
+            equal = np.asarray(vals[:-1] == vals[1:], dtype=bool)
+        except TypeError:  # mixed types: fall back to pandas' order
+            codes = pd.factorize(cid, sort=True)[0]
+            return _in_order(codes, ts)
+    return bool(np.all(less | (equal & (ts[1:] >= ts[:-1]))))
 
 
 def _in_order(codes: np.ndarray, ts: np.ndarray) -> bool:
@@ -206,9 +321,10 @@ def as_events(data: LogLike, *, required: tuple[str, ...] = ()) -> pd.DataFrame:
     """Validate ``data`` against the canonical contract and return the event frame.
 
     A :class:`TicketLog` is trusted (it was validated when it was built); a
-    DataFrame is checked: required columns present, text id columns as strings,
-    tz-aware timestamps with no missing values. An unsorted frame is sorted
-    (a new frame: the input is never modified).
+    DataFrame is checked on every call: required columns present, text id columns as
+    strings, tz-aware timestamps with no missing values. An unsorted frame is sorted
+    (a new frame: the input is never modified). To pay the check once for many calls,
+    wrap the frame once with :func:`as_ticket_log`.
 
     Parameters
     ----------
@@ -234,92 +350,21 @@ def as_events(data: LogLike, *, required: tuple[str, ...] = ()) -> pd.DataFrame:
     if isinstance(data, TicketLog):
         events = data.events
         _check_required(events, required)
-        _remember(events)
         return events
     if not isinstance(data, pd.DataFrame):
         raise SchemaError(
             f"Expected a TicketLog or a pandas DataFrame, got {type(data).__name__}. "
             "Load exports with svcmining.read_tickets(...)."
         )
-    if _known(data):  # a TicketLog's events, passed on as a frame by an analysis
-        _check_required(data, required)
-        return data
-    out = _validate_frame(data, required)
-    if out is not data:  # a frame of our own (sorted or converted copy): nobody else holds it
-        _remember(out)
-    return out
+    return _validate_frame(data, required)
 
 
-# Frames known to satisfy the contract: the events of a TicketLog (frozen: the frame must
-# not be modified in place) and the corrected copies as_events made. Checked by identity;
-# an entry goes when its frame is garbage-collected.
-_VALIDATED: dict[int, weakref.ref[pd.DataFrame]] = {}
+def factorized(events: pd.DataFrame, column: str, *, sort: bool = False) -> Any:
+    """``pandas.factorize(events[column], sort=sort)`` as (int64 codes, uniques).
 
-
-def _remember(events: pd.DataFrame) -> None:
-    key = id(events)
-    if key not in _VALIDATED or _VALIDATED[key]() is not events:
-
-        def forget(_ref: weakref.ref[pd.DataFrame], k: int = key) -> None:
-            _VALIDATED.pop(k, None)
-
-        _VALIDATED[key] = weakref.ref(events, forget)
-
-
-def _known(events: pd.DataFrame) -> bool:
-    ref = _VALIDATED.get(id(events))
-    return ref is not None and ref() is events
-
-
-# Integer codes of the columns of known frames, computed once per frame and column: every
-# analysis factorises case_id / activity / department, and on a million string rows each
-# factorize costs about 0.1 s. Entries are checked against the column's array (a column
-# replaced since is factorised again) and go with their frame.
-_CODES: dict[tuple[int, str, bool], tuple[Any, Any, np.ndarray, pd.Index]] = {}
-
-
-def factorized(
-    events: pd.DataFrame, column: str, *, sort: bool = False
-) -> tuple[np.ndarray, pd.Index]:
-    """``pandas.factorize(events[column], sort=sort)`` as (int64 codes, uniques), cached.
-
-    The cache holds only for frames known to satisfy the contract (a TicketLog's events);
-    the codes returned are read-only (shared by every caller).
+    Nothing is cached: a :class:`TicketLog` keeps its codes itself (:meth:`TicketLog.codes`).
     """
-    col = events[column]
-    if not _known(events):
-        return _factorize(col, sort=sort)
-    arr = col.array
-    inner = getattr(arr, "_pa_array", None)  # replaced by in-place writes to arrow columns
-    key = (id(events), column, sort)
-    hit = _CODES.get(key)
-    if hit is not None and hit[0] is arr and hit[1] is inner:
-        return hit[2], hit[3]
-    other = _CODES.get((key[0], column, not sort))
-    if (
-        other is not None
-        and other[0] is arr
-        and other[1] is inner
-        and isinstance(other[3].dtype, pd.StringDtype)  # text: one well-defined sort order
-    ):
-        # the other order is known: reorder its few uniques instead of hashing every row
-        codes, uniques = _reordered(other[2], other[3], sort=sort)
-    else:
-        codes, uniques = _factorize(col, sort=sort)
-    _store_codes(events, column, sort, codes, uniques)
-    return codes, uniques
-
-
-def _store_codes(
-    events: pd.DataFrame, column: str, sort: bool, codes: np.ndarray, uniques: pd.Index
-) -> None:
-    col = events[column]
-    arr = col.array
-    key = (id(events), column, sort)
-    codes.flags.writeable = False
-    if not any(k[0] == key[0] for k in _CODES):
-        weakref.finalize(events, _forget_codes, key[0])
-    _CODES[key] = (arr, getattr(arr, "_pa_array", None), codes, uniques)
+    return _factorize(events[column], sort=sort)
 
 
 def _factorize(col: pd.Series, *, sort: bool) -> tuple[np.ndarray, pd.Index]:
@@ -355,24 +400,6 @@ def _ascending(ids: pd.Index) -> bool:
         return False
     vals = ids.to_numpy(dtype=object)
     return bool(np.all(vals[:-1] < vals[1:]))
-
-
-def seed_case_codes(events: pd.DataFrame, sorted_codes: np.ndarray) -> None:
-    """Cache the case codes of a sorted log whose sorted ``case_id`` codes are known.
-
-    ``sorted_codes`` are ``pandas.factorize(case_id, sort=True)`` codes of a larger
-    frame, taken in the rows of ``events`` (non-decreasing; codes of dropped tickets
-    may be missing). :func:`read_tickets` has them from its sort, so no analysis needs
-    to factorise the ticket ids again.
-    """
-    if len(events) == 0:
-        return
-    _remember(events)
-    boundary = _block_starts(sorted_codes)
-    codes = np.cumsum(boundary) - 1
-    ids = pd.Index(events["case_id"].iloc[np.flatnonzero(boundary)].array)
-    for sort in (True, False):
-        _store_codes(events, "case_id", sort, codes, ids)
 
 
 def _reordered(codes: np.ndarray, uniques: pd.Index, *, sort: bool) -> tuple[np.ndarray, pd.Index]:
@@ -414,10 +441,11 @@ def case_blocks(case_id: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return codes.astype(np.int64), np.flatnonzero(boundary)
 
 
-def case_index(events: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`case_blocks` of a contract frame, from its cached ``case_id`` codes."""
-    codes = factorized(events, "case_id")[0]
-    return codes, np.flatnonzero(_block_starts(codes))
+def case_index(data: TicketLog | pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`case_blocks` of a log (its own codes) or of a sorted contract frame."""
+    if isinstance(data, TicketLog):
+        return data.case_index()
+    return case_blocks(data["case_id"])
 
 
 def _block_starts(codes: np.ndarray) -> np.ndarray:
@@ -516,16 +544,16 @@ def shared_event_keys(
     return shared
 
 
-def _forget_codes(frame_id: int) -> None:
-    for k in [k for k in _CODES if k[0] == frame_id]:
-        del _CODES[k]
+def as_ticket_log(data: LogLike, *, required: tuple[str, ...] = ()) -> TicketLog:
+    """Wrap a canonical DataFrame as a validated :class:`TicketLog` (a TicketLog passes as is).
 
-
-def as_ticket_log(data: LogLike) -> TicketLog:
-    """Wrap a canonical DataFrame as a validated :class:`TicketLog` (a TicketLog passes as is)."""
+    A DataFrame is validated (and sorted where needed) by this call; the log then keeps
+    its integer codes, so many analyses of one log share them.
+    """
     if isinstance(data, TicketLog):
+        _check_required(data.events, required)
         return data
-    return TicketLog(events=as_events(data))
+    return TicketLog(events=as_events(data, required=required), _valid=True)
 
 
 def _check_required(events: pd.DataFrame, required: tuple[str, ...]) -> None:

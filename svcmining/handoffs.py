@@ -74,9 +74,7 @@ from ._time import cutoff as cutoff_of
 from ._validation import check_choice, check_positive_int
 from .eventlog import (
     LogLike,
-    as_events,
-    case_index,
-    factorized,
+    as_ticket_log,
     has_start_times,
     time_i8,
 )
@@ -534,7 +532,8 @@ def handoff_delays(
             "The 'by' parameter of handoff_delays must name a column of groups such as "
             f"'department', 'resource' or 'channel'. Got {by!r} instead."
         )
-    events = as_events(log, required=(by,))
+    tlog = as_ticket_log(log, required=(by,))
+    events = tlog.events
     if not isinstance(include_pending, bool):
         raise InvalidParameterError(
             "The 'include_pending' parameter of handoff_delays must be True or False. "
@@ -568,11 +567,11 @@ def handoff_delays(
         begin_i8 = ts_i8
 
     # ---- integer codes, each column factorised once
-    case_codes, case_starts = case_index(events)
-    case_ids = factorized(events, "case_id")[1]  # the id of each case block
+    case_codes, case_starts = tlog.case_index()
+    case_ids = tlog.codes("case_id")[1]  # the id of each case block
     grp_raw = events[by]
     if pd.api.types.is_string_dtype(grp_raw.dtype):
-        g_all, g_names = factorized(events, by, sort=True)  # codes in sorted-name order
+        g_all, g_names = tlog.codes(by, sort=True)  # codes in sorted-name order
         if n and g_all.min() >= 0:  # every event has a group (codes are read-only)
             pos, g = np.arange(n), g_all
         else:
@@ -584,7 +583,7 @@ def handoff_delays(
         g_codes, g_uniques = pd.factorize(grp_raw.iloc[pos].astype("str"), sort=True)
         g = np.asarray(g_codes, dtype=np.int64)
         g_names = pd.Index(g_uniques).astype("str")
-    act_codes, act_uniques = factorized(events, "activity")
+    act_codes, act_uniques = tlog.codes("activity")
     every = len(pos) == n
     c = case_codes if every else case_codes[pos]
     a_sub = act_codes if every else act_codes[pos]

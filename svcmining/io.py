@@ -1420,6 +1420,7 @@ def read_tickets(
             f"dropped {report.rows_dropped}"
         )
     first_map = next(iter(mappings.values()), {})
-    log = TicketLog(events=events, report=report, mapping=dict(first_map))
-    seed_case_codes(log.events, case_codes[order])  # the sort's case codes, rows kept
+    # built from the contract's own sort: no second validation
+    log = TicketLog(events=events, report=report, mapping=dict(first_map), _valid=True)
+    seed_case_codes(log, case_codes[order])  # the sort's case codes, rows kept
     return log

@@ -74,10 +74,9 @@ from ._time import hours
 from ._validation import check_choice
 from .eventlog import (
     LogLike,
-    as_events,
+    TicketLog,
+    as_ticket_log,
     case_blocks,
-    case_index,
-    factorized,
     has_start_times,
     index_in,
     time_i8,
@@ -207,7 +206,7 @@ def _td_hours(value: Any, param: str) -> float:
 
 
 def _analyses(
-    events: pd.DataFrame,
+    tlog: TicketLog,
     *,
     sop: Any,
     calendar: Calendar | None,
@@ -229,16 +228,16 @@ def _analyses(
         from .conformance import check_sop
 
         pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="svcmining-sop")
-        checking = pool.submit(check_sop, events, sop, precision=False, cutoff=cut, states=states)
+        checking = pool.submit(check_sop, tlog, sop, precision=False, cutoff=cut, states=states)
         pool.shutdown(wait=False)
     if rework is None and "rework" in need:
         from .rework import find_rework
 
-        rework = find_rework(events, states=states, sop=sop, calendar=calendar)
-    if handoffs is None and "handoffs" in need and "department" in events.columns:
+        rework = find_rework(tlog, states=states, sop=sop, calendar=calendar)
+    if handoffs is None and "handoffs" in need and "department" in tlog.events.columns:
         from .handoffs import handoff_delays
 
-        handoffs = handoff_delays(events, calendar=calendar, cutoff=cut, states=states, sop=sop)
+        handoffs = handoff_delays(tlog, calendar=calendar, cutoff=cut, states=states, sop=sop)
     if checking is not None:
         conformance = checking.result()
     return rework, handoffs, conformance
@@ -304,10 +303,11 @@ def km_quantiles(
     return out, mean
 
 
-def _step_durations(events: pd.DataFrame, calendar: Calendar | None) -> pd.Series:
+def _step_durations(tlog: TicketLog, calendar: Calendar | None) -> pd.Series:
     """Per event: start→completion with lifecycle data, else previous event → this one."""
+    events = tlog.events
     ts = events["timestamp"]
-    codes = case_index(events)[0]
+    codes = tlog.case_index()[0]
     same_case = np.zeros(len(events), dtype=bool)
     same_case[1:] = codes[1:] == codes[:-1]
     if not has_start_times(events):  # previous event -> this one: one clock value per event
@@ -322,26 +322,17 @@ def _step_durations(events: pd.DataFrame, calendar: Calendar | None) -> pd.Serie
     return hours(start.astype(ts.dtype), ts, calendar)
 
 
-def _case_starts(events: pd.DataFrame) -> np.ndarray:
-    """Row position of each case's first event (the log is sorted by case, then time)."""
-    cid = events["case_id"]
-    if len(cid) == 0:
-        return np.zeros(0, dtype="int64")
-    return np.flatnonzero(cid.ne(cid.shift()).to_numpy())
-
-
 def _case_times(
-    events: pd.DataFrame, states: TicketStates, sop: Any, cutoff: pd.Timestamp
+    tlog: TicketLog, states: TicketStates, sop: Any, cutoff: pd.Timestamp
 ) -> pd.DataFrame:
     """Per case (sorted ids): opened_at, closed_at (NaT when open), open_at_cutoff.
 
     Closed and open as :mod:`svcmining.states` judges them (the rule every module uses).
     """
+    events = tlog.events
     ts = events["timestamp"]
-    codes, starts = case_index(events)
-    judged = judge_tickets(
-        events, states, sop=sop, case_codes=codes, act=factorized(events, "activity")
-    )
+    codes, starts = tlog.case_index()
+    judged = judge_tickets(events, states, sop=sop, case_codes=codes, act=tlog.codes("activity"))
     is_open = judged.open
     opened = ts.iloc[starts].reset_index(drop=True)
     close_row = np.maximum(judged.closed_row, 0)
@@ -436,7 +427,8 @@ def case_outcomes(
     >>> case_outcomes(ev, parts=())["cycle_hours"].tolist()
     [2.5]
     """
-    events = as_events(log)
+    tlog = as_ticket_log(log)
+    events = tlog.events
     for p in parts:
         check_choice("case_outcomes", "parts", p, ("rework", "handoffs", "conformance"))
     if not isinstance(fcr, FCRDefinition):
@@ -448,7 +440,7 @@ def case_outcomes(
     st = as_states(states, sop=sop, close_activities=close_activities, func="case_outcomes")
     cut = cutoff_of(events, cutoff, func="case_outcomes")
     rework, handoffs, conformance = _analyses(
-        events,
+        tlog,
         sop=sop,
         calendar=calendar,
         states=st,
@@ -458,11 +450,11 @@ def case_outcomes(
         conformance=conformance,
         need=parts,
     )
-    return _outcomes(events, st, sop, cut, calendar, within, fcr, rework, handoffs, conformance)
+    return _outcomes(tlog, st, sop, cut, calendar, within, fcr, rework, handoffs, conformance)
 
 
 def _outcomes(
-    events: pd.DataFrame,
+    tlog: TicketLog,
     states: TicketStates,
     sop: Any,
     cut: pd.Timestamp,
@@ -474,12 +466,13 @@ def _outcomes(
     conformance: ConformanceResult | None,
 ) -> pd.DataFrame:
     """The per-ticket table of :func:`case_outcomes` from the analyses' results."""
-    cases = _case_times(events, states, sop, cut)
+    events = tlog.events
+    cases = _case_times(tlog, states, sop, cut)
     end = cases["closed_at"].where(~cases["open_at_cutoff"], cut).astype(cases["opened_at"].dtype)
     cases["cycle_hours"] = hours(cases["opened_at"], end, None).clip(lower=0)
     if calendar is not None:
         cases["cycle_business_hours"] = hours(cases["opened_at"], end, calendar).clip(lower=0)
-    starts = _case_starts(events)
+    starts = tlog.case_index()[1]
     for col in ("channel", "priority", "customer_id"):
         if col in events.columns:
             cases[col] = _first_value(events, col, starts)
@@ -698,7 +691,8 @@ def service_kpis(
                 "The 'benchmarks' parameter of service_kpis must hold StepBenchmark objects. "
                 f"Got {b!r} instead."
             )
-    events = as_events(log)
+    tlog = as_ticket_log(log)
+    events = tlog.events
     if not isinstance(fcr, FCRDefinition):
         raise InvalidParameterError(
             f"The 'fcr' parameter must be an FCRDefinition. Got {fcr!r} instead."
@@ -710,7 +704,7 @@ def service_kpis(
     st = as_states(states, sop=sop, close_activities=close_activities, func="service_kpis")
     cut = cutoff_of(events, cutoff, func="service_kpis")
     rework, handoffs, conformance = _analyses(
-        events,
+        tlog,
         sop=sop,
         calendar=calendar,
         states=st,
@@ -719,7 +713,7 @@ def service_kpis(
         handoffs=handoffs,
         conformance=conformance,
     )
-    cases = _outcomes(events, st, sop, cut, calendar, within, fcr, rework, handoffs, conformance)
+    cases = _outcomes(tlog, st, sop, cut, calendar, within, fcr, rework, handoffs, conformance)
     cases["period"] = _period_labels(cases["opened_at"], by).to_numpy()
     closed_period = _period_labels(cases["closed_at"].dropna(), by)
 
@@ -732,12 +726,12 @@ def service_kpis(
         )
 
     # step durations (per event, elapsed), attributed to the ticket's period; integer codes
-    step_h = _step_durations(events, None).to_numpy(dtype="float64")
-    starts = _case_starts(events)  # cases are in log order = row order of ``cases``
+    step_h = _step_durations(tlog, None).to_numpy(dtype="float64")
+    starts = tlog.case_index()[1]  # cases are in log order = row order of ``cases``
     case_codes = np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, len(events)]))
     period_codes, period_names = pd.factorize(cases["period"], sort=True)
     ev_pc = np.asarray(period_codes)[case_codes]
-    act_codes, act_names = factorized(events, "activity", sort=True)
+    act_codes, act_names = tlog.codes("activity", sort=True)
     if sop is not None:
         step_of = {lab: s.id for s in sop.steps for lab in s.labels}
         stage_names = pd.Series(act_names).map(step_of).fillna(pd.Series(act_names)).astype(str)
@@ -1299,7 +1293,8 @@ def pain_points(
     >>> pp.top(5)                                                   # doctest: +SKIP
     >>> pp.plot()                                                   # doctest: +SKIP
     """
-    events = as_events(log)
+    tlog = as_ticket_log(log)
+    events = tlog.events
     for b in benchmarks:
         if not isinstance(b, StepBenchmark):
             raise InvalidParameterError(
@@ -1320,7 +1315,7 @@ def pain_points(
     st = as_states(states, sop=sop, close_activities=close_activities, func="pain_points")
     cut = cutoff_of(events, None, func="pain_points")
     rework, handoffs, conformance = _analyses(
-        events,
+        tlog,
         sop=sop,
         calendar=calendar,
         states=st,
@@ -1329,11 +1324,11 @@ def pain_points(
         handoffs=handoffs,
         conformance=conformance,
     )
-    case_codes, case_uniques = factorized(events, "case_id", sort=True)
+    case_codes, case_uniques = tlog.codes("case_id", sort=True)
     case_names = np.asarray(case_uniques, dtype=object)
     case_labels = case_uniques.astype("str")
     n_case = max(len(case_names), 1)
-    act_codes, act_names = factorized(events, "activity", sort=True)
+    act_codes, act_names = tlog.codes("activity", sort=True)
     vocab = pd.Index(np.asarray(act_names, dtype=object))
     sources: list[_Source] = []
 
@@ -1379,12 +1374,12 @@ def pain_points(
     cc = np.asarray(case_codes, dtype="int64")
     ac = np.asarray(act_codes, dtype="int64")
     same = np.r_[False, cc[1:] == cc[:-1]]
-    dur = _step_durations(events, calendar).to_numpy(dtype="float64")
+    dur = _step_durations(tlog, calendar).to_numpy(dtype="float64")
     ok = ~np.isnan(dur)
     if "department" in events.columns and not has_start_times(events):
         # a wait across departments is a handoff, counted there once; benchmarked steps
         # are counted whoever handed them over
-        dep_codes = factorized(events, "department")[0]
+        dep_codes = tlog.codes("department")[0]
         same_dep = np.r_[False, (dep_codes[1:] == dep_codes[:-1]) & (dep_codes[1:] >= 0)]
         no_dep = dep_codes < 0
         benched = np.isin(ac, [vocab.get_loc(x) for x in bench if x in vocab])
@@ -1467,7 +1462,7 @@ def pain_points(
         )
 
     # SOP deviations and SLA breaches
-    times = _case_times(events, st, sop, cut)
+    times = _case_times(tlog, st, sop, cut)
     end = times["closed_at"].where(~times["open_at_cutoff"], cut).astype(times["opened_at"].dtype)
     cyc = hours(times["opened_at"], end, calendar).clip(lower=0)
     if conformance is not None:

@@ -20,9 +20,8 @@ from .eventlog import (
     REQUIRED_COLUMNS,
     LogLike,
     TicketLog,
-    as_events,
+    as_ticket_log,
     case_index,
-    factorized,
     shared_event_keys,
     time_i8,
 )
@@ -99,7 +98,8 @@ def open_cases(
     >>> open_cases(ev).to_dict()
     {'1': False, '2': True}
     """
-    events = as_events(log)
+    tlog = as_ticket_log(log)
+    events = tlog.events
     from .sop import as_sop
 
     sop = as_sop(sop, func="open_cases")
@@ -110,20 +110,19 @@ def open_cases(
         reopen_activities=reopen_activities,
         func="open_cases",
     )
-    codes, starts = case_index(events)
-    is_open = _open_per_case(events, codes, st, sop)
+    starts = tlog.case_index()[1]
+    is_open = _open_per_case(tlog, st, sop)
     out = pd.Series(is_open, index=pd.Index(events["case_id"].iloc[starts].to_numpy(), dtype="str"))
     if not out.index.is_monotonic_increasing:
         out = out.sort_index(kind="stable")
     return out.rename("open_at_cutoff").rename_axis("case_id")
 
 
-def _open_per_case(
-    events: pd.DataFrame, codes: np.ndarray, states: TicketStates, sop: Any
-) -> np.ndarray:
+def _open_per_case(tlog: TicketLog, states: TicketStates, sop: Any) -> np.ndarray:
     """Open at the cutoff, per case block (see :func:`open_cases`)."""
-    act = factorized(events, "activity")
-    return judge_tickets(events, states, sop=sop, case_codes=codes, act=act).open
+    codes = tlog.case_index()[0]
+    act = tlog.codes("activity")
+    return judge_tickets(tlog.events, states, sop=sop, case_codes=codes, act=act).open
 
 
 def _finding(
@@ -189,10 +188,11 @@ def check_quality(
     >>> log = svc.read_tickets("sample_logs/", timezone="Asia/Shanghai")  # doctest: +SKIP
     >>> svc.check_quality(log).query("severity != 'ok'")                   # doctest: +SKIP
     """
-    events = as_events(log)
-    report = log.report if isinstance(log, TicketLog) else None
+    tlog = as_ticket_log(log)
+    events = tlog.events
+    report = tlog.report
     rows: list[dict[str, object]] = []
-    codes, starts = case_index(events)
+    codes, starts = tlog.case_index()
     n = len(events)
     ts = time_i8(events["timestamp"])
     equal_ts = np.zeros(n, dtype=bool)
@@ -215,7 +215,7 @@ def check_quality(
             )
 
     st = as_states(states, close_activities=close_activities, func="check_quality")
-    is_open = _open_per_case(events, codes, st, None)
+    is_open = _open_per_case(tlog, st, None)
     sizes = np.diff(np.append(starts, n))
     last_open = events.iloc[(starts + sizes - 1)[is_open][:5]]
     rows.append(
@@ -237,13 +237,13 @@ def check_quality(
         }
     )
     # exact copies share (case, activity, time): compare whole rows only where they do
-    shared = shared_event_keys(events)
+    shared = shared_event_keys(events, codes)
     dup = np.zeros(len(events), dtype=bool)
     if shared.any():
         dup[shared] = events[shared].duplicated(keep="first").to_numpy()
     rows.append(_finding("duplicate_rows", dup, events, case_codes=codes))
 
-    act, act_labels = factorized(events, "activity")
+    act, act_labels = tlog.codes("activity")
     labels = pd.Series(act_labels, dtype=object)
     keys = labels.map(normalise_label)
     groups = labels.groupby(keys.to_numpy()).agg(list)

@@ -79,7 +79,7 @@ import pandas as pd
 
 from ._pingpong import returns_from_codes
 from ._validation import check_choice, check_positive_int
-from .eventlog import LogLike, TicketLog, as_events, factorized
+from .eventlog import LogLike, TicketLog, as_events, as_ticket_log
 from .exceptions import InvalidParameterError, SchemaError
 from .states import (
     DEFAULT_CLOSE_ACTIVITIES,
@@ -379,7 +379,8 @@ def find_rework(
     [{'activity': '远程排障', 'kind': 'self_loop', 'rework_hours': 1.0}]
     """
     fn = "find_rework"
-    events = as_events(log)
+    tlog = as_ticket_log(log)
+    events = tlog.events
     if not isinstance(group, str):
         raise InvalidParameterError(
             f"The 'group' parameter of {fn} must be a column name (str). Got {group!r} instead."
@@ -407,7 +408,7 @@ def find_rework(
         reopen_activities=reopen_activities,
         func=fn,
     )
-    return _find(events, st, group, has_group, sop, calendar, window)
+    return _find(tlog, st, group, has_group, sop, calendar, window)
 
 
 def _prev_same(keys: np.ndarray) -> np.ndarray:
@@ -426,7 +427,7 @@ def _prev_same(keys: np.ndarray) -> np.ndarray:
 
 
 def _find(
-    events: pd.DataFrame,
+    tlog: TicketLog,
     states: TicketStates,
     group: str,
     has_group: bool,
@@ -434,9 +435,10 @@ def _find(
     calendar: Calendar | None,
     window: int,
 ) -> ReworkResult:
+    events = tlog.events
     n = len(events)
-    case_codes, case_uniques = factorized(events, "case_id")
-    act_codes, act_uniques = factorized(events, "activity")
+    case_codes, case_uniques = tlog.codes("case_id")
+    act_codes, act_uniques = tlog.codes("activity")
     n_act = max(len(act_uniques), 1)
 
     new_case = np.ones(n, dtype=bool)
@@ -454,7 +456,7 @@ def _find(
     # ---- (a) reopen cycles: the one rule of svcmining.states (runs of closing events are
     # one closing; work of an earlier stage than the close, or a reopen label, reopens)
     if "lifecycle" in events.columns:
-        lc_codes, lc_uniques = factorized(events, "lifecycle")
+        lc_codes, lc_uniques = tlog.codes("lifecycle")
         kinds = states.event_kinds(act_codes, act_uniques, lc_codes, lc_uniques)
     else:
         kinds = states.event_kinds(act_codes, act_uniques)
@@ -472,7 +474,7 @@ def _find(
         self_loop[1:] = (act_codes[1:] == act_codes[:-1]) & ~new_case[1:]
 
     if has_group:
-        grp_codes, grp_uniques = factorized(events, group)
+        grp_codes, grp_uniques = tlog.codes(group)
     else:
         grp_codes, grp_uniques = np.full(n, -1, dtype=np.int64), pd.Index([], dtype="str")
     # ping-pong returns (the shared rule, on the events that have a group); a return
@@ -490,7 +492,7 @@ def _find(
     back = stage < prev_stage
     res_present = "resource" in events.columns
     if res_present:
-        res_codes, res_uniques = factorized(events, "resource")
+        res_codes, res_uniques = tlog.codes("resource")
     else:
         res_codes, res_uniques = np.full(n, -1, dtype=np.int64), pd.Index([], dtype="str")
     prev_res = np.where(prev_exec >= 0, res_codes[np.maximum(prev_exec, 0)], -1) if n else res_codes

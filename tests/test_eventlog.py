@@ -78,9 +78,9 @@ _case_ids = st.lists(st.sampled_from(["1", "10", "2", "a", "A", "工单7", "b "]
 
 
 @settings(max_examples=200, deadline=None)
-@given(_case_ids, st.booleans(), st.booleans())
-def test_case_codes_equal_pandas_in_any_order(ids, presort, known):
-    """Ticket ids are coded by their blocks where blocks ascend, else by pandas: same codes."""
+@given(_case_ids, st.booleans())
+def test_case_codes_equal_pandas_in_any_order(ids, presort):
+    """A log's case codes and a frame's factorisation equal pandas' codes, sorted or not."""
     from svcmining.eventlog import TicketLog, case_index, factorized
 
     ids = sorted(ids) if presort else ids
@@ -91,34 +91,46 @@ def test_case_codes_equal_pandas_in_any_order(ids, presort, known):
             "timestamp": pd.to_datetime(range(len(ids)), unit="h", utc=True),
         }
     )
-    # a TicketLog is trusted as built (here possibly unsorted); a plain frame is not cached
-    events = TicketLog(events=frame).events if known else frame
-    if known:
-        from svcmining.eventlog import _remember
-
-        _remember(events)
+    log = TicketLog(events=frame)  # validated and sorted by case when built
+    assert frame["case_id"].tolist() == ids  # the frame given is not modified
     for sort in (True, False):
-        codes, uniques = factorized(events, "case_id", sort=sort)
-        exp_codes, exp_uniques = pd.factorize(frame["case_id"], sort=sort)
+        codes, uniques = log.codes("case_id", sort=sort)
+        exp_codes, exp_uniques = pd.factorize(log.events["case_id"], sort=sort)
         assert codes.tolist() == exp_codes.tolist()
         assert uniques.tolist() == pd.Index(exp_uniques).tolist()
+        codes, uniques = factorized(frame, "case_id", sort=sort)
+        exp_codes, exp_uniques = pd.factorize(frame["case_id"], sort=sort)
+        assert codes.tolist() == exp_codes.tolist()
         assert uniques.dtype == pd.Index(exp_uniques).dtype
-    if presort and known:
-        codes, starts = case_index(events)
-        boundary = np.r_[True, frame["case_id"].to_numpy()[1:] != frame["case_id"].to_numpy()[:-1]]
-        assert starts.tolist() == np.flatnonzero(boundary[: len(ids)]).tolist()
+    codes, starts = case_index(log)
+    ev_ids = log.events["case_id"].to_numpy()
+    boundary = np.r_[True, ev_ids[1:] != ev_ids[:-1]] if len(ids) else np.zeros(0, bool)
+    assert starts.tolist() == np.flatnonzero(boundary).tolist()
+    assert codes.tolist() == (np.cumsum(boundary) - 1).tolist()
 
 
-def test_read_tickets_caches_the_case_codes_of_its_sort(sample_dir):
-    """The codes read_tickets leaves in the cache are pandas' codes of the loaded ids."""
+def test_read_tickets_case_codes_are_pandas_codes(sample_dir):
+    """The case codes a loaded log carries (from its own sort) are pandas' codes of its ids."""
     import svcmining as svc
-    from svcmining.eventlog import _CODES, factorized
 
     log = svc.read_tickets(sorted(sample_dir.glob("*.csv")), timezone="Asia/Shanghai")
     ev = log.events
-    assert (id(ev), "case_id", True) in _CODES  # seeded, not computed on demand
     for sort in (True, False):
-        codes, uniques = factorized(ev, "case_id", sort=sort)
+        codes, uniques = log.codes("case_id", sort=sort)
         exp_codes, exp_uniques = pd.factorize(ev["case_id"], sort=sort)
         assert np.array_equal(codes, exp_codes)
         assert uniques.equals(pd.Index(exp_uniques))
+
+
+def test_wrapping_a_frame_changes_nothing_for_later_calls():
+    """TicketLog(events=df) sorts a copy; discover_dfg(df) gives the same edges before and after."""
+    import svcmining as svc
+    from svcmining.eventlog import TicketLog, as_events
+
+    ts = pd.to_datetime(["2024-10-01 10:00", "2024-10-01 09:00"]).tz_localize("Asia/Shanghai")
+    df = pd.DataFrame({"case_id": ["1", "1"], "activity": ["结单", "登记"], "timestamp": ts})
+    before = svc.discover_dfg(df).edges[["source", "target"]].values.tolist()
+    as_events(TicketLog(events=df))
+    after = svc.discover_dfg(df).edges[["source", "target"]].values.tolist()
+    assert before == after == [["登记", "结单"]]
+    assert TicketLog(events=df).events["activity"].tolist() == ["登记", "结单"]
