@@ -401,9 +401,7 @@ def _case_variants(fr: _Frame) -> np.ndarray:
     return np.asarray(codes, dtype=np.int64)
 
 
-def _variant_table(
-    data: LogLike, calendar: Calendar | None
-) -> tuple[pd.DataFrame, np.ndarray]:
+def _variant_table(data: LogLike, calendar: Calendar | None) -> tuple[pd.DataFrame, np.ndarray]:
     """Variant table (ranked) and the variant rank (1 = most frequent) of each case."""
     fr = _frame(data)
     codes = _case_variants(fr)

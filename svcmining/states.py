@@ -311,7 +311,7 @@ class TicketStates:
             )
         extend = bool(spec.get("extend", False))
         start = base if base is not None else cls()
-        changes: dict[str, tuple[str, ...]] = {}
+        changes: dict[str, Any] = {}
         for k in kinds:
             if k in spec and spec[k] is not None:
                 labels = _labels_tuple("states", k, spec[k])
