@@ -114,15 +114,12 @@ DEFAULT_CLOSE_ACTIVITIES: tuple[str, ...] = (
     "Closure",
     "Done",
 )
-#: Labels that resolve a ticket without closing it (the normal step before a close).
+#: Labels of the state "resolved, not yet closed" (the normal state before a close). A
+#: step named as work ("Resolve ticket", 解决) is work, not a state: a step log repeats it.
 DEFAULT_RESOLVED: tuple[str, ...] = (
     "已解决",
-    "解决",
     "已处理完成",
-    "处理完成",
     "Resolved",
-    "Resolve",
-    "Resolve ticket",
     "Ticket resolved",
     "Solved",
     "Cancelled",
@@ -172,12 +169,13 @@ DEFAULT_WAITING: tuple[str, ...] = (
     "已挂起",
     "暂停",
 )
-#: Labels that are work even where a waiting pattern would match them (Jira's "Waiting for
-#: support" is the team's own queue, not a customer wait).
+#: Labels that are work even where a waiting pattern would match them: the team's own
+#: queue (Jira's "Waiting for support", "Awaiting Assignment") is not a customer wait.
 DEFAULT_WORKING: tuple[str, ...] = (
     "Waiting for support",
     "Waiting for agent",
     "Waiting for assignment",
+    "Awaiting assignment",
     "Pending assignment",
 )
 #: Bookkeeping rows that are not work on the ticket.
