@@ -4,8 +4,11 @@ The docstrings are numpydoc, written for ``help()`` and Sphinx-style readers: th
 reST roles (``:func:`check_sop```), ``::`` before literal blocks and simple reST tables.
 mkdocstrings renders docstrings as Markdown, so before rendering this extension
 
-* turns a role into inline code (``:func:`svcmining.check_sop``` → ```svcmining.check_sop```;
-  a leading ``~`` keeps the last name only),
+* turns a role into a cross-reference when its target is an object this site documents
+  (``:func:`check_sop``` → a link to ``svcmining.conformance.check_sop``; targets are
+  looked up as written, in the current class, module and package, and through the
+  package's top-level names), else into inline code (``:class:`pandas.DataFrame```); a
+  leading ``~`` shows the last name only,
 * ends a paragraph that introduces a literal block with ``:`` instead of ``::``,
 * turns a simple reST table (``====  ====`` rules) into a Markdown table.
 
@@ -79,9 +82,63 @@ def to_markdown(text: str) -> str:
     return _tables(text)
 
 
-class RstToMarkdown(griffe.Extension):
-    """Rewrite every docstring once it is loaded (see the module docstring)."""
+def _documented(obj: griffe.Object, out: dict[str, griffe.Object]) -> None:
+    """Collect the objects the API pages render (public, with a docstring): link targets."""
+    for name, member in obj.members.items():
+        if member.is_alias or name.startswith("_"):
+            continue
+        if member.is_module:
+            _documented(member, out)  # type: ignore[arg-type]
+            continue
+        if member.docstring is not None:
+            out[member.path] = member  # type: ignore[assignment]
+        if member.is_class:
+            _documented(member, out)  # type: ignore[arg-type]
 
-    def on_instance(self, *, obj: griffe.Object, **kwargs: Any) -> None:
-        if obj.docstring is not None:
-            obj.docstring.value = to_markdown(obj.docstring.value)
+
+def _linker(pkg: griffe.Module, known: dict[str, griffe.Object]) -> Any:
+    top = {
+        name: member.target_path  # type: ignore[union-attr]
+        for name, member in pkg.members.items()
+        if member.is_alias
+    }
+
+    def resolve(target: str, obj: griffe.Object) -> str | None:
+        scopes = [obj.path, obj.parent.path if obj.parent else "", obj.module.path, pkg.path]
+        for cand in [target, *(f"{s}.{target}" for s in scopes if s)]:
+            if cand in known:
+                return cand
+        head, _, rest = target.removeprefix(pkg.path + ".").partition(".")
+        if head in top:
+            cand = top[head] + (f".{rest}" if rest else "")
+            if cand in known:
+                return cand
+        return None
+
+    def link(obj: griffe.Object) -> Any:
+        def sub(match: re.Match[str]) -> str:
+            code = _role(match)
+            raw = match.group(1).strip().lstrip("~")
+            path = resolve(raw.removesuffix("()"), obj) if "<" not in raw else None
+            return f"[{code}][{path}]" if path else code
+
+        return sub
+
+    return link
+
+
+class RstToMarkdown(griffe.Extension):
+    """Rewrite every docstring of the package once it is loaded (see the module docstring)."""
+
+    def on_package(self, *, pkg: griffe.Module, **kwargs: Any) -> None:
+        if pkg.name != "svcmining":
+            return
+        known: dict[str, griffe.Object] = {}
+        _documented(pkg, known)
+        link = _linker(pkg, known)
+        stack: list[griffe.Object] = [pkg]
+        while stack:
+            obj = stack.pop()
+            if obj.docstring is not None:
+                obj.docstring.value = to_markdown(_ROLE.sub(link(obj), obj.docstring.value))
+            stack.extend(m for m in obj.members.values() if not m.is_alias)  # type: ignore[misc]
