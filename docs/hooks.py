@@ -3,8 +3,8 @@
 * ``<!-- cli-help -->`` in a page becomes the ``--help`` text of ``svcmining`` and of every
   subcommand, straight from the argument parser, so the CLI reference cannot drift.
 * The SOP YAML reference must document every key the loader accepts
-  (``svcmining.sop._TOP_KEYS``, ``_STEP_KEYS``, ``_SLA_KEYS``, the flow blocks and the
-  calendar keys): a key missing from the page fails the build.
+  (``svcmining.sop._TOP_KEYS``, ``_STEP_KEYS``, ``_SLA_KEYS``, the flow blocks, the
+  calendar keys and the ``states:`` kinds): a key missing from the page fails the build.
 """
 
 from __future__ import annotations
@@ -32,12 +32,13 @@ def _cli_help() -> str:
 
 
 def _check_sop_keys(markdown: str) -> None:
-    from svcmining import sop
+    from svcmining import sop, states
 
     documented = set(re.findall(r"`([a-z_]+)\b", markdown))
     keys = set(sop._TOP_KEYS) | set(sop._STEP_KEYS) | set(sop._SLA_KEYS)
     keys |= {"choice", "parallel", "sequence", "loop", "do", "redo"}
     keys |= {"workdays", "hours", "holidays", "extra_workdays", "timezone"}
+    keys |= {*states.STATE_KINDS, "extend"}  # the ``states:`` block
     missing = sorted(keys - documented)
     if missing:
         raise SystemExit(f"docs/sop-yaml.md does not document the SOP key(s): {missing}")
