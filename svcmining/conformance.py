@@ -80,6 +80,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import pandas as pd
 
+from ._repr import counts, html_table, pct
 from ._time import cutoff as cutoff_of
 from ._validation import check_choice
 from .eventlog import LogLike, as_events, as_ticket_log, frame_of, log_codes, map_distinct
@@ -89,6 +90,7 @@ from .states import TicketStates, as_states, judge_tickets
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 
 __all__ = ["ConformanceResult", "SOPComparison", "check_sop", "compare_with_sop"]
@@ -394,8 +396,8 @@ class SOPComparison:
         lines.append("}")
         return "\n".join(lines)
 
-    def plot(self, *, ax: Axes | None = None, min_share: float = 0.0) -> Axes:
-        """Draw the SOP with the actual flows overlaid (needs Graphviz ``dot``).
+    def plot(self, *, ax: Axes | None = None, min_share: float = 0.0) -> Figure:
+        """Draw the SOP with the actual flows overlaid (needs Graphviz ``dot``); a Figure.
 
         ``min_share`` hides extra flows taken by fewer than that share of the tickets
         (e.g. ``0.01``) to keep busy maps readable.
@@ -430,13 +432,19 @@ class SOPComparison:
             _, ax = plt.subplots(figsize=(min(w / 110, 30), min(h / 110, 30)))
         ax.imshow(img)
         ax.set_axis_off()
-        return ax
+        return ax.figure  # type: ignore[return-value]
+
+    def __repr__(self) -> str:
+        statuses = counts(self.edges["status"]) or "no flows"
+        return (
+            f"SOPComparison({self.sop_name!r}: {len(self.nodes):,} activities, "
+            f"{len(self.edges):,} flows ({statuses}))"
+        )
 
     def _repr_html_(self) -> str:
-        counts = self.edges["status"].value_counts()
-        head = ", ".join(f"{k}: {v}" for k, v in counts.items())
-        return f"<p><b>SOP comparison ({html.escape(head)})</b></p>" + self.edges.head(20).to_html(
-            escape=True, index=False
+        head = ", ".join(f"{k}: {v}" for k, v in self.edges["status"].value_counts().items())
+        return f"<p><b>SOP comparison ({html.escape(head)})</b></p>" + html_table(
+            self.edges, max_rows=20
         )
 
 
@@ -494,19 +502,37 @@ class ConformanceResult:
         """The per-case table."""
         return self.cases.copy()
 
-    def plot(self, *, ax: Axes | None = None, min_share: float = 0.0) -> Axes:
+    def plot(self, *, ax: Axes | None = None, min_share: float = 0.0) -> Figure:
         """The SOP drawn with the actual flows overlaid (see :meth:`SOPComparison.plot`)."""
         return self.comparison.plot(ax=ax, min_share=min_share)
 
+    def _headline(self) -> str:
+        s = self.summary.set_index("metric")["value"]
+
+        def get(name: str) -> float:
+            return float(s[name]) if name in s.index else float("nan")
+
+        return (
+            f"{len(self.cases):,} cases: "
+            f"conformance rate {pct(get('conformance_rate'))}, log fitness "
+            f"{get('log_fitness'):.3f}, SLA attainment {pct(get('sla_attainment'))}; "
+            f"{len(self.deviations):,} deviations"
+        )
+
+    def __repr__(self) -> str:
+        types = counts(self.deviations["type"]) if len(self.deviations) else "none"
+        return f"ConformanceResult({self._headline()} ({types}))"
+
     def _repr_html_(self) -> str:
         return (
-            "<p><b>SOP conformance</b></p>"
-            + self.summary.to_html(escape=True, index=False)
-            + self.deviations["type"]
-            .value_counts()
-            .rename_axis("type")
-            .reset_index()
-            .to_html(escape=True, index=False)
+            f"<p><b>SOP conformance</b>: {html.escape(self._headline())}</p>"
+            + html_table(self.summary, "Summary", max_rows=20)
+            + html_table(
+                self.deviations["type"].value_counts().rename_axis("type").reset_index(),
+                "Deviations by type",
+            )
+            + html_table(self.deviations, "Deviations", max_rows=5)
+            + html_table(self.sla_attainment, "SLA attainment")
         )
 
 

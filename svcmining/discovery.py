@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from ._groupstats import group_stats
+from ._repr import names
 from ._validation import check_choice, check_fraction, check_positive_int
 from .eventlog import (
     LogLike,
@@ -38,8 +39,9 @@ from .eventlog import (
 from .exceptions import InvalidParameterError
 
 if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
     from .calendars import Calendar
-    from .plots import ProcessMap
 
 __all__ = [
     "LogComparison",
@@ -272,16 +274,26 @@ class ProcessGraph:
         return self.edges.copy()
 
     def __repr__(self) -> str:
+        top = ""
+        if len(self.edges):
+            e = self.edges.sort_values("count", ascending=False, kind="stable").iloc[0]
+            top = f"; busiest {e['source']} → {e['target']} ({int(e['count']):,})"
         return (
-            f"ProcessGraph({self.n_cases:,} cases, {len(self.activities):,} activities, "
-            f"{len(self.edges):,} edges, {self.time_basis} hours)"
+            f"ProcessGraph({self.n_cases:,} cases, {self.n_events:,} events, "
+            f"{len(self.activities):,} activities, {len(self.edges):,} edges, "
+            f"{self.time_basis} hours{top})"
         )
 
-    def plot(self, **kwargs: Any) -> ProcessMap:
-        """Draw the process map; keyword options as :func:`svcmining.plots.plot_process_map`."""
+    def plot(self, **kwargs: Any) -> Figure:
+        """Draw the process map as a matplotlib figure.
+
+        Keyword options as :func:`svcmining.plots.plot_process_map` (including ``ax=``);
+        call that function instead for a :class:`~svcmining.plots.ProcessMap` that saves
+        Graphviz's SVG or DOT.
+        """
         from .plots import plot_process_map
 
-        return plot_process_map(self, **kwargs)
+        return plot_process_map(self, **kwargs).to_figure()
 
     def _repr_html_(self) -> str:
         head = (
@@ -729,6 +741,14 @@ class ProcessModel:
         pm4py.write_bpmn(self.bpmn, str(p))
         return p
 
+    def __repr__(self) -> str:
+        silent = sum(t.label is None for t in self.net.transitions)
+        return (
+            f"ProcessModel({self.algorithm}, noise={self.noise}: {len(self.net.places)} places, "
+            f"{len(self.net.transitions)} transitions ({silent} silent), "
+            f"{len(self.net.arcs)} arcs)"
+        )
+
     def _repr_html_(self) -> str:
         visible = sorted({str(t.label) for t in self.net.transitions if t.label is not None})
         silent = sum(t.label is None for t in self.net.transitions)
@@ -736,7 +756,7 @@ class ProcessModel:
             f"<p><b>ProcessModel</b> ({html.escape(self.algorithm)}, noise={self.noise}): "
             f"{len(self.net.places)} places, {len(self.net.transitions)} transitions "
             f"({silent} silent), {len(self.net.arcs)} arcs</p>"
-            f"<p>Activities: {html.escape(', '.join(visible))}</p>"
+            f"<p>Activities ({len(visible)}): {html.escape(names(visible, limit=30))}</p>"
         )
 
 
@@ -828,24 +848,29 @@ class LogComparison:
         return self.edges.copy()
 
     def __repr__(self) -> str:
-        return f"LogComparison(periods={list(self.periods['period'])})"
+        labels = [str(p) for p in self.periods["period"]]
+        changed = self.edges[self.edges["status"].isin(["new", "vanished"])]
+        return (
+            f"LogComparison({len(labels)} periods: {names(labels, limit=4)}; "
+            f"{len(changed):,} new or vanished edges)"
+        )
 
     def plot(
         self, *, kind: Literal["difference", "side_by_side"] = "difference", **kwargs: Any
-    ) -> ProcessMap:
-        """Draw the comparison.
+    ) -> Figure:
+        """Draw the comparison as a matplotlib figure.
 
         ``kind="difference"``: how ``period`` (default: the last) changed against the period
-        before it (options as :func:`svcmining.plots.plot_difference_map`);
-        ``kind="side_by_side"``: one process map per period (options as
+        before it (options as :func:`svcmining.plots.plot_difference_map`, including
+        ``ax=``); ``kind="side_by_side"``: one process map per period (options as
         :func:`svcmining.plots.plot_periods`).
         """
         from .plots import plot_difference_map, plot_periods
 
         check_choice("LogComparison.plot", "kind", kind, ("difference", "side_by_side"))
         if kind == "difference":
-            return plot_difference_map(self, **kwargs)
-        return plot_periods(self, **kwargs)
+            return plot_difference_map(self, **kwargs).to_figure()
+        return plot_periods(self, **kwargs).to_figure()
 
     def _repr_html_(self) -> str:
         changed = self.edges[self.edges["status"] != "first"]

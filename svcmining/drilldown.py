@@ -31,11 +31,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from ._repr import html_table
 from .eventlog import LogLike, as_events
 from .exceptions import InvalidParameterError
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
     from .calendars import Calendar
 
@@ -167,8 +169,11 @@ class DrillDown:
         """The per-value table."""
         return self.table.copy()
 
-    def plot(self, *, ax: Axes | None = None, n: int = 20) -> Axes:
-        """Estimates with their intervals (the overall as a dashed line), top ``n`` values."""
+    def plot(self, *, ax: Axes | None = None, n: int = 20) -> Figure:
+        """Estimates with their intervals (the overall as a dashed line), top ``n`` values.
+
+        Draws on ``ax`` when given, else on a new figure; returns the figure.
+        """
         import matplotlib.pyplot as plt
 
         from ._fonts import use_cjk_font
@@ -194,14 +199,28 @@ class DrillDown:
         ax.set_yticks(y, labels, fontsize=8)
         ax.set_xlabel(f"{self.outcome} ({self.statistic})")
         ax.set_title(f"{self.outcome} by group (overall {self.overall:.3g})", fontsize=10)
-        return ax
+        return ax.figure  # type: ignore[return-value]
+
+    def __repr__(self) -> str:
+        top = ""
+        if len(self.table):
+            r = self.table.iloc[0]
+            top = (
+                f"; largest difference {r['attribute']} = {r['value']}: {r['estimate']:.3g} "
+                f"(n={int(r['n_cases']):,})"
+            )
+        return (
+            f"DrillDown({self.outcome} ({self.statistic}), overall {self.overall:.3g} over "
+            f"{self.n_cases:,} tickets; {len(self.table):,} groups, {len(self.dropped):,} "
+            f"left out{top})"
+        )
 
     def _repr_html_(self) -> str:
         return (
             f"<p><b>Drill-down of {html.escape(self.outcome)}</b> ({html.escape(self.statistic)}; "
             f"overall {self.overall:.3g}, {self.n_cases} tickets; groups under "
             f"{self.min_cases} tickets left out)</p>"
-            + self.table.to_html(escape=True, index=False, float_format=lambda x: f"{x:.3g}")
+            + html_table(self.table, max_rows=20, float_format=lambda x: f"{x:.3g}")
         )
 
 

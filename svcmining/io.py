@@ -215,10 +215,22 @@ class LoadReport:
     def __str__(self) -> str:
         return self.to_text()
 
-    def _repr_html_(self) -> str:
-        body = "".join(
-            f"<li>{html.escape(line.strip())}</li>" for line in self.to_text().splitlines()
+    def __repr__(self) -> str:
+        reasons = ", ".join(f"{r} {n:,}" for r, n in list(self.dropped_by_reason().items())[:4])
+        if len(self.dropped) > 4:
+            reasons += f", … ({len(self.dropped) - 4} more)"
+        return (
+            f"LoadReport({len(self.files)} file(s), {self.rows_read:,} rows read, "
+            f"{self.rows_kept:,} kept, {self.rows_dropped:,} dropped"
+            + (f" ({reasons})" if reasons else "")
+            + f", {len(self.conflicts):,} conflicts, {len(self.notes)} notes, {self.timezone})"
         )
+
+    def _repr_html_(self) -> str:
+        lines = self.to_text().splitlines()
+        body = "".join(f"<li>{html.escape(line.strip())}</li>" for line in lines[:25])
+        if len(lines) > 25:
+            body += f"<li>… {len(lines) - 25:,} more lines (print the report for all)</li>"
         return f"<div><b>Load report</b><ul>{body}</ul></div>"
 
 

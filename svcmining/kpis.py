@@ -60,6 +60,7 @@ steps over a benchmark
 
 from __future__ import annotations
 
+import html
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -69,6 +70,7 @@ import numpy as np
 import pandas as pd
 
 from ._groupstats import group_quantiles, group_stats
+from ._repr import html_table, names, pct
 from ._time import cutoff as cutoff_of
 from ._time import hours
 from ._validation import check_choice
@@ -91,7 +93,6 @@ if TYPE_CHECKING:
     from .calendars import Calendar
     from .conformance import ConformanceResult
     from .discovery import ProcessGraph
-    from .plots import ProcessMap
     from .rework import ReworkResult
 
 __all__ = [
@@ -607,9 +608,33 @@ class ServiceKPIs:
         fig.tight_layout()
         return fig
 
+    def _headline(self) -> str:
+        t = self.table
+        periods = [str(p) for p in dict.fromkeys(t["period"]) if p != ALL]
+        parts = []
+        headline = ("cases_opened", "cycle_hours_p50", "first_contact_resolution", "sla_attainment")
+        for kpi in headline:
+            v = self.value(kpi)
+            if v == v:  # not NaN
+                unit = t.loc[t["kpi"] == kpi, "unit"].iloc[0]
+                parts.append(f"{kpi} {pct(v) if unit == 'share' else f'{v:,.4g}'}")
+        return (
+            f"by {self.by}, {len(periods)} periods ({names(periods, limit=3)}), "
+            f"{t['kpi'].nunique()} KPIs" + (f"; overall {', '.join(parts)}" if parts else "")
+        )
+
+    def __repr__(self) -> str:
+        return f"ServiceKPIs({self._headline()})"
+
     def _repr_html_(self) -> str:
-        return "<p><b>Service KPIs</b></p>" + self.wide().reset_index().to_html(
-            escape=True, index=False, float_format=lambda x: f"{x:.3g}"
+        wide = self.wide()
+        periods = [c for c in wide.columns if c != ALL]
+        keep = periods[-8:] + [c for c in wide.columns if c == ALL]  # the latest periods
+        note = f"<p>… {len(periods) - 8} earlier periods</p>" if len(periods) > 8 else ""
+        return (
+            f"<p><b>Service KPIs</b>: {html.escape(self._headline())}</p>"
+            + html_table(wide[keep].reset_index(), max_rows=25, float_format=lambda x: f"{x:.3g}")
+            + note
         )
 
 
@@ -962,8 +987,12 @@ class PainPoints:
 
     def plot(
         self, *, n: int = 5, metric: str = "wait_p50", engine: str = "auto", ax: Any = None
-    ) -> ProcessMap:
-        """The "pain-point map": the process map with the top ``n`` breakpoints in red."""
+    ) -> Figure:
+        """The "pain-point map": the process map with the top ``n`` breakpoints in red.
+
+        Options as :func:`svcmining.plots.plot_process_map` (``ax=`` draws into an
+        axes); returns the matplotlib figure.
+        """
         from .plots import plot_process_map
 
         graph = self.graph
@@ -990,12 +1019,24 @@ class PainPoints:
             engine=engine,  # type: ignore[arg-type]
             title=title,
             ax=ax,
+        ).to_figure()
+
+    def __repr__(self) -> str:
+        top = "; ".join(
+            f"{r}. {p} ({h:,.0f} h)"
+            for r, p, h in zip(
+                self.table["rank"].head(3),
+                self.table["pain_point"].head(3),
+                self.table["hours_lost"].head(3),
+                strict=True,
+            )
         )
+        return f"PainPoints({len(self.table):,} breakpoints" + (f"; top {top})" if top else ")")
 
     def _repr_html_(self) -> str:
         cols = [c for c in _PP_COLUMNS if c not in ("evidence",)]
-        return "<p><b>Pain points (hours lost)</b></p>" + self.table[cols].head(20).to_html(
-            escape=True, index=False, float_format=lambda x: f"{x:,.3g}"
+        return "<p><b>Pain points (hours lost)</b></p>" + html_table(
+            self.table[cols], max_rows=20, max_columns=len(cols), float_format=lambda x: f"{x:,.3g}"
         )
 
 

@@ -4,9 +4,23 @@ Both engines draw the same abstract map (nodes, edges, colours, widths, a legend
 looks alike with or without Graphviz. Chinese labels render with the CJK font found by
 :mod:`svcmining._fonts` (Graphviz ``fontname`` and matplotlib rcParams).
 
+The plot rule, for the whole package
+------------------------------------
+* Every result's ``.plot()`` (:class:`~svcmining.ProcessGraph`, ``LogComparison``,
+  ``ReworkResult``, ``HandoffResult``, ``ConformanceResult``, ``SOPComparison``,
+  ``ServiceKPIs``, ``PainPoints``, ``DrillDown``) returns a
+  :class:`matplotlib.figure.Figure`. Where it draws a single axes it takes ``ax=`` and
+  then draws there and returns ``ax.figure``. Nothing calls ``plt.show()``.
+* The map-drawing functions :func:`plot_process_map`, :func:`plot_difference_map` and
+  :func:`plot_periods` return a :class:`ProcessMap`: it shows inline in Jupyter (SVG from
+  Graphviz), ``.save(path)`` writes SVG/PNG/PDF (and DOT for a Graphviz map), and
+  ``.to_figure()`` gives the matplotlib figure (what the map-drawing ``.plot()`` methods
+  return).
+
 >>> import svcmining as svc                                           # doctest: +SKIP
 >>> m = svc.plot_process_map(svc.discover_dfg(log), metric="wait_p50")  # doctest: +SKIP
 >>> m.save("map.svg")                                                 # doctest: +SKIP
+>>> fig = svc.discover_dfg(log).plot(metric="wait_p50")  # a Figure    # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -712,12 +726,33 @@ class ProcessMap:
     source : str or None
         The Graphviz DOT text (graphviz engine).
     figure : matplotlib.figure.Figure or None
-        The figure (matplotlib engine, or graphviz drawn into a given ``ax``).
+        The figure (matplotlib engine, or graphviz drawn into a given ``ax``); see
+        :meth:`to_figure` for a figure in every case.
     """
 
     engine: Literal["graphviz", "matplotlib"]
     source: str | None = None
     figure: Figure | None = None
+
+    def to_figure(self) -> Figure:
+        """The map as a matplotlib figure.
+
+        The drawn figure for the matplotlib engine (or a map drawn into a given ``ax``);
+        for a Graphviz map, a new figure showing Graphviz's PNG at its natural size.
+        """
+        if self.figure is not None:
+            return self.figure
+        import matplotlib.image as mpimg
+        import matplotlib.pyplot as plt
+
+        assert self.source is not None
+        img = mpimg.imread(io.BytesIO(self.render("png")), format="png")
+        h, w = img.shape[:2]
+        fig = plt.figure(figsize=(max(w / 144, 1.0), max(h / 144, 1.0)), dpi=144)
+        ax = fig.add_axes((0.0, 0.0, 1.0, 1.0))
+        ax.imshow(img)
+        ax.set_axis_off()
+        return fig
 
     def render(self, fmt: Literal["svg", "png", "pdf"] = "svg") -> bytes:
         """The map as SVG/PNG/PDF bytes."""

@@ -296,11 +296,32 @@ class Report:
         return p
 
     def _repr_html_(self) -> str:
-        return f'<div class="svcm-report"><style>{_CSS}</style>{self._body()}</div>'
+        """Header, key figures and the section list; the pictures stay in the saved file."""
+        from ._repr import html_table
+
+        meta = self.meta
+        facts = [
+            f"{label}: {meta[key]:,}" if isinstance(meta[key], int) else f"{label}: {meta[key]}"
+            for label, key in (("tickets", "cases"), ("events", "events"), ("period", "period"))
+            if meta.get(key) not in (None, "")
+        ]
+        headline = meta.get("headline") or []
+        sections = self.to_frame()[["title", "status", "note", "seconds"]]
+        return (
+            f'<div class="svcm-report"><style>{_CSS}</style>'
+            f"<h1>{html.escape(self.title)}</h1>"
+            f'<p class="meta">{html.escape(" · ".join(facts))}</p>'
+            + (_kpi_tiles(headline[:12]) if headline else "")
+            + html_table(sections, "Sections", max_rows=20)
+            + "<p>The full report with its pictures: <code>report.save('report.html')</code>; "
+            "one section inline: <code>report.section('rework')</code>.</p></div>"
+        )
 
     def __repr__(self) -> str:
         states = ", ".join(f"{s.key}: {s.status}" for s in self.sections)
-        return f"Report({self.title!r}; {states})"
+        n = self.meta.get("cases")
+        size = f"{n:,} tickets; " if isinstance(n, int) else ""
+        return f"Report({self.title!r}; {size}{states})"
 
 
 # =============================================================================

@@ -78,6 +78,7 @@ import numpy as np
 import pandas as pd
 
 from ._pingpong import returns_from_codes
+from ._repr import html_table
 from ._validation import check_choice, check_positive_int
 from .eventlog import LogLike, TicketLog, as_events, as_ticket_log
 from .exceptions import InvalidParameterError, SchemaError
@@ -93,6 +94,7 @@ from .states import (
 
 if TYPE_CHECKING:
     import matplotlib.axes
+    import matplotlib.figure
 
     from .calendars import Calendar
 
@@ -264,7 +266,7 @@ class ReworkResult:
         *,
         metric: Literal["hours", "count"] = "hours",
         ax: matplotlib.axes.Axes | None = None,
-    ) -> matplotlib.axes.Axes:
+    ) -> matplotlib.figure.Figure:
         """Horizontal stacked bars: hours lost (or occurrences) by department and kind.
 
         Parameters
@@ -273,6 +275,11 @@ class ReworkResult:
             Hours lost to rework (default) or number of occurrences.
         ax : matplotlib Axes, optional
             Where to draw; a new figure otherwise.
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+            The figure drawn on (``ax.figure`` when ``ax`` is given).
         """
         check_choice("ReworkResult.plot", "metric", metric, ("hours", "count"))
         import matplotlib.pyplot as plt
@@ -291,7 +298,7 @@ class ReworkResult:
         if table.empty:
             ax.text(0.5, 0.5, "no rework found", ha="center", va="center", transform=ax.transAxes)
             ax.set_axis_off()
-            return ax
+            return ax.figure  # type: ignore[return-value]
         table = table.loc[table.sum(axis=1).sort_values().index]
         left = np.zeros(len(table))
         colors = plt.get_cmap("tab10")
@@ -304,7 +311,7 @@ class ReworkResult:
         ax.set_ylabel(self.group)
         ax.set_title("Rework by " + self.group + " and kind", y=1.0)  # y: no search above
         ax.legend(title="kind", fontsize="small")
-        return ax
+        return ax.figure  # type: ignore[return-value]
 
     def __repr__(self) -> str:
         s = self._summary_dict()
@@ -318,10 +325,9 @@ class ReworkResult:
     def _repr_html_(self) -> str:
         head = html.escape(repr(self))
         return (
-            f"<p><b>{head}</b></p><p>By activity</p>"
-            + self.by_activity.head(10).to_html(escape=True)
-            + "<p>Occurrences</p>"
-            + self.occurrences.head(10).to_html(escape=True)
+            f"<p><b>{head}</b></p>"
+            + html_table(self.by_activity, "By activity", index=True)
+            + html_table(self.occurrences, "Occurrences")
         )
 
 

@@ -355,7 +355,9 @@ class SOP:
         return f"SOP({self.name!r}, {len(self.steps)} steps, {len(self.slas)} SLAs)"
 
     def _repr_html_(self) -> str:
-        return f"<p><b>{html.escape(repr(self))}</b></p>" + self.to_frame().to_html(escape=True)
+        from ._repr import html_table
+
+        return f"<p><b>{html.escape(repr(self))}</b></p>" + html_table(self.to_frame(), max_rows=30)
 
 
 # ---- loading -------------------------------------------------------------------

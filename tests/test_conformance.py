@@ -439,14 +439,14 @@ def test_compare_with_sop_edges(sop: SOP) -> None:
 
 
 def test_plot_draws_the_sop(res: conformance.ConformanceResult) -> None:
-    """plot() returns a matplotlib Axes with the rendered graph (needs Graphviz)."""
+    """plot() returns a matplotlib Figure with the rendered graph (needs Graphviz)."""
     if shutil.which("dot") is None:
         pytest.skip("Graphviz 'dot' not installed")
     import matplotlib.pyplot as plt
 
-    ax = res.plot()
-    assert len(ax.images) == 1
-    plt.close(ax.figure)
+    fig = res.plot()
+    assert len(fig.axes[0].images) == 1
+    plt.close(fig)
     dot = res.comparison.to_dot()
     assert '"分类派单" -> "电话催办" [color=red' in dot
     assert "<table" in res._repr_html_()

@@ -149,8 +149,8 @@ def test_plot_and_html():
     df = tiny()
     df["channel"] = df["channel"].replace({"电话": "<tel>"})
     dd = drill_down(df, outcome="repeat_contact", by="channel", min_cases=1)
-    ax = dd.plot()
-    assert len(ax.get_yticklabels()) == len(dd.table)
+    fig = dd.plot()
+    assert len(fig.axes[0].get_yticklabels()) == len(dd.table)
     assert "<tel>" not in dd._repr_html_()
     assert np.isfinite(dd.overall)
 

@@ -249,8 +249,14 @@ def test_pain_points_plot_highlights():
 
     matplotlib.use("Agg")
     pp = pain_points(tiny(), benchmarks=[StepBenchmark("远程排障", "4h", "1h")])
-    m = pp.plot(n=3, engine="matplotlib")
-    assert m is not None
+    from matplotlib.figure import Figure
+
+    fig = pp.plot(n=3, engine="matplotlib")
+    assert isinstance(fig, Figure)
+    texts = [t.get_text() for t in fig.texts]
+    texts += [a.get_title(loc=loc) for a in fig.axes for loc in ("left", "center")]
+    texts += [t.get_text() for a in fig.axes for t in a.texts]
+    assert any(t.startswith("痛点 / pain points: 1. ") for t in texts)
 
 
 # --------------------------------------------------------------------------- sample logs

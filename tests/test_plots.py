@@ -12,6 +12,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import pandas as pd
 import pytest
+from matplotlib.figure import Figure
 
 from svcmining import _fonts
 from svcmining import plots as plots_mod
@@ -247,10 +248,11 @@ def test_difference_map(log, engine, tmp_path):
     styles = {e.style for e in spec.edges}
     assert {"dashed", "dotted"} <= styles  # new (销售核实) and vanished (重新打开) paths
     assert "试点后 vs 试点前" in spec.legend
-    m = cmp.plot(engine=engine)
-    assert m.save(tmp_path / "diff.png").stat().st_size > 1000
-    if m.figure is not None:
-        plt.close(m.figure)
+    fig = cmp.plot(engine=engine)
+    assert isinstance(fig, Figure)
+    fig.savefig(tmp_path / "diff.png")
+    assert (tmp_path / "diff.png").stat().st_size > 1000
+    plt.close(fig)
     with pytest.raises(InvalidParameterError, match="'period' parameter"):
         plot_difference_map(cmp, period="试点前")
 
@@ -260,10 +262,13 @@ def test_side_by_side_panels(log, tmp_path):
     before = log[log.case_id != "GD2"]
     after = log[log.case_id != "GD3"]
     cmp = compare_logs(before, after)
-    m = cmp.plot(kind="side_by_side", engine="matplotlib", metric="wait_p50")
+    fig = cmp.plot(kind="side_by_side", engine="matplotlib", metric="wait_p50")
+    assert isinstance(fig, Figure)
+    assert sum(len(ax.images) for ax in fig.axes) == 2
+    m = plots_mod.plot_periods(cmp, engine="matplotlib", metric="wait_p50")
     assert isinstance(m, ProcessMap)
-    assert sum(len(ax.images) for ax in m.figure.axes) == 2
     assert m.save(tmp_path / "sbs.png").stat().st_size > 1000
+    plt.close(fig)
     plt.close(m.figure)
     with pytest.raises(InvalidParameterError, match="'kind' parameter"):
         cmp.plot(kind="overlay")

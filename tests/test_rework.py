@@ -465,12 +465,12 @@ def test_edge_highlights_and_plot():
         ("核实", "评估"),
         ("结单", "重新打开"),
     ]
-    ax = rw.plot()
-    labels = [t.get_text() for t in ax.get_yticklabels()]
+    fig = rw.plot()
+    labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
     assert set(labels) == {"售后部", "技术支持部", "客服中心"}
-    assert rw.plot(metric="count").get_xlabel() == "rework occurrences"
+    assert rw.plot(metric="count").axes[0].get_xlabel() == "rework occurrences"
     empty = find_rework(make_log([("1", "登记", "a", "客服中心")]))
-    empty.plot()
+    assert empty.plot().axes[0].texts[0].get_text() == "no rework found"
     assert empty.edge_highlights().empty
 
 
