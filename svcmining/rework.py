@@ -162,7 +162,8 @@ class ReworkResult:
     cases : pandas.DataFrame
         One row per case: ``case_id``, ``has_rework``, ``n_rework``, ``kinds``
         (";"-joined, precedence order), ``n_reopen``, ``ping_pong``,
-        ``ping_pong_groups``, ``rework_hours``, ``cycle_hours``, ``rework_share``.
+        ``ping_pong_groups``, ``rework_hours``, ``cycle_hours``, ``rework_share``,
+        ``open_at_cutoff`` (not closed, as :mod:`svcmining.states` judges it).
     by_activity : pandas.DataFrame
         Per activity: ``n_events``, ``n_cases``, ``n_cases_repeated`` (cases where it
         occurs more than once: pm4py's ``get_rework_cases_per_activity``), ``n_rework``,
@@ -580,6 +581,7 @@ def _find(
 
     occ_case = case_codes[ev]
     cases = _case_table(events, occ, occ_case, kind, case_uniques, starts, calendar)
+    cases["open_at_cutoff"] = judged.open  # closed or open, as every module judges it
     by_activity = _by_activity(
         occ, occ_case, case_codes, act_codes, act_codes[what], kind, act_uniques
     )
