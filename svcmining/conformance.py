@@ -86,7 +86,7 @@ from ._validation import check_choice
 from .eventlog import LogLike, as_events, as_ticket_log, frame_of, log_codes, map_distinct
 from .exceptions import InvalidParameterError, SOPDefinitionError
 from .sop import CASE_START, SOP, as_sop, choice_groups
-from .states import TicketStates, as_states, judge_tickets
+from .states import WAITING, TicketStates, as_states, judge_tickets
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -858,13 +858,14 @@ def check_sop(
 
     # ---- open cases and SLA clocks (needed to tell pending from skipped) ---------
     cut = cutoff_of(events, cutoff, func="check_sop")
-    sla_tab, sla_case = _sla_table(coded, sop, cut)
     # open as every svcmining analysis judges it (svcmining.states; the SOP's close
-    # steps' labels close tickets too)
+    # steps' labels close tickets too); SLA clocks stand still in the waiting states
     tstates = as_states(states, sop=sop, func="check_sop")
-    case_open = judge_tickets(
+    judged = judge_tickets(
         events, tstates, sop=sop, case_codes=coded.case_codes, act=(coded.act_codes, act_uniques)
-    ).open
+    )
+    sla_tab, sla_case = _sla_table(coded, sop, cut, judged.kinds == WAITING, events)
+    case_open = judged.open
 
     # ---- spread variant deviations to cases ----------------------------------
     vdev = pd.DataFrame(
@@ -1519,12 +1520,21 @@ _BIG = np.iinfo(np.int64).max
 _STATUS = pd.Index(["met", "breached", "censored"], dtype="str")
 
 
-def _sla_table(coded: _Coded, sop: SOP, cutoff: pd.Timestamp) -> tuple[pd.DataFrame, np.ndarray]:
+def _sla_table(
+    coded: _Coded,
+    sop: SOP,
+    cutoff: pd.Timestamp,
+    waiting: np.ndarray | None = None,
+    events: pd.DataFrame | None = None,
+) -> tuple[pd.DataFrame, np.ndarray]:
     """Per case and SLA: clock start/stop, limits, business/elapsed hours and status.
 
     The clock stops at the first ``to`` event at or after the first ``from`` event and
     starts at the last ``from`` event at or before that stop (e.g. the last close before
-    the follow-up call). Also returns the case code of every row.
+    the follow-up call). It stands still while the ticket is in a pause state (the SLA's
+    ``pause_in`` labels, else the waiting states: ``waiting`` marks those events; a wait
+    lasts until the ticket's next event, or the cutoff). Also returns the case code of
+    every row.
     """
     from .calendars import duration_hours
 
@@ -1539,6 +1549,9 @@ def _sla_table(coded: _Coded, sop: SOP, cutoff: pd.Timestamp) -> tuple[pd.DataFr
     out = []
     codes = []
     case_str = pd.array(coded.case_ids, dtype="str")  # converted once, taken per SLA
+    row_no = np.arange(len(ts), dtype=np.int64)
+    case_end = np.append(coded.starts[1:], len(ts)) - 1
+    big_row = np.iinfo(np.int64).max
     for sla in sop.slas:
         cal = sop.calendar if sla.hours == "business" else None
         is_to = step == sidx[sla.to]
@@ -1549,14 +1562,19 @@ def _sla_table(coded: _Coded, sop: SOP, cutoff: pd.Timestamp) -> tuple[pd.DataFr
             from_first = np.full(n, _BIG, dtype=np.int64)
             np.minimum.at(from_first, cc[is_from], ts[is_from])
         to_at = np.full(n, _BIG, dtype=np.int64)
+        to_row = np.full(n, big_row, dtype=np.int64)
         ok = is_to & (ts >= from_first[cc])
         np.minimum.at(to_at, cc[ok], ts[ok])
+        np.minimum.at(to_row, cc[ok], row_no[ok])
         if sla.from_step == CASE_START:
             from_at = from_first
+            from_row = coded.starts.astype(np.int64)
         else:
             from_at = np.full(n, _NAT, dtype=np.int64)
+            from_row = np.full(n, -1, dtype=np.int64)
             ok = is_from & (ts <= to_at[cc])
             np.maximum.at(from_at, cc[ok], ts[ok])
+            np.maximum.at(from_row, cc[ok], row_no[ok])
         has_from = (from_at != _NAT) & (from_at != _BIG)
         rows = np.flatnonzero(has_from)
         f_ns = from_at[rows]
@@ -1573,6 +1591,35 @@ def _sla_table(coded: _Coded, sop: SOP, cutoff: pd.Timestamp) -> tuple[pd.DataFr
             ),
             dtype=float,
         )
+        pause = _pause_events(sla, waiting, events)
+        if pause is not None and pause.any() and len(rows):
+            # hours each pausing event holds the clock (until the ticket's next event)
+            hold = np.zeros(len(ts))
+            p_rows = np.flatnonzero(pause[:-1] & (cc[1:] == cc[:-1]))
+            hold[p_rows] = np.asarray(
+                duration_hours(
+                    _from_ns(ts[p_rows], coded.tz), _from_ns(ts[p_rows + 1], coded.tz), cal
+                ),
+                dtype=float,
+            )
+            held = np.cumsum(hold) - hold  # held before each event
+            fr = from_row[rows]
+            tr = np.where(has_to, to_row[rows], case_end[rows])
+            actual = actual - np.where(has_to, held[tr] - held[fr], 0.0)
+            last = case_end[rows]
+            tail = np.where(
+                pause[last],
+                np.asarray(
+                    duration_hours(
+                        _from_ns(ts[last], coded.tz),
+                        _from_ns(np.full(len(rows), cut_ns, dtype=np.int64), coded.tz),
+                        cal,
+                    ),
+                    dtype=float,
+                ).clip(min=0),
+                0.0,
+            )
+            so_far = so_far - (held[last] - held[fr]) - tail
         if sla.by_priority:
             p_codes, p_uniq = pd.factorize(pd.Series(prio, dtype=object))
             lut = np.array([sla.upper_hours(p) for p in p_uniq] + [sla.upper_hours()])
@@ -1618,6 +1665,23 @@ def _sla_table(coded: _Coded, sop: SOP, cutoff: pd.Timestamp) -> tuple[pd.DataFr
     rank = np.repeat(np.arange(len(out)), [len(c) for c in codes])
     order = np.lexsort((rank, code))
     return res.iloc[order].reset_index(drop=True), code[order]
+
+
+def _pause_events(
+    sla: Any, waiting: np.ndarray | None, events: pd.DataFrame | None
+) -> np.ndarray | None:
+    """Events that hold an SLA's clock: its ``pause_in`` labels, else the waiting states."""
+    labels = getattr(sla, "pause_in", None)
+    if labels is None:
+        return waiting
+    if not labels or events is None:
+        return None
+    from .states import label_mask
+
+    mask = label_mask(events["activity"], labels).to_numpy()
+    if "lifecycle" in events.columns:
+        mask |= label_mask(events["lifecycle"].fillna(""), labels).to_numpy()
+    return mask
 
 
 def _sla_attainment(sla_tab: pd.DataFrame, sop: SOP) -> pd.DataFrame:

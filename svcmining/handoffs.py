@@ -79,7 +79,7 @@ from .eventlog import (
     time_i8,
 )
 from .exceptions import InvalidParameterError
-from .states import WORKING, TicketStates, as_states, judge_tickets
+from .states import WAITING, WORKING, TicketStates, as_states, judge_tickets
 
 if TYPE_CHECKING:
     import matplotlib.axes
@@ -600,7 +600,21 @@ def handoff_delays(
     else:
         change = np.zeros(0, dtype=np.int64)
     give, take = pos[change], pos[change + 1]
+    # ---- closings and reopens: the one rule of svcmining.states
+    judged = judge_tickets(
+        events, tstates, sop=sop, case_codes=case_codes, act=(act_codes, act_uniques)
+    )
+
     delay = _hours_i8(ts_i8[give], begin_i8[take], ts_dtype, calendar)
+    # time the ticket waited on the customer or a third party (Pending, 挂起) between the
+    # giver and the receiver is not handoff delay
+    waiting = judged.kinds == WAITING
+    if waiting.any():
+        wait_h = np.zeros(n)
+        w_rows = np.flatnonzero(waiting[:-1] & (case_codes[1:] == case_codes[:-1]))
+        wait_h[w_rows] = _hours_i8(ts_i8[w_rows], ts_i8[w_rows + 1], ts_dtype, calendar)
+        waited_before = np.cumsum(wait_h) - wait_h
+        delay = delay - np.minimum(waited_before[take] - waited_before[give], delay)
     neg = delay < 0
     if neg.any():
         notes.append(
@@ -608,11 +622,6 @@ def handoff_delays(
             "finished (overlapping lifecycle data) count with delay 0."
         )
         delay = np.where(neg, 0.0, delay)
-
-    # ---- closings and reopens: the one rule of svcmining.states
-    judged = judge_tickets(
-        events, tstates, sop=sop, case_codes=case_codes, act=(act_codes, act_uniques)
-    )
 
     # ---- ping-pong: returns (first events of a run, i.e. receivers of a handoff) that
     # find_rework types as ping_pong: work, not inside a reopen cycle, not a self-loop
@@ -672,6 +681,15 @@ def handoff_delays(
     n_obs, n_pend = len(give), len(pend_give)
     cut_i8 = np.full(n_pend, _ts_i8(cut, ts_dtype), dtype=np.int64)
     pend_wait = np.clip(_hours_i8(ts_i8[pend_give], cut_i8, ts_dtype, calendar), 0.0, None)
+    if n_pend and waiting.any():  # waits since the giver's last step, to the cutoff
+        case_end = np.append(case_starts[1:], n)[case_codes[pend_give]] - 1
+        last_wait = np.where(
+            waiting[case_end],
+            np.clip(_hours_i8(ts_i8[case_end], cut_i8, ts_dtype, calendar), 0.0, None),
+            0.0,
+        )
+        within = waited_before[case_end] - waited_before[pend_give]
+        pend_wait = np.clip(pend_wait - within - last_wait, 0.0, None)
     # observed and pending rows in log order, a pending row after the observed handoff
     # of the same event: each row goes straight to its place (both parts are sorted)
     obs_before = np.searchsorted(give, pend_give, "right")  # observed rows before each

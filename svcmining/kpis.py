@@ -43,7 +43,15 @@ first-contact resolution (FCR)
     without a repeat contact (configurable with :class:`FCRDefinition`).
 reopen rate / rework rate
     Share of tickets with a reopen cycle / with any rework occurrence (rework taxonomy
-    of :mod:`svcmining.rework`).
+    of :mod:`svcmining.rework`; reopens and closings as :mod:`svcmining.states` judges
+    them).
+waiting hours / waiting share
+    Time a ticket spends in waiting states (waiting on the customer or a third party:
+    Pending, On Hold, Awaiting User Info, 待客户确认, 挂起 — :mod:`svcmining.states`),
+    from the waiting event to the ticket's next event, up to its close (open tickets: up
+    to the cutoff), in elapsed hours (``waiting_hours`` per ticket); the share is the
+    sum over the tickets of their waiting hours / their cycle hours. Waiting is reported
+    on its own: it is not rework, not handoff delay and (by default) not SLA time.
 handoff share
     Hours waiting on handoffs between departments / the tickets' hours from first to last
     event (ratio of sums over the tickets, :mod:`svcmining.handoffs`). Without lifecycle
@@ -85,7 +93,7 @@ from .eventlog import (
 )
 from .exceptions import InvalidParameterError
 from .sop import as_sop
-from .states import TicketStates, as_states, judge_tickets
+from .states import WAITING, TicketStates, active_clock, as_states, judge_tickets
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -326,7 +334,8 @@ def _step_durations(tlog: TicketLog, calendar: Calendar | None) -> pd.Series:
 def _case_times(
     tlog: TicketLog, states: TicketStates, sop: Any, cutoff: pd.Timestamp
 ) -> pd.DataFrame:
-    """Per case (sorted ids): opened_at, closed_at (NaT when open), open_at_cutoff.
+    """Per case (sorted ids): opened_at, closed_at (NaT when open), open_at_cutoff and
+    waiting_hours (elapsed hours in waiting states up to the close, or the cutoff).
 
     Closed and open as :mod:`svcmining.states` judges them (the rule every module uses).
     """
@@ -339,9 +348,26 @@ def _case_times(
     close_row = np.maximum(judged.closed_row, 0)
     close_t = ts.iloc[close_row].reset_index(drop=True) if len(ts) else opened
     closed_at = close_t.where(~pd.Series(is_open)).astype(ts.dtype)
+    # waits on the customer / third parties, up to the close (or the cutoff when open)
+    ns = time_i8(ts.dt.as_unit("ns"))
+    wait = active_clock(codes, judged.kinds, ns)[1].astype(float)
+    n_cases = len(starts)
+    last = np.append(starts[1:], len(ts)) - 1 if n_cases else starts
+    if n_cases:
+        cut_ns = int(pd.Timestamp(cutoff).tz_convert("UTC").as_unit("ns").value)
+        open_wait = is_open & (judged.kinds[last] == WAITING)
+        wait[last[open_wait]] = np.maximum(cut_ns - ns[last[open_wait]], 0)
+        end_row = np.where(is_open, last, close_row)
+        wait[np.arange(len(ts)) > end_row[codes]] = 0.0  # after the close: not the ticket's
+    waiting_hours = np.bincount(codes, weights=wait, minlength=n_cases) / 3.6e12
     index = pd.Index(events["case_id"].iloc[starts].astype("str").to_numpy(), name="case_id")
     out = pd.DataFrame(
-        {"opened_at": opened, "closed_at": closed_at, "open_at_cutoff": is_open.astype(bool)}
+        {
+            "opened_at": opened,
+            "closed_at": closed_at,
+            "open_at_cutoff": is_open.astype(bool),
+            "waiting_hours": waiting_hours,
+        }
     )
     out.index = index
     return out
@@ -409,7 +435,8 @@ def case_outcomes(
 
     Columns: ``case_id``, ``opened_at``, ``closed_at``, ``open_at_cutoff``,
     ``cycle_hours`` (to the close, or to the cutoff for open tickets),
-    ``cycle_business_hours`` (with a calendar), ``channel`` / ``priority`` /
+    ``cycle_business_hours`` (with a calendar), ``waiting_hours`` (time in waiting
+    states, see the module docstring), ``channel`` / ``priority`` /
     ``customer_id`` (first value, when present), ``repeat_contact``; with rework:
     ``has_rework``, ``reopened``, ``n_reopen``, ``ping_pong``, ``rework_hours``; with
     handoffs (a ``department`` column): ``n_handoffs``, ``handoff_hours``,
@@ -868,6 +895,10 @@ def _kpi_table(
         if "has_rework" in c.columns:
             rows.append(_rows(per, "reopen_rate", "", _share(c["reopened"]), "share", n))
             rows.append(_rows(per, "rework_rate", "", _share(c["has_rework"]), "share", n))
+        if "waiting_hours" in c.columns and "cycle_hours" in c.columns:
+            tot = float(c["cycle_hours"].sum())
+            wshare = float(c["waiting_hours"].sum()) / tot if tot > 0 else np.nan
+            rows.append(_rows(per, "waiting_share", "", min(wshare, 1.0), "share", n))
         if "handoff_hours" in c.columns:
             tot = float(c["span_hours"].sum())
             share = float(c["handoff_hours"].sum()) / tot if tot > 0 else np.nan

@@ -80,13 +80,15 @@ import pandas as pd
 from ._pingpong import returns_from_codes
 from ._repr import html_table
 from ._validation import check_choice, check_positive_int
-from .eventlog import LogLike, TicketLog, as_events, as_ticket_log
+from .calendars import working_ns
+from .eventlog import LogLike, TicketLog, as_events, as_ticket_log, time_i8
 from .exceptions import InvalidParameterError, SchemaError
 from .states import (
     DEFAULT_CLOSE_ACTIVITIES,
     DEFAULT_REOPEN_ACTIVITIES,
     WORKING,
     TicketStates,
+    active_clock,
     activity_stages,
     as_states,
     closings,
@@ -116,6 +118,7 @@ REWORK_KINDS: tuple[str, ...] = get_args(ReworkKind)
 # DEFAULT_CLOSE_ACTIVITIES / DEFAULT_REOPEN_ACTIVITIES live in svcmining.states (the one judge).
 
 _SEP = " → "
+_NS_PER_HOUR = 3_600_000_000_000
 
 
 class _SOPLike(Protocol):
@@ -535,7 +538,11 @@ def _find(
     tz = ts.dt.tz
     for col, rows in (("first_at", first), ("again_at", ev), ("end_at", end)):
         occ[col] = pd.Series(ts_np[rows]).dt.tz_localize("UTC").dt.tz_convert(tz)
-    occ["rework_hours"] = _hours(occ["first_at"], occ["end_at"], calendar).to_numpy(dtype=float)
+    # on a clock that stands still while the ticket waits on the customer (Pending, 挂起):
+    # waiting is not rework time
+    base = time_i8(ts.dt.as_unit("ns")) if calendar is None else working_ns(ts, calendar)
+    clock = active_clock(case_codes, kinds, base)[0]
+    occ["rework_hours"] = (clock[end] - clock[first]) / _NS_PER_HOUR
     f_res, a_res = _take(res_uniques, res_codes[first]), _take(res_uniques, res_codes[ev])
     f_grp, a_grp = _take(grp_uniques, grp_codes[first]), _take(grp_uniques, grp_codes[ev])
     occ["resources"] = _arrow(f_res, a_res)
@@ -580,7 +587,9 @@ def _find(
     occ["event_index"] = ev.astype(np.int64)
 
     occ_case = case_codes[ev]
-    cases = _case_table(events, occ, occ_case, kind, case_uniques, starts, calendar)
+    cases = _case_table(
+        events, occ, occ_case, kind, case_uniques, starts, calendar, clock[first], clock[end]
+    )
     cases["open_at_cutoff"] = judged.open  # closed or open, as every module judges it
     by_activity = _by_activity(
         occ, occ_case, case_codes, act_codes, act_codes[what], kind, act_uniques
@@ -645,7 +654,10 @@ def _case_table(
     case_uniques: pd.Index,
     starts: np.ndarray,
     calendar: Calendar | None,
+    s: np.ndarray,
+    e: np.ndarray,
 ) -> pd.DataFrame:
+    """Per case; ``s`` / ``e``: each occurrence's start and end on the rework clock."""
     n_cases = len(case_uniques)
     ts = events["timestamp"]
     last = np.append(starts[1:], len(events)) - 1 if len(starts) else starts
@@ -692,24 +704,20 @@ def _case_table(
                 joined.loc[extra.index] = joined.loc[extra.index] + "; " + extra
             pp_groups.iloc[joined.index.to_numpy()] = joined.to_numpy()
 
-    # hours: union of [first_at, end_at] intervals per case
-    s = occ["first_at"].dt.tz_convert("UTC").dt.tz_localize(None).to_numpy()
-    e = occ["end_at"].dt.tz_convert("UTC").dt.tz_localize(None).to_numpy()
+    # hours: union of the occurrences' [start, end] intervals per case, on the rework clock
+    # (time waiting on the customer left out)
     hours = np.zeros(n_cases)
     if len(occ):
         o = np.lexsort((s, occ_case))
         c_o, s_o, e_o = occ_case[o], s[o], e[o]
-        run_end = pd.Series(e_o.astype("int64")).groupby(c_o).cummax().to_numpy()
+        run_end = pd.Series(e_o).groupby(c_o).cummax().to_numpy()
         new_block = np.ones(len(o), dtype=bool)
-        new_block[1:] = (c_o[1:] != c_o[:-1]) | (s_o[1:].astype("int64") > run_end[:-1])
+        new_block[1:] = (c_o[1:] != c_o[:-1]) | (s_o[1:] > run_end[:-1])
         block = np.cumsum(new_block) - 1
         b_start = s_o[new_block]
-        b_end = np.zeros(block[-1] + 1, dtype="int64")
-        np.maximum.at(b_end, block, e_o.astype("int64"))
-        tz = events["timestamp"].dt.tz
-        bs = pd.Series(b_start).dt.tz_localize("UTC").dt.tz_convert(tz)
-        be = pd.Series(b_end.astype(s_o.dtype)).dt.tz_localize("UTC").dt.tz_convert(tz)
-        h = _hours(bs, be, calendar).to_numpy(dtype=float)
+        b_end = np.full(block[-1] + 1, np.iinfo(np.int64).min, dtype=np.int64)
+        np.maximum.at(b_end, block, e_o)
+        h = (b_end - b_start) / _NS_PER_HOUR
         hours = np.bincount(c_o[new_block], weights=h, minlength=n_cases).astype(float)
     hours = np.minimum(hours, cycle_hours)
     cases["has_rework"] = n_rework > 0

@@ -59,6 +59,8 @@ A full example (``sample_logs/sop_complaint.yaml`` is the complete one)::
         to: follow_up
         between: [24h, 48h]
         hours: elapsed             # business (default: with the calendar) or elapsed
+        pause_in: []               # states that stop the clock (default: the waiting
+                                   # states, e.g. 待客户确认, Pending; [] never pauses)
 
 ``stage_of(label)`` gives the stage order of the step a label belongs to (members of a
 ``choice`` or ``parallel`` block share a stage; the ``redo`` part of a loop comes after
@@ -100,7 +102,17 @@ _STEP_KEYS = {
     "repeatable",
     "name",
 }
-_SLA_KEYS = {"id", "from", "to", "within", "between", "by_priority", "hours", "name"}
+_SLA_KEYS = {
+    "id",
+    "from",
+    "to",
+    "within",
+    "between",
+    "by_priority",
+    "hours",
+    "name",
+    "pause_in",
+}
 _TOP_KEYS = {
     "name",
     "description",
@@ -168,6 +180,10 @@ class SLA:
         Upper limit per ``priority`` value.
     hours : {'business', 'elapsed'}
         Business hours with the SOP calendar, or elapsed clock hours.
+    pause_in : tuple of str or None
+        Labels of the states in which the clock stands still (as ServiceNow, Jira and
+        Zendesk pause SLAs while a ticket waits on the customer). ``None`` (the default):
+        the waiting states of :class:`svcmining.states.TicketStates`; ``()``: never.
     """
 
     id: str
@@ -177,6 +193,7 @@ class SLA:
     between: tuple[pd.Timedelta, pd.Timedelta] | None = None
     by_priority: Mapping[str, pd.Timedelta] = field(default_factory=dict)
     hours: Literal["business", "elapsed"] = "business"
+    pause_in: tuple[str, ...] | None = None
 
     @property
     def lower_hours(self) -> float:
@@ -812,6 +829,9 @@ def _parse_sla(
         )
     if within is not None and between is not None:
         raise where.err(path, f"SLA {sid!r}: give either 'within' or 'between', not both.")
+    pause_in = None
+    if "pause_in" in raw:
+        pause_in = _str_list(raw["pause_in"], where, (*path, "pause_in"), "pause_in")
     return SLA(
         id=sid,
         to=to,
@@ -820,6 +840,7 @@ def _parse_sla(
         between=between,
         by_priority=by_prio,
         hours=hours,
+        pause_in=pause_in,
     )
 
 

@@ -632,3 +632,34 @@ def judge_tickets(
     stage = activity_stages(act_codes, act_uniques, starts, sop)
     per_event = stage[act_codes] if n else np.zeros(0)
     return closings(case_codes, n_cases, kinds, per_event)
+
+
+def active_clock(
+    case_codes: np.ndarray, kinds: np.ndarray, base: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """A clock that stands still while a ticket waits on the customer or a third party.
+
+    ``base`` is each event's time on some clock (int64 UTC nanoseconds, or the business
+    clock of :func:`svcmining.calendars.working_ns`). A waiting event (kind
+    ``waiting``) starts a wait that lasts until the ticket's next event. Returns
+    ``(clock, wait)``: ``wait`` is the length of the wait each event starts (0 for other
+    events and for a ticket's last event), and ``clock = base - waits before the event``,
+    so the difference of two events' clock values of one ticket is the time between them
+    without the waits. Both int64, in ``base``'s unit.
+
+    Examples
+    --------
+    >>> k = TicketStates().classify(["Active", "Pending", "Active", "Resolved"])
+    >>> clock, wait = active_clock(np.zeros(4, dtype=np.int64), k, np.array([0, 2, 7, 9]))
+    >>> wait.tolist(), (clock - clock[0]).tolist()
+    ([0, 5, 0, 0], [0, 2, 2, 4])
+    """
+    base = np.asarray(base, dtype=np.int64)
+    n = len(base)
+    wait = np.zeros(n, dtype=np.int64)
+    if n > 1:
+        starts_wait = (np.asarray(kinds)[:-1] == WAITING) & (case_codes[1:] == case_codes[:-1])
+        gap = base[1:] - base[:-1]
+        wait[:-1] = np.where(starts_wait, gap, 0)
+    before = np.cumsum(wait) - wait
+    return base - before, wait

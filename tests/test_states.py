@@ -255,3 +255,85 @@ def test_bpic2013_service_kpis_counts_5574_closed(incidents_log):
     assert k.value("open_at_cutoff", period="all") == 7554 - 5574
     assert not np.isnan(k.value("cycle_hours_p50", period="all"))
     assert not np.isnan(k.value("first_contact_resolution", period="all"))
+
+
+def _at(rows: list[tuple[str, str, str, str]]) -> pd.DataFrame:
+    """Rows (case, activity, department, HH:MM on 2024-10-08)."""
+    df = pd.DataFrame(rows, columns=["case_id", "activity", "department", "timestamp"])
+    df["timestamp"] = pd.to_datetime("2024-10-08 " + df["timestamp"]).dt.tz_localize(TZ)
+    return df
+
+
+def test_waiting_is_not_rework_time():
+    """Fix, Pending (5 h on the customer), Fix: the repetition costs 1 h, not 6 h."""
+    df = _at(
+        [("1", "Fix", "A", "09:00"), ("1", "Pending", "A", "10:00"), ("1", "Fix", "A", "15:00")]
+    )
+    rw = svc.find_rework(df)
+    assert rw.occurrences["rework_hours"].tolist() == [1.0]
+    assert rw.cases["rework_hours"].tolist() == [1.0]
+
+
+def test_waiting_is_not_handoff_delay():
+    """A ticket that waited on the user before moving to B has no handoff delay for it."""
+    df = _at(
+        [
+            ("1", "Active", "A", "09:00"),
+            ("1", "Awaiting User Info", "A", "10:00"),
+            ("1", "Active", "B", "15:00"),
+            ("2", "Active", "A", "09:00"),
+            ("2", "Pending", "A", "10:00"),
+            ("2", "Active", "A", "12:00"),
+            ("2", "Active", "B", "15:00"),
+        ]
+    )
+    ho = svc.handoff_delays(df)
+    assert ho.handoffs[["case_id", "delay_hours"]].values.tolist() == [["1", 0.0], ["2", 3.0]]
+
+
+def test_waiting_hours_per_ticket_and_kpi():
+    """waiting_hours: time in waiting states up to the close, or to the cutoff when open."""
+    df = _at(
+        [
+            ("1", "New", "A", "09:00"),
+            ("1", "Pending", "A", "10:00"),
+            ("1", "Active", "A", "15:00"),
+            ("1", "Resolved", "A", "16:00"),
+            ("1", "Closed", "A", "17:00"),
+            ("2", "New", "A", "09:00"),
+            ("2", "挂起", "A", "11:00"),
+        ]
+    )
+    oc = svc.case_outcomes(df, parts=(), cutoff="2024-10-08 19:00")
+    assert oc["waiting_hours"].tolist() == [5.0, 8.0]
+    assert oc["cycle_hours"].tolist() == [8.0, 10.0]
+    k = svc.service_kpis(df, cutoff="2024-10-08 19:00", by="none")
+    assert k.value("waiting_share", period="all") == pytest.approx(13 / 18)
+
+
+def test_sla_clocks_pause_in_waiting_states():
+    """An SLA stands still while the ticket waits (default), unless pause_in: [] says never."""
+    spec = {
+        "steps": [
+            {"id": "new", "labels": ["New"]},
+            {"id": "work", "labels": ["Active"], "repeatable": True},
+            {"id": "resolve", "labels": ["Resolved"]},
+        ],
+        "flow": ["new", "work", "resolve"],
+        "slas": [{"id": "resolve_4h", "from": "new", "to": "resolve", "within": "4h",
+                  "hours": "elapsed"}],
+    }  # fmt: skip
+    df = _at(
+        [
+            ("1", "New", "A", "09:00"),
+            ("1", "Pending", "A", "10:00"),
+            ("1", "Active", "A", "15:00"),
+            ("1", "Resolved", "A", "16:00"),
+        ]
+    )
+    res = svc.check_sop(df, spec, precision=False)
+    row = res.slas.iloc[0]
+    assert (row["actual_hours"], row["status"]) == (2.0, "met")
+    never = dict(spec, slas=[dict(spec["slas"][0], pause_in=[])])
+    row = svc.check_sop(df, never, precision=False).slas.iloc[0]
+    assert (row["actual_hours"], row["status"]) == (7.0, "breached")
