@@ -1007,7 +1007,10 @@ def _kpi_part(part: pd.DataFrame, kwargs: dict[str, Any], by: str, sop: Any) -> 
         return {"n_events": 0}
     cases = case_outcomes(plog, sop=sop, **kwargs)
     cases["period"] = _period_labels(cases["opened_at"], by).to_numpy()
-    step_h = _step_durations(plog, None).to_numpy(dtype="float64")
+    from .states import as_states
+
+    st = as_states(None, sop=sop, close_activities=kwargs.get("close_activities"))
+    step_h = _step_durations(plog, None, st).to_numpy(dtype="float64")
     codes = pd.factorize(events["case_id"])[0]
     if sop is not None:
         step_of = {lab: s.id for s in sop.steps for lab in s.labels}

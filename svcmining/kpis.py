@@ -312,8 +312,14 @@ def km_quantiles(
     return out, mean
 
 
-def _step_durations(tlog: TicketLog, calendar: Calendar | None) -> pd.Series:
-    """Per event: start→completion with lifecycle data, else previous event → this one."""
+def _step_durations(
+    tlog: TicketLog, calendar: Calendar | None, states: TicketStates | None = None
+) -> pd.Series:
+    """Per event: start→completion with lifecycle data, else previous event → this one.
+
+    With ``states``, time the ticket spent waiting (a waiting state until this event) is
+    left out: the step after a wait on the customer did not take that long.
+    """
     events = tlog.events
     ts = events["timestamp"]
     codes = tlog.case_index()[0]
@@ -323,6 +329,11 @@ def _step_durations(tlog: TicketLog, calendar: Calendar | None) -> pd.Series:
         from .calendars import working_ns
 
         clock = time_i8(ts.dt.as_unit("ns")) if calendar is None else working_ns(ts, calendar)
+        if states is not None:
+            act = tlog.codes("activity")
+            lc = tlog.codes("lifecycle") if "lifecycle" in events.columns else (None, None)
+            kinds = states.event_kinds(act[0], act[1], lc[0], lc[1])
+            clock = active_clock(codes, kinds, clock)[0]
         out = np.full(len(events), np.nan)
         out[1:] = np.where(same_case[1:], (clock[1:] - clock[:-1]) / 3.6e12, np.nan)
         return pd.Series(out, index=events.index)
@@ -778,7 +789,7 @@ def service_kpis(
         )
 
     # step durations (per event, elapsed), attributed to the ticket's period; integer codes
-    step_h = _step_durations(tlog, None).to_numpy(dtype="float64")
+    step_h = _step_durations(tlog, None, st).to_numpy(dtype="float64")
     starts = tlog.case_index()[1]  # cases are in log order = row order of ``cases``
     case_codes = np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, len(events)]))
     period_codes, period_names = pd.factorize(cases["period"], sort=True)
@@ -1446,7 +1457,7 @@ def pain_points(
     cc = np.asarray(case_codes, dtype="int64")
     ac = np.asarray(act_codes, dtype="int64")
     same = np.r_[False, cc[1:] == cc[:-1]]
-    dur = _step_durations(tlog, calendar).to_numpy(dtype="float64")
+    dur = _step_durations(tlog, calendar, st).to_numpy(dtype="float64")
     ok = ~np.isnan(dur)
     if "department" in events.columns and not has_start_times(events):
         # a wait across departments is a handoff, counted there once; benchmarked steps
