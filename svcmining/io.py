@@ -295,6 +295,8 @@ def _detect_encoding(data: bytes, path: Path) -> tuple[str, str | None]:
         return ("utf-8-sig" if data.startswith(b"\xef\xbb\xbf") else "utf-8"), None
     except UnicodeDecodeError as err:
         _refuse_broken_utf8(data, path, err)
+        _refuse_mixed_encodings(data, path, err)
+        first_bad = err.start
     try:
         return "gb18030", data.decode("gb18030")
     except UnicodeDecodeError:
@@ -307,9 +309,32 @@ def _detect_encoding(data: bytes, path: Path) -> tuple[str, str | None]:
             return str(best.encoding), data.decode(best.encoding)
         except (UnicodeDecodeError, LookupError):
             pass
+    line = data[:first_bad].count(b"\n") + 1
     raise ReadError(
-        f"{path}: cannot tell the text encoding (not UTF-8, UTF-8 with BOM or GBK/GB18030); "
+        f"{path}: cannot tell the text encoding (not UTF-8, UTF-8 with BOM or GBK/GB18030; "
+        f"the first byte that is not UTF-8 is on line {line}, byte offset {first_bad}); "
         "save the export as UTF-8, or pass encoding='...' to read_tickets."
+    )
+
+
+def _refuse_mixed_encodings(data: bytes, path: Path, err: UnicodeDecodeError) -> None:
+    """UTF-8 text up to some line and GBK after it (two exports pasted together): say where.
+
+    Decoding the whole file as GB18030 would turn the UTF-8 part into mojibake.
+    """
+    start = data.rfind(b"\n", 0, err.start) + 1  # the line where UTF-8 stops
+    head = data[:start].decode("utf-8", errors="replace")
+    if sum(ord(ch) > 127 for ch in head) < 10:  # too little UTF-8 evidence before it
+        return
+    try:
+        data[start:].decode("gb18030")
+    except UnicodeDecodeError:
+        return
+    line = data[:start].count(b"\n") + 1
+    raise ReadError(
+        f"{path}: the file is UTF-8 up to line {line - 1} and GBK/GB18030 from line {line} "
+        f"(byte offset {err.start}) on — two encodings in one file, e.g. exports pasted "
+        f"together; convert lines {line}- to UTF-8 (or export the whole file again as UTF-8)."
     )
 
 
@@ -379,9 +404,15 @@ def _read_csv(path: Path, encoding: str | None) -> _Raw:
         text = decoded if decoded is not None else _decode(data, enc, path)
         payload = text.lstrip("\ufeff").encode("utf-8")
         arrow_enc = "utf8"
-    if b"\r" in payload and payload.count(b"\r") != payload.count(b"\r\n"):  # bare CR
-        payload = payload.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
-    head = payload[:65_536].decode(arrow_enc, errors="ignore")
+    # bare CR line ends are read as they are (pyarrow and csv both end a line at \r):
+    # rewriting them would also rewrite the CRLF quoted inside remarks
+    bare_cr = b"\r" in payload and payload.count(b"\r") != payload.count(b"\r\n")
+    # the head for sniffing: the whole header line (a 4,000-column export's header is
+    # longer than 64 kB) and about 64 kB of data lines after it
+    header_end = max(payload.find(b"\n"), payload.find(b"\r") if bare_cr else -1)
+    head = payload[: max(header_end, 0) + 65_536].decode(arrow_enc, errors="ignore")
+    if bare_cr:
+        head = head.replace("\r\n", "\n").replace("\r", "\n")
     delim = _sniff_delimiter(head, path)
     malformed: list[tuple[int, str]] = []
     frame = _csv_frame(payload, arrow_enc, head, delim, path, malformed)
@@ -389,7 +420,7 @@ def _read_csv(path: Path, encoding: str | None) -> _Raw:
         raise ReadError(f"{path}: no header row found; the first line must name the columns.")
     # line of each record: fast path when every record is one physical line
     n = len(frame)
-    if not malformed and payload.count(b"\n") - payload.endswith(b"\n") == n:
+    if not malformed and not bare_cr and payload.count(b"\n") - payload.endswith(b"\n") == n:
         lines = np.arange(2, n + 2)
     else:
         lines = _record_lines(payload.decode(arrow_enc), delim, n, malformed, path)
@@ -438,12 +469,13 @@ def _csv_frame(
     surplus = _surplus_empty_fields(head, delim, len(header))
     if surplus:
         column_names += [f"\x00surplus{i}" for i in range(surplus)]
-    try:
-        table = pacsv.read_csv(
+
+    def read(block_size: int) -> pa.Table:
+        return pacsv.read_csv(
             _io.BytesIO(payload),
             read_options=pacsv.ReadOptions(
                 use_threads=True,
-                block_size=1 << 24,
+                block_size=block_size,
                 encoding=encoding,
                 column_names=column_names,
                 skip_rows=1,
@@ -460,6 +492,16 @@ def _csv_frame(
                 quoted_strings_can_be_null=False,
             ),
         )
+
+    try:
+        try:
+            table = read(1 << 24)
+        except pa.ArrowInvalid as err:
+            # a record (a huge cell or header) longer than the 16 MB block: read in one block
+            if "straddling" not in str(err) or len(payload) < 1 << 24:
+                raise
+            malformed.clear()
+            table = read(min(len(payload) + 1, (1 << 31) - 1))
     except (pa.ArrowInvalid, UnicodeDecodeError) as err:
         raise ReadError(f"{path}: not a readable CSV export ({err}).") from None
     try:
@@ -560,6 +602,11 @@ def _read_excel(path: Path, sheet: str | int | None) -> list[_Raw]:
             f"{path}: not a readable .xlsx workbook ({type(err).__name__}: {err})."
         ) from None
     del openpyxl
+    with book:  # closes the workbook file (no ResourceWarning)
+        return _read_sheets(book, path, sheet)
+
+
+def _read_sheets(book: pd.ExcelFile, path: Path, sheet: str | int | None) -> list[_Raw]:
     names = [str(s) for s in book.sheet_names]
     if sheet is None:
         chosen: list[str | int] = [names[0]]
@@ -789,6 +836,33 @@ def _clean_text(s: pd.Series, na: frozenset[str]) -> pd.Series:
     return out.mask(out.isin(na))
 
 
+_INTERNAL = ("_file", "_line")  # provenance columns of the loader (dropped at the end)
+
+
+def _float_ids(s: pd.Series) -> pd.Series:
+    """Ticket ids a container stored as floats (Parquet int64 with a null) as integers."""
+    if not pd.api.types.is_float_dtype(s.dtype):
+        return s
+    vals = s.dropna().to_numpy(dtype="float64")
+    whole = len(vals) and np.isfinite(vals).all() and (vals == np.floor(vals)).all()
+    if whole and np.abs(vals).max() < 2**53:
+        return s.astype("Int64").astype("str").where(s.notna())
+    return s
+
+
+def _whole_number_ids(ids: pd.Series, label: str, notes: list[str]) -> pd.Series:
+    """A text id column that is all ``1001.0`` (a float rendering) as ``1001``, with a note."""
+    present = ids.dropna()
+    if present.empty or not bool(present.str.fullmatch(r"[+-]?\d+\.0+").all()):
+        return ids
+    notes.append(
+        f"{label}: every ticket id is written as a whole number with '.0' (e.g. "
+        f"{present.iloc[0]!r}), as a float column is exported; read without the '.0' so the "
+        "same ticket from another export is one case."
+    )
+    return ids.str.replace(r"\.0+$", "", regex=True)
+
+
 def _canonical(
     raw: _Raw,
     file_index: int,
@@ -819,6 +893,8 @@ def _canonical(
             out[canon] = joined
         elif canon == "sequence":
             out[canon] = pd.to_numeric(frame[src], errors="coerce")
+        elif canon == "case_id":
+            out[canon] = _whole_number_ids(_clean_text(_float_ids(frame[src]), na), label, notes)
         else:
             out[canon] = _clean_text(frame[src], na)
     formats: list[str] = []
@@ -832,6 +908,7 @@ def _canonical(
         out[canon] = parsed.times
         localised += parsed.localised
         formats.extend(f for f in parsed.formats if f not in formats)
+        notes.extend(f"{label}: {n}" for n in parsed.notes)
         if parsed.dst_resolved:
             notes.append(
                 f"{label}: {parsed.dst_resolved} naive time(s) in column {mapping[canon]!r} fell "
@@ -839,10 +916,24 @@ def _canonical(
                 "missing ones shifted forward."
             )
     for col in frame.columns:
-        if col in src_cols or col in out:
+        if col in src_cols:
             continue
         s = frame[col]
-        out[col] = _clean_text(s, na) if raw.fmt in ("csv", "xlsx") else s
+        name = col
+        if name in out or name in _INTERNAL:  # same name as a canonical or internal column
+            name = f"{col} (source)"
+            while name in out or name in frame.columns:
+                name += "'"
+            notes.append(
+                f"{label}: column {col!r} is kept as {name!r}, because {col!r} is "
+                + (
+                    "an internal column of the log"
+                    if col in _INTERNAL
+                    else f"the canonical column mapped from {mapping[col]!r}"
+                )
+                + "; map it explicitly if it is the one you meant."
+            )
+        out[name] = _clean_text(s, na) if raw.fmt in ("csv", "xlsx") else s
     canon_frame = pd.DataFrame(out, index=frame.index)
     canon_frame["_file"] = np.int32(file_index)
     canon_frame["_line"] = raw.lines
