@@ -986,21 +986,19 @@ def _dedupe(
     within_files: bool,
     order: np.ndarray | None = None,
 ) -> tuple[np.ndarray, pd.DataFrame]:
-    """Find repeated copies of events; resolve cross-file conflicts for the newer export.
+    """Find repeated copies of events; across exports the newest export's copy wins.
 
-    An exact copy of an event that an earlier file holds is the same event exported
-    twice (overlapping monthly exports) and is always removed. Exact copies inside one
-    file are removed only with ``within_files`` (the ticket system did record them twice).
+    Exact copies inside one file are removed only with ``within_files`` (the ticket
+    system did record them twice). Across exports, a row of an older export is the same
+    event as a row of a newer one (:func:`_match_exports`) and is dropped: as
+    ``repeated_in_later_export`` when every value is equal, else as
+    ``conflicting_duplicate`` with one row per changed value in the conflicts table.
     Returns the rows to keep (a boolean mask over ``events``) and the conflicts table.
     ``case_codes`` are integer codes of ``case_id``; ``order`` sorts the rows by case
     and time (:func:`sort_order`), when known.
     """
     n = len(events)
     value_cols = [c for c in events.columns if c not in ("_file", "_line")]
-    key = ["case_id", "activity", "timestamp"]
-    # only rows sharing (case, activity, time) with another row can be copies: find them
-    # on integer keys (one sort), then compare all values on those few rows only
-    shared = shared_event_keys(events, case_codes, order=order)
     keep = np.ones(n, dtype=bool)
     conflicts = pd.DataFrame(
         columns=[
@@ -1015,76 +1013,164 @@ def _dedupe(
             "dropped_line",
         ]
     )
-    if not shared.any():
-        return keep, conflicts
-    candidates = events[shared]
-    repeated = candidates.duplicated(subset=value_cols, keep="first").to_numpy()
-    within_c = candidates.duplicated(subset=[*value_cols, "_file"], keep="first").to_numpy()
-    cand_pos = np.flatnonzero(shared)
-    across = cand_pos[repeated & ~within_c]
-    within = cand_pos[within_c]
-    for reason, rows in (("repeated_in_later_export", across), ("duplicate_event", within)):
-        if reason == "duplicate_event" and not within_files:
-            continue
+    # exact copies inside one file: only rows sharing (case, activity, time) can be
+    # copies; found on integer keys, then all values compared on those few rows
+    shared = shared_event_keys(events, case_codes, order=order)
+    if within_files and shared.any():
+        candidates = events[shared]
+        within_c = candidates.duplicated(subset=[*value_cols, "_file"], keep="first").to_numpy()
+        rows = np.flatnonzero(shared)[within_c]
         if len(rows):
             dup = events.iloc[rows]
             drops.add(
-                reason,
+                "duplicate_event",
                 [file_names[i] for i in dup["_file"].iloc[:_MAX_EXAMPLES]],
                 dup["_line"].tolist(),
                 dup["case_id"].iloc[:_MAX_EXAMPLES].tolist(),
             )
             keep[rows] = False
-    remaining = keep[cand_pos]
-    cand = candidates[remaining]
-    cand = cand[cand.duplicated(subset=key, keep=False).to_numpy()]
-    if len(cand):
-        n_files = cand.groupby(key, sort=False)["_file"].transform("nunique")
-        cand = cand[n_files > 1]
-    if len(cand):
-        newest = cand.groupby(key, sort=False)["_file"].transform("max")
-        older = cand[cand["_file"] != newest]
-        kept = cand[cand["_file"] == newest].drop_duplicates(subset=key, keep="last")
-        pairs = older.merge(kept, on=key, suffixes=("_old", "_new"))
-        rows_out = []
-        for col in value_cols:
-            if col in key:
-                continue
-            a, b = pairs[f"{col}_old"], pairs[f"{col}_new"]
-            differ = ~((a == b) | (a.isna() & b.isna())).astype(bool)
-            if differ.any():
-                sub = pairs[differ]
-                rows_out.append(
-                    pd.DataFrame(
-                        {
-                            "case_id": sub["case_id"],
-                            "activity": sub["activity"],
-                            "timestamp": sub["timestamp"],
-                            "column": col,
-                            "kept_value": sub[f"{col}_new"]
-                            .astype("str")
-                            .where(sub[f"{col}_new"].notna()),
-                            "kept_file": [file_names[i] for i in sub["_file_new"]],
-                            "dropped_value": sub[f"{col}_old"]
-                            .astype("str")
-                            .where(sub[f"{col}_old"].notna()),
-                            "dropped_file": [file_names[i] for i in sub["_file_old"]],
-                            "dropped_line": sub["_line_old"].to_numpy(),
-                        }
-                    )
-                )
-        if rows_out:
-            conflicts = pd.concat(rows_out, ignore_index=True).sort_values(
-                ["case_id", "timestamp", "activity", "column"], kind="stable", ignore_index=True
+    older, newer = _match_exports(events, case_codes, keep)
+    if not len(older):
+        return keep, conflicts
+    old_ev, new_ev = events.iloc[older], events.iloc[newer]
+    same = np.ones(len(older), dtype=bool)
+    rows_out = []
+    for col in value_cols:
+        a, b = old_ev[col].reset_index(drop=True), new_ev[col].reset_index(drop=True)
+        differ = ~((a == b) | (a.isna() & b.isna())).fillna(False).astype(bool).to_numpy()
+        if not differ.any():
+            continue
+        same &= ~differ
+        kept_at = new_ev.iloc[differ]
+        dropped_at = old_ev.iloc[differ]
+        rows_out.append(
+            pd.DataFrame(
+                {
+                    "case_id": kept_at["case_id"].to_numpy(),
+                    "activity": kept_at["activity"].to_numpy(),
+                    "timestamp": kept_at["timestamp"].array,
+                    "column": col,
+                    "kept_value": kept_at[col].astype("str").where(kept_at[col].notna()).to_numpy(),
+                    "kept_file": [file_names[i] for i in kept_at["_file"]],
+                    "dropped_value": dropped_at[col]
+                    .astype("str")
+                    .where(dropped_at[col].notna())
+                    .to_numpy(),
+                    "dropped_file": [file_names[i] for i in dropped_at["_file"]],
+                    "dropped_line": dropped_at["_line"].to_numpy(),
+                }
             )
-        drops.add(
-            "conflicting_duplicate",
-            [file_names[i] for i in older["_file"].iloc[:_MAX_EXAMPLES]],
-            older["_line"].tolist(),
-            older["case_id"].iloc[:_MAX_EXAMPLES].tolist(),
         )
-        keep[events.index.get_indexer(older.index)] = False
+    if rows_out:
+        conflicts = pd.concat(rows_out, ignore_index=True)
+        conflicts = conflicts.sort_values(
+            ["case_id", "timestamp", "activity", "column"], kind="stable", ignore_index=True
+        )
+    for reason, mask in (("repeated_in_later_export", same), ("conflicting_duplicate", ~same)):
+        dup = old_ev[mask]
+        drops.add(
+            reason,
+            [file_names[i] for i in dup["_file"].iloc[:_MAX_EXAMPLES]],
+            dup["_line"].tolist(),
+            dup["case_id"].iloc[:_MAX_EXAMPLES].tolist(),
+        )
+    keep[older] = False
     return keep, conflicts
+
+
+def _match_exports(
+    events: pd.DataFrame, case_codes: np.ndarray, keep: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs (row of an older export, row of the newest export holding the same event).
+
+    Exports are ordered by file (a folder's files sorted by name; a list as given);
+    they are taken from the newest to the oldest, each matched one-to-one against the
+    events the newer ones hold. A row of an older export is the same event as a row of a
+    newer one when both have the same ticket and activity and
+
+    1. their times are equal at the coarser time precision of the two exports (an export
+       whose times all fall on whole minutes has minute precision, on whole seconds
+       second precision): ``09:00:37`` and ``09:00`` are one event; several occurrences
+       within the same key are paired in time order (first with first); else
+    2. the time was corrected: the older row lies inside the time span of the newer
+       exports, which do not list it at that time, and the newer exports have an
+       occurrence of that ticket's activity that nothing in the older export matched;
+       the k-th such row of the older export is paired with the k-th of the newer ones,
+       in time order.
+
+    Only tickets that occur in more than one export are looked at.
+    """
+    empty = np.zeros(0, dtype=np.int64)
+    files = events["_file"].to_numpy(dtype=np.int64)
+    live = np.flatnonzero(keep)
+    if not len(live) or files[live].min() == files[live].max():
+        return empty, empty
+    n_files = int(files.max()) + 1
+    cc = np.asarray(case_codes, dtype=np.int64)
+    pair = np.unique(cc[live] * n_files + files[live])
+    per_case = np.bincount(pair // n_files, minlength=int(cc.max()) + 1)
+    rows = live[per_case[cc[live]] >= 2]
+    if not len(rows):
+        return empty, empty
+    ts = time_i8(events["timestamp"])
+    unit = getattr(events["timestamp"].dtype, "unit", "ns")
+    second = {"s": 1, "ms": 1_000, "us": 1_000_000, "ns": 1_000_000_000}[unit]
+    # each export's precision and time span (over all its rows)
+    off_minute = np.bincount(files, weights=(ts % (60 * second) != 0), minlength=n_files) > 0
+    off_second = np.bincount(files, weights=(ts % second != 0), minlength=n_files) > 0
+    precision = np.where(off_second, 1, np.where(off_minute, second, 60 * second))
+    span = pd.DataFrame({"f": files, "t": ts}).groupby("f")["t"].agg(["min", "max"])
+    act = pd.factorize(events["activity"].iloc[rows])[0].astype(np.int64)
+    sub = pd.DataFrame({"pos": rows, "c": cc[rows], "a": act, "ts": ts[rows], "f": files[rows]})
+    sub["p"] = precision[sub["f"].to_numpy()]
+    older: list[np.ndarray] = []
+    newer: list[np.ndarray] = []
+    held: list[pd.DataFrame] = []  # the newest copy of every event seen so far
+    lo = hi = None
+    for f in sorted(sub["f"].unique(), reverse=True):
+        rows_f = sub[sub["f"] == f]
+        if held:
+            known = pd.concat(held, ignore_index=True)
+            free = np.ones(len(known), dtype=bool)
+            pf = int(precision[f])
+            for q in sorted(known["p"].unique()):
+                step = max(pf, int(q))
+                cand = known[(known["p"] == q) & free]
+                if cand.empty or rows_f.empty:
+                    continue
+                i, j = _pair_in_order(
+                    rows_f.assign(t=rows_f["ts"] // step), cand.assign(t=cand["ts"] // step), "t"
+                )
+                older.append(i)
+                newer.append(j)
+                rows_f = rows_f[~rows_f["pos"].isin(i)]
+                free &= ~known["pos"].isin(j).to_numpy()
+            inside = rows_f[(rows_f["ts"] >= lo) & (rows_f["ts"] <= hi)]
+            if len(inside) and free.any():
+                i, j = _pair_in_order(inside, known[free], None)
+                older.append(i)
+                newer.append(j)
+                rows_f = rows_f[~rows_f["pos"].isin(i)]
+        held.append(rows_f)
+        f_lo, f_hi = int(span.loc[f, "min"]), int(span.loc[f, "max"])
+        lo = f_lo if lo is None else min(lo, f_lo)
+        hi = f_hi if hi is None else max(hi, f_hi)
+    if not older:
+        return empty, empty
+    return np.concatenate(older), np.concatenate(newer)
+
+
+def _pair_in_order(
+    old: pd.DataFrame, new: pd.DataFrame, time_key: str | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """One-to-one pairs: k-th old row of a (ticket, activity[, time]) group with the k-th new."""
+    by = ["c", "a"] if time_key is None else ["c", "a", time_key]
+    ranked = []
+    for part in (old, new):
+        part = part.sort_values([*by, "ts", "pos"], kind="stable")
+        ranked.append(part.assign(k=part.groupby(by, sort=False).cumcount()))
+    pairs = ranked[0].merge(ranked[1], on=[*by, "k"], suffixes=("_o", "_n"))
+    return pairs["pos_o"].to_numpy(dtype=np.int64), pairs["pos_n"].to_numpy(dtype=np.int64)
 
 
 def _pair_lifecycle(
