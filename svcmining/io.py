@@ -113,6 +113,8 @@ DROP_REASONS: dict[str, str] = {
     "lifecycle_other": "lifecycle transition other than start/complete",
 }
 _MAX_EXAMPLES = 5
+_BATCH_FILE_ROWS = 10_000  # CSV files up to this size are read in batches of one header
+_BATCH_ROWS = 1_000_000
 _LIFECYCLE_START = ("start", "started", "开始")
 _LIFECYCLE_COMPLETE = ("complete", "completed", "end", "完成", "结束")
 
@@ -284,6 +286,25 @@ class _Raw:
     malformed: list[tuple[int, str]] = field(default_factory=list)
     default_mapping: dict[str, str] = field(default_factory=dict)
     note: str = ""
+    # a small CSV's records, turned into ``frame`` together with its batch (see read_tickets)
+    records: list[list[str]] | None = None
+
+    @property
+    def n_rows(self) -> int:
+        return len(self.frame) if self.records is None else len(self.records)
+
+
+def _records_frame(names: list[str], records: list[list[str]]) -> pd.DataFrame:
+    """Records of equal width as a frame of strings with the columns ``names``."""
+    cells = np.empty((len(records), len(names)), dtype=object)
+    if records:
+        cells[:] = records
+    frame = pd.DataFrame(
+        {i: pd.array(cells[:, i], dtype="str") for i in range(len(names))},
+        index=pd.RangeIndex(len(records)),
+    )
+    frame.columns = pd.Index(names)
+    return frame
 
 
 def _detect_encoding(data: bytes, path: Path) -> tuple[str, str | None]:
@@ -377,6 +398,11 @@ def _refuse_broken_utf8(data: bytes, path: Path, err: UnicodeDecodeError) -> Non
 def _sniff_delimiter(text: str, path: Path) -> str:
     if path.suffix.lower() == ".tsv":
         return "\t"
+    lines = text.splitlines()[:20]
+    if lines:  # one candidate in the header and at least as many in every line: no doubt
+        found = [d for d in ",;\t|" if d in lines[0]]
+        if len(found) == 1 and all(ln.count(found[0]) >= lines[0].count(found[0]) for ln in lines):
+            return found[0]
     head = "\n".join(text.splitlines()[:20])
     try:
         return csv.Sniffer().sniff(head, delimiters=",;\t|").delimiter
@@ -415,6 +441,12 @@ def _read_csv(path: Path, encoding: str | None) -> _Raw:
         head = head.replace("\r\n", "\n").replace("\r", "\n")
     delim = _sniff_delimiter(head, path)
     malformed: list[tuple[int, str]] = []
+    if len(payload) <= _SMALL_CSV:  # the csv module, without pyarrow's per-call set-up
+        names, records, lines = _small_csv_records(
+            payload.decode(arrow_enc), delim, path, malformed
+        )
+        frame = pd.DataFrame(columns=pd.Index(names))  # no rows: they stay in records
+        return _Raw(frame, lines, "csv", enc, delim, malformed=malformed, records=records)
     frame = _csv_frame(payload, arrow_enc, head, delim, path, malformed)
     if frame.columns.size == 0:
         raise ReadError(f"{path}: no header row found; the first line must name the columns.")
@@ -425,6 +457,50 @@ def _read_csv(path: Path, encoding: str | None) -> _Raw:
     else:
         lines = _record_lines(payload.decode(arrow_enc), delim, n, malformed, path)
     return _Raw(frame, lines, "csv", enc, delim, malformed=malformed)
+
+
+_SMALL_CSV = 1 << 16  # bytes: smaller CSV files are parsed with the csv module
+
+
+def _small_csv_records(
+    text: str, delim: str, path: Path, malformed: list[tuple[int, str]]
+) -> tuple[list[str], list[list[str]], np.ndarray]:
+    """A small CSV's header, records and each record's line (the rules of pyarrow's path).
+
+    Records with another number of fields than the header go to ``malformed`` (with
+    their line), except surplus fields that are all empty (``a,b,c,,``), which are cut.
+    """
+    reader = csv.reader(
+        _io.StringIO(text.lstrip("\ufeff"), newline=""), delimiter=delim, strict=True
+    )
+    records: list[list[str]] = []
+    lines: list[int] = []
+    start = 1
+    try:
+        header = next(reader, [])
+        names = [h.strip() for h in header]
+        _check_header(names, path)
+        width = len(header)
+        start = reader.line_num + 1
+        for record in reader:
+            if record:
+                if len(record) == width:
+                    records.append(record)
+                    lines.append(start)
+                elif len(record) > width and not any(f.strip() for f in record[width:]):
+                    records.append(record[:width])
+                    lines.append(start)
+                else:
+                    malformed.append((start, delim.join(record)))
+            start = reader.line_num + 1
+    except csv.Error as err:
+        raise ReadError(
+            f'{path}: line {start}: {err} — probably a quote (") that is never closed, which '
+            "would swallow the lines after it; fix the quoting of that line and export again."
+        ) from None
+    if not names or names == [""]:
+        raise ReadError(f"{path}: no header row found; the first line must name the columns.")
+    return names, records, np.asarray(lines, dtype=np.int64)
 
 
 def _decode(data: bytes, enc: str, path: Path) -> str:
@@ -874,9 +950,13 @@ def _canonical(
     na: frozenset[str],
     drops: _Drops,
     notes: list[str],
+    row_files: np.ndarray | None = None,
+    file_names: Sequence[str] = (),
 ) -> tuple[pd.DataFrame, list[str], int]:
     """One file's rows in the canonical columns, with provenance ``_file``/``_line``.
 
+    ``row_files`` gives each row's file index when ``raw`` joins several files with the
+    same header (``label`` then names the batch; drops name each row's own file).
     Also returns the time formats found and how many naive times were localised.
     """
     frame = raw.frame
@@ -935,7 +1015,13 @@ def _canonical(
             )
         out[name] = _clean_text(s, na) if raw.fmt in ("csv", "xlsx") else s
     canon_frame = pd.DataFrame(out, index=frame.index)
-    canon_frame["_file"] = np.int32(file_index)
+    canon_frame["_file"] = np.int32(file_index) if row_files is None else row_files
+
+    def files_of(mask: pd.Series) -> list[str]:
+        if row_files is None:
+            return [label] * int(mask.sum())
+        return [file_names[i] for i in canon_frame.loc[mask, "_file"]]
+
     canon_frame["_line"] = raw.lines
 
     # rows that cannot be events: missing id, activity or time
@@ -952,16 +1038,14 @@ def _canonical(
             missing = bad & blank
             if missing.any():
                 lines = canon_frame.loc[missing, "_line"].tolist()
-                drops.add("missing_timestamp", [label] * len(lines), lines, [""] * len(lines))
+                drops.add("missing_timestamp", files_of(missing), lines, [""] * len(lines))
                 keep &= ~missing
                 bad &= ~missing
         if bad.any():
             src = raw_col[0] if isinstance(raw_col, list) else raw_col
             values = frame.loc[bad, src].iloc[:_MAX_EXAMPLES].tolist()
             lines = canon_frame.loc[bad, "_line"].tolist()
-            drops.add(
-                reason, [label] * len(lines), lines, values + [""] * (len(lines) - len(values))
-            )
+            drops.add(reason, files_of(bad), lines, values + [""] * (len(lines) - len(values)))
             keep &= ~bad
     if "start_timestamp" in mapping:
         raw_start = frame[mapping["start_timestamp"]]
@@ -1459,11 +1543,71 @@ def read_tickets(
 
         pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="svcmining-read")
         reading = {i: pool.submit(_read_csv, paths[i], encoding) for i in csv_at}
+    # small files with the same header are mapped and parsed together, in one batch
+    # (a folder of thousands of two-row exports costs one pass, not thousands); each
+    # keeps its own file index, lines and row accounting
+    batch: list[tuple[int, _Raw]] = []
+    batch_rows = [0]  # rows in the batch
+
+    def flush() -> None:
+        nonlocal naive_total
+        if not batch:
+            return
+        first_idx, first = batch[0]
+        names = list(first.frame.columns)
+        pieces: list[pd.DataFrame] = []
+        pending: list[list[str]] = []
+        for _, r in batch:  # records of consecutive small files become one frame
+            if r.records is not None:
+                pending.extend(r.records)
+                continue
+            if pending:
+                pieces.append(_records_frame(names, pending))
+                pending = []
+            pieces.append(r.frame)
+        if pending or not pieces:
+            pieces.append(_records_frame(names, pending))
+        frame = pieces[0] if len(pieces) == 1 else pd.concat(pieces, ignore_index=True)
+        if len(batch) == 1:
+            raw, row_files, where = first, None, file_names[first_idx]
+            if first.records is not None:
+                raw = _Raw(frame, first.lines, first.fmt, default_mapping=first.default_mapping)
+        else:
+            raw = _Raw(frame, np.concatenate([r.lines for _, r in batch]), first.fmt)
+            row_files = np.repeat(
+                np.array([i for i, _ in batch], dtype=np.int32), [r.n_rows for _, r in batch]
+            )
+            where = (
+                f"{file_names[first_idx]} (and {len(batch) - 1:,} more file(s) with the same "
+                "header, read together)"
+            )
+        col_map = _map_columns(list(raw.frame.columns), explicit, raw.default_mapping, where)
+        canon, formats, localised = _canonical(
+            raw,
+            first_idx,
+            where,
+            col_map,
+            tz=tz,
+            dayfirst=dayfirst,
+            na=na,
+            drops=drops,
+            notes=notes,
+            row_files=row_files,
+            file_names=file_names,
+        )
+        naive_total += localised
+        frames.append(canon)
+        for idx, _ in batch:
+            mappings[file_names[idx]] = col_map
+            file_rows[idx]["time_formats"] = ", ".join(formats)
+        batch.clear()
+        batch_rows[0] = 0
+
     try:
         for at, path in enumerate(paths):
             suffix = _suffix(path)
             if suffix in (".csv", ".tsv", ".txt"):
-                raws = [reading[at].result() if at in reading else _read_csv(path, encoding)]
+                raws = [reading.pop(at).result() if at in reading else _read_csv(path, encoding)]
             elif suffix in (".xlsx", ".xlsm"):
                 raws = _read_excel(path, sheet)
             elif suffix == ".parquet":
@@ -1484,7 +1628,7 @@ def read_tickets(
                 if raw.note:
                     notes.append(raw.note)
                     warnings.warn(raw.note, DataQualityWarning, stacklevel=2)
-                n_rows = len(raw.frame) + len(raw.malformed)
+                n_rows = raw.n_rows + len(raw.malformed)
                 rows_read += n_rows
                 if raw.malformed:
                     drops.add(
@@ -1493,23 +1637,6 @@ def read_tickets(
                         [ln for ln, _ in raw.malformed],
                         [t for _, t in raw.malformed],
                     )
-                col_map = _map_columns(
-                    list(raw.frame.columns), explicit, raw.default_mapping, label
-                )
-                mappings[label] = col_map
-                canon, formats, localised = _canonical(
-                    raw,
-                    idx,
-                    label,
-                    col_map,
-                    tz=tz,
-                    dayfirst=dayfirst,
-                    na=na,
-                    drops=drops,
-                    notes=notes,
-                )
-                naive_total += localised
-                frames.append(canon)
                 file_rows.append(
                     {
                         "file": label,
@@ -1518,9 +1645,21 @@ def read_tickets(
                         "delimiter": raw.delimiter,
                         "sheet": raw.sheet,
                         "rows_read": n_rows,
-                        "time_formats": ", ".join(formats),
+                        "time_formats": "",
                     }
                 )
+                small = raw.fmt == "csv" and raw.n_rows <= _BATCH_FILE_ROWS
+                if batch and not (
+                    small
+                    and list(raw.frame.columns) == list(batch[0][1].frame.columns)
+                    and batch_rows[0] < _BATCH_ROWS
+                ):
+                    flush()
+                batch.append((idx, raw))
+                batch_rows[0] += raw.n_rows
+                if not small:
+                    flush()
+        flush()
     finally:
         if pool is not None:
             pool.shutdown(wait=False, cancel_futures=True)
