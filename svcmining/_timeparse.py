@@ -360,7 +360,7 @@ def _parse(
         if ok.any():
             result[parsed.index[ok]] = parsed[ok].dt.tz_convert(tz)
             out.formats.append("ISO 8601 with offset")
-        todo &= result.isna()
+        todo &= ~has_offset  # an offset value that did not parse is unparseable, not naive
     todo = _format_loop(text, todo, list(FORMATS), result, out, tz)
     if todo.any():
         # day/month order is decided only on what the unambiguous formats left over
