@@ -455,7 +455,8 @@ def _read_csv(path: Path, encoding: str | None) -> _Raw:
     if not malformed and not bare_cr and payload.count(b"\n") - payload.endswith(b"\n") == n:
         lines = np.arange(2, n + 2)
     else:
-        lines = _record_lines(payload.decode(arrow_enc), delim, n, malformed, path)
+        surplus = _surplus_empty_fields(head, delim, frame.shape[1])
+        lines = _record_lines(payload.decode(arrow_enc), delim, n, malformed, path, surplus)
     return _Raw(frame, lines, "csv", enc, delim, malformed=malformed)
 
 
@@ -468,11 +469,11 @@ def _small_csv_records(
     """A small CSV's header, records and each record's line (the rules of pyarrow's path).
 
     Records with another number of fields than the header go to ``malformed`` (with
-    their line), except surplus fields that are all empty (``a,b,c,,``), which are cut.
+    their line); when every sampled line ends in the same empty surplus fields
+    (``a,b,c,,``), those are cut instead.
     """
-    reader = csv.reader(
-        _io.StringIO(text.lstrip("\ufeff"), newline=""), delimiter=delim, strict=True
-    )
+    text = text.lstrip("\ufeff")
+    reader = csv.reader(_io.StringIO(text, newline=""), delimiter=delim, strict=True)
     records: list[list[str]] = []
     lines: list[int] = []
     start = 1
@@ -481,13 +482,18 @@ def _small_csv_records(
         names = [h.strip() for h in header]
         _check_header(names, path)
         width = len(header)
+        # as pyarrow's path: every line may end in the same number of surplus empty fields
+        surplus = _surplus_empty_fields(text, delim, width)
         start = reader.line_num + 1
         for record in reader:
             if record:
-                if len(record) == width:
-                    records.append(record)
-                    lines.append(start)
-                elif len(record) > width and not any(f.strip() for f in record[width:]):
+                if len(record) == width + surplus:
+                    if surplus and any(f.strip() for f in record[width:]):
+                        raise ReadError(
+                            f"{path}: the data lines have {surplus} field(s) more than the "
+                            "header and some are not empty; add the missing column names to "
+                            "the header line."
+                        )
                     records.append(record[:width])
                     lines.append(start)
                 else:
@@ -620,7 +626,12 @@ def _surplus_empty_fields(head: str, delim: str, width: int) -> int:
 
 
 def _record_lines(
-    text: str, delim: str, n: int, malformed: list[tuple[int, str]], path: Path
+    text: str,
+    delim: str,
+    n: int,
+    malformed: list[tuple[int, str]],
+    path: Path,
+    surplus: int = 0,
 ) -> np.ndarray:
     """Starting line of each kept record; numbers the malformed ones in ``malformed``.
 
@@ -635,8 +646,8 @@ def _record_lines(
         width = len(header)
         start = reader.line_num + 1
         for record in reader:
-            surplus_empty = len(record) > width and not any(f.strip() for f in record[width:])
-            if record and len(record) != width and not surplus_empty:
+            # the width pyarrow read: the header's, or that plus the empty surplus fields
+            if record and len(record) != width + surplus:
                 bad.append((start, delim.join(record)))
             elif record:
                 kept.append(start)
