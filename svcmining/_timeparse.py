@@ -159,6 +159,9 @@ def _aware_in_range(aware: pd.Series) -> pd.Series:
     return aware.where((aware >= lo) & (aware <= hi))
 
 
+_COMPACT_NAMES = frozenset(name for name, _ in _COMPACT)
+
+
 def _compact_times(digits: pd.Series, n: int) -> pd.Series:
     """``YYYYMMDD[hh[mm[ss]]]`` strings of exactly ``n`` digits as naive times (else NaT)."""
     sel = digits[digits.str.len() == n]
@@ -190,7 +193,9 @@ def _parse_numbers(
     Candidate units: compact date-times (by digit count), epoch seconds, epoch
     milliseconds, Excel serial days. The unit that most values fit wins (compact
     date-times win a tie: ``2024100809`` is a date, not epoch seconds of 2034); values
-    that do not fit it stay NaT (they are dropped as unparseable by the caller).
+    that do not fit it stay NaT (they are dropped as unparseable by the caller). A compact
+    date-time that at least half of the numbers fit wins outright (``202410080900`` among
+    a few epoch milliseconds is still a column of dates).
     """
     nums = pd.to_numeric(numbers, errors="coerce").astype("float64")
     whole = numbers.str.replace(r"\.0+$", "", regex=True)
@@ -217,8 +222,13 @@ def _parse_numbers(
         candidates.append(("Excel serial date", naive, True))
     if not candidates:
         return
-    fits = [int(c[1].notna().sum()) for c in candidates]
-    best = max(range(len(candidates)), key=lambda i: (fits[i], -i))
+    fits = [out.rows(c[1].index[c[1].notna().to_numpy()]) for c in candidates]  # rows
+    # a compact date-time that at least half the numbers are wins: its digit pattern
+    # (valid month, day and hour in place) is far stronger evidence than a range of epochs
+    n_compact = sum(1 for c in candidates if c[0] in _COMPACT_NAMES)
+    best = max(range(n_compact), key=lambda i: (fits[i], -i)) if n_compact else -1
+    if best < 0 or 2 * fits[best] < out.rows(numbers.index):
+        best = max(range(len(candidates)), key=lambda i: (fits[i], -i))
     name, parsed, naive_unit = candidates[best]
     ok = parsed.notna()
     if naive_unit:
