@@ -19,13 +19,16 @@ Drop reasons
 ``missing_activity``        no activity
 ``unparseable_timestamp``   the time could not be read in any known format
 ``missing_timestamp``       no time at all
-``repeated_in_later_export`` an exact copy of an event that an earlier export holds
-                            (overlapping monthly exports): the same event, kept once
+``repeated_in_later_export`` an event that a newer export holds too, with every value
+                            equal (overlapping monthly exports): kept once, as the
+                            newer export has it
 ``duplicate_event``         an exact copy of an event inside the same file (a double
                             write): same ticket, activity, time and every other value
-``conflicting_duplicate``   same ticket, activity and time as an event in a *newer*
-                            export, but other values: the newer export's copy is
-                            kept; both are listed in ``report.conflicts``
+``conflicting_duplicate``   the same event as one in a *newer* export (see
+                            :func:`_match_exports`: same ticket and activity, time equal
+                            at the coarser precision of the two, or a time the newer
+                            export corrected), with other values: the newer export's
+                            copy is kept; each changed value is in ``report.conflicts``
 ``lifecycle_start_merged``  with ``lifecycle="pair"``: a START row merged into its
                             COMPLETE row (as ``start_timestamp``)
 ``lifecycle_other``         with ``lifecycle="pair"``: a lifecycle transition other
@@ -106,9 +109,9 @@ DROP_REASONS: dict[str, str] = {
     "missing_activity": "no activity",
     "unparseable_timestamp": "time could not be parsed",
     "missing_timestamp": "no time",
-    "repeated_in_later_export": "exact copy of an event an earlier export holds",
+    "repeated_in_later_export": "the same event, unchanged, in a newer export",
     "duplicate_event": "exact copy of an event in the same file (double write)",
-    "conflicting_duplicate": "older copy of an event that a newer export changed",
+    "conflicting_duplicate": "older copy of an event that a newer export changed (see conflicts)",
     "lifecycle_start_merged": "START row merged into its COMPLETE row",
     "lifecycle_other": "lifecycle transition other than start/complete",
 }
