@@ -2,11 +2,19 @@
 
 Each value is parsed with an explicit format from :data:`FORMATS` (chosen on a sample,
 then applied vectorised to the whole column, the leftovers tried with the next
-format), or as a number: Excel serial days, epoch seconds or epoch milliseconds.
+format), or as a number. The values that are plain numbers are read in ONE unit
+decided on the column (the unit that most of them fit): compact date-times
+(``YYYYMMDDhhmmss``, ``YYYYMMDDhhmm``, ``YYYYMMDDhh``, ``YYYYMMDD``; these win ties,
+``202410080900`` is 8 October 2024 09:00, not epoch milliseconds), epoch seconds,
+epoch milliseconds or Excel serial days; a number that does not fit that unit stays
+unparsed (never reread in another unit). A UTC offset is recognised only after a
+clock time (``2024-10-08`` is a date at midnight local, not ``2024-10`` at ``-08:00``).
 Day/month order in ``03/10/2024`` is never guessed: it is read from the data when a
 value proves it (a first field above 12), else ``dayfirst=`` must be given.
 Naive values are localised to the load's time zone; values with an offset are
-converted to it. What cannot be parsed stays NaT and is reported by the caller.
+converted to it. Times outside what pandas can hold (local times before 1677-09-22 or
+after 2262-04-10) stay unparsed. What cannot be parsed stays NaT and is reported by
+the caller.
 """
 
 from __future__ import annotations
@@ -39,7 +47,6 @@ FORMATS: tuple[tuple[str, str], ...] = (
     ("DD-Mon-YYYY hh:mm:ss", "%d-%b-%Y %H:%M:%S"),
     ("DD-Mon-YYYY hh:mm", "%d-%b-%Y %H:%M"),
     ("DD Mon YYYY hh:mm", "%d %b %Y %H:%M"),
-    ("YYYYMMDDhhmmss", "%Y%m%d%H%M%S"),
 )
 _DMY = (
     ("{a}/{b}/YYYY hh:mm:ss", "%{a}/%{b}/%Y %H:%M:%S"),
@@ -51,8 +58,20 @@ _DMY = (
     ("{a}-{b}-YYYY hh:mm", "%{a}-%{b}-%Y %H:%M"),
 )
 _DMY_RE = re.compile(r"^\s*(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})(?:\D|$)")
-_OFFSET_RE = r"(?:Z|[+-]\d{2}(?::?\d{2})?)$"
+# an offset counts only after a clock time (hh:mm[:ss[.f]] or compact Thhmm[ss]): the
+# "-08" of the date "2024-10-08" is the day, not a UTC offset
+_OFFSET_RE = r"(?::\d{2}(?:[.,]\d+)?|T\d{4}(?:\d{2})?)\s*(?:Z|[+-]\d{2}(?::?\d{2})?)$"
 _NUMBER_RE = r"^\d+(?:\.\d+)?$"
+# local times one day inside pandas' nanosecond range, so that every zone's offset fits
+_LO = pd.Timestamp("1677-09-22")
+_HI = pd.Timestamp("2262-04-10")
+# (name, digits, slices of year, month, day, hour, minute, second)
+_COMPACT = (
+    ("YYYYMMDDhhmmss", 14),
+    ("YYYYMMDDhhmm", 12),
+    ("YYYYMMDDhh", 10),
+    ("YYYYMMDD", 8),
+)
 _SAMPLE = 200
 
 
@@ -66,6 +85,7 @@ class ParsedTimes:
     dst_resolved: int = 0  # naive values that fell into a DST change
     # rows each parsed value stands for (distinct values parsed once); None: one each
     weights: np.ndarray | None = field(default=None, repr=False)
+    notes: list[str] = field(default_factory=list)  # what the caller should tell the user
 
     def rows(self, index: pd.Index) -> int:
         """How many source rows the values at ``index`` (labels of the parsed Series) stand for."""
@@ -124,6 +144,110 @@ def _localise(naive: pd.Series, tz: str, out: ParsedTimes) -> pd.Series:
     return loc
 
 
+def _in_range(naive: pd.Series) -> pd.Series:
+    """Naive times with those pandas cannot hold in nanoseconds (in any zone) as NaT."""
+    if naive.empty:
+        return naive
+    return naive.where((naive >= _LO) & (naive <= _HI))
+
+
+def _aware_in_range(aware: pd.Series) -> pd.Series:
+    """Times with an offset (UTC) with those outside the nanosecond range as NaT."""
+    if aware.empty:
+        return aware
+    lo, hi = _LO.tz_localize("UTC"), _HI.tz_localize("UTC")
+    return aware.where((aware >= lo) & (aware <= hi))
+
+
+_COMPACT_NAMES = frozenset(name for name, _ in _COMPACT)
+
+
+def _compact_times(digits: pd.Series, n: int) -> pd.Series:
+    """``YYYYMMDD[hh[mm[ss]]]`` strings of exactly ``n`` digits as naive times (else NaT)."""
+    sel = digits[digits.str.len() == n]
+    if sel.empty:
+        return pd.Series(pd.NaT, index=digits.index, dtype="datetime64[us]")
+    parts = {
+        "year": sel.str.slice(0, 4),
+        "month": sel.str.slice(4, 6),
+        "day": sel.str.slice(6, 8),
+    }
+    for unit, at in (("hour", 8), ("minute", 10), ("second", 12)):
+        parts[unit] = sel.str.slice(at, at + 2) if n > at else "0"
+    fields = pd.DataFrame({k: pd.to_numeric(v) for k, v in parts.items()}, index=sel.index)
+    plausible = (
+        fields["year"].between(1900, 2261)
+        & (fields["hour"] < 24)
+        & (fields["minute"] < 60)
+        & (fields["second"] < 60)
+    )
+    parsed = pd.to_datetime(fields.where(plausible, np.nan), errors="coerce")
+    return parsed.reindex(digits.index)
+
+
+def _parse_numbers(
+    numbers: pd.Series, result: pd.Series, out: ParsedTimes, tz: str, column: str
+) -> None:
+    """Read the plain-number values of a time column in one unit decided on the column.
+
+    Candidate units: compact date-times (by digit count), epoch seconds, epoch
+    milliseconds, Excel serial days. The unit that most values fit wins (compact
+    date-times win a tie: ``2024100809`` is a date, not epoch seconds of 2034); values
+    that do not fit it stay NaT (they are dropped as unparseable by the caller). A compact
+    date-time that at least half of the numbers fit wins outright (``202410080900`` among
+    a few epoch milliseconds is still a column of dates).
+    """
+    nums = pd.to_numeric(numbers, errors="coerce").astype("float64")
+    whole = numbers.str.replace(r"\.0+$", "", regex=True)
+    whole = whole.where(whole.str.fullmatch(r"\d+"))
+    candidates: list[tuple[str, pd.Series, bool]] = []  # (name, parsed, naive?)
+    lengths = set(whole.dropna().str.len().unique().tolist())
+    for name, n in _COMPACT:
+        if n in lengths:
+            candidates.append((name, _compact_times(whole.fillna(""), n), True))
+    for name, unit, lo, hi in (
+        ("epoch seconds", "s", 1e8, 9.2e9),
+        ("epoch milliseconds", "ms", 1e11, 9.2e12),
+    ):
+        fit = nums.between(lo, hi)
+        if fit.any():
+            val = pd.to_datetime(nums.where(fit), unit=unit, utc=True)
+            candidates.append((name, val, False))
+    excel = nums.between(20_000, 80_000)
+    if excel.any():
+        days = nums.where(excel)
+        naive = (
+            pd.Timestamp("1899-12-30") + pd.to_timedelta(days * 86_400_000, unit="ms")
+        ).dt.round("ms")
+        candidates.append(("Excel serial date", naive, True))
+    if not candidates:
+        return
+    fits = [out.rows(c[1].index[c[1].notna().to_numpy()]) for c in candidates]  # rows
+    # a compact date-time that at least half the numbers are wins: its digit pattern
+    # (valid month, day and hour in place) is far stronger evidence than a range of epochs
+    n_compact = sum(1 for c in candidates if c[0] in _COMPACT_NAMES)
+    best = max(range(n_compact), key=lambda i: (fits[i], -i)) if n_compact else -1
+    if best < 0 or 2 * fits[best] < out.rows(numbers.index):
+        best = max(range(len(candidates)), key=lambda i: (fits[i], -i))
+    name, parsed, naive_unit = candidates[best]
+    ok = parsed.notna()
+    if naive_unit:
+        naive = _in_range(parsed[ok])
+        result[naive.index] = _localise(naive, tz, out)
+        out.localised += out.rows(naive.index)
+    else:
+        result[parsed.index[ok]] = _aware_in_range(parsed[ok]).dt.tz_convert(tz)
+    out.formats.append(name)
+    n_bad = out.rows(numbers.index[~ok.to_numpy()])
+    if n_bad:
+        example = numbers[~ok].iloc[0]
+        out.notes.append(
+            f"column {column!r} holds numbers read as {name}; {n_bad} number(s) that are not "
+            f"{name} (e.g. {example!r}) were not read in another unit and are dropped as "
+            "unparseable_timestamp; fix those values in the export."
+        )
+
+
 def _format_loop(
     text: pd.Series,
     todo: pd.Series,
@@ -141,7 +265,7 @@ def _format_loop(
             if best < 0:
                 break
         name, fmt = formats.pop(best)
-        parsed = pd.to_datetime(pending, format=fmt, errors="coerce")
+        parsed = _in_range(pd.to_datetime(pending, format=fmt, errors="coerce"))
         ok = parsed.notna()
         if ok.any():
             naive = parsed[ok]
@@ -210,12 +334,14 @@ def _parse(
     if raw.empty:
         return out
     if isinstance(raw.dtype, pd.DatetimeTZDtype):
-        out.times = raw.dt.tz_convert(tz).astype(f"datetime64[ns, {tz}]")
+        aware = _aware_in_range(raw.dt.tz_convert("UTC"))
+        out.times = aware.dt.tz_convert(tz).astype(f"datetime64[ns, {tz}]")
         out.formats.append("datetime (with offset)")
         return out
     if pd.api.types.is_datetime64_dtype(raw.dtype):
-        out.times = _localise(raw, tz, out).astype(f"datetime64[ns, {tz}]")
-        out.localised += out.rows(raw.index[raw.notna().to_numpy()])
+        naive = _in_range(raw)
+        out.times = _localise(naive, tz, out).astype(f"datetime64[ns, {tz}]")
+        out.localised += out.rows(raw.index[naive.notna().to_numpy()])
         out.formats.append("datetime (naive)")
         return out
     if pd.api.types.is_numeric_dtype(raw.dtype):
@@ -224,36 +350,14 @@ def _parse(
         text = raw.astype("str").where(raw.notna()).str.strip()
     result = out.times.copy()
     todo = text.notna() & (text != "")
-    # numbers: Excel serial days or epoch seconds/milliseconds (whole column numeric only)
-    head = text[todo].iloc[:_SAMPLE]
-    if (
-        len(head)
-        and bool(head.str.fullmatch(_NUMBER_RE).all())
-        and bool(text[todo].str.fullmatch(_NUMBER_RE).all())
-    ):
-        nums = pd.to_numeric(text[todo], errors="coerce")
-        digits14 = text[todo].str.fullmatch(r"\d{14}")
-        if not digits14.all():
-            lo, hi = float(nums.min()), float(nums.max())
-            if lo >= 20_000 and hi <= 80_000:
-                naive = pd.Timestamp("1899-12-30") + pd.to_timedelta(nums * 86_400_000, unit="ms")
-                naive = naive.dt.round("ms")
-                result[todo] = _localise(naive, tz, out)
-                out.localised += out.rows(naive.index)
-                out.formats.append("Excel serial date")
-                out.times = result
-                return out
-            if lo >= 1e8 and hi < 1e11:
-                unit = "s"
-            elif lo >= 1e11 and hi < 1e14:
-                unit = "ms"
-            else:
-                unit = ""
-            if unit:
-                result[todo] = pd.to_datetime(nums, unit=unit, utc=True).dt.tz_convert(tz)
-                out.formats.append(f"epoch {'seconds' if unit == 's' else 'milliseconds'}")
-                out.times = result
-                return out
+    # plain numbers: one unit for the whole column (never a date format per value)
+    is_number = todo & text.str.fullmatch(_NUMBER_RE).fillna(False).astype(bool)
+    if is_number.any():
+        _parse_numbers(text[is_number], result, out, tz, column)
+        todo &= ~is_number
+        if not todo.any():
+            out.times = result.astype(f"datetime64[ns, {tz}]")
+            return out
     has_ampm = text.str.contains("上午|下午", regex=True, na=False)
     if has_ampm.any():
         text = text.copy()
@@ -261,11 +365,12 @@ def _parse(
     has_offset = text.str.contains(_OFFSET_RE, regex=True, na=False) & todo
     if has_offset.any():
         parsed = pd.to_datetime(text[has_offset], format="ISO8601", errors="coerce", utc=True)
+        parsed = _aware_in_range(parsed)
         ok = parsed.notna()
         if ok.any():
             result[parsed.index[ok]] = parsed[ok].dt.tz_convert(tz)
             out.formats.append("ISO 8601 with offset")
-        todo &= result.isna()
+        todo &= ~has_offset  # an offset value that did not parse is unparseable, not naive
     todo = _format_loop(text, todo, list(FORMATS), result, out, tz)
     if todo.any():
         # day/month order is decided only on what the unambiguous formats left over

@@ -19,13 +19,16 @@ Drop reasons
 ``missing_activity``        no activity
 ``unparseable_timestamp``   the time could not be read in any known format
 ``missing_timestamp``       no time at all
-``repeated_in_later_export`` an exact copy of an event that an earlier export holds
-                            (overlapping monthly exports): the same event, kept once
+``repeated_in_later_export`` an event that a newer export holds too, with every value
+                            equal (overlapping monthly exports): kept once, as the
+                            newer export has it
 ``duplicate_event``         an exact copy of an event inside the same file (a double
                             write): same ticket, activity, time and every other value
-``conflicting_duplicate``   same ticket, activity and time as an event in a *newer*
-                            export, but other values: the newer export's copy is
-                            kept; both are listed in ``report.conflicts``
+``conflicting_duplicate``   the same event as one in a *newer* export (see
+                            :func:`_match_exports`: same ticket and activity, time equal
+                            at the coarser precision of the two, or a time the newer
+                            export corrected), with other values: the newer export's
+                            copy is kept; each changed value is in ``report.conflicts``
 ``lifecycle_start_merged``  with ``lifecycle="pair"``: a START row merged into its
                             COMPLETE row (as ``start_timestamp``)
 ``lifecycle_other``         with ``lifecycle="pair"``: a lifecycle transition other
@@ -106,13 +109,15 @@ DROP_REASONS: dict[str, str] = {
     "missing_activity": "no activity",
     "unparseable_timestamp": "time could not be parsed",
     "missing_timestamp": "no time",
-    "repeated_in_later_export": "exact copy of an event an earlier export holds",
+    "repeated_in_later_export": "the same event, unchanged, in a newer export",
     "duplicate_event": "exact copy of an event in the same file (double write)",
-    "conflicting_duplicate": "older copy of an event that a newer export changed",
+    "conflicting_duplicate": "older copy of an event that a newer export changed (see conflicts)",
     "lifecycle_start_merged": "START row merged into its COMPLETE row",
     "lifecycle_other": "lifecycle transition other than start/complete",
 }
 _MAX_EXAMPLES = 5
+_BATCH_FILE_ROWS = 10_000  # CSV files up to this size are read in batches of one header
+_BATCH_ROWS = 1_000_000
 _LIFECYCLE_START = ("start", "started", "开始")
 _LIFECYCLE_COMPLETE = ("complete", "completed", "end", "完成", "结束")
 
@@ -296,6 +301,25 @@ class _Raw:
     malformed: list[tuple[int, str]] = field(default_factory=list)
     default_mapping: dict[str, str] = field(default_factory=dict)
     note: str = ""
+    # a small CSV's records, turned into ``frame`` together with its batch (see read_tickets)
+    records: list[list[str]] | None = None
+
+    @property
+    def n_rows(self) -> int:
+        return len(self.frame) if self.records is None else len(self.records)
+
+
+def _records_frame(names: list[str], records: list[list[str]]) -> pd.DataFrame:
+    """Records of equal width as a frame of strings with the columns ``names``."""
+    cells = np.empty((len(records), len(names)), dtype=object)
+    if records:
+        cells[:] = records
+    frame = pd.DataFrame(
+        {i: pd.array(cells[:, i], dtype="str") for i in range(len(names))},
+        index=pd.RangeIndex(len(records)),
+    )
+    frame.columns = pd.Index(names)
+    return frame
 
 
 def _detect_encoding(data: bytes, path: Path) -> tuple[str, str | None]:
@@ -307,6 +331,8 @@ def _detect_encoding(data: bytes, path: Path) -> tuple[str, str | None]:
         return ("utf-8-sig" if data.startswith(b"\xef\xbb\xbf") else "utf-8"), None
     except UnicodeDecodeError as err:
         _refuse_broken_utf8(data, path, err)
+        _refuse_mixed_encodings(data, path, err)
+        first_bad = err.start
     try:
         return "gb18030", data.decode("gb18030")
     except UnicodeDecodeError:
@@ -319,9 +345,32 @@ def _detect_encoding(data: bytes, path: Path) -> tuple[str, str | None]:
             return str(best.encoding), data.decode(best.encoding)
         except (UnicodeDecodeError, LookupError):
             pass
+    line = data[:first_bad].count(b"\n") + 1
     raise ReadError(
-        f"{path}: cannot tell the text encoding (not UTF-8, UTF-8 with BOM or GBK/GB18030); "
+        f"{path}: cannot tell the text encoding (not UTF-8, UTF-8 with BOM or GBK/GB18030; "
+        f"the first byte that is not UTF-8 is on line {line}, byte offset {first_bad}); "
         "save the export as UTF-8, or pass encoding='...' to read_tickets."
+    )
+
+
+def _refuse_mixed_encodings(data: bytes, path: Path, err: UnicodeDecodeError) -> None:
+    """UTF-8 text up to some line and GBK after it (two exports pasted together): say where.
+
+    Decoding the whole file as GB18030 would turn the UTF-8 part into mojibake.
+    """
+    start = data.rfind(b"\n", 0, err.start) + 1  # the line where UTF-8 stops
+    head = data[:start].decode("utf-8", errors="replace")
+    if sum(ord(ch) > 127 for ch in head) < 10:  # too little UTF-8 evidence before it
+        return
+    try:
+        data[start:].decode("gb18030")
+    except UnicodeDecodeError:
+        return
+    line = data[:start].count(b"\n") + 1
+    raise ReadError(
+        f"{path}: the file is UTF-8 up to line {line - 1} and GBK/GB18030 from line {line} "
+        f"(byte offset {err.start}) on — two encodings in one file, e.g. exports pasted "
+        f"together; convert lines {line}- to UTF-8 (or export the whole file again as UTF-8)."
     )
 
 
@@ -364,6 +413,11 @@ def _refuse_broken_utf8(data: bytes, path: Path, err: UnicodeDecodeError) -> Non
 def _sniff_delimiter(text: str, path: Path) -> str:
     if path.suffix.lower() == ".tsv":
         return "\t"
+    lines = text.splitlines()[:20]
+    if lines:  # one candidate in the header and at least as many in every line: no doubt
+        found = [d for d in ",;\t|" if d in lines[0]]
+        if len(found) == 1 and all(ln.count(found[0]) >= lines[0].count(found[0]) for ln in lines):
+            return found[0]
     head = "\n".join(text.splitlines()[:20])
     try:
         return csv.Sniffer().sniff(head, delimiters=",;\t|").delimiter
@@ -391,21 +445,83 @@ def _read_csv(path: Path, encoding: str | None) -> _Raw:
         text = decoded if decoded is not None else _decode(data, enc, path)
         payload = text.lstrip("\ufeff").encode("utf-8")
         arrow_enc = "utf8"
-    if b"\r" in payload and payload.count(b"\r") != payload.count(b"\r\n"):  # bare CR
-        payload = payload.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
-    head = payload[:65_536].decode(arrow_enc, errors="ignore")
+    # bare CR line ends are read as they are (pyarrow and csv both end a line at \r):
+    # rewriting them would also rewrite the CRLF quoted inside remarks
+    bare_cr = b"\r" in payload and payload.count(b"\r") != payload.count(b"\r\n")
+    # the head for sniffing: the whole header line (a 4,000-column export's header is
+    # longer than 64 kB) and about 64 kB of data lines after it
+    header_end = max(payload.find(b"\n"), payload.find(b"\r") if bare_cr else -1)
+    head = payload[: max(header_end, 0) + 65_536].decode(arrow_enc, errors="ignore")
+    if bare_cr:
+        head = head.replace("\r\n", "\n").replace("\r", "\n")
     delim = _sniff_delimiter(head, path)
     malformed: list[tuple[int, str]] = []
+    if len(payload) <= _SMALL_CSV:  # the csv module, without pyarrow's per-call set-up
+        names, records, lines = _small_csv_records(
+            payload.decode(arrow_enc), delim, path, malformed
+        )
+        frame = pd.DataFrame(columns=pd.Index(names))  # no rows: they stay in records
+        return _Raw(frame, lines, "csv", enc, delim, malformed=malformed, records=records)
     frame = _csv_frame(payload, arrow_enc, head, delim, path, malformed)
     if frame.columns.size == 0:
         raise ReadError(f"{path}: no header row found; the first line must name the columns.")
     # line of each record: fast path when every record is one physical line
     n = len(frame)
-    if not malformed and payload.count(b"\n") - payload.endswith(b"\n") == n:
+    if not malformed and not bare_cr and payload.count(b"\n") - payload.endswith(b"\n") == n:
         lines = np.arange(2, n + 2)
     else:
-        lines = _record_lines(payload.decode(arrow_enc), delim, n, malformed, path)
+        surplus = _surplus_empty_fields(head, delim, frame.shape[1])
+        lines = _record_lines(payload.decode(arrow_enc), delim, n, malformed, path, surplus)
     return _Raw(frame, lines, "csv", enc, delim, malformed=malformed)
+
+
+_SMALL_CSV = 1 << 16  # bytes: smaller CSV files are parsed with the csv module
+
+
+def _small_csv_records(
+    text: str, delim: str, path: Path, malformed: list[tuple[int, str]]
+) -> tuple[list[str], list[list[str]], np.ndarray]:
+    """A small CSV's header, records and each record's line (the rules of pyarrow's path).
+
+    Records with another number of fields than the header go to ``malformed`` (with
+    their line); when every sampled line ends in the same empty surplus fields
+    (``a,b,c,,``), those are cut instead.
+    """
+    text = text.lstrip("\ufeff")
+    reader = csv.reader(_io.StringIO(text, newline=""), delimiter=delim, strict=True)
+    records: list[list[str]] = []
+    lines: list[int] = []
+    start = 1
+    try:
+        header = next(reader, [])
+        names = [h.strip() for h in header]
+        _check_header(names, path)
+        width = len(header)
+        # as pyarrow's path: every line may end in the same number of surplus empty fields
+        surplus = _surplus_empty_fields(text, delim, width)
+        start = reader.line_num + 1
+        for record in reader:
+            if record:
+                if len(record) == width + surplus:
+                    if surplus and any(f.strip() for f in record[width:]):
+                        raise ReadError(
+                            f"{path}: the data lines have {surplus} field(s) more than the "
+                            "header and some are not empty; add the missing column names to "
+                            "the header line."
+                        )
+                    records.append(record[:width])
+                    lines.append(start)
+                else:
+                    malformed.append((start, delim.join(record)))
+            start = reader.line_num + 1
+    except csv.Error as err:
+        raise ReadError(
+            f'{path}: line {start}: {err} — probably a quote (") that is never closed, which '
+            "would swallow the lines after it; fix the quoting of that line and export again."
+        ) from None
+    if not names or names == [""]:
+        raise ReadError(f"{path}: no header row found; the first line must name the columns.")
+    return names, records, np.asarray(lines, dtype=np.int64)
 
 
 def _decode(data: bytes, enc: str, path: Path) -> str:
@@ -450,12 +566,13 @@ def _csv_frame(
     surplus = _surplus_empty_fields(head, delim, len(header))
     if surplus:
         column_names += [f"\x00surplus{i}" for i in range(surplus)]
-    try:
-        table = pacsv.read_csv(
+
+    def read(block_size: int) -> pa.Table:
+        return pacsv.read_csv(
             _io.BytesIO(payload),
             read_options=pacsv.ReadOptions(
                 use_threads=True,
-                block_size=1 << 24,
+                block_size=block_size,
                 encoding=encoding,
                 column_names=column_names,
                 skip_rows=1,
@@ -472,6 +589,16 @@ def _csv_frame(
                 quoted_strings_can_be_null=False,
             ),
         )
+
+    try:
+        try:
+            table = read(1 << 24)
+        except pa.ArrowInvalid as err:
+            # a record (a huge cell or header) longer than the 16 MB block: read in one block
+            if "straddling" not in str(err) or len(payload) < 1 << 24:
+                raise
+            malformed.clear()
+            table = read(min(len(payload) + 1, (1 << 31) - 1))
     except (pa.ArrowInvalid, UnicodeDecodeError) as err:
         raise ReadError(f"{path}: not a readable CSV export ({err}).") from None
     try:
@@ -514,7 +641,12 @@ def _surplus_empty_fields(head: str, delim: str, width: int) -> int:
 
 
 def _record_lines(
-    text: str, delim: str, n: int, malformed: list[tuple[int, str]], path: Path
+    text: str,
+    delim: str,
+    n: int,
+    malformed: list[tuple[int, str]],
+    path: Path,
+    surplus: int = 0,
 ) -> np.ndarray:
     """Starting line of each kept record; numbers the malformed ones in ``malformed``.
 
@@ -529,8 +661,8 @@ def _record_lines(
         width = len(header)
         start = reader.line_num + 1
         for record in reader:
-            surplus_empty = len(record) > width and not any(f.strip() for f in record[width:])
-            if record and len(record) != width and not surplus_empty:
+            # the width pyarrow read: the header's, or that plus the empty surplus fields
+            if record and len(record) != width + surplus:
                 bad.append((start, delim.join(record)))
             elif record:
                 kept.append(start)
@@ -572,6 +704,11 @@ def _read_excel(path: Path, sheet: str | int | None) -> list[_Raw]:
             f"{path}: not a readable .xlsx workbook ({type(err).__name__}: {err})."
         ) from None
     del openpyxl
+    with book:  # closes the workbook file (no ResourceWarning)
+        return _read_sheets(book, path, sheet)
+
+
+def _read_sheets(book: pd.ExcelFile, path: Path, sheet: str | int | None) -> list[_Raw]:
     names = [str(s) for s in book.sheet_names]
     if sheet is None:
         chosen: list[str | int] = [names[0]]
@@ -633,8 +770,158 @@ def _read_xes(path: Path) -> _Raw:
     if not isinstance(frame, pd.DataFrame):  # pragma: no cover - pm4py API guard
         raise ReadError(f"{path}: pm4py did not return an event table.")
     frame = frame.reset_index(drop=True)
+    notes: list[str] = []
+    frame = _flatten_nested_attributes(frame, path, notes)
+    frame = _add_containers(frame, path, notes)
     mapping = {canon: src for canon, src in XES_MAPPING.items() if src in frame.columns}
-    return _Raw(frame, np.arange(1, len(frame) + 1), "xes", default_mapping=mapping)
+    return _Raw(
+        frame, np.arange(1, len(frame) + 1), "xes", default_mapping=mapping, note=" ".join(notes)
+    )
+
+
+def _flat_children(prefix: str, children: Any, out: dict[str, Any]) -> None:
+    """``{prefix:key: value}`` for the children of a nested XES attribute (depth first)."""
+    items = children.items() if isinstance(children, dict) else children or ()
+    for item in items:
+        if not (isinstance(item, tuple | list) and len(item) == 2):
+            continue
+        key, value = item
+        name = f"{prefix}:{key}"
+        if isinstance(value, dict) and "children" in value:
+            _put(out, name, value.get("value"))
+            _flat_children(name, value["children"], out)
+        else:
+            _put(out, name, value)
+
+
+def _put(out: dict[str, Any], name: str, value: Any) -> None:
+    """Set a flattened attribute; a key repeated in a list joins its values with '; '."""
+    if value is None:
+        return
+    out[name] = f"{out[name]}; {value}" if name in out else value
+
+
+def _flatten_nested_attributes(frame: pd.DataFrame, path: Path, notes: list[str]) -> pd.DataFrame:
+    """Nested XES attributes (pm4py gives ``{'value': ..., 'children': ...}``) as columns.
+
+    The attribute keeps its own value; each child becomes a column ``parent:child``
+    (``org:resource:org:role``), lists likewise (``list key:item key``).
+    """
+    added: list[str] = []
+    for col in list(frame.columns):
+        s = frame[col]
+        if s.dtype != object:
+            continue
+        nested = s.map(lambda v: isinstance(v, dict) and "children" in v).astype(bool)
+        if not nested.any():
+            continue
+        frame = frame.copy() if not added else frame
+        inner = s[nested]
+        frame[col] = s.where(~nested, inner.map(lambda v: v.get("value")))
+        records = []
+        for v in inner:
+            flat: dict[str, Any] = {}
+            _flat_children(str(col), v["children"], flat)
+            records.append(flat)
+        children = pd.DataFrame.from_records(records, index=inner.index)
+        for child in children.columns:
+            name = str(child)
+            while name in frame.columns:
+                name += "'"
+            frame[name] = children[child].reindex(frame.index)
+            added.append(name)
+    if added:
+        notes.append(
+            f"{path.name}: nested XES attributes keep their own value; their children are read "
+            f"as columns {', '.join(map(repr, added[:5]))}"
+            + (f" and {len(added) - 5} more" if len(added) > 5 else "")
+            + "."
+        )
+    return frame
+
+
+def _add_containers(frame: pd.DataFrame, path: Path, notes: list[str]) -> pd.DataFrame:
+    """Event ``<container>`` attributes (pm4py skips them) as columns ``container:child``."""
+    import gzip
+
+    opener = gzip.open if _suffix(path) == ".xes.gz" else open
+    try:
+        with opener(path, "rb") as fh:
+            if b"<container" not in fh.read():
+                return frame
+    except OSError:  # pragma: no cover - pm4py read it a moment ago
+        return frame
+    from lxml import etree
+
+    def local(tag: Any) -> str:
+        return str(tag).rsplit("}", 1)[-1]
+
+    def walk(elem: Any, prefix: str, out: dict[str, Any]) -> None:
+        for child in elem:
+            key = child.get("key")
+            if key is None:  # <values> of a list
+                walk(child, prefix, out)
+                continue
+            name = f"{prefix}:{key}"
+            _put(out, name, child.get("value"))
+            walk(child, name, out)
+
+    rows: list[dict[str, Any]] = []
+    names: list[Any] = []
+    other = 0
+    with opener(path, "rb") as fh:
+        for _, elem in etree.iterparse(fh, events=("end",)):
+            tag = local(elem.tag)
+            if tag == "container" and local(elem.getparent().tag) != "event":
+                other += elem.getparent() is not None and local(elem.getparent().tag) != "container"
+            if tag != "event":
+                continue
+            flat: dict[str, Any] = {}
+            for attr in elem:
+                if local(attr.tag) == "container" and attr.get("key") is not None:
+                    walk(attr, attr.get("key"), flat)
+                if attr.get("key") == "concept:name":
+                    names.append(attr.get("value"))
+            if len(names) < len(rows) + 1:
+                names.append(None)
+            rows.append(flat)
+            elem.clear()
+    if other:
+        notes.append(
+            f"{path.name}: {other} <container> attribute(s) of traces or the log are not read "
+            "(only event containers become columns)."
+        )
+    same_order = len(rows) == len(frame) and (
+        "concept:name" not in frame.columns
+        or all(
+            (a is None and pd.isna(b)) or a == b
+            for a, b in zip(names, frame["concept:name"], strict=True)
+        )
+    )
+    if not same_order:
+        notes.append(
+            f"{path.name}: event <container> attributes could not be matched to the events read "
+            "and are not read; export them as plain attributes."
+        )
+        return frame
+    found = pd.DataFrame.from_records(rows, index=frame.index)
+    if found.empty:
+        return frame
+    frame = frame.copy()
+    added = []
+    for col in found.columns:
+        name = str(col)
+        while name in frame.columns:
+            name += "'"
+        frame[name] = found[col]
+        added.append(name)
+    notes.append(
+        f"{path.name}: XES <container> attributes are read as columns "
+        f"{', '.join(map(repr, added[:5]))}"
+        + (f" and {len(added) - 5} more" if len(added) > 5 else "")
+        + "."
+    )
+    return frame
 
 
 # --------------------------------------------------------------------------- mapping
@@ -801,6 +1088,33 @@ def _clean_text(s: pd.Series, na: frozenset[str]) -> pd.Series:
     return out.mask(out.isin(na))
 
 
+_INTERNAL = ("_file", "_line")  # provenance columns of the loader (dropped at the end)
+
+
+def _float_ids(s: pd.Series) -> pd.Series:
+    """Ticket ids a container stored as floats (Parquet int64 with a null) as integers."""
+    if not pd.api.types.is_float_dtype(s.dtype):
+        return s
+    vals = s.dropna().to_numpy(dtype="float64")
+    whole = len(vals) and np.isfinite(vals).all() and (vals == np.floor(vals)).all()
+    if whole and np.abs(vals).max() < 2**53:
+        return s.astype("Int64").astype("str").where(s.notna())
+    return s
+
+
+def _whole_number_ids(ids: pd.Series, label: str, notes: list[str]) -> pd.Series:
+    """A text id column that is all ``1001.0`` (a float rendering) as ``1001``, with a note."""
+    present = ids.dropna()
+    if present.empty or not bool(present.str.fullmatch(r"[+-]?\d+\.0+").all()):
+        return ids
+    notes.append(
+        f"{label}: every ticket id is written as a whole number with '.0' (e.g. "
+        f"{present.iloc[0]!r}), as a float column is exported; read without the '.0' so the "
+        "same ticket from another export is one case."
+    )
+    return ids.str.replace(r"\.0+$", "", regex=True)
+
+
 def _canonical(
     raw: _Raw,
     file_index: int,
@@ -812,9 +1126,13 @@ def _canonical(
     na: frozenset[str],
     drops: _Drops,
     notes: list[str],
+    row_files: np.ndarray | None = None,
+    file_names: Sequence[str] = (),
 ) -> tuple[pd.DataFrame, list[str], int]:
     """One file's rows in the canonical columns, with provenance ``_file``/``_line``.
 
+    ``row_files`` gives each row's file index when ``raw`` joins several files with the
+    same header (``label`` then names the batch; drops name each row's own file).
     Also returns the time formats found and how many naive times were localised.
     """
     frame = raw.frame
@@ -831,6 +1149,8 @@ def _canonical(
             out[canon] = joined
         elif canon == "sequence":
             out[canon] = pd.to_numeric(frame[src], errors="coerce")
+        elif canon == "case_id":
+            out[canon] = _whole_number_ids(_clean_text(_float_ids(frame[src]), na), label, notes)
         else:
             out[canon] = _clean_text(frame[src], na)
     formats: list[str] = []
@@ -844,6 +1164,7 @@ def _canonical(
         out[canon] = parsed.times
         localised += parsed.localised
         formats.extend(f for f in parsed.formats if f not in formats)
+        notes.extend(f"{label}: {n}" for n in parsed.notes)
         if parsed.dst_resolved:
             notes.append(
                 f"{label}: {parsed.dst_resolved} naive time(s) in column {mapping[canon]!r} fell "
@@ -851,12 +1172,32 @@ def _canonical(
                 "missing ones shifted forward."
             )
     for col in frame.columns:
-        if col in src_cols or col in out:
+        if col in src_cols:
             continue
         s = frame[col]
-        out[col] = _clean_text(s, na) if raw.fmt in ("csv", "xlsx") else s
+        name = col
+        if name in out or name in _INTERNAL:  # same name as a canonical or internal column
+            name = f"{col} (source)"
+            while name in out or name in frame.columns:
+                name += "'"
+            notes.append(
+                f"{label}: column {col!r} is kept as {name!r}, because {col!r} is "
+                + (
+                    "an internal column of the log"
+                    if col in _INTERNAL
+                    else f"the canonical column mapped from {mapping[col]!r}"
+                )
+                + "; map it explicitly if it is the one you meant."
+            )
+        out[name] = _clean_text(s, na) if raw.fmt in ("csv", "xlsx") else s
     canon_frame = pd.DataFrame(out, index=frame.index)
-    canon_frame["_file"] = np.int32(file_index)
+    canon_frame["_file"] = np.int32(file_index) if row_files is None else row_files
+
+    def files_of(mask: pd.Series) -> list[str]:
+        if row_files is None:
+            return [label] * int(mask.sum())
+        return [file_names[i] for i in canon_frame.loc[mask, "_file"]]
+
     canon_frame["_line"] = raw.lines
 
     # rows that cannot be events: missing id, activity or time
@@ -873,16 +1214,14 @@ def _canonical(
             missing = bad & blank
             if missing.any():
                 lines = canon_frame.loc[missing, "_line"].tolist()
-                drops.add("missing_timestamp", [label] * len(lines), lines, [""] * len(lines))
+                drops.add("missing_timestamp", files_of(missing), lines, [""] * len(lines))
                 keep &= ~missing
                 bad &= ~missing
         if bad.any():
             src = raw_col[0] if isinstance(raw_col, list) else raw_col
             values = frame.loc[bad, src].iloc[:_MAX_EXAMPLES].tolist()
             lines = canon_frame.loc[bad, "_line"].tolist()
-            drops.add(
-                reason, [label] * len(lines), lines, values + [""] * (len(lines) - len(values))
-            )
+            drops.add(reason, files_of(bad), lines, values + [""] * (len(lines) - len(values)))
             keep &= ~bad
     if "start_timestamp" in mapping:
         raw_start = frame[mapping["start_timestamp"]]
@@ -907,21 +1246,19 @@ def _dedupe(
     within_files: bool,
     order: np.ndarray | None = None,
 ) -> tuple[np.ndarray, pd.DataFrame]:
-    """Find repeated copies of events; resolve cross-file conflicts for the newer export.
+    """Find repeated copies of events; across exports the newest export's copy wins.
 
-    An exact copy of an event that an earlier file holds is the same event exported
-    twice (overlapping monthly exports) and is always removed. Exact copies inside one
-    file are removed only with ``within_files`` (the ticket system did record them twice).
+    Exact copies inside one file are removed only with ``within_files`` (the ticket
+    system did record them twice). Across exports, a row of an older export is the same
+    event as a row of a newer one (:func:`_match_exports`) and is dropped: as
+    ``repeated_in_later_export`` when every value is equal, else as
+    ``conflicting_duplicate`` with one row per changed value in the conflicts table.
     Returns the rows to keep (a boolean mask over ``events``) and the conflicts table.
     ``case_codes`` are integer codes of ``case_id``; ``order`` sorts the rows by case
     and time (:func:`sort_order`), when known.
     """
     n = len(events)
     value_cols = [c for c in events.columns if c not in ("_file", "_line")]
-    key = ["case_id", "activity", "timestamp"]
-    # only rows sharing (case, activity, time) with another row can be copies: find them
-    # on integer keys (one sort), then compare all values on those few rows only
-    shared = shared_event_keys(events, case_codes, order=order)
     keep = np.ones(n, dtype=bool)
     conflicts = pd.DataFrame(
         columns=[
@@ -936,76 +1273,164 @@ def _dedupe(
             "dropped_line",
         ]
     )
-    if not shared.any():
-        return keep, conflicts
-    candidates = events[shared]
-    repeated = candidates.duplicated(subset=value_cols, keep="first").to_numpy()
-    within_c = candidates.duplicated(subset=[*value_cols, "_file"], keep="first").to_numpy()
-    cand_pos = np.flatnonzero(shared)
-    across = cand_pos[repeated & ~within_c]
-    within = cand_pos[within_c]
-    for reason, rows in (("repeated_in_later_export", across), ("duplicate_event", within)):
-        if reason == "duplicate_event" and not within_files:
-            continue
+    # exact copies inside one file: only rows sharing (case, activity, time) can be
+    # copies; found on integer keys, then all values compared on those few rows
+    shared = shared_event_keys(events, case_codes, order=order)
+    if within_files and shared.any():
+        candidates = events[shared]
+        within_c = candidates.duplicated(subset=[*value_cols, "_file"], keep="first").to_numpy()
+        rows = np.flatnonzero(shared)[within_c]
         if len(rows):
             dup = events.iloc[rows]
             drops.add(
-                reason,
+                "duplicate_event",
                 [file_names[i] for i in dup["_file"].iloc[:_MAX_EXAMPLES]],
                 dup["_line"].tolist(),
                 dup["case_id"].iloc[:_MAX_EXAMPLES].tolist(),
             )
             keep[rows] = False
-    remaining = keep[cand_pos]
-    cand = candidates[remaining]
-    cand = cand[cand.duplicated(subset=key, keep=False).to_numpy()]
-    if len(cand):
-        n_files = cand.groupby(key, sort=False)["_file"].transform("nunique")
-        cand = cand[n_files > 1]
-    if len(cand):
-        newest = cand.groupby(key, sort=False)["_file"].transform("max")
-        older = cand[cand["_file"] != newest]
-        kept = cand[cand["_file"] == newest].drop_duplicates(subset=key, keep="last")
-        pairs = older.merge(kept, on=key, suffixes=("_old", "_new"))
-        rows_out = []
-        for col in value_cols:
-            if col in key:
-                continue
-            a, b = pairs[f"{col}_old"], pairs[f"{col}_new"]
-            differ = ~((a == b) | (a.isna() & b.isna())).astype(bool)
-            if differ.any():
-                sub = pairs[differ]
-                rows_out.append(
-                    pd.DataFrame(
-                        {
-                            "case_id": sub["case_id"],
-                            "activity": sub["activity"],
-                            "timestamp": sub["timestamp"],
-                            "column": col,
-                            "kept_value": sub[f"{col}_new"]
-                            .astype("str")
-                            .where(sub[f"{col}_new"].notna()),
-                            "kept_file": [file_names[i] for i in sub["_file_new"]],
-                            "dropped_value": sub[f"{col}_old"]
-                            .astype("str")
-                            .where(sub[f"{col}_old"].notna()),
-                            "dropped_file": [file_names[i] for i in sub["_file_old"]],
-                            "dropped_line": sub["_line_old"].to_numpy(),
-                        }
-                    )
-                )
-        if rows_out:
-            conflicts = pd.concat(rows_out, ignore_index=True).sort_values(
-                ["case_id", "timestamp", "activity", "column"], kind="stable", ignore_index=True
+    older, newer = _match_exports(events, case_codes, keep)
+    if not len(older):
+        return keep, conflicts
+    old_ev, new_ev = events.iloc[older], events.iloc[newer]
+    same = np.ones(len(older), dtype=bool)
+    rows_out = []
+    for col in value_cols:
+        a, b = old_ev[col].reset_index(drop=True), new_ev[col].reset_index(drop=True)
+        differ = ~((a == b) | (a.isna() & b.isna())).fillna(False).astype(bool).to_numpy()
+        if not differ.any():
+            continue
+        same &= ~differ
+        kept_at = new_ev.iloc[differ]
+        dropped_at = old_ev.iloc[differ]
+        rows_out.append(
+            pd.DataFrame(
+                {
+                    "case_id": kept_at["case_id"].to_numpy(),
+                    "activity": kept_at["activity"].to_numpy(),
+                    "timestamp": kept_at["timestamp"].array,
+                    "column": col,
+                    "kept_value": kept_at[col].astype("str").where(kept_at[col].notna()).to_numpy(),
+                    "kept_file": [file_names[i] for i in kept_at["_file"]],
+                    "dropped_value": dropped_at[col]
+                    .astype("str")
+                    .where(dropped_at[col].notna())
+                    .to_numpy(),
+                    "dropped_file": [file_names[i] for i in dropped_at["_file"]],
+                    "dropped_line": dropped_at["_line"].to_numpy(),
+                }
             )
-        drops.add(
-            "conflicting_duplicate",
-            [file_names[i] for i in older["_file"].iloc[:_MAX_EXAMPLES]],
-            older["_line"].tolist(),
-            older["case_id"].iloc[:_MAX_EXAMPLES].tolist(),
         )
-        keep[events.index.get_indexer(older.index)] = False
+    if rows_out:
+        conflicts = pd.concat(rows_out, ignore_index=True)
+        conflicts = conflicts.sort_values(
+            ["case_id", "timestamp", "activity", "column"], kind="stable", ignore_index=True
+        )
+    for reason, mask in (("repeated_in_later_export", same), ("conflicting_duplicate", ~same)):
+        dup = old_ev[mask]
+        drops.add(
+            reason,
+            [file_names[i] for i in dup["_file"].iloc[:_MAX_EXAMPLES]],
+            dup["_line"].tolist(),
+            dup["case_id"].iloc[:_MAX_EXAMPLES].tolist(),
+        )
+    keep[older] = False
     return keep, conflicts
+
+
+def _match_exports(
+    events: pd.DataFrame, case_codes: np.ndarray, keep: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs (row of an older export, row of the newest export holding the same event).
+
+    Exports are ordered by file (a folder's files sorted by name; a list as given);
+    they are taken from the newest to the oldest, each matched one-to-one against the
+    events the newer ones hold. A row of an older export is the same event as a row of a
+    newer one when both have the same ticket and activity and
+
+    1. their times are equal at the coarser time precision of the two exports (an export
+       whose times all fall on whole minutes has minute precision, on whole seconds
+       second precision): ``09:00:37`` and ``09:00`` are one event; several occurrences
+       within the same key are paired in time order (first with first); else
+    2. the time was corrected: the older row lies inside the time span of the newer
+       exports, which do not list it at that time, and the newer exports have an
+       occurrence of that ticket's activity that nothing in the older export matched;
+       the k-th such row of the older export is paired with the k-th of the newer ones,
+       in time order.
+
+    Only tickets that occur in more than one export are looked at.
+    """
+    empty = np.zeros(0, dtype=np.int64)
+    files = events["_file"].to_numpy(dtype=np.int64)
+    live = np.flatnonzero(keep)
+    if not len(live) or files[live].min() == files[live].max():
+        return empty, empty
+    n_files = int(files.max()) + 1
+    cc = np.asarray(case_codes, dtype=np.int64)
+    pair = np.unique(cc[live] * n_files + files[live])
+    per_case = np.bincount(pair // n_files, minlength=int(cc.max()) + 1)
+    rows = live[per_case[cc[live]] >= 2]
+    if not len(rows):
+        return empty, empty
+    ts = time_i8(events["timestamp"])
+    unit = getattr(events["timestamp"].dtype, "unit", "ns")
+    second = {"s": 1, "ms": 1_000, "us": 1_000_000, "ns": 1_000_000_000}[unit]
+    # each export's precision and time span (over all its rows)
+    off_minute = np.bincount(files, weights=(ts % (60 * second) != 0), minlength=n_files) > 0
+    off_second = np.bincount(files, weights=(ts % second != 0), minlength=n_files) > 0
+    precision = np.where(off_second, 1, np.where(off_minute, second, 60 * second))
+    span = pd.DataFrame({"f": files, "t": ts}).groupby("f")["t"].agg(["min", "max"])
+    act = pd.factorize(events["activity"].iloc[rows])[0].astype(np.int64)
+    sub = pd.DataFrame({"pos": rows, "c": cc[rows], "a": act, "ts": ts[rows], "f": files[rows]})
+    sub["p"] = precision[sub["f"].to_numpy()]
+    older: list[np.ndarray] = []
+    newer: list[np.ndarray] = []
+    held: list[pd.DataFrame] = []  # the newest copy of every event seen so far
+    lo = hi = None
+    for f in sorted(sub["f"].unique(), reverse=True):
+        rows_f = sub[sub["f"] == f]
+        if held:
+            known = pd.concat(held, ignore_index=True)
+            free = np.ones(len(known), dtype=bool)
+            pf = int(precision[f])
+            for q in sorted(known["p"].unique()):
+                step = max(pf, int(q))
+                cand = known[(known["p"] == q) & free]
+                if cand.empty or rows_f.empty:
+                    continue
+                i, j = _pair_in_order(
+                    rows_f.assign(t=rows_f["ts"] // step), cand.assign(t=cand["ts"] // step), "t"
+                )
+                older.append(i)
+                newer.append(j)
+                rows_f = rows_f[~rows_f["pos"].isin(i)]
+                free &= ~known["pos"].isin(j).to_numpy()
+            inside = rows_f[(rows_f["ts"] >= lo) & (rows_f["ts"] <= hi)]
+            if len(inside) and free.any():
+                i, j = _pair_in_order(inside, known[free], None)
+                older.append(i)
+                newer.append(j)
+                rows_f = rows_f[~rows_f["pos"].isin(i)]
+        held.append(rows_f)
+        f_lo, f_hi = int(span.loc[f, "min"]), int(span.loc[f, "max"])
+        lo = f_lo if lo is None else min(lo, f_lo)
+        hi = f_hi if hi is None else max(hi, f_hi)
+    if not older:
+        return empty, empty
+    return np.concatenate(older), np.concatenate(newer)
+
+
+def _pair_in_order(
+    old: pd.DataFrame, new: pd.DataFrame, time_key: str | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """One-to-one pairs: k-th old row of a (ticket, activity[, time]) group with the k-th new."""
+    by = ["c", "a"] if time_key is None else ["c", "a", time_key]
+    ranked = []
+    for part in (old, new):
+        part = part.sort_values([*by, "ts", "pos"], kind="stable")
+        ranked.append(part.assign(k=part.groupby(by, sort=False).cumcount()))
+    pairs = ranked[0].merge(ranked[1], on=[*by, "k"], suffixes=("_o", "_n"))
+    return pairs["pos_o"].to_numpy(dtype=np.int64), pairs["pos_n"].to_numpy(dtype=np.int64)
 
 
 def _pair_lifecycle(
@@ -1294,11 +1719,71 @@ def read_tickets(
 
         pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="svcmining-read")
         reading = {i: pool.submit(_read_csv, paths[i], encoding) for i in csv_at}
+    # small files with the same header are mapped and parsed together, in one batch
+    # (a folder of thousands of two-row exports costs one pass, not thousands); each
+    # keeps its own file index, lines and row accounting
+    batch: list[tuple[int, _Raw]] = []
+    batch_rows = [0]  # rows in the batch
+
+    def flush() -> None:
+        nonlocal naive_total
+        if not batch:
+            return
+        first_idx, first = batch[0]
+        names = list(first.frame.columns)
+        pieces: list[pd.DataFrame] = []
+        pending: list[list[str]] = []
+        for _, r in batch:  # records of consecutive small files become one frame
+            if r.records is not None:
+                pending.extend(r.records)
+                continue
+            if pending:
+                pieces.append(_records_frame(names, pending))
+                pending = []
+            pieces.append(r.frame)
+        if pending or not pieces:
+            pieces.append(_records_frame(names, pending))
+        frame = pieces[0] if len(pieces) == 1 else pd.concat(pieces, ignore_index=True)
+        if len(batch) == 1:
+            raw, row_files, where = first, None, file_names[first_idx]
+            if first.records is not None:
+                raw = _Raw(frame, first.lines, first.fmt, default_mapping=first.default_mapping)
+        else:
+            raw = _Raw(frame, np.concatenate([r.lines for _, r in batch]), first.fmt)
+            row_files = np.repeat(
+                np.array([i for i, _ in batch], dtype=np.int32), [r.n_rows for _, r in batch]
+            )
+            where = (
+                f"{file_names[first_idx]} (and {len(batch) - 1:,} more file(s) with the same "
+                "header, read together)"
+            )
+        col_map = _map_columns(list(raw.frame.columns), explicit, raw.default_mapping, where)
+        canon, formats, localised = _canonical(
+            raw,
+            first_idx,
+            where,
+            col_map,
+            tz=tz,
+            dayfirst=dayfirst,
+            na=na,
+            drops=drops,
+            notes=notes,
+            row_files=row_files,
+            file_names=file_names,
+        )
+        naive_total += localised
+        frames.append(canon)
+        for idx, _ in batch:
+            mappings[file_names[idx]] = col_map
+            file_rows[idx]["time_formats"] = ", ".join(formats)
+        batch.clear()
+        batch_rows[0] = 0
+
     try:
         for at, path in enumerate(paths):
             suffix = _suffix(path)
             if suffix in (".csv", ".tsv", ".txt"):
-                raws = [reading[at].result() if at in reading else _read_csv(path, encoding)]
+                raws = [reading.pop(at).result() if at in reading else _read_csv(path, encoding)]
             elif suffix in (".xlsx", ".xlsm"):
                 raws = _read_excel(path, sheet)
             elif suffix == ".parquet":
@@ -1319,7 +1804,7 @@ def read_tickets(
                 if raw.note:
                     notes.append(raw.note)
                     warnings.warn(raw.note, DataQualityWarning, stacklevel=2)
-                n_rows = len(raw.frame) + len(raw.malformed)
+                n_rows = raw.n_rows + len(raw.malformed)
                 rows_read += n_rows
                 if raw.malformed:
                     drops.add(
@@ -1328,23 +1813,6 @@ def read_tickets(
                         [ln for ln, _ in raw.malformed],
                         [t for _, t in raw.malformed],
                     )
-                col_map = _map_columns(
-                    list(raw.frame.columns), explicit, raw.default_mapping, label
-                )
-                mappings[label] = col_map
-                canon, formats, localised = _canonical(
-                    raw,
-                    idx,
-                    label,
-                    col_map,
-                    tz=tz,
-                    dayfirst=dayfirst,
-                    na=na,
-                    drops=drops,
-                    notes=notes,
-                )
-                naive_total += localised
-                frames.append(canon)
                 file_rows.append(
                     {
                         "file": label,
@@ -1353,9 +1821,21 @@ def read_tickets(
                         "delimiter": raw.delimiter,
                         "sheet": raw.sheet,
                         "rows_read": n_rows,
-                        "time_formats": ", ".join(formats),
+                        "time_formats": "",
                     }
                 )
+                small = raw.fmt == "csv" and raw.n_rows <= _BATCH_FILE_ROWS
+                if batch and not (
+                    small
+                    and list(raw.frame.columns) == list(batch[0][1].frame.columns)
+                    and batch_rows[0] < _BATCH_ROWS
+                ):
+                    flush()
+                batch.append((idx, raw))
+                batch_rows[0] += raw.n_rows
+                if not small:
+                    flush()
+        flush()
     finally:
         if pool is not None:
             pool.shutdown(wait=False, cancel_futures=True)

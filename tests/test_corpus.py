@@ -860,7 +860,481 @@ CLI: list[Case] = [
     ),
 ]
 
-CASES = [*LOADER, *SOPS, *CALENDARS, *CLI]
+# ----------------------------------------------------------------------------- issue 21: loader
+T3 = "工单编号,处理环节,处理时间\n"
+NY = {"timezone": "America/New_York"}
+
+
+def at(text: str, tz: str = "Asia/Shanghai") -> pd.Timestamp:
+    return pd.Timestamp(text, tz=tz)
+
+
+def parquet(table: dict[str, Any], types: dict[str, Any]) -> bytes:
+    """A Parquet file from columns and their pyarrow types."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    buf = io.BytesIO()
+    pq.write_table(pa.table({k: pa.array(v, types[k]) for k, v in table.items()}), buf)
+    return buf.getvalue()
+
+
+def parquet_types() -> dict[str, Any]:
+    import pyarrow as pa
+
+    return {
+        "int": pa.int64(),
+        "float": pa.float64(),
+        "str": pa.string(),
+        "ms": pa.timestamp("ms"),
+    }
+
+
+PQ = parquet_types()
+
+
+def xes_events(*events: str) -> str:
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?><log xes.version="1.0">'
+        f'<trace><string key="concept:name" value="T1"/>{"".join(events)}</trace></log>'
+    )
+
+
+def xes_event(name: str, time: str, extra: str = "") -> str:
+    return (
+        f'<event><string key="concept:name" value="{name}"/>'
+        f'<date key="time:timestamp" value="{time}"/>{extra}</event>'
+    )
+
+
+def expect_all(*checks: Callable[[svc.TicketLog], None]) -> Callable[[svc.TicketLog], None]:
+    def check(log: svc.TicketLog) -> None:
+        for c in checks:
+            c(log)
+
+    return check
+
+
+def expect_conflicts(rows: list[list[str]]) -> Callable[[svc.TicketLog], None]:
+    """The conflicts table's (column, kept value, kept file, dropped value, dropped file)."""
+
+    def check(log: svc.TicketLog) -> None:
+        cols = ["column", "kept_value", "kept_file", "dropped_value", "dropped_file"]
+        assert log.report.conflicts[cols].values.tolist() == rows, log.report.conflicts
+
+    return check
+
+
+REMARK_CRLF = (
+    'GD1,登记,2024-10-08 09:00,"第一行\r\n第二行"\r\nGD1,结单,2024-10-08 10:00,"甲\r\n乙"\r'
+)
+BIG_CELL = 34_000_000  # more than two of pyarrow's 16 MB blocks
+
+LOADER_21: list[Case] = [
+    Case(
+        "date_only_is_local_midnight_shanghai",
+        {"a.csv": T3 + "1,登记,2024-10-08\n1,结单,2024-10-09\n"},
+        "load",
+        SH,
+        Ok(2, 2, check=expect_values("timestamp", [at("2024-10-08"), at("2024-10-09")])),
+    ),
+    Case(
+        "date_only_is_local_midnight_new_york",
+        {"a.csv": T3 + "1,登记,2024-10-08\n"},
+        "load",
+        NY,
+        Ok(1, 1, check=expect_values("timestamp", [at("2024-10-08", "America/New_York")])),
+    ),
+    Case(
+        "compact_yyyymmddhhmm_numbers",
+        {"a.csv": T3 + "1,登记,202410080900\n1,结单,202410081030\n"},
+        "load",
+        SH,
+        Ok(
+            2,
+            2,
+            check=expect_values("timestamp", [at("2024-10-08 09:00"), at("2024-10-08 10:30")]),
+        ),
+    ),
+    Case(
+        "compact_yyyymmddhh_numbers",
+        {"a.csv": T3 + "1,登记,2024100809\n1,结单,2024100810\n"},
+        "load",
+        SH,
+        Ok(
+            2,
+            2,
+            check=expect_values("timestamp", [at("2024-10-08 09:00"), at("2024-10-08 10:00")]),
+        ),
+    ),
+    Case(
+        "compact_numbers_in_a_parquet_int_column",
+        {
+            "a.parquet": parquet(
+                {"工单编号": ["1"], "处理环节": ["登记"], "处理时间": [202410080900]},
+                {"工单编号": PQ["str"], "处理环节": PQ["str"], "处理时间": PQ["int"]},
+            )
+        },
+        "load",
+        SH,
+        Ok(1, 1, check=expect_values("timestamp", [at("2024-10-08 09:00")])),
+    ),
+    Case(
+        "epoch_seconds_column_with_one_epoch_ms_value",
+        {"a.csv": T3 + "1,登记,1728349200\n1,派单,1728352800000\n1,结单,1728356400\n"},
+        "load",
+        SH,
+        Ok(
+            3,
+            2,
+            {"unparseable_timestamp": 1},
+            check=expect_all(
+                expect_values("timestamp", [at("2024-10-08 09:00"), at("2024-10-08 11:00")]),
+                has_note("epoch seconds"),
+            ),
+        ),
+    ),
+    Case(
+        "epoch_seconds_column_with_a_zero",
+        {"a.csv": T3 + "1,登记,1728349200\n1,派单,0\n1,结单,1728356400\n"},
+        "load",
+        SH,
+        Ok(
+            3,
+            2,
+            {"unparseable_timestamp": 1},
+            check=expect_values("timestamp", [at("2024-10-08 09:00"), at("2024-10-08 11:00")]),
+        ),
+    ),
+    Case(
+        "epoch_ms_column_with_one_seconds_value",
+        {"a.csv": T3 + "1,登记,1728349200000\n1,派单,1728352800\n1,结单,1728356400000\n"},
+        "load",
+        SH,
+        Ok(
+            3,
+            2,
+            {"unparseable_timestamp": 1},
+            check=expect_values("timestamp", [at("2024-10-08 09:00"), at("2024-10-08 11:00")]),
+        ),
+    ),
+    *[
+        Case(
+            f"out_of_range_time_{name}",
+            {"a.csv": T3 + f"1,登记,{value}\n1,结单,2024-10-08 09:00\n"},
+            "load",
+            {"timezone": tz},
+            Ok(2, 1, {"unparseable_timestamp": 1}),
+        )
+        for name, value, tz in (
+            ("2262_new_york", "2262-04-11 23:50", "America/New_York"),
+            ("1677_shanghai", "1677-09-21 08:00", "Asia/Shanghai"),
+            ("2300", "2300-01-01 09:00", "Asia/Shanghai"),
+            ("2300_with_offset", "2300-01-01T09:00:00+08:00", "Asia/Shanghai"),
+            ("year_1728_digits", "17280304092000", "Asia/Shanghai"),
+        )
+    ],
+    Case(
+        "parquet_timestamp_ms_year_2300",
+        {
+            "a.parquet": parquet(
+                {
+                    "工单编号": ["1", "1"],
+                    "处理环节": ["登记", "结单"],
+                    "处理时间": [pd.Timestamp("2300-01-01"), pd.Timestamp("2024-10-08 09:00")],
+                },
+                {"工单编号": PQ["str"], "处理环节": PQ["str"], "处理时间": PQ["ms"]},
+            )
+        },
+        "load",
+        SH,
+        Ok(2, 1, {"unparseable_timestamp": 1}),
+    ),
+    Case(
+        "parquet_int64_ids_with_a_null_match_csv_ids",
+        {
+            "d/a.csv": T3 + "1001,登记,2024-10-08 09:00\n",
+            "d/b.parquet": parquet(
+                {
+                    "工单编号": [1001, None, 1002],
+                    "处理环节": ["结单", "登记", "登记"],
+                    "处理时间": ["2024-10-08 10:00"] * 3,
+                },
+                {"工单编号": PQ["int"], "处理环节": PQ["str"], "处理时间": PQ["str"]},
+            ),
+        },
+        "load",
+        {"source": "d", **SH},
+        Ok(
+            4,
+            3,
+            {"missing_case_id": 1},
+            check=expect_values("case_id", ["1001", "1001", "1002"]),
+        ),
+    ),
+    Case(
+        "float_ids_written_with_point_zero_in_csv",
+        {"a.csv": T3 + "1001.0,登记,2024-10-08 09:00\n1002.0,登记,2024-10-08 09:00\n"},
+        "load",
+        SH,
+        Ok(
+            2,
+            2,
+            check=expect_all(expect_values("case_id", ["1001", "1002"]), has_note("'.0'")),
+        ),
+    ),
+    Case(
+        "float_ids_in_excel",
+        {
+            "a.xlsx": xlsx(
+                {
+                    "s": pd.DataFrame(
+                        {
+                            "工单编号": [1001.0, None, 1002.0],
+                            "处理环节": ["登记"] * 3,
+                            "处理时间": ["2024-10-08 09:00"] * 3,
+                        }
+                    )
+                }
+            )
+        },
+        "load",
+        SH,
+        Ok(3, 2, {"missing_case_id": 1}, check=expect_values("case_id", ["1001", "1002"])),
+    ),
+    Case(
+        "xes_nested_attribute_keeps_its_value",
+        {
+            "a.xes": xes_events(
+                xes_event(
+                    "登记",
+                    "2024-10-08T09:00:00+08:00",
+                    '<string key="org:resource" value="客服01">'
+                    '<string key="org:role" value="坐席"/></string>',
+                ),
+                xes_event(
+                    "结单",
+                    "2024-10-08T10:00:00+08:00",
+                    '<string key="org:resource" value="客服02"/>',
+                ),
+            )
+        },
+        "load",
+        SH,
+        Ok(
+            2,
+            2,
+            check=expect_all(
+                expect_values("resource", ["客服01", "客服02"]),
+                expect_values("org:resource:org:role", ["坐席", None]),
+                has_note("org:resource:org:role"),
+            ),
+        ),
+    ),
+    Case(
+        "xes_container_attribute_becomes_columns",
+        {
+            "a.xes": xes_events(
+                xes_event(
+                    "登记",
+                    "2024-10-08T09:00:00+08:00",
+                    '<container key="客户"><string key="姓名" value="张三"/>'
+                    '<int key="等级" value="3"/></container>',
+                ),
+                xes_event("结单", "2024-10-08T10:00:00+08:00"),
+            )
+        },
+        "load",
+        SH,
+        Ok(
+            2,
+            2,
+            check=expect_all(
+                expect_values("客户:姓名", ["张三", None]),
+                expect_values("客户:等级", ["3", None]),
+                has_note("<container>"),
+            ),
+        ),
+    ),
+    Case(
+        "source_column_named_like_a_canonical_one",
+        {"a.csv": "Ticket No,case_id,处理环节,处理时间\nT1,旧编号1,登记,2024-10-08 09:00\n"},
+        "load",
+        {"mapping": {"case_id": "Ticket No"}, **SH},
+        Ok(
+            1,
+            1,
+            check=expect_all(
+                expect_values("case_id", ["T1"]),
+                expect_values("case_id (source)", ["旧编号1"]),
+                has_note("'case_id (source)'"),
+                has_quality("unmapped_columns", 0),
+            ),
+        ),
+    ),
+    Case(
+        "source_columns_named_like_internal_ones",
+        {"a.csv": T3.strip() + ",_line,_file\n1,登记,2024-10-08 09:00,第7行,旧文件.csv\n"},
+        "load",
+        SH,
+        Ok(
+            1,
+            1,
+            check=expect_all(
+                expect_values("_line (source)", ["第7行"]),
+                expect_values("_file (source)", ["旧文件.csv"]),
+            ),
+        ),
+    ),
+    Case(
+        "one_bare_cr_keeps_quoted_crlf_in_remarks",
+        {
+            "a.csv": "工单编号,处理环节,处理时间,备注\r\n"
+            + REMARK_CRLF
+            + "GD2,登记,2024-10-09 09:00,\r\n"
+        },
+        "load",
+        SH,
+        Ok(3, 3, check=expect_values("备注", ["第一行\r\n第二行", "甲\r\n乙", None])),
+    ),
+    Case(
+        "bare_cr_line_with_a_bad_row_names_its_line",
+        {
+            "a.csv": "工单编号,处理环节,处理时间\r1,登记,2024-10-08 09:00\r1,结单\r1,关闭,2024-10-08 10:00\r"
+        },
+        "load",
+        SH,
+        Ok(3, 2, {"malformed_row": 1}, check=lambda log: _line_of(log, "malformed_row", 3)),
+    ),
+    Case(
+        "merge_value_changed_and_changed_back",
+        {
+            "d/m10.csv": T3.strip() + ",处理人\nT1,登记,2024-10-30 09:00,amy\n",
+            "d/m11.csv": T3.strip() + ",处理人\nT1,登记,2024-10-30 09:00,bob\n",
+            "d/m12.csv": T3.strip() + ",处理人\nT1,登记,2024-10-30 09:00,amy\n",
+        },
+        "load",
+        {"source": "d", **SH},
+        Ok(
+            3,
+            1,
+            {"repeated_in_later_export": 1, "conflicting_duplicate": 1},
+            check=expect_all(
+                expect_values("resource", ["amy"]),
+                expect_conflicts([["resource", "amy", "m12.csv", "bob", "m11.csv"]]),
+            ),
+        ),
+    ),
+    Case(
+        "merge_later_export_corrects_a_time",
+        {
+            "d/m10.csv": T3 + "T1,登记,2024-10-31 09:00\nT1,结单,2024-10-31 23:00\n",
+            "d/m11.csv": T3 + "T1,登记,2024-10-31 09:00\nT1,结单,2024-10-31 23:05\n",
+        },
+        "load",
+        {"source": "d", **SH},
+        Ok(
+            4,
+            2,
+            {"repeated_in_later_export": 1, "conflicting_duplicate": 1},
+            check=expect_all(
+                expect_values("timestamp", [at("2024-10-31 09:00"), at("2024-10-31 23:05")]),
+                expect_conflicts(
+                    [
+                        [
+                            "timestamp",
+                            "2024-10-31 23:05:00+08:00",
+                            "m11.csv",
+                            "2024-10-31 23:00:00+08:00",
+                            "m10.csv",
+                        ]
+                    ]
+                ),
+            ),
+        ),
+    ),
+    Case(
+        "merge_exports_of_different_time_precision",
+        {
+            "d/m10.csv": T3 + "T1,登记,2024-10-31 09:00:37\nT1,派单,2024-10-31 09:10:05\n",
+            "d/m11.csv": T3
+            + "T1,登记,2024-10-31 09:00\nT1,派单,2024-10-31 09:10\nT1,结单,2024-11-02 09:00\n",
+        },
+        "load",
+        {"source": "d", **SH},
+        Ok(
+            5,
+            3,
+            {"conflicting_duplicate": 2},
+            check=expect_all(
+                expect_values("activity", ["登记", "派单", "结单"]),
+                expect_values(
+                    "timestamp",
+                    [at("2024-10-31 09:00"), at("2024-10-31 09:10"), at("2024-11-02 09:00")],
+                ),
+            ),
+        ),
+    ),
+    Case(
+        "merge_keeps_distinct_events_outside_the_newer_span",
+        {
+            "d/m10.csv": T3 + "T1,派单,2024-10-30 09:00\n",
+            "d/m11.csv": T3 + "T1,派单,2024-11-02 09:00\nT2,登记,2024-11-05 09:00\n",
+        },
+        "load",
+        {"source": "d", **SH},
+        Ok(3, 3),
+    ),
+    Case(
+        "header_longer_than_64_kb",
+        {
+            "a.csv": T3.strip()
+            + "".join(f",扩展字段{i:04d}" for i in range(4000))
+            + "\n1,登记,2024-10-08 09:00"
+            + ",x" * 4000
+            + "\n1,结单,2024-10-08 10:00"
+            + "," * 4000
+            + "\n"
+        },
+        "load",
+        SH,
+        Ok(2, 2, check=expect_values("扩展字段3999", ["x", None])),
+    ),
+    Case(
+        "cell_bigger_than_the_csv_block",
+        {
+            "a.csv": T3.strip()
+            + ',备注\n1,登记,2024-10-08 09:00,"'
+            + "x" * BIG_CELL
+            + '"\n1,结单,2024-10-08 10:00,好\n'
+        },
+        "load",
+        SH,
+        Ok(2, 2, check=lambda log: _cell_lengths(log, "备注", [BIG_CELL, 1])),
+    ),
+    Case(
+        "gbk_tail_in_a_utf8_file",
+        {
+            "a.csv": (HEAD + ROWS).encode()
+            + "GD3,投诉登记,2024-10-09 10:00:00,王芳,技术支持部,电话,高,KH3,\n".encode("gbk")
+        },
+        "load",
+        SH,
+        Err(svc.ReadError, ("a.csv", "line 5", "GBK", "UTF-8", "byte offset")),
+    ),
+]
+
+
+def _line_of(log: svc.TicketLog, reason: str, line: int) -> None:
+    rec = log.report.dropped.set_index("reason").loc[reason]
+    assert [e[1] for e in rec["examples"]] == [line], rec["examples"]
+
+
+def _cell_lengths(log: svc.TicketLog, col: str, lengths: list[int]) -> None:
+    assert [len(v) for v in log.events[col]] == lengths
+
+
+CASES = [*LOADER, *LOADER_21, *SOPS, *CALENDARS, *CLI]
 
 
 def _write(tmp: Path, files: dict[str, Any]) -> None:

@@ -2,7 +2,9 @@
 
 Generated exports vary the encoding, separator, quoting, header synonyms, timestamp format
 and junk rows (blank lines, totals, comments, short/long rows, missing ids, unreadable
-times). Whatever comes in, :func:`svcmining.read_tickets` either returns a log whose report
+times); the issue-21 generators add numeric time columns (one unit with outliers of
+another), years outside pandas' range, nested XES attributes and containers, and control
+characters in cells. Whatever comes in, :func:`svcmining.read_tickets` either returns a log whose report
 accounts for every row (``rows_read == rows_kept + rows_dropped``) or raises a
 :class:`svcmining.SvcMiningError`; no other exception escapes. The whole module is bounded
 to well under a minute on two cores (``max_examples`` below, no deadline).
@@ -428,3 +430,214 @@ def test_generated_workbooks_are_accounted(
     assert rep.rows_kept == n, rep.to_text()
     if numeric_ids:
         assert set(log.events["case_id"]) <= {"1000", "1001", "1002"}
+
+
+# ----------------------------------------------------------------------------- issue 21
+FUZZ_21 = settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+SH = "Asia/Shanghai"
+_MINUTE = pd.Timedelta(minutes=1)
+
+
+def _numeric_value(unit: str, local: pd.Timestamp) -> str:
+    """``local`` (naive, Asia/Shanghai) written as a plain number in ``unit``."""
+    if unit == "epoch s":
+        return str(int(local.tz_localize(SH).timestamp()))
+    if unit == "epoch ms":
+        return str(int(local.tz_localize(SH).timestamp()) * 1000)
+    if unit == "excel":
+        return repr((local - pd.Timestamp("1899-12-30")) / pd.Timedelta(days=1))
+    fmt = {"c14": "%Y%m%d%H%M%S", "c12": "%Y%m%d%H%M", "c10": "%Y%m%d%H", "c8": "%Y%m%d"}[unit]
+    return local.strftime(fmt)
+
+
+@st.composite
+def numeric_time_columns(draw: st.DrawFn) -> tuple[list[str], list[pd.Timestamp | None]]:
+    """A time column of plain numbers in one unit, with fewer values of another unit.
+
+    Returns the cells and, for each, the time it must load as (None: it must be dropped).
+    Dates are 2002-2030, where no epoch-seconds value is also a valid compact date-time.
+    """
+    units = ("epoch s", "epoch ms", "excel", "c14", "c12", "c10", "c8")
+    unit = draw(st.sampled_from(units))
+    step = {"c10": 60, "c8": 60 * 24}.get(unit, 1)
+    n = draw(st.integers(1, 12))
+    start = pd.Timestamp("2002-01-01")
+    span = int((pd.Timestamp("2030-12-31") - start) / _MINUTE) // step
+    cells: list[str] = []
+    expect: list[pd.Timestamp | None] = []
+    for _ in range(n):
+        local = start + draw(st.integers(0, span)) * step * _MINUTE
+        cells.append(_numeric_value(unit, local))
+        expect.append(local.tz_localize(SH))
+    # outliers in a unit whose numbers cannot also be read in ``unit`` (a compact
+    # 2002010100 is also a valid epoch second of 2033: it would be read as that)
+    fits_too = {"epoch s": {"c10"}, "epoch ms": {"c12"}}.get(unit, set())
+    compact = {"c14", "c12", "c10", "c8"}
+    others = [
+        u
+        for u in units
+        if u != unit and u not in fits_too and not (u in compact and unit in compact)
+    ]
+    for _ in range(draw(st.integers(0, (n - 1) // 2))):
+        if draw(st.booleans()):
+            cells.append("0")
+        else:
+            local = start + draw(st.integers(0, span // 60)) * 60 * _MINUTE
+            cells.append(_numeric_value(draw(st.sampled_from(others)), local))
+        expect.append(None)
+    order = draw(st.permutations(range(len(cells))))
+    return [cells[i] for i in order], [expect[i] for i in order]
+
+
+@FUZZ_21
+@given(column=numeric_time_columns())
+def test_numeric_time_columns_are_read_in_one_unit(tmp_path_factory, column):
+    """A numeric time column is read in its majority unit; other numbers are dropped, not reread."""
+    cells, expect = column
+    path = tmp_path_factory.mktemp("fuzz") / "a.csv"
+    path.write_text(
+        "工单编号,处理环节,处理时间\n" + "".join(f"T{i},登记,{c}\n" for i, c in enumerate(cells)),
+        encoding="utf-8",
+    )
+    log = _load(path)
+    assert log is not None
+    got = dict(zip(log.events["case_id"], log.events["timestamp"], strict=True))
+    want = {f"T{i}": t for i, t in enumerate(expect) if t is not None}
+    assert got == want, (cells, log.report.to_text())
+    assert log.report.dropped_by_reason() == (
+        {"unparseable_timestamp": len(cells) - len(want)} if len(cells) > len(want) else {}
+    )
+
+
+_ZONES = ("Asia/Shanghai", "America/New_York", "UTC", "Pacific/Kiritimati", "Pacific/Pago_Pago")
+
+
+@FUZZ_21
+@given(
+    good=st.lists(st.datetimes(pd.Timestamp("1900-01-01"), pd.Timestamp("2200-12-31")), max_size=8),
+    bad=st.lists(
+        st.one_of(
+            st.datetimes(pd.Timestamp("1000-01-01"), pd.Timestamp("1677-09-21 12:00")),
+            st.datetimes(pd.Timestamp("2262-04-10 12:00"), pd.Timestamp("9999-12-31")),
+        ),
+        min_size=1,
+        max_size=4,
+    ),
+    tz=st.sampled_from(_ZONES),
+    offset=st.booleans(),
+)
+def test_out_of_range_years_are_dropped_not_crashed(tmp_path_factory, good, bad, tz, offset):
+    """Times pandas cannot hold are unparseable_timestamp drops; the others load unchanged."""
+    fmt = "%Y-%m-%dT%H:%M:%S+08:00" if offset else "%Y-%m-%d %H:%M:%S"
+    rows = [(f"G{i}", t) for i, t in enumerate(good)] + [(f"B{i}", t) for i, t in enumerate(bad)]
+    path = tmp_path_factory.mktemp("fuzz") / "a.csv"
+    path.write_text(
+        "工单编号,处理环节,处理时间\n"
+        + "".join(f"{c},登记,{t.strftime(fmt).zfill(19)}\n" for c, t in rows),
+        encoding="utf-8",
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", svc.DataQualityWarning)
+        if not good:
+            with pytest.raises(svc.ReadError, match="unparseable_timestamp"):
+                svc.read_tickets(path, timezone=tz)
+            return
+        log = svc.read_tickets(path, timezone=tz)
+    assert log.report.dropped_by_reason() == {"unparseable_timestamp": len(bad)}
+    for case, t in zip(log.events["case_id"], log.events["timestamp"], strict=True):
+        src = good[int(case[1:])].replace(microsecond=0)
+        want = pd.Timestamp(src, tz="UTC+08:00" if offset else None)
+        want = (
+            want.tz_convert(tz)
+            if offset
+            else want.tz_localize(tz, ambiguous=True, nonexistent="shift_forward")
+        )
+        assert t == want, (src, t, tz)
+
+
+_KEYS = ("org:role", "部门", "level", "备注")
+
+
+@st.composite
+def nested_xes(draw: st.DrawFn) -> tuple[str, list[str], dict[str, list[str | None]]]:
+    """An XES log whose resources carry nested children and whose events carry containers.
+
+    Returns the document, each event's resource, and each child column's values.
+    """
+    n = draw(st.integers(1, 6))
+    resources: list[str] = []
+    columns: dict[str, list[str | None]] = {}
+    events = []
+    for i in range(n):
+        res = f"客服{i:02d}"
+        resources.append(res)
+        kids = draw(st.lists(st.sampled_from(_KEYS), unique=True, max_size=3))
+        inner = "".join(f'<string key="{k}" value="{k}{i}"/>' for k in kids)
+        for k in kids:
+            columns.setdefault(f"org:resource:{k}", [None] * n)[i] = f"{k}{i}"
+        boxed = draw(st.lists(st.sampled_from(_KEYS), unique=True, max_size=2))
+        box = "".join(f'<string key="{k}" value="箱{i}{k}"/>' for k in boxed)
+        for k in boxed:
+            columns.setdefault(f"客户:{k}", [None] * n)[i] = f"箱{i}{k}"
+        events.append(
+            f'<event><string key="concept:name" value="A{i}"/>'
+            f'<date key="time:timestamp" value="2024-10-08T{9 + i:02d}:00:00+08:00"/>'
+            f'<string key="org:resource" value="{res}">{inner}</string>'
+            + (f'<container key="客户">{box}</container>' if boxed else "")
+            + "</event>"
+        )
+    doc = (
+        '<?xml version="1.0" encoding="UTF-8"?><log xes.version="1.0"><trace>'
+        f'<string key="concept:name" value="T1"/>{"".join(events)}</trace></log>'
+    )
+    return doc, resources, columns
+
+
+@FUZZ_21
+@given(xes=nested_xes())
+def test_nested_xes_attributes_keep_values_and_children(tmp_path_factory, xes):
+    """Nested XES attributes keep their own value; children and containers become columns."""
+    doc, resources, columns = xes
+    path = tmp_path_factory.mktemp("fuzz") / "a.xes"
+    path.write_text(doc, encoding="utf-8")
+    log = _load(path)
+    assert log is not None
+    assert log.events["resource"].tolist() == resources
+    for col, values in columns.items():
+        got = [None if pd.isna(v) else v for v in log.events[col]]
+        assert got == values, col
+
+
+_CONTROLS = ("\x1b]0;pwned\x07", "\x1b[2J", "\x0b", "\x0c", "\x85", "\u202e", "\x7f", "\x1c", "\r")
+
+
+@FUZZ_21
+@given(
+    cells=st.lists(
+        st.tuples(st.sampled_from(_CONTROLS), st.sampled_from(_CONTROLS)), min_size=1, max_size=6
+    ),
+    quote_all=st.booleans(),
+)
+def test_control_characters_in_cells_are_kept_exactly(tmp_path_factory, cells, quote_all):
+    """Control characters and bidi overrides inside cells load unchanged, every row accounted."""
+    rows = [
+        [f"T{i}", "登记", "2024-10-08 09:00", f"客服{a}中心", f"甲{b}乙"]
+        for i, (a, b) in enumerate(cells)
+    ]
+    buf = io.StringIO()
+    writer = csv.writer(
+        buf, quoting=csv.QUOTE_ALL if quote_all else csv.QUOTE_MINIMAL, lineterminator="\r\n"
+    )
+    writer.writerow(["工单编号", "处理环节", "处理时间", "处理部门", "备注"])
+    writer.writerows(rows)
+    path = tmp_path_factory.mktemp("fuzz") / "a.csv"
+    path.write_bytes(buf.getvalue().encode("utf-8"))
+    log = _load(path)
+    assert log is not None
+    assert log.report.rows_kept == len(rows) and log.report.rows_dropped == 0
+    assert log.events["department"].tolist() == [r[3] for r in rows]
+    assert log.events["备注"].tolist() == [r[4] for r in rows]

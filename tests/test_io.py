@@ -705,15 +705,20 @@ _EVENTS = [
 )
 @given(seed=st.integers(0, 10_000), n_files=st.integers(1, 3))
 def test_shuffle_and_split_give_same_events(tmp_path_factory, seed, n_files):
-    """Shuffling rows or splitting one export into several files gives the same events frame."""
+    """Shuffling rows or cutting one export by time into several files gives the same events.
+
+    The cuts are in time, as monthly exports are: a row of an older export inside the
+    time span of a newer one that the newer one does not hold is read as an event whose
+    time the newer export corrected (see ``_match_exports``), so arbitrary splits of one
+    export are not several exports.
+    """
     rng = random.Random(seed)
-    rows = list(_EVENTS)
+    rows = sorted(_EVENTS, key=lambda r: r[2])
     reference_dir = tmp_path_factory.mktemp("ref")
     (reference_dir / "all.csv").write_text(
         "工单编号,处理环节,处理时间\n" + "".join(",".join(r) + "\n" for r in rows), encoding="utf-8"
     )
     reference = svc.read_tickets(reference_dir / "all.csv", timezone=SH).events
-    rng.shuffle(rows)
     split_dir = tmp_path_factory.mktemp("split")
     cuts = sorted(rng.sample(range(1, len(rows)), n_files - 1))
     for i, (lo, hi) in enumerate(zip([0, *cuts], [*cuts, len(rows)], strict=True)):
@@ -721,6 +726,7 @@ def test_shuffle_and_split_give_same_events(tmp_path_factory, seed, n_files):
         # overlapping exports: each later file repeats one row of the previous file
         if i and rng.random() < 0.5:
             chunk = [rows[lo - 1], *chunk]
+        rng.shuffle(chunk)
         (split_dir / f"part{i}.csv").write_text(
             "工单编号,处理环节,处理时间\n" + "".join(",".join(r) + "\n" for r in chunk),
             encoding="gbk" if i == 1 else "utf-8",
@@ -787,3 +793,71 @@ def test_no_pandas_format_dataframe_guessing(tmp_path):
         log = svc.read_tickets(tmp_path / "a.csv", timezone=SH)
     row = log.events.iloc[0]
     assert (row["case_id"], row["resource"], row["department"]) == ("2024-10-03", "1001", "1.5")
+
+
+# ----------------------------------------------------------------------------- issue 21
+
+
+def test_excel_workbook_is_closed(tmp_path):
+    """Reading an .xlsx leaves no open file behind (no ResourceWarning)."""
+    import gc
+
+    frame = pd.DataFrame(
+        {"工单编号": ["GD1"], "处理环节": ["登记"], "处理时间": ["2024-10-03 09:00"]}
+    )
+    frame.to_excel(tmp_path / "a.xlsx", index=False)
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always", ResourceWarning)
+        log = svc.read_tickets(tmp_path / "a.xlsx", timezone=SH)
+        gc.collect()
+    assert log.n_events == 1
+    assert not [w for w in seen if issubclass(w.category, ResourceWarning)], seen
+
+
+def test_many_small_files_are_mapped_and_parsed_once(tmp_path, monkeypatch):
+    """300 two-row exports with one header: times parsed in one batch, rows accounted per file."""
+    from svcmining import io as svc_io
+
+    calls = []
+    real = svc_io.parse_times
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        calls.append(kwargs.get("where"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(svc_io, "parse_times", counting)
+    for i in range(300):
+        bad = "坏时间" if i == 7 else "2024-10-03 10:00"
+        (tmp_path / f"e{i:03d}.csv").write_text(
+            f"{HEAD}T{i},登记,2024-10-03 09:00,张伟,客服中心\nT{i},结单,{bad},李娜,客服中心\n",
+            encoding="utf-8",
+        )
+    log = svc.read_tickets(tmp_path, timezone=SH)
+    assert len(calls) == 1 and "299 more file(s)" in calls[0]
+    rep = log.report
+    assert (rep.rows_read, rep.rows_kept) == (600, 599)
+    assert rep.dropped["examples"].iloc[0] == [("e007.csv", 3, "坏时间")]
+    assert rep.files["rows_read"].tolist() == [2] * 300
+    assert set(rep.mapping) == {f"e{i:03d}.csv" for i in range(300)}
+    assert log.events.groupby("case_id").size().eq(2).sum() == 299
+
+
+def test_small_and_large_csv_paths_agree(tmp_path):
+    """The csv-module path for small files reads as pyarrow's path for big ones (values, lines)."""
+    body = (
+        'GD1,登记,2024-10-03 09:00,"张 ""伟""",客服中心\n'
+        "GD1,结单,2024-10-03 10:00,,客服中心,,\n"
+        "GD2,登记\n"
+        'GD2,结单,2024-10-03 11:00,"李\r\n娜",客服中心\n'
+    )
+    (tmp_path / "small.csv").write_text(HEAD + body, encoding="utf-8", newline="")
+    pad = "".join(f"P{i},登记,2024-10-04 09:00,王,客服中心\n" for i in range(3000))
+    (tmp_path / "big.csv").write_text(HEAD + body + pad, encoding="utf-8", newline="")
+    small = svc.read_tickets(tmp_path / "small.csv", timezone=SH)
+    big = svc.read_tickets(tmp_path / "big.csv", timezone=SH)
+    assert (tmp_path / "small.csv").stat().st_size < 1 << 16 < (tmp_path / "big.csv").stat().st_size
+    pd.testing.assert_frame_equal(small.events, big.events[big.events["case_id"].str[0] == "G"])
+    lines = [(ln, v) for _, ln, v in small.report.dropped["examples"].iloc[0]]
+    assert lines == [(ln, v) for _, ln, v in big.report.dropped["examples"].iloc[0]]
+    assert lines == [(3, "GD1,结单,2024-10-03 10:00,,客服中心,,"), (4, "GD2,登记")]
+    assert small.events["resource"].tolist() == ['张 "伟"', "李\r\n娜"]
