@@ -82,7 +82,7 @@ import pandas as pd
 
 from ._repr import counts, html_table, pct
 from ._time import cutoff as cutoff_of
-from ._validation import check_choice
+from ._validation import check_choice, check_positive_int
 from .eventlog import LogLike, as_events, as_ticket_log, frame_of, log_codes, map_distinct
 from .exceptions import InvalidParameterError, SOPDefinitionError
 from .sop import CASE_START, SOP, as_sop, choice_groups
@@ -732,11 +732,7 @@ def check_sop(
         )
     if workers is None:
         workers = min(2, os.cpu_count() or 1)
-    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
-        raise InvalidParameterError(
-            f"The 'workers' parameter of check_sop must be a positive int or None. "
-            f"Got {workers!r} instead."
-        )
+    workers = check_positive_int("check_sop", "workers", workers)
     sop = _as_sop(sop)
     tlog = as_ticket_log(log)
     events = tlog.events

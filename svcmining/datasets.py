@@ -918,13 +918,9 @@ def generate_tickets(
     >>> g.events["case_id"].map(type).eq(str).all()
     np.True_
     """
-    if isinstance(n_tickets, bool) or not isinstance(n_tickets, int) or n_tickets < 1:
-        from .exceptions import InvalidParameterError
+    from ._validation import check_positive_int
 
-        raise InvalidParameterError(
-            f"The 'n_tickets' parameter of generate_tickets must be a positive int. "
-            f"Got {n_tickets!r} instead."
-        )
+    n_tickets = check_positive_int("generate_tickets", "n_tickets", n_tickets)
     tickets, cutoff = _simulate(n_tickets, start, end, seed)
     return _truth(tickets, cutoff)
 

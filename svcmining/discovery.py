@@ -26,6 +26,7 @@ import pandas as pd
 
 from ._groupstats import group_stats
 from ._repr import names
+from ._time import ns_hours
 from ._validation import check_choice, check_fraction, check_positive_int
 from .eventlog import (
     LogLike,
@@ -129,19 +130,6 @@ def _frame(data: LogLike) -> _Frame:
     )
 
 
-def _hours(
-    start_ns: np.ndarray, end_ns: np.ndarray, tz: Any, calendar: Calendar | None
-) -> np.ndarray:
-    """Hours from start to end: elapsed, or business hours under ``calendar``."""
-    if calendar is None:
-        return (end_ns - start_ns) / _NS_PER_HOUR
-    from .calendars import duration_hours
-
-    start = pd.Series(pd.to_datetime(start_ns, unit="ns", utc=True)).dt.tz_convert(tz)
-    end = pd.Series(pd.to_datetime(end_ns, unit="ns", utc=True)).dt.tz_convert(tz)
-    return np.asarray(duration_hours(start, end, calendar), dtype=float)
-
-
 def _count_distinct_cases(group: np.ndarray, case: np.ndarray, n_groups: int) -> np.ndarray:
     """Number of distinct cases per group."""
     if len(group) == 0:
@@ -156,7 +144,7 @@ def _edge_table(fr: _Frame, calendar: Calendar | None) -> pd.DataFrame:
     i = np.flatnonzero(fr.case[1:] == fr.case[:-1]) if len(fr.case) > 1 else np.array([], int)
     src, tgt = fr.act[i], fr.act[i + 1]
     edge = src * n_act + tgt
-    wait = _hours(fr.end_ns[i], fr.begin_ns[i + 1], fr.tz, calendar)
+    wait = ns_hours(fr.end_ns[i], fr.begin_ns[i + 1], fr.tz, calendar)
     if fr.lifecycle:
         wait = np.maximum(wait, 0.0)  # overlapping steps: the next one did not wait
     codes, uniq = pd.factorize(edge)
@@ -205,9 +193,9 @@ def _activity_table(fr: _Frame, data: LogLike, calendar: Calendar | None) -> pd.
         table.insert(1, "department", pd.array(names[owner], dtype="str"))
     if fr.lifecycle:
         has_start = events["start_timestamp"].notna().to_numpy()
-        proc = np.where(has_start, _hours(fr.begin_ns, fr.end_ns, fr.tz, calendar), np.nan).astype(
-            float
-        )
+        proc = np.where(
+            has_start, ns_hours(fr.begin_ns, fr.end_ns, fr.tz, calendar), np.nan
+        ).astype(float)
         stats = group_stats(fr.act, proc, n_act, "processing")
         for name, values in stats.items():
             table[name] = values
@@ -429,7 +417,7 @@ def _variant_table(data: LogLike, calendar: Calendar | None) -> tuple[pd.DataFra
         np.minimum.reduceat(fr.begin_ns, fr.case_start) if n_var else np.array([], np.int64)
     )
     case_end = fr.end_ns[fr.case_start + fr.case_len - 1]
-    dur = _hours(case_begin, case_end, fr.tz, calendar)
+    dur = ns_hours(case_begin, case_end, fr.tz, calendar)
     median = (
         pd.Series(dur).groupby(codes).median().reindex(range(n_var)).to_numpy()
         if n_var
@@ -984,7 +972,7 @@ def _case_durations(data: LogLike, calendar: Calendar | None) -> pd.Series:
     fr = _frame(data)
     begin = np.minimum.reduceat(fr.begin_ns, fr.case_start)
     end = fr.end_ns[fr.case_start + fr.case_len - 1]
-    return pd.Series(_hours(begin, end, fr.tz, calendar))
+    return pd.Series(ns_hours(begin, end, fr.tz, calendar))
 
 
 def compare_periods(

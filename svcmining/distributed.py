@@ -51,6 +51,7 @@ from typing import TYPE_CHECKING, Any, Literal, cast
 import numpy as np
 import pandas as pd
 
+from ._validation import check_positive_int
 from .calendars import Calendar
 from .eventlog import LogLike, TicketLog, as_events, as_ticket_log, sort_events
 from .exceptions import InvalidParameterError, SchemaError
@@ -209,13 +210,8 @@ def as_dask_log(
     dask = _need_dask()
     import dask.dataframe as ddf_mod
 
-    if npartitions is not None and (
-        isinstance(npartitions, bool) or not isinstance(npartitions, int) or npartitions < 1
-    ):
-        raise InvalidParameterError(
-            "The 'npartitions' parameter of as_dask_log must be a positive int or None. "
-            f"Got {npartitions!r} instead."
-        )
+    if npartitions is not None:
+        npartitions = check_positive_int("as_dask_log", "npartitions", npartitions)
     if isinstance(data, DaskTicketLog):
         return data
     if isinstance(data, ddf_mod.DataFrame):
@@ -299,14 +295,15 @@ def _map(log: DaskTicketLog, func: Callable[..., Any], *args: Any) -> list[Any]:
 
 
 def _dfg_part(part: pd.DataFrame, calendar: Calendar | None) -> dict[str, Any]:
-    from .discovery import _frame, _hours
+    from ._time import ns_hours
+    from .discovery import _frame
 
     events = _events(part)
     if len(events) == 0:
         return {"n_events": 0}
     fr = _frame(events)
     i = np.flatnonzero(fr.case[1:] == fr.case[:-1]) if len(fr.case) > 1 else np.array([], int)
-    wait = _hours(fr.end_ns[i], fr.begin_ns[i + 1], fr.tz, calendar)
+    wait = ns_hours(fr.end_ns[i], fr.begin_ns[i + 1], fr.tz, calendar)
     if fr.lifecycle:
         wait = np.maximum(wait, 0.0)
     pairs = pd.DataFrame(
@@ -353,7 +350,7 @@ def _dfg_part(part: pd.DataFrame, calendar: Calendar | None) -> dict[str, Any]:
         )
     if fr.lifecycle:
         has_start = events["start_timestamp"].notna().to_numpy()
-        proc = np.where(has_start, _hours(fr.begin_ns, fr.end_ns, fr.tz, calendar), np.nan)
+        proc = np.where(has_start, ns_hours(fr.begin_ns, fr.end_ns, fr.tz, calendar), np.nan)
         out["proc"] = pd.DataFrame({"activity": fr.labels[fr.act], "h": proc.astype(float)})
     return out
 

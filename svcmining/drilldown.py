@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from ._repr import html_table
+from ._validation import check_positive_int
 from .eventlog import LogLike, as_events
 from .exceptions import InvalidParameterError
 
@@ -355,18 +356,12 @@ def drill_down(
             f"The 'by' parameter of drill_down names columns not in the log: {missing}. "
             f"Columns: {list(events.columns)}."
         )
-    if isinstance(min_cases, bool) or not isinstance(min_cases, int) or min_cases < 1:
-        raise InvalidParameterError(
-            f"The 'min_cases' parameter of drill_down must be an integer >= 1. Got {min_cases!r}."
-        )
+    min_cases = check_positive_int("drill_down", "min_cases", min_cases)
     if not isinstance(confidence, float) or not 0 < confidence < 1:
         raise InvalidParameterError(
             f"The 'confidence' parameter of drill_down must be in (0, 1). Got {confidence!r}."
         )
-    if isinstance(n_boot, bool) or not isinstance(n_boot, int) or n_boot < 1:
-        raise InvalidParameterError(
-            f"The 'n_boot' parameter of drill_down must be an integer >= 1. Got {n_boot!r}."
-        )
+    n_boot = check_positive_int("drill_down", "n_boot", n_boot)
     name, y = _resolve_outcome(events, outcome, cases, sop, calendar, outcome_options)
     y = y.dropna()
     if y.dtype == bool or str(y.dtype) == "boolean" or set(pd.unique(y)) <= {0, 1}:

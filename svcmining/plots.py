@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 
 from ._fonts import cjk_font_family, use_cjk_font
-from ._validation import check_choice, check_fraction
+from ._validation import check_choice, check_fraction, check_positive_int
 from .exceptions import InvalidParameterError, SvcMiningError
 
 if TYPE_CHECKING:
@@ -1030,10 +1030,7 @@ def plot_periods(
     if not labels:
         raise InvalidParameterError("plot_periods needs at least one period.")
     cols = ncols if ncols is not None else min(len(labels), 4)
-    if isinstance(cols, bool) or not isinstance(cols, int) or cols < 1:
-        raise InvalidParameterError(
-            f"The 'ncols' parameter of plot_periods must be an integer >= 1. Got {ncols!r} instead."
-        )
+    cols = check_positive_int("plot_periods", "ncols", cols)
     rows = -(-len(labels) // cols)
     use_cjk_font()
     fig, axes = plt.subplots(

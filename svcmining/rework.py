@@ -79,6 +79,7 @@ import pandas as pd
 
 from ._pingpong import returns_from_codes
 from ._repr import html_table
+from ._time import hours as span_hours
 from ._validation import check_choice, check_positive_int
 from .calendars import working_ns
 from .eventlog import LogLike, TicketLog, as_events, as_ticket_log, time_i8
@@ -126,19 +127,6 @@ class _SOPLike(Protocol):
 
 
 _L = TypeVar("_L", TicketLog, pd.DataFrame)
-
-
-def _hours(start: pd.Series, end: pd.Series, calendar: Calendar | None) -> pd.Series:
-    """Elapsed or business hours between two aligned tz-aware series."""
-    if calendar is None:
-        try:
-            from .calendars import duration_hours
-        except ImportError:  # calendars.py not there yet: plain elapsed hours
-            return (end - start) / pd.Timedelta(hours=1)
-        return duration_hours(start, end, None)
-    from .calendars import duration_hours
-
-    return duration_hours(start, end, calendar)
 
 
 # --------------------------------------------------------------------------- results
@@ -668,7 +656,7 @@ def _case_table(
         first_ts = earliest.reindex(case_uniques).reset_index(drop=True)
     last_ts = ts.iloc[last].reset_index(drop=True)
     cases = pd.DataFrame({"case_id": _take(case_uniques, np.arange(n_cases))})
-    cycle_hours = _hours(first_ts, last_ts, calendar).to_numpy(dtype=float)
+    cycle_hours = span_hours(first_ts, last_ts, calendar).to_numpy(dtype=float)
 
     n_rework = np.bincount(occ_case, minlength=n_cases)
     n_reopen = np.bincount(occ_case, weights=kind == 0, minlength=n_cases).astype(np.int64)
