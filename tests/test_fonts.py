@@ -70,11 +70,11 @@ def test_mixed_label_every_character_has_a_real_glyph(tmp_path):
     for ch, (path, index, glyph) in sources.items():
         by_font.setdefault((path, index), {})[ch] = glyph
     for (path, index), glyphs in by_font.items():
-        font = TTFont(path, fontNumber=index, lazy=True)
-        family = font["name"].getDebugName(1) or ""
+        with TTFont(path, fontNumber=index, lazy=True) as font:
+            family = font["name"].getDebugName(1) or ""
+            cmap = font.getBestCmap()
+            order = font.getGlyphOrder()
         assert "last resort" not in family.casefold(), f"{sorted(glyphs)} drawn with {family}"
-        cmap = font.getBestCmap()
-        order = font.getGlyphOrder()
         for ch, glyph in glyphs.items():
             assert ord(ch) in cmap, f"{ch!r} not in the cmap of {path}"
             assert cmap[ord(ch)] == order[glyph] != ".notdef", f"{ch!r} is .notdef in {path}"
@@ -87,10 +87,10 @@ def test_bundled_font_covers_gb2312_latin_and_is_small():
     path = _fonts.BUNDLED_FONT_PATH
     assert path.stat().st_size <= 6 * 2**20
     assert (path.parent / "OFL.txt").read_text(encoding="utf-8").count("SIL OPEN FONT LICENSE") == 1
-    font = TTFont(path)
-    assert "glyf" in font  # TrueType outlines: Type 42 embedding in PDF/PS works
-    assert font["name"].getDebugName(1) == _fonts.BUNDLED_FONT_FAMILY
-    cmap = font.getBestCmap()
+    with TTFont(path) as font:
+        assert "glyf" in font  # TrueType outlines: Type 42 embedding in PDF/PS works
+        assert font["name"].getDebugName(1) == _fonts.BUNDLED_FONT_FAMILY
+        cmap = font.getBestCmap()
     gb2312 = set()
     for row in range(0xA1, 0xF8):
         for cell in range(0xA1, 0xFF):
@@ -119,16 +119,16 @@ def test_is_text_font_rejects_box_and_single_script_fonts(tmp_path):
 def _subset(src: Path, out: Path, chars: str, family: str) -> Path:
     from fontTools import subset
 
-    font = TTFont(src)
-    sub = subset.Subsetter(subset.Options())
-    sub.populate(text=chars)
-    sub.subset(font)
-    for rec in font["name"].names:
-        if rec.nameID in (1, 4):
-            rec.string = family
-        if rec.nameID == 6:
-            rec.string = family.replace(" ", "")
-    font.save(out)
+    with TTFont(src) as font:
+        sub = subset.Subsetter(subset.Options())
+        sub.populate(text=chars)
+        sub.subset(font)
+        for rec in font["name"].names:
+            if rec.nameID in (1, 4):
+                rec.string = family
+            if rec.nameID == 6:
+                rec.string = family.replace(" ", "")
+        font.save(out)
     return out
 
 
