@@ -21,6 +21,7 @@ matters. :func:`cjk_font_family` returns the chosen family (also the Graphviz
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import shutil
@@ -147,12 +148,15 @@ def _fontconfig_files() -> dict[str, list[str]] | None:
 
 
 def _register(file: str) -> None:
-    """Make matplotlib know the font file (all its faces), once."""
+    """Make matplotlib know the font file (all its faces), once; skip unreadable files."""
     from matplotlib import font_manager
 
+    manager = font_manager.fontManager  # rebuilt by matplotlib when a cached file vanished
     real = os.path.realpath(file)
-    if not any(os.path.realpath(e.fname) == real for e in font_manager.fontManager.ttflist):
-        font_manager.fontManager.addfont(file)
+    if any(os.path.realpath(e.fname) == real for e in manager.ttflist):
+        return
+    with contextlib.suppress(OSError, RuntimeError, ValueError):  # not a font we can read
+        manager.addfont(file)
 
 
 def _find(family: str) -> str | None:
@@ -262,7 +266,8 @@ def use_cjk_font() -> str:
     """
     import matplotlib as mpl
 
-    family = cjk_font_family()
+    family, path = _resolve()
+    _register(str(path))  # again, in case matplotlib rebuilt its font list since
     current = [f for f in mpl.rcParams["font.sans-serif"] if f != family]
     mpl.rcParams["font.sans-serif"] = [family, *current]
     mpl.rcParams["font.family"] = ["sans-serif"]

@@ -171,6 +171,24 @@ def test_forced_font_file_is_used_and_a_bad_one_warns(monkeypatch, tmp_path):
         assert _fonts.cjk_font_family() == "Noto Sans CJK SC Subset"
 
 
+def test_use_cjk_font_registers_again_after_matplotlib_forgets(monkeypatch, tmp_path):
+    """When matplotlib rebuilds its font list, the next use_cjk_font() registers the font again."""
+    monkeypatch.setenv("SVCMINING_SYSTEM_FONTS", "0")
+    family = _fonts.use_cjk_font()
+    manager = font_manager.fontManager
+    manager.ttflist[:] = [e for e in manager.ttflist if e.name != family]
+    manager._findfont_cached.cache_clear()
+    assert _fonts.use_cjk_font() == family
+    path = font_manager.findfont(
+        font_manager.FontProperties(family=family), fallback_to_default=False
+    )
+    assert Path(path).resolve() == _fonts.BUNDLED_FONT_PATH.resolve()
+    junk = tmp_path / "junk.ttf"
+    junk.write_bytes(b"not a font")
+    _fonts._register(str(junk))  # an unreadable system font file is skipped, not an error
+    assert all(e.fname != str(junk) for e in manager.ttflist)
+
+
 @pytest.mark.skipif(shutil.which("fc-list") is None, reason="fontconfig's fc-list not installed")
 def test_empty_fontconfig_configuration_hides_system_fonts(monkeypatch, tmp_path):
     """With FONTCONFIG_FILE pointing to an empty configuration fontconfig lists no font."""
