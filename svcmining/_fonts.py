@@ -27,6 +27,7 @@ import os
 import shutil
 import subprocess
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 
 __all__ = [
@@ -172,9 +173,8 @@ def _find(family: str) -> str | None:
     return path
 
 
-def _system_fonts(names: list[str]) -> list[tuple[str, str]]:
-    """(family, file) of the installed fonts among ``names``, in the order given."""
-    found: list[tuple[str, str]] = []
+def _system_fonts(names: list[str]) -> Iterator[tuple[str, str]]:
+    """(family, file) of the installed fonts among ``names``, in the order given, lazily."""
     listed = _fontconfig_files()
     for name in names:
         if listed is not None:
@@ -185,8 +185,7 @@ def _system_fonts(names: list[str]) -> list[tuple[str, str]]:
                 _register(file)
         path = _find(name)
         if path is not None:
-            found.append((name, path))
-    return found
+            yield name, path
 
 
 def _forced_font(value: str) -> tuple[str, str] | None:
@@ -201,8 +200,7 @@ def _forced_font(value: str) -> tuple[str, str] | None:
         _register(value)
         path = _find(family)
         return (family, path) if path is not None else None
-    found = _system_fonts([value])
-    return found[0] if found else None
+    return next(iter(_system_fonts([value])), None)
 
 
 @functools.cache
@@ -214,8 +212,8 @@ def _resolve() -> tuple[str, str]:
         if choice is not None and is_text_font(choice[1]):
             return choice
         warnings.warn(
-            f"SVCMINING_CJK_FONT={forced!r} is not a font with both Latin and Chinese "
-            f"glyphs; using {BUNDLED_FONT_FAMILY!r} instead.",
+            f"SVCMINING_CJK_FONT={forced!r} is not an installed font (family name or "
+            "file) with both Latin and Chinese glyphs; ignoring it.",
             UserWarning,
             stacklevel=4,
         )

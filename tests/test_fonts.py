@@ -167,7 +167,7 @@ def test_forced_font_file_is_used_and_a_bad_one_warns(monkeypatch, tmp_path):
     _fonts._resolve.cache_clear()
     monkeypatch.setenv("SVCMINING_CJK_FONT", str(DEJAVU))
     monkeypatch.setenv("SVCMINING_SYSTEM_FONTS", "0")
-    with pytest.warns(UserWarning, match="not a font with both Latin and Chinese"):
+    with pytest.warns(UserWarning, match="with both Latin and Chinese glyphs; ignoring it"):
         assert _fonts.cjk_font_family() == "Noto Sans CJK SC Subset"
 
 
