@@ -16,7 +16,7 @@ with real Latin **and** Chinese glyphs first in matplotlib's sans-serif list:
 Every font is registered with matplotlib by file (``font_manager.addfont``), so
 neither matplotlib's font cache nor a font installed after that cache was built
 matters. :func:`cjk_font_family` returns the chosen family (also the Graphviz
-``fontname``).
+``fontname``); :func:`graphviz_env` lets Graphviz find the bundled font too.
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ __all__ = [
     "CJK_FONT_CANDIDATES",
     "cjk_font_family",
     "cjk_font_path",
+    "graphviz_env",
     "has_cjk",
     "is_text_font",
     "use_cjk_font",
@@ -224,6 +225,52 @@ def _resolve() -> tuple[str, str]:
     _register(str(BUNDLED_FONT_PATH))
     bundled = _find(BUNDLED_FONT_FAMILY)
     return BUNDLED_FONT_FAMILY, bundled if bundled is not None else str(BUNDLED_FONT_PATH)
+
+
+def graphviz_env() -> dict[str, str] | None:
+    """Environment for running Graphviz so that it finds the label font, or ``None``.
+
+    Graphviz looks fonts up through fontconfig, which does not know the bundled font.
+    When that font is the one in use, the returned environment points
+    ``XDG_DATA_HOME`` at a folder whose ``fonts`` entry links to the bundled font (the
+    default fontconfig configuration reads ``$XDG_DATA_HOME/fonts``). ``None`` means the
+    current environment already works (a system font was chosen).
+
+    Examples
+    --------
+    >>> from svcmining._fonts import graphviz_env
+    >>> env = graphviz_env()  # pass as subprocess.run(["dot", ...], env=env)
+    """
+    if cjk_font_family() != BUNDLED_FONT_FAMILY:
+        return None
+    home = _bundled_font_data_home()
+    return None if home is None else {**os.environ, "XDG_DATA_HOME": home}
+
+
+@functools.cache
+def _bundled_font_data_home() -> str | None:
+    """A folder in matplotlib's cache holding ``fonts`` -> the bundled font folder."""
+    import hashlib
+
+    import matplotlib as mpl
+
+    fonts = BUNDLED_FONT_PATH.parent
+    key = hashlib.sha256(str(fonts.resolve()).encode("utf-8")).hexdigest()[:12]
+    home = Path(mpl.get_cachedir()) / f"svcmining-fonts-{key}"
+    link = home / "fonts"
+    try:
+        if not (link / BUNDLED_FONT_PATH.name).is_file():
+            home.mkdir(parents=True, exist_ok=True)
+            try:
+                link.symlink_to(fonts, target_is_directory=True)
+            except OSError:  # no symlinks here (some Windows set-ups), or a stale entry
+                if link.is_symlink():
+                    link.unlink()
+                link.mkdir(exist_ok=True)
+                shutil.copy2(BUNDLED_FONT_PATH, link / BUNDLED_FONT_PATH.name)
+    except OSError:  # a read-only cache: Graphviz falls back to its default font
+        return None
+    return str(home)
 
 
 def cjk_font_family() -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import shutil
+import subprocess
 import warnings
 from pathlib import Path
 
@@ -197,6 +198,52 @@ def test_empty_fontconfig_configuration_hides_system_fonts(monkeypatch, tmp_path
     monkeypatch.setenv("FONTCONFIG_FILE", str(conf))
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     assert _fonts._fontconfig_files() == {}
+
+
+@pytest.mark.skipif(shutil.which("fc-match") is None, reason="fontconfig's fc-match not installed")
+def test_graphviz_env_lets_fontconfig_programs_find_the_bundled_font(monkeypatch, tmp_path):
+    """With the bundled font in use, fontconfig (so Graphviz) resolves its family to its file."""
+    monkeypatch.setenv("SVCMINING_SYSTEM_FONTS", "0")
+    monkeypatch.setattr(matplotlib, "get_cachedir", lambda: str(tmp_path / "mpl"))
+    monkeypatch.delenv("FONTCONFIG_FILE", raising=False)
+    _fonts._bundled_font_data_home.cache_clear()
+    try:
+        env = _fonts.graphviz_env()
+    finally:
+        _fonts._bundled_font_data_home.cache_clear()
+    assert env is not None and env["XDG_DATA_HOME"].startswith(str(tmp_path / "mpl"))
+    found = subprocess.run(
+        ["fc-match", "--format", "%{family}|%{file}", _fonts.BUNDLED_FONT_FAMILY],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    family, file = found.split("|")
+    assert family == _fonts.BUNDLED_FONT_FAMILY
+    assert Path(file).resolve() == _fonts.BUNDLED_FONT_PATH.resolve()
+
+
+def test_graphviz_runs_with_the_font_environment(monkeypatch, tmp_path):
+    """plots._run_dot starts dot with graphviz_env(), or the current environment for None."""
+    from svcmining import plots
+
+    fake = tmp_path / "bin" / "dot"
+    fake.parent.mkdir()
+    fake.write_text('#!/bin/sh\nprintf "%s" "$XDG_DATA_HOME"\n', encoding="utf-8")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", str(fake.parent))
+    monkeypatch.setenv("XDG_DATA_HOME", "/original")
+    monkeypatch.setattr(plots, "graphviz_env", lambda: {"XDG_DATA_HOME": "/bundled"})
+    assert plots._run_dot("digraph {}", "svg") == b"/bundled"
+    monkeypatch.setattr(plots, "graphviz_env", lambda: None)
+    assert plots._run_dot("digraph {}", "svg") == b"/original"
+
+
+def test_graphviz_env_is_unchanged_with_a_system_font(monkeypatch):
+    """When a system CJK font is used Graphviz finds it by name: no environment change."""
+    monkeypatch.setattr(_fonts, "_resolve", lambda: ("Noto Sans CJK SC", "/fonts/x.ttc"))
+    assert _fonts.graphviz_env() is None
 
 
 @pytest.mark.parametrize("fmt", ["png", "pdf", "svg", "ps"])
