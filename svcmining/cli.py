@@ -1179,8 +1179,22 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _show_warning_as_note(seen: set[str]) -> Any:
+    """A ``warnings.showwarning`` that prints each distinct warning once, as one line."""
+
+    def show(message: Any, *args: Any, **kwargs: Any) -> None:
+        text = " ".join(str(message).split())
+        if text not in seen:
+            seen.add(text)
+            print(f"svcmining: note: {text}", file=sys.stderr)
+
+    return show
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code (0 ok, 1 check failed, 2 bad input)."""
+    import warnings
+
     parser = _parser()
     try:
         args = parser.parse_args(argv)
@@ -1191,7 +1205,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_BAD_INPUT
     os.environ.setdefault("MPLBACKEND", "Agg")  # never open windows from the command line
     try:
-        return int(args.func(args))
+        # every warning a command raises is one line `svcmining: note: ...`, never a
+        # Python warning with a source line
+        with warnings.catch_warnings():
+            warnings.showwarning = _show_warning_as_note(set())
+            return int(args.func(args))
     except KeyboardInterrupt:
         print("svcmining: interrupted", file=sys.stderr)
         return 130

@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
-from ._fonts import cjk_font_family, use_cjk_font
+from ._fonts import cjk_font_family, graphviz_env, use_cjk_font
 from ._validation import check_choice, check_fraction, check_positive_int
 from .exceptions import InvalidParameterError, SvcMiningError
 
@@ -380,6 +380,7 @@ def _run_dot(source: str, fmt: str) -> bytes:
             capture_output=True,
             timeout=120,
             check=False,
+            env=graphviz_env(),  # Graphviz finds the bundled font when no CJK font is installed
         )
     except subprocess.TimeoutExpired as exc:
         raise SvcMiningError("Graphviz took longer than 120 s to lay out the map.") from exc

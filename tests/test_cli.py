@@ -578,6 +578,44 @@ def test_report_command(exports, tmp_path, capsys):
     assert "<script" not in text.lower()
 
 
+def test_report_without_graphviz_prints_one_clean_note(exports, tmp_path, capsys, monkeypatch):
+    """Without Graphviz the report prints one `svcmining: note:` line, no Python warning."""
+    import svcmining.plots
+
+    monkeypatch.setattr(svcmining.plots, "graphviz_available", lambda: False)
+    code, _, err = run(
+        ["report", exports["folder"], "--sop", exports["sop"], "--out", tmp_path / "r.html"],
+        capsys,
+    )
+    assert code == 0, err
+    lines = err.splitlines()
+    assert all(line.startswith("svcmining: note: ") for line in lines), err
+    assert len([line for line in lines if "Graphviz" in line]) == 1, err
+    assert len(set(lines)) == len(lines)
+    assert "UserWarning" not in err and ".py:" not in err
+
+
+def test_cli_warnings_are_deduplicated_one_line_notes(exports, capsys, monkeypatch):
+    """Each distinct warning of a command prints once, as `svcmining: note: <message>`."""
+    import warnings
+
+    import svcmining.cli
+
+    def noisy(args):
+        for _ in range(3):
+            warnings.warn("Graphviz is\n  missing.", UserWarning, stacklevel=1)
+        warnings.warn("Second thing.", RuntimeWarning, stacklevel=1)
+        return 0
+
+    monkeypatch.setattr(svcmining.cli, "_cmd_info", noisy)
+    code, out, err = run(["info", exports["folder"]], capsys)
+    assert code == 0
+    assert out == ""
+    assert err == "svcmining: note: Graphviz is missing.\nsvcmining: note: Second thing.\n"
+    code, _, err = run(["info", exports["folder"]], capsys)
+    assert err.count("svcmining: note: Graphviz is missing.") == 1  # again on the next run
+
+
 def test_report_benchmark_option(exports, tmp_path, capsys):
     """--benchmark STEP=LIMIT/BEST reaches the KPI section; a malformed one is bad input."""
     pytest.importorskip("svcmining.kpis")

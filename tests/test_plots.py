@@ -1,4 +1,4 @@
-"""Tests for svcmining.plots (process maps) and svcmining._fonts (CJK fonts)."""
+"""Tests for svcmining.plots (process maps); the label font is tested in test_fonts.py."""
 
 from __future__ import annotations
 
@@ -46,53 +46,6 @@ def log() -> pd.DataFrame:
             t += pd.Timedelta(hours=2)
             rows.append((case, a, t, dept.get(a, "客服中心")))
     return _log(rows)
-
-
-# ---------------------------------------------------------------------------- fonts
-
-
-def test_cjk_font_resolves_to_a_font_with_chinese_glyphs():
-    """The font found for Chinese labels really has glyphs for our activity names."""
-    family = _fonts.cjk_font_family()
-    if family is None:
-        pytest.skip("no CJK font installed on this machine")
-    from matplotlib import font_manager
-
-    font = font_manager.get_font(_fonts.cjk_font_path())
-    assert all(font.get_char_index(ord(ch)) for ch in "投诉登记售后评估结单回访")
-    assert _fonts.use_cjk_font() == family
-    assert matplotlib.rcParams["font.sans-serif"][0] == family
-
-
-def test_chinese_text_renders_without_missing_glyphs():
-    """Drawing Chinese with use_cjk_font() gives no 'Glyph missing' warning (no boxes)."""
-    if _fonts.cjk_font_family() is None:
-        pytest.skip("no CJK font installed on this machine")
-    _fonts.use_cjk_font()
-    fig, ax = plt.subplots()
-    ax.text(0.5, 0.5, "投诉登记 → 售后评估 · 重新打开")
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        fig.canvas.draw()
-    plt.close(fig)
-    assert not [w for w in caught if "missing from" in str(w.message)]
-
-
-def test_no_cjk_font_warns_once_with_install_advice(monkeypatch):
-    """Without any CJK font: None is returned and one warning says how to install one."""
-    monkeypatch.setattr(_fonts, "_resolve", lambda: None)
-    monkeypatch.setattr(_fonts, "_warned", False)
-    with pytest.warns(UserWarning, match="fonts-noto-cjk") as record:
-        assert _fonts.use_cjk_font() is None
-        assert _fonts.use_cjk_font() is None
-    assert len(record) == 1
-
-
-def test_has_cjk():
-    """has_cjk tells Chinese/full-width text from plain ASCII."""
-    assert _fonts.has_cjk("结单")
-    assert _fonts.has_cjk("ABC（")
-    assert not _fonts.has_cjk("Closed")
 
 
 # ---------------------------------------------------------------------------- graphviz
