@@ -1589,33 +1589,27 @@ def _sla_table(
         )
         pause = _pause_events(sla, waiting, events)
         if pause is not None and pause.any() and len(rows):
-            # hours each pausing event holds the clock (until the ticket's next event)
-            hold = np.zeros(len(ts))
+            # the clock stands still from a pausing event to the ticket's next event; on
+            # integer clock values (elapsed or business ns), so a wait that fills the whole
+            # interval leaves exactly 0
+            from .calendars import working_ns
+
+            base = ts if cal is None else working_ns(_from_ns(ts, coded.tz), cal)
+            hold = np.zeros(len(ts), dtype=np.int64)
             p_rows = np.flatnonzero(pause[:-1] & (cc[1:] == cc[:-1]))
-            hold[p_rows] = np.asarray(
-                duration_hours(
-                    _from_ns(ts[p_rows], coded.tz), _from_ns(ts[p_rows + 1], coded.tz), cal
-                ),
-                dtype=float,
-            )
+            hold[p_rows] = base[p_rows + 1] - base[p_rows]
             held = np.cumsum(hold) - hold  # held before each event
             fr = from_row[rows]
             tr = np.where(has_to, to_row[rows], case_end[rows])
-            actual = actual - np.where(has_to, held[tr] - held[fr], 0.0)
+            actual = np.where(has_to, actual - (held[tr] - held[fr]) / 3.6e12, actual)
             last = case_end[rows]
-            tail = np.where(
-                pause[last],
-                np.asarray(
-                    duration_hours(
-                        _from_ns(ts[last], coded.tz),
-                        _from_ns(np.full(len(rows), cut_ns, dtype=np.int64), coded.tz),
-                        cal,
-                    ),
-                    dtype=float,
-                ).clip(min=0),
-                0.0,
+            cut_base = (
+                np.full(len(rows), cut_ns, dtype=np.int64)
+                if cal is None
+                else working_ns(_from_ns(np.full(len(rows), cut_ns, dtype=np.int64), coded.tz), cal)
             )
-            so_far = so_far - (held[last] - held[fr]) - tail
+            tail = np.where(pause[last], np.maximum(cut_base - base[last], 0), 0)
+            so_far = so_far - ((held[last] - held[fr]) + tail) / 3.6e12
         if sla.by_priority:
             p_codes, p_uniq = pd.factorize(pd.Series(prio, dtype=object))
             lut = np.array([sla.upper_hours(p) for p in p_uniq] + [sla.upper_hours()])
