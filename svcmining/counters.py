@@ -246,12 +246,13 @@ class CounterCheck:
         return "; ".join(parts)
 
     def examples(self, n: int = _MAX_EXAMPLES) -> list[str]:
-        """Up to ``n`` disagreeing tickets over all counters, ``above`` ones first."""
+        """Up to ``n`` disagreeing tickets over all counters, ``above`` ones first, then the
+        notes (columns not compared, unparseable values)."""
         out: list[str] = []
         for direction in ("above", "below"):
             for exs in self.table["examples"]:
                 out.extend(e for e in exs if e.endswith(f"({direction})"))
-        return out[:n]
+        return [*out, *self.notes][:n]
 
     def __repr__(self) -> str:
         return f"CounterCheck({self.describe()})"

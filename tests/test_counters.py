@@ -206,6 +206,7 @@ def test_quality_row_reports_the_comparison():
         "ticket INC005: reopen_count 1, derived 2 (above)",
         "ticket INC003: reassignment_count 3, derived 2 (below)",
         "ticket INC003: sys_mod_count 7, derived 4 (below)",
+        "'reassignment_count': 1 value(s) are not a count and were not read (e.g. 'two').",
     ]
     assert "reassignment_count vs handoffs by 'department'" in q["description"]
     assert "3 of 5 tickets equal (60.0%), 1 below, 1 above" in q["description"]
