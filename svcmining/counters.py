@@ -237,7 +237,7 @@ class CounterCheck:
         parts = []
         for r in self.table.itertuples(index=False):
             if pd.isna(r.share_equal):
-                parts.append(f"{r.column}: {r.derived_from}")
+                parts.append(f"{r.column}: no ticket compared ({r.derived_from})")
                 continue
             parts.append(
                 f"{r.column} vs {r.derived_from}: {r.equal:,} of {r.tickets:,} tickets equal "

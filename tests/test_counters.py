@@ -250,6 +250,7 @@ def test_missing_group_column_is_not_compared():
     assert (row["tickets"], row["equal"], row["above"]) == (0, 0, 0)
     assert pd.isna(row["share_equal"])
     assert "no 'department' column" in row["derived_from"]
+    assert cc.describe().startswith("reassignment_count: no ticket compared (the log has no")
     assert set(cc.cases["agreement"]) == {"not compared", "unparseable"}
     assert cc.severity == "info"  # INC006's unparseable value
 
