@@ -366,3 +366,17 @@ def test_bpic2013_incidents_has_no_counters(incidents_log):
     moved = int((svc.handoff_delays(incidents_log).cases["n_handoffs"] > 0).sum())
     assert t.loc["reassignments", ["tickets", "above"]].tolist() == [7554, moved]
     assert 0 < moved < 7554
+
+
+def test_row_order_and_case_names_change_nothing():
+    """Shuffled rows give the same comparison; renamed tickets only rename the cases table."""
+    ev = sn_events()
+    base = check_counters(ev)
+    shuffled = check_counters(ev.sample(frac=1.0, random_state=7))
+    pd.testing.assert_frame_equal(shuffled.table, base.table)
+    pd.testing.assert_frame_equal(shuffled.cases, base.cases)
+    renamed = check_counters(ev.assign(case_id="T-" + ev["case_id"]))
+    pd.testing.assert_frame_equal(
+        renamed.table.drop(columns="examples"), base.table.drop(columns="examples")
+    )
+    assert (renamed.cases["case_id"] == "T-" + base.cases["case_id"]).all()
