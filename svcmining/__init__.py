@@ -31,6 +31,8 @@ _EXPORTS: dict[str, str] = {
     "check_quality": "quality",
     "open_cases": "quality",
     "QUALITY_CHECKS": "quality",
+    "CounterCheck": "counters",
+    "check_counters": "counters",
     # privacy
     "pseudonymize": "privacy",
     "PERSONAL_COLUMNS": "privacy",
@@ -123,6 +125,7 @@ __all__ = [
     "SOP",
     "Calendar",
     "ConformanceResult",
+    "CounterCheck",
     "DaskTicketLog",
     "DataQualityWarning",
     "DrillDown",
@@ -156,6 +159,7 @@ __all__ = [
     "augment_rework",
     "build_report",
     "case_outcomes",
+    "check_counters",
     "check_quality",
     "check_sop",
     "compare_logs",
@@ -213,6 +217,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from ._synonyms import HEADER_SYNONYMS
     from .calendars import Calendar, duration_hours, parse_duration
     from .conformance import ConformanceResult, SOPComparison, check_sop, compare_with_sop
+    from .counters import CounterCheck, check_counters
     from .datasets import GeneratedTickets, generate_tickets, write_sample_exports
     from .discovery import (
         LogComparison,

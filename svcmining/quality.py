@@ -48,6 +48,9 @@ QUALITY_CHECKS: dict[str, str] = {
     "old_timestamps": "events dated before 2000-01-01",
     "missing_values": "events with no value in an optional canonical column",
     "unmapped_columns": "source columns not mapped to a canonical column (passed through)",
+    "system_counters": "the export's own per-ticket counters (reassignment_count, reopen_count, "
+    "sys_mod_count, 转派次数 ...) compared with svcmining's handoffs, reopens and updates "
+    "(svcmining.check_counters); a derived count above the counter is suspicious",
 }
 _COLUMNS = ["check", "severity", "events", "cases", "description", "examples"]
 
@@ -314,6 +317,19 @@ def check_quality(
             "description": QUALITY_CHECKS["unmapped_columns"],
             "examples": unmapped[:5]
             + ([f"... {len(unmapped) - 5} more"] if len(unmapped) > 5 else []),
+        }
+    )
+    from .counters import check_counters
+
+    cc = check_counters(tlog, states=st)
+    rows.append(
+        {
+            "check": "system_counters",
+            "severity": cc.severity,
+            "events": cc.disagreeing_events,
+            "cases": len(cc.disagreements()["case_id"].unique()),
+            "description": f"{QUALITY_CHECKS['system_counters']}: {cc.describe()}",
+            "examples": cc.examples(),
         }
     )
     return pd.DataFrame(rows, columns=_COLUMNS)

@@ -621,7 +621,33 @@ def _sec_quality(ctx: _Ctx) -> str:
         "severity", key=lambda s: s.map(order).fillna(3), kind="stable"
     ).reset_index(drop=True)
     parts.append("<h3>Data-quality checks</h3>" + _table(shown, max_rows=50))
+    parts.append(_counters_html(ctx))
     return "".join(parts)
+
+
+def _counters_html(ctx: _Ctx) -> str:
+    """The system-counter cross-check (:func:`svcmining.check_counters`), when the export
+    has counters (kept in ``results["counters"]``); empty otherwise."""
+    from .counters import check_counters
+
+    cc = check_counters(ctx.log, sop=ctx.sop)
+    ctx.results["counters"] = cc
+    if not cc.found:
+        return ""
+    shown = cc.table.copy()
+    for col in ("share_equal", "share_not_above"):
+        shown[col] = [_pct(v) for v in shown[col]]
+    shown["examples"] = ["; ".join(map(str, list(ex)[:3])) for ex in shown["examples"]]
+    notes = "".join(f"<li>{html.escape(n)}</li>" for n in cc.notes)
+    return (
+        "<h3>System counters</h3>"
+        '<p class="note">The export\'s own per-ticket counters compared with what svcmining '
+        "counted. Audit exports can miss updates, so a derived count below the counter "
+        "happens; a derived count above it (column <i>above</i>) is the suspicious "
+        "direction: check the state labels or the grouping column.</p>"
+        + _table(shown)
+        + (f"<ul>{notes}</ul>" if notes else "")
+    )
 
 
 def _sec_process_map(ctx: _Ctx) -> str:
