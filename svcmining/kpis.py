@@ -221,13 +221,12 @@ def _analyses(
     calendar: Calendar | None,
     states: TicketStates,
     cut: pd.Timestamp,
-    rework: ReworkResult | None,
-    handoffs: Any,
-    conformance: ConformanceResult | None,
+    given: tuple[ReworkResult | None, Any, ConformanceResult | None],
     need: Sequence[str] = ("rework", "handoffs", "conformance"),
 ) -> tuple[ReworkResult | None, Any, ConformanceResult | None]:
-    """The rework, handoff and conformance results: given ones as they are, missing ones
-    computed once (the SOP check beside the others on the second core)."""
+    """The rework, handoff and conformance results: ``given`` ones as they are, missing
+    ones computed once (the SOP check beside the others on the second core)."""
+    rework, handoffs, conformance = given
     from concurrent.futures import ThreadPoolExecutor
 
     checking = None
@@ -478,18 +477,11 @@ def case_outcomes(
     sop = as_sop(sop, func="case_outcomes")
     st = as_states(states, sop=sop, close_activities=close_activities, func="case_outcomes")
     cut = cutoff_of(events, cutoff, func="case_outcomes")
-    rework, handoffs, conformance = _analyses(
-        tlog,
-        sop=sop,
-        calendar=calendar,
-        states=st,
-        cut=cut,
-        rework=rework,
-        handoffs=handoffs,
-        conformance=conformance,
-        need=parts,
+    given = (rework, handoffs, conformance)
+    results = _analyses(
+        tlog, sop=sop, calendar=calendar, states=st, cut=cut, given=given, need=parts
     )
-    return _outcomes(tlog, st, sop, cut, calendar, within, fcr, rework, handoffs, conformance)
+    return _outcomes(tlog, st, sop, cut, calendar, within, fcr, *results)
 
 
 def _outcomes(
@@ -766,15 +758,9 @@ def service_kpis(
         calendar = getattr(sop, "calendar", None)
     st = as_states(states, sop=sop, close_activities=close_activities, func="service_kpis")
     cut = cutoff_of(events, cutoff, func="service_kpis")
+    given = (rework, handoffs, conformance)
     rework, handoffs, conformance = _analyses(
-        tlog,
-        sop=sop,
-        calendar=calendar,
-        states=st,
-        cut=cut,
-        rework=rework,
-        handoffs=handoffs,
-        conformance=conformance,
+        tlog, sop=sop, calendar=calendar, states=st, cut=cut, given=given
     )
     cases = _outcomes(tlog, st, sop, cut, calendar, within, fcr, rework, handoffs, conformance)
     cases["period"] = _period_labels(cases["opened_at"], by).to_numpy()
@@ -1397,15 +1383,9 @@ def pain_points(
     bench = {b.activity: b.benchmark_hours for b in benchmarks}
     st = as_states(states, sop=sop, close_activities=close_activities, func="pain_points")
     cut = cutoff_of(events, None, func="pain_points")
+    given = (rework, handoffs, conformance)
     rework, handoffs, conformance = _analyses(
-        tlog,
-        sop=sop,
-        calendar=calendar,
-        states=st,
-        cut=cut,
-        rework=rework,
-        handoffs=handoffs,
-        conformance=conformance,
+        tlog, sop=sop, calendar=calendar, states=st, cut=cut, given=given
     )
     case_codes, case_uniques = tlog.codes("case_id", sort=True)
     case_names = np.asarray(case_uniques, dtype=object)

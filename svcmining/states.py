@@ -67,6 +67,7 @@ from typing import Any, Literal, get_args
 import numpy as np
 import pandas as pd
 
+from .eventlog import last_per_case
 from .exceptions import InvalidParameterError
 
 __all__ = [
@@ -491,16 +492,6 @@ class Closings:
         return ~self.closed
 
 
-def _last_per_case(mask: np.ndarray, case_codes: np.ndarray, n_cases: int) -> np.ndarray:
-    rows = np.flatnonzero(mask)
-    out = np.full(n_cases, -1, dtype=np.int64)
-    if len(rows):
-        cc = case_codes[rows]
-        last = np.r_[cc[1:] != cc[:-1], True]
-        out[cc[last]] = rows[last]
-    return out
-
-
 def closings(
     case_codes: np.ndarray, n_cases: int, kinds: np.ndarray, stage: np.ndarray
 ) -> Closings:
@@ -562,9 +553,9 @@ def closings(
         first_in_seg = np.r_[True, seg_id[trig_rows][1:] != seg_id[trig_rows][:-1]]
         reopen_at[trig_rows[first_in_seg]] = True
     n_reopen = np.bincount(case_codes[cycle_first], minlength=n_cases).astype(np.int64)
-    last_trig = _last_per_case(trigger, case_codes, n_cases)
-    last_closed = _last_per_case(kinds == CLOSED, case_codes, n_cases)
-    last_resolved = _last_per_case(kinds == RESOLVED, case_codes, n_cases)
+    last_trig = last_per_case(trigger, case_codes, n_cases)
+    last_closed = last_per_case(kinds == CLOSED, case_codes, n_cases)
+    last_resolved = last_per_case(kinds == RESOLVED, case_codes, n_cases)
     closed = last_closed > last_trig
     resolved = ~closed & (last_resolved > last_trig)
     closed_row = np.where(closed, last_closed, -1)
