@@ -163,7 +163,7 @@ def _linear_order(
 
             best_j = min(range(lo, hi + 1), key=lambda j: (cost(j), abs(j - cur)))
             if cost(best_j) < cost(cur) - 1e-12:
-                seq = rest[:best_j] + [n] + rest[best_j:]
+                seq = [*rest[:best_j], n, *rest[best_j:]]
                 moved = True
         if not moved:
             break
@@ -210,7 +210,7 @@ def _layers(
             if indeg[t] == 0:
                 ready.append(t)
                 ready.sort(key=lambda m: (m != first, pos[m]))
-    layer = {n: 0 for n in nodes}
+    layer = dict.fromkeys(nodes, 0)
     for n in topo:
         for t, _ in succs[n]:
             layer[t] = max(layer[t], layer[n] + 1)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import html
 import io
-import itertools
 import shutil
 import subprocess
 import warnings
