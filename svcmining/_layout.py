@@ -456,6 +456,15 @@ def layered_layout(
     (for a self-loop's label, say).
     """
     nodes = list(dict.fromkeys(nodes))
+    constrained = {n for e in edges if e.constraint for n in (e.source, e.target)}
+    # a node reached only by non-constraint edges would float on the first layer: let its
+    # edges place it
+    edges = [
+        e
+        if e.constraint or (e.source in constrained and e.target in constrained)
+        else LayoutEdge(e.source, e.target, e.weight, True)
+        for e in edges
+    ]
     back = _back_edges(nodes, edges, first, last)
     dag: list[tuple[str, str, float]] = []
     for i, e in enumerate(edges):

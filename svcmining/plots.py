@@ -15,6 +15,7 @@ import html
 import io
 import shutil
 import subprocess
+import textwrap
 import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -73,6 +74,9 @@ class _Node:
     fill: str
     kind: Literal["activity", "start", "end"] = "activity"
     highlight: bool = False
+    border: str = "#4a6fa5"  # box outline (matplotlib drawing)
+    dashed: bool = False  # dashed outline (matplotlib drawing)
+    text_color: str = "black"
 
 
 @dataclass(frozen=True)
@@ -85,6 +89,8 @@ class _Edge:
     style: Literal["solid", "dashed", "dotted"] = "solid"
     highlight: bool = False
     weight: float = -1.0  # flow used by the matplotlib layout (default: the width)
+    constraint: bool = True  # False: the edge does not shape the layers (like Graphviz's)
+    label_color: str = "#333333"
 
 
 @dataclass(frozen=True)
@@ -425,7 +431,12 @@ def _map_geometry(spec: _Spec) -> _Geometry:
         [nd.id for nd in spec.nodes],
         sizes,
         [
-            _layout.LayoutEdge(ed.source, ed.target, ed.weight if ed.weight >= 0 else ed.width)
+            _layout.LayoutEdge(
+                ed.source,
+                ed.target,
+                ed.weight if ed.weight >= 0 else ed.width,
+                constraint=ed.constraint,
+            )
             for ed in spec.edges
         ],
         direction=direction,
@@ -507,12 +518,22 @@ def _draw_matplotlib(spec: _Spec, ax: Axes | None) -> Figure:
                 h,
                 boxstyle="round,pad=0,rounding_size=0.35",
                 fc=nd.fill,
-                ec=_HIGHLIGHT if nd.highlight else "#4a6fa5",
+                ec=_HIGHLIGHT if nd.highlight else nd.border,
                 lw=2.5 if nd.highlight else 1.0,
+                ls="--" if nd.dashed else "-",
                 zorder=3,
             )
         )
-        ax.text(x, y + 0.3, nd.title, ha="center", va="center", fontsize=10 * k, zorder=4)
+        ax.text(
+            x,
+            y + 0.3,
+            nd.title,
+            ha="center",
+            va="center",
+            fontsize=10 * k,
+            color=nd.text_color,
+            zorder=4,
+        )
         ax.text(
             x,
             y - 0.42,
@@ -520,7 +541,7 @@ def _draw_matplotlib(spec: _Spec, ax: Axes | None) -> Figure:
             ha="center",
             va="center",
             fontsize=7.5 * k,
-            color="#444444",
+            color="#444444" if nd.text_color == "black" else nd.text_color,
             zorder=4,
         )
     for i, ed in enumerate(spec.edges):
@@ -549,20 +570,18 @@ def _draw_matplotlib(spec: _Spec, ax: Axes | None) -> Figure:
                 ha="center",
                 va="center",
                 fontsize=_LABEL_PT * k,
-                color="#5a1e7a" if ed.highlight else "#333333",
+                color="#5a1e7a" if ed.highlight else ed.label_color,
                 zorder=5,
                 bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.85},
             )
     ax.set_title(spec.title, fontsize=12 * k, loc="left")
-    if own_figure:
-        fig.text(
-            0.01,
-            0.005,
-            spec.legend,
+    if own_figure:  # as a figure label, so the constrained layout keeps room for it
+        chars = max(int(fig.get_figwidth() * 72 / (8 * k * 0.62)) - 4, 40)
+        fig.supxlabel(
+            textwrap.fill(spec.legend, chars),
+            x=0.01,
             ha="left",
-            va="bottom",
             fontsize=8 * k,
-            wrap=True,
             color="#333333",
         )
     else:
@@ -577,10 +596,11 @@ def _draw_matplotlib(spec: _Spec, ax: Axes | None) -> Figure:
             wrap=True,
             color="#333333",
         )
-    sm = plt.cm.ScalarMappable(norm=Normalize(*spec.value_range), cmap=colormaps[spec.colormap])
-    cb = fig.colorbar(sm, ax=ax, shrink=0.25, pad=0.01, aspect=12, location="right")
-    cb.set_label(spec.colorbar_label, fontsize=8 * k)
-    cb.ax.tick_params(labelsize=7 * k)
+    if spec.colormap:  # maps coloured by a metric get a colour bar
+        sm = plt.cm.ScalarMappable(norm=Normalize(*spec.value_range), cmap=colormaps[spec.colormap])
+        cb = fig.colorbar(sm, ax=ax, shrink=0.25, pad=0.01, aspect=12, location="right")
+        cb.set_label(spec.colorbar_label, fontsize=8 * k)
+        cb.ax.tick_params(labelsize=7 * k)
     return fig
 
 
