@@ -604,6 +604,16 @@ def _draw_matplotlib(spec: _Spec, ax: Axes | None) -> Figure:
     return fig
 
 
+def _figure_svg(fig: Figure) -> bytes:
+    """``fig`` as SVG bytes, the same for the same picture (no date, fixed element ids)."""
+    import matplotlib as mpl
+
+    buf = io.BytesIO()
+    with mpl.rc_context({"svg.hashsalt": "svcmining"}):
+        fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})
+    return buf.getvalue()
+
+
 # ----------------------------------------------------------------------------------------------
 # the result object
 
@@ -632,6 +642,8 @@ class ProcessMap:
         if self.source is not None:
             return _run_dot(self.source, fmt)
         assert self.figure is not None
+        if fmt == "svg":
+            return _figure_svg(self.figure)
         buf = io.BytesIO()
         self.figure.savefig(buf, format=fmt, dpi=144, bbox_inches="tight")
         return buf.getvalue()
