@@ -8,6 +8,7 @@ XML with that layout (``auto_layout=False``): no Graphviz needed, the same file 
 
 from __future__ import annotations
 
+import os
 from collections import deque
 from pathlib import Path
 from typing import Any
@@ -46,8 +47,42 @@ def _size(node: Any) -> tuple[float, float]:
 def _ordered(bpmn: Any) -> tuple[list[Any], list[Any]]:
     """Nodes breadth-first from the start events, flows by their ends (deterministic)."""
 
-    def key(n: Any) -> tuple[str, str]:
-        return (str(n.get_name() or ""), str(n.get_id()))
+    from pm4py.objects.bpmn.obj import BPMN
+
+    succ: dict[Any, list[Any]] = {}
+    pred: dict[Any, list[Any]] = {}
+    for f in bpmn.get_flows():
+        succ.setdefault(f.get_source(), []).append(f.get_target())
+        pred.setdefault(f.get_target(), []).append(f.get_source())
+
+    def named_near(n: Any, nbrs: dict[Any, list[Any]]) -> tuple[str, ...]:
+        """Names of the named nodes reached from ``n`` through unnamed ones (gateways)."""
+        found: set[str] = set()
+        stack, seen = list(nbrs.get(n, [])), {n}
+        while stack:
+            m = stack.pop()
+            if m in seen:
+                continue
+            seen.add(m)
+            if m.get_name():
+                found.add(str(m.get_name()))
+            else:
+                stack.extend(nbrs.get(m, []))
+        return tuple(sorted(found))
+
+    keys = {  # structural: pm4py's ids are random, the names and neighbourhoods are not
+        n: (
+            str(n.get_name() or ""),
+            type(n).__name__,
+            named_near(n, succ),
+            named_near(n, pred),
+            str(n.get_id()),
+        )
+        for n in bpmn.get_nodes()
+    }
+
+    def key(n: Any) -> tuple[str, str, tuple[str, ...], tuple[str, ...], str]:
+        return keys[n]
 
     nodes = sorted(bpmn.get_nodes(), key=key)
     flows = sorted(
@@ -56,7 +91,6 @@ def _ordered(bpmn: Any) -> tuple[list[Any], list[Any]]:
     out: dict[Any, list[Any]] = {n: [] for n in nodes}
     for f in flows:
         out.setdefault(f.get_source(), []).append(f.get_target())
-    from pm4py.objects.bpmn.obj import BPMN
 
     queue = deque(n for n in nodes if isinstance(n, BPMN.StartEvent))
     seen: dict[Any, None] = {}
@@ -119,7 +153,7 @@ def lay_out(bpmn: Any) -> Any:
     return layout
 
 
-def write_bpmn(bpmn: Any, path: str | Path) -> Path:
+def write_bpmn(bpmn: Any, path: str | os.PathLike[str]) -> Path:
     """Write ``bpmn`` (a pm4py BPMN object) as BPMN 2.0 XML with our layout; returns the path.
 
     Like pm4py, a path not ending in ``bpmn`` gets ``.bpmn`` appended.

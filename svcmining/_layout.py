@@ -587,8 +587,8 @@ def layered_layout(
     pairs = {(e.source, e.target) for e in edges}
     routes: list[list[Point]] = []
     for i, e in enumerate(edges):
-        k = kind[i]
-        if k == "self":
+        ek = kind[i]
+        if ek == "self":
             (cx, cy), (w, h) = center[e.source], size[e.source]
             r = self_loop * 0.8
             if direction == "TB":
@@ -610,7 +610,7 @@ def layered_layout(
                     ]
                 )
             continue
-        if k == "flat":  # arc over the layer, away from the flow
+        if ek == "flat":  # arc over the layer, away from the flow
             a, b = e.source, e.target
             bump = layer_gap * 0.45
             d0 = lpos[layer[a]] - row_depth[layer[a]] / 2
@@ -627,13 +627,13 @@ def layered_layout(
         off = 0.0
         if len(chain) == 2 and (e.target, e.source) in pairs:
             bmin = min(breadth(e.source), breadth(e.target))
-            off = (0.18 * bmin) * (1 if k == "back" else -1)
+            off = (0.18 * bmin) * (1 if ek == "back" else -1)
         pts: list[Point] = [port(chain[0], True, off)]
         for d in chain[1:-1]:  # through the dummy nodes, between the layer's real nodes
             pts.append(place(xo[d], lpos[layer[d]]))
         pts.append(port(chain[-1], False, off))
         pts = [p for j, p in enumerate(pts) if j == 0 or p != pts[j - 1]]
-        routes.append(pts if k == "forward" else pts[::-1])
+        routes.append(pts if ek == "forward" else pts[::-1])
     return GraphLayout(
         center={n: center[n] for n in nodes},
         size=size,
@@ -653,16 +653,20 @@ def layered_layout(
 
 def bezier_segments(points: Sequence[Point]) -> list[tuple[Point, Point, Point, Point]]:
     """Cubic Bézier pieces of the Catmull-Rom spline through ``points``."""
+
+    def pt(v: np.ndarray) -> Point:
+        return (float(v[0]), float(v[1]))
+
     p = np.asarray(points, dtype=float)
     if len(p) == 2:
         a, b = p
-        return [(tuple(a), tuple(a + (b - a) / 3), tuple(a + 2 * (b - a) / 3), tuple(b))]  # type: ignore[list-item]
+        return [(pt(a), pt(a + (b - a) / 3), pt(a + 2 * (b - a) / 3), pt(b))]
     ext = np.vstack([p[0], p, p[-1]])
     out = []
     for k in range(1, len(ext) - 2):
         p0, p1, p2, p3 = ext[k - 1], ext[k], ext[k + 1], ext[k + 2]
-        out.append((tuple(p1), tuple(p1 + (p2 - p0) / 6), tuple(p2 - (p3 - p1) / 6), tuple(p2)))
-    return out  # type: ignore[return-value]
+        out.append((pt(p1), pt(p1 + (p2 - p0) / 6), pt(p2 - (p3 - p1) / 6), pt(p2)))
+    return out
 
 
 def sample_curve(points: Sequence[Point], per_segment: int = 24) -> np.ndarray:

@@ -451,7 +451,7 @@ def _map_geometry(spec: _Spec) -> _Geometry:
     obstacles = [lay.box(nd.id, pad=0.1) for nd in spec.nodes]
     weights = [ed.weight if ed.weight >= 0 else ed.width for ed in spec.edges]
     order = sorted(range(len(spec.edges)), key=lambda i: (-weights[i], i))
-    labels = _layout.place_labels(curves, label_sz, obstacles, order=order)  # type: ignore[arg-type]
+    labels = _layout.place_labels(curves, label_sz, obstacles, order=order)
     return _Geometry(lay, curves, labels, [nd.id for nd in spec.nodes])
 
 

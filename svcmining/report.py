@@ -792,8 +792,8 @@ def _sec_conformance(ctx: _Ctx) -> str:
         from .plots import _figure_svg
 
         fig = comparison.plot().get_figure()
-        svg = _figure_svg(fig)  # type: ignore[arg-type]
-        plt.close(fig)  # type: ignore[arg-type]
+        svg = _figure_svg(fig)
+        plt.close(fig)
     note = (
         f" {hidden:,} flows outside the SOP used by fewer than "
         f"{_MIN_EXTRA_SHARE:.0%} of tickets are not drawn (see the table of flows "
