@@ -7,8 +7,8 @@ import random
 import shutil
 from pathlib import Path
 
-import numpy as np
 import matplotlib
+import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
