@@ -404,7 +404,7 @@ def _coordinates(
             x[n] = pos
         for n in row:
             x[n] -= pos / 2
-    for sweep in range(200):
+    for sweep in range(400):
         change = 0.0
         seq = range(len(rows)) if sweep % 2 == 0 else range(len(rows) - 1, -1, -1)
         for li in seq:
@@ -426,7 +426,7 @@ def _coordinates(
             for k, n in enumerate(row):
                 change = max(change, abs(new[k] - x[n]))
                 x[n] = float(new[k])
-        if change < 1e-4:
+        if change < 1e-7:
             break
     return x
 
@@ -629,8 +629,11 @@ def layered_layout(
             bmin = min(breadth(e.source), breadth(e.target))
             off = (0.18 * bmin) * (1 if ek == "back" else -1)
         pts: list[Point] = [port(chain[0], True, off)]
-        for d in chain[1:-1]:  # through the dummy nodes, between the layer's real nodes
-            pts.append(place(xo[d], lpos[layer[d]]))
+        for d in chain[1:-1]:  # through the dummy nodes: along the layer's band, so the
+            # curve passes beside the layer's real nodes instead of cutting their corners
+            half = row_depth[layer[d]] * 0.4
+            pts.append(place(xo[d], lpos[layer[d]] - half))
+            pts.append(place(xo[d], lpos[layer[d]] + half))
         pts.append(port(chain[-1], False, off))
         pts = [p for j, p in enumerate(pts) if j == 0 or p != pts[j - 1]]
         routes.append(pts if ek == "forward" else pts[::-1])

@@ -92,14 +92,16 @@ def test_source_slides_down_next_to_its_target() -> None:
 
 
 def test_long_edges_get_dummy_points_between_layers() -> None:
-    """An edge over two layers routes through one dummy point on the middle layer."""
+    """An edge over two layers runs through its dummy node straight along the middle layer."""
     nodes = ["s", "a", "b"]
     sizes = dict.fromkeys(nodes, (2.0, 1.0))
     lay = layered_layout(nodes, sizes, [E("s", "a"), E("a", "b"), E("s", "b")], layer_gap=1.0)
     assert len(lay.dummies) == 1
-    assert len(lay.routes[2]) == 3
-    assert lay.routes[2][1][1] == lay.center["a"][1]  # the dummy is on a's layer
-    assert abs(lay.routes[2][1][0] - lay.center["a"][0]) >= 1.0  # beside a, not through it
+    route = lay.routes[2]
+    assert len(route) == 4  # source border, the dummy's band (top, bottom), target border
+    assert route[1][0] == route[2][0]
+    assert (route[1][1], route[2][1]) == (-2.0 + 0.4, -2.0 - 0.4)  # a's layer is at y = -2
+    assert abs(route[1][0] - lay.center["a"][0]) >= 1.0 + 0.6  # beside a, a gap away
 
 
 def test_non_constraint_edges_do_not_shape_layers() -> None:
