@@ -262,7 +262,10 @@ def _map_spec(
             _Node(ids[name], name, sub, _hex(ncmap(0.06 + 0.34 * p)), "activity", name in hl_acts)
         )
     edges = []
-    for (s, t), lab, p in zip(zip(e["source"], e["target"], strict=True), labels, pos, strict=True):
+    flows = e["count"].to_numpy(dtype=float)  # the layout follows the flow, whatever the metric
+    for (s, t), lab, p, f in zip(
+        zip(e["source"], e["target"], strict=True), labels, pos, flows, strict=True
+    ):
         edges.append(
             _Edge(
                 ids[s],
@@ -272,6 +275,7 @@ def _map_spec(
                 0.8 + 4.2 * p,
                 "solid",
                 (s, t) in hl_edges,
+                weight=f,
             )
         )
     grey = "#9a9a9a"
@@ -280,7 +284,7 @@ def _map_spec(
             if a in ids and c / n >= min_share:
                 lab = f"{int(c):,}" if metric in ("count", "cases") else ""
                 src, tgt = (_START, ids[a]) if start else (ids[a], _END)
-                edges.append(_Edge(src, tgt, lab, grey, 0.8, "dashed"))
+                edges.append(_Edge(src, tgt, lab, grey, 0.8, "dashed", weight=float(c)))
     if min_share > 0:  # steps left without any edge would float around: drop them
         linked = {x for ed in edges for x in (ed.source, ed.target)}
         nodes = [nd for nd in nodes if nd.kind != "activity" or nd.id in linked]
@@ -489,7 +493,7 @@ def _draw_matplotlib(spec: _Spec, ax: Axes | None) -> Figure:
     own_figure = ax is None
     if ax is None:
         fig_w = min(max((x1 - x0) * inch + 1.6, 6.0), 40.0)
-        fig_h = min(max((y1 - y0) * inch + 1.4, 4.0), 60.0)
+        fig_h = min(max((y1 - y0) * inch + 1.4, 3.0), 60.0)
         fig, ax = plt.subplots(figsize=(fig_w, fig_h), layout="constrained")
         k = min(1.0, (fig_w - 1.6) / ((x1 - x0) * inch), (fig_h - 1.4) / ((y1 - y0) * inch))
     else:
