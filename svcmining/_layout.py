@@ -706,15 +706,16 @@ def place_labels(
 ) -> list[Box | None]:
     """A box per label on its own curve, clear of ``obstacles`` and of each other.
 
-    Candidates run outwards from the middle of the curve (centred on it, then just beside it);
+    Candidates run outwards from the middle of the curve (centred on it, then just beside it:
+    left, right, below, above);
     the first free one wins; with none free, the one with the least overlap. Labels are placed
     in ``order`` (default: input order), so the first ones get the best spots.
     """
     placed: list[Box | None] = [None] * len(curves)
     taken: list[Box] = []
     fracs = [0.5]
-    for k in range(1, 18):
-        fracs += [0.5 - 0.025 * k, 0.5 + 0.025 * k]
+    for k in range(1, 23):
+        fracs += [0.5 - 0.02 * k, 0.5 + 0.02 * k]
     for i in order if order is not None else range(len(curves)):
         curve, sz = curves[i], sizes[i]
         if curve is None or sz is None or len(curve) < 2:
@@ -725,14 +726,15 @@ def place_labels(
         total = cum[-1]
         best: tuple[float, Box] | None = None
         found = None
-        for shift in (0.0, -0.5, 0.5):
+        # centred on the edge, then beside it (left, right, below, above), touching it
+        for sx, sy in ((0.0, 0.0), (-0.5, 0.0), (0.5, 0.0), (0.0, -0.5), (0.0, 0.5)):
             for f in fracs:
                 px, py = (
                     np.interp(f * total, cum, curve[:, 0]),
                     np.interp(f * total, cum, curve[:, 1]),
                 )
-                cx = px + shift * (w + 0.1)
-                box = (cx - w / 2 - pad, py - h / 2 - pad, cx + w / 2 + pad, py + h / 2 + pad)
+                cx, cy = px + sx * (w + 0.1), py + sy * (h + 0.1)
+                box = (cx - w / 2 - pad, cy - h / 2 - pad, cx + w / 2 + pad, cy + h / 2 + pad)
                 cost = sum(_overlap_area(box, o) for o in obstacles) * 10 + sum(
                     _overlap_area(box, o) for o in taken
                 )
