@@ -92,12 +92,15 @@ class GraphLayout:
 def _linear_order(
     nodes: Sequence[str], edges: Sequence[LayoutEdge], first: str | None, last: str | None
 ) -> list[str]:
-    """A node sequence with little edge weight pointing backwards (Eades-Lin-Smyth + sifting).
+    """A node sequence with little edge weight pointing backwards; ``first`` leads, ``last`` closes.
 
-    Greedy: peel sinks to the back and sources to the front, else the node whose outgoing
-    weight most exceeds its incoming weight (ties: input order); ``first`` leads and ``last``
-    closes. Then each node moves to the place in the sequence where the weight of its
-    backward edges is least, until nothing moves.
+    Two starts: breadth-first from ``first`` (heaviest edge first: the process order), and
+    Eades-Lin-Smyth's greedy (peel sinks to the back and sources to the front, else the node
+    whose outgoing weight most exceeds its incoming weight; ties by input order). In each,
+    every node then moves to the place where the weight of its backward edges is least, until
+    nothing moves (sifting). The start with less backward weight wins (ties: breadth-first).
+    Both first avoid *stranded* steps, entered only by backward edges (a reopen drawn above
+    the close it follows); a step left only by backward edges (a loop back) is fine.
     """
     pos_in = {n: i for i, n in enumerate(nodes)}
     w_out: dict[str, dict[str, float]] = {n: {} for n in nodes}
@@ -144,30 +147,60 @@ def _linear_order(
         )
         head.append(best)
         remove(best)
-    seq = head + tail
     fixed = {first, last}
-    for _ in range(8):
-        moved = False
-        for n in list(seq):
-            if n in fixed:
-                continue
-            rest = [m for m in seq if m != n]
-            idx = {m: i for i, m in enumerate(rest)}
-            lo = 1 if first is not None and first in idx else 0
-            hi = len(rest) - (1 if last is not None and last in idx else 0)
-            cur = seq.index(n)
 
-            def cost(j: int, n: str = n, idx: dict[str, int] = idx) -> float:
-                back = sum(w for t, w in w_out[n].items() if idx[t] < j)
-                return back + sum(w for s, w in w_in[n].items() if idx[s] >= j)
+    def sift(seq: list[str]) -> list[str]:
+        for _ in range(8):
+            moved = False
+            for n in list(seq):
+                if n in fixed:
+                    continue
+                rest = [m for m in seq if m != n]
+                idx = {m: i for i, m in enumerate(rest)}
+                lo = 1 if first is not None and first in idx else 0
+                hi = len(rest) - (1 if last is not None and last in idx else 0)
+                cur = seq.index(n)
 
-            best_j = min(range(lo, hi + 1), key=lambda j: (cost(j), abs(j - cur)))
-            if cost(best_j) < cost(cur) - 1e-12:
-                seq = [*rest[:best_j], n, *rest[best_j:]]
-                moved = True
-        if not moved:
-            break
-    return seq
+                def cost(j: int, n: str = n, idx: dict[str, int] = idx) -> tuple[int, float]:
+                    ins = [idx[s] < j for s in w_in[n]]  # forward or not, per in-edge
+                    stranded = int(bool(ins) and not any(ins))
+                    back = sum(w for t, w in w_out[n].items() if idx[t] < j)
+                    return (stranded, back + sum(w for s, w in w_in[n].items() if idx[s] >= j))
+
+                best_j = min(range(lo, hi + 1), key=lambda j: (cost(j), abs(j - cur)))
+                if cost(best_j) < cost(cur):
+                    seq = [*rest[:best_j], n, *rest[best_j:]]
+                    moved = True
+            if not moved:
+                break
+        return seq
+
+    def back_weight(seq: list[str]) -> tuple[int, float]:
+        """(steps entered only against the order, weight pointing backwards)."""
+        pos = {n: i for i, n in enumerate(seq)}
+        stranded = sum(bool(w_in[n]) and all(pos[u] > pos[n] for u in w_in[n]) for n in seq)
+        return (stranded, sum(w for u in seq for v, w in w_out[u].items() if pos[v] < pos[u]))
+
+    # second start: breadth-first from the first node, heaviest edges first (process order)
+    bfs: list[str] = []
+    seen = {last}
+    queue = [first] if first is not None else []
+    for root in itertools.chain(queue[:1], nodes):
+        if root in seen:
+            continue
+        queue = [root]
+        seen.add(root)
+        while queue:
+            n = queue.pop(0)
+            bfs.append(n)
+            for t, _w in sorted(w_out[n].items(), key=lambda tw: (-tw[1], pos_in[tw[0]])):
+                if t not in seen:
+                    seen.add(t)
+                    queue.append(t)
+    if last is not None and last in pos_in:
+        bfs.append(last)
+    candidates = [sift(bfs), sift(head + tail)]  # ties: the breadth-first one
+    return min(candidates, key=back_weight)
 
 
 def _back_edges(

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import html
 import io
+import itertools
 import shutil
 import subprocess
 import textwrap
@@ -431,31 +432,37 @@ def _map_geometry(spec: _Spec) -> _Geometry:
         if ed.source == ed.target and sz is not None:  # a self-loop's label sits beside it
             room[ed.source] = max(room.get(ed.source, 0.0), sz[0] if direction == "TB" else sz[1])
     widest = max((sz[0] for sz in label_sz if sz is not None), default=2.0)
-    lay = _layout.layered_layout(
-        [nd.id for nd in spec.nodes],
-        sizes,
-        [
-            _layout.LayoutEdge(
-                ed.source,
-                ed.target,
-                ed.weight if ed.weight >= 0 else ed.width,
-                constraint=ed.constraint,
-            )
-            for ed in spec.edges
-        ],
-        direction=direction,
-        layer_gap=1.9 if direction == "TB" else float(np.clip(widest + 1.2, 3.0, 9.0)),
-        node_gap=1.2,
-        first=_START if any(nd.id == _START for nd in spec.nodes) else None,
-        last=_END if any(nd.id == _END for nd in spec.nodes) else None,
-        self_loop=1.0,
-        extra_room=room,
-    )
-    curves = [_layout.sample_curve(r) for r in lay.routes]
-    obstacles = [lay.box(nd.id, pad=0.1) for nd in spec.nodes]
-    weights = [ed.weight if ed.weight >= 0 else ed.width for ed in spec.edges]
-    order = sorted(range(len(spec.edges)), key=lambda i: (-weights[i], i))
-    labels = _layout.place_labels(curves, label_sz, obstacles, order=order)
+    edges = [
+        _layout.LayoutEdge(
+            ed.source, ed.target, ed.weight if ed.weight >= 0 else ed.width, ed.constraint
+        )
+        for ed in spec.edges
+    ]
+    gap = 1.9 if direction == "TB" else float(np.clip(widest + 1.2, 3.0, 9.0))
+    order = sorted(range(len(edges)), key=lambda i: (-edges[i].weight, i))
+    for attempt in range(4):  # labels crowded between two layers: space the layers out
+        lay = _layout.layered_layout(
+            [nd.id for nd in spec.nodes],
+            sizes,
+            edges,
+            direction=direction,
+            layer_gap=gap * 1.4**attempt,
+            node_gap=1.2,
+            first=_START if any(nd.id == _START for nd in spec.nodes) else None,
+            last=_END if any(nd.id == _END for nd in spec.nodes) else None,
+            self_loop=1.0,
+            extra_room=room,
+        )
+        curves = [_layout.sample_curve(r) for r in lay.routes]
+        obstacles = [lay.box(nd.id, pad=0.1) for nd in spec.nodes]
+        labels = _layout.place_labels(curves, label_sz, obstacles, order=order)
+        placed = [b for b in labels if b is not None]
+        if not any(
+            _layout.boxes_overlap(a, b)
+            for i, a in enumerate(placed)
+            for b in itertools.chain(placed[i + 1 :], obstacles)
+        ):
+            break
     return _Geometry(lay, curves, labels, [nd.id for nd in spec.nodes])
 
 
