@@ -99,8 +99,9 @@ def _linear_order(
     whose outgoing weight most exceeds its incoming weight; ties by input order). In each,
     every node then moves to the place where the weight of its backward edges is least, until
     nothing moves (sifting). The start with less backward weight wins (ties: breadth-first).
-    Both first avoid *stranded* steps, entered only by backward edges (a reopen drawn above
-    the close it follows); a step left only by backward edges (a loop back) is fine.
+    Both first avoid *stranded* steps, entered mostly by backward edges (a reopen drawn
+    above the close it mostly follows); a step left only by backward edges (a loop back) is
+    fine.
     """
     pos_in = {n: i for i, n in enumerate(nodes)}
     w_out: dict[str, dict[str, float]] = {n: {} for n in nodes}
@@ -148,6 +149,7 @@ def _linear_order(
         head.append(best)
         remove(best)
     fixed = {first, last}
+    in_total = {n: sum(w_in[n].values()) for n in nodes}
 
     def sift(seq: list[str]) -> list[str]:
         for _ in range(8):
@@ -161,11 +163,26 @@ def _linear_order(
                 hi = len(rest) - (1 if last is not None and last in idx else 0)
                 cur = seq.index(n)
 
-                def cost(j: int, n: str = n, idx: dict[str, int] = idx) -> tuple[int, float]:
-                    ins = [idx[s] < j for s in w_in[n]]  # forward or not, per in-edge
-                    stranded = int(bool(ins) and not any(ins))
+                # the in-weight each out-neighbour t gets from ahead of it, n aside
+                ahead = {
+                    t: sum(w for u, w in w_in[t].items() if u != n and idx[u] < idx[t])
+                    for t in w_out[n]
+                }
+
+                def cost(
+                    j: int,
+                    n: str = n,
+                    idx: dict[str, int] = idx,
+                    ahead: dict[str, float] = ahead,
+                ) -> tuple[int, float]:
+                    # n at place j: n and its successors entered mostly against the order?
+                    fwd = sum(w for u, w in w_in[n].items() if idx[u] < j)
+                    stranded = int(in_total[n] - fwd > fwd)
+                    for t, w in w_out[n].items():
+                        f = ahead[t] + (w if j <= idx[t] else 0.0)
+                        stranded += int(in_total[t] - f > f)
                     back = sum(w for t, w in w_out[n].items() if idx[t] < j)
-                    return (stranded, back + sum(w for s, w in w_in[n].items() if idx[s] >= j))
+                    return (stranded, back + sum(w for u, w in w_in[n].items() if idx[u] >= j))
 
                 best_j = min(range(lo, hi + 1), key=lambda j: (cost(j), abs(j - cur)))
                 if cost(best_j) < cost(cur):
@@ -176,9 +193,12 @@ def _linear_order(
         return seq
 
     def back_weight(seq: list[str]) -> tuple[int, float]:
-        """(steps entered only against the order, weight pointing backwards)."""
+        """(steps entered mostly against the order, weight pointing backwards)."""
         pos = {n: i for i, n in enumerate(seq)}
-        stranded = sum(bool(w_in[n]) and all(pos[u] > pos[n] for u in w_in[n]) for n in seq)
+        stranded = 0
+        for n in seq:
+            fwd = sum(w for u, w in w_in[n].items() if pos[u] < pos[n])
+            stranded += int(in_total[n] - fwd > fwd)
         return (stranded, sum(w for u in seq for v, w in w_out[u].items() if pos[v] < pos[u]))
 
     # second start: breadth-first from the first node, heaviest edges first (process order)

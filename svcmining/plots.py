@@ -1,4 +1,4 @@
-"""Process maps: Graphviz when the ``dot`` program exists, else a built-in matplotlib layout.
+"""Process maps: Graphviz when the ``dot`` program exists, else a built-in layered layout.
 
 Both engines draw the same abstract map (nodes, edges, colours, widths, a legend), so a map
 looks alike with or without Graphviz. Chinese labels render with the CJK font found by
@@ -52,8 +52,8 @@ _ENGINES = ("auto", "graphviz", "matplotlib")
 _START, _END = "__start__", "__end__"
 _HIGHLIGHT = "#7b2cbf"  # purple: distinct from the blue and orange-red scales
 _NO_DOT_ADVICE = (
-    "Graphviz's `dot` program was not found; drawing the process map with svcmining's simpler "
-    "matplotlib layout. For better maps install Graphviz (Debian/Ubuntu `sudo apt-get install "
+    "Graphviz's `dot` program was not found; drawing the process map with svcmining's built-in "
+    "layered layout. For the nicest maps install Graphviz (Debian/Ubuntu `sudo apt-get install "
     "graphviz`, macOS `brew install graphviz`, conda `conda install -c conda-forge graphviz`)."
 )
 
@@ -826,13 +826,15 @@ def _diff_spec(
             )
         )
     for attr, is_start in (("start_activities", True), ("end_activities", False)):
-        seen: set[str] = set()
+        share: dict[str, float] = {}  # the larger share of tickets starting/ending there
         for g in (cur_g, prev_g):
-            for a in getattr(g, attr)["activity"]:
-                if a in ids and a not in seen:
-                    seen.add(a)
-                    pair = (_START, ids[a]) if is_start else (ids[a], _END)
-                    edges.append(_Edge(*pair, "", "#9a9a9a", 0.8, "dashed", weight=1.0))
+            frame = getattr(g, attr)
+            for a, c in zip(frame["activity"], frame["count"], strict=True):
+                if a in ids:
+                    share[a] = max(share.get(a, 0.0), float(c) / max(g.n_cases, 1))
+        for a, w in share.items():
+            pair = (_START, ids[a]) if is_start else (ids[a], _END)
+            edges.append(_Edge(*pair, "", "#9a9a9a", 0.8, "dashed", weight=w))
     legend = (
         f"{period} vs {prev}. Edge label: change in the share of tickets using the transition "
         "(percentage points) | change of the median wait. Red = more tickets, blue = fewer; "

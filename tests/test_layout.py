@@ -81,6 +81,35 @@ def test_heavy_flow_wins_the_cycle() -> None:
     assert _layout._back_edges(["b", "a"], edges, None) == {0}
 
 
+def test_reopen_goes_after_the_close_it_follows() -> None:
+    """A reopen entered mostly from close sits below close even when the weights tie.
+
+    Drawn above, only close -> reopen (10) would point back; drawn below, reopen -> remote (6)
+    and reopen -> onsite (4) do: a tie, which the rule "no step entered mostly against the
+    flow" breaks (one ticket starts at reopen, which must not pull it to the top).
+    """
+    nodes = ["s", "reopen", "reg", "remote", "onsite", "close", "t"]
+    sizes = dict.fromkeys(nodes, (2.0, 1.0))
+    edges = [
+        E("s", "reg", 100),
+        E("reg", "remote", 60),
+        E("reg", "onsite", 40),
+        E("remote", "close", 66),
+        E("onsite", "close", 44),
+        E("close", "reopen", 10),
+        E("reopen", "remote", 6),
+        E("reopen", "onsite", 4),
+        E("s", "reopen", 1),
+        E("close", "t", 100),
+        E("reopen", "t", 1),
+    ]
+    order = _layout._linear_order(nodes, edges, "s", "t")
+    assert order.index("reopen") > order.index("close")
+    lay = layered_layout(nodes, sizes, edges, first="s", last="t")
+    assert lay.layer["reopen"] == lay.layer["close"] + 1
+    assert [lay.kind[i] for i in (6, 7)] == ["back", "back"]
+
+
 def test_source_slides_down_next_to_its_target() -> None:
     """A side entry x -> c sits one layer above c, not on the first layer (short edges)."""
     nodes = ["s", "a", "b", "c", "x", "t"]
