@@ -360,7 +360,7 @@ def _order(
                     keys[n] = float(ps[len(ps) // 2])
                 else:
                     keys[n] = (ps[len(ps) // 2 - 1] + ps[len(ps) // 2]) / 2
-                keys[n] = 0.5 * keys[n] + 0.5 * float(np.mean(ps)) if ps else keys[n]
+                keys[n] = 0.5 * keys[n] + 0.5 * sum(ps) / len(ps) if ps else keys[n]
             cur[li].sort(key=lambda n: keys[n])
         _transpose(cur, down)
         c = crossings(cur)
@@ -448,40 +448,47 @@ def _coordinates(
         n_dummy = (a in dummies) + (b in dummies)
         return hi_ext[a] + lo_ext[b] + (gap if n_dummy == 0 else 0.5 * gap if n_dummy == 1 else 0.3)
 
-    x: dict[str, float] = {}
-    for row in rows:  # start packed and centred
-        pos = 0.0
-        for k, n in enumerate(row):
-            if k:
-                pos += space(row[k - 1], n)
-            x[n] = pos
-        for n in row:
-            x[n] -= pos / 2
-    for sweep in range(400):
+    index = {n: i for i, n in enumerate(n for row in rows for n in row)}
+    x = np.zeros(len(index))
+    layers = []  # per layer: node indices, spacing offsets, neighbour arrays, weights
+    for row in rows:
+        ids = np.array([index[n] for n in row], dtype=np.int64)
+        sep = np.zeros(len(row))
+        for k in range(1, len(row)):
+            sep[k] = sep[k - 1] + space(row[k - 1], row[k])
+        x[ids] = sep - sep[-1] / 2 if len(row) else sep  # start packed and centred
+        at = [k for k, n in enumerate(row) for _ in nbrs.get(n, ())]
+        nb = [index[m] for n in row for m, _ in nbrs.get(n, ())]
+        w = [wt for n in row for _, wt in nbrs.get(n, ())]
+        tot = np.bincount(np.asarray(at, dtype=np.int64), weights=w, minlength=len(row))
+        layers.append(
+            (
+                ids,
+                sep,
+                np.asarray(at, dtype=np.int64),
+                np.asarray(nb, dtype=np.int64),
+                np.asarray(w, dtype=float),
+                tot,
+            )
+        )
+    # a sweep costs about one pass over the nodes: cap the work on very large graphs
+    sweeps = int(np.clip(4e6 / max(len(index), 1) / 10, 40, 400))
+    for sweep in range(sweeps):
         change = 0.0
         seq = range(len(rows)) if sweep % 2 == 0 else range(len(rows) - 1, -1, -1)
         for li in seq:
-            row = rows[li]
-            sep = np.zeros(len(row))
-            for k in range(1, len(row)):
-                sep[k] = sep[k - 1] + space(row[k - 1], row[k])
-            tgt = np.empty(len(row))
-            wt = np.empty(len(row))
-            for k, n in enumerate(row):
-                ws = nbrs.get(n, [])
-                tot = sum(w for _, w in ws)
-                if tot > 0:
-                    tgt[k] = sum(w * x[m] for m, w in ws) / tot
-                    wt[k] = tot
-                else:
-                    tgt[k], wt[k] = x[n], 1e-3
-            new = _pava(tgt - sep, wt) + sep
-            for k, n in enumerate(row):
-                change = max(change, abs(new[k] - x[n]))
-                x[n] = float(new[k])
+            ids, sep, at, nb, w, tot = layers[li]
+            if not len(ids):
+                continue
+            pull = np.bincount(at, weights=w * x[nb], minlength=len(ids))
+            free = tot <= 0  # no neighbours: stay put (a faint pull to the current spot)
+            tgt = np.where(free, x[ids], pull / np.where(free, 1.0, tot))
+            new = _pava(tgt - sep, np.where(free, 1e-3, tot)) + sep
+            change = max(change, float(np.abs(new - x[ids]).max()))
+            x[ids] = new
         if change < 1e-7:
             break
-    return x
+    return {n: float(x[i]) for n, i in index.items()}
 
 
 # ----------------------------------------------------------------------------------------------
@@ -581,7 +588,7 @@ def layered_layout(
         def key(n: str, li: int = li) -> tuple[float, int]:
             ps = [rank[u] for u in up.get(n, []) if u in rank]
             own = pos_in.get(n, len(pos_in))
-            return (float(np.mean(ps)) if ps else float(own), own)
+            return (sum(ps) / len(ps) if ps else float(own), own)
 
         rows[li] = sorted(ms, key=key)
         for k, n in enumerate(rows[li]):
