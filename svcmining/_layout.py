@@ -457,30 +457,20 @@ def _coordinates(
         for k in range(1, len(row)):
             sep[k] = sep[k - 1] + space(row[k - 1], row[k])
         x[ids] = sep - sep[-1] / 2 if len(row) else sep  # start packed and centred
-        at = [k for k, n in enumerate(row) for _ in nbrs.get(n, ())]
-        nb = [index[m] for n in row for m, _ in nbrs.get(n, ())]
-        w = [wt for n in row for _, wt in nbrs.get(n, ())]
-        tot = np.bincount(np.asarray(at, dtype=np.int64), weights=w, minlength=len(row))
-        layers.append(
-            (
-                ids,
-                sep,
-                np.asarray(at, dtype=np.int64),
-                np.asarray(nb, dtype=np.int64),
-                np.asarray(w, dtype=float),
-                tot,
-            )
-        )
+        at = np.array([k for k, n in enumerate(row) for _ in nbrs.get(n, ())], dtype=np.int64)
+        nb = np.array([index[m] for n in row for m, _ in nbrs.get(n, ())], dtype=np.int64)
+        w = np.array([wt for n in row for _, wt in nbrs.get(n, ())], dtype=float)
+        layers.append((ids, sep, at, nb, w, np.bincount(at, weights=w, minlength=len(row))))
     # a sweep costs about one pass over the nodes: cap the work on very large graphs
     sweeps = int(np.clip(4e6 / max(len(index), 1) / 10, 40, 400))
     for sweep in range(sweeps):
         change = 0.0
         seq = range(len(rows)) if sweep % 2 == 0 else range(len(rows) - 1, -1, -1)
         for li in seq:
-            ids, sep, at, nb, w, tot = layers[li]
+            ids, sep, at_l, nb_l, w_l, tot = layers[li]
             if not len(ids):
                 continue
-            pull = np.bincount(at, weights=w * x[nb], minlength=len(ids))
+            pull = np.bincount(at_l, weights=w_l * x[nb_l], minlength=len(ids))
             free = tot <= 0  # no neighbours: stay put (a faint pull to the current spot)
             tgt = np.where(free, x[ids], pull / np.where(free, 1.0, tot))
             new = _pava(tgt - sep, np.where(free, 1e-3, tot)) + sep
