@@ -550,7 +550,8 @@ def layered_layout(
             down[d], up[d] = [], []
             chain.append(d)
         chain.append(b)
-        strength = 1.0 + min(max(e.weight, 0.0) / max_w, 1.0)
+        # heavy flows pull hardest, so the main path runs straight and rare edges bend
+        strength = 0.1 + float(np.sqrt(min(max(e.weight, 0.0) / max_w, 1.0)))
         for u, v in itertools.pairwise(chain):
             down[u].append(v)
             up[v].append(u)
