@@ -2,15 +2,17 @@
 
 The steps are the classic ones (Sugiyama, Tagawa & Toda 1981; Gansner et al. 1993):
 
-1. **cycle removal** – a weighted greedy feedback-arc-set order (Eades, Lin & Smyth 1993) with
-   ``start`` first and ``end`` last, improved by sifting single nodes; the edges pointing
-   backwards in it are laid out reversed and drawn back (the lightest loops, not the main flow);
+1. **cycle removal** – a node order with little weight pointing backwards (``start`` first,
+   ``end`` last): breadth-first in process order and Eades, Lin & Smyth's (1993) greedy
+   feedback-arc-set order, each improved by sifting single nodes, no step entered mostly
+   against the flow; the edges pointing backwards are laid out reversed and drawn back (the
+   light loops, not the main flow);
 2. **layering** – longest path from the sources, the last node (``end``) alone at the bottom,
    then each node slides between its neighbours to shorten its weighted edges (a coordinate
    descent on the network-simplex objective);
 3. **dummy nodes** on every edge longer than one layer, so long edges route between layers;
-4. **crossing minimisation** – alternating barycentre sweeps plus adjacent transpositions,
-   several passes, keeping the order with the fewest crossings;
+4. **crossing minimisation** – alternating median/barycentre sweeps plus adjacent
+   transpositions, several passes, keeping the order with the fewest crossings;
 5. **coordinates** – the quadratic program "edges as straight as possible, nodes at least
    their size plus a gap apart, order kept", solved exactly layer by layer (weighted
    isotonic regression by pool-adjacent-violators) and swept until it settles; edges through
@@ -80,6 +82,8 @@ class GraphLayout:
         """Bounding box of all nodes and edge routes."""
         pts = [p for r in self.routes for p in r]
         boxes = [self.box(n) for n in self.size]
+        if not boxes:
+            return (0.0, 0.0, 0.0, 0.0)
         xs = [b[0] for b in boxes] + [b[2] for b in boxes] + [p[0] for p in pts]
         ys = [b[1] for b in boxes] + [b[3] for b in boxes] + [p[1] for p in pts]
         return (min(xs), min(ys), max(xs), max(ys))
