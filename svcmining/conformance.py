@@ -396,36 +396,103 @@ class SOPComparison:
         lines.append("}")
         return "\n".join(lines)
 
+    def _map_spec(self, min_share: float) -> Any:
+        """The overlay as the abstract map :mod:`svcmining.plots` draws without Graphviz."""
+        from . import plots
+
+        ids = {"[start]": plots._START, "[end]": plots._END}
+        nodes = [
+            plots._Node(plots._START, "", "", "#222222", kind="start"),
+        ]
+        for r in self.nodes.itertuples(index=False):
+            n = f"{int(r.count):,}"
+            if r.step_id is None or pd.isna(r.step_id):
+                nodes.append(
+                    plots._Node(
+                        str(r.activity),
+                        str(r.activity),
+                        f"(not in SOP) {n}",
+                        "#fff1f0",
+                        border="#d62728",
+                        dashed=True,
+                        text_color="#c0161e",
+                    )
+                )
+            else:
+                nodes.append(plots._Node(str(r.activity), str(r.activity), n, "#ffffff"))
+        nodes.append(plots._Node(plots._END, "", "", "#222222", kind="end"))
+        starts = self.edges.loc[self.edges["source"] == "[start]", "cases"]
+        floor = min_share * float(starts.sum())
+        style = {  # status -> colour, width, line style, label colour
+            "conforming": ("#222222", 1.3, "solid", "#222222"),
+            "extra": ("#d62728", 1.6, "solid", "#c0161e"),
+            "rare": ("#7f7f7f", 1.0, "solid", "#7f7f7f"),
+            "unused": ("#b3b3b3", 1.0, "dashed", "#7f7f7f"),
+        }
+        edges = []
+        for r in self.edges.itertuples(index=False):
+            if r.status == "extra" and r.cases < floor:
+                continue
+            color, width, line, label_color = style[str(r.status)]
+            edges.append(
+                plots._Edge(
+                    ids.get(str(r.source), str(r.source)),
+                    ids.get(str(r.target), str(r.target)),
+                    "" if r.status == "unused" else f"{int(r.count):,}",
+                    color,
+                    width,
+                    style=line,  # type: ignore[arg-type]
+                    weight=float(max(int(r.count), 1)),
+                    constraint=r.status != "extra",
+                    label_color=label_color,
+                )
+            )
+        return plots._Spec(
+            nodes=tuple(nodes),
+            edges=tuple(edges),
+            title=self.sop_name,
+            legend=(
+                "Black: SOP flows taken (transitions). Red: flows not in the SOP. Grey: rare SOP "
+                "flows; grey dashed: SOP flows never taken. Red dashed boxes: steps not in the SOP."
+            ),
+            colormap="",
+            value_range=(0.0, 1.0),
+            colorbar_label="",
+            rankdir="TB",
+        )
+
     def plot(self, *, ax: Axes | None = None, min_share: float = 0.0) -> Figure:
-        """Draw the SOP with the actual flows overlaid (needs Graphviz ``dot``); a Figure.
+        """Draw the SOP with the actual flows overlaid; a Figure (``ax.figure`` with ``ax=``).
 
         ``min_share`` hides extra flows taken by fewer than that share of the tickets
         (e.g. ``0.01``) to keep busy maps readable.
 
         Conforming flows are black with counts, extra flows red with counts, unused SOP
-        paths grey dashed; activities not in the SOP are red dashed boxes.
+        paths grey dashed; activities not in the SOP are red dashed boxes. Graphviz's
+        ``dot`` draws it when installed, else svcmining's built-in layered layout.
         """
         import matplotlib.image as mpimg
         import matplotlib.pyplot as plt
 
         from ._fonts import use_cjk_font
+        from .plots import _draw_matplotlib, graphviz_available
 
         use_cjk_font()
+        if not graphviz_available():
+            fig = _draw_matplotlib(self._map_spec(min_share), ax)
+            return ax.figure if ax is not None else fig  # type: ignore[return-value]
+        from ._fonts import graphviz_env
+
         with tempfile.TemporaryDirectory() as tmp:
             out = Path(tmp) / "sop.png"
-            try:
-                subprocess.run(  # noqa: S603 - fixed arguments, our own dot source
-                    ["dot", "-Tpng", "-Gdpi=110", "-o", str(out)],  # noqa: S607
-                    input=self.to_dot(min_share=min_share).encode("utf-8"),
-                    check=True,
-                    capture_output=True,
-                    timeout=120,
-                )
-            except FileNotFoundError:
-                raise InvalidParameterError(
-                    "Drawing the SOP needs Graphviz 'dot' on PATH (apt install graphviz / "
-                    "conda install graphviz); to_dot() gives the source."
-                ) from None
+            subprocess.run(  # noqa: S603 - fixed arguments, our own dot source
+                ["dot", "-Tpng", "-Gdpi=110", "-o", str(out)],  # noqa: S607
+                input=self.to_dot(min_share=min_share).encode("utf-8"),
+                check=True,
+                capture_output=True,
+                timeout=120,
+                env=graphviz_env(),
+            )
             img = mpimg.imread(out)
         if ax is None:
             h, w = img.shape[:2]

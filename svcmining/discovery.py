@@ -722,12 +722,10 @@ class ProcessModel:
         return p
 
     def save_bpmn(self, path: str | Path) -> Path:
-        """Write the BPMN diagram (``.bpmn`` XML); returns the path."""
-        import pm4py
+        """Write the BPMN diagram (``.bpmn`` XML, laid out without Graphviz); returns the path."""
+        from ._bpmn import write_bpmn
 
-        p = Path(path)
-        pm4py.write_bpmn(self.bpmn, str(p))
-        return p
+        return write_bpmn(self.bpmn, path)
 
     def __repr__(self) -> str:
         silent = sum(t.label is None for t in self.net.transitions)

@@ -1,4 +1,4 @@
-"""Process maps: Graphviz when the ``dot`` program exists, else a built-in matplotlib layout.
+"""Process maps: Graphviz when the ``dot`` program exists, else a built-in layered layout.
 
 Both engines draw the same abstract map (nodes, edges, colours, widths, a legend), so a map
 looks alike with or without Graphviz. Chinese labels render with the CJK font found by
@@ -30,6 +30,7 @@ import io
 import itertools
 import shutil
 import subprocess
+import textwrap
 import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -38,6 +39,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
+from . import _layout
 from ._fonts import cjk_font_family, graphviz_env, use_cjk_font
 from ._validation import check_choice, check_fraction, check_positive_int
 from .exceptions import InvalidParameterError, SvcMiningError
@@ -64,8 +66,8 @@ _ENGINES = ("auto", "graphviz", "matplotlib")
 _START, _END = "__start__", "__end__"
 _HIGHLIGHT = "#7b2cbf"  # purple: distinct from the blue and orange-red scales
 _NO_DOT_ADVICE = (
-    "Graphviz's `dot` program was not found; drawing the process map with svcmining's simpler "
-    "matplotlib layout. For better maps install Graphviz (Debian/Ubuntu `sudo apt-get install "
+    "Graphviz's `dot` program was not found; drawing the process map with svcmining's built-in "
+    "layered layout. For the nicest maps install Graphviz (Debian/Ubuntu `sudo apt-get install "
     "graphviz`, macOS `brew install graphviz`, conda `conda install -c conda-forge graphviz`)."
 )
 
@@ -87,6 +89,9 @@ class _Node:
     fill: str
     kind: Literal["activity", "start", "end"] = "activity"
     highlight: bool = False
+    border: str = "#4a6fa5"  # box outline (matplotlib drawing)
+    dashed: bool = False  # dashed outline (matplotlib drawing)
+    text_color: str = "black"
 
 
 @dataclass(frozen=True)
@@ -99,6 +104,8 @@ class _Edge:
     style: Literal["solid", "dashed", "dotted"] = "solid"
     highlight: bool = False
     weight: float = -1.0  # flow used by the matplotlib layout (default: the width)
+    constraint: bool = True  # False: the edge does not shape the layers (like Graphviz's)
+    label_color: str = "#333333"
 
 
 @dataclass(frozen=True)
@@ -270,7 +277,10 @@ def _map_spec(
             _Node(ids[name], name, sub, _hex(ncmap(0.06 + 0.34 * p)), "activity", name in hl_acts)
         )
     edges = []
-    for (s, t), lab, p in zip(zip(e["source"], e["target"], strict=True), labels, pos, strict=True):
+    flows = e["count"].to_numpy(dtype=float)  # the layout follows the flow, whatever the metric
+    for (s, t), lab, p, f in zip(
+        zip(e["source"], e["target"], strict=True), labels, pos, flows, strict=True
+    ):
         edges.append(
             _Edge(
                 ids[s],
@@ -280,6 +290,7 @@ def _map_spec(
                 0.8 + 4.2 * p,
                 "solid",
                 (s, t) in hl_edges,
+                weight=f,
             )
         )
     grey = "#9a9a9a"
@@ -288,7 +299,7 @@ def _map_spec(
             if a in ids and c / n >= min_share:
                 lab = f"{int(c):,}" if metric in ("count", "cases") else ""
                 src, tgt = (_START, ids[a]) if start else (ids[a], _END)
-                edges.append(_Edge(src, tgt, lab, grey, 0.8, "dashed"))
+                edges.append(_Edge(src, tgt, lab, grey, 0.8, "dashed", weight=float(c)))
     if min_share > 0:  # steps left without any edge would float around: drop them
         linked = {x for ed in edges for x in (ed.source, ed.target)}
         nodes = [nd for nd in nodes if nd.kind != "activity" or nd.id in linked]
@@ -392,148 +403,93 @@ def _run_dot(source: str, fmt: str) -> bytes:
 
 
 # ----------------------------------------------------------------------------------------------
-# matplotlib layered layout (Sugiyama style: break cycles, longest-path layers, dummy nodes
-# for long edges, barycentre ordering, x relaxation)
+# matplotlib: the built-in layered layout (svcmining._layout) and edge labels on free spots
+
+_UNIT_PT = 11.52  # one layout unit is 0.16 inch = 11.52 pt (about one CJK character at 10 pt)
+_BOX_H = 1.7
+_LABEL_PT = 7.5
 
 
 def _text_width(s: str) -> float:
     """Approximate width of ``s`` in em (CJK characters are about one em wide)."""
-    return sum(1.0 if ord(ch) > 0x2E80 else 0.58 for ch in s)
+    return sum(1.0 if ord(ch) > 0x2E80 else 0.62 for ch in s)
 
 
-def _back_edges(spec: _Spec) -> set[tuple[str, str]]:
-    """Edges closing a cycle in a depth-first search from the start (heaviest edges first)."""
-    out: dict[str, list[tuple[float, str]]] = {nd.id: [] for nd in spec.nodes}
-    for ed in spec.edges:
-        if ed.source != ed.target:
-            out[ed.source].append((-(ed.weight if ed.weight >= 0 else ed.width), ed.target))
-    for v in out.values():
-        v.sort()
-    back: set[tuple[str, str]] = set()
-    state: dict[str, int] = {}  # 1 = on the stack, 2 = done
-    roots = [nd.id for nd in spec.nodes if nd.kind == "start"] + [
-        nd.id for nd in spec.nodes if nd.kind == "activity"
-    ]
-    for root in roots:
-        if root in state:
-            continue
-        stack = [(root, iter(out[root]))]
-        state[root] = 1
-        while stack:
-            node, it = stack[-1]
-            nxt = next(it, None)
-            if nxt is None:
-                state[node] = 2
-                stack.pop()
-                continue
-            tgt = nxt[1]
-            if state.get(tgt) == 1:
-                back.add((node, tgt))
-            elif tgt not in state:
-                state[tgt] = 1
-                stack.append((tgt, iter(out[tgt])))
-    return back
+def _label_size(label: str, fontsize: float = _LABEL_PT) -> tuple[float, float]:
+    """Width and height of an edge label with its white box, in layout units."""
+    em = fontsize / _UNIT_PT
+    return (_text_width(label) * em + 0.3, 1.25 * em + 0.2)
 
 
 @dataclass
-class _Layout:
-    xy: dict[str, tuple[float, float]]
-    width: dict[str, float]
-    routes: dict[int, list[str]]  # edge index -> node ids along the drawn path (source first)
-    layer: dict[str, int]
+class _Geometry:
+    """Everything the matplotlib drawing needs: layout, curves, label boxes (layout units)."""
+
+    layout: _layout.GraphLayout
+    curves: list[np.ndarray]
+    labels: list[_layout.Box | None]  # edge index -> label box (None: no label)
+    node_ids: list[str]
 
 
-def _layout(spec: _Spec, box_w: dict[str, float], layer_gap: float, gap: float) -> _Layout:
-    back = _back_edges(spec)
-    # layering edges: back edges reversed, self-loops dropped
-    dag = []
-    for i, ed in enumerate(spec.edges):
-        if ed.source == ed.target:
-            continue
-        s, t = (ed.target, ed.source) if (ed.source, ed.target) in back else (ed.source, ed.target)
-        dag.append((i, s, t))
-    layer = {nd.id: 0 for nd in spec.nodes}
-    for _ in range(len(layer) + 1):  # longest path from the sources
-        changed = False
-        for _i, s, t in dag:
-            if t != _END and layer[t] < layer[s] + 1:
-                layer[t] = layer[s] + 1
-                changed = True
-        if not changed:
+def _node_size(nd: _Node) -> tuple[float, float]:
+    if nd.kind != "activity":
+        return (0.8, 0.8)
+    return (max(_text_width(nd.title), _text_width(nd.subtitle) * 0.8) + 1.4, _BOX_H)
+
+
+def _map_geometry(spec: _Spec) -> _Geometry:
+    """Lay out ``spec`` with the layered layout and place its edge labels."""
+    direction: _layout.Direction = "LR" if spec.rankdir == "LR" else "TB"
+    sizes = {nd.id: _node_size(nd) for nd in spec.nodes}
+    label_sz = [_label_size(ed.label) if ed.label else None for ed in spec.edges]
+    room: dict[str, float] = {}
+    for ed, sz in zip(spec.edges, label_sz, strict=True):
+        if ed.source == ed.target and sz is not None:  # a self-loop's label sits beside it
+            room[ed.source] = max(room.get(ed.source, 0.0), sz[0] if direction == "TB" else sz[1])
+    widest = max((sz[0] for sz in label_sz if sz is not None), default=2.0)
+    edges = [
+        _layout.LayoutEdge(
+            ed.source, ed.target, ed.weight if ed.weight >= 0 else ed.width, ed.constraint
+        )
+        for ed in spec.edges
+    ]
+    gap = 1.9 if direction == "TB" else float(np.clip(widest + 1.2, 3.0, 9.0))
+    order = sorted(range(len(edges)), key=lambda i: (-edges[i].weight, i))
+    for attempt in range(4):  # labels crowded between two layers: space the layers out
+        lay = _layout.layered_layout(
+            [nd.id for nd in spec.nodes],
+            sizes,
+            edges,
+            direction=direction,
+            layer_gap=gap * 1.4**attempt,
+            node_gap=1.2,
+            first=_START if any(nd.id == _START for nd in spec.nodes) else None,
+            last=_END if any(nd.id == _END for nd in spec.nodes) else None,
+            self_loop=1.0,
+            extra_room=room,
+        )
+        curves = [_layout.sample_curve(r) for r in lay.routes]
+        obstacles = [lay.box(nd.id, pad=0.1) for nd in spec.nodes]
+        labels = _layout.place_labels(curves, label_sz, obstacles, order=order)
+        placed = [b for b in labels if b is not None]
+        if not any(
+            _layout.boxes_overlap(a, b)
+            for i, a in enumerate(placed)
+            for b in itertools.chain(placed[i + 1 :], obstacles)
+        ):
             break
-    if _END in layer:
-        layer[_END] = max((v for k, v in layer.items() if k != _END), default=0) + 1
-    width = dict(box_w)
-    routes: dict[int, list[str]] = {}
-    adj: dict[str, list[str]] = {nid: [] for nid in layer}
-    for i, s, t in dag:
-        chain = [s]
-        for li in range(layer[s] + 1, layer[t]):
-            d = f"_d{i}_{li}"
-            layer[d] = li
-            width[d] = 0.4
-            adj[d] = []
-            chain.append(d)
-        chain.append(t)
-        for a, b in itertools.pairwise(chain):
-            adj[a].append(b)
-            adj[b].append(a)
-        reversed_edge = spec.edges[i].source != s
-        routes[i] = chain[::-1] if reversed_edge else chain
-    n_layers = max(layer.values()) + 1
-    rows: list[list[str]] = [[] for _ in range(n_layers)]
-    for nid in layer:  # nodes in spec order, then dummies in edge order
-        rows[layer[nid]].append(nid)
-    order = {nid: float(i) for row in rows for i, nid in enumerate(row)}
-    for sweep in range(12):  # barycentre ordering, alternating down and up
-        down = sweep % 2 == 0
-        for li in range(1, n_layers) if down else range(n_layers - 2, -1, -1):
-            ref = li - 1 if down else li + 1
-            bary = {}
-            for nid in rows[li]:
-                pts = [order[m] for m in adj[nid] if layer[m] == ref]
-                bary[nid] = float(np.mean(pts)) if pts else order[nid]
-            rows[li].sort(key=lambda n: bary[n])
-            for i, nid in enumerate(rows[li]):
-                order[nid] = float(i)
-    x: dict[str, float] = {}
-    for row in rows:
-        pos = 0.0
-        for nid in row:
-            x[nid] = pos + width[nid] / 2
-            pos += width[nid] + gap
-        shift = pos / 2
-        for nid in row:
-            x[nid] -= shift
-    for it in range(16):  # pull nodes towards their neighbours, keep order and spacing
-        seq = range(n_layers) if it % 2 == 0 else range(n_layers - 1, -1, -1)
-        for li in seq:
-            row = rows[li]
-            want = [float(np.mean([x[m] for m in adj[n]])) if adj[n] else x[n] for n in row]
-            placed: list[float] = []
-            for k, n in enumerate(row):
-                lo = placed[-1] + (width[row[k - 1]] + width[n]) / 2 + gap if k else -np.inf
-                placed.append(max(want[k], lo))
-            offset = float(np.mean(np.subtract(want, placed)))
-            for k, n in enumerate(row):
-                x[n] = placed[k] + offset
-    xy = {nid: (x[nid], -layer[nid] * layer_gap) for nid in layer}
-    return _Layout(xy, width, routes, layer)
+    return _Geometry(lay, curves, labels, [nd.id for nd in spec.nodes])
 
 
-def _smooth_path(points: list[tuple[float, float]]) -> Any:
-    """A matplotlib Path through ``points`` (Catmull-Rom as cubic Béziers)."""
+def _bezier_path(points: list[tuple[float, float]]) -> Any:
+    """A matplotlib Path along the smooth curve through ``points``."""
     from matplotlib.path import Path as MplPath
 
-    if len(points) == 2:
-        return MplPath(points, [MplPath.MOVETO, MplPath.LINETO])
-    p = np.asarray(points, dtype=float)
-    ext = np.vstack([p[0], p, p[-1]])
-    verts = [tuple(p[0])]
+    segs = _layout.bezier_segments(points)
+    verts = [segs[0][0]]
     codes = [MplPath.MOVETO]
-    for k in range(1, len(ext) - 2):
-        p0, p1, p2, p3 = ext[k - 1], ext[k], ext[k + 1], ext[k + 2]
-        verts += [tuple(p1 + (p2 - p0) / 6), tuple(p2 - (p3 - p1) / 6), tuple(p2)]
+    for _, c1, c2, p3 in segs:
+        verts += [c1, c2, p3]
         codes += [MplPath.CURVE4] * 3
     return MplPath(verts, codes)
 
@@ -546,26 +502,22 @@ def _draw_matplotlib(spec: _Spec, ax: Axes | None) -> Figure:
 
     use_cjk_font()
     nodes = {nd.id: nd for nd in spec.nodes}
-    box_w = {
-        nid: max(_text_width(nd.title), _text_width(nd.subtitle) * 0.8) + 1.4
-        if nd.kind == "activity"
-        else 0.8
-        for nid, nd in nodes.items()
-    }
-    box_h, layer_gap = 1.7, 3.6
-    lay = _layout(spec, box_w, layer_gap, gap=1.4)
-    xy, width = lay.xy, lay.width
-    xs = [xy[n][0] - width[n] / 2 for n in xy] + [xy[n][0] + width[n] / 2 for n in xy]
-    ys = [y for _, y in xy.values()]
-    x0, x1 = min(xs) - 2.5, max(xs) + 3.5
-    y0, y1 = min(ys) - 2.0, max(ys) + 1.5
-    inch = 0.16  # inches per layout unit (1 unit ~ one CJK character at 10 pt)
+    geo = _map_geometry(spec)
+    lay = geo.layout
+    bx0, by0, bx1, by1 = lay.bounds()
+    for box in geo.labels:
+        if box is not None:
+            bx0, by0 = min(bx0, box[0]), min(by0, box[1])
+            bx1, by1 = max(bx1, box[2]), max(by1, box[3])
+    x0, x1 = bx0 - 0.8, bx1 + 0.8
+    y0, y1 = by0 - 0.8, by1 + 0.8
+    inch = _UNIT_PT / 72  # inches per layout unit
     own_figure = ax is None
     if ax is None:
         fig_w = min(max((x1 - x0) * inch + 1.6, 6.0), 40.0)
-        fig_h = min(max((y1 - y0) * inch + 1.4, 4.0), 60.0)
+        fig_h = min(max((y1 - y0) * inch + 1.4, 3.0), 60.0)
         fig, ax = plt.subplots(figsize=(fig_w, fig_h), layout="constrained")
-        k = 1.0
+        k = min(1.0, (fig_w - 1.6) / ((x1 - x0) * inch), (fig_h - 1.4) / ((y1 - y0) * inch))
     else:
         fig = ax.get_figure()  # type: ignore[assignment]
         # fonts are in points, the layout in data units: shrink text to the axes' size
@@ -580,24 +532,34 @@ def _draw_matplotlib(spec: _Spec, ax: Axes | None) -> Figure:
     ax.set_ylim(y0, y1)
     ax.set_aspect("equal")
     for nid, nd in nodes.items():
-        x, y = xy[nid]
+        x, y = lay.center[nid]
         if nd.kind != "activity":
             ax.add_patch(Circle((x, y), 0.4, fc=nd.fill, ec="#333333", lw=0.8, zorder=3))
             continue
-        w = width[nid]
+        w, h = lay.size[nid]
         ax.add_patch(
             FancyBboxPatch(
-                (x - w / 2, y - box_h / 2),
+                (x - w / 2, y - h / 2),
                 w,
-                box_h,
+                h,
                 boxstyle="round,pad=0,rounding_size=0.35",
                 fc=nd.fill,
-                ec=_HIGHLIGHT if nd.highlight else "#4a6fa5",
+                ec=_HIGHLIGHT if nd.highlight else nd.border,
                 lw=2.5 if nd.highlight else 1.0,
+                ls="--" if nd.dashed else "-",
                 zorder=3,
             )
         )
-        ax.text(x, y + 0.3, nd.title, ha="center", va="center", fontsize=10 * k, zorder=4)
+        ax.text(
+            x,
+            y + 0.3,
+            nd.title,
+            ha="center",
+            va="center",
+            fontsize=10 * k,
+            color=nd.text_color,
+            zorder=4,
+        )
         ax.text(
             x,
             y - 0.42,
@@ -605,49 +567,16 @@ def _draw_matplotlib(spec: _Spec, ax: Axes | None) -> Figure:
             ha="center",
             va="center",
             fontsize=7.5 * k,
-            color="#444444",
+            color="#444444" if nd.text_color == "black" else nd.text_color,
             zorder=4,
         )
-
-    def half_h(nid: str) -> float:
-        if nid not in nodes:
-            return 0.0
-        return 0.4 if nodes[nid].kind != "activity" else box_h / 2
-
-    pairs = {(ed.source, ed.target) for ed in spec.edges}
     for i, ed in enumerate(spec.edges):
         color = _HIGHLIGHT if ed.highlight else ed.color
         lw = ed.width + (1.5 if ed.highlight else 0)
         ls = {"solid": "-", "dashed": "--", "dotted": ":"}[ed.style]
-        ha = "center"
-        if ed.source == ed.target:
-            x, y = xy[ed.source]
-            w = width[ed.source]
-            arrow = FancyArrowPatch(
-                (x + w / 2, y + 0.35),
-                (x + w / 2, y - 0.35),
-                connectionstyle="arc3,rad=-1.4",
-                arrowstyle="-|>",
-                mutation_scale=10 * k,
-                lw=lw,
-                color=color,
-                ls=ls,
-                zorder=2,
-            )
-            ax.add_patch(arrow)
-            lx, ly = x + w / 2 + 0.9, y
-        else:
-            route = lay.routes[i]
-            pts = [xy[n] for n in route]
-            s_down = pts[1][1] < pts[0][1]  # path leaves the source downwards
-            pts[0] = (pts[0][0], pts[0][1] + (-1 if s_down else 1) * half_h(route[0]))
-            t_down = pts[-1][1] < pts[-2][1]
-            pts[-1] = (pts[-1][0], pts[-1][1] + (1 if t_down else -1) * half_h(route[-1]))
-            is_back = not s_down
-            if is_back:  # keep upward (loop-back) edges off the downward ones
-                pts = [(px + 0.9, py) for px, py in pts]
-            arrow = FancyArrowPatch(
-                path=_smooth_path(pts),
+        ax.add_patch(
+            FancyArrowPatch(
+                path=_bezier_path(lay.routes[i]),
                 arrowstyle="-|>",
                 mutation_scale=10 * k,
                 lw=lw,
@@ -657,40 +586,28 @@ def _draw_matplotlib(spec: _Spec, ax: Axes | None) -> Figure:
                 shrinkA=0,
                 shrinkB=0,
             )
-            ax.add_patch(arrow)
-            mid = len(pts) // 2
-            if is_back and len(pts) > 2:  # label loop-backs away from the forward labels
-                lx, ly = pts[len(pts) // 3]
-            elif len(pts) % 2 == 0:
-                lx = (pts[mid - 1][0] + pts[mid][0]) / 2
-                ly = (pts[mid - 1][1] + pts[mid][1]) / 2
-            else:
-                lx, ly = pts[mid]
-            if (ed.target, ed.source) in pairs:  # two-way pair: labels on either side
-                ha = "left" if is_back else "right"
-                lx += 0.35 if is_back else -0.35
-        if ed.label:
+        )
+        box = geo.labels[i]
+        if ed.label and box is not None:
             ax.text(
-                lx,
-                ly,
+                (box[0] + box[2]) / 2,
+                (box[1] + box[3]) / 2,
                 ed.label,
-                ha=ha,
+                ha="center",
                 va="center",
-                fontsize=7.5 * k,
-                color="#5a1e7a" if ed.highlight else "#333333",
+                fontsize=_LABEL_PT * k,
+                color="#5a1e7a" if ed.highlight else ed.label_color,
                 zorder=5,
                 bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.85},
             )
     ax.set_title(spec.title, fontsize=12 * k, loc="left")
-    if own_figure:
-        fig.text(
-            0.01,
-            0.005,
-            spec.legend,
+    if own_figure:  # as a figure label, so the constrained layout keeps room for it
+        chars = max(int(fig.get_figwidth() * 72 / (8 * k * 0.62)) - 4, 40)
+        fig.supxlabel(
+            textwrap.fill(spec.legend, chars),
+            x=0.01,
             ha="left",
-            va="bottom",
             fontsize=8 * k,
-            wrap=True,
             color="#333333",
         )
     else:
@@ -705,11 +622,22 @@ def _draw_matplotlib(spec: _Spec, ax: Axes | None) -> Figure:
             wrap=True,
             color="#333333",
         )
-    sm = plt.cm.ScalarMappable(norm=Normalize(*spec.value_range), cmap=colormaps[spec.colormap])
-    cb = fig.colorbar(sm, ax=ax, shrink=0.25, pad=0.01, aspect=12, location="right")
-    cb.set_label(spec.colorbar_label, fontsize=8 * k)
-    cb.ax.tick_params(labelsize=7 * k)
+    if spec.colormap:  # maps coloured by a metric get a colour bar
+        sm = plt.cm.ScalarMappable(norm=Normalize(*spec.value_range), cmap=colormaps[spec.colormap])
+        cb = fig.colorbar(sm, ax=ax, shrink=0.25, pad=0.01, aspect=12, location="right")
+        cb.set_label(spec.colorbar_label, fontsize=8 * k)
+        cb.ax.tick_params(labelsize=7 * k)
     return fig
+
+
+def _figure_svg(fig: Figure) -> bytes:
+    """``fig`` as SVG bytes, the same for the same picture (no date, fixed element ids)."""
+    import matplotlib as mpl
+
+    buf = io.BytesIO()
+    with mpl.rc_context({"svg.hashsalt": "svcmining"}):
+        fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})
+    return buf.getvalue()
 
 
 # ----------------------------------------------------------------------------------------------
@@ -761,6 +689,8 @@ class ProcessMap:
         if self.source is not None:
             return _run_dot(self.source, fmt)
         assert self.figure is not None
+        if fmt == "svg":
+            return _figure_svg(self.figure)
         buf = io.BytesIO()
         self.figure.savefig(buf, format=fmt, dpi=144, bbox_inches="tight")
         return buf.getvalue()
@@ -932,13 +862,15 @@ def _diff_spec(
             )
         )
     for attr, is_start in (("start_activities", True), ("end_activities", False)):
-        seen: set[str] = set()
+        share: dict[str, float] = {}  # the larger share of tickets starting/ending there
         for g in (cur_g, prev_g):
-            for a in getattr(g, attr)["activity"]:
-                if a in ids and a not in seen:
-                    seen.add(a)
-                    pair = (_START, ids[a]) if is_start else (ids[a], _END)
-                    edges.append(_Edge(*pair, "", "#9a9a9a", 0.8, "dashed", weight=1.0))
+            frame = getattr(g, attr)
+            for a, c in zip(frame["activity"], frame["count"], strict=True):
+                if a in ids:
+                    share[a] = max(share.get(a, 0.0), float(c) / max(g.n_cases, 1))
+        for a, w in share.items():
+            pair = (_START, ids[a]) if is_start else (ids[a], _END)
+            edges.append(_Edge(*pair, "", "#9a9a9a", 0.8, "dashed", weight=w))
     legend = (
         f"{period} vs {prev}. Edge label: change in the share of tickets using the transition "
         "(percentage points) | change of the median wait. Red = more tickets, blue = fewer; "

@@ -442,6 +442,13 @@ def _picture(obj: Any, alt: str, caption: str = "") -> str:
     render = getattr(obj, "render", None)
     if callable(render) and getattr(obj, "source", None) is not None:
         return _img(_svg_with_font_stack(render("svg")), "image/svg+xml", alt, caption)
+    if callable(render) and getattr(obj, "engine", None) == "matplotlib":
+        # a process map from the built-in layout: SVG too (glyphs as paths, sharp at any zoom)
+        import matplotlib.pyplot as plt
+
+        svg = render("svg")
+        plt.close(obj.figure)
+        return _img(svg, "image/svg+xml", alt, caption)
     fig = _figure_of(getattr(obj, "figure", None) if callable(render) else obj)
     if fig is None:
         return ""
@@ -826,26 +833,31 @@ def _sec_conformance(ctx: _Ctx) -> str:
     ]
     comparison, hidden = _readable_comparison(cr.comparison, len(cr.cases))
     svg = _dot_svg(comparison.to_dot())
-    if svg is not None:
-        note = (
-            f" {hidden:,} flows outside the SOP used by fewer than "
-            f"{_MIN_EXTRA_SHARE:.0%} of tickets are not drawn (see the table of flows "
-            "outside the SOP)."
-            if hidden
-            else ""
+    if svg is None:  # no Graphviz: svcmining's own layered layout, as SVG
+        import matplotlib.pyplot as plt
+
+        from .plots import _figure_svg
+
+        fig = comparison.plot().get_figure()
+        svg = _figure_svg(fig)
+        plt.close(fig)
+    note = (
+        f" {hidden:,} flows outside the SOP used by fewer than "
+        f"{_MIN_EXTRA_SHARE:.0%} of tickets are not drawn (see the table of flows "
+        "outside the SOP)."
+        if hidden
+        else ""
+    )
+    parts.append(
+        _img(
+            _svg_with_font_stack(svg),
+            "image/svg+xml",
+            "SOP with the actual flows overlaid",
+            "The SOP with the actual flows: black = allowed (transitions), red = not in the "
+            "SOP, grey dashed = SOP paths never taken; red dashed boxes = steps not in the "
+            "SOP." + note,
         )
-        parts.append(
-            _img(
-                _svg_with_font_stack(svg),
-                "image/svg+xml",
-                "SOP with the actual flows overlaid",
-                "The SOP with the actual flows: black = allowed (transitions), red = not in the "
-                "SOP, grey dashed = SOP paths never taken; red dashed boxes = steps not in the "
-                "SOP." + note,
-            )
-        )
-    else:
-        parts.append('<p class="note">SOP picture not drawn: Graphviz (dot) is not installed.</p>')
+    )
     dev = cr.deviations
     if len(dev):
         by_type = (

@@ -308,12 +308,16 @@ class SOP:
         return net, im, fm
 
     def to_bpmn(self, path: str | os.PathLike[str]) -> Path:
-        """Write the SOP as a BPMN 2.0 file (via pm4py); returns the path."""
+        """Write the SOP as a BPMN 2.0 file with diagram layout; returns the path.
+
+        The model comes from pm4py; the shapes and flows are placed by svcmining's layered
+        layout (left to right in process order), so no Graphviz is needed.
+        """
         import pm4py
 
-        bpmn = pm4py.convert_to_bpmn(self.process_tree())
-        pm4py.write_bpmn(bpmn, str(path))
-        return Path(path)
+        from ._bpmn import write_bpmn
+
+        return write_bpmn(pm4py.convert_to_bpmn(self.process_tree()), path)
 
     def to_frame(self) -> pd.DataFrame:
         """One row per step: step_id, stage, labels, departments, optional, repeatable."""

@@ -7,6 +7,7 @@ import random
 import shutil
 from pathlib import Path
 
+import matplotlib
 import numpy as np
 import pandas as pd
 import pytest
@@ -438,8 +439,47 @@ def test_compare_with_sop_edges(sop: SOP) -> None:
     assert rare.loc[("结单", "重新打开"), "status"] == "rare"
 
 
+def test_plot_draws_the_sop_without_graphviz(
+    res: conformance.ConformanceResult, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without dot, plot() draws the overlay with the built-in layout: same marks as to_dot."""
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
+
+    from svcmining import plots
+
+    monkeypatch.setattr(plots, "graphviz_available", lambda: False)
+    fig = res.plot()
+    assert isinstance(fig, matplotlib.figure.Figure)
+    ax = fig.axes[0]
+    texts = {t.get_text() for t in ax.texts}
+    assert {"投诉登记", "质量抽检", "电话催办", "(not in SOP) 1", "10"} <= texts
+    arrows = [p for p in ax.patches if isinstance(p, FancyArrowPatch)]
+    colours = [matplotlib.colors.to_hex(p.get_edgecolor()) for p in arrows]
+    n = res.comparison.edges["status"].value_counts()
+    assert colours.count("#d62728") == n["extra"] == 9  # red: flows not in the SOP
+    assert colours.count("#b3b3b3") == n["unused"] == 8  # grey: SOP flows never taken
+    assert sum(p.get_linestyle() == "--" for p in arrows) == 8  # ... and dashed
+    assert colours.count("#222222") == n["conforming"] == 14
+    boxes = [p for p in ax.patches if isinstance(p, FancyBboxPatch)]
+    assert sum(p.get_linestyle() == "--" for p in boxes) == 1  # 电话催办, not in the SOP
+    assert len(boxes) == 14
+    # the SOP's own flows set the layers: steps in SOP order top to bottom
+    spec = res.comparison._map_spec(0.0)
+    lay = plots._map_geometry(spec).layout
+    y = {a: lay.center[a][1] for a in ("投诉登记", "需求确认", "分类派单", "客户验收", "结单")}
+    assert y["投诉登记"] > y["需求确认"] > y["分类派单"] > y["客户验收"] > y["结单"]
+    # min_share hides the rare extra flows
+    lean = res.comparison._map_spec(0.5)
+    assert not [e for e in lean.edges if e.color == "#d62728"]
+    plt.close(ax.figure)
+    fig, given = plt.subplots()
+    assert res.comparison.plot(ax=given) is given.figure
+    plt.close(fig)
+
+
 def test_plot_draws_the_sop(res: conformance.ConformanceResult) -> None:
-    """plot() returns a matplotlib Figure with the rendered graph (needs Graphviz)."""
+    """plot() returns a matplotlib Figure with the rendered graph (Graphviz engine)."""
     if shutil.which("dot") is None:
         pytest.skip("Graphviz 'dot' not installed")
     import matplotlib.pyplot as plt

@@ -433,7 +433,14 @@ def test_discover_model_exports(tiny, tmp_path: Path, algorithm):
         pnml = model.save_pnml(tmp_path / "m.pnml")
         bpmn = model.save_bpmn(tmp_path / "m.bpmn")
     assert "<pnml" in pnml.read_text(encoding="utf-8")
-    assert "definitions" in bpmn.read_text(encoding="utf-8")
+    text = bpmn.read_text(encoding="utf-8")
+    assert "definitions" in text
+    # laid out by svcmining (no Graphviz): one shape per node, read back by pm4py
+    assert text.count("<bpmndi:BPMNShape") == len(model.bpmn.get_nodes())
+    assert text.count("<bpmndi:BPMNEdge") == len(model.bpmn.get_flows())
+    import pm4py
+
+    assert len(pm4py.read_bpmn(str(bpmn)).get_nodes()) == len(model.bpmn.get_nodes())
     assert "ProcessModel" in model._repr_html_()
 
 

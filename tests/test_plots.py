@@ -10,6 +10,7 @@ import matplotlib
 matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 import pytest
 from matplotlib.figure import Figure
@@ -140,19 +141,60 @@ def test_matplotlib_engine_draws_into_axes(log):
 def test_layout_layers_follow_the_process(log):
     """The layered layout puts steps in process order and loops back upwards."""
     spec = plots_mod._map_spec(discover_dfg(log), "count", 0.0, None, "TB", None)
-    box = {nd.id: 3.0 for nd in spec.nodes}
-    lay = plots_mod._layout(spec, box, layer_gap=3.0, gap=1.0)
+    lay = plots_mod._map_geometry(spec).layout
     name = {nd.title: nd.id for nd in spec.nodes}
-    y = {a: lay.xy[i][1] for a, i in name.items() if a}
+    y = {a: lay.center[i][1] for a, i in name.items() if a}
     assert y["投诉登记"] > y["分类派单"] > y["售后评估"] > y["远程排障"] > y["结单"]
     assert y["结单"] > y["重新打开"]
+    back = {
+        (ed.source, ed.target) for ed, k in zip(spec.edges, lay.kind, strict=True) if k == "back"
+    }
+    assert back == {(name["重新打开"], name["远程排障"])}  # the reopen loop, drawn upwards
     # nodes of one layer never overlap
-    rows: dict[float, list[float]] = {}
-    for x, yy in lay.xy.values():
-        rows.setdefault(yy, []).append(x)
-    for xs in rows.values():
-        xs.sort()
-        assert all(b - a >= 1.0 - 1e-9 for a, b in itertools.pairwise(xs))
+    rows: dict[float, list[tuple[float, float]]] = {}
+    for nid, (x, yy) in lay.center.items():
+        rows.setdefault(yy, []).append((x - lay.size[nid][0] / 2, x + lay.size[nid][0] / 2))
+    for spans in rows.values():
+        spans.sort()
+        assert all(b[0] - a[1] >= 1.2 - 1e-9 for a, b in itertools.pairwise(spans))
+
+
+@pytest.mark.parametrize("rankdir", ["TB", "LR"])
+def test_sample_map_has_no_overlaps(sample_dir, rankdir):
+    """On the sample logs' map no node boxes overlap, and no edge label covers a node or label."""
+    from svcmining import _layout
+    from svcmining.io import read_tickets
+
+    g = discover_dfg(read_tickets(sample_dir, timezone=TZ))
+    spec = plots_mod._map_spec(g, "count", 0.0, None, rankdir, None)
+    geo = plots_mod._map_geometry(spec)
+    lay = geo.layout
+    nodes = [lay.box(nd.id) for nd in spec.nodes]
+    labels = [b for b in geo.labels if b is not None]
+    assert len(nodes) == 16
+    assert len(labels) == sum(bool(ed.label) for ed in spec.edges) > 50
+    overlap = _layout.boxes_overlap
+    assert not [(a, b) for a, b in itertools.combinations(nodes, 2) if overlap(a, b)]
+    assert not [(a, b) for a in labels for b in nodes if overlap(a, b)]
+    assert not [(a, b) for a, b in itertools.combinations(labels, 2) if overlap(a, b)]
+    # each label touches its own edge: the (densified) curve reaches the label's box
+    for curve, box in zip(geo.curves, geo.labels, strict=True):
+        if box is not None:
+            t = np.linspace(0, len(curve) - 1, 40 * len(curve))
+            x = np.interp(t, np.arange(len(curve)), curve[:, 0])
+            y = np.interp(t, np.arange(len(curve)), curve[:, 1])
+            dx = np.maximum(np.maximum(box[0] - x, x - box[2]), 0)
+            dy = np.maximum(np.maximum(box[1] - y, y - box[3]), 0)
+            assert np.hypot(dx, dy).min() <= 0.06
+
+
+def test_map_geometry_is_deterministic(log):
+    """Drawing the same map twice gives the same coordinates, routes and label spots."""
+    spec = plots_mod._map_spec(discover_dfg(log), "count", 0.0, None, "TB", None)
+    a, b = plots_mod._map_geometry(spec), plots_mod._map_geometry(spec)
+    assert a.layout.center == b.layout.center
+    assert a.layout.routes == b.layout.routes
+    assert a.labels == b.labels
 
 
 # ---------------------------------------------------------------------------- options

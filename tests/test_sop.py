@@ -250,3 +250,83 @@ def test_durations_in_several_spellings(tmp_path: Path) -> None:
     assert s.slas[1].from_step == "case_start"
     assert (s.slas[1].lower_hours, s.slas[1].upper_hours()) == (0.5, 36.0)
     assert isinstance(s.slas[1].between[0], pd.Timedelta)
+
+
+def _bpmn_diagram(path: Path) -> tuple[dict, dict, dict]:
+    """(node id -> (kind, name, bounds x0, y0, x1, y1), flow id -> (source, target),
+    flow id -> waypoints) from a BPMN file's process and DI."""
+    import xml.etree.ElementTree as ET
+
+    ns = {
+        "bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL",
+        "bpmndi": "http://www.omg.org/spec/BPMN/20100524/DI",
+        "dc": "http://www.omg.org/spec/DD/20100524/DC",
+        "di": "http://www.omg.org/spec/DD/20100524/DI",
+    }
+    root = ET.parse(path).getroot()
+    process = root.find("bpmn:process", ns)
+    assert process is not None
+    kinds: dict[str, tuple[str, str]] = {}
+    flows: dict[str, tuple[str, str]] = {}
+    for el in process:
+        tag = el.tag.split("}")[1]
+        if tag == "sequenceFlow":
+            flows[el.get("id")] = (el.get("sourceRef"), el.get("targetRef"))
+        else:
+            kinds[el.get("id")] = (tag, el.get("name") or "")
+    shapes = {}
+    for sh in root.iter(f"{{{ns['bpmndi']}}}BPMNShape"):
+        b = sh.find("dc:Bounds", ns)
+        x, y, w, h = (float(b.get(k)) for k in ("x", "y", "width", "height"))
+        shapes[sh.get("bpmnElement")] = (*kinds[sh.get("bpmnElement")], x, y, x + w, y + h)
+    waypoints = {
+        ed.get("bpmnElement"): [
+            (float(w.get("x")), float(w.get("y"))) for w in ed.findall("di:waypoint", ns)
+        ]
+        for ed in root.iter(f"{{{ns['bpmndi']}}}BPMNEdge")
+    }
+    assert set(shapes) == set(kinds)
+    return shapes, flows, waypoints
+
+
+def _on_border(p: tuple[float, float], box: tuple[float, ...]) -> bool:
+    x0, y0, x1, y1 = box
+    inside_grown = x0 - 0.6 <= p[0] <= x1 + 0.6 and y0 - 0.6 <= p[1] <= y1 + 0.6
+    inside_shrunk = x0 + 0.6 < p[0] < x1 - 0.6 and y0 + 0.6 < p[1] < y1 - 0.6
+    return inside_grown and not inside_shrunk
+
+
+def test_bpmn_diagram_is_laid_out_without_graphviz(
+    sop: SOP, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """to_bpmn never calls Graphviz; shapes do not overlap, flows run border to border, and
+    the tasks go left to right in SOP order, the same on every write."""
+    import itertools
+
+    import pm4py
+
+    monkeypatch.setenv("PATH", str(tmp_path))  # no dot anywhere
+    path = sop.to_bpmn(tmp_path / "sop.bpmn")
+    assert path == tmp_path / "sop.bpmn"
+    shapes, flows, waypoints = _bpmn_diagram(path)
+    names = sorted(s[1] for s in shapes.values() if s[0] == "task")
+    assert names == sorted(s.label for s in sop.steps)
+    assert {s[0] for s in shapes.values()} >= {"startEvent", "endEvent", "task", "exclusiveGateway"}
+    boxes = [s[2:] for s in shapes.values()]
+    assert min(b[0] for b in boxes) == 20.0 and min(b[1] for b in boxes) == 20.0  # the margin
+    for a, b in itertools.combinations(boxes, 2):
+        assert a[2] <= b[0] or b[2] <= a[0] or a[3] <= b[1] or b[3] <= a[1], (a, b)
+    assert set(waypoints) == set(flows)
+    for fid, (src, tgt) in flows.items():
+        pts = waypoints[fid]
+        assert len(pts) >= 2
+        assert _on_border(pts[0], shapes[src][2:]), (shapes[src][1], pts)
+        assert _on_border(pts[-1], shapes[tgt][2:]), (shapes[tgt][1], pts)
+    left = {s[1]: s[2] for s in shapes.values() if s[0] == "task"}
+    assert left["投诉登记"] < left["需求确认"] < left["分类派单"] < left["售后评估"]
+    assert left["客户验收"] < left["结单"] < left["回访"] < left["质量抽检"]
+    again, _, _ = _bpmn_diagram(sop.to_bpmn(tmp_path / "again.bpmn"))
+    assert sorted(s[1:] for s in again.values()) == sorted(s[1:] for s in shapes.values())
+    bpmn = pm4py.read_bpmn(str(path))
+    assert len(bpmn.get_nodes()) == len(shapes)
+    assert len(bpmn.get_flows()) == len(flows)
