@@ -1187,8 +1187,16 @@ def _pair_lifecycle(
     ev = events[~other].copy()
     ev["_is_start"] = is_start[~other].to_numpy()
     ev = ev.sort_values(["case_id", "activity", "timestamp", "_file", "_line"], kind="stable")
-    grp = [ev["case_id"], ev["activity"], ev["_is_start"]]
-    ev["_k"] = ev.groupby(grp, sort=False).cumcount()
+    # in time order per (ticket, activity), each COMPLETE closes the oldest open START; a
+    # COMPLETE with no START open (e.g. before the first START) closes none: the k-th START
+    # goes with the k-th *matched* COMPLETE (matched = c - running max of (c - s), clipped)
+    key = [ev["case_id"], ev["activity"]]
+    is_start = ev["_is_start"].to_numpy()
+    n_start = pd.Series(is_start.astype(np.int64), index=ev.index).groupby(key).cumsum()
+    n_comp = pd.Series((~is_start).astype(np.int64), index=ev.index).groupby(key).cumsum()
+    matched = n_comp - (n_comp - n_start).groupby(key).cummax().clip(lower=0)
+    closes = ~is_start & (matched > matched.groupby(key).shift(1, fill_value=0)).to_numpy()
+    ev["_k"] = np.where(is_start, n_start - 1, np.where(closes, matched - 1, -1))
     starts = ev[ev["_is_start"]][["case_id", "activity", "_k", "timestamp"]].rename(
         columns={"timestamp": "_start"}
     )
