@@ -51,7 +51,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from . import __version__
 
@@ -274,7 +274,8 @@ def _read(
     timezone = args.timezone
     if timezone is None and calendar is not None:
         timezone = getattr(calendar, "timezone", None)
-    state_log = {"auto": "auto", "yes": True, "no": False}[getattr(args, "state_log", "auto")]
+    how = getattr(args, "state_log", "auto")
+    state_log: bool | Literal["auto"] = "auto" if how == "auto" else how == "yes"
     with warnings.catch_warnings():
         # the CLI reports data-quality warnings through the load report, not as Python warnings
         warnings.simplefilter("ignore")

@@ -1654,7 +1654,7 @@ def read_tickets(
             elif suffix in (".xes", ".xes.gz"):
                 raws = [_read_xes(path)]
             elif is_frame:
-                raws = [_read_frame(source)]  # type: ignore[arg-type]
+                raws = [_read_frame(source)]
             else:
                 raise ReadError(
                     f"{path}: unsupported file type {suffix!r}; svcmining reads "
@@ -1768,9 +1768,7 @@ def read_tickets(
     states = getattr(sop, "states", None) or TicketStates()
     is_state_log = _is_state_log(events, state_log, states, notes)
     if is_state_log:
-        events, stays = _collapse_state_repeats(
-            events, case_codes[order], file_names, drops, notes
-        )
+        events, stays = _collapse_state_repeats(events, case_codes[order], file_names, drops, notes)
         order = order[stays]
     ordered = [c for c in (*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS) if c in events.columns]
     rest = [c for c in events.columns if c not in ordered and c not in ("_file", "_line")]

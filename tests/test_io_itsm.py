@@ -228,14 +228,19 @@ def test_dataframe_with_typed_times(tmp_path):
         (["04/Nov/24 9:12 AM", "05/NOV/24 12:05 pm"], ["2024-11-04 09:12", "2024-11-05 12:05"]),
         (["04-Nov-2024 09:12", "5-dec-2024 21:00"], ["2024-11-04 09:12", "2024-12-05 21:00"]),
         (["Nov 4, 2024 9:12 PM", "Dec 24, 2024 7:00 AM"], ["2024-11-04 21:12", "2024-12-24 07:00"]),
-        (["4 November 2024 09:12", "24 december 2024 07:00"], ["2024-11-04 09:12", "2024-12-24 07:00"]),
+        (
+            ["4 November 2024 09:12", "24 december 2024 07:00"],
+            ["2024-11-04 09:12", "2024-12-24 07:00"],
+        ),
         (["04/Nov/2024 21:12:05"], ["2024-11-04 21:12:05"]),
     ],
     ids=["jira", "dd-mon-yyyy", "mon-dd-yyyy-ampm", "full-month", "seconds"],
 )
 def test_month_name_formats(tmp_path, values, expected):
     """English month names (any case, 2- or 4-digit years, AM/PM) parse exactly."""
-    text = "工单编号,处理环节,处理时间\n" + "".join(f'T{i},登记,"{v}"\n' for i, v in enumerate(values))
+    text = "工单编号,处理环节,处理时间\n" + "".join(
+        f'T{i},登记,"{v}"\n' for i, v in enumerate(values)
+    )
     log = load(tmp_path, text, timezone=SH)
     assert sorted(log.events["timestamp"]) == [ts(x) for x in expected]
 
@@ -260,7 +265,9 @@ def test_time_format_wins_over_detection(tmp_path):
 )
 def test_date_order(tmp_path, kwargs, expected):
     """date_order='mdy' reads US month-first dates; 'dmy' day-first."""
-    log = load(tmp_path, "工单编号,处理环节,处理时间\nT1,登记,03/10/2024 09:00\n", timezone=SH, **kwargs)
+    log = load(
+        tmp_path, "工单编号,处理环节,处理时间\nT1,登记,03/10/2024 09:00\n", timezone=SH, **kwargs
+    )
     assert log.events["timestamp"].tolist() == [ts(expected)]
 
 
@@ -329,7 +336,11 @@ def test_servicenow_audit_rows_merge_into_stays(tmp_path):
     assert (rep.rows_read, rep.rows_kept, rep.rows_dropped) == (12, 9, 3)
     assert rep.dropped_by_reason() == {"status_repeat_merged": 3}
     examples = rep.dropped.set_index("reason").loc["status_repeat_merged", "examples"]
-    assert examples == [("a.csv", 3, "New"), ("a.csv", 5, "Active"), ("a.csv", 12, "Awaiting User Info")]
+    assert examples == [
+        ("a.csv", 3, "New"),
+        ("a.csv", 5, "Active"),
+        ("a.csv", 12, "Awaiting User Info"),
+    ]
     assert any(n.startswith("3 status-repeat rows merged") for n in rep.notes)
 
 
