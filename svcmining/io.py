@@ -39,13 +39,15 @@ Exports of ticket systems
 *Lifecycle data* (XES ``lifecycle:transition`` start/complete, BPIC 2012 style) is
 paired by default (``lifecycle="auto"``): when the lifecycle column holds only XES
 transitions (start, complete, schedule, suspend ...) and both start and complete occur,
-the k-th START of an activity in a ticket is merged into its k-th COMPLETE (an event
-with ``start_timestamp``) and the other transitions (SCHEDULE) are dropped, counted. A
+each COMPLETE of an activity in a ticket closes the oldest START of that activity still
+open before it (in time order) and the two become one event with ``start_timestamp``; a
+COMPLETE with no open START, or a START never completed, stays alone (noted). The other
+transitions (SCHEDULE: when the item was offered, not worked) are dropped, counted. A
 lifecycle column that holds statuses (BPIC 2013: In Progress, Closed) is kept as it is.
 
 *State logs* (audit exports of ServiceNow, Jira, Zendesk ...: one row per update of any
 field, with the ticket's state at that moment) are told from *step logs* (one row per
-piece of work) by :func:`_is_state_log`: a state log when the export has an
+piece of work) by this rule: a state log when the export has an
 update-counter column (``sys_mod_count``, ``mod_count``, ``update_count``), or when at
 least 80% of the events carry a state label — a non-working state of
 :class:`svcmining.TicketStates` (waiting, resolved, closed, reopen) or a common working
@@ -96,7 +98,14 @@ from .exceptions import (
 )
 from .states import CLOSED, REOPEN, RESOLVED, WAITING, TicketStates, normalise_label
 
-__all__ = ["DEFAULT_NA_VALUES", "EXPORT_SUFFIXES", "LoadReport", "read_tickets"]
+__all__ = [
+    "DEFAULT_NA_VALUES",
+    "EXPORT_SUFFIXES",
+    "UPDATE_COUNTER_HEADERS",
+    "WORKING_STATUSES",
+    "LoadReport",
+    "read_tickets",
+]
 
 DEFAULT_NA_VALUES: tuple[str, ...] = (
     "",
