@@ -197,7 +197,7 @@ HEADER_SYNONYMS: dict[str, tuple[str, ...]] = {
 #: matches the canonical name or :data:`HEADER_SYNONYMS` (a ticket's creation time is an
 #: event time only when the export has no update time).
 FALLBACK_SYNONYMS: dict[str, tuple[str, ...]] = {
-    "case_id": ("issue id",),
+    "case_id": ("issue id", "id"),
     "activity": ("state", "ticket status", "issue status"),
     "timestamp": (
         "created",

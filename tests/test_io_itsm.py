@@ -520,3 +520,27 @@ def test_lifecycle_complete_without_start_does_not_take_a_later_start(tmp_path):
     assert ev["timestamp"].dt.hour.tolist() == [1, 3]
     assert pd.isna(ev["start_timestamp"].iloc[0])
     assert ev["start_timestamp"].iloc[1] == pd.Timestamp("2024-10-03 02:00", tz="UTC")
+
+
+def test_zendesk_ticket_export_headers(tmp_path):
+    """Zendesk's own export: 'Id' (fallback id), 'Updated at' over 'Created at', said so."""
+    log = load(
+        tmp_path,
+        "Id,Requester,Requester id,Assignee,Group,Status,Priority,Via,Created at,Updated at\n"
+        "77,Ann,9001,Bo,Support,solved,high,Mail,2024-11-04 08:00,2024-11-04 09:12\n",
+        timezone=SH,
+    )
+    assert log.report.mapping["a.csv"] == {
+        "case_id": "Id",
+        "customer_id": "Requester",
+        "resource": "Assignee",
+        "department": "Group",
+        "activity": "Status",
+        "priority": "Priority",
+        "channel": "Via",
+        "timestamp": "Updated at",
+    }
+    assert log.events["timestamp"].tolist() == [ts("2024-11-04 09:12")]
+    notes = "\n".join(log.report.notes)
+    assert "column 'Updated at' read as 'timestamp' (a better-known name)" in notes
+    assert "column 'Requester' read as 'customer_id' (the first of equally good names)" in notes
