@@ -911,8 +911,13 @@ def _run(case: Case, tmp: Path, capsys: pytest.CaptureFixture[str]) -> None:
         code = cli_main(case.args)
         err = capsys.readouterr().err
         assert code == 2, err
-        # argparse usage errors print the usage block first; then one error line
-        lines = [ln for ln in err.strip().splitlines() if ln.startswith("svcmining")]
+        # argparse usage errors print the usage block first; then one error line (notes such
+        # as "Graphviz not found" may come before it, one line each)
+        lines = [
+            ln
+            for ln in err.strip().splitlines()
+            if ln.startswith("svcmining") and not ln.startswith("svcmining: note: ")
+        ]
         assert len(lines) == 1 and err.strip().splitlines()[-1] == lines[0], err
         assert "Traceback" not in err and "internal error" not in err, err
         _check_message(lines[0], case.expect)
