@@ -1181,7 +1181,8 @@ def _pair_lifecycle(
             "lifecycle='pair' needs a lifecycle column (e.g. XES lifecycle:transition); map it "
             "with mapping={'lifecycle': '<column>'}."
         )
-    life = events["lifecycle"].str.strip().str.casefold()
+    # an event without a transition is a complete one (the XES lifecycle default)
+    life = events["lifecycle"].fillna("complete").str.strip().str.casefold()
     is_start = life.isin(_LIFECYCLE_START)
     is_complete = life.isin(_LIFECYCLE_COMPLETE)
     other = ~(is_start | is_complete)

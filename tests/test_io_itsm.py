@@ -430,16 +430,16 @@ def test_sample_exports_are_step_logs(sample_dir):
 
 
 def xes(events: list[tuple[str, str, str, str]]) -> bytes:
-    """A tiny XES log: (case, activity, time, lifecycle) per event."""
+    """A tiny XES log: (case, activity, time, lifecycle) per event ("" = no lifecycle)."""
     parts = ['<?xml version="1.0" encoding="UTF-8"?>\n<log xes.version="1.0">']
     for case in dict.fromkeys(e[0] for e in events):
         parts.append(f'<trace><string key="concept:name" value="{case}"/>')
         for c, name, time, life in events:
             if c == case:
+                lc = f'<string key="lifecycle:transition" value="{life}"/>' if life else ""
                 parts.append(
                     f'<event><string key="concept:name" value="{name}"/>'
-                    f'<date key="time:timestamp" value="{time}"/>'
-                    f'<string key="lifecycle:transition" value="{life}"/></event>'
+                    f'<date key="time:timestamp" value="{time}"/>{lc}</event>'
                 )
         parts.append("</trace>")
     parts.append("</log>")
@@ -544,3 +544,20 @@ def test_zendesk_ticket_export_headers(tmp_path):
     notes = "\n".join(log.report.notes)
     assert "column 'Updated at' read as 'timestamp' (a better-known name)" in notes
     assert "column 'Requester' read as 'customer_id' (the first of equally good names)" in notes
+
+
+def test_lifecycle_event_without_transition_is_a_complete(tmp_path):
+    """An event without lifecycle:transition in paired data is kept as a complete, not dropped."""
+    path = tmp_path / "a.xes"
+    path.write_bytes(
+        xes(
+            [
+                ("c1", "W", "2024-10-03T09:00:00+00:00", "start"),
+                ("c1", "W", "2024-10-03T09:30:00+00:00", "complete"),
+                ("c1", "A", "2024-10-03T10:00:00+00:00", ""),
+            ]
+        )
+    )
+    log = svc.read_tickets(path, timezone="UTC")
+    assert log.events["activity"].tolist() == ["W", "A"]
+    assert log.report.dropped_by_reason() == {"lifecycle_start_merged": 1}
