@@ -41,7 +41,8 @@ paired by default (``lifecycle="auto"``): when the lifecycle column holds only X
 transitions (start, complete, schedule, suspend ...) and both start and complete occur,
 each COMPLETE of an activity in a ticket closes the oldest START of that activity still
 open before it (in time order) and the two become one event with ``start_timestamp``; a
-COMPLETE with no open START, or a START never completed, stays alone (noted). The other
+COMPLETE with no open START, or a START never completed, stays alone (noted); an event
+without a transition counts as a COMPLETE (the XES default). The other
 transitions (SCHEDULE: when the item was offered, not worked) are dropped, counted. A
 lifecycle column that holds statuses (BPIC 2013: In Progress, Closed) is kept as it is.
 
@@ -1327,6 +1328,12 @@ def _is_state_log(
     is_work &= ~is_other
     share = float(rows[is_work | is_other].sum()) / max(int(rows.sum()), 1)
     if share < _STATE_SHARE or not is_work.any() or not is_other.any():
+        if share >= 0.5 and is_work.any() and is_other.any():
+            notes.append(
+                f"{share:.0%} of the events carry ticket-state labels, below the "
+                f"{_STATE_SHARE:.0%} that makes an export a state log: read as one row per step; "
+                "pass state_log=True if it is an audit export (one row per update)."
+            )
         return False
     shown = [str(u) for u in np.asarray(uniques, dtype=object)[is_work | is_other][:4]]
     notes.append(

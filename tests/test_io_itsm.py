@@ -561,3 +561,20 @@ def test_lifecycle_event_without_transition_is_a_complete(tmp_path):
     log = svc.read_tickets(path, timezone="UTC")
     assert log.events["activity"].tolist() == ["W", "A"]
     assert log.report.dropped_by_reason() == {"lifecycle_start_merged": 1}
+
+
+def test_partly_state_labelled_log_is_a_step_log_with_a_hint(tmp_path):
+    """60% state labels: not merged, and the report says how to force a state log."""
+    text = (
+        "工单编号,处理环节,处理时间\n"
+        "GD1,New,2024-10-03 09:00\n"
+        "GD1,Review,2024-10-03 09:30\n"
+        "GD1,Review,2024-10-03 09:40\n"
+        "GD1,Active,2024-10-03 10:00\n"
+        "GD1,Resolved,2024-10-03 11:00\n"
+    )
+    log = load(tmp_path, text, timezone=SH)
+    assert (log.n_events, log.report.state_log) == (5, False)
+    assert any(
+        n.startswith("60% of the events carry ticket-state labels") for n in log.report.notes
+    )
