@@ -1640,6 +1640,11 @@ def read_tickets(
     na = frozenset(str(v) for v in na_values) | {""}
     explicit = _load_mapping(mapping)
     is_frame = isinstance(source, pd.DataFrame)
+    if isinstance(source, list | tuple) and any(isinstance(x, pd.DataFrame) for x in source):
+        raise InvalidParameterError(
+            "read_tickets reads one DataFrame at a time; join several first with "
+            "pd.concat([...], ignore_index=True), or pass file paths."
+        )
     paths = [Path(_FRAME_SOURCE)] if is_frame else _resolve_sources(source)
     drops = _Drops()
     notes: list[str] = []

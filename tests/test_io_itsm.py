@@ -578,3 +578,10 @@ def test_partly_state_labelled_log_is_a_step_log_with_a_hint(tmp_path):
     assert any(
         n.startswith("60% of the events carry ticket-state labels") for n in log.report.notes
     )
+
+
+def test_a_list_of_dataframes_is_refused_with_the_fix():
+    """Several DataFrames: an InvalidParameterError saying to concatenate them."""
+    frame = pd.DataFrame({"case_id": ["A"], "activity": ["New"], "timestamp": ["2024-11-04"]})
+    with pytest.raises(InvalidParameterError, match=r"pd\.concat"):
+        svc.read_tickets([frame, frame])
