@@ -3,12 +3,12 @@
 Each value is parsed with an explicit format from :data:`FORMATS` (chosen on a sample,
 then applied vectorised to the whole column, the leftovers tried with the next
 format), or as a number: Excel serial days, epoch seconds or epoch milliseconds.
+Day/month order in ``03/10/2024`` is never guessed: it is read from the data when a
+value proves it (a first field above 12), else ``dayfirst=`` must be given.
 Dates with English month names (``04/Nov/24 9:12 AM`` as Jira writes them,
 ``04-Nov-2024 09:12``, ``Nov 4, 2024 9:12 PM``, ``4 November 2024``; case-insensitive)
 are read with :data:`MONTH_NAME_FORMATS`. A ``time_format`` given by the caller (a
 ``strptime`` format) replaces all detection for the column.
-Day/month order in ``03/10/2024`` is never guessed: it is read from the data when a
-value proves it (a first field above 12), else ``dayfirst=`` must be given.
 Naive values are localised to the load's time zone; values with an offset are
 converted to it. What cannot be parsed stays NaT and is reported by the caller.
 """
@@ -319,11 +319,13 @@ def _parse(
             result[parsed.index[ok]] = parsed[ok].dt.tz_convert(tz)
             out.formats.append("ISO 8601 with offset")
         todo &= result.isna()
-    todo = _format_loop(text, todo, [*FORMATS, *MONTH_NAME_FORMATS], result, out, tz)
+    todo = _format_loop(text, todo, list(FORMATS), result, out, tz)
     if todo.any():
         # day/month order is decided only on what the unambiguous formats left over
         decided = _decide_dayfirst(text[todo], dayfirst, column, where)
         if decided is not None:
             todo = _format_loop(text, todo, list(_dmy_formats(decided)), result, out, tz)
+    if todo.any():  # English month names (never taken for day/month numbers above)
+        todo = _format_loop(text, todo, list(MONTH_NAME_FORMATS), result, out, tz)
     out.times = result.astype(f"datetime64[ns, {tz}]")
     return out
