@@ -26,10 +26,10 @@ Drop reasons
 ``conflicting_duplicate``   same ticket, activity and time as an event in a *newer*
                             export, but other values: the newer export's copy is
                             kept; both are listed in ``report.conflicts``
-``lifecycle_start_merged``  lifecycle data (paired by default): a START row merged
-                            into its COMPLETE row (as ``start_timestamp``)
-``lifecycle_other``         lifecycle data: a transition other than start/complete
-                            (e.g. SCHEDULE: when a work item was offered, not worked)
+``lifecycle_start_merged``  with ``lifecycle="pair"``: a START row merged into its
+                            COMPLETE row (as ``start_timestamp``)
+``lifecycle_other``         with ``lifecycle="pair"``: a lifecycle transition other
+                            than start/complete (e.g. schedule)
 ``status_repeat_merged``    a state log (an audit export: the activity column holds
                             the ticket's state): a row repeating the state of the row
                             before it, merged into the first row of that stay
@@ -37,8 +37,9 @@ Drop reasons
 Exports of ticket systems
 -------------------------
 *Lifecycle data* (XES ``lifecycle:transition`` start/complete, BPIC 2012 style) is
-paired by default (``lifecycle="auto"``): when the lifecycle column holds only XES
-transitions (start, complete, schedule, suspend ...) and both start and complete occur,
+paired by default too (``lifecycle="auto"``, counted as above): when the lifecycle
+column holds only XES transitions (start, complete, schedule, suspend ...) and both
+start and complete occur,
 each COMPLETE of an activity in a ticket closes the oldest START of that activity still
 open before it (in time order) and the two become one event with ``start_timestamp``; a
 COMPLETE with no open START, or a START never completed, stays alone (noted); an event
@@ -968,10 +969,10 @@ def _canonical(
     *,
     tz: str,
     dayfirst: bool | None,
+    time_format: str | None = None,
     na: frozenset[str],
     drops: _Drops,
     notes: list[str],
-    time_format: str | None = None,
 ) -> tuple[pd.DataFrame, list[str], int]:
     """One file's rows in the canonical columns, with provenance ``_file``/``_line``.
 
