@@ -2,17 +2,42 @@
 
 Headers are compared after :func:`normalise_header` (trimmed, case-folded, spaces,
 underscores, hyphens and dots removed), so ``"Ticket No"``, ``"ticket_no"`` and
-``"TICKET-NO"`` are the same header. An explicit ``mapping=`` always wins over this
-table. When two source columns match the same canonical column, or a required
-column matches none, :func:`svcmining.read_tickets` raises a ``SchemaError`` that
-lists the columns found and the mapping to pass.
+``"TICKET-NO"`` are the same header. The tables know the headers of ServiceNow
+(``number``, ``incident_state``, ``sys_updated_at``, ``assignment_group``,
+``assigned_to``, ``caller_id``, ``contact_type``, ``priority``), Jira (``Issue key``,
+``Status``, ``Updated``, ``Assignee``, ``Component/s``, ``Team``, ``Priority``,
+``Reporter``), Zendesk (``Ticket ID``, ``Status``, ``Updated at``, ``Assignee``,
+``Group``, ``Priority``, ``Requester``, ``Via``), Freshdesk (``Ticket ID``, ``Status``,
+``Last updated time``, ``Agent``, ``Group``, ``Priority``, ``Source``, ``Contact ID``)
+and Chinese help-desk exports.
+
+How a header is matched, best first (:func:`match_header`):
+
+1. the canonical name itself (``priority``, ``channel``, ``case_id`` ...);
+2. a name of :data:`HEADER_SYNONYMS` (earlier in its list ranks higher);
+3. a name of :data:`FALLBACK_SYNONYMS`, used only when no better header is there
+   (Jira's ``Created`` when ``Updated`` is missing, ServiceNow's ``state`` when
+   ``incident_state`` is missing, ``urgency`` when there is no ``priority``).
+
+An explicit ``mapping=`` always wins over these tables. When several source columns
+match a *required* column equally well, or a required column matches none,
+:func:`svcmining.read_tickets` raises a ``SchemaError`` that lists the columns found and
+the mapping to pass; for an *optional* column it takes the best match and says so in
+the load report, which lists every column it mapped by itself.
 """
 
 from __future__ import annotations
 
 import re
 
-__all__ = ["HEADER_SYNONYMS", "XES_MAPPING", "normalise_header"]
+__all__ = [
+    "FALLBACK_SYNONYMS",
+    "HEADER_SYNONYMS",
+    "XES_MAPPING",
+    "canonical_for",
+    "match_header",
+    "normalise_header",
+]
 
 HEADER_SYNONYMS: dict[str, tuple[str, ...]] = {
     "case_id": (
@@ -36,6 +61,8 @@ HEADER_SYNONYMS: dict[str, tuple[str, ...]] = {
         "number",
         "incident id",
         "incident number",
+        "issue key",
+        "key",
         "sr number",
         "request id",
         "case:concept:name",
@@ -53,6 +80,7 @@ HEADER_SYNONYMS: dict[str, tuple[str, ...]] = {
         "activity",
         "activity name",
         "status",
+        "incident state",
         "step",
         "action",
         "task",
@@ -75,6 +103,11 @@ HEADER_SYNONYMS: dict[str, tuple[str, ...]] = {
         "event time",
         "updated",
         "updated at",
+        "sys updated at",
+        "sys updated on",
+        "last updated time",
+        "last updated",
+        "last update",
         "complete timestamp",
         "end time",
         "completed at",
@@ -101,6 +134,7 @@ HEADER_SYNONYMS: dict[str, tuple[str, ...]] = {
         "assigned to",
         "assignee",
         "agent",
+        "assigned agent",
         "user",
         "owner",
         "performer",
@@ -120,6 +154,9 @@ HEADER_SYNONYMS: dict[str, tuple[str, ...]] = {
         "assignment group",
         "group",
         "team",
+        "component",
+        "components",
+        "component/s",
         "org:group",
     ),
     "channel": (
@@ -130,9 +167,10 @@ HEADER_SYNONYMS: dict[str, tuple[str, ...]] = {
         "受理方式",
         "contact type",
         "channel",
+        "via",
         "source",
     ),
-    "priority": ("优先级", "紧急程度", "紧急度", "priority", "urgency"),
+    "priority": ("优先级", "紧急程度", "紧急度", "priority"),
     "customer_id": (
         "客户编号",
         "客户",
@@ -145,9 +183,37 @@ HEADER_SYNONYMS: dict[str, tuple[str, ...]] = {
         "client id",
         "caller",
         "caller id",
+        "requester",
+        "requester id",
+        "reporter",
+        "contact",
+        "contact id",
     ),
     "lifecycle": ("生命周期", "lifecycle", "lifecycle:transition", "transition", "event type"),
     "sequence": ("序号", "顺序号", "流水号", "sequence", "seq", "seq no", "event order"),
+}
+
+#: Lower-ranked headers: a column with one of these names is mapped only when no column
+#: matches the canonical name or :data:`HEADER_SYNONYMS` (a ticket's creation time is an
+#: event time only when the export has no update time).
+FALLBACK_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "case_id": ("issue id", "id"),
+    "activity": ("state", "ticket status", "issue status"),
+    "timestamp": (
+        "created",
+        "created at",
+        "created time",
+        "created on",
+        "sys created at",
+        "sys created on",
+        "opened at",
+        "创建时间",
+    ),
+    "resource": ("sys updated by", "updated by", "responsible", "处理人账号"),
+    "department": ("queue", "support group"),
+    "channel": ("origin", "submission channel"),
+    "priority": ("urgency", "severity", "紧急"),
+    "customer_id": ("requester email", "customer email", "opened by"),
 }
 
 # What an XES file's standard attribute keys mean in canonical terms.
@@ -169,14 +235,36 @@ def normalise_header(name: object) -> str:
     return _STRIP.sub("", str(name)).casefold()
 
 
-_LOOKUP: dict[str, str] = {}
-for _canonical, _names in HEADER_SYNONYMS.items():
-    for _name in _names:
-        _key = normalise_header(_name)
-        if _LOOKUP.setdefault(_key, _canonical) != _canonical:  # pragma: no cover - table bug
-            raise RuntimeError(f"header synonym {_name!r} is listed for two columns")
+#: Match tiers of :func:`match_header`, best first.
+EXACT, SYNONYM, FALLBACK = 0, 1, 2
+
+# normalised header -> (canonical column, tier, position in its list)
+_LOOKUP: dict[str, tuple[str, int, int]] = {}
+for _tier, _table in ((SYNONYM, HEADER_SYNONYMS), (FALLBACK, FALLBACK_SYNONYMS)):
+    for _canonical, _names in _table.items():
+        for _pos, _name in enumerate(_names):
+            _key = normalise_header(_name)
+            _hit = (_canonical, _tier, _pos)
+            if _LOOKUP.setdefault(_key, _hit)[0] != _canonical:  # pragma: no cover - table bug
+                raise RuntimeError(f"header synonym {_name!r} is listed for two columns")
+for _canonical in HEADER_SYNONYMS:
+    _LOOKUP[normalise_header(_canonical)] = (_canonical, EXACT, 0)
+
+
+def match_header(header: object) -> tuple[str, int, int] | None:
+    """``(canonical column, tier, rank in its list)`` a source header stands for, or None.
+
+    The tier is :data:`EXACT` (the canonical name), :data:`SYNONYM` or :data:`FALLBACK`.
+
+    Examples
+    --------
+    >>> match_header("priority"), match_header("Urgency"), match_header("sys_updated_at")
+    (('priority', 0, 0), ('priority', 2, 0), ('timestamp', 1, 15))
+    """
+    return _LOOKUP.get(normalise_header(header))
 
 
 def canonical_for(header: object) -> str | None:
     """The canonical column a source header stands for, or None."""
-    return _LOOKUP.get(normalise_header(header))
+    hit = _LOOKUP.get(normalise_header(header))
+    return hit[0] if hit else None

@@ -11,6 +11,10 @@ unparsed (never reread in another unit). A UTC offset is recognised only after a
 clock time (``2024-10-08`` is a date at midnight local, not ``2024-10`` at ``-08:00``).
 Day/month order in ``03/10/2024`` is never guessed: it is read from the data when a
 value proves it (a first field above 12), else ``dayfirst=`` must be given.
+Dates with English month names (``04/Nov/24 9:12 AM`` as Jira writes them,
+``04-Nov-2024 09:12``, ``Nov 4, 2024 9:12 PM``, ``4 November 2024``; case-insensitive)
+are read with :data:`MONTH_NAME_FORMATS`. A ``time_format`` given by the caller (a
+``strptime`` format) replaces all detection for the column.
 Naive values are localised to the load's time zone; values with an offset are
 converted to it. Times outside what pandas can hold (local times before 1677-09-22 or
 after 2262-04-10) stay unparsed. What cannot be parsed stays NaT and is reported by
@@ -27,7 +31,7 @@ import pandas as pd
 
 from .exceptions import SchemaError
 
-__all__ = ["FORMATS", "ParsedTimes", "parse_times"]
+__all__ = ["FORMATS", "MONTH_NAME_FORMATS", "ParsedTimes", "parse_times"]
 
 # (name shown in the load report, pandas/strptime format)
 FORMATS: tuple[tuple[str, str], ...] = (
@@ -56,6 +60,33 @@ _DMY = (
     ("{a}.{b}.YYYY hh:mm", "%{a}.%{b}.%Y %H:%M"),
     ("{a}-{b}-YYYY hh:mm:ss", "%{a}-%{b}-%Y %H:%M:%S"),
     ("{a}-{b}-YYYY hh:mm", "%{a}-%{b}-%Y %H:%M"),
+)
+# dates with English month names (abbreviated or full; strptime reads them in any case)
+_MONTH_DATES = (
+    ("DD/Mon/YY", "%d/%b/%y"),
+    ("DD/Mon/YYYY", "%d/%b/%Y"),
+    ("DD-Mon-YY", "%d-%b-%y"),
+    ("DD-Mon-YYYY", "%d-%b-%Y"),
+    ("DD Mon YYYY", "%d %b %Y"),
+    ("Mon DD, YYYY", "%b %d, %Y"),
+    ("Mon DD YYYY", "%b %d %Y"),
+    ("DD-Month-YYYY", "%d-%B-%Y"),
+    ("DD Month YYYY", "%d %B %Y"),
+    ("Month DD, YYYY", "%B %d, %Y"),
+)
+_MONTH_TIMES = (
+    (" h:mm AM", " %I:%M %p"),
+    (" h:mm:ss AM", " %I:%M:%S %p"),
+    (" hh:mm", " %H:%M"),
+    (" hh:mm:ss", " %H:%M:%S"),
+    ("", ""),
+)
+#: Formats with English month names, tried after :data:`FORMATS`.
+MONTH_NAME_FORMATS: tuple[tuple[str, str], ...] = tuple(
+    (dn + tn, df + tf)
+    for dn, df in _MONTH_DATES
+    for tn, tf in _MONTH_TIMES
+    if df + tf not in {f for _, f in FORMATS}
 )
 _DMY_RE = re.compile(r"^\s*(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})(?:\D|$)")
 # an offset counts only after a clock time (hh:mm[:ss[.f]] or compact Thhmm[ss]): the
@@ -292,13 +323,17 @@ def parse_times(
     dayfirst: bool | None,
     column: str,
     where: str,
+    time_format: str | None = None,
 ) -> ParsedTimes:
     """Parse one time column (strings, numbers or datetimes) to ``datetime64[ns, tz]``.
 
     ``where`` names the file for error messages. Text columns are parsed once per distinct
     value (an export repeats each minute many times) and the results spread back to the rows;
-    the counts in the result are still per row.
+    the counts in the result are still per row. ``time_format`` (a ``strptime`` format)
+    replaces detection for text values: what does not fit it stays NaT.
     """
+    if time_format is not None and not pd.api.types.is_datetime64_any_dtype(raw.dtype):
+        return _parse_with_format(raw, time_format, tz)
     if len(raw) >= _DISTINCT_MIN and (
         pd.api.types.is_string_dtype(raw.dtype) or pd.api.types.is_object_dtype(raw.dtype)
     ):
@@ -314,6 +349,24 @@ def parse_times(
             out.weights = None
             return out
     return _parse(raw, tz=tz, dayfirst=dayfirst, column=column, where=where)
+
+
+def _parse_with_format(raw: pd.Series, time_format: str, tz: str) -> ParsedTimes:
+    """Every value read with the caller's ``strptime`` format (an offset in it is honoured)."""
+    out = ParsedTimes(times=pd.Series(pd.NaT, index=raw.index, dtype=f"datetime64[ns, {tz}]"))
+    text = raw.astype("str").where(raw.notna()).str.strip()
+    aware = "%z" in time_format or "%Z" in time_format
+    parsed = pd.to_datetime(text, format=time_format, errors="coerce", utc=aware)
+    ok = parsed.notna()
+    if ok.any():
+        if aware:
+            out.times[ok] = parsed[ok].dt.tz_convert(tz)
+        else:
+            out.times[ok] = _localise(parsed[ok], tz, out)
+            out.localised += int(ok.sum())
+        out.formats.append(f"time_format {time_format!r}")
+    out.times = out.times.astype(f"datetime64[ns, {tz}]")
+    return out
 
 
 _DISTINCT_MIN = 1_000  # below this, parsing every value is as cheap as finding distinct ones
@@ -377,5 +430,7 @@ def _parse(
         decided = _decide_dayfirst(text[todo], dayfirst, column, where)
         if decided is not None:
             todo = _format_loop(text, todo, list(_dmy_formats(decided)), result, out, tz)
+    if todo.any():  # English month names (never taken for day/month numbers above)
+        todo = _format_loop(text, todo, list(MONTH_NAME_FORMATS), result, out, tz)
     out.times = result.astype(f"datetime64[ns, {tz}]")
     return out

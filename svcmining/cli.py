@@ -51,7 +51,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from . import __version__
 
@@ -203,8 +203,38 @@ def _sample_dir() -> Path:
 def _add_load_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("logs", nargs="+", help="export files, folders or globs")
     p.add_argument("--mapping", help="YAML file mapping canonical columns to source columns")
-    p.add_argument("--timezone", default=None, help="zone of naive times, e.g. Asia/Shanghai")
+    p.add_argument(
+        "--timezone",
+        default=None,
+        help="zone of naive times, e.g. Asia/Shanghai (default: the SOP calendar's zone, else UTC)",
+    )
     p.add_argument("--dayfirst", action="store_true", default=None, help="03/10/2024 = 3 Oct")
+    p.add_argument(
+        "--date-order",
+        choices=("dmy", "mdy", "ymd"),
+        default=None,
+        help="order of day, month and year in dates such as 03/10/2024 (mdy: US exports)",
+    )
+    p.add_argument(
+        "--time-format",
+        default=None,
+        metavar="FMT",
+        help="strptime format of the time columns, e.g. '%%d.%%m.%%Y %%H:%%M' (wins over "
+        "detection)",
+    )
+    p.add_argument(
+        "--lifecycle",
+        choices=("auto", "keep", "pair"),
+        default="auto",
+        help="pair START/COMPLETE rows of lifecycle data (auto: when the column holds them)",
+    )
+    p.add_argument(
+        "--state-log",
+        choices=("auto", "yes", "no"),
+        default="auto",
+        help="an audit export whose activity column is the ticket's state: merge status "
+        "repeats (auto: detected)",
+    )
     p.add_argument("--encoding", default=None, help="text encoding of CSV files (detected)")
     p.add_argument("--sheet", default=None, help="Excel sheet name, or * for all sheets")
     p.add_argument(
@@ -216,7 +246,14 @@ def _add_load_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--salt", default=None, help="secret salt for --pseudonymize")
 
 
-def _read(args: argparse.Namespace, sources: Sequence[str | Path]) -> Any:
+def _read(
+    args: argparse.Namespace,
+    sources: Sequence[str | Path],
+    sop: Any = None,
+    calendar: Any = None,
+) -> Any:
+    """Load the exports as the load options say; naive times are read in ``--timezone``,
+    else the zone of the calendar given (``--calendar``), else the SOP calendar's zone."""
     import warnings
 
     from .io import read_tickets
@@ -234,16 +271,35 @@ def _read(args: argparse.Namespace, sources: Sequence[str | Path]) -> Any:
             raise InvalidParameterError(
                 "--pseudonymize needs a secret salt: pass --salt or set SVCMINING_SALT."
             )
+    timezone = args.timezone
+    if timezone is None and calendar is not None:
+        timezone = getattr(calendar, "timezone", None)
+    how = getattr(args, "state_log", "auto")
+    state_log: bool | Literal["auto"] = "auto" if how == "auto" else how == "yes"
     with warnings.catch_warnings():
         # the CLI reports data-quality warnings through the load report, not as Python warnings
         warnings.simplefilter("ignore")
         log = read_tickets(
             list(sources) if len(sources) > 1 else sources[0],
             mapping=args.mapping,
-            timezone=args.timezone,
+            timezone=timezone,
             dayfirst=args.dayfirst,
+            date_order=getattr(args, "date_order", None),
+            time_format=getattr(args, "time_format", None),
             encoding=args.encoding,
             sheet=args.sheet,
+            lifecycle=getattr(args, "lifecycle", "auto"),
+            state_log=state_log,
+            sop=sop,
+        )
+    report = log.report
+    if report is not None and report.naive_as_utc and not getattr(args, "utc_noted", False):
+        args.utc_noted = True  # one line per command, however many logs it reads
+        print(
+            f"svcmining: note: {report.naive_as_utc:,} time(s) without a UTC offset were read "
+            "as UTC; pass --timezone ZONE (e.g. --timezone Asia/Shanghai), or an SOP whose "
+            "calendar declares the zone, if they are local times.",
+            file=sys.stderr,
         )
     if salt:
         from .privacy import pseudonymize
@@ -407,7 +463,7 @@ def _check_log(
 
     t0 = time.perf_counter()
     res = _LogResult(log=name, files=[_display(Path(s)) for s in sources])
-    log = _read(args, sources)
+    log = _read(args, sources, sop=sop)
     res.events = len(log.events)
     if log.report is not None:
         res.load = log.report.to_dict()
@@ -713,8 +769,11 @@ def _run_check(args: argparse.Namespace) -> tuple[list[_LogResult], Any]:
 _CLI_HINTS = (
     ("mapping=", "on the command line: put the mapping in a YAML file and pass --mapping FILE"),
     ("encoding=", "on the command line: --encoding NAME"),
-    ("dayfirst=", "on the command line: --dayfirst"),
+    ("dayfirst=", "on the command line: --dayfirst or --date-order dmy|mdy"),
     ("timezone=", "on the command line: --timezone ZONE"),
+    ("time_format=", "on the command line: --time-format FMT"),
+    ("state_log=", "on the command line: --state-log yes|no"),
+    ("lifecycle=", "on the command line: --lifecycle auto|keep|pair"),
 )
 
 
@@ -852,7 +911,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
     sop = _load_sop(args.sop) if args.sop else None
     cal = _calendar(args.calendar, sop)
-    log = _load(args)
+    log = _read(args, args.logs, sop=sop, calendar=cal if cal != "sop" else None)
     rep = build_report(
         log,
         sop=sop,
@@ -880,7 +939,7 @@ def _cmd_discover(args: argparse.Namespace) -> int:
             f"--out {args.out}: the suffix picks the format; use .svg, .png, .pdf or .dot."
         )
     cal = _calendar(args.calendar, None)
-    log = _load(args)
+    log = _read(args, args.logs, calendar=cal)
     graph = discover_dfg(log, calendar=cal)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")

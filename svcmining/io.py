@@ -33,6 +33,37 @@ Drop reasons
                             COMPLETE row (as ``start_timestamp``)
 ``lifecycle_other``         with ``lifecycle="pair"``: a lifecycle transition other
                             than start/complete (e.g. schedule)
+``status_repeat_merged``    a state log (an audit export: the activity column holds
+                            the ticket's state): a row repeating the state of the row
+                            before it, merged into the first row of that stay
+
+Exports of ticket systems
+-------------------------
+*Lifecycle data* (XES ``lifecycle:transition`` start/complete, BPIC 2012 style) is
+paired by default too (``lifecycle="auto"``, counted as above): when the lifecycle
+column holds only XES transitions (start, complete, schedule, suspend ...) and both
+start and complete occur,
+each COMPLETE of an activity in a ticket closes the oldest START of that activity still
+open before it (in time order) and the two become one event with ``start_timestamp``; a
+COMPLETE with no open START, or a START never completed, stays alone (noted); an event
+without a transition counts as a COMPLETE (the XES default). The other
+transitions (SCHEDULE: when the item was offered, not worked) are dropped, counted. A
+lifecycle column that holds statuses (BPIC 2013: In Progress, Closed) is kept as it is.
+
+*State logs* (audit exports of ServiceNow, Jira, Zendesk ...: one row per update of any
+field, with the ticket's state at that moment) are told from *step logs* (one row per
+piece of work) by this rule: a state log when the export has an
+update-counter column (``sys_mod_count``, ``mod_count``, ``update_count``), or when at
+least 80% of the events carry a state label — a non-working state of
+:class:`svcmining.TicketStates` (waiting, resolved, closed, reopen) or a common working
+status (:data:`WORKING_STATUSES`: New, Open, Active, In Progress, 处理中 ...) — and both
+a working status and a non-working state occur. In a state log, consecutive rows of
+one ticket with the same state (and lifecycle status) are one stay in that state: they
+are merged into one event at the time of the first row, carrying the values of the
+last row of the stay for every other column (the latest snapshot of the ticket's
+fields); ``start_timestamp`` and the line number are the first row's. A state left and
+entered again (Active, Resolved, Active) stays two stays. ``state_log=False`` keeps
+every row, ``state_log=True`` treats any export as a state log.
 """
 
 from __future__ import annotations
@@ -50,7 +81,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from ._synonyms import XES_MAPPING, canonical_for
+from ._synonyms import EXACT, XES_MAPPING, match_header, normalise_header
 from ._timeparse import parse_times
 from .eventlog import (
     OPTIONAL_COLUMNS,
@@ -70,8 +101,16 @@ from .exceptions import (
     SchemaError,
     StrictModeError,
 )
+from .states import CLOSED, REOPEN, RESOLVED, WAITING, TicketStates, normalise_label
 
-__all__ = ["DEFAULT_NA_VALUES", "EXPORT_SUFFIXES", "LoadReport", "read_tickets"]
+__all__ = [
+    "DEFAULT_NA_VALUES",
+    "EXPORT_SUFFIXES",
+    "UPDATE_COUNTER_HEADERS",
+    "WORKING_STATUSES",
+    "LoadReport",
+    "read_tickets",
+]
 
 DEFAULT_NA_VALUES: tuple[str, ...] = (
     "",
@@ -114,12 +153,62 @@ DROP_REASONS: dict[str, str] = {
     "conflicting_duplicate": "older copy of an event that a newer export changed (see conflicts)",
     "lifecycle_start_merged": "START row merged into its COMPLETE row",
     "lifecycle_other": "lifecycle transition other than start/complete",
+    "status_repeat_merged": "state-log row repeating its ticket's state, merged into the stay",
 }
+#: Working statuses of ticket systems, the evidence (besides the non-working states of
+#: :class:`svcmining.TicketStates`) that an activity column holds states, not steps.
+WORKING_STATUSES: tuple[str, ...] = (
+    "New",
+    "Open",
+    "Opened",
+    "Active",
+    "In Progress",
+    "Work in Progress",
+    "Assigned",
+    "Waiting for support",
+    "To Do",
+    "Triage",
+    "待处理",
+    "处理中",
+    "已受理",
+    "新建",
+    "已分配",
+    "进行中",
+)
+#: Headers of update counters: an export that has one writes a row per update (a state log).
+UPDATE_COUNTER_HEADERS: tuple[str, ...] = (
+    "sys_mod_count",
+    "mod_count",
+    "modcount",
+    "update_count",
+    "updates",
+    "修改次数",
+    "更新次数",
+)
+# XES lifecycle transitions (standard extension), casefolded
+_XES_TRANSITIONS = frozenset(
+    {
+        "schedule",
+        "assign",
+        "reassign",
+        "start",
+        "suspend",
+        "resume",
+        "complete",
+        "autoskip",
+        "manualskip",
+        "withdraw",
+        "ate_abort",
+        "pi_abort",
+        "unknown",
+    }
+)
 _MAX_EXAMPLES = 5
 _BATCH_FILE_ROWS = 10_000  # CSV files up to this size are read in batches of one header
 _BATCH_ROWS = 1_000_000
 _LIFECYCLE_START = ("start", "started", "开始")
 _LIFECYCLE_COMPLETE = ("complete", "completed", "end", "完成", "结束")
+_FRAME_SOURCE = "<DataFrame>"
 
 
 # --------------------------------------------------------------------------- report
@@ -148,10 +237,16 @@ class LoadReport:
     mapping : dict
         Canonical column -> source column, per file.
     notes : tuple of str
-        Everything else the load decided that a user should know.
+        Everything else the load decided that a user should know (mapped optional
+        columns, merged status repeats, paired lifecycle rows ...).
     findings : DataFrame
         Quality findings only the load can see (they need the source order); merged
         into :func:`svcmining.check_quality`'s table.
+    naive_as_utc : int
+        Times without a UTC offset that were read as UTC because no zone was given
+        (``timezone=`` or an SOP calendar); 0 when a zone was given.
+    state_log : bool
+        The export was read as a state log (status repeats merged).
     """
 
     files: pd.DataFrame
@@ -164,6 +259,8 @@ class LoadReport:
     mapping: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
     findings: pd.DataFrame = field(default_factory=pd.DataFrame)
+    naive_as_utc: int = 0
+    state_log: bool = False
 
     def dropped_by_reason(self) -> dict[str, int]:
         """``{reason: rows}`` for the reasons that occurred."""
@@ -191,6 +288,8 @@ class LoadReport:
                 for r in self.dropped.to_dict("records")
             },
             "conflicts": len(self.conflicts),
+            "naive_as_utc": self.naive_as_utc,
+            "state_log": self.state_log,
             "notes": list(self.notes),
         }
 
@@ -924,6 +1023,17 @@ def _add_containers(frame: pd.DataFrame, path: Path, notes: list[str]) -> pd.Dat
     return frame
 
 
+def _read_frame(frame: pd.DataFrame) -> _Raw:
+    """A DataFrame given to :func:`read_tickets`, read as an export (never modified).
+
+    Its rows are numbered by position from 1 (as XES events are).
+    """
+    names = [str(c).strip() for c in frame.columns]
+    _check_header(names, Path(_FRAME_SOURCE))
+    out = frame.set_axis(names, axis=1).reset_index(drop=True)
+    return _Raw(out, np.arange(1, len(out) + 1), "dataframe")
+
+
 # --------------------------------------------------------------------------- mapping
 
 
@@ -985,12 +1095,28 @@ def _load_mapping(mapping: Mapping[str, Any] | str | Path | None) -> dict[str, A
     return out
 
 
+class _ColumnMap(dict[str, Any]):
+    """Canonical -> source column of one file, and what detection decided by itself.
+
+    ``decisions`` are sentences without the file name; :func:`read_tickets` puts them
+    in the load report once per group of files that share them.
+    """
+
+    decisions: tuple[str, ...] = ()
+
+
 def _map_columns(
     columns: Sequence[str], explicit: Mapping[str, Any], defaults: Mapping[str, str], where: str
-) -> dict[str, Any]:
-    """Canonical -> source column for one file; explicit mapping wins over detection."""
+) -> _ColumnMap:
+    """Canonical -> source column for one file; explicit mapping wins over detection.
+
+    Detection takes, per canonical column, the best-matching header (:func:`match_header`:
+    the exact canonical name, then a synonym, then a fallback name). Two equally good
+    headers for a *required* column are an error; for an optional column the one listed
+    first in the synonym table (then the leftmost) is taken, and the load report says so.
+    """
     cols = [str(c) for c in columns]
-    mapping: dict[str, Any] = {}
+    mapping = _ColumnMap()
     for canon, src in explicit.items():
         srcs = src if isinstance(src, list) else [src]
         missing = [s for s in srcs if s not in cols]
@@ -1005,20 +1131,39 @@ def _map_columns(
         if canon not in mapping and src in cols and src not in used:
             mapping[canon] = src
             used.add(src)
-    candidates: dict[str, list[str]] = {}
-    for col in cols:
+    candidates: dict[str, list[tuple[int, int, int, str]]] = {}
+    for pos, col in enumerate(cols):
         if col in used:
             continue
-        canon_for = canonical_for(col)
-        if canon_for and canon_for not in mapping:
-            candidates.setdefault(canon_for, []).append(col)
-    for canon, srcs in candidates.items():
-        if len(srcs) > 1:
+        hit = match_header(col)
+        if hit and hit[0] not in mapping:
+            candidates.setdefault(hit[0], []).append((hit[1], hit[2], pos, col))
+    decisions: list[str] = []
+    for canon, found in candidates.items():
+        found.sort()
+        best_tier = found[0][0]
+        top = [f[3] for f in found if f[0] == best_tier]
+        if len(top) > 1 and canon in REQUIRED_COLUMNS:
             raise SchemaError(
-                f"{where}: columns {', '.join(map(repr, srcs))} could each be {canon!r}; say which "
-                f"one with mapping={{{canon!r}: {srcs[0]!r}}} (columns found: {', '.join(cols)})."
+                f"{where}: columns {', '.join(map(repr, top))} could each be {canon!r}; say which "
+                f"one with mapping={{{canon!r}: {top[0]!r}}} (columns found: {', '.join(cols)})."
             )
-        mapping[canon] = srcs[0]
+        chosen = top[0]
+        mapping[canon] = chosen
+        others = [f[3] for f in found[1:]]
+        if others:
+            why = (
+                "its exact name"
+                if best_tier == EXACT
+                else "the first of equally good names"
+                if len(top) > 1
+                else "a better-known name"
+            )
+            decisions.append(
+                f"column {chosen!r} read as {canon!r} ({why}); other candidate(s) "
+                f"{', '.join(map(repr, others))} kept as their own column(s) (pass "
+                f"mapping={{{canon!r}: '<column>'}} to choose)."
+            )
     missing_req = [c for c in REQUIRED_COLUMNS if c not in mapping]
     if missing_req:
         need = ", ".join(f"{c!r}: '<column>'" for c in missing_req)
@@ -1026,7 +1171,34 @@ def _map_columns(
             f"{where}: no column found for {', '.join(map(repr, missing_req))} (columns found: "
             f"{', '.join(cols)}). Pass mapping={{{need}}}."
         )
+    auto = [
+        f"{canon} <- {mapping[canon]!r}"
+        for canon in OPTIONAL_COLUMNS
+        if canon in mapping and canon not in explicit
+    ]
+    if auto:
+        decisions.append(
+            "optional columns mapped from the headers: "
+            + ", ".join(auto)
+            + " (pass mapping= to map them otherwise)."
+        )
+    mapping.decisions = tuple(decisions)
     return mapping
+
+
+def _mapping_notes(mappings: Mapping[str, Any]) -> list[str]:
+    """The mapping decisions of every file, each said once with the files it concerns."""
+    files_of: dict[str, list[str]] = {}
+    for label, col_map in mappings.items():
+        for text in getattr(col_map, "decisions", ()):
+            files = files_of.setdefault(text, [])
+            if label not in files:
+                files.append(label)
+    out = []
+    for text, files in files_of.items():
+        where = ", ".join(files[:3]) + (f" and {len(files) - 3} more" if len(files) > 3 else "")
+        out.append(f"{where}: {text}")
+    return out
 
 
 # --------------------------------------------------------------------------- canonical frame
@@ -1123,6 +1295,7 @@ def _canonical(
     *,
     tz: str,
     dayfirst: bool | None,
+    time_format: str | None = None,
     na: frozenset[str],
     drops: _Drops,
     notes: list[str],
@@ -1159,7 +1332,12 @@ def _canonical(
         if canon not in mapping:
             continue
         parsed = parse_times(
-            frame[mapping[canon]], tz=tz, dayfirst=dayfirst, column=mapping[canon], where=label
+            frame[mapping[canon]],
+            tz=tz,
+            dayfirst=dayfirst,
+            column=mapping[canon],
+            where=label,
+            time_format=time_format,
         )
         out[canon] = parsed.times
         localised += parsed.localised
@@ -1442,7 +1620,8 @@ def _pair_lifecycle(
             "lifecycle='pair' needs a lifecycle column (e.g. XES lifecycle:transition); map it "
             "with mapping={'lifecycle': '<column>'}."
         )
-    life = events["lifecycle"].str.strip().str.casefold()
+    # an event without a transition is a complete one (the XES lifecycle default)
+    life = events["lifecycle"].fillna("complete").str.strip().str.casefold()
     is_start = life.isin(_LIFECYCLE_START)
     is_complete = life.isin(_LIFECYCLE_COMPLETE)
     other = ~(is_start | is_complete)
@@ -1457,8 +1636,16 @@ def _pair_lifecycle(
     ev = events[~other].copy()
     ev["_is_start"] = is_start[~other].to_numpy()
     ev = ev.sort_values(["case_id", "activity", "timestamp", "_file", "_line"], kind="stable")
-    grp = [ev["case_id"], ev["activity"], ev["_is_start"]]
-    ev["_k"] = ev.groupby(grp, sort=False).cumcount()
+    # in time order per (ticket, activity), each COMPLETE closes the oldest open START; a
+    # COMPLETE with no START open (e.g. before the first START) closes none: the k-th START
+    # goes with the k-th *matched* COMPLETE (matched = c - running max of (c - s), clipped)
+    key = [ev["case_id"], ev["activity"]]
+    is_start = ev["_is_start"].to_numpy()
+    n_start = pd.Series(is_start.astype(np.int64), index=ev.index).groupby(key).cumsum()
+    n_comp = pd.Series((~is_start).astype(np.int64), index=ev.index).groupby(key).cumsum()
+    matched = n_comp - (n_comp - n_start).groupby(key).cummax().clip(lower=0)
+    closes = ~is_start & (matched > matched.groupby(key).shift(1, fill_value=0)).to_numpy()
+    ev["_k"] = np.where(is_start, n_start - 1, np.where(closes, matched - 1, -1))
     starts = ev[ev["_is_start"]][["case_id", "activity", "_k", "timestamp"]].rename(
         columns={"timestamp": "_start"}
     )
@@ -1494,6 +1681,150 @@ def _pair_lifecycle(
     if n_unmatched:
         notes.append(f"{n_unmatched} COMPLETE row(s) had no START; kept without a start time.")
     return result.drop(columns=["lifecycle"])
+
+
+def _pair_wanted(events: pd.DataFrame, lifecycle: str, notes: list[str]) -> bool:
+    """Whether to pair START/COMPLETE rows: always, never, or (``"auto"``) when the
+    lifecycle column holds XES transitions only, with both start and complete among them."""
+    if lifecycle != "auto":
+        return lifecycle == "pair"
+    if "lifecycle" not in events.columns:
+        return False
+    uniques = pd.unique(events["lifecycle"].dropna())
+    found = {str(v).strip().casefold() for v in uniques}
+    standard = _XES_TRANSITIONS | set(_LIFECYCLE_START) | set(_LIFECYCLE_COMPLETE)
+    if not found or not found <= standard:
+        return False
+    if not (found & set(_LIFECYCLE_START) and found & set(_LIFECYCLE_COMPLETE)):
+        return False
+    notes.append(
+        "the lifecycle column holds start/complete transitions: the START and COMPLETE rows "
+        "of each activity instance were paired into one event with start_timestamp (other "
+        "transitions such as SCHEDULE dropped, counted); pass lifecycle='keep' to keep every row."
+    )
+    return True
+
+
+def _dayfirst_of(dayfirst: bool | None, date_order: str | None) -> bool | None:
+    """``dayfirst`` from ``date_order`` (dmy, mdy, ymd); the two must not disagree."""
+    if date_order is None:
+        return dayfirst
+    implied = {"dmy": True, "mdy": False, "ymd": None}
+    if date_order not in implied:
+        raise InvalidParameterError(
+            "The 'date_order' parameter of read_tickets must be one of {'dmy', 'mdy', 'ymd'}. "
+            f"Got {date_order!r} instead."
+        )
+    order = implied[date_order]
+    if order is None:
+        return dayfirst
+    if dayfirst is not None and dayfirst != order:
+        raise InvalidParameterError(
+            f"read_tickets got date_order={date_order!r} and dayfirst={dayfirst!r}, which "
+            "disagree; pass only one of them."
+        )
+    return order
+
+
+def _sop_of(sop: Any) -> Any:
+    """The SOP given to :func:`read_tickets`: an SOP object, or a path to load."""
+    if sop is None or not isinstance(sop, str | Path):
+        return sop
+    from .sop import load_sop
+
+    return load_sop(sop)
+
+
+_STATE_SHARE = 0.8  # share of events with state labels that makes an activity column a state
+
+
+def _is_state_log(
+    events: pd.DataFrame, state_log: bool | str, states: TicketStates, notes: list[str]
+) -> bool:
+    """Whether the activity column holds the ticket's state (see the module docstring)."""
+    if state_log is False or not len(events):
+        return False
+    if state_log is True:
+        notes.append("read as a state log (state_log=True).")
+        return True
+    counters = {normalise_header(h) for h in UPDATE_COUNTER_HEADERS}
+    counter = next((c for c in events.columns if normalise_header(c) in counters), None)
+    if counter is not None:
+        notes.append(
+            f"read as a state log (an audit export): it has the update counter {counter!r}, so "
+            "a row is written per update of any field (pass state_log=False to keep every row)."
+        )
+        return True
+    codes, uniques = pd.factorize(events["activity"])
+    rows = np.bincount(codes[codes >= 0], minlength=len(uniques))
+    kinds = states.codes_of(uniques)
+    working_status = {normalise_label(x) for x in WORKING_STATUSES}
+    is_work = np.fromiter(
+        (normalise_label(u) in working_status for u in uniques), dtype=bool, count=len(uniques)
+    )
+    is_other = np.isin(kinds, (WAITING, RESOLVED, CLOSED, REOPEN))
+    is_work &= ~is_other
+    share = float(rows[is_work | is_other].sum()) / max(int(rows.sum()), 1)
+    if share < _STATE_SHARE or not is_work.any() or not is_other.any():
+        if share >= 0.5 and is_work.any() and is_other.any():
+            notes.append(
+                f"{share:.0%} of the events carry ticket-state labels, below the "
+                f"{_STATE_SHARE:.0%} that makes an export a state log: read as one row per step; "
+                "pass state_log=True if it is an audit export (one row per update)."
+            )
+        return False
+    shown = [str(u) for u in np.asarray(uniques, dtype=object)[is_work | is_other][:4]]
+    notes.append(
+        f"read as a state log (an audit export): {share:.0%} of the events carry ticket-state "
+        f"labels ({', '.join(map(repr, shown))} ...), so the activity column holds the ticket's "
+        "state (pass state_log=False to read it as one row per step)."
+    )
+    return True
+
+
+def _collapse_state_repeats(
+    events: pd.DataFrame,
+    case_codes: np.ndarray,
+    file_names: list[str],
+    drops: _Drops,
+    notes: list[str],
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """Merge each run of consecutive rows of a ticket in the same state into one event.
+
+    ``events`` is sorted by case and time and ``case_codes`` are its case codes. The event
+    keeps the first row's time, ``start_timestamp`` and provenance and takes every other
+    value from the last row of the run (the latest snapshot). Returns the merged events
+    and which rows of ``events`` start a run (the rows kept).
+    """
+    n = len(events)
+    act = pd.factorize(events["activity"])[0]
+    repeat = np.zeros(n, dtype=bool)
+    repeat[1:] = (case_codes[1:] == case_codes[:-1]) & (act[1:] == act[:-1])
+    if "lifecycle" in events.columns:
+        life = pd.factorize(events["lifecycle"])[0]
+        repeat[1:] &= life[1:] == life[:-1]
+    first = ~repeat
+    if not repeat.any():
+        return events, first
+    first_pos = np.flatnonzero(first)
+    last_pos = np.append(first_pos[1:], n) - 1
+    merged = events.iloc[last_pos].set_axis(events.index[first_pos])
+    for col in ("timestamp", "start_timestamp", "_file", "_line"):
+        if col in events.columns:
+            merged[col] = events[col].iloc[first_pos].array
+    gone = events[repeat]
+    drops.add(
+        "status_repeat_merged",
+        [file_names[i] for i in gone["_file"].iloc[:_MAX_EXAMPLES]],
+        gone["_line"].tolist(),
+        gone["activity"].iloc[:_MAX_EXAMPLES].tolist(),
+    )
+    notes.append(
+        f"{int(repeat.sum()):,} status-repeat rows merged: consecutive rows of a ticket in the "
+        "same state are one stay in it, kept as one event at the first row's time with the "
+        "last row's values."
+    )
+    return merged, first
 
 
 def _source_order_findings(
@@ -1583,16 +1914,20 @@ def _raise_no_events(file_names: list[str], rows_read: int, drops: _Drops) -> No
 
 
 def read_tickets(
-    source: str | Path | Sequence[str | Path],
+    source: str | Path | Sequence[str | Path] | pd.DataFrame,
     *,
     mapping: Mapping[str, Any] | str | Path | None = None,
     timezone: str | None = None,
     dayfirst: bool | None = None,
+    date_order: Literal["dmy", "mdy", "ymd"] | None = None,
+    time_format: str | None = None,
     encoding: str | None = None,
     sheet: str | int | None = None,
     na_values: Iterable[str] = DEFAULT_NA_VALUES,
     dedupe: bool | Literal["all", "exports"] = True,
-    lifecycle: Literal["keep", "pair"] = "keep",
+    lifecycle: Literal["auto", "keep", "pair"] = "auto",
+    state_log: bool | Literal["auto"] = "auto",
+    sop: Any = None,
     strict: bool = False,
     engine: Literal["pandas", "dask"] = "pandas",
 ) -> TicketLog:
@@ -1600,20 +1935,34 @@ def read_tickets(
 
     Parameters
     ----------
-    source : path, folder, glob or list of them
+    source : path, folder, glob, list of them, or a DataFrame
         Exports: CSV/TSV/TXT, XLSX, Parquet, XES or XES.gz. A folder means the export
         files directly in it (sorted by name: name monthly exports so that they sort
-        in time, e.g. ``工单导出_2024-10.csv``), not its subfolders.
+        in time, e.g. ``工单导出_2024-10.csv``), not its subfolders. A pandas DataFrame
+        is read as one export named ``"<DataFrame>"`` (rows numbered from 1), with the
+        same mapping, parsing and row accounting as a file; it is not modified.
     mapping : dict or YAML path, optional
         Canonical column -> source column, e.g. ``{"case_id": "Ticket No",
         "activity": "Status", "timestamp": "Updated", "department": "Team"}``; wins
         over header detection (see :data:`svcmining.HEADER_SYNONYMS`). ``activity``
         may be a list of columns, joined with ``+`` (e.g. XES name + lifecycle).
+        Columns detected from the headers are listed in ``report.notes``.
     timezone : str, optional
         IANA zone for naive times (e.g. ``"Asia/Shanghai"``); all times are converted
-        to it. Default: UTC, with a :class:`DataQualityWarning` when naive times occur.
+        to it. Default: the zone of ``sop``'s calendar when given, else UTC, with a
+        :class:`DataQualityWarning` when naive times occur.
     dayfirst : bool, optional
         Day/month order for ``03/10/2024``; only needed when the data does not prove it.
+    date_order : {"dmy", "mdy", "ymd"}, optional
+        The same, named by order: ``"dmy"`` is ``dayfirst=True``, ``"mdy"`` (US exports)
+        ``dayfirst=False``; ``"ymd"`` says dates are year first (``2024/10/03``, always
+        read so) and leaves ``03/10/2024``-style values to prove their order.
+    time_format : str, optional
+        A ``strptime`` format (``"%d.%m.%Y %H.%M"``) for the time columns, for what
+        detection does not know; it replaces detection (values that do not fit it are
+        dropped as ``unparseable_timestamp``). ``%z`` in it reads UTC offsets.
+        Detection knows ISO 8601, ``YYYY/MM/DD``, Chinese dates, numbers (Excel, epoch)
+        and English month names (Jira's ``04/Nov/24 9:12 AM``, ``04-Nov-2024 09:12``).
     encoding : str, optional
         Text encoding of CSV files; detected (UTF-8, UTF-8-BOM, GBK/GB18030) when omitted.
     sheet : str, int or ``"*"``, optional
@@ -1628,9 +1977,20 @@ def read_tickets(
         changed are resolved in its favour (listed in ``report.conflicts``).
         ``"exports"``: only copies across exports are removed; copies inside one file are
         kept (:func:`check_quality` reports them). ``False``: keep every row.
-    lifecycle : {"keep", "pair"}
+    lifecycle : {"auto", "keep", "pair"}
         ``"pair"`` merges START and COMPLETE rows of one activity instance into one
-        event with ``start_timestamp`` (other transitions are dropped, counted).
+        event with ``start_timestamp`` (other transitions, e.g. SCHEDULE, are dropped,
+        counted); ``"auto"`` (default) pairs when the lifecycle column holds XES
+        start/complete transitions and keeps it otherwise (see the module docstring);
+        ``"keep"`` never pairs.
+    state_log : bool or "auto"
+        Whether the activity column holds the ticket's state (an audit export): then
+        consecutive rows of a ticket repeating its state are merged into one event
+        (counted as ``status_repeat_merged``). ``"auto"`` (default) decides from the
+        data (see the module docstring); ``False`` keeps every row; ``True`` forces it.
+    sop : SOP or path, optional
+        An SOP (:func:`svcmining.load_sop`): the zone of its calendar is the zone of naive
+        times unless ``timezone`` is given, and its ``states:`` judge the state labels.
     strict : bool
         Raise :class:`StrictModeError` instead of dropping any row (events repeated by
         an overlapping later export are the same event and do not count as dropped).
@@ -1665,11 +2025,15 @@ def read_tickets(
             mapping=mapping,
             timezone=timezone,
             dayfirst=dayfirst,
+            date_order=date_order,
+            time_format=time_format,
             encoding=encoding,
             sheet=sheet,
             na_values=na_values,
             dedupe=dedupe,
             lifecycle=lifecycle,
+            state_log=state_log,
+            sop=sop,
             strict=strict,
         )
         return as_dask_log(pandas_log)  # type: ignore[return-value]
@@ -1684,11 +2048,24 @@ def read_tickets(
             "{True, False, 'all', 'exports'}. "
             f"Got {dedupe!r} instead."
         )
-    if lifecycle not in ("keep", "pair"):
+    if lifecycle not in ("auto", "keep", "pair"):
         raise InvalidParameterError(
-            "The 'lifecycle' parameter of read_tickets must be one of {'keep', 'pair'}. "
+            "The 'lifecycle' parameter of read_tickets must be one of {'auto', 'keep', 'pair'}. "
             f"Got {lifecycle!r} instead."
         )
+    if state_log not in (True, False, "auto"):
+        raise InvalidParameterError(
+            "The 'state_log' parameter of read_tickets must be one of {True, False, 'auto'}. "
+            f"Got {state_log!r} instead."
+        )
+    dayfirst = _dayfirst_of(dayfirst, date_order)
+    if time_format is not None and (not isinstance(time_format, str) or "%" not in time_format):
+        raise InvalidParameterError(
+            "The 'time_format' parameter of read_tickets must be a strptime format such as "
+            f"'%d.%m.%Y %H:%M'. Got {time_format!r} instead."
+        )
+    sop = _sop_of(sop)
+    sop_zone = getattr(getattr(sop, "calendar", None), "timezone", None)
     if timezone is not None:
         try:
             pd.Timestamp("2024-01-01").tz_localize(timezone)
@@ -1697,10 +2074,16 @@ def read_tickets(
                 f"The 'timezone' parameter of read_tickets must be an IANA time zone such as "
                 f"'Asia/Shanghai' or 'UTC'. Got {timezone!r} instead."
             ) from None
-    tz = timezone or "UTC"
+    tz = timezone or sop_zone or "UTC"
     na = frozenset(str(v) for v in na_values) | {""}
     explicit = _load_mapping(mapping)
-    paths = _resolve_sources(source)
+    is_frame = isinstance(source, pd.DataFrame)
+    if isinstance(source, list | tuple) and any(isinstance(x, pd.DataFrame) for x in source):
+        raise InvalidParameterError(
+            "read_tickets reads one DataFrame at a time; join several first with "
+            "pd.concat([...], ignore_index=True), or pass file paths."
+        )
+    paths = [Path(_FRAME_SOURCE)] if is_frame else _resolve_sources(source)
     drops = _Drops()
     notes: list[str] = []
     frames: list[pd.DataFrame] = []
@@ -1770,6 +2153,7 @@ def read_tickets(
             notes=notes,
             row_files=row_files,
             file_names=file_names,
+            time_format=time_format,
         )
         naive_total += localised
         frames.append(canon)
@@ -1790,6 +2174,8 @@ def read_tickets(
                 raws = [_read_parquet(path)]
             elif suffix in (".xes", ".xes.gz"):
                 raws = [_read_xes(path)]
+            elif is_frame:
+                raws = [_read_frame(source)]
             else:
                 raise ReadError(
                     f"{path}: unsupported file type {suffix!r}; svcmining reads "
@@ -1839,13 +2225,21 @@ def read_tickets(
     finally:
         if pool is not None:
             pool.shutdown(wait=False, cancel_futures=True)
-    if timezone is None and naive_total:
+    notes.extend(_mapping_notes(mappings))
+    naive_as_utc = naive_total if timezone is None and sop_zone is None else 0
+    if naive_as_utc:
         msg = (
             f"{naive_total:,} time(s) had no UTC offset and were read as UTC; pass "
-            "timezone='Asia/Shanghai' (or your zone) so business hours and SLAs are right."
+            "timezone='Asia/Shanghai' (or your zone; on the command line --timezone ZONE) so "
+            "business hours and SLAs are right."
         )
         notes.append(msg)
         warnings.warn(msg, DataQualityWarning, stacklevel=2)
+    elif timezone is None and naive_total:
+        notes.append(
+            f"{naive_total:,} time(s) without a UTC offset were read in {tz}, the time zone "
+            "of the SOP's calendar (pass timezone= to read them in another zone)."
+        )
     events = pd.concat(frames, ignore_index=True, sort=False) if frames else pd.DataFrame()
     for col in TEXT_COLUMNS:
         if col in events.columns:
@@ -1861,13 +2255,16 @@ def read_tickets(
         keep, conflicts = _dedupe(
             events, case_codes, file_names, drops, within_files=within, order=order
         )
-    if lifecycle == "pair" and len(events):
+    if len(events) and _pair_wanted(events, lifecycle, notes):
         events = _pair_lifecycle(events[keep], file_names, drops, notes).reset_index(drop=True)
         case_codes = pd.factorize(events["case_id"], sort=True)[0]
         keep = np.ones(len(events), dtype=bool)
         order = sort_order(events, case_codes=case_codes)
     if strict:
-        strict_drops = drops.total - drops.counts.get("repeated_in_later_export", 0)
+        # merged rows (a START into its COMPLETE) are the same event, not a loss
+        strict_drops = drops.total - sum(
+            drops.counts.get(r, 0) for r in ("repeated_in_later_export", "lifecycle_start_merged")
+        )
         if strict_drops:
             detail = "; ".join(
                 f"{r}: {n} (e.g. {drops.examples[r][0][0]} line {drops.examples[r][0][1]})"
@@ -1883,6 +2280,11 @@ def read_tickets(
     order = order[keep[order]]  # the sort is stable: dropping rows keeps it sorted
     findings = _source_order_findings(events, order, case_codes, file_names)
     events = events.take(order)
+    states = getattr(sop, "states", None) or TicketStates()
+    is_state_log = _is_state_log(events, state_log, states, notes)
+    if is_state_log:
+        events, stays = _collapse_state_repeats(events, case_codes[order], file_names, drops, notes)
+        order = order[stays]
     ordered = [c for c in (*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS) if c in events.columns]
     rest = [c for c in events.columns if c not in ordered and c not in ("_file", "_line")]
     events = events[ordered + rest].reset_index(drop=True)
@@ -1902,9 +2304,11 @@ def read_tickets(
         dropped=drops.table(),
         conflicts=conflicts.reset_index(drop=True),
         timezone=tz,
-        mapping=mappings,
+        mapping={label: dict(m) for label, m in mappings.items()},
         notes=tuple(notes),
         findings=findings,
+        naive_as_utc=naive_as_utc,
+        state_log=is_state_log,
     )
     if report.rows_read != report.rows_kept + report.rows_dropped:  # pragma: no cover - invariant
         raise AssertionError(

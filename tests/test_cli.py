@@ -813,3 +813,54 @@ def test_excel_safe_never_leaves_a_formula(text):
     out = excel_safe(text)
     assert not out.startswith(("=", "+", "-", "@", "\t", "\r", "\n"))
     assert out in (text, "'" + text)
+
+
+# --------------------------------------------------------------------------- time zones
+
+
+@pytest.mark.slow
+def test_check_reads_naive_times_in_the_sop_calendar_zone(sample_dir, capsys):
+    """Without --timezone, check reads the samples in the SOP calendar's zone (Asia/Shanghai)."""
+    _sample_exports(sample_dir)
+    code, out, err = run(
+        [
+            "check",
+            sample_dir,
+            "--sop",
+            sample_dir / "sop_complaint.yaml",
+            "--max-deviation-rate",
+            "0.5",
+        ],
+        capsys,
+    )
+    assert code == 0, err
+    assert "deviation rate 0.427" in out and "SLA attainment 0.873" in out
+    assert "read as UTC" not in err
+
+
+def test_utc_note_is_one_line_naming_the_flag(exports, capsys):
+    """Naive times read as UTC: one stderr line naming --timezone, once per command."""
+    code, _, err = run(["check", exports["folder"], "--sop", exports["sop"], "--each"], capsys)
+    notes = [line for line in err.splitlines() if "read as UTC" in line]
+    assert code == 0 and len(notes) == 1, err  # no threshold given: exit 0
+    assert notes[0].startswith("svcmining: note: ") and "--timezone ZONE" in notes[0]
+    code, _, err = run(["info", exports["folder"]], capsys)
+    assert code == 0 and sum("read as UTC" in line for line in err.splitlines()) == 1
+    code, _, err = run(["info", exports["folder"], "--timezone", "Asia/Shanghai"], capsys)
+    assert code == 0 and "read as UTC" not in err
+
+
+def test_date_order_and_time_format_options(tmp_path, capsys):
+    """--date-order mdy and --time-format reach the loader."""
+    us = tmp_path / "us.csv"
+    us.write_text("工单编号,处理环节,处理时间\nT1,登记,03/10/2024 09:00\n", encoding="utf-8")
+    code, out, err = run(["info", us, "--date-order", "mdy", "--timezone", "UTC"], capsys)
+    assert code == 0, err
+    assert "2024-03-10 .. 2024-03-10" in out
+    odd = tmp_path / "odd.csv"
+    odd.write_text("工单编号,处理环节,处理时间\nT1,登记,2024|11|04 09h12\n", encoding="utf-8")
+    code, out, err = run(
+        ["info", odd, "--time-format", "%Y|%m|%d %Hh%M", "--timezone", "UTC"], capsys
+    )
+    assert code == 0, err
+    assert "2024-11-04 .. 2024-11-04" in out

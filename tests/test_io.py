@@ -765,11 +765,12 @@ def test_helpdesk_counts(real_logs, helpdesk_log):
 
 @pytest.mark.real_logs
 def test_bpic2012_all_rows_and_lifecycle_pairs(real_logs):
-    """BPIC 2012: all 262,200 events read; START rows merge into COMPLETE rows, all accounted."""
+    """BPIC 2012: all 262,200 events read; by default START rows merge into COMPLETE rows, all
+    accounted, and no START -> COMPLETE of one work item is a self-loop."""
     path = real_logs / "bpic2012" / "BPI_Challenge_2012.xes.gz"
-    kept = svc.read_tickets(path)
+    kept = svc.read_tickets(path, lifecycle="keep")
     assert (kept.n_cases, kept.n_events) == (13_087, 262_200)
-    paired = svc.read_tickets(path, lifecycle="pair")
+    paired = svc.read_tickets(path)  # lifecycle="auto": the column holds start/complete
     rep = paired.report
     assert rep.rows_read == 262_200
     dropped = rep.dropped_by_reason()
@@ -783,6 +784,40 @@ def test_bpic2012_all_rows_and_lifecycle_pairs(real_logs):
     both = ev["start_timestamp"].notna()
     assert (ev.loc[both, "start_timestamp"] <= ev.loc[both, "timestamp"]).all()
     assert paired.n_cases == 13_087
+
+    # one work item = a START row directly followed by the COMPLETE row of its activity
+    k = kept.events
+    item = (
+        (k["case_id"] == k["case_id"].shift(-1))
+        & (k["activity"] == k["activity"].shift(-1))
+        & (k["lifecycle"].str.casefold() == "start")
+        & (k["lifecycle"].shift(-1).str.casefold() == "complete")
+    )
+    items = set(
+        zip(
+            k.loc[item, "case_id"],
+            k.loc[item, "activity"],
+            k.loc[item, "timestamp"],
+            k["timestamp"].shift(-1)[item],
+            strict=True,
+        )
+    )
+
+    def one_item_self_loops(log: svc.TicketLog) -> int:
+        occ = svc.find_rework(log).occurrences
+        at = occ.loc[occ["kind"] == "self_loop", "event_index"].to_numpy()
+        e = log.events
+        pairs = zip(
+            e["case_id"].to_numpy()[at],
+            e["activity"].to_numpy()[at],
+            e["timestamp"].iloc[at - 1],
+            e["timestamp"].iloc[at],
+            strict=True,
+        )
+        return sum(p in items for p in pairs)
+
+    assert one_item_self_loops(kept) > 40_000  # what the rows kept apart count as rework
+    assert one_item_self_loops(paired) == 0
 
 
 def test_no_pandas_format_dataframe_guessing(tmp_path):
