@@ -631,6 +631,8 @@ def handoff_delays(
     if pp_mark.any():
         self_loop = np.zeros(n, dtype=bool)
         self_loop[1:] = (act_codes[1:] == act_codes[:-1]) & (case_codes[1:] == case_codes[:-1])
+        if getattr(tlog.report, "state_log", False):  # a stay going on (find_rework's rule)
+            self_loop[:] = False
         pp_mark &= ~self_loop & ~judged.in_cycle & (judged.kinds == WORKING)
     is_open = judged.open
 

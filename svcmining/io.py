@@ -58,10 +58,13 @@ least 80% of the events carry a state label — a non-working state of
 :class:`svcmining.TicketStates` (waiting, resolved, closed, reopen) or a common working
 status (:data:`WORKING_STATUSES`: New, Open, Active, In Progress, 处理中 ...) — and both
 a working status and a non-working state occur. In a state log, consecutive rows of
-one ticket with the same state (and lifecycle status) are one stay in that state: they
-are merged into one event at the time of the first row, carrying the values of the
-last row of the stay for every other column (the latest snapshot of the ticket's
-fields); ``start_timestamp`` and the line number are the first row's. A state left and
+one ticket with the same state (and lifecycle status) and the same owner (department
+and resource) are one stay in that state: they are merged into one event at the time of
+the first row, carrying the values of the last row of the stay for every other column
+(the latest snapshot of the ticket's fields); ``start_timestamp`` and the line number
+are the first row's. A row that reassigns the ticket (another department or resource)
+is a handoff and stays its own event; the analyses read a state repeated across such
+rows as one continued stay, not as repeated work. A state left and
 entered again (Active, Resolved, Active) stays two stays. ``state_log=False`` keeps
 every row, ``state_log=True`` treats any export as a state log.
 """
@@ -1791,7 +1794,9 @@ def _collapse_state_repeats(
 ) -> tuple[pd.DataFrame, np.ndarray]:
     """Merge each run of consecutive rows of a ticket in the same state into one event.
 
-    ``events`` is sorted by case and time and ``case_codes`` are its case codes. The event
+    ``events`` is sorted by case and time and ``case_codes`` are its case codes. A run
+    ends where the state, its lifecycle status, the department (assignment group) or the
+    resource (assignee) changes: a reassignment is a handoff and keeps its row. The event
     keeps the first row's time, ``start_timestamp`` and provenance and takes every other
     value from the last row of the run (the latest snapshot). Returns the merged events
     and which rows of ``events`` start a run (the rows kept).
@@ -1800,9 +1805,12 @@ def _collapse_state_repeats(
     act = pd.factorize(events["activity"])[0]
     repeat = np.zeros(n, dtype=bool)
     repeat[1:] = (case_codes[1:] == case_codes[:-1]) & (act[1:] == act[:-1])
-    if "lifecycle" in events.columns:
-        life = pd.factorize(events["lifecycle"])[0]
-        repeat[1:] &= life[1:] == life[:-1]
+    # the state's lifecycle status, and its owner: a row that reassigns the ticket (another
+    # assignment group or assignee) is a handoff inside the stay, kept as its own event
+    for col in ("lifecycle", "department", "resource"):
+        if col in events.columns:
+            own = pd.factorize(events[col])[0]
+            repeat[1:] &= own[1:] == own[:-1]
     first = ~repeat
     if not repeat.any():
         return events, first

@@ -409,6 +409,11 @@ def find_rework(
     return _find(tlog, st, group, has_group, sop, calendar, window)
 
 
+def _is_state_log(tlog: TicketLog) -> bool:
+    """Whether the log was loaded as a state log (an audit export) by read_tickets."""
+    return bool(getattr(tlog.report, "state_log", False))
+
+
 def _prev_same(keys: np.ndarray) -> np.ndarray:
     """Row of the previous event with the same integer key (events are in log order), or -1."""
     n = len(keys)
@@ -487,6 +492,12 @@ def _find(
         )
         pp_row[g_pos[ret_at]] = np.arange(len(ret_at))
     pp = pp_row >= 0
+    if _is_state_log(tlog):
+        # an audit export (read_tickets found a state log): the same state again right
+        # after a reassignment row is the stay going on, not repeated work; only a return
+        # to a group it was reassigned away from is ping-pong
+        cand &= ~self_loop | pp
+        self_loop = np.zeros(n, dtype=bool)
     back = stage < prev_stage
     res_present = "resource" in events.columns
     if res_present:

@@ -31,8 +31,8 @@ SERVICENOW = (
     "number,incident_state,sys_updated_at,assignment_group,assigned_to,priority,urgency,"
     "impact,caller_id,contact_type,sys_mod_count\n"
     "INC001,New,2024-11-04 09:00:00,L1,Ann,3 - Moderate,2 - Medium,2,U1,Phone,0\n"
-    "INC001,New,2024-11-04 09:05:00,L1,Bob,3 - Moderate,2 - Medium,2,U1,Phone,1\n"
-    "INC001,Active,2024-11-04 10:00:00,L2,Bob,3 - Moderate,2 - Medium,2,U1,Phone,2\n"
+    "INC001,New,2024-11-04 09:05:00,L1,Ann,3 - Moderate,1 - High,2,U1,Phone,1\n"
+    "INC001,Active,2024-11-04 10:00:00,L2,Cem,3 - Moderate,2 - Medium,2,U1,Phone,2\n"
     "INC001,Active,2024-11-04 11:00:00,L2,Cem,2 - High,2 - Medium,2,U1,Phone,3\n"
     "INC001,Resolved,2024-11-04 12:00:00,L2,Cem,2 - High,2 - Medium,2,U1,Phone,4\n"
     "INC001,Active,2024-11-05 09:00:00,L2,Cem,2 - High,2 - Medium,2,U1,Phone,5\n"
@@ -308,7 +308,7 @@ def test_sop_calendar_zone_reads_naive_times(tmp_path, sample_dir):
 
 
 def test_servicenow_audit_rows_merge_into_stays(tmp_path):
-    """Status repeats merge (first time, last values); Resolved -> Active -> Resolved stays."""
+    """Status repeats merge (first time, last values); a reassignment keeps its row."""
     log = load(tmp_path, SERVICENOW, timezone=SH)
     ev = log.events
     assert ev["activity"].tolist() == [
@@ -320,28 +320,47 @@ def test_servicenow_audit_rows_merge_into_stays(tmp_path):
         "Closed",
         "New",
         "Awaiting User Info",
+        "Awaiting User Info",  # Ann -> Dan: a reassignment inside the wait is its own event
         "Resolved",
     ]
-    assert ev["timestamp"].iloc[[0, 1, 7]].tolist() == [
+    assert ev["timestamp"].iloc[[0, 1, 7, 8]].tolist() == [
         ts("2024-11-04 09:00"),
         ts("2024-11-04 10:00"),
         ts("2024-11-04 10:30"),
+        ts("2024-11-04 10:40"),
     ]
-    # the latest values of the stay: New ended with Bob, Active with Cem at priority 2
-    assert ev["resource"].iloc[[0, 1, 7]].tolist() == ["Bob", "Cem", "Dan"]
+    # the latest values of the stay: New ended at urgency 1, Active at priority 2
+    assert ev["urgency"].iloc[0] == "1 - High"
+    assert ev["resource"].iloc[[0, 1, 7, 8]].tolist() == ["Ann", "Cem", "Ann", "Dan"]
     assert ev["priority"].iloc[1] == "2 - High"
     assert ev["sys_mod_count"].iloc[[0, 1]].tolist() == ["1", "3"]
     rep = log.report
     assert rep.state_log
-    assert (rep.rows_read, rep.rows_kept, rep.rows_dropped) == (12, 9, 3)
-    assert rep.dropped_by_reason() == {"status_repeat_merged": 3}
+    assert (rep.rows_read, rep.rows_kept, rep.rows_dropped) == (12, 10, 2)
+    assert rep.dropped_by_reason() == {"status_repeat_merged": 2}
     examples = rep.dropped.set_index("reason").loc["status_repeat_merged", "examples"]
-    assert examples == [
-        ("a.csv", 3, "New"),
-        ("a.csv", 5, "Active"),
-        ("a.csv", 12, "Awaiting User Info"),
-    ]
-    assert any(n.startswith("3 status-repeat rows merged") for n in rep.notes)
+    assert examples == [("a.csv", 3, "New"), ("a.csv", 5, "Active")]
+    assert any(n.startswith("2 status-repeat rows merged") for n in rep.notes)
+
+
+def test_reassignments_inside_a_state_are_handoffs_not_rework(tmp_path):
+    """Active(L1), Active(L2), Active(L1): two handoffs and one ping-pong, no self-loop."""
+    text = (
+        "number,incident_state,sys_updated_at,assignment_group,assigned_to,sys_mod_count\n"
+        "INC9,New,2024-11-04 09:00:00,L1,Ann,0\n"
+        "INC9,Active,2024-11-04 09:10:00,L1,Ann,1\n"
+        "INC9,Active,2024-11-04 09:20:00,L1,Ann,2\n"
+        "INC9,Active,2024-11-04 10:00:00,L2,Bob,3\n"
+        "INC9,Active,2024-11-04 12:00:00,L1,Ann,4\n"
+        "INC9,Resolved,2024-11-04 13:00:00,L1,Ann,5\n"
+    )
+    log = load(tmp_path, text, timezone=SH)
+    assert log.report.dropped_by_reason() == {"status_repeat_merged": 1}
+    ho = svc.handoff_delays(log)
+    assert ho.handoffs[["from_group", "to_group"]].values.tolist() == [["L1", "L2"], ["L2", "L1"]]
+    rw = svc.find_rework(log)
+    assert rw.occurrences["kind"].tolist() == ["ping_pong"]
+    assert ho.handoffs["ping_pong"].tolist() == [False, True]
 
 
 def test_state_log_false_keeps_every_row(tmp_path):
@@ -354,14 +373,14 @@ JIRA_STATES = (
     "Issue key,Status,Updated,Assignee\n"
     "K-1,Open,04/Nov/24 9:00 AM,a\n"
     "K-1,In Progress,04/Nov/24 9:30 AM,a\n"
-    "K-1,In Progress,04/Nov/24 10:00 AM,b\n"
+    "K-1,In Progress,04/Nov/24 10:00 AM,a\n"
     "K-1,Waiting for customer,04/Nov/24 11:00 AM,b\n"
     "K-1,In Progress,04/Nov/24 1:00 PM,b\n"
     "K-1,Resolved,04/Nov/24 2:00 PM,b\n"
     "K-1,Reopened,05/Nov/24 9:00 AM,b\n"
     "K-1,Resolved,05/Nov/24 10:00 AM,b\n"
     "K-1,Closed,06/Nov/24 10:00 AM,b\n"
-    "K-1,Closed,06/Nov/24 10:05 AM,c\n"
+    "K-1,Closed,06/Nov/24 10:05 AM,b\n"
 )
 
 
@@ -380,7 +399,7 @@ def test_state_log_detected_from_labels(tmp_path):
         "Resolved",
         "Closed",
     ]
-    assert log.events["resource"].iloc[-1] == "c"
+    assert log.events["resource"].iloc[-1] == "b"
 
 
 STEP_LOG = (
