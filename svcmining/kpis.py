@@ -342,7 +342,11 @@ def _step_durations(
 
 
 def _case_times(
-    tlog: TicketLog, states: TicketStates, sop: Any, cutoff: pd.Timestamp
+    tlog: TicketLog,
+    states: TicketStates,
+    sop: Any,
+    cutoff: pd.Timestamp,
+    calendar: Calendar | None = None,
 ) -> pd.DataFrame:
     """Per case (sorted ids): opened_at, closed_at (NaT when open), open_at_cutoff and
     waiting_hours (elapsed hours in waiting states up to the close, or the cutoff).
@@ -359,12 +363,20 @@ def _case_times(
     close_t = ts.iloc[close_row].reset_index(drop=True) if len(ts) else opened
     closed_at = close_t.where(~pd.Series(is_open)).astype(ts.dtype)
     # waits on the customer / third parties, up to the close (or the cutoff when open)
-    ns = time_i8(ts.dt.as_unit("ns"))
+    # (elapsed hours; business hours under ``calendar``)
+    from .calendars import working_ns
+
+    ns = time_i8(ts.dt.as_unit("ns")) if calendar is None else working_ns(ts, calendar)
     wait = active_clock(codes, judged.kinds, ns)[1].astype(float)
     n_cases = len(starts)
     last = np.append(starts[1:], len(ts)) - 1 if n_cases else starts
     if n_cases:
-        cut_ns = int(pd.Timestamp(cutoff).tz_convert("UTC").as_unit("ns").value)
+        cut_ts = pd.Series([pd.Timestamp(cutoff)])
+        cut_ns = int(
+            time_i8(cut_ts.dt.as_unit("ns"))[0]
+            if calendar is None
+            else working_ns(cut_ts.dt.tz_convert(ts.dt.tz), calendar)[0]
+        )
         open_wait = is_open & (judged.kinds[last] == WAITING)
         wait[last[open_wait]] = np.maximum(cut_ns - ns[last[open_wait]], 0)
         end_row = np.where(is_open, last, close_row)
@@ -1318,8 +1330,12 @@ def pain_points(
     - ``rework`` (:mod:`svcmining.rework`), per kind and activity: ``rework_hours``;
     - ``deviation`` (:mod:`svcmining.conformance`, with an SOP), per deviation type and
       step: the cycle time of each affected ticket above the median cycle time of the
-      conforming tickets;
+      conforming tickets (cycle times without the waits on the customer);
     - ``sla`` (with an SOP), per SLA: the hours beyond the limit of each breach.
+
+    Time a ticket waits on the customer or a third party (waiting states,
+    :mod:`svcmining.states`) is never an hour lost: handoff delays, rework hours, step
+    durations and these cycle times leave it out.
 
     ``hours_lost`` is the sum over the affected tickets (so it is cases affected ×
     hours lost per case); ``cases`` and ``occurrences`` count only those with a loss.
@@ -1525,9 +1541,10 @@ def pain_points(
         )
 
     # SOP deviations and SLA breaches
-    times = _case_times(tlog, st, sop, cut)
+    times = _case_times(tlog, st, sop, cut, calendar)
     end = times["closed_at"].where(~times["open_at_cutoff"], cut).astype(times["opened_at"].dtype)
-    cyc = hours(times["opened_at"], end, calendar).clip(lower=0)
+    # cycle time without the waits on the customer: waiting is not a loss of the process
+    cyc = (hours(times["opened_at"], end, calendar) - times["waiting_hours"]).clip(lower=0)
     if conformance is not None:
         # cycle times and the check's cases are both one row per ticket in case order:
         # positions stand for ids there (a label look-up otherwise)

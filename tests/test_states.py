@@ -337,3 +337,27 @@ def test_sla_clocks_pause_in_waiting_states():
     never = dict(spec, slas=[dict(spec["slas"][0], pause_in=[])])
     row = svc.check_sop(df, never, precision=False).slas.iloc[0]
     assert (row["actual_hours"], row["status"]) == (7.0, "breached")
+
+
+def test_waiting_is_not_an_hour_lost_in_pain_points():
+    """A deviating ticket that only waited on the customer longer loses no hours."""
+    spec = {
+        "steps": [
+            {"id": "new", "labels": ["New"]},
+            {"id": "work", "labels": ["Active"]},
+            {"id": "close", "labels": ["Closed"]},
+        ],
+        "flow": ["new", "work", "close"],
+    }
+    rows = []
+    for c in ("1", "2", "3"):  # conforming, 2 h of work each
+        rows += [(c, "New", "A", "09:00"), (c, "Active", "A", "10:00"), (c, "Closed", "A", "11:00")]
+    # deviating (skips Active), waits 6 h on the customer, then 1 h to close: 1 h of process
+    rows += [
+        ("4", "New", "A", "09:00"),
+        ("4", "Pending", "A", "09:30"),
+        ("4", "Closed", "A", "16:30"),
+    ]
+    pp = svc.pain_points(_at(rows), sop=spec)
+    dev = pp.table[pp.table["kind"] == "deviation"]
+    assert dev.empty or float(dev["hours_lost"].sum()) == 0.0
