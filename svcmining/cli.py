@@ -274,18 +274,13 @@ def _calendar(value: str | None, sop: Any) -> Any:
 
     p = Path(value)
     if p.suffix.lower() in (".yaml", ".yml", ".json") or p.is_file():
-        import yaml
-
         if not p.is_file():
             raise FileNotFoundError(f"{value}: calendar file not found; check --calendar.")
         from ._textfile import read_text
+        from ._yaml import load_yaml
 
-        try:
-            spec = yaml.safe_load(read_text(p, "calendar file"))
-        except yaml.YAMLError as exc:
-            raise InvalidParameterError(
-                f"{value}: the calendar file is not valid YAML ({exc})."
-            ) from None
+        text = read_text(p, "calendar file")
+        spec, _ = load_yaml(text, value, what="calendar file", error=InvalidParameterError)
         if isinstance(spec, dict) and isinstance(spec.get("calendar"), dict):
             spec = spec["calendar"]
         if not isinstance(spec, dict):

@@ -628,35 +628,16 @@ def _read_xes(path: Path) -> _Raw:
 # --------------------------------------------------------------------------- mapping
 
 
-def _text_loader() -> type:
-    """A ``yaml.SafeLoader`` that keeps yes/no/on/off as text (a column named "No" stays "No")."""
-    import yaml
-
-    class TextLoader(yaml.SafeLoader):
-        pass
-
-    TextLoader.yaml_implicit_resolvers = {
-        ch: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:bool"]
-        for ch, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-    }
-    return TextLoader
-
-
 def _load_mapping(mapping: Mapping[str, Any] | str | Path | None) -> dict[str, Any]:
     if mapping is None:
         return {}
     if isinstance(mapping, str | Path):
-        import yaml
-
-        _TextLoader = _text_loader()
-        p = Path(mapping)
         from ._textfile import read_text
+        from ._yaml import load_yaml
 
+        p = Path(mapping)
         text = read_text(p, "mapping file")
-        try:
-            loaded = yaml.load(text, Loader=_TextLoader)  # noqa: S506 - a SafeLoader
-        except yaml.YAMLError as err:
-            raise SchemaError(f"{p}: the mapping file is not valid YAML ({err}).") from None
+        loaded, _ = load_yaml(text, str(p), what="mapping file", error=SchemaError, bools=False)
         if isinstance(loaded, dict) and isinstance(loaded.get("mapping"), dict):
             loaded = loaded["mapping"]
         if not isinstance(loaded, dict):
@@ -681,6 +662,11 @@ def _load_mapping(mapping: Mapping[str, Any] | str | Path | None) -> dict[str, A
     for key, value in mapping.items():
         if key == "activity" and isinstance(value, list | tuple):
             out[key] = [str(v) for v in value]
+        elif isinstance(value, Mapping | list | tuple):
+            raise SchemaError(
+                f"The mapping gives {key!r} a {type(value).__name__}; it takes one column "
+                f"name, e.g. '{key}: Ticket No'."
+            )
         else:
             out[key] = str(value)
     return out

@@ -239,7 +239,10 @@ FORBIDDEN_ATTRS = {
 
 
 # yaml.load with a Loader the test proves to be a plain SafeLoader subclass (no extra tags)
-SAFE_LOADERS = {("io.py", "_TextLoader"): lambda: __import__("svcmining.io").io._text_loader()}
+SAFE_LOADERS = {
+    ("_yaml.py", "_Loader"): lambda: __import__("svcmining._yaml")._yaml._Loader,
+    ("_yaml.py", "_TextLoader"): lambda: __import__("svcmining._yaml")._yaml._TextLoader,
+}
 
 
 def _safe_yaml_load(path: Path, node: ast.Call) -> bool:
@@ -318,7 +321,8 @@ def test_yaml_is_parsed_with_safe_load_only():
         assert uses <= allowed, (p.name, uses)
     for make in SAFE_LOADERS.values():
         loader = make()
-        assert issubclass(loader, yaml.SafeLoader)
+        assert issubclass(loader, yaml.constructor.SafeConstructor)
+        assert not issubclass(loader, yaml.constructor.FullConstructor)
         assert loader.yaml_constructors == yaml.SafeLoader.yaml_constructors
         assert loader.yaml_multi_constructors == yaml.SafeLoader.yaml_multi_constructors
 
