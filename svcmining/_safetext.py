@@ -5,8 +5,9 @@ overrides (``T\\u202e2gpj.exe`` shows as ``Texe.jpg2``). :func:`escape_text` is 
 judge of what is shown raw: printable text (Chinese, Latin, ordinary spaces) stays as it is;
 C0/C1 controls, DEL, the bidi embeddings/overrides/isolates (U+202A–U+202E, U+2066–U+2069),
 the direction marks (U+200E, U+200F, U+061C) and the line/paragraph separators
-(U+2028, U+2029) become visible escapes (``\\x1b``, ``\\u202e``). ``keep`` lets a format keep
-characters it quotes itself (a CSV cell keeps tab and newline).
+(U+2028, U+2029), lone surrogates and U+FFFE/U+FFFF become visible escapes (``\\x1b``,
+``\\u202e``). ``keep`` lets a format keep characters it quotes itself (a CSV cell keeps
+tab and newline).
 
 :func:`shorten` bounds a message to a few hundred characters, ending with "…".
 """
@@ -14,8 +15,18 @@ characters it quotes itself (a CSV cell keeps tab and newline).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
+from typing import Any
 
-__all__ = ["escape_text", "has_unsafe", "shorten"]
+__all__ = [
+    "SafeStream",
+    "escape_text",
+    "guard_streams",
+    "has_unsafe",
+    "json_safe",
+    "raw_stream",
+    "shorten",
+]
 
 _UNSAFE_CHARS = (
     "\x00-\x1f\x7f-\x9f"  # C0, DEL, C1
@@ -23,6 +34,8 @@ _UNSAFE_CHARS = (
     "\u2028\u2029"  # line / paragraph separators
     "\u202a-\u202e"  # embeddings, overrides
     "\u2066-\u2069"  # isolates
+    "\ud800-\udfff"  # lone surrogates (undecodable file names), not writable as UTF-8
+    "\ufffe\uffff"  # noncharacters, not allowed in XML
 )
 _UNSAFE_RE = re.compile(f"[{_UNSAFE_CHARS}]")
 _CACHE: dict[str, re.Pattern[str]] = {"": _UNSAFE_RE}
@@ -82,3 +95,55 @@ def shorten(text: str, limit: int = 300) -> str:
     if len(text) <= limit:
         return text
     return text[: max(0, limit - 1)] + "…"
+
+
+class SafeStream:
+    """A text stream that shows data safely: writes go through :func:`escape_text`.
+
+    Newline, carriage return and tab stay raw (our own line structure, CSV line ends and
+    progress bars); every other control or bidi character is written as an escape, so no
+    export can set the window title, clear the screen or reverse a line on a terminal.
+    ``raw`` is the wrapped stream.
+    """
+
+    def __init__(self, raw: Any) -> None:
+        self.raw = raw
+
+    def write(self, text: str) -> int:
+        self.raw.write(escape_text(text, keep="\n\r\t"))
+        return len(text)
+
+    def writelines(self, lines: Iterable[str]) -> None:
+        for line in lines:
+            self.write(line)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.raw, name)
+
+
+def guard_streams() -> Callable[[], None]:
+    """Wrap ``sys.stdout``/``sys.stderr`` in :class:`SafeStream`; return the undo."""
+    import sys
+
+    out, err = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = SafeStream(out), SafeStream(err)  # type: ignore[assignment]
+
+    def restore() -> None:
+        sys.stdout, sys.stderr = out, err
+
+    return restore
+
+
+def raw_stream(stream: Any) -> Any:
+    """The stream under a :class:`SafeStream` (progress bars write their own escapes)."""
+    return stream.raw if isinstance(stream, SafeStream) else stream
+
+
+def json_safe(text: str) -> str:
+    r"""Write the unsafe characters of a JSON text as ``\uXXXX`` escapes (same data).
+
+    ``json.dumps(..., ensure_ascii=False)`` escapes C0 controls but writes C1 controls,
+    bidi overrides and lone surrogates raw; outside strings JSON has only ASCII, so this
+    replaces characters inside strings only and the document parses to the same values.
+    """
+    return _UNSAFE_RE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)

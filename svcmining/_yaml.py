@@ -119,9 +119,7 @@ def load_yaml(
                 shorten(f"{source}{line}: the {what} is not valid YAML ({escape_text(problem)}).")
             ) from None
         except RecursionError:
-            raise error(
-                f"{source}: the {what} is nested too deeply to read; flatten it."
-            ) from None
+            raise error(f"{source}: the {what} is nested too deeply to read; flatten it.") from None
         if node is None:
             return None, None
         _check_graph(node, source, what, error)

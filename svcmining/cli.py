@@ -468,9 +468,12 @@ def _check_phrase(c: dict[str, Any]) -> str:
 
 
 def _text_line(r: _LogResult) -> str:
+    from ._safetext import escape_text
+
+    log = escape_text(r.log)
     if r.status == "error":
-        return f"ERROR  {r.log}: {r.error}"
-    head = f"{r.status.upper()}   {r.log}: {r.tickets or 0:,} tickets, {r.events or 0:,} events"
+        return f"ERROR  {log}: {escape_text(r.error or '')}"
+    head = f"{r.status.upper()}   {log}: {r.tickets or 0:,} tickets, {r.events or 0:,} events"
     parts = []
     checked = {THRESHOLDS[c["threshold"]][0] for c in r.checks}
     for c in r.checks:
@@ -491,8 +494,10 @@ def _render_text(results: list[_LogResult], sop_label: str, thresholds: dict) ->
         for k, v in thresholds.items()
         if v is not None
     ]
+    from ._safetext import escape_text
+
     lines = [
-        f"svcmining check against {sop_label}; thresholds: "
+        f"svcmining check against {escape_text(sop_label)}; thresholds: "
         + (", ".join(given) if given else "none (reporting only)")
     ]
     lines.extend(_text_line(r) for r in results)
@@ -502,13 +507,13 @@ def _render_text(results: list[_LogResult], sop_label: str, thresholds: dict) ->
 def _render_json(doc: dict[str, Any]) -> str:
     import json
 
+    from ._safetext import json_safe
+
     # byte-identical run after run: sorted keys, floats to 6 decimals, no run times
-    return (
-        json.dumps(
-            _fixed_floats(doc), ensure_ascii=False, indent=2, allow_nan=False, sort_keys=True
-        )
-        + "\n"
+    text = json.dumps(
+        _fixed_floats(doc), ensure_ascii=False, indent=2, allow_nan=False, sort_keys=True
     )
+    return json_safe(text) + "\n"
 
 
 def _fixed_floats(value: Any) -> Any:
@@ -522,8 +527,10 @@ def _fixed_floats(value: Any) -> Any:
 
 
 def _render_markdown(results: list[_LogResult], sop_label: str, thresholds: dict) -> str:
+    from ._safetext import escape_text
+
     def cell(text: str) -> str:
-        return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+        return escape_text(text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " "))
 
     def limit(metric: str) -> str:
         for k, (m, op, _) in THRESHOLDS.items():
@@ -574,6 +581,8 @@ def excel_safe(value: Any) -> Any:
 def _render_csv(results: list[_LogResult], *, bom: bool = False) -> str:
     import pandas as pd
 
+    from ._safetext import escape_text
+
     frames = []
     for r in results:
         d = r.deviation_rows
@@ -594,7 +603,10 @@ def _render_csv(results: list[_LogResult], *, bom: bool = False) -> str:
             if isinstance(s.dtype, pd.DatetimeTZDtype):
                 out[c] = s.dt.strftime("%Y-%m-%d %H:%M:%S%z")
                 continue
-            out[c] = [excel_safe(v) if isinstance(v, str) else v for v in s.astype(object)]
+            out[c] = [
+                excel_safe(escape_text(v, keep="\t\n\r")) if isinstance(v, str) else v
+                for v in s.astype(object)
+            ]
     text = out.to_csv(index=False, lineterminator="\r\n")
     return ("\ufeff" + text) if bom else text
 
@@ -602,13 +614,15 @@ def _render_csv(results: list[_LogResult], *, bom: bool = False) -> str:
 def _render_junit(results: list[_LogResult], sop_label: str) -> str:
     import xml.etree.ElementTree as ET
 
+    from ._safetext import escape_text as x  # XML 1.0 cannot hold controls, even as &#..;
+
     root = ET.Element("testsuites", name="svcmining check")
     total = fails = errors = 0
     total_time = 0.0
     for r in results:
-        suite = ET.SubElement(root, "testsuite", name=r.log)
+        suite = ET.SubElement(root, "testsuite", name=x(r.log))
         props = ET.SubElement(suite, "properties")
-        ET.SubElement(props, "property", name="sop", value=sop_label)
+        ET.SubElement(props, "property", name="sop", value=x(sop_label))
         for k, v in (("tickets", r.tickets), ("events", r.events)):
             if v is not None:
                 ET.SubElement(props, "property", name=k, value=str(v))
@@ -618,16 +632,20 @@ def _render_junit(results: list[_LogResult], sop_label: str) -> str:
         n = f = e = 0
         if r.status == "error":
             case = ET.SubElement(
-                suite, "testcase", classname=r.log, name="load and check", time=f"{r.seconds:.3f}"
+                suite,
+                "testcase",
+                classname=x(r.log),
+                name="load and check",
+                time=f"{r.seconds:.3f}",
             )
-            err = ET.SubElement(case, "error", message=r.error or "", type="bad_input")
-            err.text = r.error or ""
+            err = ET.SubElement(case, "error", message=x(r.error or ""), type="bad_input")
+            err.text = x(r.error or "")
             n, e = 1, 1
         elif not r.checks:
             ET.SubElement(
                 suite,
                 "testcase",
-                classname=r.log,
+                classname=x(r.log),
                 name="conformance checked (no thresholds)",
                 time=f"{r.seconds:.3f}",
             )
@@ -638,16 +656,16 @@ def _render_junit(results: list[_LogResult], sop_label: str) -> str:
                 case = ET.SubElement(
                     suite,
                     "testcase",
-                    classname=r.log,
+                    classname=x(r.log),
                     name=f"{c['threshold']} ({c['metric']} {c['op']} {c['limit']:g})",
                     time=f"{share:.3f}",
                 )
                 n += 1
                 if not c["passed"]:
                     f += 1
-                    msg = _check_phrase(c)
+                    msg = x(_check_phrase(c))
                     fail = ET.SubElement(case, "failure", message=msg, type="threshold")
-                    fail.text = f"{r.log}: {msg}"
+                    fail.text = f"{x(r.log)}: {msg}"
         suite.set("tests", str(n))
         suite.set("failures", str(f))
         suite.set("errors", str(e))
@@ -716,12 +734,15 @@ _CLI_HINTS = (
 def _one_line(err: BaseException, name: str | None = None) -> str:
     """The error as one line (without a repeated file name), with the CLI equivalent of any
     keyword argument it suggests."""
+    from ._safetext import escape_text, shorten
+
     text = " ".join(str(err).split())
     if name is not None:
         for prefix in (name, str(Path(name).resolve()), Path(name).name):
             if text.startswith(prefix + ": "):
                 text = text[len(prefix) + 2 :]
                 break
+    text = shorten(escape_text(text), 600)  # a message never floods the terminal
     hints = [hint for key, hint in _CLI_HINTS if key in text]
     if hints:
         text = f"{text.rstrip('.')}. ({'; '.join(hints)})"
@@ -757,6 +778,8 @@ def _json_doc(
 def _emit_check(
     results: list[_LogResult], sop: Any, sop_path: str, thresholds: dict, fmt: str, out: str | None
 ) -> int:
+    from ._safetext import escape_text
+
     code = _exit_code(results)
     sop_label = f"{sop.name} ({sop_path})"
     rendered = {
@@ -783,7 +806,8 @@ def _emit_check(
         print(f"svcmining: wrote {', '.join(files)} to {folder}", file=sys.stderr)
     if code == EXIT_CHECK_FAILED:
         bad = [
-            f"{r.log}: " + ", ".join(_check_phrase(c) for c in r.checks if not c["passed"])
+            f"{escape_text(r.log)}: "
+            + ", ".join(_check_phrase(c) for c in r.checks if not c["passed"])
             for r in results
             if r.status == "fail"
         ]
@@ -894,6 +918,7 @@ def _cmd_discover(args: argparse.Namespace) -> int:
 def _summary_text(log: Any) -> str:
     import pandas as pd
 
+    from ._safetext import escape_text
     from .quality import check_quality, open_cases
 
     ev = log.events
@@ -927,7 +952,8 @@ def _summary_text(log: Any) -> str:
             )
             what = "events" if col == "department" else "tickets"
             lines.append(
-                f"  {col} ({what}): " + ", ".join(f"{k} {v:,}" for k, v in top.head(7).items())
+                f"  {col} ({what}): "
+                + ", ".join(f"{escape_text(str(k))} {v:,}" for k, v in top.head(7).items())
             )
     q = check_quality(log)
     flagged = q[q["severity"].isin(["warning", "info"])]
@@ -938,7 +964,7 @@ def _summary_text(log: Any) -> str:
             if rec["events"] or rec["cases"]:
                 what = f"{rec['events']:,} events, {rec['cases']:,} tickets"
             else:  # a finding about columns, not events
-                what = ", ".join(map(str, rec["examples"]))
+                what = ", ".join(escape_text(str(e)) for e in rec["examples"])
             lines.append(f"  [{rec['severity']}] {rec['check']}: {what}")
     return "\n".join(lines)
 
@@ -1185,6 +1211,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return EXIT_BAD_INPUT
     os.environ.setdefault("MPLBACKEND", "Agg")  # never open windows from the command line
+    from ._safetext import guard_streams
+
+    restore_streams = guard_streams()  # data never writes raw controls to a terminal
     try:
         return int(args.func(args))
     except KeyboardInterrupt:
@@ -1204,6 +1233,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return EXIT_BAD_INPUT
+    finally:
+        sys.stdout.flush()
+        restore_streams()
 
 
 if __name__ == "__main__":  # pragma: no cover
