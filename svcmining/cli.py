@@ -57,6 +57,9 @@ from . import __version__
 
 __all__ = ["CHECK_JSON_SCHEMA", "CHECK_SCHEMA_VERSION", "main"]
 
+#: The files ``check --out DIR`` writes.
+CHECK_OUT_FILES = ("check.txt", "check.json", "check.junit.xml", "check.md", "deviations.csv")
+
 EXIT_OK = 0
 EXIT_CHECK_FAILED = 1
 EXIT_BAD_INPUT = 2
@@ -792,8 +795,9 @@ def _emit_check(
     sys.stdout.write(rendered[fmt]())
     sys.stdout.flush()
     if out is not None:
-        folder = Path(out)
-        folder.mkdir(parents=True, exist_ok=True)
+        from ._outfile import prepare_folder, write_file
+
+        folder = prepare_folder(out, CHECK_OUT_FILES)
         files = {
             "check.txt": rendered["text"](),
             "check.json": rendered["json"](),
@@ -802,7 +806,7 @@ def _emit_check(
             "deviations.csv": _render_csv(results, bom=True),
         }
         for fname, text in files.items():
-            (folder / fname).write_text(text, encoding="utf-8", newline="")
+            write_file(folder / fname, text)
         print(f"svcmining: wrote {', '.join(files)} to {folder}", file=sys.stderr)
     if code == EXIT_CHECK_FAILED:
         bad = [
@@ -829,6 +833,10 @@ def _cmd_check_schema(args: argparse.Namespace) -> int:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
+    if args.out is not None:  # a bad --out fails now, not after the analysis
+        from ._outfile import prepare_folder
+
+        prepare_folder(args.out, CHECK_OUT_FILES)
     results, sop = _run_check(args)
     return _emit_check(results, sop, args.sop, _thresholds(args), args.format, args.out)
 
@@ -866,9 +874,24 @@ def _benchmarks(specs: Sequence[str]) -> tuple[Any, ...]:
     return tuple(out)
 
 
+def _check_report_out(out: str) -> Path:
+    """``--out`` of report/demo: an .html file we can write, checked before the analysis."""
+    from ._outfile import prepare_file
+
+    if Path(out).suffix.lower() not in (".html", ".htm"):
+        from .exceptions import InvalidParameterError
+
+        raise InvalidParameterError(
+            f"--out {out}: the report is an HTML file; give a path ending in .html."
+        )
+    return prepare_file(out)
+
+
 def _cmd_report(args: argparse.Namespace) -> int:
+    from ._outfile import write_file
     from .report import build_report
 
+    out = _check_report_out(args.out)
     sop = _load_sop(args.sop) if args.sop else None
     cal = _calendar(args.calendar, sop)
     log = _load(args)
@@ -880,7 +903,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
         precision=args.precision,
         benchmarks=_benchmarks(args.benchmark),
     )
-    path = rep.save(args.out)
+    path = write_file(out, rep.to_html())
     _print_report_outcome(rep, path)
     return EXIT_OK
 
@@ -898,6 +921,9 @@ def _cmd_discover(args: argparse.Namespace) -> int:
         raise InvalidParameterError(
             f"--out {args.out}: the suffix picks the format; use .svg, .png, .pdf or .dot."
         )
+    from ._outfile import prepare_file, write_file
+
+    prepare_file(out, example="process-map.svg")
     cal = _calendar(args.calendar, None)
     log = _load(args)
     graph = discover_dfg(log, calendar=cal)
@@ -906,8 +932,7 @@ def _cmd_discover(args: argparse.Namespace) -> int:
         pmap = plot_process_map(graph, metric=args.metric, min_share=args.min_share)
     for w in caught:
         print(f"svcmining: note: {w.message}", file=sys.stderr)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    pmap.save(out)
+    write_file(out, pmap.save)
     print(
         f"Process map ({graph.n_cases:,} tickets, {len(graph.edges):,} transitions) written "
         f"to {_display(out)}"
@@ -1007,6 +1032,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
             "generate them with: python -m svcmining.datasets sample_logs/"
         )
     sop_path = folder / "sop_complaint.yaml"
+    out = _check_report_out(args.out)
     t0 = time.perf_counter()
     print(f"svcmining {__version__} demo: the Oct-Dec 2024 sample exports in {_display(folder)}")
     print()
@@ -1035,8 +1061,9 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         title="Sample service process report (Oct-Dec 2024)",
         benchmarks=_demo_benchmarks(),
     )
-    out = Path(args.out)
-    rep.save(out)
+    from ._outfile import write_file
+
+    write_file(out, rep.to_html())
 
     # the check: all months together (from the report's conformance result), then each month
     results: list[_LogResult] = []
