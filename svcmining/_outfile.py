@@ -57,8 +57,8 @@ def _make_folder(folder: Path, option: str, shown: Path) -> None:
         raise _bad(
             option,
             shown,
-            f"the folder {escape_text(str(folder))} is not writable (permission denied); choose a folder you can write "
-            "to, or change its permissions.",
+            f"the folder {escape_text(str(folder))} is not writable (permission denied); "
+            "choose a folder you can write to, or change its permissions.",
         ) from None
     except OSError as err:
         raise _bad(
