@@ -60,6 +60,9 @@ __all__ = ["CHECK_JSON_SCHEMA", "CHECK_SCHEMA_VERSION", "main"]
 #: The files ``check --out DIR`` writes.
 CHECK_OUT_FILES = ("check.txt", "check.json", "check.junit.xml", "check.md", "deviations.csv")
 
+#: How many files or logs ``info`` and ``check`` list before summarising (``--all-files``).
+MAX_LISTED = 10
+
 EXIT_OK = 0
 EXIT_CHECK_FAILED = 1
 EXIT_BAD_INPUT = 2
@@ -217,6 +220,12 @@ def _add_load_options(p: argparse.ArgumentParser) -> None:
         "(salt from --salt or the SVCMINING_SALT environment variable)",
     )
     p.add_argument("--salt", default=None, help="secret salt for --pseudonymize")
+    p.add_argument(
+        "--all-files",
+        action="store_true",
+        help=f"list every export file (and with check --each every log); by default the "
+        f"first {MAX_LISTED} and then counts",
+    )
 
 
 def _read(args: argparse.Namespace, sources: Sequence[str | Path]) -> Any:
@@ -491,7 +500,11 @@ def _text_line(r: _LogResult) -> str:
     return head + "; " + "; ".join(parts)
 
 
-def _render_text(results: list[_LogResult], sop_label: str, thresholds: dict) -> str:
+def _render_text(
+    results: list[_LogResult], sop_label: str, thresholds: dict, *, limit: int | None = None
+) -> str:
+    """The text report; ``limit`` lists at most that many logs (problems first, in order),
+    then one line with the counts of the rest."""
     given = [
         f"{THRESHOLDS[k][2]} {THRESHOLDS[k][1]} {v:.3f}"
         for k, v in thresholds.items()
@@ -503,7 +516,20 @@ def _render_text(results: list[_LogResult], sop_label: str, thresholds: dict) ->
         f"svcmining check against {escape_text(sop_label)}; thresholds: "
         + (", ".join(given) if given else "none (reporting only)")
     ]
-    lines.extend(_text_line(r) for r in results)
+    shown = results
+    if limit is not None and len(results) > limit:
+        problems = [i for i, r in enumerate(results) if r.status != "pass"][:limit]
+        passes = [i for i, r in enumerate(results) if r.status == "pass"]
+        keep = sorted(problems + passes[: limit - len(problems)])
+        shown = [results[i] for i in keep]
+    lines.extend(_text_line(r) for r in shown)
+    if len(shown) < len(results):
+        counts = {s: sum(r.status == s for r in results) for s in ("pass", "fail", "error")}
+        lines.append(
+            f"... {len(results):,} logs in all ({counts['pass']:,} pass, {counts['fail']:,} "
+            f"fail, {counts['error']:,} error); {len(results) - len(shown):,} not listed "
+            "(--all-files lists every log; --format json or --out DIR keep them all)"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -703,12 +729,9 @@ def _run_check(args: argparse.Namespace) -> tuple[list[_LogResult], Any]:
     sop = _load_sop(args.sop)
     groups = _check_groups(args)
     results: list[_LogResult] = []
-    show = sys.stderr.isatty() and len(groups) > 1
-    bar = None
-    if show:
-        from tqdm import tqdm
+    from ._progress import progress_bar
 
-        bar = tqdm(total=len(groups), desc="checking", unit="log", file=sys.stderr)
+    bar = progress_bar(len(groups), desc="checking", unit="log")
     for name, sources in groups:
         try:
             results.append(_check_log(args, name, sources, sop))
@@ -779,7 +802,14 @@ def _json_doc(
 
 
 def _emit_check(
-    results: list[_LogResult], sop: Any, sop_path: str, thresholds: dict, fmt: str, out: str | None
+    results: list[_LogResult],
+    sop: Any,
+    sop_path: str,
+    thresholds: dict,
+    fmt: str,
+    out: str | None,
+    *,
+    all_files: bool = True,
 ) -> int:
     from ._safetext import escape_text
 
@@ -787,12 +817,15 @@ def _emit_check(
     sop_label = f"{sop.name} ({sop_path})"
     rendered = {
         "text": lambda: _render_text(results, sop_label, thresholds),
+        "text-summary": lambda: _render_text(
+            results, sop_label, thresholds, limit=None if all_files else MAX_LISTED
+        ),
         "json": lambda: _render_json(_json_doc(results, sop, sop_path, thresholds, code)),
         "csv": lambda: _render_csv(results),
         "junit": lambda: _render_junit(results, sop_label),
         "markdown": lambda: _render_markdown(results, sop_label, thresholds),
     }
-    sys.stdout.write(rendered[fmt]())
+    sys.stdout.write(rendered["text-summary" if fmt == "text" else fmt]())
     sys.stdout.flush()
     if out is not None:
         from ._outfile import prepare_folder, write_file
@@ -815,8 +848,11 @@ def _emit_check(
             for r in results
             if r.status == "fail"
         ]
+        more = f"; ... and {len(bad) - MAX_LISTED:,} more" if len(bad) > MAX_LISTED else ""
         print(
-            f"svcmining: check failed for {len(bad)} of {len(results)} log(s): " + "; ".join(bad),
+            f"svcmining: check failed for {len(bad)} of {len(results)} log(s): "
+            + "; ".join(bad[:MAX_LISTED])
+            + more,
             file=sys.stderr,
         )
     elif code == EXIT_BAD_INPUT:
@@ -838,7 +874,15 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
         prepare_folder(args.out, CHECK_OUT_FILES)
     results, sop = _run_check(args)
-    return _emit_check(results, sop, args.sop, _thresholds(args), args.format, args.out)
+    return _emit_check(
+        results,
+        sop,
+        args.sop,
+        _thresholds(args),
+        args.format,
+        args.out,
+        all_files=args.all_files,
+    )
 
 
 # =============================================================================
@@ -996,7 +1040,12 @@ def _summary_text(log: Any) -> str:
 
 def _cmd_info(args: argparse.Namespace) -> int:
     log = _load(args)
-    print(log.report.to_text() if log.report is not None else "")
+    if log.report is not None:
+        print(log.report.to_text(max_files=None if args.all_files else MAX_LISTED))
+        if not args.all_files and len(log.report.files) > MAX_LISTED:
+            print("  (--all-files lists every file)")
+    else:
+        print("")
     print(_summary_text(log))
     return EXIT_OK
 

@@ -189,16 +189,27 @@ class LoadReport:
             "notes": list(self.notes),
         }
 
-    def to_text(self) -> str:
-        """The report as plain text, for terminals and logs."""
+    def to_text(self, *, max_files: int | None = None) -> str:
+        """The report as plain text, for terminals and logs.
+
+        ``max_files`` lists only the first files, then one line with the count of the rest.
+        """
         lines = [
             f"Read {self.rows_read:,} rows from {len(self.files)} file(s); "
             f"kept {self.rows_kept:,} events, dropped {self.rows_dropped:,}.",
         ]
-        for rec in self.files.to_dict("records"):
+        shown = self.files if max_files is None else self.files.head(max_files)
+        for rec in shown.to_dict("records"):
             enc = f", {rec['encoding']}" if rec.get("encoding") else ""
             fmts = f", times: {rec['time_formats']}" if rec.get("time_formats") else ""
             lines.append(f"  {rec['file']}: {rec['rows_read']:,} rows ({rec['format']}{enc}{fmts})")
+        if len(shown) < len(self.files):
+            rest = self.files.iloc[len(shown) :]
+            kinds = ", ".join(f"{k} {n:,}" for k, n in rest["format"].value_counts().items())
+            lines.append(
+                f"  ... and {len(rest):,} more file(s), {int(rest['rows_read'].sum()):,} rows "
+                f"({kinds})"
+            )
         if len(self.dropped):
             lines.append("Dropped rows by reason:")
             for rec in self.dropped.to_dict("records"):
@@ -1144,6 +1155,7 @@ def read_tickets(
     lifecycle: Literal["keep", "pair"] = "keep",
     strict: bool = False,
     engine: Literal["pandas", "dask"] = "pandas",
+    progress: bool | None = None,
 ) -> TicketLog:
     """Read ticket exports into one canonical, validated event log.
 
@@ -1186,6 +1198,9 @@ def read_tickets(
     engine : {'pandas', 'dask'}
         ``'dask'`` returns a :class:`svcmining.distributed.DaskTicketLog` (same events and
         report, partitioned by case) for the functions of :mod:`svcmining.distributed`.
+    progress : bool, optional
+        Show a bar per export file on stderr when reading takes over 2 s; default only
+        when stderr is a terminal.
 
     Returns
     -------
@@ -1220,6 +1235,7 @@ def read_tickets(
             dedupe=dedupe,
             lifecycle=lifecycle,
             strict=strict,
+            progress=progress,
         )
         return as_dask_log(pandas_log)  # type: ignore[return-value]
     if engine != "pandas":
@@ -1268,8 +1284,13 @@ def read_tickets(
 
         pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="svcmining-read")
         reading = {i: pool.submit(_read_csv, paths[i], encoding) for i in csv_at}
+    from ._progress import progress_bar
+
+    bar = progress_bar(len(paths), desc="reading", unit="file", enabled=progress)
     try:
         for at, path in enumerate(paths):
+            if bar is not None:
+                bar.update(at - bar.n)  # files done so far
             suffix = _suffix(path)
             if suffix in (".csv", ".tsv", ".txt"):
                 raws = [reading[at].result() if at in reading else _read_csv(path, encoding)]
@@ -1331,6 +1352,8 @@ def read_tickets(
                     }
                 )
     finally:
+        if bar is not None:
+            bar.close()
         if pool is not None:
             pool.shutdown(wait=False, cancel_futures=True)
     if timezone is None and naive_total:

@@ -1124,21 +1124,19 @@ def build_report(
             progress=False,
         )
         pool.shutdown(wait=False)
-    if progress is None:
-        import sys
+    from ._progress import progress_bar
 
-        progress = sys.stderr.isatty()
-    if progress:
-        from tqdm import tqdm
-
-        bar = tqdm(keys, desc="report", unit="section", leave=False)
-        secs_list = []
-        for k in bar:
+    bar = progress_bar(len(keys), desc="report", unit="section", enabled=progress)
+    secs_list = []
+    for k in keys:
+        if bar is not None:
             bar.set_postfix_str(k)
-            secs_list.append(_run_section(k, ctx))
-        secs = tuple(secs_list)
-    else:
-        secs = tuple(_run_section(k, ctx) for k in keys)
+        secs_list.append(_run_section(k, ctx))
+        if bar is not None:
+            bar.update(1)
+    if bar is not None:
+        bar.close()
+    secs = tuple(secs_list)
     ts = events["timestamp"]
     meta: dict[str, Any] = {
         "cases": int(events["case_id"].nunique()),
