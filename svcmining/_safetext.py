@@ -146,4 +146,4 @@ def json_safe(text: str) -> str:
     bidi overrides and lone surrogates raw; outside strings JSON has only ASCII, so this
     replaces characters inside strings only and the document parses to the same values.
     """
-    return _UNSAFE_RE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    return _pattern("\n\r\t").sub(lambda m: f"\\u{ord(m.group()):04x}", text)

@@ -116,7 +116,7 @@ def load_yaml(
             line = f", line {mark.line + 1}" if mark is not None else ""
             problem = getattr(exc, "problem", None) or str(exc)
             raise error(
-                shorten(f"{source}{line}: the {what} is not valid YAML ({escape_text(problem)}).")
+                shorten(f"{source}{line}: not valid YAML ({escape_text(problem)}); fix the {what}.")
             ) from None
         except RecursionError:
             raise error(f"{source}: the {what} is nested too deeply to read; flatten it.") from None
@@ -130,7 +130,7 @@ def load_yaml(
             line = f", line {mark.line + 1}" if mark is not None else ""
             problem = getattr(exc, "problem", None) or str(exc)
             raise error(
-                shorten(f"{source}{line}: the {what} is not valid YAML ({escape_text(problem)}).")
+                shorten(f"{source}{line}: not valid YAML ({escape_text(problem)}); fix the {what}.")
             ) from None
     finally:
         loader.dispose()

@@ -60,6 +60,12 @@ A full example (``sample_logs/sop_complaint.yaml`` is the complete one)::
 ``choice`` or ``parallel`` block share a stage; the ``redo`` part of a loop comes after
 its ``do`` part); the rework module uses it to tell back loops.
 
+YAML anchors and aliases may share values (e.g. ``department: &desk [客服中心, 客服二部]``
+in one step and ``department: *desk`` in the next; top-level keys starting with ``x-``
+are ignored, a place to define anchors). Expanding every alias may add at most 10,000
+values: an "alias bomb" (nested aliases that multiply) or an alias inside its own anchor
+is refused at once with the line of the anchor (see ``svcmining._yaml``).
+
 Errors are :class:`~svcmining.exceptions.SOPDefinitionError` naming the file, the line
 and what is wrong.
 """
@@ -476,7 +482,8 @@ def _duration(value: Any, where: _Where, path: tuple[Any, ...]) -> pd.Timedelta:
 
 
 def _build(spec: Mapping[str, Any], where: _Where) -> SOP:
-    unknown = sorted(set(map(str, spec)) - _TOP_KEYS)
+    # top-level keys starting with "x-" are ignored: a place to define YAML anchors
+    unknown = sorted(k for k in set(map(str, spec)) - _TOP_KEYS if not k.startswith("x-"))
     if unknown:
         raise where.err(
             (unknown[0],),

@@ -250,3 +250,93 @@ def test_durations_in_several_spellings(tmp_path: Path) -> None:
     assert s.slas[1].from_step == "case_start"
     assert (s.slas[1].lower_hours, s.slas[1].upper_hours()) == (0.5, 36.0)
     assert isinstance(s.slas[1].between[0], pd.Timedelta)
+
+
+# ---- YAML aliases and huge durations (issue 21) ---------------------------------
+CORPUS = REPO / "tests" / "corpus"
+
+
+def _time_and_peak(fn) -> tuple[float, int, BaseException | None]:
+    """Seconds and tracemalloc peak bytes of ``fn()``, and the error it raised."""
+    import time
+    import tracemalloc
+
+    tracemalloc.start()
+    t0 = time.perf_counter()
+    err: BaseException | None = None
+    try:
+        fn()
+    except Exception as exc:  # returned for the caller to check
+        err = exc
+    seconds = time.perf_counter() - t0
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return seconds, peak, err
+
+
+def test_sop_alias_bomb_is_refused_fast_and_small() -> None:
+    """A 1 kB SOP with 9 nested alias levels fails in < 2 s and < 200 MB, naming the line."""
+    load_sop(COMPLAINT)  # imports warmed up: the figure is the YAML's own cost
+    seconds, peak, err = _time_and_peak(lambda: load_sop(CORPUS / "sop_alias_bomb.yaml"))
+    assert isinstance(err, SOPDefinitionError)
+    msg = str(err)
+    assert msg.startswith(
+        f"{CORPUS / 'sop_alias_bomb.yaml'}, line 4: the SOP file uses YAML aliases"
+    )
+    assert "more than 10,000 extra values" in msg and len(msg) < 400
+    assert seconds < 2.0 and peak < 200 * 2**20, (seconds, peak)
+
+
+def test_sop_with_a_simple_anchor_and_alias_loads(tmp_path: Path) -> None:
+    """Anchors that share a department list are expanded (the SOP docs allow them)."""
+    sop = _load_text(
+        tmp_path,
+        "x-desk: &desk [客服中心, 客服二部]\n"
+        "steps:\n"
+        "  - {id: a, labels: [登记], department: *desk}\n"
+        "  - {id: b, labels: [结单], department: *desk}\n"
+        "flow: [a, b]\n",
+    )
+    assert [s.departments for s in sop.steps] == [("客服中心", "客服二部")] * 2
+
+
+def test_error_inside_an_alias_names_a_line(tmp_path: Path) -> None:
+    """A bad value reached through an alias still gets a file and line in the message."""
+    with pytest.raises(SOPDefinitionError) as info:
+        _load_text(
+            tmp_path,
+            BASE
+            + "x-limit: &lim two hours\n"
+            + "slas:\n  - id: s\n    from: a\n    to: b\n    within: *lim\n",
+        )
+    assert "sop.yaml, line 11: bad duration 'two hours'" in str(info.value)
+
+
+def test_recursive_alias_is_refused(tmp_path: Path) -> None:
+    """An alias inside its own anchor (a cycle) is a clear error, not a recursion crash."""
+    with pytest.raises(SOPDefinitionError, match=r"sop\.yaml, line 1: .*refers to its own anchor"):
+        _load_text(tmp_path, "a: &x [1, *x]\n" + BASE + "flow: [a, b]\n")
+
+
+def test_aliases_under_the_budget_load_quickly(tmp_path: Path) -> None:
+    """Aliases that add 1,100 values load, and the line index visits each node once."""
+    levels = ["x0: &a0 [" + ", ".join(["v"] * 10) + "]"]
+    levels += [f"x{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]" for i in (1, 2)]
+    text = "\n".join(f"x-{line}" for line in levels) + "\n" + BASE + "flow: [a, b]\n"
+    seconds, _, err = _time_and_peak(lambda: _load_text(tmp_path, text))
+    assert err is None and seconds < 2.0
+
+
+def test_huge_sla_duration_reads_as_years() -> None:
+    """A 20-digit SLA limit is a short error in years, not a 25-digit seconds value."""
+    spec = {
+        "steps": [{"id": "a", "labels": ["登记"]}, {"id": "b", "labels": ["结单"]}],
+        "flow": ["a", "b"],
+        "slas": [{"id": "s", "from": "a", "to": "b", "within": "99999999999999999999h"}],
+    }
+    with pytest.raises(SOPDefinitionError) as info:
+        sop_from_dict(spec)
+    msg = str(info.value)
+    assert "about 1.14e+16 years" in msg and "106,751 days (about 292 years)" in msg
+    assert not re.search(r"\d{21,}", msg.replace("99999999999999999999", ""))
+    assert len(msg) < 400
