@@ -1353,6 +1353,7 @@ def read_tickets(
                 )
     finally:
         if bar is not None:
+            bar.update(len(paths) - bar.n)
             bar.close()
         if pool is not None:
             pool.shutdown(wait=False, cancel_futures=True)
