@@ -126,7 +126,7 @@ def guard_streams() -> Callable[[], None]:
     import sys
 
     out, err = sys.stdout, sys.stderr
-    sys.stdout, sys.stderr = SafeStream(out), SafeStream(err)  # type: ignore[assignment]
+    sys.stdout, sys.stderr = SafeStream(out), SafeStream(err)
 
     def restore() -> None:
         sys.stdout, sys.stderr = out, err

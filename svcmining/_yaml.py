@@ -31,11 +31,11 @@ MAX_DEPTH = 200
 _Base: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-class _Loader(_Base):  # type: ignore[misc, valid-type]
+class _Loader(_Base):
     """Safe loader (libyaml parser when available)."""
 
 
-class _TextLoader(_Base):  # type: ignore[misc, valid-type]
+class _TextLoader(_Base):
     """Safe loader that keeps yes/no/on/off as text (a column named "No" stays "No")."""
 
 
