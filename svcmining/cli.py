@@ -724,28 +724,77 @@ def _check_groups(args: argparse.Namespace) -> list[tuple[str, list[str | Path]]
 
 
 def _run_check(args: argparse.Namespace) -> tuple[list[_LogResult], Any]:
-    from .exceptions import SvcMiningError
-
     sop = _load_sop(args.sop)
     groups = _check_groups(args)
     results: list[_LogResult] = []
     from ._progress import progress_bar
 
     bar = progress_bar(len(groups), desc="checking", unit="log")
-    for name, sources in groups:
-        try:
-            results.append(_check_log(args, name, sources, sop))
-        except (SvcMiningError, OSError) as err:
-            if not args.each:
-                raise
-            results.append(
-                _LogResult(name, [str(s) for s in sources], "error", _one_line(err, name))
-            )
-        if bar is not None:
-            bar.update(1)
+    workers = _each_workers(args, len(groups))
+    if workers > 1:  # many exports with --each: one process per core, same results
+        import multiprocessing
+
+        ctx = multiprocessing.get_context("spawn")  # no fork of a threaded process
+        with ctx.Pool(workers, initializer=_each_worker_init, initargs=(vars(args),)) as pool:
+            chunk = max(1, min(32, len(groups) // (4 * workers)))
+            for res in pool.imap(_each_worker_check, groups, chunksize=chunk):
+                results.append(res)
+                if bar is not None:
+                    bar.update(1)
+    else:
+        for name, sources in groups:
+            results.append(_check_one(args, name, sources, sop))
+            if bar is not None:
+                bar.update(1)
     if bar is not None:
         bar.close()
     return results, sop
+
+
+def _check_one(
+    args: argparse.Namespace, name: str, sources: Sequence[str | Path], sop: Any
+) -> _LogResult:
+    """One log's result; with --each a bad export becomes an ERROR line, not the end."""
+    from .exceptions import SvcMiningError
+
+    try:
+        return _check_log(args, name, sources, sop)
+    except (SvcMiningError, OSError) as err:
+        if not args.each:
+            raise
+        return _LogResult(name, [str(s) for s in sources], "error", _one_line(err, name))
+
+
+#: ``check --each`` checks in parallel from this many logs on (below, start-up costs more).
+EACH_PARALLEL_MIN_LOGS = 64
+
+
+def _each_workers(args: argparse.Namespace, n_logs: int) -> int:
+    """Processes for ``check --each``: one per available core, 1 for few logs."""
+    if not args.each or n_logs < EACH_PARALLEL_MIN_LOGS:
+        return 1
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not on Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, n_logs // (EACH_PARALLEL_MIN_LOGS // 2)))
+
+
+_EACH_STATE: dict[str, Any] = {}  # per worker process: its parsed options and SOP
+
+
+def _each_worker_init(options: dict[str, Any]) -> None:
+    import warnings
+
+    warnings.simplefilter("ignore")  # as in the parent: findings go to the load report
+    args = argparse.Namespace(**options)
+    _EACH_STATE["args"] = args
+    _EACH_STATE["sop"] = _load_sop(args.sop)
+
+
+def _each_worker_check(group: tuple[str, list[str | Path]]) -> _LogResult:
+    name, sources = group
+    return _check_one(_EACH_STATE["args"], name, sources, _EACH_STATE["sop"])
 
 
 # Python-API advice in library messages, and what to type on the command line instead

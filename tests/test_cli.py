@@ -903,3 +903,44 @@ def test_report_sections_progress_on_a_terminal(tmp_path, capsys, monkeypatch):
     assert code == 0
     assert "report:" in err and "section/s]" in err
     assert "section/s]" not in out
+
+
+def test_check_each_in_parallel_gives_the_same_results(tmp_path, capsys, monkeypatch):
+    """`check --each` over many logs runs one process per core; the JSON is identical to
+    the one-process run (same logs, order, metrics, errors)."""
+    import svcmining.cli as cli
+
+    folder = _many(tmp_path / "m", 7)
+    (folder / "e03.csv").write_text(
+        HEADER + _rows("GD3", "2024-10-08", ["投诉登记", "结单", "需求确认"]), encoding="utf-8"
+    )
+    (folder / "z_bad.csv").write_text("", encoding="utf-8")
+    sop = tmp_path / "sop.yaml"
+    sop.write_text(SOP_YAML, encoding="utf-8")
+    argv = ["check", folder, "--each", "--sop", sop, "--timezone", "Asia/Shanghai",
+            "--format", "json"]  # fmt: skip
+    monkeypatch.setattr(cli, "_each_workers", lambda args, n: 1)
+    code1, out1, _ = run(argv, capsys)
+    monkeypatch.setattr(cli, "_each_workers", lambda args, n: 2)
+    code2, out2, _ = run(argv, capsys)
+    one, two = json.loads(out1), json.loads(out2)
+    one.pop("created"), two.pop("created")
+    assert code1 == code2 == 2
+    assert one == two
+    assert [log["status"] for log in one["logs"]] == ["pass"] * 7 + ["error"]
+    assert one["logs"][3]["deviations"] != {}
+
+
+def test_each_workers_rule(monkeypatch):
+    """Few logs or no --each: one process; many logs: one per core, at most n_logs / 32."""
+    import argparse
+    import os
+
+    import svcmining.cli as cli
+
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(8)), raising=False)
+    each = argparse.Namespace(each=True)
+    assert cli._each_workers(each, 63) == 1
+    assert cli._each_workers(each, 64) == 2
+    assert cli._each_workers(each, 5000) == 8
+    assert cli._each_workers(argparse.Namespace(each=False), 5000) == 1
