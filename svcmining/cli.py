@@ -770,14 +770,19 @@ EACH_PARALLEL_MIN_LOGS = 64
 
 
 def _each_workers(args: argparse.Namespace, n_logs: int) -> int:
-    """Processes for ``check --each``: one per available core, 1 for few logs."""
+    """Processes for ``check --each``: one per idle core (as ``make -l``: cores minus the
+    load average), at most one per 32 logs; 1 for few logs or a busy machine."""
     if not args.each or n_logs < EACH_PARALLEL_MIN_LOGS:
         return 1
     try:
         cores = len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - not on Linux
         cores = os.cpu_count() or 1
-    return max(1, min(cores, n_logs // (EACH_PARALLEL_MIN_LOGS // 2)))
+    try:
+        idle = int(cores - os.getloadavg()[0] + 0.5)
+    except (AttributeError, OSError):  # pragma: no cover - no load average (Windows)
+        idle = cores
+    return max(1, min(cores, idle, n_logs // (EACH_PARALLEL_MIN_LOGS // 2)))
 
 
 _EACH_STATE: dict[str, Any] = {}  # per worker process: its parsed options and SOP

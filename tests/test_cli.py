@@ -932,15 +932,20 @@ def test_check_each_in_parallel_gives_the_same_results(tmp_path, capsys, monkeyp
 
 
 def test_each_workers_rule(monkeypatch):
-    """Few logs or no --each: one process; many logs: one per core, at most n_logs / 32."""
+    """Few logs or no --each: one process; many logs: one per idle core, at most n / 32."""
     import argparse
     import os
 
     import svcmining.cli as cli
 
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(8)), raising=False)
+    monkeypatch.setattr(os, "getloadavg", lambda: (0.2, 0.0, 0.0))
     each = argparse.Namespace(each=True)
     assert cli._each_workers(each, 63) == 1
     assert cli._each_workers(each, 64) == 2
     assert cli._each_workers(each, 5000) == 8
     assert cli._each_workers(argparse.Namespace(each=False), 5000) == 1
+    monkeypatch.setattr(os, "getloadavg", lambda: (5.6, 0.0, 0.0))  # 2 cores idle
+    assert cli._each_workers(each, 5000) == 2
+    monkeypatch.setattr(os, "getloadavg", lambda: (9.0, 0.0, 0.0))  # a busy machine
+    assert cli._each_workers(each, 5000) == 1
