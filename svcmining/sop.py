@@ -83,7 +83,6 @@ from typing import TYPE_CHECKING, Any, Literal
 import pandas as pd
 import yaml
 
-from ._safetext import shorten
 from .exceptions import SOPDefinitionError
 
 if TYPE_CHECKING:
@@ -466,6 +465,7 @@ def _str_list(value: Any, where: _Where, path: tuple[Any, ...], what: str) -> tu
 
 
 def _duration(value: Any, where: _Where, path: tuple[Any, ...]) -> pd.Timedelta:
+    from ._safetext import shorten
     from .calendars import parse_duration
 
     try:
