@@ -1274,6 +1274,9 @@ def read_tickets(
     mappings: dict[str, dict[str, Any]] = {}
     naive_total = 0
     rows_read = 0
+    from ._progress import progress_bar
+
+    bar = progress_bar(len(paths), desc="reading", unit="file", enabled=progress)
     # CSV exports are read two at a time: pyarrow parses one while Python decodes the
     # next (decoding a GBK export holds the interpreter); results are used in order
     csv_at = [i for i, p in enumerate(paths) if _suffix(p) in (".csv", ".tsv", ".txt")]
@@ -1284,9 +1287,6 @@ def read_tickets(
 
         pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="svcmining-read")
         reading = {i: pool.submit(_read_csv, paths[i], encoding) for i in csv_at}
-    from ._progress import progress_bar
-
-    bar = progress_bar(len(paths), desc="reading", unit="file", enabled=progress)
     try:
         for at, path in enumerate(paths):
             if bar is not None:
