@@ -8,7 +8,8 @@ Rules (issue 21):
   departments adds a few dozen); more, or an alias that refers to itself, is refused with
   the file, the line of the anchor and the fix. Nothing downstream can then walk or print
   an exponential "billion laughs" structure;
-* nesting deeper than :data:`MAX_DEPTH` is refused;
+* nesting deeper than :data:`MAX_DEPTH` is refused, and so is a file of more than
+  :data:`MAX_CHARS` characters (before parsing: any YAML loads or fails in about a second);
 * every message is bounded (:func:`~svcmining._safetext.shorten`).
 
 The composed node graph is returned too, so callers can map a key path to its line; walkers
@@ -23,10 +24,11 @@ import yaml
 
 from ._safetext import escape_text, shorten
 
-__all__ = ["MAX_ALIAS_NODES", "MAX_DEPTH", "load_yaml"]
+__all__ = ["MAX_ALIAS_NODES", "MAX_CHARS", "MAX_DEPTH", "load_yaml"]
 
 MAX_ALIAS_NODES = 10_000
 MAX_DEPTH = 200
+MAX_CHARS = 256 * 1024  # an SOP is a few kB; 256 kB is ~5,000 steps and reads in < 1 s
 
 _Base: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -45,46 +47,71 @@ _TextLoader.yaml_implicit_resolvers = {
 }
 
 
-def _children(node: Any) -> list[Any]:
-    if isinstance(node, yaml.MappingNode):
-        return [part for pair in node.value for part in pair]
-    if isinstance(node, yaml.SequenceNode):
-        return list(node.value)
-    return []
-
-
 def _check_graph(root: Any, source: str, what: str, error: type[Exception]) -> None:
-    """Refuse self-referring aliases, too deep nesting and aliases that expand too much."""
-    sizes: dict[int, int] = {}
+    """Refuse self-referring aliases, too deep nesting and aliases that expand too much.
+
+    One pass over the distinct nodes (an alias is its anchor's node object): the expanded
+    size of each node is 1 + the expanded sizes of its children; a node met again is an
+    alias. Plain scalars (most of a document) are counted inline.
+    """
+    mapping_node, sequence_node = yaml.MappingNode, yaml.SequenceNode
+    sizes: dict[int, int] = {}  # collection node -> expanded size
+    seen_scalars: set[int] = set()
     on_path: set[int] = set()
-    stack: list[tuple[Any, int, bool]] = [(root, 1, False)]
     shared: Any = None
+    extra = 0
+    stack: list[tuple[Any, int, bool]] = [(root, 1, False)]
     while stack:
         node, depth, done = stack.pop()
         key = id(node)
+        if not done and key in sizes:  # pushed twice before it was finished: an alias
+            extra += sizes[key]
+            shared = shared if shared is not None else node
+            continue
+        kids = (
+            [part for pair in node.value for part in pair]
+            if isinstance(node, mapping_node)
+            else node.value
+        )
         if done:
-            sizes[key] = 1 + sum(sizes[id(c)] for c in _children(node))
+            total = 1
+            for c in kids:
+                ck = id(c)
+                if ck in sizes:
+                    total += sizes[ck]
+                else:  # a scalar
+                    total += 1
+            sizes[key] = total
             on_path.discard(key)
             continue
-        if key in sizes:
-            if shared is None:
-                shared = node
-            continue
-        line = node.start_mark.line + 1
         if key in on_path:
             raise error(
-                f"{source}, line {line}: the {what} has an alias that refers to its own "
-                "anchor (a recursive structure); write the values out instead."
+                f"{source}, line {node.start_mark.line + 1}: the {what} has an alias that "
+                "refers to its own anchor (a recursive structure); write the values out "
+                "instead."
             )
         if depth > MAX_DEPTH:
             raise error(
-                f"{source}, line {line}: the {what} is nested more than {MAX_DEPTH} levels "
-                "deep; flatten it."
+                f"{source}, line {node.start_mark.line + 1}: the {what} is nested more than "
+                f"{MAX_DEPTH} levels deep; flatten it."
             )
         on_path.add(key)
         stack.append((node, depth, True))
-        stack.extend((c, depth + 1, False) for c in _children(node) if id(c) not in sizes)
-    extra = sizes[id(root)] - len(sizes)
+        for c in kids:
+            ck = id(c)
+            if isinstance(c, mapping_node | sequence_node):
+                if ck in sizes:  # an alias of a finished collection
+                    extra += sizes[ck]
+                    shared = shared if shared is not None else c
+                else:  # new, or on the path (an alias inside its anchor: raised when popped)
+                    stack.append((c, depth + 1, False))
+            elif ck in seen_scalars:  # an alias of a scalar
+                extra += 1
+                shared = shared if shared is not None else c
+            else:
+                seen_scalars.add(ck)
+        if extra > MAX_ALIAS_NODES:
+            break
     if extra > MAX_ALIAS_NODES:
         line = shared.start_mark.line + 1 if shared is not None else 1
         raise error(
@@ -107,6 +134,12 @@ def load_yaml(
     ``source`` names the file in messages, ``what`` the kind of file ("SOP file"),
     ``error`` is the typed error to raise; ``bools=False`` keeps yes/no/on/off as text.
     """
+    if len(text) > MAX_CHARS:
+        raise error(
+            f"{source}: the {what} is {len(text) / 1024:,.0f} kB; svcmining reads SOP, mapping "
+            f"and calendar files up to {MAX_CHARS // 1024} kB (they are usually a few kB). "
+            "Check that this is the right file."
+        )
     loader = (_Loader if bools else _TextLoader)(text)
     try:
         try:
@@ -122,9 +155,12 @@ def load_yaml(
             raise error(f"{source}: the {what} is nested too deeply to read; flatten it.") from None
         if node is None:
             return None, None
-        _check_graph(node, source, what, error)
+        if "&" in text:  # without an anchor there is no alias to check
+            _check_graph(node, source, what, error)
         try:
             data = loader.construct_document(node)
+        except RecursionError:
+            raise error(f"{source}: the {what} is nested too deeply to read; flatten it.") from None
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             line = f", line {mark.line + 1}" if mark is not None else ""

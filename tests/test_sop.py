@@ -340,3 +340,36 @@ def test_huge_sla_duration_reads_as_years() -> None:
     assert "about 1.14e+16 years" in msg and "106,751 days (about 292 years)" in msg
     assert not re.search(r"\d{21,}", msg.replace("99999999999999999999", ""))
     assert len(msg) < 400
+
+
+def _steps_yaml(n: int) -> str:
+    steps = "".join(f"  - {{id: s{i}, labels: [L{i}], department: D{i % 50}}}\n" for i in range(n))
+    return "name: big\nsteps:\n" + steps + "flow: [" + ", ".join(f"s{i}" for i in range(n)) + "]\n"
+
+
+def test_a_large_sop_loads_within_two_seconds(tmp_path: Path) -> None:
+    """A 240 kB SOP (4,300 steps) loads in under 2 s of CPU time."""
+    import time
+
+    text = _steps_yaml(4300)
+    assert 200_000 < len(text) < 256 * 1024
+    c0 = time.process_time()
+    sop = _load_text(tmp_path, text)
+    assert len(sop.steps) == 4300 and time.process_time() - c0 < 2.0
+
+
+def test_an_oversized_yaml_fails_before_parsing(tmp_path: Path) -> None:
+    """A 1 MB YAML is refused by size at once (parsing it alone takes ~2 s of CPU)."""
+    import time
+
+    text = _steps_yaml(17000)
+    assert 900_000 < len(text) < 1_000_000
+    c0 = time.process_time()
+    with pytest.raises(SOPDefinitionError) as info:
+        _load_text(tmp_path, text)
+    assert time.process_time() - c0 < 0.5
+    msg = str(info.value)
+    assert msg.endswith(
+        "sop.yaml: the SOP file is 960 kB; svcmining reads SOP, mapping and calendar files up "
+        "to 256 kB (they are usually a few kB). Check that this is the right file."
+    )
