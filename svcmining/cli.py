@@ -1030,12 +1030,25 @@ def _cmd_discover(args: argparse.Namespace) -> int:
         pmap = plot_process_map(graph, metric=args.metric, min_share=args.min_share)
     for w in caught:
         print(f"svcmining: note: {w.message}", file=sys.stderr)
-    write_file(out, pmap.save)
+    write_file(out, lambda tmp: _save_map(pmap, tmp))
     print(
         f"Process map ({graph.n_cases:,} tickets, {len(graph.edges):,} transitions) written "
         f"to {_display(out)}"
     )
     return EXIT_OK
+
+
+def _save_map(pmap: Any, path: Path) -> None:
+    """Save the map; in SVG and DOT text, control and bidi characters from labels become
+    visible escapes (raw, they make the SVG ill-formed XML)."""
+    pmap.save(path)
+    if path.suffix.lower() in (".svg", ".dot", ".gv"):
+        from ._safetext import escape_text
+
+        text = path.read_text(encoding="utf-8")
+        safe = escape_text(text, keep="\n\r\t")
+        if safe != text:
+            path.write_text(safe, encoding="utf-8", newline="")
 
 
 def _summary_text(log: Any) -> str:

@@ -388,8 +388,10 @@ _FONT_ATTR = re.compile(r'font-family="[^"]*"')
 
 
 def _svg_with_font_stack(svg: bytes) -> bytes:
-    """Graphviz SVG names one font; give the browser the whole CJK stack instead."""
-    text = svg.decode("utf-8")
+    """Graphviz SVG names one font; give the browser the whole CJK stack instead. Control
+    and bidi characters from labels become visible escapes (raw, they make the SVG
+    ill-formed XML)."""
+    text = escape_text(svg.decode("utf-8"), keep="\n\r\t")
     text = _FONT_ATTR.sub(f'font-family="{_SVG_FONT_STACK}"', text)
     return text.encode("utf-8")
 

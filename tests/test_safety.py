@@ -637,3 +637,27 @@ def test_unwritable_out_fails_before_the_analysis(tmp_path, capsys, monkeypatch,
     err = capsys.readouterr().err
     assert code == 2 and "internal error" not in err
     assert "not writable (permission denied)" in err or "cannot write there" in err
+
+
+def test_discover_svg_stays_well_formed(tmp_path, capsys):
+    """`discover --out map.svg` on control-character labels writes parseable SVG."""
+    import xml.etree.ElementTree as ET
+
+    _hostile_export(tmp_path / "x")
+    out = tmp_path / "m.svg"
+    assert cli_main(["discover", str(tmp_path / "x"), "--out", str(out)]) == 0
+    capsys.readouterr()
+    text = out.read_text(encoding="utf-8")
+    assert not any(c in text for c in RAW_UNSAFE)
+    assert ET.fromstring(text.encode("utf-8")).tag.endswith("svg")
+
+
+def test_report_inline_svg_escapes_controls():
+    """Every inline SVG of the report passes the escaping rule (well-formed XML)."""
+    from svcmining.report import _svg_with_font_stack
+
+    svg = '<svg xmlns="http://www.w3.org/2000/svg"><!-- 客服\x1b[2J --><text>T\u202e1</text></svg>'
+    out = _svg_with_font_stack(svg.encode("utf-8")).decode("utf-8")
+    assert out == (
+        '<svg xmlns="http://www.w3.org/2000/svg"><!-- 客服\\x1b[2J --><text>T\\u202e1</text></svg>'
+    )
