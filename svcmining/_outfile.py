@@ -135,11 +135,24 @@ def write_file(path: str | os.PathLike[str], data: str | bytes | Callable[[Path]
         else:
             with os.fdopen(fd, "wb") as fh:
                 fh.write(data.encode("utf-8") if isinstance(data, str) else data)
-        umask = os.umask(0)
-        os.umask(umask)
-        tmp.chmod(0o666 & ~umask)
+        tmp.chmod(_mode_for(p))
         tmp.replace(p)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
     return p
+
+
+def _mode_for(path: Path) -> int:
+    """The permissions of the file being replaced, else the usual 0666 minus the umask."""
+    import stat
+
+    try:
+        st = path.lstat()
+    except OSError:
+        st = None
+    if st is not None and stat.S_ISREG(st.st_mode):
+        return stat.S_IMODE(st.st_mode)
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask

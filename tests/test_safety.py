@@ -661,3 +661,24 @@ def test_report_inline_svg_escapes_controls():
     assert out == (
         '<svg xmlns="http://www.w3.org/2000/svg"><!-- 客服\\x1b[2J --><text>T\\u202e1</text></svg>'
     )
+
+
+def test_write_file_keeps_the_mode_of_the_file_it_replaces(tmp_path):
+    """Rewriting report.html keeps its permissions; a new file gets 0666 minus the umask."""
+    import os
+    import stat
+
+    from svcmining._outfile import write_file
+
+    old = tmp_path / "r.html"
+    old.write_text("old", encoding="utf-8")
+    old.chmod(0o640)
+    write_file(old, "new")
+    assert stat.S_IMODE(old.stat().st_mode) == 0o640 and old.read_text("utf-8") == "new"
+    umask = os.umask(0o022)
+    try:
+        write_file(tmp_path / "n.html", "x")
+    finally:
+        os.umask(umask)
+    assert stat.S_IMODE((tmp_path / "n.html").stat().st_mode) == 0o644
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["n.html", "r.html"]  # no temp left
