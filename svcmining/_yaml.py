@@ -8,8 +8,9 @@ Rules (issue 21):
   departments adds a few dozen); more, or an alias that refers to itself, is refused with
   the file, the line of the anchor and the fix. Nothing downstream can then walk or print
   an exponential "billion laughs" structure;
-* nesting deeper than :data:`MAX_DEPTH` is refused, and so is a file of more than
-  :data:`MAX_CHARS` characters (before parsing: any YAML loads or fails in about a second);
+* a file of more than :data:`MAX_CHARS` characters is refused before parsing (so any YAML
+  loads or fails in about a second); nesting too deep to read is a typed error (the alias
+  check, run when the text has an anchor, stops at :data:`MAX_DEPTH` levels);
 * every message is bounded (:func:`~svcmining._safetext.shorten`).
 
 The composed node graph is returned too, so callers can map a key path to its line; walkers
