@@ -446,7 +446,10 @@ class _Where:
             p = p[:-1]
         line = self.lines.get(p)
         where = f"{self.source}, line {line}" if line else self.source
-        return SOPDefinitionError(f"{where}: {msg}")
+        from ._safetext import shorten
+
+        # a value shown in the message may be a huge (aliased) list: keep it to a few lines
+        return SOPDefinitionError(f"{where}: {shorten(msg, 400)}")
 
 
 def _str_list(value: Any, where: _Where, path: tuple[Any, ...], what: str) -> tuple[str, ...]:

@@ -373,3 +373,19 @@ def test_an_oversized_yaml_fails_before_parsing(tmp_path: Path) -> None:
         "sop.yaml: the SOP file is 960 kB; svcmining reads SOP, mapping and calendar files up "
         "to 256 kB (they are usually a few kB). Check that this is the right file."
     )
+
+
+def test_error_message_with_an_aliased_list_is_bounded(tmp_path: Path) -> None:
+    """A wrong value built from aliases (1,000 texts) is named in a message of <= 400 chars."""
+    text = (
+        "x-a: &a [" + ", ".join(["客服中心"] * 10) + "]\n"
+        "x-b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+        "x-c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\n"
+        "steps:\n  - {id: a, labels: [登记], department: *c}\n  - {id: b, labels: [结单]}\n"
+        "flow: [a, b]\n"
+    )
+    with pytest.raises(SOPDefinitionError) as info:
+        _load_text(tmp_path, text)
+    msg = str(info.value)
+    assert "sop.yaml, line 2: department must be non-empty texts, got [[" in msg  # at x-b
+    assert msg.endswith("…") and len(msg.split(": ", 1)[1]) == 400
