@@ -288,148 +288,6 @@ def test_random_sop_documents_raise_only_sop_errors(tmp_path_factory, spec):
         assert isinstance(sop, svc.SOP)
 
 
-@pytest.mark.parametrize("enc", ENCODINGS)
-def test_every_generator_encoding_round_trips(tmp_path, enc):
-    """The fuzz encodings themselves load a clean export completely (guards the generator)."""
-    text = "工单编号,处理环节,处理时间\nGD1,投诉登记,2024-10-08 09:00\nGD1,结单,2024-10-08 10:00\n"
-    (tmp_path / "a.csv").write_bytes(text.encode(enc))
-    log = _load(tmp_path / "a.csv")
-    assert log is not None and log.report.rows_kept == 2
-
-
-_CLI_TOKENS = (
-    "--timezone",
-    "Asia/Shanghai",
-    "Mars/Olympus",
-    "--encoding",
-    "gbk",
-    "nope-8",
-    "--sheet",
-    "*",
-    "3",
-    "--dayfirst",
-    "--mapping",
-    "missing.yaml",
-    "m.yaml",
-    "--calendar",
-    "none",
-    "china_2024",
-    "cal.yaml",
-    "--metric",
-    "count",
-    "wait_p90",
-    "bogus",
-    "--min-share",
-    "0.5",
-    "-1",
-    "abc",
-    "--out",
-    "out.dot",
-    "out.svg",
-    "out.exe",
-    "--sop",
-    "sop.yaml",
-    "bad_sop.yaml",
-    "--min-fitness",
-    "0.9",
-    "2",
-    "--format",
-    "json",
-    "csv",
-    "--each",
-    "a.csv",
-    "empty.csv",
-    "",
-)
-
-
-@settings(
-    max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
-@given(
-    command=st.sampled_from(("info", "discover", "check")),
-    tokens=st.lists(st.sampled_from(_CLI_TOKENS), max_size=7),
-    with_sop=st.booleans(),
-)
-def test_cli_arguments_never_crash(tmp_path_factory, command, tokens, with_sop):
-    """Random CLI arguments exit 0/1/2; errors are one line, never a traceback or internal error."""
-    import contextlib
-    import io as _io
-    import os
-
-    from svcmining.cli import main
-
-    tmp = tmp_path_factory.mktemp("cli")
-    (tmp / "a.csv").write_text(
-        "工单编号,处理环节,处理时间\n1,投诉登记,2024-10-08 09:00\n1,结单,2024-10-08 10:00\n",
-        encoding="utf-8",
-    )
-    (tmp / "empty.csv").write_text("", encoding="utf-8")
-    (tmp / "m.yaml").write_text("case_id: 工单编号\n", encoding="utf-8")
-    (tmp / "cal.yaml").write_text("workdays: Mon-Fri\nhours: ['09:00-18:00']\n", encoding="utf-8")
-    (tmp / "bad_sop.yaml").write_text("steps: []\nflow: [x]\n", encoding="utf-8")
-    sop = Path(__file__).resolve().parents[1] / "sample_logs" / "sop_complaint.yaml"
-    (tmp / "sop.yaml").write_text(sop.read_text(encoding="utf-8"), encoding="utf-8")
-    argv = [command, "a.csv", *(["--sop", "sop.yaml"] if with_sop else []), *tokens]
-    if with_sop and command != "check":
-        argv = [command, "a.csv", *tokens]
-    err, out = _io.StringIO(), _io.StringIO()
-    cwd = Path.cwd()
-    os.chdir(tmp)
-    try:
-        with contextlib.redirect_stderr(err), contextlib.redirect_stdout(out):
-            code = main(argv)
-    finally:
-        os.chdir(cwd)
-    text = err.getvalue()
-    assert code in (0, 1, 2), (argv, code, text)
-    assert "Traceback" not in text and "internal error" not in text, (argv, text)
-    if code == 2:
-        lines = [ln for ln in text.strip().splitlines() if ln.startswith("svcmining")]
-        assert len(lines) == 1, (argv, text)
-
-
-@settings(
-    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
-@given(
-    n=st.integers(1, 12),
-    cell=st.sampled_from(("datetime", "text", "serial")),
-    numeric_ids=st.booleans(),
-    blank_rows=st.integers(0, 3),
-    names=st.tuples(_synonyms("case_id"), _synonyms("activity"), _synonyms("timestamp")),
-)
-def test_generated_workbooks_are_accounted(
-    tmp_path_factory, n, cell, numeric_ids, blank_rows, names
-):
-    """Workbooks with typed cells (datetimes, serials, numeric ids) and blank rows keep all events."""
-    from openpyxl import Workbook
-
-    wb = Workbook()
-    ws = wb.active
-    ws.append(list(names))
-    base = pd.Timestamp("2024-10-08 09:00")
-    for i in range(n):
-        t = base + pd.Timedelta(hours=i)
-        value: object = {
-            "datetime": t.to_pydatetime(),
-            "text": t.strftime("%Y-%m-%d %H:%M"),
-            "serial": (t - pd.Timestamp("1899-12-30")) / pd.Timedelta(days=1),
-        }[cell]
-        ws.append([1000 + i % 3 if numeric_ids else f"GD{i % 3}", f"A{i}", value])
-    for _ in range(blank_rows):
-        ws.append([None, None, None])
-    path = tmp_path_factory.mktemp("xlsx") / "book.xlsx"
-    wb.save(path)
-    log = _load(path)
-    assert log is not None
-    rep = log.report
-    assert rep.rows_read == rep.rows_kept + rep.rows_dropped
-    assert rep.rows_kept == n, rep.to_text()
-    if numeric_ids:
-        assert set(log.events["case_id"]) <= {"1000", "1001", "1002"}
-
-
 # ---------------------------------------------------------------- issue 21: YAML aliases
 @st.composite
 def alias_sops(draw: st.DrawFn) -> tuple[str, int]:
@@ -578,3 +436,145 @@ def test_info_never_prints_raw_controls(tmp_path_factory, dept, case):
         cli_main(["info", str(folder / "a.csv"), "--timezone", "Asia/Shanghai"])
     text = out.getvalue() + err.getvalue()
     assert not any(c in text for c in _UNSAFE if c not in "\n\r\t"), text
+
+
+@pytest.mark.parametrize("enc", ENCODINGS)
+def test_every_generator_encoding_round_trips(tmp_path, enc):
+    """The fuzz encodings themselves load a clean export completely (guards the generator)."""
+    text = "工单编号,处理环节,处理时间\nGD1,投诉登记,2024-10-08 09:00\nGD1,结单,2024-10-08 10:00\n"
+    (tmp_path / "a.csv").write_bytes(text.encode(enc))
+    log = _load(tmp_path / "a.csv")
+    assert log is not None and log.report.rows_kept == 2
+
+
+_CLI_TOKENS = (
+    "--timezone",
+    "Asia/Shanghai",
+    "Mars/Olympus",
+    "--encoding",
+    "gbk",
+    "nope-8",
+    "--sheet",
+    "*",
+    "3",
+    "--dayfirst",
+    "--mapping",
+    "missing.yaml",
+    "m.yaml",
+    "--calendar",
+    "none",
+    "china_2024",
+    "cal.yaml",
+    "--metric",
+    "count",
+    "wait_p90",
+    "bogus",
+    "--min-share",
+    "0.5",
+    "-1",
+    "abc",
+    "--out",
+    "out.dot",
+    "out.svg",
+    "out.exe",
+    "--sop",
+    "sop.yaml",
+    "bad_sop.yaml",
+    "--min-fitness",
+    "0.9",
+    "2",
+    "--format",
+    "json",
+    "csv",
+    "--each",
+    "a.csv",
+    "empty.csv",
+    "",
+)
+
+
+@settings(
+    max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    command=st.sampled_from(("info", "discover", "check")),
+    tokens=st.lists(st.sampled_from(_CLI_TOKENS), max_size=7),
+    with_sop=st.booleans(),
+)
+def test_cli_arguments_never_crash(tmp_path_factory, command, tokens, with_sop):
+    """Random CLI arguments exit 0/1/2; errors are one line, never a traceback or internal error."""
+    import contextlib
+    import io as _io
+    import os
+
+    from svcmining.cli import main
+
+    tmp = tmp_path_factory.mktemp("cli")
+    (tmp / "a.csv").write_text(
+        "工单编号,处理环节,处理时间\n1,投诉登记,2024-10-08 09:00\n1,结单,2024-10-08 10:00\n",
+        encoding="utf-8",
+    )
+    (tmp / "empty.csv").write_text("", encoding="utf-8")
+    (tmp / "m.yaml").write_text("case_id: 工单编号\n", encoding="utf-8")
+    (tmp / "cal.yaml").write_text("workdays: Mon-Fri\nhours: ['09:00-18:00']\n", encoding="utf-8")
+    (tmp / "bad_sop.yaml").write_text("steps: []\nflow: [x]\n", encoding="utf-8")
+    sop = Path(__file__).resolve().parents[1] / "sample_logs" / "sop_complaint.yaml"
+    (tmp / "sop.yaml").write_text(sop.read_text(encoding="utf-8"), encoding="utf-8")
+    argv = [command, "a.csv", *(["--sop", "sop.yaml"] if with_sop else []), *tokens]
+    if with_sop and command != "check":
+        argv = [command, "a.csv", *tokens]
+    err, out = _io.StringIO(), _io.StringIO()
+    cwd = Path.cwd()
+    os.chdir(tmp)
+    try:
+        with contextlib.redirect_stderr(err), contextlib.redirect_stdout(out):
+            code = main(argv)
+    finally:
+        os.chdir(cwd)
+    text = err.getvalue()
+    assert code in (0, 1, 2), (argv, code, text)
+    assert "Traceback" not in text and "internal error" not in text, (argv, text)
+    if code == 2:
+        lines = [ln for ln in text.strip().splitlines() if ln.startswith("svcmining")]
+        assert len(lines) == 1, (argv, text)
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    n=st.integers(1, 12),
+    cell=st.sampled_from(("datetime", "text", "serial")),
+    numeric_ids=st.booleans(),
+    blank_rows=st.integers(0, 3),
+    names=st.tuples(_synonyms("case_id"), _synonyms("activity"), _synonyms("timestamp")),
+)
+def test_generated_workbooks_are_accounted(
+    tmp_path_factory, n, cell, numeric_ids, blank_rows, names
+):
+    """Workbooks with typed cells (datetimes, serials, numeric ids) and blank rows keep all events."""
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.append(list(names))
+    base = pd.Timestamp("2024-10-08 09:00")
+    for i in range(n):
+        t = base + pd.Timedelta(hours=i)
+        value: object = {
+            "datetime": t.to_pydatetime(),
+            "text": t.strftime("%Y-%m-%d %H:%M"),
+            "serial": (t - pd.Timestamp("1899-12-30")) / pd.Timedelta(days=1),
+        }[cell]
+        ws.append([1000 + i % 3 if numeric_ids else f"GD{i % 3}", f"A{i}", value])
+    for _ in range(blank_rows):
+        ws.append([None, None, None])
+    path = tmp_path_factory.mktemp("xlsx") / "book.xlsx"
+    wb.save(path)
+    log = _load(path)
+    assert log is not None
+    rep = log.report
+    assert rep.rows_read == rep.rows_kept + rep.rows_dropped
+    assert rep.rows_kept == n, rep.to_text()
+    if numeric_ids:
+        assert set(log.events["case_id"]) <= {"1000", "1001", "1002"}
