@@ -2,7 +2,7 @@
 
 Subcommands
 -----------
-``svcmining check LOGS... --sop SOP [--each] [--min-fitness F] [--max-deviation-rate R]
+``svcmining check LOGS... --sop SOP [--each [--jobs N]] [--min-fitness F] [--max-deviation-rate R]
 [--min-sla-attainment A] [--max-seconds N] [--format text|json|csv|junit|markdown] [--out DIR]``
     Check exports against the SOP; the thresholds are the contract. LOGS are files,
     folders or globs, checked together as one log, or one by one with ``--each`` (one
@@ -731,7 +731,7 @@ def _run_check(args: argparse.Namespace) -> tuple[list[_LogResult], Any]:
 
     bar = progress_bar(len(groups), desc="checking", unit="log")
     workers = _each_workers(args, len(groups))
-    if workers > 1:  # many exports with --each: one process per core, same results
+    if workers > 1:  # --each --jobs N: exports checked in N processes, same results
         import multiprocessing
 
         ctx = multiprocessing.get_context("spawn")  # no fork of a threaded process
@@ -765,24 +765,38 @@ def _check_one(
         return _LogResult(name, [str(s) for s in sources], "error", _one_line(err, name))
 
 
-#: ``check --each`` checks in parallel from this many logs on (below, start-up costs more).
-EACH_PARALLEL_MIN_LOGS = 64
+def _jobs(text: str) -> int:
+    """argparse type for ``--jobs``: a positive number of processes, or ``auto`` (0: one per
+    idle core)."""
+    if text == "auto":
+        return 0
+    try:
+        n = int(text)
+    except ValueError:
+        n = -1
+    if n < 1:
+        raise argparse.ArgumentTypeError(
+            f"give a number of processes (1, 2, ...) or 'auto' (one per idle core), got {text!r}"
+        )
+    return n
 
 
 def _each_workers(args: argparse.Namespace, n_logs: int) -> int:
-    """Processes for ``check --each``: one per idle core (as ``make -l``: cores minus the
-    load average), at most one per 32 logs; 1 for few logs or a busy machine."""
-    if not args.each or n_logs < EACH_PARALLEL_MIN_LOGS:
+    """Processes for ``check --each --jobs N``: N (``auto``: one per idle core, i.e. cores
+    minus the load average, as ``make -l``), at most one per 8 logs; 1 without --each."""
+    jobs = getattr(args, "jobs", 1)
+    if not args.each or jobs == 1:
         return 1
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - not on Linux
-        cores = os.cpu_count() or 1
-    try:
-        idle = int(cores - os.getloadavg()[0] + 0.5)
-    except (AttributeError, OSError):  # pragma: no cover - no load average (Windows)
-        idle = cores
-    return max(1, min(cores, idle, n_logs // (EACH_PARALLEL_MIN_LOGS // 2)))
+    if jobs == 0:
+        try:
+            cores = len(os.sched_getaffinity(0))
+        except AttributeError:  # pragma: no cover - not on Linux
+            cores = os.cpu_count() or 1
+        try:
+            jobs = int(cores - os.getloadavg()[0] + 0.5)
+        except (AttributeError, OSError):  # pragma: no cover - no load average (Windows)
+            jobs = cores
+    return max(1, min(jobs, n_logs // 8))
 
 
 _EACH_STATE: dict[str, Any] = {}  # per worker process: its parsed options and SOP
@@ -1247,6 +1261,14 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--sop", required=True, help="the SOP (YAML or BPMN)")
     check.add_argument(
         "--each", action="store_true", help="check every export file on its own (a batch)"
+    )
+    check.add_argument(
+        "--jobs",
+        type=_jobs,
+        default=1,
+        metavar="N",
+        help="with --each: check the exports in N processes ('auto': one per idle core); "
+        "the results are the same (default 1)",
     )
     check.add_argument(
         "--min-fitness",

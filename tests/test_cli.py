@@ -905,12 +905,10 @@ def test_report_sections_progress_on_a_terminal(tmp_path, capsys, monkeypatch):
     assert "section/s]" not in out
 
 
-def test_check_each_in_parallel_gives_the_same_results(tmp_path, capsys, monkeypatch):
-    """`check --each` over many logs runs one process per core; the JSON is identical to
-    the one-process run (same logs, order, metrics, errors)."""
-    import svcmining.cli as cli
-
-    folder = _many(tmp_path / "m", 7)
+def test_check_each_in_parallel_gives_the_same_results(tmp_path, capsys):
+    """`check --each --jobs 2` runs two processes; the JSON is identical to the one-process
+    run (same logs, order, metrics, errors)."""
+    folder = _many(tmp_path / "m", 15)
     (folder / "e03.csv").write_text(
         HEADER + _rows("GD3", "2024-10-08", ["投诉登记", "结单", "需求确认"]), encoding="utf-8"
     )
@@ -919,20 +917,18 @@ def test_check_each_in_parallel_gives_the_same_results(tmp_path, capsys, monkeyp
     sop.write_text(SOP_YAML, encoding="utf-8")
     argv = ["check", folder, "--each", "--sop", sop, "--timezone", "Asia/Shanghai",
             "--format", "json"]  # fmt: skip
-    monkeypatch.setattr(cli, "_each_workers", lambda args, n: 1)
     code1, out1, _ = run(argv, capsys)
-    monkeypatch.setattr(cli, "_each_workers", lambda args, n: 2)
-    code2, out2, _ = run(argv, capsys)
+    code2, out2, _ = run([*argv, "--jobs", "2"], capsys)
     one, two = json.loads(out1), json.loads(out2)
     one.pop("created"), two.pop("created")
     assert code1 == code2 == 2
     assert one == two
-    assert [log["status"] for log in one["logs"]] == ["pass"] * 7 + ["error"]
+    assert [log["status"] for log in one["logs"]] == ["pass"] * 15 + ["error"]
     assert one["logs"][3]["deviations"] != {}
 
 
 def test_each_workers_rule(monkeypatch):
-    """Few logs or no --each: one process; many logs: one per idle core, at most n / 32."""
+    """--jobs N: N processes (at most one per 8 logs); auto: idle cores; 1 without --each."""
     import argparse
     import os
 
@@ -940,12 +936,24 @@ def test_each_workers_rule(monkeypatch):
 
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(8)), raising=False)
     monkeypatch.setattr(os, "getloadavg", lambda: (0.2, 0.0, 0.0))
-    each = argparse.Namespace(each=True)
-    assert cli._each_workers(each, 63) == 1
-    assert cli._each_workers(each, 64) == 2
-    assert cli._each_workers(each, 5000) == 8
-    assert cli._each_workers(argparse.Namespace(each=False), 5000) == 1
+    assert cli._each_workers(argparse.Namespace(each=True, jobs=1), 5000) == 1
+    assert cli._each_workers(argparse.Namespace(each=True, jobs=4), 5000) == 4
+    assert cli._each_workers(argparse.Namespace(each=True, jobs=4), 16) == 2
+    assert cli._each_workers(argparse.Namespace(each=False, jobs=4), 5000) == 1
+    auto = argparse.Namespace(each=True, jobs=cli._jobs("auto"))
+    assert cli._each_workers(auto, 5000) == 8
     monkeypatch.setattr(os, "getloadavg", lambda: (5.6, 0.0, 0.0))  # 2 cores idle
-    assert cli._each_workers(each, 5000) == 2
+    assert cli._each_workers(auto, 5000) == 2
     monkeypatch.setattr(os, "getloadavg", lambda: (9.0, 0.0, 0.0))  # a busy machine
-    assert cli._each_workers(each, 5000) == 1
+    assert cli._each_workers(auto, 5000) == 1
+
+
+@pytest.mark.parametrize("bad", ["0", "-2", "many"])
+def test_bad_jobs_value(tmp_path, capsys, bad):
+    """--jobs takes a positive number or 'auto'; anything else is one error line, exit 2."""
+    code, _, err = run(["check", tmp_path, "--sop", tmp_path / "s.yaml", "--jobs", bad], capsys)
+    assert code == 2
+    assert err.splitlines()[-1] == (
+        "svcmining check: error: argument --jobs: give a number of processes (1, 2, ...) or "
+        f"'auto' (one per idle core), got '{bad}'"
+    )
