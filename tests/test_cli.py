@@ -673,110 +673,6 @@ def test_discover_bad_suffix(exports, tmp_path, capsys):
     assert ".svg" in err
 
 
-def test_info(exports, capsys):
-    """info prints the load report and the summary."""
-    code, out, _ = run(["info", exports["folder"], "--timezone", "Asia/Shanghai"], capsys)
-    assert code == 0
-    assert "Read 48 rows from 3 file(s)" in out
-    assert "6 tickets" in out
-
-
-def test_demo_on_a_folder(exports, tmp_path, capsys):
-    """demo: load report, the check (all months, then each) and where the report went."""
-    (exports["folder"] / "sop_complaint.yaml").write_text(SOP_YAML, encoding="utf-8")
-    target = tmp_path / "out" / "report.html"
-    code, out, err = run(["demo", "--sample-dir", exports["folder"], "--out", target], capsys)
-    assert code == 0, err
-    assert target.is_file()
-    lines = out.splitlines()
-    checks = [line for line in lines if line.startswith(("PASS", "FAIL"))]
-    assert len(checks) == 1 + 3
-    assert "(all months)" in checks[0]
-    assert [line.split()[0] for line in checks[1:]] == ["PASS", "FAIL", "PASS"]  # deviation rate
-    assert lines[-1] == f"Report written to {target}"
-    assert "svcmining: warning" not in err
-
-
-def test_demo_without_exports(tmp_path, capsys):
-    """demo on a folder without exports: exit 2 saying how to generate them."""
-    code, _, err = run(["demo", "--sample-dir", tmp_path], capsys)
-    assert code == 2
-    assert "python -m svcmining.datasets" in err
-
-
-# --------------------------------------------------------------------------- the bundled samples
-
-
-def _sample_exports(sample_dir: Path) -> list[Path]:
-    found = (
-        sorted(p for p in sample_dir.iterdir() if p.suffix == ".csv") if sample_dir.is_dir() else []
-    )
-    if not found:
-        pytest.skip(
-            f"no sample exports in {sample_dir} yet (python -m svcmining.datasets sample_logs/)"
-        )
-    return found
-
-
-@pytest.mark.slow
-def test_demo(sample_dir, tmp_path, capsys):
-    """demo writes the report of the sample exports, shows the SOP check and says where."""
-    _sample_exports(sample_dir)
-    target = tmp_path / "demo" / "report.html"
-    code, out, err = run(["demo", "--out", target], capsys)
-    assert code == 0, err
-    assert target.is_file()
-    assert "Report written to" in out and "report.html" in out
-    assert "Check against the SOP" in out
-    assert "svcmining: warning" not in err
-
-
-@pytest.mark.slow
-def test_each_over_monthly_samples(sample_dir, capsys):
-    """check --each over the three monthly sample exports: one line each, verdicts as computed."""
-    files = _sample_exports(sample_dir)
-    from svcmining.conformance import check_sop
-    from svcmining.io import read_tickets
-    from svcmining.sop import load_sop
-
-    sop = load_sop(sample_dir / "sop_complaint.yaml")
-    rates = {}
-    for f in files:
-        res = check_sop(read_tickets(f, timezone="Asia/Shanghai"), sop, precision=False)
-        rates[f.name] = res.metric("deviation_rate")
-    limit = float(f"{sorted(rates.values())[len(rates) // 2]:.6f}")  # the median month passes
-    code, out, _ = run(
-        [
-            "check",
-            *files,
-            "--each",
-            "--sop",
-            sample_dir / "sop_complaint.yaml",
-            "--timezone",
-            "Asia/Shanghai",
-            "--max-deviation-rate",
-            str(limit),
-        ],
-        capsys,
-    )
-    lines = out.splitlines()[1:]
-    assert len(lines) == len(files)
-    for f, line in zip(files, lines, strict=True):
-        assert f.name in line
-        expected = "PASS" if rates[f.name] <= limit else "FAIL"
-        assert line.split()[0] == expected, (line, rates)
-    assert code == (1 if any(line.startswith("FAIL") for line in lines) else 0)
-
-
-@settings(max_examples=300, deadline=None)
-@given(st.text(max_size=20))
-def test_excel_safe_never_leaves_a_formula(text):
-    """No text cell leaves excel_safe starting with a formula character; others are unchanged."""
-    out = excel_safe(text)
-    assert not out.startswith(("=", "+", "-", "@", "\t", "\r", "\n"))
-    assert out in (text, "'" + text)
-
-
 # --------------------------------------------------------------------------- many files (issue 21)
 def _many(folder: Path, n: int) -> Path:
     """``n`` two-row exports e00.csv, e01.csv, ... (one ticket each)."""
@@ -957,3 +853,107 @@ def test_bad_jobs_value(tmp_path, capsys, bad):
         "svcmining check: error: argument --jobs: give a number of processes (1, 2, ...) or "
         f"'auto' (one per idle core), got '{bad}'"
     )
+
+
+def test_info(exports, capsys):
+    """info prints the load report and the summary."""
+    code, out, _ = run(["info", exports["folder"], "--timezone", "Asia/Shanghai"], capsys)
+    assert code == 0
+    assert "Read 48 rows from 3 file(s)" in out
+    assert "6 tickets" in out
+
+
+def test_demo_on_a_folder(exports, tmp_path, capsys):
+    """demo: load report, the check (all months, then each) and where the report went."""
+    (exports["folder"] / "sop_complaint.yaml").write_text(SOP_YAML, encoding="utf-8")
+    target = tmp_path / "out" / "report.html"
+    code, out, err = run(["demo", "--sample-dir", exports["folder"], "--out", target], capsys)
+    assert code == 0, err
+    assert target.is_file()
+    lines = out.splitlines()
+    checks = [line for line in lines if line.startswith(("PASS", "FAIL"))]
+    assert len(checks) == 1 + 3
+    assert "(all months)" in checks[0]
+    assert [line.split()[0] for line in checks[1:]] == ["PASS", "FAIL", "PASS"]  # deviation rate
+    assert lines[-1] == f"Report written to {target}"
+    assert "svcmining: warning" not in err
+
+
+def test_demo_without_exports(tmp_path, capsys):
+    """demo on a folder without exports: exit 2 saying how to generate them."""
+    code, _, err = run(["demo", "--sample-dir", tmp_path], capsys)
+    assert code == 2
+    assert "python -m svcmining.datasets" in err
+
+
+# --------------------------------------------------------------------------- the bundled samples
+
+
+def _sample_exports(sample_dir: Path) -> list[Path]:
+    found = (
+        sorted(p for p in sample_dir.iterdir() if p.suffix == ".csv") if sample_dir.is_dir() else []
+    )
+    if not found:
+        pytest.skip(
+            f"no sample exports in {sample_dir} yet (python -m svcmining.datasets sample_logs/)"
+        )
+    return found
+
+
+@pytest.mark.slow
+def test_demo(sample_dir, tmp_path, capsys):
+    """demo writes the report of the sample exports, shows the SOP check and says where."""
+    _sample_exports(sample_dir)
+    target = tmp_path / "demo" / "report.html"
+    code, out, err = run(["demo", "--out", target], capsys)
+    assert code == 0, err
+    assert target.is_file()
+    assert "Report written to" in out and "report.html" in out
+    assert "Check against the SOP" in out
+    assert "svcmining: warning" not in err
+
+
+@pytest.mark.slow
+def test_each_over_monthly_samples(sample_dir, capsys):
+    """check --each over the three monthly sample exports: one line each, verdicts as computed."""
+    files = _sample_exports(sample_dir)
+    from svcmining.conformance import check_sop
+    from svcmining.io import read_tickets
+    from svcmining.sop import load_sop
+
+    sop = load_sop(sample_dir / "sop_complaint.yaml")
+    rates = {}
+    for f in files:
+        res = check_sop(read_tickets(f, timezone="Asia/Shanghai"), sop, precision=False)
+        rates[f.name] = res.metric("deviation_rate")
+    limit = float(f"{sorted(rates.values())[len(rates) // 2]:.6f}")  # the median month passes
+    code, out, _ = run(
+        [
+            "check",
+            *files,
+            "--each",
+            "--sop",
+            sample_dir / "sop_complaint.yaml",
+            "--timezone",
+            "Asia/Shanghai",
+            "--max-deviation-rate",
+            str(limit),
+        ],
+        capsys,
+    )
+    lines = out.splitlines()[1:]
+    assert len(lines) == len(files)
+    for f, line in zip(files, lines, strict=True):
+        assert f.name in line
+        expected = "PASS" if rates[f.name] <= limit else "FAIL"
+        assert line.split()[0] == expected, (line, rates)
+    assert code == (1 if any(line.startswith("FAIL") for line in lines) else 0)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=20))
+def test_excel_safe_never_leaves_a_formula(text):
+    """No text cell leaves excel_safe starting with a formula character; others are unchanged."""
+    out = excel_safe(text)
+    assert not out.startswith(("=", "+", "-", "@", "\t", "\r", "\n"))
+    assert out in (text, "'" + text)

@@ -152,106 +152,6 @@ def test_bpmn_side_yaml_adds_departments_and_slas(sop: SOP, tmp_path: Path) -> N
     assert back.step_of("Register") is reg
 
 
-def test_bpic_sop_loads() -> None:
-    """The BPIC 2013 incidents SOP: three repeatable statuses, Unmatched unknown."""
-    s = load_sop(BPIC)
-    assert s.step_ids == ["accepted", "queued", "completed"]
-    assert s.stage_of("Unmatched") is None
-    assert s.stage_of("Accepted") < s.stage_of("Queued") < s.stage_of("Completed")
-
-
-ERRORS = [
-    ("unknown flow step", BASE + "flow:\n  - a\n  - c\n",
-     "sop.yaml, line 8: unknown step 'c' in the flow; declared steps: a, b."),
-    ("duplicate id", "steps:\n  - id: a\n  - id: a\nflow: [a]\n",
-     "sop.yaml, line 3: duplicate step id 'a' (also step 1)."),
-    ("bad duration",
-     BASE + "slas:\n  - id: s\n    from: a\n    to: b\n    within: two hours\n",
-     "sop.yaml, line 10: bad duration 'two hours'"),
-    ("bad yaml", "steps: [a\n", "sop.yaml, line 2: not valid YAML"),
-    ("not a mapping", "- a\n- b\n",
-     "sop.yaml, line 1: an SOP file must be a mapping with 'steps' and 'flow'."),
-    ("unknown key", BASE + "flw: [a, b]\n",
-     "sop.yaml, line 6: unknown key 'flw'; an SOP has calendar, close, description, flow, name, "
-     "slas, steps, version."),
-    ("unknown step key", "steps:\n  - id: a\n    optinal: true\n",
-     "sop.yaml, line 3: unknown step key 'optinal'"),
-    ("step twice", BASE + "flow: [a, b, a]\n",
-     "sop.yaml, line 6: step 'a' appears twice in the flow"),
-    ("unused step", BASE + "flow: [a]\n",
-     "sop.yaml, line 4: step 'b' is declared but not used in the flow."),
-    ("label clash", "steps:\n  - id: a\n    labels: [登记]\n  - id: b\n    labels: [登记]\n",
-     "sop.yaml, line 5: label '登记' of step 'b' already belongs to step 'a'."),
-    ("bad flag", "steps:\n  - id: a\n    optional: yes please\n",
-     "sop.yaml, line 3: 'optional' must be true or false, got 'yes please'."),
-    ("one-branch choice", BASE + "flow:\n  - choice: [a]\n  - b\n",
-     "sop.yaml, line 7: 'choice' needs a list of at least two branches."),
-    ("unknown block", BASE + "flow:\n  - either: [a, b]\n",
-     "sop.yaml, line 7: unknown flow block 'either'; use choice, parallel, loop."),
-    ("sla to unknown", BASE + "slas:\n  - id: s\n    to: c\n    within: 2h\n",
-     "sop.yaml, line 8: SLA 's': 'to' must be a declared step id, got 'c'."),
-    ("sla without limit", BASE + "slas:\n  - id: s\n    to: b\n",
-     "sop.yaml, line 7: SLA 's' has no limit: give 'within', 'between' or 'by_priority'."),
-    ("sla between reversed",
-     BASE + "slas:\n  - id: s\n    from: a\n    to: b\n    between: [48h, 24h]\n",
-     "sop.yaml, line 10: SLA 's': 'between' lower limit '48h' exceeds upper '24h'."),
-    ("sla hours", BASE + "slas:\n  - id: s\n    to: b\n    within: 2h\n    hours: calendar\n",
-     "sop.yaml, line 10: SLA 's': 'hours' must be 'business' or 'elapsed', got 'calendar'."),
-    ("no steps", "flow: [a]\n", "sop.yaml, line 1: 'steps' must be a non-empty list of steps."),
-    ("close unknown", BASE + "close: c\n",
-     "sop.yaml, line 6: 'close' must name declared step ids, got 'c'."),
-    ("loop keys", BASE + "flow:\n  - loop: {body: [a]}\n  - b\n",
-     "sop.yaml, line 7: 'loop' takes 'do' (required) and 'redo' (optional)."),
-]  # fmt: skip
-
-
-@pytest.mark.parametrize(("name", "text", "message"), ERRORS, ids=[e[0] for e in ERRORS])
-def test_yaml_errors_name_file_line_and_problem(
-    tmp_path: Path, name: str, text: str, message: str
-) -> None:
-    """Each malformed SOP raises SOPDefinitionError with file, line and the problem."""
-    with pytest.raises(SOPDefinitionError) as info:
-        _load_text(tmp_path, text)
-    got = str(info.value).replace(str(tmp_path) + "/", "")
-    assert got.startswith(message), got
-
-
-def test_errors_are_value_errors(tmp_path: Path) -> None:
-    """SOPDefinitionError is a ValueError (callers without svcmining can catch it)."""
-    with pytest.raises(ValueError, match=re.escape("duplicate step id")):
-        _load_text(tmp_path, "steps:\n  - id: a\n  - id: a\n")
-
-
-def test_missing_file_and_bad_bpmn(tmp_path: Path) -> None:
-    """A missing file and an unreadable BPMN are SOPDefinitionErrors naming the file."""
-    with pytest.raises(SOPDefinitionError, match="no such SOP file"):
-        load_sop(tmp_path / "nope.yaml")
-    bad = tmp_path / "bad.bpmn"
-    bad.write_text("<not bpmn", encoding="utf-8")
-    with pytest.raises(SOPDefinitionError, match=re.escape("bad.bpmn: not a readable BPMN file")):
-        load_sop(bad)
-
-
-def test_yaml_is_loaded_safely(tmp_path: Path) -> None:
-    """Python object tags are rejected (safe loading only)."""
-    with pytest.raises(SOPDefinitionError, match="not valid YAML"):
-        _load_text(tmp_path, "steps: !!python/object/apply:os.system ['echo hi']\n")
-
-
-def test_durations_in_several_spellings(tmp_path: Path) -> None:
-    """SLA durations accept 30min / 1.5d / 2小时 spellings via calendars.parse_duration."""
-    s = _load_text(
-        tmp_path,
-        BASE + "slas:\n  - id: s\n    from: a\n    to: b\n    within: 2小时\n"
-        "  - id: t\n    to: b\n    between: [30min, 1.5d]\n",
-    )
-    assert s.slas[0].upper_hours() == 2.0
-    assert s.slas[0].from_step == "a"
-    assert s.slas[1].from_step == "case_start"
-    assert (s.slas[1].lower_hours, s.slas[1].upper_hours()) == (0.5, 36.0)
-    assert isinstance(s.slas[1].between[0], pd.Timedelta)
-
-
 # ---- YAML aliases and huge durations (issue 21) ---------------------------------
 CORPUS = REPO / "tests" / "corpus"
 
@@ -389,3 +289,103 @@ def test_error_message_with_an_aliased_list_is_bounded(tmp_path: Path) -> None:
     msg = str(info.value)
     assert "sop.yaml, line 2: department must be non-empty texts, got [[" in msg  # at x-b
     assert msg.endswith("…") and len(msg.split(": ", 1)[1]) == 400
+
+
+def test_bpic_sop_loads() -> None:
+    """The BPIC 2013 incidents SOP: three repeatable statuses, Unmatched unknown."""
+    s = load_sop(BPIC)
+    assert s.step_ids == ["accepted", "queued", "completed"]
+    assert s.stage_of("Unmatched") is None
+    assert s.stage_of("Accepted") < s.stage_of("Queued") < s.stage_of("Completed")
+
+
+ERRORS = [
+    ("unknown flow step", BASE + "flow:\n  - a\n  - c\n",
+     "sop.yaml, line 8: unknown step 'c' in the flow; declared steps: a, b."),
+    ("duplicate id", "steps:\n  - id: a\n  - id: a\nflow: [a]\n",
+     "sop.yaml, line 3: duplicate step id 'a' (also step 1)."),
+    ("bad duration",
+     BASE + "slas:\n  - id: s\n    from: a\n    to: b\n    within: two hours\n",
+     "sop.yaml, line 10: bad duration 'two hours'"),
+    ("bad yaml", "steps: [a\n", "sop.yaml, line 2: not valid YAML"),
+    ("not a mapping", "- a\n- b\n",
+     "sop.yaml, line 1: an SOP file must be a mapping with 'steps' and 'flow'."),
+    ("unknown key", BASE + "flw: [a, b]\n",
+     "sop.yaml, line 6: unknown key 'flw'; an SOP has calendar, close, description, flow, name, "
+     "slas, steps, version."),
+    ("unknown step key", "steps:\n  - id: a\n    optinal: true\n",
+     "sop.yaml, line 3: unknown step key 'optinal'"),
+    ("step twice", BASE + "flow: [a, b, a]\n",
+     "sop.yaml, line 6: step 'a' appears twice in the flow"),
+    ("unused step", BASE + "flow: [a]\n",
+     "sop.yaml, line 4: step 'b' is declared but not used in the flow."),
+    ("label clash", "steps:\n  - id: a\n    labels: [登记]\n  - id: b\n    labels: [登记]\n",
+     "sop.yaml, line 5: label '登记' of step 'b' already belongs to step 'a'."),
+    ("bad flag", "steps:\n  - id: a\n    optional: yes please\n",
+     "sop.yaml, line 3: 'optional' must be true or false, got 'yes please'."),
+    ("one-branch choice", BASE + "flow:\n  - choice: [a]\n  - b\n",
+     "sop.yaml, line 7: 'choice' needs a list of at least two branches."),
+    ("unknown block", BASE + "flow:\n  - either: [a, b]\n",
+     "sop.yaml, line 7: unknown flow block 'either'; use choice, parallel, loop."),
+    ("sla to unknown", BASE + "slas:\n  - id: s\n    to: c\n    within: 2h\n",
+     "sop.yaml, line 8: SLA 's': 'to' must be a declared step id, got 'c'."),
+    ("sla without limit", BASE + "slas:\n  - id: s\n    to: b\n",
+     "sop.yaml, line 7: SLA 's' has no limit: give 'within', 'between' or 'by_priority'."),
+    ("sla between reversed",
+     BASE + "slas:\n  - id: s\n    from: a\n    to: b\n    between: [48h, 24h]\n",
+     "sop.yaml, line 10: SLA 's': 'between' lower limit '48h' exceeds upper '24h'."),
+    ("sla hours", BASE + "slas:\n  - id: s\n    to: b\n    within: 2h\n    hours: calendar\n",
+     "sop.yaml, line 10: SLA 's': 'hours' must be 'business' or 'elapsed', got 'calendar'."),
+    ("no steps", "flow: [a]\n", "sop.yaml, line 1: 'steps' must be a non-empty list of steps."),
+    ("close unknown", BASE + "close: c\n",
+     "sop.yaml, line 6: 'close' must name declared step ids, got 'c'."),
+    ("loop keys", BASE + "flow:\n  - loop: {body: [a]}\n  - b\n",
+     "sop.yaml, line 7: 'loop' takes 'do' (required) and 'redo' (optional)."),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("name", "text", "message"), ERRORS, ids=[e[0] for e in ERRORS])
+def test_yaml_errors_name_file_line_and_problem(
+    tmp_path: Path, name: str, text: str, message: str
+) -> None:
+    """Each malformed SOP raises SOPDefinitionError with file, line and the problem."""
+    with pytest.raises(SOPDefinitionError) as info:
+        _load_text(tmp_path, text)
+    got = str(info.value).replace(str(tmp_path) + "/", "")
+    assert got.startswith(message), got
+
+
+def test_errors_are_value_errors(tmp_path: Path) -> None:
+    """SOPDefinitionError is a ValueError (callers without svcmining can catch it)."""
+    with pytest.raises(ValueError, match=re.escape("duplicate step id")):
+        _load_text(tmp_path, "steps:\n  - id: a\n  - id: a\n")
+
+
+def test_missing_file_and_bad_bpmn(tmp_path: Path) -> None:
+    """A missing file and an unreadable BPMN are SOPDefinitionErrors naming the file."""
+    with pytest.raises(SOPDefinitionError, match="no such SOP file"):
+        load_sop(tmp_path / "nope.yaml")
+    bad = tmp_path / "bad.bpmn"
+    bad.write_text("<not bpmn", encoding="utf-8")
+    with pytest.raises(SOPDefinitionError, match=re.escape("bad.bpmn: not a readable BPMN file")):
+        load_sop(bad)
+
+
+def test_yaml_is_loaded_safely(tmp_path: Path) -> None:
+    """Python object tags are rejected (safe loading only)."""
+    with pytest.raises(SOPDefinitionError, match="not valid YAML"):
+        _load_text(tmp_path, "steps: !!python/object/apply:os.system ['echo hi']\n")
+
+
+def test_durations_in_several_spellings(tmp_path: Path) -> None:
+    """SLA durations accept 30min / 1.5d / 2小时 spellings via calendars.parse_duration."""
+    s = _load_text(
+        tmp_path,
+        BASE + "slas:\n  - id: s\n    from: a\n    to: b\n    within: 2小时\n"
+        "  - id: t\n    to: b\n    between: [30min, 1.5d]\n",
+    )
+    assert s.slas[0].upper_hours() == 2.0
+    assert s.slas[0].from_step == "a"
+    assert s.slas[1].from_step == "case_start"
+    assert (s.slas[1].lower_hours, s.slas[1].upper_hours()) == (0.5, 36.0)
+    assert isinstance(s.slas[1].between[0], pd.Timedelta)
