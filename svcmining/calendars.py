@@ -31,6 +31,7 @@ from typing import Any, TypeVar
 import numpy as np
 import pandas as pd
 
+from ._safetext import shorten
 from .exceptions import InvalidParameterError, SchemaError
 
 __all__ = ["Calendar", "duration_hours", "parse_duration"]
@@ -739,12 +740,28 @@ def parse_duration(text: str | float | pd.Timedelta | dt.timedelta) -> pd.Timede
         return pd.Timedelta(text)
     if isinstance(text, int | float | np.integer | np.floating) and not isinstance(text, bool):
         if math.isfinite(float(text)):
-            return pd.Timedelta(seconds=float(text) * 3600).round("ns")
+            return _seconds_td(float(text) * 3600, text)
     elif isinstance(text, str):
         td = _parse_duration_text(text)
         if td is not None:
             return td
-    raise _bad(f"Cannot read {text!r} as a duration. Use {_FORMS}.")
+    raise _bad(f"Cannot read {shorten(repr(text), 80)} as a duration. Use {_FORMS}.")
+
+
+_MAX_SECONDS = pd.Timedelta.max.total_seconds()
+
+
+def _seconds_td(seconds: float, text: object) -> pd.Timedelta:
+    """``seconds`` as a Timedelta; too long a duration is a readable error, not 25 digits."""
+    if abs(seconds) >= _MAX_SECONDS:
+        years = abs(seconds) / (365.25 * 86400)
+        size = f"about {years:.3g} years" if math.isfinite(years) else "far too long"
+        raise _bad(
+            f"The duration {shorten(repr(text), 80)} is {size}; the longest "
+            f"duration svcmining can hold is {pd.Timedelta.max.days:,} days (about 292 years). "
+            "Check the number and its unit (e.g. 30min, 2h, 1.5d)."
+        )
+    return pd.Timedelta(seconds=seconds).round("ns")
 
 
 def _parse_duration_text(text: str) -> pd.Timedelta | None:
@@ -761,12 +778,12 @@ def _parse_duration_text(text: str) -> pd.Timedelta | None:
         except ValueError:
             return None
     if re.fullmatch(r"\d+(?:\.\d*)?|\.\d+", t):
-        return pd.Timedelta(seconds=sign * float(t) * 3600).round("ns")
+        return _seconds_td(sign * float(t) * 3600, text)
     m = _HMS_RE.match(t)
     if m:
         secs = int(m.group(1)) * 3600 + int(m.group(2)) * 60 + int(m.group(3) or 0)
         if int(m.group(2)) < 60 and int(m.group(3) or 0) < 60:
-            return pd.Timedelta(seconds=sign * secs)
+            return _seconds_td(sign * secs, text)
         return None
     t = t.replace("个半", "半").replace(" ", "")
     total = 0.0
@@ -784,4 +801,4 @@ def _parse_duration_text(text: str) -> pd.Timedelta | None:
         pos = m.end()
     if pos != len(t) or pos == 0:
         return None
-    return pd.Timedelta(seconds=sign * total).round("ns")
+    return _seconds_td(sign * total, text)

@@ -2,7 +2,7 @@
 
 Subcommands
 -----------
-``svcmining check LOGS... --sop SOP [--each] [--min-fitness F] [--max-deviation-rate R]
+``svcmining check LOGS... --sop SOP [--each [--jobs N]] [--min-fitness F] [--max-deviation-rate R]
 [--min-sla-attainment A] [--max-seconds N] [--format text|json|csv|junit|markdown] [--out DIR]``
     Check exports against the SOP; the thresholds are the contract. LOGS are files,
     folders or globs, checked together as one log, or one by one with ``--each`` (one
@@ -56,6 +56,12 @@ from typing import Any, Literal
 from . import __version__
 
 __all__ = ["CHECK_JSON_SCHEMA", "CHECK_SCHEMA_VERSION", "main"]
+
+#: The files ``check --out DIR`` writes.
+CHECK_OUT_FILES = ("check.txt", "check.json", "check.junit.xml", "check.md", "deviations.csv")
+
+#: How many files or logs ``info`` and ``check`` list before summarising (``--all-files``).
+MAX_LISTED = 10
 
 EXIT_OK = 0
 EXIT_CHECK_FAILED = 1
@@ -244,6 +250,12 @@ def _add_load_options(p: argparse.ArgumentParser) -> None:
         "(salt from --salt or the SVCMINING_SALT environment variable)",
     )
     p.add_argument("--salt", default=None, help="secret salt for --pseudonymize")
+    p.add_argument(
+        "--all-files",
+        action="store_true",
+        help=f"list every export file (and with check --each every log); by default the "
+        f"first {MAX_LISTED} and then counts",
+    )
 
 
 def _read(
@@ -330,18 +342,13 @@ def _calendar(value: str | None, sop: Any) -> Any:
 
     p = Path(value)
     if p.suffix.lower() in (".yaml", ".yml", ".json") or p.is_file():
-        import yaml
-
         if not p.is_file():
             raise FileNotFoundError(f"{value}: calendar file not found; check --calendar.")
         from ._textfile import read_text
+        from ._yaml import load_yaml
 
-        try:
-            spec = yaml.safe_load(read_text(p, "calendar file"))
-        except yaml.YAMLError as exc:
-            raise InvalidParameterError(
-                f"{value}: the calendar file is not valid YAML ({exc})."
-            ) from None
+        text = read_text(p, "calendar file")
+        spec, _ = load_yaml(text, value, what="calendar file", error=InvalidParameterError)
         if isinstance(spec, dict) and isinstance(spec.get("calendar"), dict):
             spec = spec["calendar"]
         if not isinstance(spec, dict):
@@ -529,9 +536,12 @@ def _check_phrase(c: dict[str, Any]) -> str:
 
 
 def _text_line(r: _LogResult) -> str:
+    from ._safetext import escape_text
+
+    log = escape_text(r.log)
     if r.status == "error":
-        return f"ERROR  {r.log}: {r.error}"
-    head = f"{r.status.upper()}   {r.log}: {r.tickets or 0:,} tickets, {r.events or 0:,} events"
+        return f"ERROR  {log}: {escape_text(r.error or '')}"
+    head = f"{r.status.upper()}   {log}: {r.tickets or 0:,} tickets, {r.events or 0:,} events"
     parts = []
     checked = {THRESHOLDS[c["threshold"]][0] for c in r.checks}
     for c in r.checks:
@@ -546,30 +556,49 @@ def _text_line(r: _LogResult) -> str:
     return head + "; " + "; ".join(parts)
 
 
-def _render_text(results: list[_LogResult], sop_label: str, thresholds: dict) -> str:
+def _render_text(
+    results: list[_LogResult], sop_label: str, thresholds: dict, *, limit: int | None = None
+) -> str:
+    """The text report; ``limit`` lists at most that many logs (problems first, in order),
+    then one line with the counts of the rest."""
     given = [
         f"{THRESHOLDS[k][2]} {THRESHOLDS[k][1]} {v:.3f}"
         for k, v in thresholds.items()
         if v is not None
     ]
+    from ._safetext import escape_text
+
     lines = [
-        f"svcmining check against {sop_label}; thresholds: "
+        f"svcmining check against {escape_text(sop_label)}; thresholds: "
         + (", ".join(given) if given else "none (reporting only)")
     ]
-    lines.extend(_text_line(r) for r in results)
+    shown = results
+    if limit is not None and len(results) > limit:
+        problems = [i for i, r in enumerate(results) if r.status != "pass"][:limit]
+        passes = [i for i, r in enumerate(results) if r.status == "pass"]
+        keep = sorted(problems + passes[: limit - len(problems)])
+        shown = [results[i] for i in keep]
+    lines.extend(_text_line(r) for r in shown)
+    if len(shown) < len(results):
+        counts = {s: sum(r.status == s for r in results) for s in ("pass", "fail", "error")}
+        lines.append(
+            f"... {len(results):,} logs in all ({counts['pass']:,} pass, {counts['fail']:,} "
+            f"fail, {counts['error']:,} error); {len(results) - len(shown):,} not listed "
+            "(--all-files lists every log; --format json or --out DIR keep them all)"
+        )
     return "\n".join(lines) + "\n"
 
 
 def _render_json(doc: dict[str, Any]) -> str:
     import json
 
+    from ._safetext import json_safe
+
     # byte-identical run after run: sorted keys, floats to 6 decimals, no run times
-    return (
-        json.dumps(
-            _fixed_floats(doc), ensure_ascii=False, indent=2, allow_nan=False, sort_keys=True
-        )
-        + "\n"
+    text = json.dumps(
+        _fixed_floats(doc), ensure_ascii=False, indent=2, allow_nan=False, sort_keys=True
     )
+    return json_safe(text) + "\n"
 
 
 def _fixed_floats(value: Any) -> Any:
@@ -583,8 +612,10 @@ def _fixed_floats(value: Any) -> Any:
 
 
 def _render_markdown(results: list[_LogResult], sop_label: str, thresholds: dict) -> str:
+    from ._safetext import escape_text
+
     def cell(text: str) -> str:
-        return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+        return escape_text(text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " "))
 
     def limit(metric: str) -> str:
         for k, (m, op, _) in THRESHOLDS.items():
@@ -635,6 +666,8 @@ def excel_safe(value: Any) -> Any:
 def _render_csv(results: list[_LogResult], *, bom: bool = False) -> str:
     import pandas as pd
 
+    from ._safetext import escape_text
+
     frames = []
     for r in results:
         d = r.deviation_rows
@@ -655,7 +688,10 @@ def _render_csv(results: list[_LogResult], *, bom: bool = False) -> str:
             if isinstance(s.dtype, pd.DatetimeTZDtype):
                 out[c] = s.dt.strftime("%Y-%m-%d %H:%M:%S%z")
                 continue
-            out[c] = [excel_safe(v) if isinstance(v, str) else v for v in s.astype(object)]
+            out[c] = [
+                excel_safe(escape_text(v, keep="\t\n\r")) if isinstance(v, str) else v
+                for v in s.astype(object)
+            ]
     text = out.to_csv(index=False, lineterminator="\r\n")
     return ("\ufeff" + text) if bom else text
 
@@ -663,13 +699,15 @@ def _render_csv(results: list[_LogResult], *, bom: bool = False) -> str:
 def _render_junit(results: list[_LogResult], sop_label: str) -> str:
     import xml.etree.ElementTree as ET
 
+    from ._safetext import escape_text as x  # XML 1.0 cannot hold controls, even as &#..;
+
     root = ET.Element("testsuites", name="svcmining check")
     total = fails = errors = 0
     total_time = 0.0
     for r in results:
-        suite = ET.SubElement(root, "testsuite", name=r.log)
+        suite = ET.SubElement(root, "testsuite", name=x(r.log))
         props = ET.SubElement(suite, "properties")
-        ET.SubElement(props, "property", name="sop", value=sop_label)
+        ET.SubElement(props, "property", name="sop", value=x(sop_label))
         for k, v in (("tickets", r.tickets), ("events", r.events)):
             if v is not None:
                 ET.SubElement(props, "property", name=k, value=str(v))
@@ -679,16 +717,20 @@ def _render_junit(results: list[_LogResult], sop_label: str) -> str:
         n = f = e = 0
         if r.status == "error":
             case = ET.SubElement(
-                suite, "testcase", classname=r.log, name="load and check", time=f"{r.seconds:.3f}"
+                suite,
+                "testcase",
+                classname=x(r.log),
+                name="load and check",
+                time=f"{r.seconds:.3f}",
             )
-            err = ET.SubElement(case, "error", message=r.error or "", type="bad_input")
-            err.text = r.error or ""
+            err = ET.SubElement(case, "error", message=x(r.error or ""), type="bad_input")
+            err.text = x(r.error or "")
             n, e = 1, 1
         elif not r.checks:
             ET.SubElement(
                 suite,
                 "testcase",
-                classname=r.log,
+                classname=x(r.log),
                 name="conformance checked (no thresholds)",
                 time=f"{r.seconds:.3f}",
             )
@@ -699,16 +741,16 @@ def _render_junit(results: list[_LogResult], sop_label: str) -> str:
                 case = ET.SubElement(
                     suite,
                     "testcase",
-                    classname=r.log,
+                    classname=x(r.log),
                     name=f"{c['threshold']} ({c['metric']} {c['op']} {c['limit']:g})",
                     time=f"{share:.3f}",
                 )
                 n += 1
                 if not c["passed"]:
                     f += 1
-                    msg = _check_phrase(c)
+                    msg = x(_check_phrase(c))
                     fail = ET.SubElement(case, "failure", message=msg, type="threshold")
-                    fail.text = f"{r.log}: {msg}"
+                    fail.text = f"{x(r.log)}: {msg}"
         suite.set("tests", str(n))
         suite.set("failures", str(f))
         suite.set("errors", str(e))
@@ -738,31 +780,96 @@ def _check_groups(args: argparse.Namespace) -> list[tuple[str, list[str | Path]]
 
 
 def _run_check(args: argparse.Namespace) -> tuple[list[_LogResult], Any]:
-    from .exceptions import SvcMiningError
-
     sop = _load_sop(args.sop)
     groups = _check_groups(args)
     results: list[_LogResult] = []
-    show = sys.stderr.isatty() and len(groups) > 1
-    bar = None
-    if show:
-        from tqdm import tqdm
+    from ._progress import progress_bar
 
-        bar = tqdm(total=len(groups), desc="checking", unit="log", file=sys.stderr)
-    for name, sources in groups:
-        try:
-            results.append(_check_log(args, name, sources, sop))
-        except (SvcMiningError, OSError) as err:
-            if not args.each:
-                raise
-            results.append(
-                _LogResult(name, [str(s) for s in sources], "error", _one_line(err, name))
-            )
-        if bar is not None:
-            bar.update(1)
+    bar = progress_bar(len(groups), desc="checking", unit="log")
+    workers = _each_workers(args, len(groups))
+    if workers > 1:  # --each --jobs N: exports checked in N processes, same results
+        import multiprocessing
+
+        ctx = multiprocessing.get_context("spawn")  # no fork of a threaded process
+        with ctx.Pool(workers, initializer=_each_worker_init, initargs=(vars(args),)) as pool:
+            chunk = max(1, min(32, len(groups) // (4 * workers)))
+            for res in pool.imap(_each_worker_check, groups, chunksize=chunk):
+                results.append(res)
+                if bar is not None:
+                    bar.update(1)
+    else:
+        for name, sources in groups:
+            results.append(_check_one(args, name, sources, sop))
+            if bar is not None:
+                bar.update(1)
     if bar is not None:
         bar.close()
     return results, sop
+
+
+def _check_one(
+    args: argparse.Namespace, name: str, sources: Sequence[str | Path], sop: Any
+) -> _LogResult:
+    """One log's result; with --each a bad export becomes an ERROR line, not the end."""
+    from .exceptions import SvcMiningError
+
+    try:
+        return _check_log(args, name, sources, sop)
+    except (SvcMiningError, OSError) as err:
+        if not args.each:
+            raise
+        return _LogResult(name, [str(s) for s in sources], "error", _one_line(err, name))
+
+
+def _jobs(text: str) -> int:
+    """argparse type for ``--jobs``: a positive number of processes, or ``auto`` (0: one per
+    idle core)."""
+    if text == "auto":
+        return 0
+    try:
+        n = int(text)
+    except ValueError:
+        n = -1
+    if n < 1:
+        raise argparse.ArgumentTypeError(
+            f"give a number of processes (1, 2, ...) or 'auto' (one per idle core), got {text!r}"
+        )
+    return n
+
+
+def _each_workers(args: argparse.Namespace, n_logs: int) -> int:
+    """Processes for ``check --each --jobs N``: N (``auto``: one per idle core, i.e. cores
+    minus the load average, as ``make -l``), at most one per 8 logs; 1 without --each."""
+    jobs = getattr(args, "jobs", 1)
+    if not args.each or jobs == 1:
+        return 1
+    if jobs == 0:
+        try:
+            cores = len(os.sched_getaffinity(0))
+        except AttributeError:  # pragma: no cover - not on Linux
+            cores = os.cpu_count() or 1
+        try:
+            jobs = int(cores - os.getloadavg()[0] + 0.5)
+        except (AttributeError, OSError):  # pragma: no cover - no load average (Windows)
+            jobs = cores
+    return max(1, min(jobs, n_logs // 8))
+
+
+_EACH_STATE: dict[str, Any] = {}  # per worker process: its parsed options and SOP
+
+
+def _each_worker_init(options: dict[str, Any]) -> None:
+    import warnings
+
+    warnings.simplefilter("ignore")  # as in the parent: findings go to the load report
+    args = argparse.Namespace(**options)
+    _EACH_STATE["args"] = args
+    _EACH_STATE["sop"] = _load_sop(args.sop)
+
+
+def _each_worker_check(group: tuple[str, list[str | Path]]) -> _LogResult:
+    name, sources = group
+    return _check_one(_EACH_STATE["args"], name, sources, _EACH_STATE["sop"])
 
 
 # Python-API advice in library messages, and what to type on the command line instead
@@ -780,12 +887,15 @@ _CLI_HINTS = (
 def _one_line(err: BaseException, name: str | None = None) -> str:
     """The error as one line (without a repeated file name), with the CLI equivalent of any
     keyword argument it suggests."""
+    from ._safetext import escape_text, shorten
+
     text = " ".join(str(err).split())
     if name is not None:
         for prefix in (name, str(Path(name).resolve()), Path(name).name):
             if text.startswith(prefix + ": "):
                 text = text[len(prefix) + 2 :]
                 break
+    text = shorten(escape_text(text), 600)  # a message never floods the terminal
     hints = [hint for key, hint in _CLI_HINTS if key in text]
     if hints:
         text = f"{text.rstrip('.')}. ({'; '.join(hints)})"
@@ -819,22 +929,35 @@ def _json_doc(
 
 
 def _emit_check(
-    results: list[_LogResult], sop: Any, sop_path: str, thresholds: dict, fmt: str, out: str | None
+    results: list[_LogResult],
+    sop: Any,
+    sop_path: str,
+    thresholds: dict,
+    fmt: str,
+    out: str | None,
+    *,
+    all_files: bool = True,
 ) -> int:
+    from ._safetext import escape_text
+
     code = _exit_code(results)
     sop_label = f"{sop.name} ({sop_path})"
     rendered = {
         "text": lambda: _render_text(results, sop_label, thresholds),
+        "text-summary": lambda: _render_text(
+            results, sop_label, thresholds, limit=None if all_files else MAX_LISTED
+        ),
         "json": lambda: _render_json(_json_doc(results, sop, sop_path, thresholds, code)),
         "csv": lambda: _render_csv(results),
         "junit": lambda: _render_junit(results, sop_label),
         "markdown": lambda: _render_markdown(results, sop_label, thresholds),
     }
-    sys.stdout.write(rendered[fmt]())
+    sys.stdout.write(rendered["text-summary" if fmt == "text" else fmt]())
     sys.stdout.flush()
     if out is not None:
-        folder = Path(out)
-        folder.mkdir(parents=True, exist_ok=True)
+        from ._outfile import prepare_folder, write_file
+
+        folder = prepare_folder(out, CHECK_OUT_FILES)
         files = {
             "check.txt": rendered["text"](),
             "check.json": rendered["json"](),
@@ -843,16 +966,20 @@ def _emit_check(
             "deviations.csv": _render_csv(results, bom=True),
         }
         for fname, text in files.items():
-            (folder / fname).write_text(text, encoding="utf-8", newline="")
+            write_file(folder / fname, text)
         print(f"svcmining: wrote {', '.join(files)} to {folder}", file=sys.stderr)
     if code == EXIT_CHECK_FAILED:
         bad = [
-            f"{r.log}: " + ", ".join(_check_phrase(c) for c in r.checks if not c["passed"])
+            f"{escape_text(r.log)}: "
+            + ", ".join(_check_phrase(c) for c in r.checks if not c["passed"])
             for r in results
             if r.status == "fail"
         ]
+        more = f"; ... and {len(bad) - MAX_LISTED:,} more" if len(bad) > MAX_LISTED else ""
         print(
-            f"svcmining: check failed for {len(bad)} of {len(results)} log(s): " + "; ".join(bad),
+            f"svcmining: check failed for {len(bad)} of {len(results)} log(s): "
+            + "; ".join(bad[:MAX_LISTED])
+            + more,
             file=sys.stderr,
         )
     elif code == EXIT_BAD_INPUT:
@@ -869,8 +996,20 @@ def _cmd_check_schema(args: argparse.Namespace) -> int:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
+    if args.out is not None:  # a bad --out fails now, not after the analysis
+        from ._outfile import prepare_folder
+
+        prepare_folder(args.out, CHECK_OUT_FILES)
     results, sop = _run_check(args)
-    return _emit_check(results, sop, args.sop, _thresholds(args), args.format, args.out)
+    return _emit_check(
+        results,
+        sop,
+        args.sop,
+        _thresholds(args),
+        args.format,
+        args.out,
+        all_files=args.all_files,
+    )
 
 
 # =============================================================================
@@ -906,9 +1045,24 @@ def _benchmarks(specs: Sequence[str]) -> tuple[Any, ...]:
     return tuple(out)
 
 
+def _check_report_out(out: str) -> Path:
+    """``--out`` of report/demo: an .html file we can write, checked before the analysis."""
+    from ._outfile import prepare_file
+
+    if Path(out).suffix.lower() not in (".html", ".htm"):
+        from .exceptions import InvalidParameterError
+
+        raise InvalidParameterError(
+            f"--out {out}: the report is an HTML file; give a path ending in .html."
+        )
+    return prepare_file(out)
+
+
 def _cmd_report(args: argparse.Namespace) -> int:
+    from ._outfile import write_file
     from .report import build_report
 
+    out = _check_report_out(args.out)
     sop = _load_sop(args.sop) if args.sop else None
     cal = _calendar(args.calendar, sop)
     log = _read(args, args.logs, sop=sop, calendar=cal if cal != "sop" else None)
@@ -920,7 +1074,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
         precision=args.precision,
         benchmarks=_benchmarks(args.benchmark),
     )
-    path = rep.save(args.out)
+    path = write_file(out, rep.to_html())
     _print_report_outcome(rep, path)
     return EXIT_OK
 
@@ -938,6 +1092,9 @@ def _cmd_discover(args: argparse.Namespace) -> int:
         raise InvalidParameterError(
             f"--out {args.out}: the suffix picks the format; use .svg, .png, .pdf or .dot."
         )
+    from ._outfile import prepare_file, write_file
+
+    prepare_file(out, example="process-map.svg")
     cal = _calendar(args.calendar, None)
     log = _read(args, args.logs, calendar=cal)
     graph = discover_dfg(log, calendar=cal)
@@ -946,8 +1103,7 @@ def _cmd_discover(args: argparse.Namespace) -> int:
         pmap = plot_process_map(graph, metric=args.metric, min_share=args.min_share)
     for w in caught:
         print(f"svcmining: note: {w.message}", file=sys.stderr)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    pmap.save(out)
+    write_file(out, lambda tmp: _save_map(pmap, tmp))
     print(
         f"Process map ({graph.n_cases:,} tickets, {len(graph.edges):,} transitions) written "
         f"to {_display(out)}"
@@ -955,9 +1111,23 @@ def _cmd_discover(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _save_map(pmap: Any, path: Path) -> None:
+    """Save the map; in SVG and DOT text, control and bidi characters from labels become
+    visible escapes (raw, they make the SVG ill-formed XML)."""
+    pmap.save(path)
+    if path.suffix.lower() in (".svg", ".dot", ".gv"):
+        from ._safetext import escape_text
+
+        text = path.read_text(encoding="utf-8")
+        safe = escape_text(text, keep="\n\r\t")
+        if safe != text:
+            path.write_text(safe, encoding="utf-8", newline="")
+
+
 def _summary_text(log: Any) -> str:
     import pandas as pd
 
+    from ._safetext import escape_text
     from .quality import check_quality, open_cases
 
     ev = log.events
@@ -991,7 +1161,8 @@ def _summary_text(log: Any) -> str:
             )
             what = "events" if col == "department" else "tickets"
             lines.append(
-                f"  {col} ({what}): " + ", ".join(f"{k} {v:,}" for k, v in top.head(7).items())
+                f"  {col} ({what}): "
+                + ", ".join(f"{escape_text(str(k))} {v:,}" for k, v in top.head(7).items())
             )
     q = check_quality(log)
     flagged = q[q["severity"].isin(["warning", "info"])]
@@ -1002,14 +1173,19 @@ def _summary_text(log: Any) -> str:
             if rec["events"] or rec["cases"]:
                 what = f"{rec['events']:,} events, {rec['cases']:,} tickets"
             else:  # a finding about columns, not events
-                what = ", ".join(map(str, rec["examples"]))
+                what = ", ".join(escape_text(str(e)) for e in rec["examples"])
             lines.append(f"  [{rec['severity']}] {rec['check']}: {what}")
     return "\n".join(lines)
 
 
 def _cmd_info(args: argparse.Namespace) -> int:
     log = _load(args)
-    print(log.report.to_text() if log.report is not None else "")
+    if log.report is not None:
+        print(log.report.to_text(max_files=None if args.all_files else MAX_LISTED))
+        if not args.all_files and len(log.report.files) > MAX_LISTED:
+            print("  (--all-files lists every file)")
+    else:
+        print("")
     print(_summary_text(log))
     return EXIT_OK
 
@@ -1045,6 +1221,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
             "generate them with: python -m svcmining.datasets sample_logs/"
         )
     sop_path = folder / "sop_complaint.yaml"
+    out = _check_report_out(args.out)
     t0 = time.perf_counter()
     print(f"svcmining {__version__} demo: the Oct-Dec 2024 sample exports in {_display(folder)}")
     print()
@@ -1073,8 +1250,9 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         title="Sample service process report (Oct-Dec 2024)",
         benchmarks=_demo_benchmarks(),
     )
-    out = Path(args.out)
-    rep.save(out)
+    from ._outfile import write_file
+
+    write_file(out, rep.to_html())
 
     # the check: all months together (from the report's conformance result), then each month
     results: list[_LogResult] = []
@@ -1142,6 +1320,14 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--sop", required=True, help="the SOP (YAML or BPMN)")
     check.add_argument(
         "--each", action="store_true", help="check every export file on its own (a batch)"
+    )
+    check.add_argument(
+        "--jobs",
+        type=_jobs,
+        default=1,
+        metavar="N",
+        help="with --each: check the exports in N processes ('auto': one per idle core); "
+        "the results are the same (default 1)",
     )
     check.add_argument(
         "--min-fitness",
@@ -1263,6 +1449,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return EXIT_BAD_INPUT
     os.environ.setdefault("MPLBACKEND", "Agg")  # never open windows from the command line
+    from ._safetext import guard_streams
+
+    restore_streams = guard_streams()  # data never writes raw controls to a terminal
     try:
         # every warning a command raises is one line `svcmining: note: ...`, never a
         # Python warning with a source line
@@ -1286,6 +1475,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return EXIT_BAD_INPUT
+    finally:
+        sys.stdout.flush()
+        restore_streams()
 
 
 if __name__ == "__main__":  # pragma: no cover

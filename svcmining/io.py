@@ -296,16 +296,27 @@ class LoadReport:
             "notes": list(self.notes),
         }
 
-    def to_text(self) -> str:
-        """The report as plain text, for terminals and logs."""
+    def to_text(self, *, max_files: int | None = None) -> str:
+        """The report as plain text, for terminals and logs.
+
+        ``max_files`` lists only the first files, then one line with the count of the rest.
+        """
         lines = [
             f"Read {self.rows_read:,} rows from {len(self.files)} file(s); "
             f"kept {self.rows_kept:,} events, dropped {self.rows_dropped:,}.",
         ]
-        for rec in self.files.to_dict("records"):
+        shown = self.files if max_files is None else self.files.head(max_files)
+        for rec in shown.to_dict("records"):
             enc = f", {rec['encoding']}" if rec.get("encoding") else ""
             fmts = f", times: {rec['time_formats']}" if rec.get("time_formats") else ""
             lines.append(f"  {rec['file']}: {rec['rows_read']:,} rows ({rec['format']}{enc}{fmts})")
+        if len(shown) < len(self.files):
+            rest = self.files.iloc[len(shown) :]
+            kinds = ", ".join(f"{k} {n:,}" for k, n in rest["format"].value_counts().items())
+            lines.append(
+                f"  ... and {len(rest):,} more file(s), {int(rest['rows_read'].sum()):,} rows "
+                f"({kinds})"
+            )
         if len(self.dropped):
             lines.append("Dropped rows by reason:")
             for rec in self.dropped.to_dict("records"):
@@ -1040,35 +1051,16 @@ def _read_frame(frame: pd.DataFrame) -> _Raw:
 # --------------------------------------------------------------------------- mapping
 
 
-def _text_loader() -> type:
-    """A ``yaml.SafeLoader`` that keeps yes/no/on/off as text (a column named "No" stays "No")."""
-    import yaml
-
-    class TextLoader(yaml.SafeLoader):
-        pass
-
-    TextLoader.yaml_implicit_resolvers = {
-        ch: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:bool"]
-        for ch, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-    }
-    return TextLoader
-
-
 def _load_mapping(mapping: Mapping[str, Any] | str | Path | None) -> dict[str, Any]:
     if mapping is None:
         return {}
     if isinstance(mapping, str | Path):
-        import yaml
-
-        _TextLoader = _text_loader()
-        p = Path(mapping)
         from ._textfile import read_text
+        from ._yaml import load_yaml
 
+        p = Path(mapping)
         text = read_text(p, "mapping file")
-        try:
-            loaded = yaml.load(text, Loader=_TextLoader)  # noqa: S506 - a SafeLoader
-        except yaml.YAMLError as err:
-            raise SchemaError(f"{p}: the mapping file is not valid YAML ({err}).") from None
+        loaded, _ = load_yaml(text, str(p), what="mapping file", error=SchemaError, bools=False)
         if isinstance(loaded, dict) and isinstance(loaded.get("mapping"), dict):
             loaded = loaded["mapping"]
         if not isinstance(loaded, dict):
@@ -1093,6 +1085,11 @@ def _load_mapping(mapping: Mapping[str, Any] | str | Path | None) -> dict[str, A
     for key, value in mapping.items():
         if key == "activity" and isinstance(value, list | tuple):
             out[key] = [str(v) for v in value]
+        elif isinstance(value, Mapping | list | tuple):
+            raise SchemaError(
+                f"The mapping gives {key!r} a {type(value).__name__}; it takes one column "
+                f"name, e.g. '{key}: Ticket No'."
+            )
         else:
             out[key] = str(value)
     return out
@@ -1938,6 +1935,7 @@ def read_tickets(
     sop: Any = None,
     strict: bool = False,
     engine: Literal["pandas", "dask"] = "pandas",
+    progress: bool | None = None,
 ) -> TicketLog:
     """Read ticket exports into one canonical, validated event log.
 
@@ -2005,6 +2003,9 @@ def read_tickets(
     engine : {'pandas', 'dask'}
         ``'dask'`` returns a :class:`svcmining.distributed.DaskTicketLog` (same events and
         report, partitioned by case) for the functions of :mod:`svcmining.distributed`.
+    progress : bool, optional
+        Show a bar per export file on stderr when reading takes over 2 s; default only
+        when stderr is a terminal.
 
     Returns
     -------
@@ -2043,6 +2044,7 @@ def read_tickets(
             state_log=state_log,
             sop=sop,
             strict=strict,
+            progress=progress,
         )
         return as_dask_log(pandas_log)  # type: ignore[return-value]
     if engine != "pandas":
@@ -2100,6 +2102,9 @@ def read_tickets(
     mappings: dict[str, dict[str, Any]] = {}
     naive_total = 0
     rows_read = 0
+    from ._progress import progress_bar
+
+    bar = progress_bar(len(paths), desc="reading", unit="file", enabled=progress)
     # CSV exports are read two at a time: pyarrow parses one while Python decodes the
     # next (decoding a GBK export holds the interpreter); results are used in order
     csv_at = [i for i, p in enumerate(paths) if _suffix(p) in (".csv", ".tsv", ".txt")]
@@ -2173,6 +2178,8 @@ def read_tickets(
 
     try:
         for at, path in enumerate(paths):
+            if bar is not None:
+                bar.update(at - bar.n)  # files done so far
             suffix = _suffix(path)
             if suffix in (".csv", ".tsv", ".txt"):
                 raws = [reading.pop(at).result() if at in reading else _read_csv(path, encoding)]
@@ -2231,6 +2238,9 @@ def read_tickets(
                     flush()
         flush()
     finally:
+        if bar is not None:
+            bar.update(len(paths) - bar.n)
+            bar.close()
         if pool is not None:
             pool.shutdown(wait=False, cancel_futures=True)
     notes.extend(_mapping_notes(mappings))

@@ -51,6 +51,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import pandas as pd
 
 from . import __version__
+from ._safetext import escape_text
 from .eventlog import LogLike, TicketLog, as_events, as_ticket_log
 from .exceptions import InvalidParameterError, SvcMiningError
 
@@ -167,13 +168,11 @@ class ReportSection:
         """The section as an HTML fragment (``<section id=key>``)."""
         badge = "" if self.status == "ok" else self.status.replace("_", " ")
         badge_html = (
-            f'<span class="status status-{self.status}">{html.escape(badge)}</span>'
-            if badge
-            else ""
+            f'<span class="status status-{self.status}">{_h(badge)}</span>' if badge else ""
         )
-        note = f'<p class="note">{html.escape(self.note)}</p>' if self.note else ""
+        note = f'<p class="note">{_h(self.note)}</p>' if self.note else ""
         return (
-            f'<section id="{html.escape(self.key)}"><h2>{html.escape(self.title)}{badge_html}'
+            f'<section id="{_h(self.key)}"><h2>{_h(self.title)}{badge_html}'
             f"</h2>{note}{self.body}</section>"
         )
 
@@ -251,10 +250,10 @@ class Report:
             if meta.get(key) not in (None, ""):
                 value = meta[key]
                 text = f"{value:,}" if isinstance(value, int) else str(value)
-                facts.append(f"{html.escape(label)}: {html.escape(text)}")
+                facts.append(f"{_h(label)}: {_h(text)}")
         toc = "".join(
-            f'<li><a href="#{html.escape(s.key)}">{html.escape(s.title)}</a>'
-            + (f" ({html.escape(s.status.replace('_', ' '))})" if s.status != "ok" else "")
+            f'<li><a href="#{_h(s.key)}">{_h(s.title)}</a>'
+            + (f" ({_h(s.status.replace('_', ' '))})" if s.status != "ok" else "")
             + "</li>"
             for s in self.sections
         )
@@ -265,10 +264,10 @@ class Report:
             else ""
         )
         return (
-            f"<header><h1>{html.escape(self.title)}</h1>"
+            f"<header><h1>{_h(self.title)}</h1>"
             f'<p class="meta">{" · ".join(facts)}</p>'
-            f'<p class="meta">svcmining {html.escape(__version__)}, built '
-            f"{html.escape(self.created)}</p></header>"
+            f'<p class="meta">svcmining {_h(__version__)}, built '
+            f"{_h(self.created)}</p></header>"
             f"<nav><ol>{toc}</ol></nav>" + key_figures + "".join(s.to_html() for s in self.sections)
         )
 
@@ -279,8 +278,8 @@ class Report:
             '<html lang="en"><head><meta charset="utf-8">'
             f'<meta http-equiv="Content-Security-Policy" content="{_CSP}">'
             '<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f'<meta name="generator" content="svcmining {html.escape(__version__)}">'
-            f"<title>{html.escape(self.title)}</title><style>{_CSS}</style></head>"
+            f'<meta name="generator" content="svcmining {_h(__version__)}">'
+            f"<title>{_h(self.title)}</title><style>{_CSS}</style></head>"
             f'<body><main class="svcm-report">{self._body()}</main></body></html>\n'
         )
 
@@ -327,6 +326,11 @@ class Report:
 # =============================================================================
 # HTML helpers
 # =============================================================================
+def _h(text: str) -> str:
+    """Data text as HTML: controls and bidi overrides shown as escapes, then HTML-escaped."""
+    return html.escape(escape_text(text))
+
+
 def _fmt_cell(v: Any) -> Any:
     if isinstance(v, float):
         if pd.isna(v):
@@ -354,8 +358,7 @@ def _table(df: pd.DataFrame, *, max_rows: int = 15, caption: str = "") -> str:
     shown = df.head(max_rows)
     num_cols = {c for c in shown.columns if pd.api.types.is_numeric_dtype(shown[c])}
     head = "".join(
-        f'<th class="{"num" if c in num_cols else ""}">{html.escape(str(c))}</th>'
-        for c in shown.columns
+        f'<th class="{"num" if c in num_cols else ""}">{_h(str(c))}</th>' for c in shown.columns
     )
     rows = []
     cols = list(shown.columns)
@@ -371,9 +374,9 @@ def _table(df: pd.DataFrame, *, max_rows: int = 15, caption: str = "") -> str:
                 cls = ' class="nw"'
             else:
                 cls = ""
-            cells.append(f"<td{cls}>{html.escape(text)}</td>")
+            cells.append(f"<td{cls}>{_h(text)}</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
-    cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
+    cap = f"<caption>{_h(caption)}</caption>" if caption else ""
     more = (
         f'<p class="note">… {len(df) - max_rows:,} more rows not shown</p>'
         if len(df) > max_rows
@@ -386,17 +389,14 @@ def _table(df: pd.DataFrame, *, max_rows: int = 15, caption: str = "") -> str:
 
 
 def _kpi_tiles(items: Sequence[tuple[str, str]]) -> str:
-    tiles = "".join(
-        f'<div class="kpi"><b>{html.escape(v)}</b><span>{html.escape(k)}</span></div>'
-        for k, v in items
-    )
+    tiles = "".join(f'<div class="kpi"><b>{_h(v)}</b><span>{_h(k)}</span></div>' for k, v in items)
     return f'<div class="kpis">{tiles}</div>'
 
 
 def _img(data: bytes, mime: str, alt: str, caption: str = "") -> str:
     uri = f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
-    cap = f"<figcaption>{html.escape(caption)}</figcaption>" if caption else ""
-    return f'<figure><img alt="{html.escape(alt)}" src="{uri}">{cap}</figure>'
+    cap = f"<figcaption>{_h(caption)}</figcaption>" if caption else ""
+    return f'<figure><img alt="{_h(alt)}" src="{uri}">{cap}</figure>'
 
 
 _PNG_DPI = 110
@@ -409,8 +409,10 @@ _FONT_ATTR = re.compile(r'font-family="[^"]*"')
 
 
 def _svg_with_font_stack(svg: bytes) -> bytes:
-    """Graphviz SVG names one font; give the browser the whole CJK stack instead."""
-    text = svg.decode("utf-8")
+    """Graphviz SVG names one font; give the browser the whole CJK stack instead. Control
+    and bidi characters from labels become visible escapes (raw, they make the SVG
+    ill-formed XML)."""
+    text = escape_text(svg.decode("utf-8"), keep="\n\r\t")
     text = _FONT_ATTR.sub(f'font-family="{_SVG_FONT_STACK}"', text)
     return text.encode("utf-8")
 
@@ -613,7 +615,7 @@ def _sec_quality(ctx: _Ctx) -> str:
         if rep.notes:
             parts.append(
                 "<h3>Notes</h3><ul>"
-                + "".join(f"<li>{html.escape(str(n))}</li>" for n in rep.notes)
+                + "".join(f"<li>{_h(str(n))}</li>" for n in rep.notes)
                 + "</ul>"
             )
     else:
@@ -1183,21 +1185,19 @@ def build_report(
             progress=False,
         )
         pool.shutdown(wait=False)
-    if progress is None:
-        import sys
+    from ._progress import progress_bar
 
-        progress = sys.stderr.isatty()
-    if progress:
-        from tqdm import tqdm
-
-        bar = tqdm(keys, desc="report", unit="section", leave=False)
-        secs_list = []
-        for k in bar:
+    bar = progress_bar(len(keys), desc="report", unit="section", enabled=progress)
+    secs_list = []
+    for k in keys:
+        if bar is not None:
             bar.set_postfix_str(k)
-            secs_list.append(_run_section(k, ctx))
-        secs = tuple(secs_list)
-    else:
-        secs = tuple(_run_section(k, ctx) for k in keys)
+        secs_list.append(_run_section(k, ctx))
+        if bar is not None:
+            bar.update(1)
+    if bar is not None:
+        bar.close()
+    secs = tuple(secs_list)
     ts = events["timestamp"]
     meta: dict[str, Any] = {
         "cases": int(events["case_id"].nunique()),

@@ -66,6 +66,12 @@ A full example (``sample_logs/sop_complaint.yaml`` is the complete one)::
 ``choice`` or ``parallel`` block share a stage; the ``redo`` part of a loop comes after
 its ``do`` part); the rework module uses it to tell back loops.
 
+YAML anchors and aliases may share values (e.g. ``department: &desk [客服中心, 客服二部]``
+in one step and ``department: *desk`` in the next; top-level keys starting with ``x-``
+are ignored, a place to define anchors). Expanding every alias may add at most 10,000
+values: an "alias bomb" (nested aliases that multiply) or an alias inside its own anchor
+is refused at once with the line of the anchor (see ``svcmining._yaml``).
+
 Errors are :class:`~svcmining.exceptions.SOPDefinitionError` naming the file, the line
 and what is wrong.
 """
@@ -453,17 +459,12 @@ def as_sop(sop: Any, *, func: str = "svcmining") -> SOP | None:
 
 
 def _from_yaml_text(text: str, source: str) -> SOP:
-    try:
-        spec = yaml.safe_load(text)
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f", line {mark.line + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise SOPDefinitionError(f"{source}{line}: not valid YAML ({problem}).") from None
+    from ._yaml import load_yaml
+
+    spec, node = load_yaml(text, source, what="SOP file", error=SOPDefinitionError)
     lines: dict[tuple[Any, ...], int] = {}
     if node is not None:
-        _index_lines(node, (), lines)
+        _index_lines(node, lines)
     if not isinstance(spec, Mapping):
         raise SOPDefinitionError(
             f"{source}, line 1: an SOP file must be a mapping with 'steps' and 'flow'."
@@ -471,17 +472,28 @@ def _from_yaml_text(text: str, source: str) -> SOP:
     return _build(spec, _Where(source, lines))
 
 
-def _index_lines(node: Any, path: tuple[Any, ...], out: dict[tuple[Any, ...], int]) -> None:
-    out[path] = node.start_mark.line + 1
-    if isinstance(node, yaml.MappingNode):
-        for k, v in node.value:
-            key = k.value
-            out[(*path, key)] = k.start_mark.line + 1
-            _index_lines(v, (*path, key), out)
-            out[(*path, key)] = k.start_mark.line + 1
-    elif isinstance(node, yaml.SequenceNode):
-        for i, v in enumerate(node.value):
-            _index_lines(v, (*path, i), out)
+def _index_lines(root: Any, out: dict[tuple[Any, ...], int]) -> None:
+    """Key path -> line, visiting each node once.
+
+    An alias is the very node object of its anchor, so a path through an alias is not
+    indexed again (an error there names the line of the alias's parent key). Walking
+    every alias expansion made a 1 kB YAML with 9 nested alias levels run for minutes.
+    """
+    seen: set[int] = set()
+    stack: list[tuple[Any, tuple[Any, ...]]] = [(root, ())]
+    while stack:
+        node, path = stack.pop()
+        out.setdefault(path, node.start_mark.line + 1)
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            for k, v in node.value:
+                key = k.value
+                out[(*path, key)] = k.start_mark.line + 1
+                stack.append((v, (*path, key)))
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend((v, (*path, i)) for i, v in enumerate(node.value))
 
 
 @dataclass
@@ -495,7 +507,10 @@ class _Where:
             p = p[:-1]
         line = self.lines.get(p)
         where = f"{self.source}, line {line}" if line else self.source
-        return SOPDefinitionError(f"{where}: {msg}")
+        from ._safetext import shorten
+
+        # a value shown in the message may be a huge (aliased) list: keep it to a few lines
+        return SOPDefinitionError(f"{where}: {shorten(msg, 400)}")
 
 
 def _str_list(value: Any, where: _Where, path: tuple[Any, ...], what: str) -> tuple[str, ...]:
@@ -514,13 +529,16 @@ def _str_list(value: Any, where: _Where, path: tuple[Any, ...], what: str) -> tu
 
 
 def _duration(value: Any, where: _Where, path: tuple[Any, ...]) -> pd.Timedelta:
+    from ._safetext import shorten
     from .calendars import parse_duration
 
     try:
         td = parse_duration(value)
     except (ValueError, TypeError) as exc:
+        if "longest duration" in str(exc):  # already names the value and the fix
+            raise where.err(path, f"bad duration: {exc}") from None
         raise where.err(
-            path, f"bad duration {value!r} ({exc}). Use e.g. 30min, 2h, 1.5d."
+            path, f"bad duration {shorten(repr(value), 80)} ({exc}). Use e.g. 30min, 2h, 1.5d."
         ) from None
     if pd.isna(td) or td < pd.Timedelta(0):
         raise where.err(path, f"bad duration {value!r}: it must not be negative.")
@@ -528,7 +546,8 @@ def _duration(value: Any, where: _Where, path: tuple[Any, ...]) -> pd.Timedelta:
 
 
 def _build(spec: Mapping[str, Any], where: _Where) -> SOP:
-    unknown = sorted(set(map(str, spec)) - _TOP_KEYS)
+    # top-level keys starting with "x-" are ignored: a place to define YAML anchors
+    unknown = sorted(k for k in set(map(str, spec)) - _TOP_KEYS if not k.startswith("x-"))
     if unknown:
         raise where.err(
             (unknown[0],),

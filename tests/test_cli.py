@@ -711,6 +711,188 @@ def test_discover_bad_suffix(exports, tmp_path, capsys):
     assert ".svg" in err
 
 
+# --------------------------------------------------------------------------- many files (issue 21)
+def _many(folder: Path, n: int) -> Path:
+    """``n`` two-row exports e00.csv, e01.csv, ... (one ticket each)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for i in range(n):
+        (folder / f"e{i:02d}.csv").write_text(
+            HEADER + _rows(f"GD{i}", "2024-10-08", ["投诉登记", "需求确认"]), encoding="utf-8"
+        )
+    return folder
+
+
+def test_info_lists_the_first_ten_files_then_counts(tmp_path, capsys):
+    """`info` over 25 exports: 10 file lines, then one line counting the other 15."""
+    folder = _many(tmp_path / "m", 25)
+    code, out, _ = run(["info", folder, "--timezone", "Asia/Shanghai"], capsys)
+    assert code == 0
+    files = [ln for ln in out.splitlines() if ln.startswith("  e")]
+    assert files[0].startswith("  e00.csv: 2 rows") and len(files) == 10
+    assert "  ... and 15 more file(s), 30 rows (csv 15)" in out
+    assert "(--all-files lists every file)" in out
+
+
+def test_info_all_files_lists_every_file(tmp_path, capsys):
+    """`info --all-files` lists all 25 exports and no summary line."""
+    folder = _many(tmp_path / "m", 25)
+    code, out, _ = run(["info", folder, "--timezone", "Asia/Shanghai", "--all-files"], capsys)
+    assert code == 0
+    assert len([ln for ln in out.splitlines() if ln.startswith("  e")]) == 25
+    assert "more file(s)" not in out
+
+
+def test_check_each_lists_problems_first_then_counts(tmp_path, capsys):
+    """`check --each` over 13 logs (one bad): 10 lines, the bad one among them, then counts;
+    JSON keeps all 13."""
+    folder = _many(tmp_path / "m", 12)
+    (folder / "z_bad.csv").write_text("", encoding="utf-8")
+    sop = tmp_path / "sop.yaml"
+    sop.write_text(SOP_YAML, encoding="utf-8")
+    argv = ["check", folder, "--each", "--sop", sop, "--timezone", "Asia/Shanghai"]
+    code, out, _ = run(argv, capsys)
+    assert code == 2
+    lines = out.splitlines()
+    assert [ln.split()[0] for ln in lines[1:11]] == ["PASS"] * 9 + ["ERROR"]
+    assert lines[11] == (
+        "... 13 logs in all (12 pass, 0 fail, 1 error); 3 not listed (--all-files lists every "
+        "log; --format json or --out DIR keep them all)"
+    )
+    code, out, _ = run([*argv, "--all-files"], capsys)
+    assert len(out.splitlines()) == 14
+    code, out, _ = run([*argv, "--format", "json"], capsys)
+    assert len(json.loads(out)["logs"]) == 13
+
+
+def test_nothing_on_stderr_in_a_pipe(tmp_path):
+    """Run as a subprocess with piped stderr, check --each writes no progress at all."""
+    import os
+
+    folder = _many(tmp_path / "m", 4)
+    sop = tmp_path / "sop.yaml"
+    sop.write_text(SOP_YAML, encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "svcmining",
+            "check",
+            str(folder),
+            "--each",
+            "--sop",
+            str(sop),
+            "--timezone",
+            "Asia/Shanghai",
+            "--format",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == ""
+    assert len(json.loads(proc.stdout)["logs"]) == 4
+
+
+def test_progress_is_shown_on_a_terminal(tmp_path, capsys, monkeypatch):
+    """With stderr a (simulated) terminal, reading 3 exports draws a 'reading' bar."""
+    import svcmining as svc
+    import svcmining._progress as progress
+
+    folder = _many(tmp_path / "m", 3)
+    monkeypatch.setattr(progress, "DELAY_SECONDS", 0.0)
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    svc.read_tickets(folder, timezone="Asia/Shanghai")
+    err = capsys.readouterr().err
+    assert "reading:" in err and "/3 [" in err
+    assert progress.progress_bar(3, desc="x", unit="file") is not None
+    assert progress.progress_bar(3, desc="x", unit="file", enabled=False) is None
+    assert progress.progress_bar(1, desc="x", unit="file") is None
+
+
+def test_no_progress_when_stderr_is_not_a_terminal(tmp_path, capsys, monkeypatch):
+    """Without a terminal nothing is drawn, even with no delay."""
+    import svcmining as svc
+    import svcmining._progress as progress
+
+    folder = _many(tmp_path / "m", 3)
+    monkeypatch.setattr(progress, "DELAY_SECONDS", 0.0)
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: False)
+    svc.read_tickets(folder, timezone="Asia/Shanghai")
+    assert capsys.readouterr().err == ""
+
+
+def test_report_sections_progress_on_a_terminal(tmp_path, capsys, monkeypatch):
+    """`report` on a (simulated) terminal shows the per-section bar on stderr only."""
+    import svcmining._progress as progress
+
+    folder = _many(tmp_path / "m", 2)
+    monkeypatch.setattr(progress, "DELAY_SECONDS", 0.0)
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    code, out, err = run(["report", folder, "--out", tmp_path / "r.html"], capsys)
+    assert code == 0
+    assert "report:" in err and "section/s]" in err
+    assert "section/s]" not in out
+
+
+def test_check_each_in_parallel_gives_the_same_results(tmp_path, capsys):
+    """`check --each --jobs 2` runs two processes; the JSON is identical to the one-process
+    run (same logs, order, metrics, errors)."""
+    folder = _many(tmp_path / "m", 15)
+    (folder / "e03.csv").write_text(
+        HEADER + _rows("GD3", "2024-10-08", ["投诉登记", "结单", "需求确认"]), encoding="utf-8"
+    )
+    (folder / "z_bad.csv").write_text("", encoding="utf-8")
+    sop = tmp_path / "sop.yaml"
+    sop.write_text(SOP_YAML, encoding="utf-8")
+    argv = ["check", folder, "--each", "--sop", sop, "--timezone", "Asia/Shanghai",
+            "--format", "json"]  # fmt: skip
+    code1, out1, _ = run(argv, capsys)
+    code2, out2, _ = run([*argv, "--jobs", "2"], capsys)
+    one, two = json.loads(out1), json.loads(out2)
+    one.pop("created"), two.pop("created")
+    assert code1 == code2 == 2
+    assert one == two
+    assert [log["status"] for log in one["logs"]] == ["pass"] * 15 + ["error"]
+    assert one["logs"][3]["deviations"] != {}
+
+
+def test_each_workers_rule(monkeypatch):
+    """--jobs N: N processes (at most one per 8 logs); auto: idle cores; 1 without --each."""
+    import argparse
+    import os
+
+    import svcmining.cli as cli
+
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(8)), raising=False)
+    monkeypatch.setattr(os, "getloadavg", lambda: (0.2, 0.0, 0.0))
+    assert cli._each_workers(argparse.Namespace(each=True, jobs=1), 5000) == 1
+    assert cli._each_workers(argparse.Namespace(each=True, jobs=4), 5000) == 4
+    assert cli._each_workers(argparse.Namespace(each=True, jobs=4), 16) == 2
+    assert cli._each_workers(argparse.Namespace(each=False, jobs=4), 5000) == 1
+    auto = argparse.Namespace(each=True, jobs=cli._jobs("auto"))
+    assert cli._each_workers(auto, 5000) == 8
+    monkeypatch.setattr(os, "getloadavg", lambda: (5.6, 0.0, 0.0))  # 2 cores idle
+    assert cli._each_workers(auto, 5000) == 2
+    monkeypatch.setattr(os, "getloadavg", lambda: (9.0, 0.0, 0.0))  # a busy machine
+    assert cli._each_workers(auto, 5000) == 1
+
+
+@pytest.mark.parametrize("bad", ["0", "-2", "many"])
+def test_bad_jobs_value(tmp_path, capsys, bad):
+    """--jobs takes a positive number or 'auto'; anything else is one error line, exit 2."""
+    code, _, err = run(["check", tmp_path, "--sop", tmp_path / "s.yaml", "--jobs", bad], capsys)
+    assert code == 2
+    assert err.splitlines()[-1] == (
+        "svcmining check: error: argument --jobs: give a number of processes (1, 2, ...) or "
+        f"'auto' (one per idle core), got '{bad}'"
+    )
+
+
 def test_info(exports, capsys):
     """info prints the load report and the summary."""
     code, out, _ = run(["info", exports["folder"], "--timezone", "Asia/Shanghai"], capsys)

@@ -290,6 +290,156 @@ def test_random_sop_documents_raise_only_sop_errors(tmp_path_factory, spec):
         assert isinstance(sop, svc.SOP)
 
 
+# ---------------------------------------------------------------- issue 21: YAML aliases
+@st.composite
+def alias_sops(draw: st.DrawFn) -> tuple[str, int]:
+    """An SOP whose ``x-`` keys define anchors that alias earlier anchors (maybe a bomb),
+    one of them used as a step's departments, maybe with an alias inside its own anchor;
+    also how many YAML nodes the aliases add when expanded (computed from the recipe)."""
+    n = draw(st.integers(1, 8))
+    lines: list[str] = []
+    expanded: list[int] = []  # nodes of anchor i once every alias in it is expanded
+    extra = 0
+    for i in range(n):
+        width = draw(st.integers(1, 12))
+        if i == 0 or draw(st.booleans()):
+            lines.append(f"x-a{i}: &a{i} [" + ", ".join(["客服中心"] * width) + "]")
+            expanded.append(1 + width)
+        else:
+            refs = [draw(st.integers(0, i - 1)) for _ in range(width)]
+            lines.append(f"x-a{i}: &a{i} [" + ", ".join(f"*a{r}" for r in refs) + "]")
+            expanded.append(1 + sum(expanded[r] for r in refs))
+            extra += sum(expanded[r] for r in refs)
+    used = draw(st.integers(0, n - 1))
+    extra += expanded[used]
+    lines += [
+        "steps:",
+        f"  - {{id: a, labels: [登记], department: *a{used}}}",
+        "  - {id: b, labels: [结单]}",
+        "flow: [a, b]",
+    ]
+    if draw(st.booleans()):
+        lines.append("x-loop: &loop [1, *loop]")  # an alias inside its own anchor
+    return "\n".join(lines) + "\n", extra
+
+
+@settings(max_examples=80, deadline=None)
+@given(doc=alias_sops())
+def test_alias_documents_load_or_fail_fast(tmp_path_factory, doc):
+    """Any alias structure loads or fails with a short SOP error within 2 s (no blow-up)."""
+    import time
+
+    text, _ = doc
+    path = tmp_path_factory.mktemp("alias") / "s.yaml"
+    path.write_text(text, encoding="utf-8")
+    t0 = time.perf_counter()
+    try:
+        sop = svc.load_sop(path)
+    except svc.SOPDefinitionError as err:
+        msg = str(err)
+        assert "s.yaml, line " in msg and len(msg) < 600, msg
+        if "x-loop" in text:
+            assert "refers to its own anchor" in msg
+    else:
+        assert "x-loop" not in text
+        assert set(sop.steps[0].departments) == {"客服中心"}
+    assert time.perf_counter() - t0 < 2.0
+
+
+def _chain(levels: int) -> tuple[str, int]:
+    """x-a0 holds 10 values, each next anchor 10 aliases of the previous; the last is used.
+    Added nodes: 10 * (nodes of each aliased anchor) + the nodes of the used one."""
+    lines = ["x-a0: &a0 [" + ", ".join(["客服中心"] * 10) + "]"]
+    lines += [f"x-a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]" for i in range(1, levels)]
+    nodes = [int("1" * (i + 2)) for i in range(levels)]  # 11, 111, 1111, ...
+    extra = sum(10 * nodes[i - 1] for i in range(1, levels)) + nodes[-1]
+    steps = f"steps:\n  - {{id: a, labels: [登记], department: *a{levels - 1}}}\n"
+    return "\n".join(lines) + "\n" + steps + "  - {id: b, labels: [结单]}\nflow: [a, b]\n", extra
+
+
+@settings(max_examples=100, deadline=None)
+@example(doc=_chain(3))  # 110 + 1,110 + 1,111 = 2,331 added: loads
+@example(doc=_chain(4))  # 110 + 1,110 + 11,110 + 11,111 = 23,441 added: refused
+@given(doc=alias_sops())
+def test_alias_budget_is_the_documented_rule(doc):
+    """The shared loader refuses exactly the documents whose aliases add > 10,000 nodes."""
+    from svcmining._yaml import MAX_ALIAS_NODES, load_yaml
+
+    text, extra = doc
+    text = text.replace("x-loop: &loop [1, *loop]\n", "")
+    try:
+        load_yaml(text, "s.yaml", what="SOP file", error=ValueError)
+    except ValueError as err:
+        assert "more than 10,000 extra values" in str(err)
+        assert extra > MAX_ALIAS_NODES
+    else:
+        assert extra <= MAX_ALIAS_NODES
+
+
+# ------------------------------------------------------- issue 21: control characters
+_UNSAFE = [chr(c) for c in (*range(0, 32), 0x7F, 0x85, 0x9B)] + list(
+    "\u061c\u200e\u200f\u2028\u2029\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+)
+_SAFE = [*"客服中心工单 Ab1,;'\"<>&é\u00a0", "\\"]
+_HOSTILE_TEXT = st.text(alphabet=st.sampled_from(_UNSAFE + _SAFE), min_size=1, max_size=30)
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=_HOSTILE_TEXT)
+def test_escape_text_leaves_nothing_unsafe(text):
+    """Escaped text has no control/bidi character, is stable, and keeps safe text as is."""
+    from svcmining._safetext import escape_text
+
+    out = escape_text(text)
+    assert not any(c in out for c in _UNSAFE)
+    assert escape_text(out) == out
+    if not any(c in text for c in _UNSAFE):
+        assert out == text
+
+
+@settings(max_examples=150, deadline=None)
+@given(name=_HOSTILE_TEXT, error=_HOSTILE_TEXT)
+def test_junit_is_well_formed_whatever_the_names(name, error):
+    """JUnit output parses as XML for any log name and error text, names shown escaped."""
+    import xml.etree.ElementTree as ET
+
+    from svcmining._safetext import escape_text
+    from svcmining.cli import _LogResult, _render_junit
+
+    results = [_LogResult(name, [name], "error", error), _LogResult(name + "2", [name])]
+    root = ET.fromstring(_render_junit(results, name).split("\n", 1)[1])
+    assert [s.get("name") for s in root.iter("testsuite")] == [
+        escape_text(name),
+        escape_text(name + "2"),
+    ]
+
+
+@settings(max_examples=20, deadline=None)
+@given(dept=_HOSTILE_TEXT, case=_HOSTILE_TEXT)
+def test_info_never_prints_raw_controls(tmp_path_factory, dept, case):
+    """`svcmining info` on any department/id text writes no raw control or bidi character."""
+    import contextlib
+    import io as _io
+
+    from svcmining.cli import main as cli_main
+
+    folder = tmp_path_factory.mktemp("ctl")
+    frame = pd.DataFrame(
+        {
+            "工单编号": [case, case],
+            "处理环节": ["投诉登记", "结单"],
+            "处理时间": ["2024-10-08 09:00", "2024-10-08 10:00"],
+            "处理部门": [dept, dept],
+        }
+    )
+    frame.to_csv(folder / "a.csv", index=False, encoding="utf-8")
+    out, err = _io.StringIO(), _io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        cli_main(["info", str(folder / "a.csv"), "--timezone", "Asia/Shanghai"])
+    text = out.getvalue() + err.getvalue()
+    assert not any(c in text for c in _UNSAFE if c not in "\n\r\t"), text
+
+
 @pytest.mark.parametrize("enc", ENCODINGS)
 def test_every_generator_encoding_round_trips(tmp_path, enc):
     """The fuzz encodings themselves load a clean export completely (guards the generator)."""

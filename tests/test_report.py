@@ -368,12 +368,15 @@ def test_row_order_does_not_matter(sop_path):
 @settings(max_examples=200, deadline=None)
 @given(st.text(max_size=40))
 def test_table_never_emits_raw_markup(text):
-    """Whatever text a cell holds, the table shows it escaped: no raw '<' or '&' from data."""
+    """Whatever text a cell holds, the table shows it escaped: no raw '<' or '&' from data,
+    and control/bidi characters as visible escapes (issue 21)."""
+    from svcmining._safetext import escape_text, has_unsafe
+
     out = rp._table(pd.DataFrame({"label": [text], "n": [1]}))
     body = out.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
     cells = re.findall(r"<td[^>]*>(.*?)</td>", body, flags=re.S)
-    assert cells[0] == html.escape(str(rp._fmt_cell(text)))
-    assert "<" not in cells[0]
+    assert cells[0] == html.escape(escape_text(str(rp._fmt_cell(text))))
+    assert "<" not in cells[0] and not has_unsafe(cells[0])
 
 
 def test_missing_module_is_not_available(monkeypatch):

@@ -239,7 +239,10 @@ FORBIDDEN_ATTRS = {
 
 
 # yaml.load with a Loader the test proves to be a plain SafeLoader subclass (no extra tags)
-SAFE_LOADERS = {("io.py", "_TextLoader"): lambda: __import__("svcmining.io").io._text_loader()}
+SAFE_LOADERS = {
+    ("_yaml.py", "_Loader"): lambda: __import__("svcmining._yaml")._yaml._Loader,
+    ("_yaml.py", "_TextLoader"): lambda: __import__("svcmining._yaml")._yaml._TextLoader,
+}
 
 
 def _safe_yaml_load(path: Path, node: ast.Call) -> bool:
@@ -318,7 +321,8 @@ def test_yaml_is_parsed_with_safe_load_only():
         assert uses <= allowed, (p.name, uses)
     for make in SAFE_LOADERS.values():
         loader = make()
-        assert issubclass(loader, yaml.SafeLoader)
+        assert issubclass(loader, yaml.constructor.SafeConstructor)
+        assert not issubclass(loader, yaml.constructor.FullConstructor)
         assert loader.yaml_constructors == yaml.SafeLoader.yaml_constructors
         assert loader.yaml_multi_constructors == yaml.SafeLoader.yaml_multi_constructors
 
@@ -371,3 +375,310 @@ def test_hostile_file_name_is_escaped_in_the_report(tmp_path, monkeypatch):
     assert not [t for t, _ in parser.tags if t in ("script", "svg", "iframe")]
     assert not [t for t, a in parser.tags if t == "img" and any(n.startswith("on") for n, _ in a)]
     assert "&lt;img src=x onerror=alert(1)&gt;.csv" in page
+
+
+# ----------------------------------------------------------------------------- issue 21
+from svcmining._safetext import SafeStream, escape_text, json_safe  # noqa: E402
+
+CORPUS = Path(__file__).resolve().parent / "corpus"
+HEAD21 = "工单编号,处理环节,处理时间,处理人,处理部门\n"
+TITLE_CLEAR = "客服\x1b]0;pwned\x07\x1b[2J中心"
+RLO_ID = "T\u202e2gpj.exe"
+RAW_UNSAFE = ("\x1b", "\x07", "\u202e", "\x9b")
+
+
+def _hostile_export(folder: Path, name: str = "a.csv") -> Path:
+    """Two tickets: one with a title-setting/screen-clearing department, one RLO id."""
+    folder.mkdir(parents=True, exist_ok=True)
+    rows = "".join(
+        f"{cid},投诉登记,2024-10-08 09:00,客服01,{TITLE_CLEAR}\n"
+        f"{cid},分类派单,2024-10-08 10:00,王芳,{TITLE_CLEAR}\n"
+        for cid in (RLO_ID, "GD2")
+    )
+    p = folder / name
+    p.write_text(HEAD21 + rows, encoding="utf-8")
+    return p
+
+
+@pytest.mark.parametrize(
+    ("text", "keep", "expected"),
+    [
+        (TITLE_CLEAR, "", "客服\\x1b]0;pwned\\x07\\x1b[2J中心"),
+        (RLO_ID, "", "T\\u202e2gpj.exe"),
+        ("a\u2066b\u2069c\u200e\u200f\u061c", "", "a\\u2066b\\u2069c\\u200e\\u200f\\u061c"),
+        ("x\x85y\x7f", "", "x\\x85y\\x7f"),
+        ("a\tb\nc\r", "", "a\\x09b\\x0ac\\x0d"),
+        ("a\tb\nc\r", "\t\n\r", "a\tb\nc\r"),
+        ("name\udcff.csv", "", "name\\udcff.csv"),
+        ("客服中心 Service Desk, é\u00a0ü", "", "客服中心 Service Desk, é\u00a0ü"),
+    ],
+)
+def test_escape_text_table(text, keep, expected):
+    """One escaping rule: controls, bidi and surrogates become visible; text stays as is."""
+    assert escape_text(text, keep=keep) == expected
+    assert escape_text(expected, keep=keep) == expected  # idempotent
+
+
+def test_json_safe_keeps_the_data():
+    """JSON output writes C1/bidi as \\u escapes that parse back to the same strings."""
+    doc = {"log": RLO_ID + "\x85", "dept": TITLE_CLEAR}
+    text = json_safe(json.dumps(doc, ensure_ascii=False))
+    assert not any(c in text for c in RAW_UNSAFE) and "\\u202e" in text
+    assert json.loads(text) == doc
+
+
+def test_safe_stream_escapes_what_it_writes():
+    """The CLI's stdout/stderr wrapper keeps newline/CR/tab and escapes the rest."""
+    buf = io.StringIO()
+    SafeStream(buf).write(TITLE_CLEAR + "\t\r\n")
+    assert buf.getvalue() == "客服\\x1b]0;pwned\\x07\\x1b[2J中心\t\r\n"
+
+
+def test_info_shows_hostile_values_escaped(tmp_path, capsys):
+    """`info` on a department that sets the title and clears the screen prints it escaped."""
+    _hostile_export(tmp_path / "x")
+    assert cli_main(["info", str(tmp_path / "x"), "--timezone", "Asia/Shanghai"]) == 0
+    out, err = capsys.readouterr()
+    assert not any(c in out + err for c in RAW_UNSAFE)
+    assert "department (events): 客服\\x1b]0;pwned\\x07\\x1b[2J中心 4" in out
+
+
+def test_check_junit_with_a_control_character_file_name_is_well_formed(tmp_path, capsys):
+    """`check --each --format junit` on an export named with ESC writes parseable XML."""
+    import xml.etree.ElementTree as ET
+
+    folder = tmp_path / "x"
+    _hostile_export(folder, "bad\x1b[31m.csv")
+    code = cli_main(["check", str(folder), "--each", "--sop", str(SOP_PATH), "--format", "junit"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    root = ET.fromstring(out.split("\n", 1)[1])
+    names = [s.get("name") for s in root.iter("testsuite")]
+    assert names == [f"{folder}/bad\\x1b[31m.csv"]
+    assert not any(c in out + err for c in RAW_UNSAFE)
+
+
+def test_check_outputs_escape_data(tmp_path, capsys):
+    """check --out: text, JSON, JUnit, Markdown and CSV carry no raw ESC/BEL/RLO."""
+    folder = tmp_path / "x"
+    _hostile_export(folder)
+    out_dir = tmp_path / "out"
+    code = cli_main(["check", str(folder), "--sop", str(SOP_PATH), "--out", str(out_dir)])
+    capsys.readouterr()
+    assert code == 0
+    for name in ("check.txt", "check.json", "check.junit.xml", "check.md", "deviations.csv"):
+        text = (out_dir / name).read_text(encoding="utf-8-sig")
+        assert not any(c in text for c in RAW_UNSAFE), name
+    csv_text = (out_dir / "deviations.csv").read_text(encoding="utf-8-sig")
+    assert "T\\u202e2gpj.exe" in csv_text and "\\x1b]0;pwned" in csv_text
+    doc = json.loads((out_dir / "check.json").read_text(encoding="utf-8"))
+    assert doc["logs"][0]["tickets"] == 2
+
+
+def test_report_html_escapes_bidi_and_controls(tmp_path, capsys):
+    """The HTML report shows the RLO id as text (\\u202e), never the raw override."""
+    _hostile_export(tmp_path / "x")
+    out = tmp_path / "r.html"
+    assert cli_main(["report", str(tmp_path / "x"), "--out", str(out)]) == 0
+    capsys.readouterr()
+    html_text = out.read_text(encoding="utf-8")
+    assert not any(c in html_text for c in RAW_UNSAFE)
+    assert "T\\u202e2gpj.exe" in html_text
+
+
+def test_mapping_alias_bomb_gives_one_short_line(tmp_path, capsys):
+    """A mapping YAML with nested aliases: one bounded error line naming file and line."""
+    (tmp_path / "a.csv").write_text(HEAD21 + "GD1,投诉登记,2024-10-08 09:00,a,b\n", "utf-8")
+    m = CORPUS / "mapping_alias_bomb.yaml"
+    code = cli_main(["info", str(tmp_path / "a.csv"), "--mapping", str(m)])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.count("\n") == 1 and len(err) < 400
+    assert f"{m}, line 2: the mapping file uses YAML aliases" in err
+
+
+def test_mapping_alias_under_the_budget_is_a_short_schema_error(tmp_path):
+    """An alias that expands to a list for case_id is refused without printing the list."""
+    (tmp_path / "a.csv").write_text(HEAD21 + "GD1,投诉登记,2024-10-08 09:00,a,b\n", "utf-8")
+    (tmp_path / "m.yaml").write_text(
+        "x: &a [工单编号, 工单编号, 工单编号]\ny: &b [*a, *a, *a]\nmapping:\n  case_id: *b\n",
+        "utf-8",
+    )
+    with pytest.raises(svc.SchemaError) as info:
+        svc.read_tickets(tmp_path / "a.csv", mapping=tmp_path / "m.yaml")
+    assert str(info.value) == (
+        "The mapping gives 'case_id' a list; it takes one column name, e.g. 'case_id: Ticket No'."
+    )
+
+
+def test_calendar_alias_bomb_is_refused(tmp_path, capsys):
+    """A calendar YAML alias bomb is refused in the CLI with the file and line."""
+    (tmp_path / "a.csv").write_text(HEAD21 + "GD1,投诉登记,2024-10-08 09:00,a,b\n", "utf-8")
+    cal = CORPUS / "calendar_alias_bomb.yaml"
+    code = cli_main(
+        [
+            "report",
+            str(tmp_path / "a.csv"),
+            "--calendar",
+            str(cal),
+            "--out",
+            str(tmp_path / "r.html"),
+        ]
+    )
+    err = capsys.readouterr().err
+    assert code == 2 and f"{cal}, line 2: the calendar file uses YAML aliases" in err
+
+
+def test_yaml_is_read_only_through_the_shared_loader():
+    """Only svcmining/_yaml.py builds YAML documents (sop.py uses yaml only for node types)."""
+    users = {
+        p.name
+        for p in PACKAGE.rglob("*.py")
+        if re.search(r"^\s*import yaml\b", p.read_text(encoding="utf-8"), re.M)
+    }
+    assert users == {"_yaml.py", "sop.py"}
+    sop_uses = set(re.findall(r"(?<![\w.:])yaml\.(\w+)", (PACKAGE / "sop.py").read_text("utf-8")))
+    assert sop_uses <= {"MappingNode", "SequenceNode", "safe_load", "SafeLoader"}
+
+
+# --out: links, files vs folders, writability before the analysis
+def test_out_never_writes_through_a_link(tmp_path, capsys):
+    """check --out refuses a link inside the folder; the link's target is untouched."""
+    folder = tmp_path / "x"
+    _hostile_export(folder)
+    secret = tmp_path / "secret.txt"
+    secret.write_text("keep me", encoding="utf-8")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "check.json").symlink_to(secret)
+    code = cli_main(["check", str(folder), "--sop", str(SOP_PATH), "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert f"--out {out}/check.json: it is a symbolic link (to {secret})" in err
+    assert secret.read_text(encoding="utf-8") == "keep me"
+
+
+def test_report_out_link_is_refused(tmp_path, capsys):
+    """report --out at a symbolic link is refused; the target keeps its content."""
+    _hostile_export(tmp_path / "x")
+    target = tmp_path / "t.txt"
+    target.write_text("keep me", encoding="utf-8")
+    link = tmp_path / "r.html"
+    link.symlink_to(target)
+    code = cli_main(["report", str(tmp_path / "x"), "--out", str(link)])
+    err = capsys.readouterr().err
+    assert code == 2 and "svcmining does not write through links" in err
+    assert target.read_text(encoding="utf-8") == "keep me"
+
+
+def test_out_rename_replaces_a_link_made_after_the_check(tmp_path):
+    """write_file renames over a link that appeared late: the link goes, its target stays."""
+    from svcmining._outfile import write_file
+
+    target = tmp_path / "t.txt"
+    target.write_text("keep me", encoding="utf-8")
+    link = tmp_path / "r.html"
+    link.symlink_to(target)
+    write_file(link, "<p>report</p>")
+    assert not link.is_symlink() and link.read_text(encoding="utf-8") == "<p>report</p>"
+    assert target.read_text(encoding="utf-8") == "keep me"
+
+
+def test_check_out_at_an_existing_file_says_what_to_do(tmp_path, capsys):
+    """check --out at a file: a message saying it takes a folder, not [Errno 17]."""
+    _hostile_export(tmp_path / "x")
+    (tmp_path / "results").write_text("", encoding="utf-8")
+    code = cli_main(
+        ["check", str(tmp_path / "x"), "--sop", str(SOP_PATH), "--out", str(tmp_path / "results")]
+    )
+    err = capsys.readouterr().err
+    assert code == 2 and "Errno" not in err
+    assert "it is a file, but this --out takes a folder" in err
+
+
+def test_report_out_at_a_folder_says_what_to_do(tmp_path, capsys):
+    """report --out at an existing folder named *.html suggests a file inside it."""
+    _hostile_export(tmp_path / "x")
+    (tmp_path / "r.html").mkdir()
+    code = cli_main(["report", str(tmp_path / "x"), "--out", str(tmp_path / "r.html")])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert f"it is a folder; give a file path, e.g. {tmp_path}/r.html/report.html." in err
+
+
+def _unwritable_folder(tmp_path: Path) -> Path:
+    """A folder this process cannot create files in (root ignores mode bits: use /sys)."""
+    import os
+
+    if os.geteuid() == 0:
+        return Path("/sys")
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    folder.chmod(0o555)
+    return folder
+
+
+@pytest.mark.parametrize("command", ["report", "check", "discover"])
+def test_unwritable_out_fails_before_the_analysis(tmp_path, capsys, monkeypatch, command):
+    """A read-only --out is refused before any export is read (not after the analysis)."""
+    import svcmining.cli as cli
+
+    def no_analysis(*args, **kwargs):
+        raise AssertionError("the analysis ran before --out was checked")
+
+    monkeypatch.setattr(cli, "_read", no_analysis)
+    ro = _unwritable_folder(tmp_path)
+    _hostile_export(tmp_path / "x")
+    out = {"report": ro / "r.html", "check": ro / "results", "discover": ro / "m.svg"}[command]
+    argv = [command, str(tmp_path / "x"), "--out", str(out)]
+    if command == "check":
+        argv += ["--sop", str(SOP_PATH)]
+    code = cli_main(argv)
+    err = capsys.readouterr().err
+    assert code == 2 and "internal error" not in err
+    assert "not writable (permission denied)" in err or "cannot write there" in err
+
+
+def test_discover_svg_stays_well_formed(tmp_path, capsys):
+    """`discover --out map.svg` on control-character labels writes parseable SVG."""
+    import xml.etree.ElementTree as ET
+
+    _hostile_export(tmp_path / "x")
+    out = tmp_path / "m.svg"
+    assert cli_main(["discover", str(tmp_path / "x"), "--out", str(out)]) == 0
+    capsys.readouterr()
+    text = out.read_text(encoding="utf-8")
+    assert not any(c in text for c in RAW_UNSAFE)
+    assert ET.fromstring(text.encode("utf-8")).tag.endswith("svg")
+
+
+def test_report_inline_svg_escapes_controls():
+    """Every inline SVG of the report passes the escaping rule (well-formed XML)."""
+    from svcmining.report import _svg_with_font_stack
+
+    svg = '<svg xmlns="http://www.w3.org/2000/svg"><!-- 客服\x1b[2J --><text>T\u202e1</text></svg>'
+    out = _svg_with_font_stack(svg.encode("utf-8")).decode("utf-8")
+    assert out == (
+        '<svg xmlns="http://www.w3.org/2000/svg"><!-- 客服\\x1b[2J --><text>T\\u202e1</text></svg>'
+    )
+
+
+def test_write_file_keeps_the_mode_of_the_file_it_replaces(tmp_path):
+    """Rewriting report.html keeps its permissions; a new file gets 0666 minus the umask."""
+    import os
+    import stat
+
+    from svcmining._outfile import write_file
+
+    old = tmp_path / "r.html"
+    old.write_text("old", encoding="utf-8")
+    old.chmod(0o640)
+    write_file(old, "new")
+    assert stat.S_IMODE(old.stat().st_mode) == 0o640 and old.read_text("utf-8") == "new"
+    umask = os.umask(0o022)
+    try:
+        write_file(tmp_path / "n.html", "x")
+    finally:
+        os.umask(umask)
+    assert stat.S_IMODE((tmp_path / "n.html").stat().st_mode) == 0o644
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["n.html", "r.html"]  # no temp left

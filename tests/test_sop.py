@@ -152,6 +152,145 @@ def test_bpmn_side_yaml_adds_departments_and_slas(sop: SOP, tmp_path: Path) -> N
     assert back.step_of("Register") is reg
 
 
+# ---- YAML aliases and huge durations (issue 21) ---------------------------------
+CORPUS = REPO / "tests" / "corpus"
+
+
+def _time_and_peak(fn) -> tuple[float, int, BaseException | None]:
+    """Seconds and tracemalloc peak bytes of ``fn()``, and the error it raised."""
+    import time
+    import tracemalloc
+
+    tracemalloc.start()
+    t0 = time.perf_counter()
+    err: BaseException | None = None
+    try:
+        fn()
+    except Exception as exc:  # returned for the caller to check
+        err = exc
+    seconds = time.perf_counter() - t0
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return seconds, peak, err
+
+
+def test_sop_alias_bomb_is_refused_fast_and_small() -> None:
+    """A 1 kB SOP with 9 nested alias levels fails in < 2 s and < 200 MB, naming the line."""
+    load_sop(COMPLAINT)  # imports warmed up: the figure is the YAML's own cost
+    seconds, peak, err = _time_and_peak(lambda: load_sop(CORPUS / "sop_alias_bomb.yaml"))
+    assert isinstance(err, SOPDefinitionError)
+    msg = str(err)
+    assert msg.startswith(
+        f"{CORPUS / 'sop_alias_bomb.yaml'}, line 4: the SOP file uses YAML aliases"
+    )
+    assert "more than 10,000 extra values" in msg and len(msg) < 400
+    assert seconds < 2.0 and peak < 200 * 2**20, (seconds, peak)
+
+
+def test_sop_with_a_simple_anchor_and_alias_loads(tmp_path: Path) -> None:
+    """Anchors that share a department list are expanded (the SOP docs allow them)."""
+    sop = _load_text(
+        tmp_path,
+        "x-desk: &desk [客服中心, 客服二部]\n"
+        "steps:\n"
+        "  - {id: a, labels: [登记], department: *desk}\n"
+        "  - {id: b, labels: [结单], department: *desk}\n"
+        "flow: [a, b]\n",
+    )
+    assert [s.departments for s in sop.steps] == [("客服中心", "客服二部")] * 2
+
+
+def test_error_inside_an_alias_names_a_line(tmp_path: Path) -> None:
+    """A bad value reached through an alias still gets a file and line in the message."""
+    with pytest.raises(SOPDefinitionError) as info:
+        _load_text(
+            tmp_path,
+            BASE
+            + "x-limit: &lim two hours\n"
+            + "slas:\n  - id: s\n    from: a\n    to: b\n    within: *lim\n",
+        )
+    assert "sop.yaml, line 11: bad duration 'two hours'" in str(info.value)
+
+
+def test_recursive_alias_is_refused(tmp_path: Path) -> None:
+    """An alias inside its own anchor (a cycle) is a clear error, not a recursion crash."""
+    with pytest.raises(SOPDefinitionError, match=r"sop\.yaml, line 1: .*refers to its own anchor"):
+        _load_text(tmp_path, "a: &x [1, *x]\n" + BASE + "flow: [a, b]\n")
+
+
+def test_aliases_under_the_budget_load_quickly(tmp_path: Path) -> None:
+    """Aliases that add 1,100 values load, and the line index visits each node once."""
+    levels = ["x0: &a0 [" + ", ".join(["v"] * 10) + "]"]
+    levels += [f"x{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]" for i in (1, 2)]
+    text = "\n".join(f"x-{line}" for line in levels) + "\n" + BASE + "flow: [a, b]\n"
+    seconds, _, err = _time_and_peak(lambda: _load_text(tmp_path, text))
+    assert err is None and seconds < 2.0
+
+
+def test_huge_sla_duration_reads_as_years() -> None:
+    """A 20-digit SLA limit is a short error in years, not a 25-digit seconds value."""
+    spec = {
+        "steps": [{"id": "a", "labels": ["登记"]}, {"id": "b", "labels": ["结单"]}],
+        "flow": ["a", "b"],
+        "slas": [{"id": "s", "from": "a", "to": "b", "within": "99999999999999999999h"}],
+    }
+    with pytest.raises(SOPDefinitionError) as info:
+        sop_from_dict(spec)
+    msg = str(info.value)
+    assert "about 1.14e+16 years" in msg and "106,751 days (about 292 years)" in msg
+    assert not re.search(r"\d{21,}", msg.replace("99999999999999999999", ""))
+    assert len(msg) < 400
+
+
+def _steps_yaml(n: int) -> str:
+    steps = "".join(f"  - {{id: s{i}, labels: [L{i}], department: D{i % 50}}}\n" for i in range(n))
+    return "name: big\nsteps:\n" + steps + "flow: [" + ", ".join(f"s{i}" for i in range(n)) + "]\n"
+
+
+def test_a_large_sop_loads_within_two_seconds(tmp_path: Path) -> None:
+    """A 240 kB SOP (4,300 steps) loads in under 2 s of CPU time."""
+    import time
+
+    text = _steps_yaml(4300)
+    assert 200_000 < len(text) < 256 * 1024
+    c0 = time.process_time()
+    sop = _load_text(tmp_path, text)
+    assert len(sop.steps) == 4300 and time.process_time() - c0 < 2.0
+
+
+def test_an_oversized_yaml_fails_before_parsing(tmp_path: Path) -> None:
+    """A 1 MB YAML is refused by size at once (parsing it alone takes ~2 s of CPU)."""
+    import time
+
+    text = _steps_yaml(17000)
+    assert 900_000 < len(text) < 1_000_000
+    c0 = time.process_time()
+    with pytest.raises(SOPDefinitionError) as info:
+        _load_text(tmp_path, text)
+    assert time.process_time() - c0 < 0.5
+    msg = str(info.value)
+    assert msg.endswith(
+        "sop.yaml: the SOP file is 960 kB; svcmining reads SOP, mapping and calendar files up "
+        "to 256 kB (they are usually a few kB). Check that this is the right file."
+    )
+
+
+def test_error_message_with_an_aliased_list_is_bounded(tmp_path: Path) -> None:
+    """A wrong value built from aliases (1,000 texts) is named in a message of <= 400 chars."""
+    text = (
+        "x-a: &a [" + ", ".join(["客服中心"] * 10) + "]\n"
+        "x-b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+        "x-c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\n"
+        "steps:\n  - {id: a, labels: [登记], department: *c}\n  - {id: b, labels: [结单]}\n"
+        "flow: [a, b]\n"
+    )
+    with pytest.raises(SOPDefinitionError) as info:
+        _load_text(tmp_path, text)
+    msg = str(info.value)
+    assert "sop.yaml, line 2: department must be non-empty texts, got [[" in msg  # at x-b
+    assert msg.endswith("…") and len(msg.split(": ", 1)[1]) == 400
+
+
 def test_bpic_sop_loads() -> None:
     """The BPIC 2013 incidents SOP: three repeatable statuses, Unmatched unknown."""
     s = load_sop(BPIC)
