@@ -187,7 +187,10 @@ def _svc_kpis(log: Any) -> Any:
     import svcmining as svc
 
     sop = svc.load_sop(SOP_FILE)
-    return svc.service_kpis(log, sop=sop), svc.pain_points(log, sop=sop)
+    # the KPIs' analyses are handed on to the pain points, as the report does (no call
+    # reuses another's work behind the user's back)
+    kpis = svc.service_kpis(log, sop=sop)
+    return kpis, svc.pain_points(log, sop=sop, **kpis.analyses)
 
 
 def _svc_pipeline(files: list[Path]) -> Any:

@@ -70,8 +70,8 @@ from __future__ import annotations
 
 import html
 import itertools
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
@@ -579,11 +579,18 @@ class ServiceKPIs:
         ``period``.
     by : str
         The period length.
+    analyses : dict
+        The :func:`~svcmining.find_rework`, :func:`~svcmining.handoff_delays` and
+        :func:`~svcmining.check_sop` results the KPIs were computed from (``rework``,
+        ``handoffs``, ``conformance``; ``None`` where not run), to pass on to other
+        analyses of the same log instead of computing them again:
+        ``pain_points(log, sop=sop, **kpis.analyses)``.
     """
 
     table: pd.DataFrame
     cases: pd.DataFrame
     by: str = "month"
+    analyses: Mapping[str, Any] = field(default_factory=dict, repr=False)
 
     def to_frame(self) -> pd.DataFrame:
         """The tidy KPI table."""
@@ -826,7 +833,10 @@ def service_kpis(
     names = dict(enumerate(period_names))
     stage_by = stage_by.rename(index=names, level="p")
     bench_rows = [(b, by_p.rename(index=names), overall) for b, by_p, overall in bench_rows]
-    return _kpi_table(cases, closed_period, stage_by, stage_all, bench_rows, slas, by)
+    out = _kpi_table(cases, closed_period, stage_by, stage_all, bench_rows, slas, by)
+    return replace(
+        out, analyses={"rework": rework, "handoffs": handoffs, "conformance": conformance}
+    )
 
 
 def _median_mean_size(

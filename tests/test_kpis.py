@@ -414,6 +414,10 @@ def test_results_are_shared_by_argument_not_by_hidden_state(monkeypatch):
     pain_points(log, rework=shared)
     service_kpis(log, rework=shared)
     assert len(calls) == 2  # a result given is used, not recomputed
+    # the KPIs hand their analyses on: the pain points need none of their own
+    pp = pain_points(log, **k.analyses)
+    assert len(calls) == 2
+    pd.testing.assert_frame_equal(pp.table, pain_points(log).table)
     df = tiny()
     pd.testing.assert_frame_equal(k.table, service_kpis(df).table)
 
