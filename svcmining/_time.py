@@ -44,6 +44,8 @@ def cutoff(events: pd.DataFrame, value: Any = None, *, func: str = "svcmining") 
             f"The 'cutoff' parameter of {func} must be a timestamp (e.g. '2024-12-31 23:59'). "
             f"Got {value!r} instead."
         ) from exc
+    if pd.isna(ts) and not len(events):  # an empty log has no cutoff to hand on
+        return pd.NaT
     if pd.isna(ts):
         raise InvalidParameterError(
             f"The 'cutoff' parameter of {func} must be a timestamp. Got {value!r} instead."

@@ -86,7 +86,7 @@ from ._validation import check_choice, check_positive_int
 from .eventlog import LogLike, as_events, as_ticket_log, frame_of, log_codes, map_distinct
 from .exceptions import InvalidParameterError, SOPDefinitionError
 from .sop import CASE_START, SOP, as_sop, choice_groups
-from .states import WAITING, TicketStates, as_states, judge_tickets
+from .states import WAITING, TicketStates, as_states, judge_log
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -924,9 +924,7 @@ def check_sop(
     # open as every svcmining analysis judges it (svcmining.states; the SOP's close
     # steps' labels close tickets too); SLA clocks stand still in the waiting states
     tstates = as_states(states, sop=sop, func="check_sop")
-    judged = judge_tickets(
-        events, tstates, sop=sop, case_codes=coded.case_codes, act=(coded.act_codes, act_uniques)
-    )
+    judged = judge_log(tlog, tstates, sop)
     sla_tab, sla_case = _sla_table(coded, sop, cut, judged.kinds == WAITING, events)
     case_open = judged.open
 
@@ -1661,7 +1659,13 @@ def _sla_table(
             # interval leaves exactly 0
             from .calendars import working_ns
 
-            base = ts if cal is None else working_ns(_from_ns(ts, coded.tz), cal)
+            # the events and the cutoff on one clock (business clock values of different
+            # calls differ by a constant)
+            if cal is None:
+                base, cut_clock = ts, cut_ns
+            else:
+                both = working_ns(_from_ns(np.append(ts, cut_ns), coded.tz), cal)
+                base, cut_clock = both[:-1], int(both[-1])
             hold = np.zeros(len(ts), dtype=np.int64)
             p_rows = np.flatnonzero(pause[:-1] & (cc[1:] == cc[:-1]))
             hold[p_rows] = base[p_rows + 1] - base[p_rows]
@@ -1670,12 +1674,7 @@ def _sla_table(
             tr = np.where(has_to, to_row[rows], case_end[rows])
             actual = np.where(has_to, actual - (held[tr] - held[fr]) / 3.6e12, actual)
             last = case_end[rows]
-            cut_base = (
-                np.full(len(rows), cut_ns, dtype=np.int64)
-                if cal is None
-                else working_ns(_from_ns(np.full(len(rows), cut_ns, dtype=np.int64), coded.tz), cal)
-            )
-            tail = np.where(pause[last], np.maximum(cut_base - base[last], 0), 0)
+            tail = np.where(pause[last], np.maximum(cut_clock - base[last], 0), 0)
             so_far = so_far - ((held[last] - held[fr]) + tail) / 3.6e12
         if sla.by_priority:
             p_codes, p_uniq = pd.factorize(pd.Series(prio, dtype=object))

@@ -131,6 +131,14 @@ class TicketLog:
         """
         return self._coded.get(column, sort)
 
+    def derived(self, key: Any, compute: Any) -> Any:
+        """``compute()`` once per ``key`` for this log, kept on the log (e.g. the closings
+        judged under one state model: every analysis of the log shares them)."""
+        memo = self._coded.memo
+        if key not in memo:
+            memo[key] = compute()
+        return memo[key]
+
     def case_index(self) -> tuple[np.ndarray, np.ndarray]:
         """Case code of each event (contiguous blocks 0..k-1) and where each case starts."""
         codes = self.codes("case_id")[0]
@@ -196,6 +204,7 @@ class _Codes:
     def __init__(self, events: pd.DataFrame) -> None:
         self._events = events
         self._cache: dict[tuple[str, bool], tuple[np.ndarray, pd.Index]] = {}
+        self.memo: dict[Any, Any] = {}
 
     def get(self, column: str, sort: bool) -> tuple[np.ndarray, pd.Index]:
         hit = self._cache.get((column, sort))

@@ -79,7 +79,7 @@ from .eventlog import (
     time_i8,
 )
 from .exceptions import InvalidParameterError
-from .states import WAITING, WORKING, TicketStates, as_states, judge_tickets
+from .states import WAITING, WORKING, TicketStates, as_states, judge_log
 
 if TYPE_CHECKING:
     import matplotlib.axes
@@ -601,14 +601,13 @@ def handoff_delays(
         change = np.zeros(0, dtype=np.int64)
     give, take = pos[change], pos[change + 1]
     # ---- closings and reopens: the one rule of svcmining.states
-    judged = judge_tickets(
-        events, tstates, sop=sop, case_codes=case_codes, act=(act_codes, act_uniques)
-    )
+    judged = judge_log(tlog, tstates, sop)
 
     delay = _hours_i8(ts_i8[give], begin_i8[take], ts_dtype, calendar)
     # time the ticket waited on the customer or a third party (Pending, 挂起) between the
     # giver and the receiver is not handoff delay
-    waiting = judged.kinds == WAITING
+    # (with start/complete data a wait is its own event's span, not a gap: nothing to take)
+    waiting = (judged.kinds == WAITING) & (not has_start_times(events))
     if waiting.any():
         wait_h = np.zeros(n)
         w_rows = np.flatnonzero(waiting[:-1] & (case_codes[1:] == case_codes[:-1]))

@@ -12,10 +12,12 @@ them twice.
 Definitions
 -----------
 closed / open at cutoff
-    A ticket is *closed* when it has a closing activity (``close_activities``, default
-    :data:`svcmining.rework.DEFAULT_CLOSE_ACTIVITIES`: 结单, 关闭, Closed, ...) and no
-    reopen label (重新打开, Reopen, ...) after its last close; ``closed_at`` is the time
-    of the last close. Ordinary post-close steps (回访, 质量抽检) do not reopen it.
+    A ticket is *closed* as every svcmining analysis judges it (:mod:`svcmining.states`):
+    a closed event (结单, 已关闭, Closed, Done, ...; or ``close_activities``) and nothing
+    that reopened it since its last closing (a reopen label, or work of a stage not after
+    the close); ``closed_at`` is the time of its last closed event. Post-close steps
+    (回访, 质量抽检) and runs of closing events do not reopen it; a ticket that is only
+    resolved is open.
     Every other ticket is *open at the cutoff* (``cutoff``: default the last event
     of the log).
 cycle time
@@ -93,7 +95,7 @@ from .eventlog import (
 )
 from .exceptions import InvalidParameterError
 from .sop import as_sop
-from .states import WAITING, TicketStates, active_clock, as_states, judge_tickets
+from .states import WAITING, TicketStates, active_clock, as_states, judge_log
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -338,7 +340,13 @@ def _step_durations(
         return pd.Series(out, index=events.index)
     prev = ts.shift().where(pd.Series(same_case, index=events.index))
     start = events["start_timestamp"].where(events["start_timestamp"].notna(), prev)
-    return hours(start.astype(ts.dtype), ts, calendar)
+    out_h = hours(start.astype(ts.dtype), ts, calendar)
+    if states is not None:  # a waiting step's own span is a wait, not a step's duration
+        act = tlog.codes("activity")
+        lc = tlog.codes("lifecycle") if "lifecycle" in events.columns else (None, None)
+        waiting = states.event_kinds(act[0], act[1], lc[0], lc[1]) == WAITING
+        out_h = out_h.where(~waiting)
+    return out_h
 
 
 def _case_times(
@@ -356,7 +364,7 @@ def _case_times(
     events = tlog.events
     ts = events["timestamp"]
     codes, starts = tlog.case_index()
-    judged = judge_tickets(events, states, sop=sop, case_codes=codes, act=tlog.codes("activity"))
+    judged = judge_log(tlog, states, sop)
     is_open = judged.open
     opened = ts.iloc[starts].reset_index(drop=True)
     close_row = np.maximum(judged.closed_row, 0)
@@ -366,17 +374,24 @@ def _case_times(
     # (elapsed hours; business hours under ``calendar``)
     from .calendars import working_ns
 
-    ns = time_i8(ts.dt.as_unit("ns")) if calendar is None else working_ns(ts, calendar)
-    wait = active_clock(codes, judged.kinds, ns)[1].astype(float)
+    # events and cutoff on one clock (business clock values of two calls differ by a constant)
     n_cases = len(starts)
     last = np.append(starts[1:], len(ts)) - 1 if n_cases else starts
-    if n_cases:
-        cut_ts = pd.Series([pd.Timestamp(cutoff)])
-        cut_ns = int(
-            time_i8(cut_ts.dt.as_unit("ns"))[0]
-            if calendar is None
-            else working_ns(cut_ts.dt.tz_convert(ts.dt.tz), calendar)[0]
+    with_cut = (
+        pd.concat(
+            [ts.reset_index(drop=True), pd.Series([pd.Timestamp(cutoff)]).dt.tz_convert(ts.dt.tz)],
+            ignore_index=True,
         )
+        if n_cases
+        else ts
+    )
+    clock = (
+        time_i8(with_cut.dt.as_unit("ns")) if calendar is None else working_ns(with_cut, calendar)
+    )
+    ns = clock[: len(ts)]
+    wait = active_clock(codes, judged.kinds, ns)[1].astype(float)
+    if n_cases:
+        cut_ns = int(clock[-1])
         open_wait = is_open & (judged.kinds[last] == WAITING)
         wait[last[open_wait]] = np.maximum(cut_ns - ns[last[open_wait]], 0)
         end_row = np.where(is_open, last, close_row)
@@ -966,6 +981,9 @@ def _sla_counts(slas: pd.DataFrame) -> dict[str, list[tuple[Any, int, int]]]:
 
 # --------------------------------------------------------------------------- pain points
 
+#: Losses below a millisecond are rounding noise (durations computed by subtraction).
+_NO_LOSS_HOURS = 1e-6 / 3.6
+
 _PP_COLUMNS = [
     "rank",
     "pain_point",
@@ -1140,7 +1158,7 @@ def _aggregate(
     cases_all = np.bincount(both // n_case, minlength=n_groups)
     p50, p90 = _quantiles(g, src.dur, n_groups, (0.5, 0.9))
     (base,) = _quantiles(g, src.base, n_groups, (0.5,))
-    pos = np.nan_to_num(src.lost) > 0
+    pos = np.nan_to_num(src.lost) > _NO_LOSS_HOURS  # float noise of a subtraction is no loss
     gp, lp, cp = g[pos], src.lost[pos], src.case[pos]
     hours = np.bincount(gp, weights=lp, minlength=n_groups)
     occ = np.bincount(gp, minlength=n_groups)

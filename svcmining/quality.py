@@ -25,7 +25,7 @@ from .eventlog import (
     shared_event_keys,
     time_i8,
 )
-from .states import TicketStates, as_states, judge_tickets, normalise_label
+from .states import TicketStates, as_states, judge_log, normalise_label
 
 __all__ = ["QUALITY_CHECKS", "check_quality", "open_cases"]
 
@@ -123,9 +123,7 @@ def open_cases(
 
 def _open_per_case(tlog: TicketLog, states: TicketStates, sop: Any) -> np.ndarray:
     """Open at the cutoff, per case block (see :func:`open_cases`)."""
-    codes = tlog.case_index()[0]
-    act = tlog.codes("activity")
-    return judge_tickets(tlog.events, states, sop=sop, case_codes=codes, act=act).open
+    return judge_log(tlog, states, sop).open
 
 
 def _finding(

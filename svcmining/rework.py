@@ -87,12 +87,13 @@ from .exceptions import InvalidParameterError, SchemaError
 from .states import (
     DEFAULT_CLOSE_ACTIVITIES,
     DEFAULT_REOPEN_ACTIVITIES,
+    WAITING,
     WORKING,
     TicketStates,
     active_clock,
     activity_stages,
     as_states,
-    closings,
+    judge_log,
 )
 
 if TYPE_CHECKING:
@@ -344,13 +345,13 @@ def find_rework(
     log : TicketLog or pandas.DataFrame
         The event log (canonical columns).
     close_activities : str or list of str, optional
-        Labels that close a ticket (case-insensitive, stripped; a label joined from
-        name and status such as ``"Completed+Closed"`` also matches by its last
-        ``+`` part). Default
-        :data:`DEFAULT_CLOSE_ACTIVITIES` (结单, 关闭, Closed, ...; not "Resolved").
-        Pass ``[]`` to look for no reopens.
+        Labels that end a ticket, replacing the closed and resolved labels of the state
+        model (:class:`svcmining.states.TicketStates`; compared loosely, a
+        ``"Completed+Closed"`` join by its status). Pass ``[]`` to look for no reopens.
     reopen_activities : str or list of str, optional
         Labels that explicitly reopen a ticket. Default :data:`DEFAULT_REOPEN_ACTIVITIES`.
+    states : TicketStates, optional
+        The ticket-state model (default: the SOP's ``states:``, else the defaults).
     group : str
         Column whose changes are handoffs (ping-pong, ``by_department``). When the
         default ``"department"`` is missing from the log, no ping-pong is looked for.
@@ -458,20 +459,21 @@ def _find(
 
     # ---- (a) reopen cycles: the one rule of svcmining.states (runs of closing events are
     # one closing; work of an earlier stage than the close, or a reopen label, reopens)
-    if "lifecycle" in events.columns:
-        lc_codes, lc_uniques = tlog.codes("lifecycle")
-        kinds = states.event_kinds(act_codes, act_uniques, lc_codes, lc_uniques)
-    else:
-        kinds = states.event_kinds(act_codes, act_uniques)
-    n_cases = len(starts)
-    judged = closings(case_codes, n_cases, kinds, stage)
+    judged = judge_log(tlog, states, sop)
+    kinds = judged.kinds
     in_cycle = judged.in_cycle
     cyc_first, cyc_last = judged.cycle_first, judged.cycle_last
 
     # ---- (b) repeated executions outside reopen cycles
     prev_exec = _prev_same(case_codes * n_act + act_codes)
-    # only work is redone: a repeated waiting, closing or bookkeeping state is not rework
+    # only work is redone: a repeated waiting, closing or bookkeeping state is not rework,
+    # and neither is work resumed after a wait (In Progress, Waiting for customer, In
+    # Progress): only waits lie between the two executions
     cand = (prev_exec >= 0) & ~in_cycle & (kinds == WORKING)
+    not_waiting = np.cumsum(kinds != WAITING)
+    resumed = (prev_exec >= 0) & (not_waiting - 1 == not_waiting[np.maximum(prev_exec, 0)])
+    resumed &= kinds[np.maximum(np.arange(n) - 1, 0)] == WAITING
+    cand &= ~resumed
     self_loop = np.zeros(n, dtype=bool)
     if n > 1:
         self_loop[1:] = (act_codes[1:] == act_codes[:-1]) & ~new_case[1:]

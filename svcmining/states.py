@@ -84,6 +84,7 @@ __all__ = [
     "activity_stages",
     "as_states",
     "closings",
+    "judge_log",
     "judge_tickets",
     "label_mask",
     "normalise_label",
@@ -156,7 +157,11 @@ DEFAULT_WAITING: tuple[str, ...] = (
     "Waiting for vendor",
     "Waiting for reply",
     "Wait",
-    "Wait - *",
+    "Wait - User",
+    "Wait - Customer",
+    "Wait - Vendor",
+    "Wait - Implementation",
+    "Wait - Third party",
     "Wait for customer",
     "待客户确认",
     "待客户反馈",
@@ -414,6 +419,7 @@ def as_states(
 
     The SOP's ``close`` steps add their labels to the closed labels.
     """
+    add_sop_labels = not isinstance(states, TicketStates)  # a TicketStates given is final
     if states is None:
         base = getattr(sop, "states", None) or TicketStates()
     elif isinstance(states, TicketStates):
@@ -425,7 +431,7 @@ def as_states(
             f"The 'states' parameter of {func} must be a TicketStates or a mapping of kind -> "
             f"labels. Got {type(states).__name__} instead."
         )
-    if sop is not None and close_activities is None:
+    if sop is not None and close_activities is None and add_sop_labels:
         extra = _sop_close_labels(sop)
         if extra:
             base = replace(base, closed=(*base.closed, *extra))
@@ -493,7 +499,11 @@ class Closings:
 
 
 def closings(
-    case_codes: np.ndarray, n_cases: int, kinds: np.ndarray, stage: np.ndarray
+    case_codes: np.ndarray,
+    n_cases: int,
+    kinds: np.ndarray,
+    stage: np.ndarray,
+    times: np.ndarray | None = None,
 ) -> Closings:
     """Find every closing and reopen of every ticket, vectorised.
 
@@ -508,6 +518,10 @@ def closings(
     stage : array of float
         Stage of each event's activity; work at a stage not after the closing event's
         reopens (NaN: unknown, never reopens by stage).
+    times : array of int, optional
+        Event times (any int64 unit). Work logged at the very time of the close is not a
+        reopen by stage (an export that lists tied rows in another order must not reopen
+        the ticket); a reopen label still is.
 
     Examples
     --------
@@ -541,6 +555,11 @@ def closings(
     close_stage[seg_after] = np.asarray(stage, dtype=float)[seg_starts[seg_after] - 1]
     with np.errstate(invalid="ignore"):
         earlier = np.asarray(stage, dtype=float) <= close_stage[seg_id]
+    if times is not None:
+        t = np.asarray(times, dtype=np.int64)
+        close_t = np.full(len(seg_starts), np.iinfo(np.int64).max, dtype=np.int64)
+        close_t[seg_after] = t[seg_starts[seg_after] - 1]
+        earlier &= t > close_t[seg_id]
     trigger = ((kinds == REOPEN) | ((kinds == WORKING) & earlier)) & seg_after[seg_id]
     seg_cycle = np.maximum.reduceat(trigger.astype(np.int8), seg_starts).astype(bool)
     in_cycle = seg_cycle[seg_id]
@@ -588,6 +607,21 @@ def activity_stages(
     return position_medians(act_codes, starts, len(act_uniques))
 
 
+def judge_log(tlog: Any, states: TicketStates, sop: Any = None) -> Closings:
+    """:func:`judge_tickets` of a :class:`~svcmining.eventlog.TicketLog`, computed once per
+    state model and SOP and kept on the log (every analysis of the log shares it)."""
+    return tlog.derived(
+        ("closings", states, sop),
+        lambda: judge_tickets(
+            tlog.events,
+            states,
+            sop=sop,
+            case_codes=tlog.case_index()[0],
+            act=tlog.codes("activity"),
+        ),
+    )
+
+
 def judge_tickets(
     events: pd.DataFrame,
     states: TicketStates,
@@ -622,7 +656,8 @@ def judge_tickets(
     starts = np.flatnonzero(np.r_[True, case_codes[1:] != case_codes[:-1]]) if n else case_codes
     stage = activity_stages(act_codes, act_uniques, starts, sop)
     per_event = stage[act_codes] if n else np.zeros(0)
-    return closings(case_codes, n_cases, kinds, per_event)
+    times = np.asarray(events["timestamp"].array.asi8, dtype=np.int64) if n else None
+    return closings(case_codes, n_cases, kinds, per_event, times)
 
 
 def active_clock(

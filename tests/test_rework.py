@@ -652,6 +652,8 @@ def reference_kinds(events: pd.DataFrame, group: str = "department", window: int
             if not prev:
                 continue
             p = prev[-1]
+            if state[k - 1] == "waiting" and all(x == "waiting" for x in state[p + 1 : k]):
+                continue  # work resumed after a wait on the customer: not rework
             g = e.get(group)
             if acts[k - 1] == acts[k]:
                 kind = "self_loop"

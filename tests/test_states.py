@@ -166,7 +166,8 @@ def test_sop_states_override_the_defaults():
     assert svc.open_cases(df, sop=sop).to_dict() == {"1": False, "2": True}
     assert svc.open_cases(df).to_dict() == {"1": True, "2": True}  # Erledigt unknown without it
     rw = svc.find_rework(df, sop=sop)
-    assert rw.occurrences["kind"].tolist() == ["redo"]  # Fix again; Kunde twice is a wait
+    assert rw.occurrences.empty  # Kunde twice is a wait; Fix after it is the work resumed
+    assert not svc.find_rework(df).occurrences.empty  # without the SOP's states: a redo
 
 
 def test_closings_vectorised_equals_a_plain_walk():
@@ -265,13 +266,23 @@ def _at(rows: list[tuple[str, str, str, str]]) -> pd.DataFrame:
 
 
 def test_waiting_is_not_rework_time():
-    """Fix, Pending (5 h on the customer), Fix: the repetition costs 1 h, not 6 h."""
+    """Fix, Pending (5 h on the customer), Check, Fix: the repetition costs 2 h, not 7 h."""
     df = _at(
-        [("1", "Fix", "A", "09:00"), ("1", "Pending", "A", "10:00"), ("1", "Fix", "A", "15:00")]
+        [
+            ("1", "Fix", "A", "09:00"),
+            ("1", "Pending", "A", "10:00"),
+            ("1", "Check", "A", "15:00"),
+            ("1", "Fix", "A", "16:00"),
+        ]
     )
     rw = svc.find_rework(df)
-    assert rw.occurrences["rework_hours"].tolist() == [1.0]
-    assert rw.cases["rework_hours"].tolist() == [1.0]
+    assert rw.occurrences["rework_hours"].tolist() == [2.0]
+    assert rw.cases["rework_hours"].tolist() == [2.0]
+    # Fix, Pending, Fix is the same work resumed after the wait: no rework at all
+    resumed = _at(
+        [("1", "Fix", "A", "09:00"), ("1", "Pending", "A", "10:00"), ("1", "Fix", "A", "15:00")]
+    )
+    assert svc.find_rework(resumed).occurrences.empty
 
 
 def test_waiting_is_not_handoff_delay():
@@ -361,3 +372,99 @@ def test_waiting_is_not_an_hour_lost_in_pain_points():
     pp = svc.pain_points(_at(rows), sop=spec)
     dev = pp.table[pp.table["kind"] == "deviation"]
     assert dev.empty or float(dev["hours_lost"].sum()) == 0.0
+
+
+def test_sla_clock_paused_to_the_cutoff_under_a_business_calendar():
+    """A ticket waiting on the customer since Mon 10:00 is censored, not breached, two weeks on."""
+    spec = {
+        "calendar": {"workdays": "Mon-Fri", "hours": ["09:00-18:00"], "timezone": "UTC"},
+        "steps": [
+            {"id": "reg", "labels": ["登记"]},
+            {"id": "fix", "labels": ["处理"]},
+            {"id": "close", "labels": ["结单"]},
+        ],
+        "flow": ["reg", "fix", "close"],
+        "close": "close",
+        "slas": [{"id": "resolve", "from": "reg", "to": "close", "within": "16h"}],
+    }
+    ev = pd.DataFrame(
+        {
+            "case_id": ["A", "A", "B", "B"],
+            "activity": ["登记", "待客户确认", "登记", "结单"],
+            "timestamp": pd.to_datetime(
+                ["2024-11-04 09:00", "2024-11-04 10:00", "2024-10-01 09:00", "2024-10-01 10:00"]
+            ).tz_localize("UTC"),
+        }
+    )
+    res = svc.check_sop(ev, spec, cutoff="2024-11-18 09:00", precision=False)
+    status = dict(zip(res.slas["case_id"], res.slas["status"], strict=True))
+    assert status == {"A": "censored", "B": "met"}
+
+
+def test_close_activities_and_an_sop_give_one_judgement_everywhere():
+    """With close_activities= and sop= together, KPIs, rework and open_cases agree."""
+    sop = {
+        "steps": [
+            {"id": "reg", "labels": ["登记"]},
+            {"id": "fix", "labels": ["处理"]},
+            {"id": "close", "labels": ["结单"]},
+        ],
+        "flow": ["reg", "fix", "close"],
+        "close": "close",
+    }
+    ev = _at(
+        [
+            ("A", a, "x", f"{9 + i:02d}:00")
+            for i, a in enumerate(["登记", "处理", "结单", "处理", "结单"])
+        ]
+    )
+    co = svc.case_outcomes(ev, sop=sop, close_activities=["已解决"])
+    rw = svc.find_rework(ev, sop=sop, close_activities=["已解决"])
+    is_open = svc.open_cases(ev, sop=sop, close_activities=["已解决"])
+    assert co["open_at_cutoff"].tolist() == [True] == is_open.tolist()
+    assert co["n_reopen"].tolist() == [0] == rw.cases["n_reopen"].tolist()
+
+
+def test_an_empty_log_gives_empty_figures_not_errors():
+    """service_kpis, case_outcomes and pain_points on an empty log: zeros and empty tables."""
+    empty = pd.DataFrame(
+        {
+            "case_id": pd.Series([], dtype="str"),
+            "activity": pd.Series([], dtype="str"),
+            "department": pd.Series([], dtype="str"),
+            "timestamp": pd.Series([], dtype="datetime64[ns, UTC]"),
+        }
+    )
+    assert svc.service_kpis(empty).value("cases_opened") == 0
+    assert len(svc.case_outcomes(empty)) == 0
+    assert len(svc.pain_points(empty).table) == 0
+
+
+def test_work_logged_at_the_time_of_the_close_does_not_reopen():
+    """客户验收 and 结单 at the same minute, in either order: the ticket is closed."""
+    base = [("1", "投诉登记", "A", "09:00"), ("1", "远程排障", "B", "10:00")]
+    tied = [("1", "客户验收", "A", "11:00"), ("1", "结单", "A", "11:00")]
+    usual = [(c, a, "A", t) for c in "234" for a, t in (("投诉登记", "09:00"), ("远程排障", "10:00"), ("客户验收", "11:00"), ("结单", "12:00"))]  # fmt: skip
+    for order in (tied, tied[::-1]):
+        df = _at(base + order + usual)
+        assert not svc.open_cases(df)["1"]
+        assert svc.find_rework(df).cases.set_index("case_id").loc["1", "n_reopen"] == 0
+
+
+def test_work_resumed_after_a_customer_wait_is_not_rework():
+    """Jira: In Progress, Waiting for customer, In Progress is one piece of work, not a redo."""
+    df = _at(
+        [
+            ("J-1", "Open", "A", "09:00"),
+            ("J-1", "In Progress", "A", "10:00"),
+            ("J-1", "Waiting for customer", "A", "11:00"),
+            ("J-1", "In Progress", "A", "21:00"),
+            ("J-1", "Resolved", "A", "22:00"),
+            ("J-1", "Closed", "A", "23:00"),
+        ]
+    )
+    rw = svc.find_rework(df)
+    assert rw.occurrences.empty
+    oc = svc.case_outcomes(df, parts=("rework",))
+    assert oc["first_contact_resolved"].tolist() == [True]
+    assert oc["waiting_hours"].tolist() == [10.0]
