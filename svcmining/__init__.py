@@ -82,6 +82,7 @@ _EXPORTS: dict[str, str] = {
     "ServiceKPIs": "kpis",
     "StepBenchmark": "kpis",
     "case_outcomes": "kpis",
+    "waiting_times": "kpis",
     "pain_points": "kpis",
     "service_kpis": "kpis",
     # drilldown
@@ -191,6 +192,7 @@ __all__ = [
     "service_kpis",
     "sop_from_dict",
     "variants",
+    "waiting_times",
     "write_sample_exports",
 ]
 
@@ -255,6 +257,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         case_outcomes,
         pain_points,
         service_kpis,
+        waiting_times,
     )
     from .plots import ProcessMap, plot_difference_map, plot_periods, plot_process_map
     from .privacy import PERSONAL_COLUMNS, pseudonymize

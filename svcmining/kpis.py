@@ -113,6 +113,7 @@ __all__ = [
     "case_outcomes",
     "pain_points",
     "service_kpis",
+    "waiting_times",
 ]
 
 Period = Literal["month", "week", "quarter", "none"]
@@ -349,6 +350,43 @@ def _step_durations(
     return out_h
 
 
+def _event_waits(
+    tlog: TicketLog, judged: Any, cutoff: pd.Timestamp, calendar: Calendar | None
+) -> np.ndarray:
+    """Per event: nanoseconds of the wait on the customer / a third party it starts (until
+    the ticket's next event, or the cutoff while still waiting), up to the ticket's close;
+    elapsed, or business time under ``calendar``."""
+    from .calendars import working_ns
+
+    ts = tlog.events["timestamp"]
+    codes, starts = tlog.case_index()
+    n_cases = len(starts)
+    # events and cutoff on one clock (business clock values of two calls differ by a constant)
+    last = np.append(starts[1:], len(ts)) - 1 if n_cases else starts
+    with_cut = (
+        pd.concat(
+            [ts.reset_index(drop=True), pd.Series([pd.Timestamp(cutoff)]).dt.tz_convert(ts.dt.tz)],
+            ignore_index=True,
+        )
+        if n_cases
+        else ts
+    )
+    clock = (
+        time_i8(with_cut.dt.as_unit("ns")) if calendar is None else working_ns(with_cut, calendar)
+    )
+    ns = clock[: len(ts)]
+    wait = active_clock(codes, judged.kinds, ns)[1].astype(float)
+    if n_cases:
+        is_open = judged.open
+        close_row = np.maximum(judged.closed_row, 0)
+        cut_ns = int(clock[-1])
+        open_wait = is_open & (judged.kinds[last] == WAITING)
+        wait[last[open_wait]] = np.maximum(cut_ns - ns[last[open_wait]], 0)
+        end_row = np.where(is_open, last, close_row)
+        wait[np.arange(len(ts)) > end_row[codes]] = 0.0  # after the close: not the ticket's
+    return wait
+
+
 def _case_times(
     tlog: TicketLog,
     states: TicketStates,
@@ -370,32 +408,8 @@ def _case_times(
     close_row = np.maximum(judged.closed_row, 0)
     close_t = ts.iloc[close_row].reset_index(drop=True) if len(ts) else opened
     closed_at = close_t.where(~pd.Series(is_open)).astype(ts.dtype)
-    # waits on the customer / third parties, up to the close (or the cutoff when open)
-    # (elapsed hours; business hours under ``calendar``)
-    from .calendars import working_ns
-
-    # events and cutoff on one clock (business clock values of two calls differ by a constant)
     n_cases = len(starts)
-    last = np.append(starts[1:], len(ts)) - 1 if n_cases else starts
-    with_cut = (
-        pd.concat(
-            [ts.reset_index(drop=True), pd.Series([pd.Timestamp(cutoff)]).dt.tz_convert(ts.dt.tz)],
-            ignore_index=True,
-        )
-        if n_cases
-        else ts
-    )
-    clock = (
-        time_i8(with_cut.dt.as_unit("ns")) if calendar is None else working_ns(with_cut, calendar)
-    )
-    ns = clock[: len(ts)]
-    wait = active_clock(codes, judged.kinds, ns)[1].astype(float)
-    if n_cases:
-        cut_ns = int(clock[-1])
-        open_wait = is_open & (judged.kinds[last] == WAITING)
-        wait[last[open_wait]] = np.maximum(cut_ns - ns[last[open_wait]], 0)
-        end_row = np.where(is_open, last, close_row)
-        wait[np.arange(len(ts)) > end_row[codes]] = 0.0  # after the close: not the ticket's
+    wait = _event_waits(tlog, judged, cutoff, calendar)
     waiting_hours = np.bincount(codes, weights=wait, minlength=n_cases) / 3.6e12
     index = pd.Index(events["case_id"].iloc[starts].astype("str").to_numpy(), name="case_id")
     out = pd.DataFrame(
@@ -570,6 +584,72 @@ def _outcomes(
             cc["sla_breaches"].astype("str").ne("").reindex(cases.index, fill_value=False)
         ).astype(bool)
     return cases.reset_index()
+
+
+def waiting_times(
+    log: LogLike,
+    *,
+    states: TicketStates | None = None,
+    sop: Any = None,
+    calendar: Calendar | None = None,
+    cutoff: Any = None,
+) -> pd.DataFrame:
+    """Time each ticket waited on the customer or a third party, per waiting state.
+
+    A wait starts at an event in a waiting state (Pending, On Hold, Awaiting User Info,
+    Waiting for customer, 待客户确认, 挂起 …; :mod:`svcmining.states`) and lasts until the
+    ticket's next event; a ticket still waiting at the cutoff waits until then. Waits after
+    a ticket's close are not counted. The same hours make ``waiting_hours`` of
+    :func:`case_outcomes` (there in elapsed hours); they are reported apart because they
+    are neither rework, nor handoff delay, nor hours lost.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per ticket and waiting state: ``case_id``, ``state`` (the label, with its
+        lifecycle status where the log has one), ``waits`` (how many times it entered the
+        state) and ``waiting_hours`` (elapsed, or business hours under ``calendar``).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> ts = pd.date_range("2024-10-08 09:00", periods=4, freq="2h", tz="Asia/Shanghai")
+    >>> ev = pd.DataFrame({"case_id": "1", "timestamp": ts,
+    ...                    "activity": ["登记", "待客户确认", "处理", "结单"]})
+    >>> waiting_times(ev)[["state", "waits", "waiting_hours"]].to_dict("records")
+    [{'state': '待客户确认', 'waits': 1, 'waiting_hours': 2.0}]
+    """
+    tlog = as_ticket_log(log)
+    events = tlog.events
+    sop = as_sop(sop, func="waiting_times")
+    st = as_states(states, sop=sop, func="waiting_times")
+    cut = cutoff_of(events, cutoff, func="waiting_times")
+    wait = _event_waits(tlog, judge_log(tlog, st, sop), cut, calendar) / 3.6e12  # hours
+    codes = tlog.case_index()[0]
+    rows = np.flatnonzero(wait > 0)
+    label = events["activity"].astype("str")
+    if "lifecycle" in events.columns:
+        label = label.where(
+            events["lifecycle"].isna(), label + "+" + events["lifecycle"].astype("str")
+        )
+    frame = pd.DataFrame(
+        {
+            "case_id": events["case_id"].to_numpy()[rows],
+            "state": label.to_numpy()[rows],
+            "c": codes[rows],
+            "h": wait[rows],
+        }
+    )
+    out = (
+        frame.groupby(["c", "case_id", "state"], sort=True)
+        .agg(waits=("h", "size"), waiting_hours=("h", "sum"))
+        .reset_index()
+        .drop(columns="c")
+    )
+    out["case_id"] = out["case_id"].astype("str")
+    out["state"] = out["state"].astype("str")
+    out["waits"] = out["waits"].astype("int64")
+    return out
 
 
 # --------------------------------------------------------------------------- KPIs

@@ -468,3 +468,30 @@ def test_work_resumed_after_a_customer_wait_is_not_rework():
     oc = svc.case_outcomes(df, parts=("rework",))
     assert oc["first_contact_resolved"].tolist() == [True]
     assert oc["waiting_hours"].tolist() == [10.0]
+
+
+def test_waiting_times_per_ticket_and_state():
+    """waiting_times: per ticket and waiting state; its sum per ticket is waiting_hours."""
+    df = _at(
+        [
+            ("1", "New", "A", "09:00"),
+            ("1", "Pending", "A", "10:00"),
+            ("1", "Active", "A", "12:00"),
+            ("1", "On Hold", "A", "13:00"),
+            ("1", "Active", "A", "16:00"),
+            ("1", "Pending", "A", "17:00"),
+            ("1", "Resolved", "A", "18:00"),
+            ("1", "Closed", "A", "19:00"),
+            ("2", "New", "A", "09:00"),
+            ("2", "挂起", "A", "11:00"),
+        ]
+    )
+    wt = svc.waiting_times(df, cutoff="2024-10-08 20:00")
+    assert wt.values.tolist() == [
+        ["1", "On Hold", 1, 3.0],
+        ["1", "Pending", 2, 3.0],
+        ["2", "挂起", 1, 9.0],
+    ]
+    oc = svc.case_outcomes(df, parts=(), cutoff="2024-10-08 20:00")
+    per_ticket = wt.groupby("case_id")["waiting_hours"].sum()
+    assert per_ticket.to_dict() == dict(zip(oc["case_id"], oc["waiting_hours"], strict=True))
