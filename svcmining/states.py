@@ -610,16 +610,21 @@ def activity_stages(
 def judge_log(tlog: Any, states: TicketStates, sop: Any = None) -> Closings:
     """:func:`judge_tickets` of a :class:`~svcmining.eventlog.TicketLog`, computed once per
     state model and SOP and kept on the log (every analysis of the log shares it)."""
-    return tlog.derived(
-        ("closings", states, sop),
-        lambda: judge_tickets(
+    def judge() -> Closings:
+        return judge_tickets(
             tlog.events,
             states,
             sop=sop,
             case_codes=tlog.case_index()[0],
             act=tlog.codes("activity"),
-        ),
-    )
+        )
+
+    try:
+        key = ("closings", states, sop)
+        hash(key)
+    except TypeError:  # a stage provider that cannot be a key: judged each time
+        return judge()
+    return tlog.derived(key, judge)
 
 
 def judge_tickets(
