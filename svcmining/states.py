@@ -610,6 +610,7 @@ def activity_stages(
 def judge_log(tlog: Any, states: TicketStates, sop: Any = None) -> Closings:
     """:func:`judge_tickets` of a :class:`~svcmining.eventlog.TicketLog`, computed once per
     state model and SOP and kept on the log (every analysis of the log shares it)."""
+
     def judge() -> Closings:
         return judge_tickets(
             tlog.events,
