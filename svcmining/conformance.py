@@ -2025,5 +2025,12 @@ def _classify_flows(
 
 
 def _dot_quote(s: object) -> str:
-    text = str(s).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    from ._safetext import escape_text
+
+    text = (
+        escape_text(str(s), keep="\n")
+        .replace("\\", "\\\\")
+        .replace('"', '\\"')
+        .replace("\n", "\\n")
+    )
     return '"' + text + '"'

@@ -330,7 +330,11 @@ def _map_spec(
 
 
 def _html_text(s: str) -> str:
-    return html.escape(s, quote=True).replace("&#x27;", "&#39;")
+    """Text for a Graphviz HTML label: control and bidi characters shown as escapes
+    (Graphviz refuses them), markup escaped."""
+    from ._safetext import escape_text
+
+    return html.escape(escape_text(s), quote=True).replace("&#x27;", "&#39;")
 
 
 def _dot_source(spec: _Spec) -> str:
