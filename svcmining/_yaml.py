@@ -122,6 +122,20 @@ def _check_graph(root: Any, source: str, what: str, error: type[Exception]) -> N
         )
 
 
+def _invalid(exc: yaml.YAMLError, source: str, what: str, error: Any) -> Exception:
+    """The short typed error for YAML that does not parse (file, line, problem, fix)."""
+    mark = getattr(exc, "problem_mark", None)
+    line = f", line {mark.line + 1}" if mark is not None else ""
+    problem = getattr(exc, "problem", None) or str(exc)
+    return error(
+        shorten(f"{source}{line}: not valid YAML ({escape_text(problem)}); fix the {what}.")
+    )
+
+
+def _too_deep(source: str, what: str, error: Any) -> Exception:
+    return error(f"{source}: the {what} is nested too deeply to read; flatten it.")
+
+
 def load_yaml(
     text: str,
     source: str,
@@ -146,14 +160,9 @@ def load_yaml(
         try:
             node = loader.get_single_node()
         except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            line = f", line {mark.line + 1}" if mark is not None else ""
-            problem = getattr(exc, "problem", None) or str(exc)
-            raise error(
-                shorten(f"{source}{line}: not valid YAML ({escape_text(problem)}); fix the {what}.")
-            ) from None
+            raise _invalid(exc, source, what, error) from None
         except RecursionError:
-            raise error(f"{source}: the {what} is nested too deeply to read; flatten it.") from None
+            raise _too_deep(source, what, error) from None
         if node is None:
             return None, None
         if "&" in text:  # without an anchor there is no alias to check
@@ -161,14 +170,9 @@ def load_yaml(
         try:
             data = loader.construct_document(node)
         except RecursionError:
-            raise error(f"{source}: the {what} is nested too deeply to read; flatten it.") from None
+            raise _too_deep(source, what, error) from None
         except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            line = f", line {mark.line + 1}" if mark is not None else ""
-            problem = getattr(exc, "problem", None) or str(exc)
-            raise error(
-                shorten(f"{source}{line}: not valid YAML ({escape_text(problem)}); fix the {what}.")
-            ) from None
+            raise _invalid(exc, source, what, error) from None
     finally:
         loader.dispose()
     return data, node

@@ -937,20 +937,31 @@ def _flatten_nested_attributes(frame: pd.DataFrame, path: Path, notes: list[str]
             _flat_children(str(col), v["children"], flat)
             records.append(flat)
         children = pd.DataFrame.from_records(records, index=inner.index)
-        for child in children.columns:
-            name = str(child)
-            while name in frame.columns:
-                name += "'"
-            frame[name] = children[child].reindex(frame.index)
-            added.append(name)
+        added += _add_columns(frame, children)
     if added:
         notes.append(
             f"{path.name}: nested XES attributes keep their own value; their children are read "
-            f"as columns {', '.join(map(repr, added[:5]))}"
-            + (f" and {len(added) - 5} more" if len(added) > 5 else "")
-            + "."
+            f"as columns {_names(added)}."
         )
     return frame
+
+
+def _add_columns(frame: pd.DataFrame, extra: pd.DataFrame) -> list[str]:
+    """Add ``extra``'s columns to ``frame`` (aligned on its index) under free names."""
+    added: list[str] = []
+    for col in extra.columns:
+        name = str(col)
+        while name in frame.columns:
+            name += "'"
+        frame[name] = extra[col].reindex(frame.index)
+        added.append(name)
+    return added
+
+
+def _names(added: list[str]) -> str:
+    """The first five names, and how many more."""
+    more = f" and {len(added) - 5} more" if len(added) > 5 else ""
+    return ", ".join(map(repr, added[:5])) + more
 
 
 def _add_containers(frame: pd.DataFrame, path: Path, notes: list[str]) -> pd.DataFrame:
@@ -1021,19 +1032,8 @@ def _add_containers(frame: pd.DataFrame, path: Path, notes: list[str]) -> pd.Dat
     if found.empty:
         return frame
     frame = frame.copy()
-    added = []
-    for col in found.columns:
-        name = str(col)
-        while name in frame.columns:
-            name += "'"
-        frame[name] = found[col]
-        added.append(name)
-    notes.append(
-        f"{path.name}: XES <container> attributes are read as columns "
-        f"{', '.join(map(repr, added[:5]))}"
-        + (f" and {len(added) - 5} more" if len(added) > 5 else "")
-        + "."
-    )
+    added = _add_columns(frame, found)
+    notes.append(f"{path.name}: XES <container> attributes are read as columns {_names(added)}.")
     return frame
 
 
