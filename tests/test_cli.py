@@ -599,7 +599,7 @@ def test_cli_warnings_are_deduplicated_one_line_notes(exports, capsys, monkeypat
     """Each distinct warning of a command prints once, as `svcmining: note: <message>`."""
     import warnings
 
-    import svcmining.cli
+    import svcmining._cli_report
 
     def noisy(args):
         for _ in range(3):
@@ -607,7 +607,7 @@ def test_cli_warnings_are_deduplicated_one_line_notes(exports, capsys, monkeypat
         warnings.warn("Second thing.", RuntimeWarning, stacklevel=1)
         return 0
 
-    monkeypatch.setattr(svcmining.cli, "_cmd_info", noisy)
+    monkeypatch.setattr(svcmining._cli_report, "cmd_info", noisy)
     code, out, err = run(["info", exports["folder"]], capsys)
     assert code == 0
     assert out == ""
@@ -866,20 +866,20 @@ def test_each_workers_rule(monkeypatch):
     import argparse
     import os
 
-    import svcmining.cli as cli
+    import svcmining._cli_check as cli
 
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(8)), raising=False)
     monkeypatch.setattr(os, "getloadavg", lambda: (0.2, 0.0, 0.0))
-    assert cli._each_workers(argparse.Namespace(each=True, jobs=1), 5000) == 1
-    assert cli._each_workers(argparse.Namespace(each=True, jobs=4), 5000) == 4
-    assert cli._each_workers(argparse.Namespace(each=True, jobs=4), 16) == 2
-    assert cli._each_workers(argparse.Namespace(each=False, jobs=4), 5000) == 1
-    auto = argparse.Namespace(each=True, jobs=cli._jobs("auto"))
-    assert cli._each_workers(auto, 5000) == 8
+    assert cli.each_workers(argparse.Namespace(each=True, jobs=1), 5000) == 1
+    assert cli.each_workers(argparse.Namespace(each=True, jobs=4), 5000) == 4
+    assert cli.each_workers(argparse.Namespace(each=True, jobs=4), 16) == 2
+    assert cli.each_workers(argparse.Namespace(each=False, jobs=4), 5000) == 1
+    auto = argparse.Namespace(each=True, jobs=cli.parse_jobs("auto"))
+    assert cli.each_workers(auto, 5000) == 8
     monkeypatch.setattr(os, "getloadavg", lambda: (5.6, 0.0, 0.0))  # 2 cores idle
-    assert cli._each_workers(auto, 5000) == 2
+    assert cli.each_workers(auto, 5000) == 2
     monkeypatch.setattr(os, "getloadavg", lambda: (9.0, 0.0, 0.0))  # a busy machine
-    assert cli._each_workers(auto, 5000) == 1
+    assert cli.each_workers(auto, 5000) == 1
 
 
 @pytest.mark.parametrize("bad", ["0", "-2", "many"])
@@ -1046,3 +1046,42 @@ def test_date_order_and_time_format_options(tmp_path, capsys):
     )
     assert code == 0, err
     assert "2024-11-04 .. 2024-11-04" in out
+
+
+def test_cli_modules_are_small_acyclic_and_share_only_public_names():
+    """The command line stays split: modules <= 900 lines, functions <= 120, no import cycle,
+    no `_private` name imported from another CLI module."""
+    import ast
+
+    package = Path(__file__).resolve().parent.parent / "svcmining"
+    files = [package / "cli.py", *sorted(package.glob("_cli_*.py"))]
+    assert len(files) >= 4
+    graph: dict[str, set[str]] = {}
+    for f in files:
+        text = f.read_text(encoding="utf-8")
+        assert text.count("\n") <= 900, f"{f.name}: {text.count(chr(10))} lines"
+        tree = ast.parse(text)
+        graph[f.stem] = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                size = (node.end_lineno or node.lineno) - node.lineno + 1
+                assert size <= 120, f"{f.name}:{node.name} has {size} lines"
+            if isinstance(node, ast.ImportFrom) and node.level == 1:
+                target = node.module or ""
+                if target == "cli" or target.startswith("_cli_"):
+                    graph[f.stem].add(target)
+                    private = [a.name for a in node.names if a.name.startswith("_")]
+                    assert not private, f"{f.name} imports {private} from {target}"
+    assert graph["_cli_common"] == set(), "the shared module imports no other CLI module"
+    assert not any("cli" in deps for deps in graph.values()), "nothing imports cli.py"
+    done: set[str] = set()
+
+    def visit(name: str, path: tuple[str, ...]) -> None:
+        assert name not in path, f"import cycle: {' -> '.join((*path, name))}"
+        if name not in done:
+            for dep in graph.get(name, ()):
+                visit(dep, (*path, name))
+            done.add(name)
+
+    for name in graph:
+        visit(name, ())

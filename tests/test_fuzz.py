@@ -403,11 +403,11 @@ def test_junit_is_well_formed_whatever_the_names(name, error):
     """JUnit output parses as XML for any log name and error text, names shown escaped."""
     import xml.etree.ElementTree as ET
 
+    from svcmining._cli_check import LogResult, render_junit
     from svcmining._safetext import escape_text
-    from svcmining.cli import _LogResult, _render_junit
 
-    results = [_LogResult(name, [name], "error", error), _LogResult(name + "2", [name])]
-    root = ET.fromstring(_render_junit(results, name).split("\n", 1)[1])
+    results = [LogResult(name, [name], "error", error), LogResult(name + "2", [name])]
+    root = ET.fromstring(render_junit(results, name).split("\n", 1)[1])
     assert [s.get("name") for s in root.iter("testsuite")] == [
         escape_text(name),
         escape_text(name + "2"),

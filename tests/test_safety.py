@@ -621,12 +621,14 @@ def _unwritable_folder(tmp_path: Path) -> Path:
 @pytest.mark.parametrize("command", ["report", "check", "discover"])
 def test_unwritable_out_fails_before_the_analysis(tmp_path, capsys, monkeypatch, command):
     """A read-only --out is refused before any export is read (not after the analysis)."""
-    import svcmining.cli as cli
+    import svcmining._cli_check
+    import svcmining._cli_report
 
     def no_analysis(*args, **kwargs):
         raise AssertionError("the analysis ran before --out was checked")
 
-    monkeypatch.setattr(cli, "_read", no_analysis)
+    for module in (svcmining._cli_check, svcmining._cli_report):
+        monkeypatch.setattr(module, "read_logs", no_analysis)
     ro = _unwritable_folder(tmp_path)
     _hostile_export(tmp_path / "x")
     out = {"report": ro / "r.html", "check": ro / "results", "discover": ro / "m.svg"}[command]
