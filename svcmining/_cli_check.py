@@ -29,12 +29,12 @@ from ._cli_common import (
     MAX_LISTED,
     add_load_options,
     display_path,
-    excel_safe,
     fraction,
     one_line,
     read_logs,
     read_sop,
 )
+from ._cli_output import csv_text
 from ._outfile import prepare_folder, write_file
 from ._progress import progress_bar
 from ._safetext import escape_text, json_safe
@@ -451,19 +451,7 @@ def _render_csv(results: list[LogResult], *, bom: bool = False) -> str:
         df = df[[c for c in cols if c in df.columns]]
     else:
         df = pd.DataFrame(columns=cols)
-    out = df.copy()
-    for c in out.columns:
-        if not pd.api.types.is_numeric_dtype(out[c]):
-            s = out[c]
-            if isinstance(s.dtype, pd.DatetimeTZDtype):
-                out[c] = s.dt.strftime("%Y-%m-%d %H:%M:%S%z")
-                continue
-            out[c] = [
-                excel_safe(escape_text(v, keep="\t\n\r")) if isinstance(v, str) else v
-                for v in s.astype(object)
-            ]
-    text = out.to_csv(index=False, lineterminator="\r\n")
-    return ("\ufeff" + text) if bom else text
+    return csv_text(df, bom=bom)
 
 
 def render_junit(results: list[LogResult], sop_label: str) -> str:

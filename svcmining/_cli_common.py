@@ -31,6 +31,7 @@ __all__ = [
     "fraction",
     "load_logs",
     "one_line",
+    "parse_benchmarks",
     "parse_calendar",
     "read_logs",
     "read_sop",
@@ -174,6 +175,28 @@ def read_sop(path: str | Path) -> Any:
     if not Path(path).is_file():
         raise FileNotFoundError(f"{path}: SOP file not found; check --sop.")
     return load_sop(path)
+
+
+def parse_benchmarks(specs: Sequence[str]) -> tuple[Any, ...]:
+    """``--benchmark 远程排障=4h/1h`` -> StepBenchmark("远程排障", "4h", "1h")."""
+    if not specs:
+        return ()
+    from .calendars import parse_duration
+    from .kpis import StepBenchmark
+
+    out = []
+    for spec in specs:
+        step, sep, limits = spec.partition("=")
+        limit, _, best = limits.partition("/")
+        if not sep or not step.strip() or not limit.strip():
+            raise InvalidParameterError(
+                f"--benchmark {spec!r}: write STEP=LIMIT or STEP=LIMIT/BEST, e.g. 远程排障=4h/1h."
+            )
+        parse_duration(limit.strip())  # fail early, with the accepted forms
+        if best.strip():
+            parse_duration(best.strip())
+        out.append(StepBenchmark(step.strip(), limit.strip(), best.strip() or None))
+    return tuple(out)
 
 
 def parse_calendar(value: str | None, sop: Any) -> Any:

@@ -7,7 +7,6 @@ import argparse
 import sys
 import time
 import warnings
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +19,7 @@ from ._cli_common import (
     display_path,
     fraction,
     load_logs,
+    parse_benchmarks,
     parse_calendar,
     read_logs,
     read_sop,
@@ -55,28 +55,6 @@ def print_report_outcome(rep: Any, path: Path) -> None:
     print(f"Report written to {display_path(path)}")
 
 
-def _benchmarks(specs: Sequence[str]) -> tuple[Any, ...]:
-    """``--benchmark 远程排障=4h/1h`` -> StepBenchmark("远程排障", "4h", "1h")."""
-    if not specs:
-        return ()
-    from .calendars import parse_duration
-    from .kpis import StepBenchmark
-
-    out = []
-    for spec in specs:
-        step, sep, limits = spec.partition("=")
-        limit, _, best = limits.partition("/")
-        if not sep or not step.strip() or not limit.strip():
-            raise InvalidParameterError(
-                f"--benchmark {spec!r}: write STEP=LIMIT or STEP=LIMIT/BEST, e.g. 远程排障=4h/1h."
-            )
-        parse_duration(limit.strip())  # fail early, with the accepted forms
-        if best.strip():
-            parse_duration(best.strip())
-        out.append(StepBenchmark(step.strip(), limit.strip(), best.strip() or None))
-    return tuple(out)
-
-
 def check_report_out(out: str) -> Path:
     """``--out`` of report/demo: an .html file we can write, checked before the analysis."""
     if Path(out).suffix.lower() not in (".html", ".htm"):
@@ -99,7 +77,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         calendar=cal,
         title=args.title,
         precision=args.precision,
-        benchmarks=_benchmarks(args.benchmark),
+        benchmarks=parse_benchmarks(args.benchmark),
     )
     path = write_file(out, rep.to_html())
     print_report_outcome(rep, path)

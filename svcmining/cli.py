@@ -17,6 +17,15 @@ Subcommands
     Load report, summary and data-quality findings.
 ``svcmining discover LOGS... [--out map.svg]``
     Draw the process map (SVG, PNG, PDF or DOT by the suffix).
+``svcmining rework|handoffs|kpis|variants LOGS... [--sop SOP] [--calendar ...]
+[--format table|csv|json|parquet] [--out FILE]``
+    One table of an analysis (:func:`~svcmining.find_rework`,
+    :func:`~svcmining.handoff_delays`, :func:`~svcmining.service_kpis`,
+    :func:`~svcmining.variants`): readable text on the terminal, or the whole table as CSV
+    (Excel-safe), JSON or Parquet. ``rework --table activity|department|resource|cases|
+    occurrences|referrals``; ``handoffs --by COLUMN --table pairs|handoffs|cases|summary
+    [--top N]``; ``kpis --period month|week|quarter|none [--by COLUMN] [--benchmark ...]``;
+    ``variants [--top N]``.
 ``svcmining demo``
     The report and the SOP check on the bundled ``sample_logs/``; says where the report
     was written (default ``svcmining-report/report.html``).
@@ -52,6 +61,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from . import __version__
+from ._cli_analyses import add_analysis_parsers
 from ._cli_check import (
     CHECK_JSON_SCHEMA,
     CHECK_SCHEMA_VERSION,
@@ -85,6 +95,7 @@ def _parser() -> argparse.ArgumentParser:
     add_report_parser(sub)
     add_info_parser(sub)
     add_discover_parser(sub)
+    add_analysis_parsers(sub)
     add_schema_parser(sub)
     return parser
 
