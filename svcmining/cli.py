@@ -84,7 +84,8 @@ __all__ = ["CHECK_JSON_SCHEMA", "CHECK_SCHEMA_VERSION", "excel_safe", "main"]
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="svcmining",
-        description="Process mining for service-ticket exports: load, check, discover, report.",
+        description="Process mining for service-ticket exports: load, check, discover, analyse, "
+        "report.",
         epilog="Exit codes: 0 ok, 1 a check failed, 2 bad input. --debug shows tracebacks.",
     )
     parser.add_argument("--version", action="version", version=f"svcmining {__version__}")
