@@ -109,6 +109,11 @@ def kpi_groups(log: Any, column: str) -> list[Any]:
     """The values of ``column`` that ``kpis --by`` reports, sorted (missing values form no
     group)."""
     events = log.events
+    if column in ("case_id", "timestamp", "start_timestamp"):
+        raise InvalidParameterError(
+            f"--by {column}: give a column that groups tickets, such as channel, department, "
+            "priority or resource (not the ticket id or a time)."
+        )
     if column not in events.columns:
         raise InvalidParameterError(
             f"--by {column}: the log has no column {column!r}; columns: "

@@ -310,6 +310,7 @@ def test_every_analysis_takes_the_shared_loading_options(command):
         (["variants", OCT, "--out", "v.csv", "--format", "json"], "is a .csv file but --format"),
         (["variants", OCT, "--top", "0"], "expected a positive whole number"),
         (["kpis", OCT, "--by", "nope"], "--by nope: the log has no column 'nope'"),
+        (["kpis", OCT, "--by", "timestamp"], "--by timestamp: give a column that groups"),
         (["kpis", OCT, "--benchmark", "远程排障"], "write STEP=LIMIT"),
         (["rework", OCT, "--table", "team"], "invalid choice: 'team'"),
         (["rework", OCT, "--sop", "missing.yaml"], "missing.yaml: SOP file not found"),
