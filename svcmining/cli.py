@@ -54,6 +54,7 @@ never removed or changed in meaning. A threshold whose metric cannot be measured
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import warnings
@@ -75,10 +76,13 @@ from ._cli_report import (
     add_info_parser,
     add_report_parser,
 )
-from ._safetext import guard_streams
+from ._safetext import guard_streams, raw_stream
 from .exceptions import SvcMiningError
 
 __all__ = ["CHECK_JSON_SCHEMA", "CHECK_SCHEMA_VERSION", "excel_safe", "main"]
+
+#: Exit code when the reader of stdout went away (128 + SIGPIPE, as the shell reports it).
+EXIT_BROKEN_PIPE = 141
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -134,6 +138,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("svcmining: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader stopped early (`svcmining variants ... | head`)
+        _drop_stdout()
+        return EXIT_BROKEN_PIPE
     except Exception as err:
         if args.debug:
             raise
@@ -147,8 +154,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return EXIT_BAD_INPUT
     finally:
-        sys.stdout.flush()
+        try:
+            sys.stdout.flush()
+        except BrokenPipeError:
+            _drop_stdout()
         restore_streams()
+
+
+def _drop_stdout() -> None:
+    """After a broken pipe: send what is still buffered to the null device, so neither
+    this run nor Python's exit reports the closed pipe as an error."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, raw_stream(sys.stdout).fileno())
+        os.close(devnull)
 
 
 if __name__ == "__main__":  # pragma: no cover

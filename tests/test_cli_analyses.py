@@ -348,3 +348,20 @@ def test_bad_out_fails_before_reading(tmp_path, capsys, monkeypatch):
     code, _, err = run(["variants", OCT, "--out", tmp_path, "--format", "csv"], capsys)
     assert code == 2
     assert "it is a folder" in err
+
+
+def test_a_closed_pipe_is_quiet():
+    """`svcmining ... | head`: a reader that leaves early gives no error line and exit 141
+    (128 + SIGPIPE, as the shell reports a cut pipe), not 'error: Broken pipe' and 2."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    cmd = [sys.executable, "-m", "svcmining", "variants", str(OCT), *TZ, "--format", "csv"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=REPO)
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # the reader is gone before any of the 30 kB is written
+    err = proc.stderr.read().decode("utf-8")
+    assert proc.wait(timeout=300) == 141
+    assert err == ""
