@@ -43,7 +43,7 @@ import pandas as pd
 from .exceptions import SchemaError
 
 if TYPE_CHECKING:
-    from .io import LoadReport
+    from ._loadreport import LoadReport
 
 __all__ = [
     "CANONICAL_COLUMNS",
