@@ -73,6 +73,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Literal
 
@@ -92,6 +93,7 @@ from ._merge import (
     pair_wanted,
     source_order_findings,
 )
+from ._progress import progress_bar
 from ._readers import (
     EXPORT_SUFFIXES,
     FRAME_SOURCE,
@@ -349,6 +351,63 @@ def read_tickets(
             progress=progress,
         )
         return as_dask_log(pandas_log)  # type: ignore[return-value]
+    dayfirst, sop, sop_zone, tz = _checked_options(
+        dedupe=dedupe,
+        lifecycle=lifecycle,
+        state_log=state_log,
+        engine=engine,
+        dayfirst=dayfirst,
+        date_order=date_order,
+        time_format=time_format,
+        sop=sop,
+        timezone=timezone,
+    )
+    na = frozenset(str(v) for v in na_values) | {""}
+    explicit = load_mapping(mapping)
+    is_frame = isinstance(source, pd.DataFrame)
+    if isinstance(source, list | tuple) and any(isinstance(x, pd.DataFrame) for x in source):
+        raise InvalidParameterError(
+            "read_tickets reads one DataFrame at a time; join several first with "
+            "pd.concat([...], ignore_index=True), or pass file paths."
+        )
+    paths = [Path(FRAME_SOURCE)] if is_frame else resolve_sources(source)
+    reading = _Reading(explicit, tz=tz, dayfirst=dayfirst, na=na, time_format=time_format)
+    reading.read(
+        paths,
+        source if isinstance(source, pd.DataFrame) else None,
+        encoding=encoding,
+        sheet=sheet,
+        progress=progress,
+    )
+    naive_as_utc = _naive_notes(reading, timezone=timezone, sop_zone=sop_zone, tz=tz)
+    return _assemble(
+        reading,
+        tz=tz,
+        dedupe=dedupe,
+        lifecycle=lifecycle,
+        state_log=state_log,
+        strict=strict,
+        states=getattr(sop, "states", None) or TicketStates(),
+        naive_as_utc=naive_as_utc,
+    )
+
+
+# --------------------------------------------------------------------------- steps of read_tickets
+
+
+def _checked_options(
+    *,
+    dedupe: Any,
+    lifecycle: Any,
+    state_log: Any,
+    engine: Any,
+    dayfirst: bool | None,
+    date_order: str | None,
+    time_format: Any,
+    sop: Any,
+    timezone: str | None,
+) -> tuple[bool | None, Any, str | None, str]:
+    """read_tickets' options checked: ``(dayfirst, sop, zone of the SOP, zone of the log)``."""
     if engine != "pandas":
         raise InvalidParameterError(
             "The 'engine' parameter of read_tickets must be one of {'pandas', 'dask'}. "
@@ -387,44 +446,137 @@ def read_tickets(
                 f"'Asia/Shanghai' or 'UTC'. Got {timezone!r} instead."
             ) from None
     tz = timezone or sop_zone or "UTC"
-    na = frozenset(str(v) for v in na_values) | {""}
-    explicit = load_mapping(mapping)
-    is_frame = isinstance(source, pd.DataFrame)
-    if isinstance(source, list | tuple) and any(isinstance(x, pd.DataFrame) for x in source):
-        raise InvalidParameterError(
-            "read_tickets reads one DataFrame at a time; join several first with "
-            "pd.concat([...], ignore_index=True), or pass file paths."
+    return dayfirst, sop, sop_zone, tz
+
+
+class _Reading:
+    """One read_tickets call while it reads its sources: the rows of every file, mapped
+    and parsed, with the row accounting, mappings and notes.
+
+    Small files with the same header are mapped and parsed together, in one batch (a
+    folder of thousands of two-row exports costs one pass, not thousands); each keeps
+    its own file index, lines and row accounting.
+    """
+
+    def __init__(
+        self,
+        explicit: dict[str, Any],
+        *,
+        tz: str,
+        dayfirst: bool | None,
+        na: frozenset[str],
+        time_format: str | None,
+    ) -> None:
+        self.explicit = explicit
+        self.tz = tz
+        self.dayfirst = dayfirst
+        self.na = na
+        self.time_format = time_format
+        self.drops = Drops()
+        self.notes: list[str] = []
+        self.frames: list[pd.DataFrame] = []
+        self.file_rows: list[dict[str, Any]] = []
+        self.file_names: list[str] = []
+        self.mappings: dict[str, dict[str, Any]] = {}
+        self.naive_total = 0
+        self.rows_read = 0
+        self.batch: list[tuple[int, Raw]] = []
+        self.batch_rows = 0  # rows in the batch
+
+    def read(
+        self,
+        paths: list[Path],
+        frame: pd.DataFrame | None,
+        *,
+        encoding: str | None,
+        sheet: str | int | None,
+        progress: bool | None,
+    ) -> None:
+        """Read every source in order (``frame``: the DataFrame given instead of files)."""
+        bar = progress_bar(len(paths), desc="reading", unit="file", enabled=progress)
+        # CSV exports are read two at a time: pyarrow parses one while Python decodes the
+        # next (decoding a GBK export holds the interpreter); results are used in order
+        csv_at = [i for i, p in enumerate(paths) if export_suffix(p) in (".csv", ".tsv", ".txt")]
+        reading: dict[int, Any] = {}
+        pool = None
+        if len(csv_at) > 1:
+            pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="svcmining-read")
+            reading = {i: pool.submit(read_csv, paths[i], encoding) for i in csv_at}
+        try:
+            for at, path in enumerate(paths):
+                if bar is not None:
+                    bar.update(at - bar.n)  # files done so far
+                suffix = export_suffix(path)
+                if suffix in (".csv", ".tsv", ".txt"):
+                    raws = [reading.pop(at).result() if at in reading else read_csv(path, encoding)]
+                elif suffix in (".xlsx", ".xlsm"):
+                    raws = read_excel(path, sheet)
+                elif suffix == ".parquet":
+                    raws = [read_parquet(path)]
+                elif suffix in (".xes", ".xes.gz"):
+                    raws = [read_xes(path)]
+                elif frame is not None:
+                    raws = [read_frame(frame)]
+                else:
+                    raise ReadError(
+                        f"{path}: unsupported file type {suffix!r}; svcmining reads "
+                        f"{', '.join(EXPORT_SUFFIXES)}."
+                    )
+                for raw in raws:
+                    self.add(raw, path)
+            self.flush()
+        finally:
+            if bar is not None:
+                bar.update(len(paths) - bar.n)
+                bar.close()
+            if pool is not None:
+                pool.shutdown(wait=False, cancel_futures=True)
+
+    def add(self, raw: Raw, path: Path) -> None:
+        """Account for one file (or sheet) and add it to the batch."""
+        label = path.name if not raw.sheet else f"{path.name}[{raw.sheet}]"
+        if label in self.file_names:
+            label = str(path)
+        idx = len(self.file_names)
+        self.file_names.append(label)
+        if raw.note:
+            self.notes.append(raw.note)
+            warnings.warn(raw.note, DataQualityWarning, stacklevel=4)
+        n_rows = raw.n_rows + len(raw.malformed)
+        self.rows_read += n_rows
+        if raw.malformed:
+            self.drops.add(
+                "malformed_row",
+                [label] * len(raw.malformed),
+                [ln for ln, _ in raw.malformed],
+                [t for _, t in raw.malformed],
+            )
+        self.file_rows.append(
+            {
+                "file": label,
+                "format": raw.fmt,
+                "encoding": raw.encoding,
+                "delimiter": raw.delimiter,
+                "sheet": raw.sheet,
+                "rows_read": n_rows,
+                "time_formats": "",
+            }
         )
-    paths = [Path(FRAME_SOURCE)] if is_frame else resolve_sources(source)
-    drops = Drops()
-    notes: list[str] = []
-    frames: list[pd.DataFrame] = []
-    file_rows: list[dict[str, Any]] = []
-    file_names: list[str] = []
-    mappings: dict[str, dict[str, Any]] = {}
-    naive_total = 0
-    rows_read = 0
-    from ._progress import progress_bar
+        small = raw.fmt == "csv" and raw.n_rows <= _BATCH_FILE_ROWS
+        if self.batch and not (
+            small
+            and list(raw.frame.columns) == list(self.batch[0][1].frame.columns)
+            and self.batch_rows < _BATCH_ROWS
+        ):
+            self.flush()
+        self.batch.append((idx, raw))
+        self.batch_rows += raw.n_rows
+        if not small:
+            self.flush()
 
-    bar = progress_bar(len(paths), desc="reading", unit="file", enabled=progress)
-    # CSV exports are read two at a time: pyarrow parses one while Python decodes the
-    # next (decoding a GBK export holds the interpreter); results are used in order
-    csv_at = [i for i, p in enumerate(paths) if export_suffix(p) in (".csv", ".tsv", ".txt")]
-    reading: dict[int, Any] = {}
-    pool = None
-    if len(csv_at) > 1:
-        from concurrent.futures import ThreadPoolExecutor
-
-        pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="svcmining-read")
-        reading = {i: pool.submit(read_csv, paths[i], encoding) for i in csv_at}
-    # small files with the same header are mapped and parsed together, in one batch
-    # (a folder of thousands of two-row exports costs one pass, not thousands); each
-    # keeps its own file index, lines and row accounting
-    batch: list[tuple[int, Raw]] = []
-    batch_rows = [0]  # rows in the batch
-
-    def flush() -> None:
-        nonlocal naive_total
+    def flush(self) -> None:
+        """Map and parse the batch into one canonical frame."""
+        batch, file_names = self.batch, self.file_names
         if not batch:
             return
         first_idx, first = batch[0]
@@ -455,97 +607,34 @@ def read_tickets(
                 f"{file_names[first_idx]} (and {len(batch) - 1:,} more file(s) with the same "
                 "header, read together)"
             )
-        col_map = map_columns(list(raw.frame.columns), explicit, raw.default_mapping, where)
+        col_map = map_columns(list(raw.frame.columns), self.explicit, raw.default_mapping, where)
         canon, formats, localised = canonical_frame(
             raw,
             first_idx,
             where,
             col_map,
-            tz=tz,
-            dayfirst=dayfirst,
-            na=na,
-            drops=drops,
-            notes=notes,
+            tz=self.tz,
+            dayfirst=self.dayfirst,
+            na=self.na,
+            drops=self.drops,
+            notes=self.notes,
             row_files=row_files,
             file_names=file_names,
-            time_format=time_format,
+            time_format=self.time_format,
         )
-        naive_total += localised
-        frames.append(canon)
+        self.naive_total += localised
+        self.frames.append(canon)
         for idx, _ in batch:
-            mappings[file_names[idx]] = col_map
-            file_rows[idx]["time_formats"] = ", ".join(formats)
+            self.mappings[file_names[idx]] = col_map
+            self.file_rows[idx]["time_formats"] = ", ".join(formats)
         batch.clear()
-        batch_rows[0] = 0
+        self.batch_rows = 0
 
-    try:
-        for at, path in enumerate(paths):
-            if bar is not None:
-                bar.update(at - bar.n)  # files done so far
-            suffix = export_suffix(path)
-            if suffix in (".csv", ".tsv", ".txt"):
-                raws = [reading.pop(at).result() if at in reading else read_csv(path, encoding)]
-            elif suffix in (".xlsx", ".xlsm"):
-                raws = read_excel(path, sheet)
-            elif suffix == ".parquet":
-                raws = [read_parquet(path)]
-            elif suffix in (".xes", ".xes.gz"):
-                raws = [read_xes(path)]
-            elif is_frame:
-                raws = [read_frame(source)]
-            else:
-                raise ReadError(
-                    f"{path}: unsupported file type {suffix!r}; svcmining reads "
-                    f"{', '.join(EXPORT_SUFFIXES)}."
-                )
-            for raw in raws:
-                label = path.name if not raw.sheet else f"{path.name}[{raw.sheet}]"
-                if label in file_names:
-                    label = str(path)
-                idx = len(file_names)
-                file_names.append(label)
-                if raw.note:
-                    notes.append(raw.note)
-                    warnings.warn(raw.note, DataQualityWarning, stacklevel=2)
-                n_rows = raw.n_rows + len(raw.malformed)
-                rows_read += n_rows
-                if raw.malformed:
-                    drops.add(
-                        "malformed_row",
-                        [label] * len(raw.malformed),
-                        [ln for ln, _ in raw.malformed],
-                        [t for _, t in raw.malformed],
-                    )
-                file_rows.append(
-                    {
-                        "file": label,
-                        "format": raw.fmt,
-                        "encoding": raw.encoding,
-                        "delimiter": raw.delimiter,
-                        "sheet": raw.sheet,
-                        "rows_read": n_rows,
-                        "time_formats": "",
-                    }
-                )
-                small = raw.fmt == "csv" and raw.n_rows <= _BATCH_FILE_ROWS
-                if batch and not (
-                    small
-                    and list(raw.frame.columns) == list(batch[0][1].frame.columns)
-                    and batch_rows[0] < _BATCH_ROWS
-                ):
-                    flush()
-                batch.append((idx, raw))
-                batch_rows[0] += raw.n_rows
-                if not small:
-                    flush()
-        flush()
-    finally:
-        if bar is not None:
-            bar.update(len(paths) - bar.n)
-            bar.close()
-        if pool is not None:
-            pool.shutdown(wait=False, cancel_futures=True)
-    notes.extend(mapping_notes(mappings))
+
+def _naive_notes(reading: _Reading, *, timezone: str | None, sop_zone: str | None, tz: str) -> int:
+    """Notes on the mappings and on times without a UTC offset; the count read as UTC."""
+    notes, naive_total = reading.notes, reading.naive_total
+    notes.extend(mapping_notes(reading.mappings))
     naive_as_utc = naive_total if timezone is None and sop_zone is None else 0
     if naive_as_utc:
         msg = (
@@ -554,12 +643,48 @@ def read_tickets(
             "business hours and SLAs are right."
         )
         notes.append(msg)
-        warnings.warn(msg, DataQualityWarning, stacklevel=2)
+        warnings.warn(msg, DataQualityWarning, stacklevel=3)
     elif timezone is None and naive_total:
         notes.append(
             f"{naive_total:,} time(s) without a UTC offset were read in {tz}, the time zone "
             "of the SOP's calendar (pass timezone= to read them in another zone)."
         )
+    return naive_as_utc
+
+
+def _check_strict(drops: Drops) -> None:
+    """strict=True: raise when any row would be dropped."""
+    # merged rows (a START into its COMPLETE) are the same event, not a loss
+    strict_drops = drops.total - sum(
+        drops.counts.get(r, 0) for r in ("repeated_in_later_export", "lifecycle_start_merged")
+    )
+    if strict_drops:
+        detail = "; ".join(
+            f"{r}: {n} (e.g. {drops.examples[r][0][0]} line {drops.examples[r][0][1]})"
+            for r, n in drops.counts.items()
+            if drops.examples.get(r)
+        )
+        raise StrictModeError(
+            f"strict=True and {strict_drops:,} row(s) would be dropped — {detail}. Fix the "
+            "export, or load with strict=False and read log.report."
+        )
+
+
+def _assemble(
+    reading: _Reading,
+    *,
+    tz: str,
+    dedupe: bool | str,
+    lifecycle: str,
+    state_log: bool | str,
+    strict: bool,
+    states: TicketStates,
+    naive_as_utc: int,
+) -> TicketLog:
+    """The read rows as one log: copies removed, lifecycle pairs and state stays merged,
+    sorted by case and time, with its load report."""
+    drops, notes, file_names = reading.drops, reading.notes, reading.file_names
+    frames, rows_read, mappings = reading.frames, reading.rows_read, reading.mappings
     events = pd.concat(frames, ignore_index=True, sort=False) if frames else pd.DataFrame()
     for col in TEXT_COLUMNS:
         if col in events.columns:
@@ -581,26 +706,12 @@ def read_tickets(
         keep = np.ones(len(events), dtype=bool)
         order = sort_order(events, case_codes=case_codes)
     if strict:
-        # merged rows (a START into its COMPLETE) are the same event, not a loss
-        strict_drops = drops.total - sum(
-            drops.counts.get(r, 0) for r in ("repeated_in_later_export", "lifecycle_start_merged")
-        )
-        if strict_drops:
-            detail = "; ".join(
-                f"{r}: {n} (e.g. {drops.examples[r][0][0]} line {drops.examples[r][0][1]})"
-                for r, n in drops.counts.items()
-                if drops.examples.get(r)
-            )
-            raise StrictModeError(
-                f"strict=True and {strict_drops:,} row(s) would be dropped — {detail}. Fix the "
-                "export, or load with strict=False and read log.report."
-            )
+        _check_strict(drops)
     if not keep.any():
         _raise_no_events(file_names, rows_read, drops)
     order = order[keep[order]]  # the sort is stable: dropping rows keeps it sorted
     findings = source_order_findings(events, order, case_codes, file_names)
     events = events.take(order)
-    states = getattr(sop, "states", None) or TicketStates()
     is_state_log = detect_state_log(events, state_log, states, notes)
     if is_state_log:
         events, stays = collapse_state_repeats(events, case_codes[order], file_names, drops, notes)
@@ -617,7 +728,7 @@ def read_tickets(
             }
         )
     report = LoadReport(
-        files=pd.DataFrame(file_rows),
+        files=pd.DataFrame(reading.file_rows),
         rows_read=rows_read,
         rows_kept=len(events),
         rows_dropped=drops.total,
