@@ -260,7 +260,7 @@ def canonical_frame(
             out[canon] = joined
         elif canon == "sequence":
             out[canon] = pd.to_numeric(frame[src], errors="coerce")
-        elif canon == "case_id":
+        elif canon in ("case_id", "event_id"):
             out[canon] = _whole_number_ids(_clean_text(_float_ids(frame[src]), na), label, notes)
         else:
             out[canon] = _clean_text(frame[src], na)

@@ -80,6 +80,7 @@ def dedupe_events(
     *,
     within_files: bool,
     order: np.ndarray | None = None,
+    notes: list[str] | None = None,
 ) -> tuple[np.ndarray, pd.DataFrame]:
     """Find repeated copies of events; across exports the newest export's copy wins.
 
@@ -124,7 +125,7 @@ def dedupe_events(
                 dup["case_id"].iloc[:MAX_EXAMPLES].tolist(),
             )
             keep[rows] = False
-    older, newer = _match_exports(events, case_codes, keep)
+    older, newer = _match_exports(events, case_codes, keep, file_names, notes)
     if not len(older):
         return keep, conflicts
     old_ev, new_ev = events.iloc[older], events.iloc[newer]
@@ -174,14 +175,21 @@ def dedupe_events(
 
 
 def _match_exports(
-    events: pd.DataFrame, case_codes: np.ndarray, keep: np.ndarray
+    events: pd.DataFrame,
+    case_codes: np.ndarray,
+    keep: np.ndarray,
+    file_names: list[str] | None = None,
+    notes: list[str] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Pairs (row of an older export, row of the newest export holding the same event).
 
-    Exports are ordered by file (a folder's files sorted by name; a list as given);
-    they are taken from the newest to the oldest, each matched one-to-one against the
-    events the newer ones hold. A row of an older export is the same event as a row of a
-    newer one when both have the same ticket and activity and
+    Exports are ordered by file (a folder's files sorted by name; a list as given).
+    When an ``event_id`` column is mapped (the system's id of a history row), rows of
+    one ticket with the same event id are one event, whatever their activity and time
+    (:func:`_match_event_ids`); the rows without an id are matched by time. Otherwise
+    the exports are taken from the newest to the oldest, each matched one-to-one
+    against the events the newer ones hold. A row of an older export is the same event
+    as a row of a newer one when both have the same ticket and activity and
 
     1. their times are equal at the coarser time precision of the two exports (an export
        whose times all fall on whole minutes has minute precision, on whole seconds
@@ -205,8 +213,13 @@ def _match_exports(
     pair = np.unique(cc[live] * n_files + files[live])
     per_case = np.bincount(pair // n_files, minlength=int(cc.max()) + 1)
     rows = live[per_case[cc[live]] >= 2]
+    by_id_old, by_id_new, by_id = empty, empty, False
+    if "event_id" in events.columns and len(rows):
+        by_id_old, by_id_new, rows, by_id = _match_event_ids(
+            events, cc, files, rows, file_names, notes
+        )
     if not len(rows):
-        return empty, empty
+        return by_id_old, by_id_new
     ts = time_i8(events["timestamp"])
     unit = getattr(events["timestamp"].dtype, "unit", "ns")
     second = {"s": 1, "ms": 1_000, "us": 1_000_000, "ns": 1_000_000_000}[unit]
@@ -250,9 +263,62 @@ def _match_exports(
         f_lo, f_hi = int(span.loc[f, "min"]), int(span.loc[f, "max"])
         lo = f_lo if lo is None else min(lo, f_lo)
         hi = f_hi if hi is None else max(hi, f_hi)
-    if not older:
-        return empty, empty
-    return np.concatenate(older), np.concatenate(newer)
+    old_t, new_t = np.concatenate([empty, *older]), np.concatenate([empty, *newer])
+    if by_id:
+        # two rows with different ids are two events, whatever their times
+        ids = events["event_id"].notna().to_numpy()
+        differ = (
+            ids[old_t]
+            & ids[new_t]
+            & (events["event_id"].to_numpy()[old_t] != events["event_id"].to_numpy()[new_t])
+        )
+        old_t, new_t = old_t[~differ], new_t[~differ]
+    return np.concatenate([by_id_old, old_t]), np.concatenate([by_id_new, new_t])
+
+
+def _match_event_ids(
+    events: pd.DataFrame,
+    cc: np.ndarray,
+    files: np.ndarray,
+    rows: np.ndarray,
+    file_names: list[str] | None,
+    notes: list[str] | None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
+    """Pairs by (ticket, event id): every older copy with the newest export's copy.
+
+    Returns the older rows, their newest copies, the rows left for matching by time
+    (all but the older copies: a row without an id, from an export without the column,
+    can still be matched by time to a newer row that has one). When one export holds
+    two different rows of a ticket under the same id, the column is no event id: nothing
+    is paired by it and a note says so; the last value says whether the ids are used.
+    """
+    empty = np.zeros(0, dtype=np.int64)
+    ids = events["event_id"].iloc[rows]
+    has = ids.notna().to_numpy()
+    sub = pd.DataFrame({"pos": rows[has], "c": cc[rows[has]], "f": files[rows[has]]}).assign(
+        e=pd.factorize(ids[has])[0]
+    )
+    clash = sub.duplicated(["c", "e", "f"], keep=False).to_numpy()
+    if clash.any():
+        if notes is not None:
+            at = events.iloc[sub["pos"].to_numpy()[clash][:2]]
+            name = file_names[int(at["_file"].iloc[0])] if file_names else "one export"
+            notes.append(
+                f"{name}: ticket {at['case_id'].iloc[0]!r} has two different rows with event "
+                f"id {at['event_id'].iloc[0]!r} (lines {', '.join(map(str, at['_line']))}), so "
+                "the event_id column is not a row id; exports were merged by ticket, activity "
+                "and time instead. Map another column as event_id, or none."
+            )
+        return empty, empty, rows, False
+    newest = sub.groupby(["c", "e"], sort=False)["f"].transform("max").to_numpy()
+    keeper = sub[sub["f"].to_numpy() == newest]
+    pairs = sub[sub["f"].to_numpy() != newest].merge(keeper, on=["c", "e"], suffixes=("_o", "_n"))
+    return (
+        pairs["pos_o"].to_numpy(dtype=np.int64),
+        pairs["pos_n"].to_numpy(dtype=np.int64),
+        rows[~np.isin(rows, pairs["pos_o"].to_numpy())],
+        True,
+    )
 
 
 def _pair_in_order(

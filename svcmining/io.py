@@ -698,7 +698,7 @@ def _assemble(
     if dedupe and len(events):
         within = dedupe is True or dedupe == "all"
         keep, conflicts = dedupe_events(
-            events, case_codes, file_names, drops, within_files=within, order=order
+            events, case_codes, file_names, drops, within_files=within, order=order, notes=notes
         )
     if len(events) and pair_wanted(events, lifecycle, notes):
         events = pair_lifecycle(events[keep], file_names, drops, notes).reset_index(drop=True)
