@@ -9,8 +9,8 @@ about.
 ==================  =========================================================================
 filter              keeps (``keep=False`` removes them instead)
 ==================  =========================================================================
-:class:`TimeFrame`  tickets contained in / intersecting / started / completed in a window,
-                    or only the events in it (``mode="trim"``)
+:class:`TimeFrame`  tickets contained in / intersecting / overlapping / started / completed
+                    in a window, or only the events in it (``mode="trim"``)
 :class:`Variants`   the tickets of the top N variants, of the variants covering a share of
                     tickets, or of given activity sequences
 :class:`Attribute`  tickets with an event (``level="ticket"``) or the events
@@ -86,7 +86,7 @@ __all__ = [
     "apply_filters",
 ]
 
-_TIME_MODES = ("contained", "intersecting", "started", "completed", "trim")
+_TIME_MODES = ("contained", "intersecting", "overlapping", "started", "completed", "trim")
 _OPS = ("equals", "in", "not_in", "range", "regex")
 
 
@@ -95,9 +95,11 @@ class TimeFrame(Filter):
     """Tickets (or events) in the window ``[start, end)`` of completion times.
 
     ``mode``: ``contained`` (every event in the window), ``intersecting`` (at least one),
-    ``started`` / ``completed`` (the first / last event in it), ``trim`` (keep only the
-    events in the window: tickets are cut). Naive bounds are in the log's time zone;
-    ``None`` leaves a side open. ``keep=False`` removes what would be kept.
+    ``overlapping`` (the ticket's span, first to last event, overlaps the window: pm4py's
+    ``traces_intersecting``, Disco's "intersecting"), ``started`` / ``completed`` (the
+    first / last event in it), ``trim`` (keep only the events in the window). Naive bounds
+    are in the log's time zone; ``None`` leaves a side open. ``keep=False`` removes what
+    would be kept.
 
     Examples
     --------
@@ -107,7 +109,9 @@ class TimeFrame(Filter):
 
     start: pd.Timestamp | None = None
     end: pd.Timestamp | None = None
-    mode: Literal["contained", "intersecting", "started", "completed", "trim"] = "intersecting"
+    mode: Literal["contained", "intersecting", "overlapping", "started", "completed", "trim"] = (
+        "intersecting"
+    )
     keep: bool = True
     key: ClassVar[str] = "time_frame"
 
@@ -137,7 +141,16 @@ class TimeFrame(Filter):
         elif self.mode == "started":
             case_ok = inside[starts]
         else:
-            case_ok = inside[np.r_[starts[1:], len(events)] - 1] if n_cases else inside[:0]
+            last = np.r_[starts[1:], len(events)] - 1 if n_cases else starts
+            if self.mode == "completed":
+                case_ok = inside[last]
+            else:  # overlapping: first event before the end, last at or after the start
+                first_t, last_t = ts.iloc[starts], ts.iloc[last]
+                case_ok = np.ones(n_cases, dtype=bool)
+                if hi is not None:
+                    case_ok &= (first_t < hi).to_numpy()
+                if lo is not None:
+                    case_ok &= (last_t >= lo).to_numpy()
         return self._cases(log, case_ok)
 
 
