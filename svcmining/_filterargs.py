@@ -29,6 +29,7 @@ __all__ = [
     "labels",
     "like",
     "parse_spec",
+    "plain",
     "time_text",
     "value_codes",
     "when",
@@ -82,11 +83,7 @@ class Filter:
                 value = value.to_spec()
             elif f.name == "sop":
                 value = os.fspath(value)
-            elif isinstance(value, tuple):
-                value = [list(v) if isinstance(v, tuple) else v for v in value]
-            elif isinstance(value, pd.Timestamp):
-                value = time_text(value)
-            out[f.name] = value
+            out[f.name] = plain(value)
         return {self.key: out}
 
     def __repr__(self) -> str:
@@ -102,6 +99,17 @@ class Filter:
             else:
                 parts.append(f"{f.name}={value!r}")
         return f"{type(self).__name__}({', '.join(parts)})"
+
+
+def plain(value: Any) -> Any:
+    """``value`` as plain YAML data: lists for tuples, text for times, Python numbers."""
+    if isinstance(value, tuple | list):
+        return [plain(v) for v in value]
+    if isinstance(value, pd.Timestamp):
+        return time_text(value)
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
 
 
 def time_text(t: pd.Timestamp) -> str:
@@ -124,7 +132,7 @@ def labels(cls: str, name: str, value: Any, *, allow_none: bool = False) -> tupl
     ):
         return tuple(value)
     raise InvalidParameterError(
-        f"The {name!r} parameter of {cls} must be an activity label or a list of labels. "
+        f"The {name!r} parameter of {cls} must be a label or a non-empty list of labels. "
         f"Got {value!r} instead."
     )
 

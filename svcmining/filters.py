@@ -282,6 +282,16 @@ class Attribute(Filter):
                 f"Available columns: {', '.join(map(str, events.columns))}."
             )
         col = events[self.column]
+        try:
+            hit = self._compare(col)
+        except TypeError as exc:
+            raise InvalidParameterError(
+                f"Attribute cannot compare column {self.column!r} ({col.dtype}) with "
+                f"{self.value!r} ({exc}); give values of the column's kind."
+            ) from None
+        return np.asarray(pd.Series(hit).fillna(False).to_numpy(dtype=bool), dtype=bool)
+
+    def _compare(self, col: pd.Series) -> Any:
         if self.op == "equals":
             hit = col == args.like(col, self.value)
         elif self.op in ("in", "not_in"):
@@ -298,7 +308,7 @@ class Attribute(Filter):
         else:
             text = col.astype("str").where(col.notna())
             hit = text.str.contains(self.value, regex=True)
-        return np.asarray(pd.Series(hit).fillna(False).to_numpy(dtype=bool), dtype=bool)
+        return hit
 
     def _keep(self, log: TicketLog, ctx: _Context) -> np.ndarray:
         hit = self.matches(log.events)

@@ -264,6 +264,10 @@ def test_yaml_round_trip_of_every_filter(tmp_path):
     assert dataclasses.replace(back, sop="sop.yaml") == stack
     assert back.sop == str(tmp_path / "sop.yaml")  # relative to the YAML file
     assert FilterStack.from_dict(stack.to_dict()) == stack
+    times = FilterStack([Attribute("timestamp", "range", [pd.Timestamp("2024-10-09 08:00"), None])])
+    times.to_yaml(path)
+    assert "2024-10-09 08:00:00" in path.read_text(encoding="utf-8")
+    assert ids(FilterStack.from_yaml(path).apply(tiny_frame())) == ["T3", "T4"]
 
 
 def test_yaml_file_applies_like_python(tmp_path, tiny):
@@ -337,6 +341,8 @@ def test_invalid_yaml_raises_typed_errors(tmp_path, text, match):
         (lambda: apply_filters(tiny_frame(), "nope.yaml"), "does not exist"),
         (lambda: Attribute("colour", "equals", 1).apply(tiny_frame()), "does not have"),
         (lambda: Deviation().apply(tiny_frame()), "needs an SOP"),
+        (lambda: Attribute("score", "range", ["a", 3]).apply(tiny_frame()), "cannot compare"),
+        (lambda: Endpoints(start=[]), "non-empty list of labels"),
     ],
 )
 def test_invalid_parameters_raise_typed_errors(make, match):
