@@ -801,7 +801,9 @@ class FilterStack:
         """The stack as YAML text (UTF-8); written to ``path`` too when given."""
         import yaml
 
-        text = yaml.safe_dump(self.to_dict(), allow_unicode=True, sort_keys=False)
+        text = yaml.safe_dump(
+            self.to_dict(), allow_unicode=True, sort_keys=False, default_flow_style=None
+        )
         if path is not None:
             Path(path).write_text(text, encoding="utf-8")
         return text
