@@ -40,11 +40,10 @@ TOP_KEYS = ("filters", "calendar", "sop")
 
 @dataclass
 class _Context:
-    """What the filters of one application share: the SOP, a default calendar and results
-    the caller already has (``rework`` for :func:`svcmining.filter_rework`)."""
+    """What the filters of one application share: the SOP and results the caller already
+    has (``rework`` for :func:`svcmining.filter_rework`)."""
 
     sop: Any = None
-    calendar: Calendar | None = None
     rework: Any = None
 
 
@@ -54,12 +53,12 @@ class Filter:
 
     key: ClassVar[str] = ""
 
-    def apply(self, log: LogLike, *, sop: Any = None, calendar: Any = None) -> TicketLog:
+    def apply(self, log: LogLike, *, sop: Any = None) -> TicketLog:
         """This filter applied to ``log`` (a new :class:`TicketLog`; one row added to
-        its ``filters``)."""
+        its ``filters``); ``sop`` serves the filters that need an SOP."""
         from .filters import FilterStack
 
-        return FilterStack((self,)).apply(log, sop=sop, calendar=calendar)
+        return FilterStack((self,)).apply(log, sop=sop)
 
     def _keep(self, log: TicketLog, ctx: _Context) -> np.ndarray:  # pragma: no cover
         raise NotImplementedError

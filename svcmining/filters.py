@@ -104,7 +104,7 @@ class TimeFrame(Filter):
     Examples
     --------
     >>> TimeFrame("2024-11-01", "2024-12-01", mode="started")
-    TimeFrame(start='2024-11-01T00:00:00', end='2024-12-01T00:00:00', mode='started')
+    TimeFrame(start='2024-11-01', end='2024-12-01', mode='started')
     """
 
     start: pd.Timestamp | None = None
@@ -775,16 +775,16 @@ class FilterStack:
         sop = f"\n  sop={self.sop!r}," if self.sop else ""
         return f"FilterStack([{inner}\n]{sop})" if self.filters else "FilterStack([])"
 
-    def apply(
-        self, log: LogLike, *, sop: Any = None, calendar: Any = None, rework: Any = None
-    ) -> TicketLog:
+    def apply(self, log: LogLike, *, sop: Any = None, rework: Any = None) -> TicketLog:
         """The filters applied in order to ``log``: a new :class:`TicketLog` whose
-        ``filters`` table has one more row per filter (``calendar`` is accepted for the
-        signature of :func:`apply_filters`; the filters carry their own)."""
+        ``filters`` table has one more row per filter. ``sop`` (an SOP or a path) serves
+        the filters that need one and name none (default: the stack's ``sop``); ``rework``
+        a :class:`~svcmining.rework.ReworkResult` of ``log`` for a first filter of rework."""
         tlog = as_ticket_log(log)
         ctx = _Context(sop=sop if sop is not None else self.sop, rework=rework)
         for flt in self.filters:
             tlog = rules.apply_one(tlog, flt, ctx)
+            ctx.rework = None  # computed on the input log: of no use after a filter
         return tlog
 
     # -- dict / YAML --------------------------------------------------------------------------

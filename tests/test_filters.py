@@ -540,3 +540,13 @@ def test_registry_names_every_public_filter():
     for cls in FILTERS.values():
         assert getattr(svc, cls.__name__) is cls
     assert svc.apply_filters is apply_filters and np.all([callable(svc.FilterStack)])
+
+
+def test_docstring_examples_run():
+    """The examples in the filters' docstrings run and print what they show."""
+    import doctest
+
+    import svcmining.filters
+
+    result = doctest.testmod(svcmining.filters, optionflags=doctest.ELLIPSIS)
+    assert result.attempted >= 12 and result.failed == 0
