@@ -550,3 +550,11 @@ def test_docstring_examples_run():
 
     result = doctest.testmod(svcmining.filters, optionflags=doctest.ELLIPSIS)
     assert result.attempted >= 12 and result.failed == 0
+
+
+@pytest.mark.parametrize("flt", [c[0] for c in CASES], ids=repr)
+def test_filters_on_an_empty_log(flt):
+    """On a log without events every filter returns an empty log and a row of zeros."""
+    out = flt.apply(tiny_frame().iloc[:0])
+    assert out.n_events == 0
+    assert out.filters.iloc[0, 1:].tolist() == [0, 0, 0, 0]
