@@ -1,10 +1,8 @@
 """Slice a ticket log: small typed filters, a stack of them, and one YAML format for it.
 
 Each filter is a frozen dataclass with a readable ``repr``; :class:`FilterStack` applies
-them in order. Every application appends one row to the result's
-:attr:`TicketLog.filters <svcmining.eventlog.TicketLog>` table (the filter's repr,
-tickets and events kept and removed), so a report or a check can say which slice it is
-about.
+them in order. Every application appends one row to the result's ``filters`` table (the
+filter's repr, tickets and events kept and removed): a report can say what slice it is about.
 
 ==================  =========================================================================
 filter              keeps (``keep=False`` removes them instead)
@@ -40,10 +38,7 @@ The YAML format (``filters.yaml``)::
       - follows: {a: 售后评估, b: 上门维修, max_hours: 4, business_hours: true}
       - duration: {percentile: [0.9, 1.0]}
 
->>> import svcmining as svc                                            # doctest: +SKIP
->>> log = svc.read_tickets("sample_logs/")                             # doctest: +SKIP
->>> sliced = svc.apply_filters(log, "filters.yaml")                    # doctest: +SKIP
->>> sliced.filters                                                     # doctest: +SKIP
+``svc.apply_filters(log, "filters.yaml")`` applies it; ``.filters`` of the result says what it did.
 """
 
 from __future__ import annotations
@@ -705,22 +700,8 @@ class _Predicate(Filter):
         return self._cases(log, rules.any_per_case(mask, codes, n_cases))
 
 
-FILTERS: dict[str, type[Filter]] = {
-    cls.key: cls
-    for cls in (
-        TimeFrame,
-        Variants,
-        Attribute,
-        Endpoints,
-        Follows,
-        Duration,
-        Between,
-        Rework,
-        Deviation,
-        SLABreach,
-        Handoff,
-    )
-}
+_CLASSES = (TimeFrame, Variants, Attribute, Endpoints, Follows, Duration, Between, Rework)
+FILTERS: dict[str, type[Filter]] = {c.key: c for c in (*_CLASSES, Deviation, SLABreach, Handoff)}
 """YAML name -> filter class."""
 
 
