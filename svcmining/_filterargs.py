@@ -165,8 +165,8 @@ def calendar_of(cls: str, value: Any) -> Calendar | None:
     if isinstance(value, Mapping):
         return Calendar.from_spec(value)
     raise InvalidParameterError(
-        f"The 'calendar' parameter of {cls} must be a Calendar, a calendar spec (mapping) or "
-        f"'china_2024'. Got {value!r} instead."
+        f"The 'calendar' parameter of {cls} must be a Calendar, a calendar spec (mapping), "
+        f"'china_2024' or, in a filter file, 'sop' or a calendar YAML file. Got {value!r} instead."
     )
 
 
@@ -241,21 +241,53 @@ def parse_spec(
         raise InvalidParameterError(
             f"{source}: unknown key {unknown[0]!r}; valid keys: {{{', '.join(TOP_KEYS)}}}."
         )
-    cal = calendar_of("FilterStack", spec.get("calendar", calendar))
     sop = spec.get("sop")
     if sop is not None:
         if not isinstance(sop, str):
             raise InvalidParameterError(f"{source}: 'sop' must be a file path. Got {sop!r}.")
         sop = _resolve(sop, base)
+    cal = _file_calendar(spec.get("calendar", calendar), sop, source, base)
     items = spec.get("filters") or []
     if isinstance(items, str) or not isinstance(items, Sequence):
         raise InvalidParameterError(
             f"{source}: 'filters' must be a list of filters. Got {items!r} instead."
         )
     parsed = [
-        _parse_item(item, i, cal, source, base, registry) for i, item in enumerate(items, start=1)
+        _parse_item(item, i, (cal, sop), source, base, registry)
+        for i, item in enumerate(items, start=1)
     ]
     return parsed, sop
+
+
+def _file_calendar(value: Any, sop: str | None, source: str, base: Path | None) -> Any:
+    """A calendar named in a filter file: ``sop`` (the SOP's), a calendar YAML file (its
+    mapping, optionally under ``calendar:``), ``china_2024`` or a spec mapping."""
+    if value == "sop":
+        from .sop import load_sop
+
+        cal = load_sop(sop).calendar if sop is not None else None
+        if cal is None:
+            raise InvalidParameterError(
+                f"{source}: 'calendar: sop' needs 'sop:' naming an SOP file with a calendar."
+            )
+        return cal
+    if isinstance(value, str) and value.lower().endswith((".yaml", ".yml")):
+        from ._textfile import read_text
+        from ._yaml import load_yaml
+
+        path = Path(_resolve(value, base))
+        if not path.is_file():
+            raise InvalidParameterError(f"{source}: calendar file {value!r} does not exist.")
+        data, _ = load_yaml(
+            read_text(path, "calendar file"),
+            os.fspath(path),
+            what="calendar file",
+            error=InvalidParameterError,
+        )
+        if isinstance(data, Mapping) and isinstance(data.get("calendar"), Mapping):
+            data = data["calendar"]
+        value = data
+    return calendar_of("FilterStack", value)
 
 
 def _resolve(path: str, base: Path | None) -> str:
@@ -265,8 +297,14 @@ def _resolve(path: str, base: Path | None) -> str:
 
 
 def _parse_item(
-    item: Any, i: int, cal: Any, source: str, base: Path | None, registry: Mapping[str, Any]
+    item: Any,
+    i: int,
+    shared: tuple[Any, str | None],
+    source: str,
+    base: Path | None,
+    registry: Mapping[str, Any],
 ) -> Any:
+    cal, stack_sop = shared  # the file's calendar and SOP
     if any(isinstance(item, c) for c in registry.values()):
         return item
     names = "{" + ", ".join(registry) + "}"
@@ -297,16 +335,19 @@ def _parse_item(
                 f"{{{', '.join(allowed)}}}."
             )
         kwargs[k] = v
+    if isinstance(kwargs.get("sop"), str):
+        kwargs["sop"] = _resolve(kwargs["sop"], base)
+    if isinstance(kwargs.get("calendar"), str):
+        own = kwargs["calendar"]
+        kwargs["calendar"] = _file_calendar(own, kwargs.get("sop") or stack_sop, source, base)
     if kwargs.pop("business_hours", False) is True and kwargs.get("calendar") is None:
         if cal is None:
             raise InvalidParameterError(
                 f"{source}: filter {i} ({name}) asks for business hours but no calendar is "
-                "given: add 'calendar:' (a calendar spec or china_2024) to the file or the "
-                "filter, or pass calendar=... ."
+                "given: add 'calendar:' (sop, a calendar YAML file, a spec or china_2024) to "
+                "the file or the filter, or pass calendar=... ."
             )
         kwargs["calendar"] = cal
-    if isinstance(kwargs.get("sop"), str):
-        kwargs["sop"] = _resolve(kwargs["sop"], base)
     try:
         return cls(**kwargs)
     except TypeError as exc:

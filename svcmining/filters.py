@@ -30,7 +30,7 @@ filter              keeps (``keep=False`` removes them instead)
 
 The YAML format (``filters.yaml``)::
 
-    calendar: china_2024        # optional: the calendar of ``business_hours: true``
+    calendar: sop               # of ``business_hours: true``: sop, china_2024, a file, a spec
     sop: sop.yaml               # optional: the SOP of deviation / sla_breach filters
     filters:
       - time_frame: {start: 2024-11-01, end: 2024-12-01, mode: started}

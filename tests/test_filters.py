@@ -33,6 +33,7 @@ from svcmining.filters import (
 )
 
 REPO = Path(__file__).resolve().parents[1]
+SOP_PATH = REPO / "sample_logs" / "sop_complaint.yaml"
 TZ = "Asia/Shanghai"
 
 # T1 Mon 7 Oct: 4 h, 客服→售后→技术→客服, closed       (电话, score 1)
@@ -294,6 +295,31 @@ def test_yaml_file_applies_like_python(tmp_path, tiny):
     assert ids(svc.apply_filters(tiny, {"filters": [{"variants": {"top": 1}}]})) == ["T1", "T4"]
 
 
+def test_yaml_calendar_from_the_sop_or_a_file(tmp_path):
+    """'calendar: sop' takes the SOP's calendar; a calendar YAML file is read beside the file."""
+    sop_cal = svc.load_sop(SOP_PATH).calendar
+    (tmp_path / "cal.yaml").write_text(
+        "calendar: {workdays: Mon-Fri, hours: ['09:00-12:00'], timezone: Asia/Shanghai}\n",
+        encoding="utf-8",
+    )
+    path = tmp_path / "filters.yaml"
+    path.write_text(
+        f"sop: {SOP_PATH.as_posix()}\ncalendar: sop\nfilters:\n"
+        "  - duration: {max_hours: 8, business_hours: true}\n"
+        "  - follows: {a: x, b: y, max_hours: 1, calendar: cal.yaml}\n",
+        encoding="utf-8",
+    )
+    stack = FilterStack.from_yaml(path)
+    assert stack.filters[0].calendar == sop_cal
+    assert stack.filters[1].calendar == Calendar(hours=(("09:00", "12:00"),))
+    path.write_text("calendar: sop\nfilters: []\n", encoding="utf-8")
+    with pytest.raises(InvalidParameterError, match="'calendar: sop' needs 'sop:'"):
+        FilterStack.from_yaml(path)
+    path.write_text("calendar: nope.yaml\n", encoding="utf-8")
+    with pytest.raises(InvalidParameterError, match=r"calendar file 'nope\.yaml' does not exist"):
+        FilterStack.from_yaml(path)
+
+
 @pytest.mark.parametrize(
     ("text", "match"),
     [
@@ -378,9 +404,6 @@ def sop_log() -> TicketLog:
             t += pd.Timedelta("30min")
     df = pd.DataFrame(rows, columns=["case_id", "activity", "timestamp", "department", "priority"])
     return svc.as_ticket_log(df)
-
-
-SOP_PATH = REPO / "sample_logs" / "sop_complaint.yaml"
 
 
 def test_deviation_and_sla_filters(sop_log):
