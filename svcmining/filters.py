@@ -249,13 +249,19 @@ class Attribute(Filter):
                 raise InvalidParameterError(
                     f"The 'value' of Attribute(op={self.op!r}) must be a list. Got {v!r} instead."
                 )
-            v = tuple(v)
+            v = tuple(sorted(v, key=str)) if isinstance(v, set | frozenset) else tuple(v)
             if self.op == "range" and len(v) != 2:
                 raise InvalidParameterError(
                     f"The 'value' of Attribute(op='range') must be [low, high] (None for an "
                     f"open side). Got {self.value!r} instead."
                 )
             object.__setattr__(self, "value", v)
+        elif self.op == "equals" and (v is None or isinstance(v, Sequence | Mapping | set)):
+            if not isinstance(v, str):
+                raise InvalidParameterError(
+                    "The 'value' of Attribute(op='equals') must be one value (use op='in' for "
+                    f"a list, op='not_in' to match missing values). Got {v!r} instead."
+                )
         elif self.op == "regex":
             if not isinstance(v, str):
                 raise InvalidParameterError(
@@ -761,8 +767,11 @@ class FilterStack:
         ``filters`` table has one more row per filter. ``sop`` (an SOP or a path) serves
         the filters that need one and name none (default: the stack's ``sop``); ``rework``
         a :class:`~svcmining.rework.ReworkResult` of ``log`` for a first filter of rework."""
+        from .sop import as_sop
+
         tlog = as_ticket_log(log)
-        ctx = _Context(sop=sop if sop is not None else self.sop, rework=rework)
+        the_sop = as_sop(sop if sop is not None else self.sop, func="apply_filters")
+        ctx = _Context(sop=the_sop, rework=rework)
         for flt in self.filters:
             tlog = rules.apply_one(tlog, flt, ctx)
             ctx.rework = None  # computed on the input log: of no use after a filter

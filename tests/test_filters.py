@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 from pathlib import Path
 
 import numpy as np
@@ -352,6 +353,8 @@ def test_invalid_yaml_raises_typed_errors(tmp_path, text, match):
         (lambda: Variants(top=0), "'top' parameter of Variants"),
         (lambda: Attribute("c", "range", [1]), r"\[low, high\]"),
         (lambda: Attribute("c", "regex", "("), "not a valid regular expression"),
+        (lambda: Attribute("c"), r"op='equals'\) must be one value"),
+        (lambda: Attribute("c", "equals", ["a", "b"]), "use op='in'"),
         (lambda: Endpoints(), "at least one of"),
         (lambda: Follows("a", "b", relation="later"), "'relation' parameter of Follows"),
         (lambda: Follows("a", "b", same="x", different="y"), "at most one"),
@@ -416,6 +419,9 @@ def test_deviation_and_sla_filters(sop_log):
     assert ids(SLABreach(slas="assign_within_2h", sop=SOP_PATH).apply(sop_log)) == ["slow"]
     stack = FilterStack([SLABreach(slas="assign_within_2h", keep=False)], sop=SOP_PATH)
     assert ids(stack.apply(sop_log)) == ["dept", "ok", "skip"]
+    closed = FilterStack([Endpoints(open_at_cutoff=False)], sop=os.fspath(SOP_PATH))
+    assert ids(closed.apply(sop_log)) == ["dept", "ok", "skip", "slow"]
+    assert ids(Rework(keep=False).apply(sop_log, sop=SOP_PATH)) == ["dept", "ok", "skip", "slow"]
 
 
 # ----------------------------------------------------------------------------------------------
