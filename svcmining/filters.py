@@ -789,11 +789,9 @@ class FilterStack:
 
     def to_yaml(self, path: str | os.PathLike[str] | None = None) -> str:
         """The stack as YAML text (UTF-8); written to ``path`` too when given."""
-        import yaml
+        from ._yaml import dump_yaml
 
-        text = yaml.safe_dump(
-            self.to_dict(), allow_unicode=True, sort_keys=False, default_flow_style=None
-        )
+        text = dump_yaml(self.to_dict())
         if path is not None:
             Path(path).write_text(text, encoding="utf-8")
         return text
