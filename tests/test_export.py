@@ -180,6 +180,13 @@ def test_pm4py_takes_to_pm4py_as_is(tiny):
     }
     assert starts == {"投诉登记": 1, "工单登记": 1} and ends == {"结单": 2}
     assert dfg == _svc_dfg(tiny)
+    variants = pm4py.get_variants(tiny.to_pm4py())
+    assert {k: (len(v) if isinstance(v, list) else v) for k, v in variants.items()} == {
+        ("投诉登记", "结单"): 1,
+        ("工单登记", '=HYPERLINK("http://x")', "结单"): 1,
+    }
+    kept = pm4py.filter_start_activities(tiny.to_pm4py(), ["投诉登记"])
+    assert kept["case:concept:name"].unique().tolist() == ["T1"]
 
 
 def _svc_dfg(log: svc.TicketLog) -> dict[tuple[str, str], int]:
