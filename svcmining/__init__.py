@@ -27,6 +27,8 @@ _EXPORTS: dict[str, str] = {
     "LoadReport": "io",
     "DEFAULT_NA_VALUES": "io",
     "HEADER_SYNONYMS": "_synonyms",
+    # export
+    "read_export_metadata": "export",
     # data quality
     "check_quality": "quality",
     "open_cases": "quality",
@@ -214,6 +216,7 @@ __all__ = [
     "plot_periods",
     "plot_process_map",
     "pseudonymize",
+    "read_export_metadata",
     "read_tickets",
     "render_report",
     "service_kpis",
@@ -274,6 +277,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         StrictModeError,
         SvcMiningError,
     )
+    from .export import read_export_metadata
     from .filters import (
         Attribute,
         Between,

@@ -83,7 +83,12 @@ class _ColumnMap(dict[str, Any]):
 
 
 def map_columns(
-    columns: Sequence[str], explicit: Mapping[str, Any], defaults: Mapping[str, str], where: str
+    columns: Sequence[str],
+    explicit: Mapping[str, Any],
+    defaults: Mapping[str, str],
+    where: str,
+    *,
+    detect: bool = True,
 ) -> _ColumnMap:
     """Canonical -> source column for one file; explicit mapping wins over detection.
 
@@ -109,7 +114,7 @@ def map_columns(
             mapping[canon] = src
             used.add(src)
     candidates: dict[str, list[tuple[int, int, int, str]]] = {}
-    for pos, col in enumerate(cols):
+    for pos, col in enumerate(cols if detect else ()):  # svcmining's own files: no detection
         if col in used:
             continue
         hit = match_header(col)
@@ -151,7 +156,7 @@ def map_columns(
     auto = [
         f"{canon} <- {mapping[canon]!r}"
         for canon in OPTIONAL_COLUMNS
-        if canon in mapping and canon not in explicit
+        if canon in mapping and canon not in explicit and detect
     ]
     if auto:
         decisions.append(
@@ -252,7 +257,9 @@ def canonical_frame(
     for canon, src in mapping.items():
         if canon in TIME_COLUMNS:
             continue
-        if isinstance(src, list):
+        if raw.own is not None and not isinstance(src, list):  # written by svcmining: as is
+            out[canon] = frame[src]
+        elif isinstance(src, list):
             parts = [_clean_text(frame[c], na) for c in src]
             joined = parts[0]
             for part in parts[1:]:
@@ -305,7 +312,7 @@ def canonical_frame(
                 )
                 + "; map it explicitly if it is the one you meant."
             )
-        out[name] = _clean_text(s, na) if raw.fmt in ("csv", "xlsx") else s
+        out[name] = _clean_text(s, na) if raw.fmt in ("csv", "xlsx") and raw.own is None else s
     canon_frame = pd.DataFrame(out, index=frame.index)
     canon_frame["_file"] = np.int32(file_index) if row_files is None else row_files
 

@@ -4,6 +4,8 @@ START/COMPLETE pairs, status repeats of state logs, and source-order findings.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 
@@ -81,6 +83,7 @@ def dedupe_events(
     within_files: bool,
     order: np.ndarray | None = None,
     notes: list[str] | None = None,
+    exempt: Sequence[int] = (),
 ) -> tuple[np.ndarray, pd.DataFrame]:
     """Find repeated copies of events; across exports the newest export's copy wins.
 
@@ -91,7 +94,8 @@ def dedupe_events(
     ``conflicting_duplicate`` with one row per changed value in the conflicts table.
     Returns the rows to keep (a boolean mask over ``events``) and the conflicts table.
     ``case_codes`` are integer codes of ``case_id``; ``order`` sorts the rows by case
-    and time (:func:`sort_order`), when known.
+    and time (:func:`sort_order`), when known. Rows of the files ``exempt`` (svcmining's
+    own exports, already as the user wants them) are not deduplicated inside their file.
     """
     n = len(events)
     value_cols = [c for c in events.columns if c not in ("_file", "_line")]
@@ -116,6 +120,8 @@ def dedupe_events(
         candidates = events[shared]
         within_c = candidates.duplicated(subset=[*value_cols, "_file"], keep="first").to_numpy()
         rows = np.flatnonzero(shared)[within_c]
+        if len(exempt):
+            rows = rows[~np.isin(events["_file"].to_numpy()[rows], np.asarray(exempt))]
         if len(rows):
             dup = events.iloc[rows]
             drops.add(

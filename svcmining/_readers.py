@@ -7,9 +7,10 @@ the header check, and the Parquet and DataFrame readers.
 from __future__ import annotations
 
 import glob as globlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -99,6 +100,8 @@ class Raw:
     note: str = ""
     # a small CSV's records, turned into ``frame`` together with its batch (see read_tickets)
     records: list[list[str]] | None = None
+    # the export metadata of a file svcmining wrote (TicketLog.write): read as written
+    own: Mapping[str, Any] | None = None
 
     @property
     def n_rows(self) -> int:

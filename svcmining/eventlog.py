@@ -34,15 +34,18 @@ function mutates the frame it is given.
 from __future__ import annotations
 
 import html
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 import numpy as np
 import pandas as pd
 
 from .exceptions import SchemaError
+from .export import pm4py_frame, write_events
 
 if TYPE_CHECKING:
     from ._loadreport import LoadReport
@@ -178,6 +181,58 @@ class TicketLog:
         applied filters."""
         return TicketLog(
             events=events, report=self.report, mapping=self.mapping, filters=self.filters
+        )
+
+    def to_pm4py(self) -> pd.DataFrame:
+        """The events in pm4py's naming, for pm4py's functions as they are (a new frame).
+
+        ``case_id`` -> ``case:concept:name``, ``activity`` -> ``concept:name``, ``timestamp``
+        -> ``time:timestamp``, ``resource`` -> ``org:resource``, ``department`` ->
+        ``org:group``, ``lifecycle`` -> ``lifecycle:transition``; ``start_timestamp`` keeps
+        its name (pm4py's default start key). Every other column that has one value in each
+        ticket is a case attribute, ``case:<name>``; the rest keep their names. Rows, dtypes
+        and the time zone are the log's; no ``format_dataframe`` is needed.
+
+        Examples
+        --------
+        >>> import pm4py                                    # doctest: +SKIP
+        >>> dfg, starts, ends = pm4py.discover_dfg(log.to_pm4py())  # doctest: +SKIP
+        """
+        return pm4py_frame(self.events)
+
+    def write(self, path: str | os.PathLike[str]) -> Path:
+        """Write the log to ``.parquet``, ``.csv`` or ``.xes``/``.xes.gz`` (by extension).
+
+        The canonical columns, the other columns, their dtypes and the time zone are kept,
+        and :func:`svcmining.read_tickets` reads the file back to the same event table. The
+        load report, the mapping and the applied filters (``filters``, when the log has
+        them) go along: Parquet key-value metadata, an XES log attribute, or a side file
+        ``<file>.svcmining.json`` for CSV (:func:`svcmining.read_export_metadata` reads
+        them). CSV is UTF-8 with a byte-order mark (for Excel) and formula-safe: a text
+        cell starting with ``= + - @``, a tab, a carriage return or ``'`` gets a ``'`` in
+        front, which ``read_tickets`` removes. See :mod:`svcmining.export`.
+
+        Returns the path written. The file is written beside the target and renamed over
+        it (never through a symbolic link).
+
+        Raises
+        ------
+        InvalidParameterError
+            An unknown extension, a path that is a folder or a link, or (XES) text with a
+            control character XML cannot hold.
+
+        Examples
+        --------
+        >>> log.write("clean.parquet")                      # doctest: +SKIP
+        >>> svc.read_tickets("clean.parquet").events.equals(log.events)  # doctest: +SKIP
+        True
+        """
+        return write_events(
+            self.events,
+            path,
+            report=self.report,
+            mapping=self.mapping,
+            filters=getattr(self, "filters", None),
         )
 
     def summary(self) -> pd.Series:

@@ -67,6 +67,12 @@ is a handoff and stays its own event; the analyses read a state repeated across 
 rows as one continued stay, not as repeated work. A state left and
 entered again (Active, Resolved, Active) stays two stays. ``state_log=False`` keeps
 every row, ``state_log=True`` treats any export as a state log.
+
+*svcmining's own files* (written by :meth:`TicketLog.write`, see :mod:`svcmining.export`)
+are read as they were written: the same columns, dtypes, values and time zone (the default
+zone when ``timezone=`` is not given), no column detected anew, no text cleaned, no copy inside
+the file removed, no lifecycle pairing or state merging again (the state-log flag of the
+first load is restored). A note in the load report says so.
 """
 
 from __future__ import annotations
@@ -108,6 +114,7 @@ from ._readers_csv import read_csv
 from ._readers_excel import read_excel
 from ._readers_xes import read_xes
 from .eventlog import (
+    CANONICAL_COLUMNS,
     OPTIONAL_COLUMNS,
     REQUIRED_COLUMNS,
     TEXT_COLUMNS,
@@ -121,6 +128,7 @@ from .exceptions import (
     ReadError,
     StrictModeError,
 )
+from .export import read_export_frame, read_export_metadata
 from .states import TicketStates
 
 __all__ = [
@@ -371,7 +379,15 @@ def read_tickets(
             "pd.concat([...], ignore_index=True), or pass file paths."
         )
     paths = [Path(FRAME_SOURCE)] if is_frame else resolve_sources(source)
+    # files svcmining wrote (TicketLog.write) are read back as written
+    own: list[Mapping[str, Any] | None] = [
+        None if is_frame else read_export_metadata(p) for p in paths
+    ]
+    own_zones = {str(m.get("timezone")) for m in own if m is not None}
+    if timezone is None and sop_zone is None and None not in own and len(own_zones) == 1:
+        tz = own_zones.pop()  # the zone the log was written in
     reading = _Reading(explicit, tz=tz, dayfirst=dayfirst, na=na, time_format=time_format)
+    reading.own = own
     reading.read(
         paths,
         source if isinstance(source, pd.DataFrame) else None,
@@ -482,6 +498,13 @@ class _Reading:
         self.rows_read = 0
         self.batch: list[tuple[int, Raw]] = []
         self.batch_rows = 0  # rows in the batch
+        self.own: list[Mapping[str, Any] | None] = []  # export metadata of each path, if ours
+        self.own_files: list[int] = []  # files svcmining wrote
+
+    @property
+    def all_own(self) -> bool:
+        """Every source was written by svcmining (TicketLog.write)."""
+        return bool(self.own) and None not in self.own
 
     def read(
         self,
@@ -496,7 +519,12 @@ class _Reading:
         bar = progress_bar(len(paths), desc="reading", unit="file", enabled=progress)
         # CSV exports are read two at a time: pyarrow parses one while Python decodes the
         # next (decoding a GBK export holds the interpreter); results are used in order
-        csv_at = [i for i, p in enumerate(paths) if export_suffix(p) in (".csv", ".tsv", ".txt")]
+        own = self.own or [None] * len(paths)
+        csv_at = [
+            i
+            for i, p in enumerate(paths)
+            if export_suffix(p) in (".csv", ".tsv", ".txt") and own[i] is None
+        ]
         reading: dict[int, Any] = {}
         pool = None
         if len(csv_at) > 1:
@@ -507,7 +535,10 @@ class _Reading:
                 if bar is not None:
                     bar.update(at - bar.n)  # files done so far
                 suffix = export_suffix(path)
-                if suffix in (".csv", ".tsv", ".txt"):
+                meta = own[at]
+                if meta is not None:
+                    raws = [_read_own(path, meta)]
+                elif suffix in (".csv", ".tsv", ".txt"):
                     raws = [reading.pop(at).result() if at in reading else read_csv(path, encoding)]
                 elif suffix in (".xlsx", ".xlsm"):
                     raws = read_excel(path, sheet)
@@ -539,9 +570,12 @@ class _Reading:
             label = str(path)
         idx = len(self.file_names)
         self.file_names.append(label)
+        if raw.own is not None:
+            self.own_files.append(idx)
         if raw.note:
             self.notes.append(raw.note)
-            warnings.warn(raw.note, DataQualityWarning, stacklevel=4)
+            if raw.own is None:  # the note on an own file is no quality problem
+                warnings.warn(raw.note, DataQualityWarning, stacklevel=4)
         n_rows = raw.n_rows + len(raw.malformed)
         self.rows_read += n_rows
         if raw.malformed:
@@ -562,7 +596,7 @@ class _Reading:
                 "time_formats": "",
             }
         )
-        small = raw.fmt == "csv" and raw.n_rows <= _BATCH_FILE_ROWS
+        small = raw.fmt == "csv" and raw.own is None and raw.n_rows <= _BATCH_FILE_ROWS
         if self.batch and not (
             small
             and list(raw.frame.columns) == list(self.batch[0][1].frame.columns)
@@ -607,7 +641,13 @@ class _Reading:
                 f"{file_names[first_idx]} (and {len(batch) - 1:,} more file(s) with the same "
                 "header, read together)"
             )
-        col_map = map_columns(list(raw.frame.columns), self.explicit, raw.default_mapping, where)
+        col_map = map_columns(
+            list(raw.frame.columns),
+            self.explicit,
+            raw.default_mapping,
+            where,
+            detect=first.own is None,
+        )
         canon, formats, localised = canonical_frame(
             raw,
             first_idx,
@@ -629,6 +669,37 @@ class _Reading:
             self.file_rows[idx]["time_formats"] = ", ".join(formats)
         batch.clear()
         self.batch_rows = 0
+
+
+def _read_own(path: Path, meta: Mapping[str, Any]) -> Raw:
+    """A file :meth:`TicketLog.write` wrote, as it was written (see :mod:`svcmining.export`)."""
+    try:
+        frame, lines = read_export_frame(path, meta)
+    except Exception as err:  # pyarrow/lxml raise many types for a damaged file
+        raise ReadError(
+            f"{path}: svcmining wrote this file, but it cannot be read back "
+            f"({type(err).__name__}: {err}); write it again."
+        ) from None
+    fmt = str(meta["format"])
+    report = meta.get("report") or {}
+    filters = meta.get("filters") or []
+    origin = (
+        f" The log was loaded from {len(report.get('files', []))} file(s): read "
+        f"{int(report.get('rows_read', 0)):,} rows, kept {int(report.get('rows_kept', 0)):,}, "
+        f"dropped {int(report.get('rows_dropped', 0)):,}"
+        if report
+        else " The log was not loaded by read_tickets (no load report)"
+    )
+    note = (
+        f"{path.name}: written by svcmining (TicketLog.write), read as written: its columns, "
+        f"dtypes and time zone {meta.get('timezone')}; nothing detected, cleaned, deduplicated "
+        f"inside the file, paired or merged again.{origin}; {len(filters)} filter(s) applied. "
+        "svcmining.read_export_metadata(path) has its load report and filters."
+    )
+    identity = {c: c for c in CANONICAL_COLUMNS if c in frame.columns}
+    enc = "utf-8-sig" if fmt == "csv" else ""
+    delimiter = "," if fmt == "csv" else ""
+    return Raw(frame, lines, fmt, enc, delimiter, default_mapping=identity, own=meta, note=note)
 
 
 def _naive_notes(reading: _Reading, *, timezone: str | None, sop_zone: str | None, tz: str) -> int:
@@ -698,9 +769,18 @@ def _assemble(
     if dedupe and len(events):
         within = dedupe is True or dedupe == "all"
         keep, conflicts = dedupe_events(
-            events, case_codes, file_names, drops, within_files=within, order=order, notes=notes
+            events,
+            case_codes,
+            file_names,
+            drops,
+            within_files=within,
+            order=order,
+            notes=notes,
+            exempt=reading.own_files,
         )
-    if len(events) and pair_wanted(events, lifecycle, notes):
+    # svcmining's own files were paired and merged (or not) when first read
+    pair = lifecycle == "pair" or (lifecycle == "auto" and not reading.all_own)
+    if len(events) and pair and pair_wanted(events, lifecycle, notes):
         events = pair_lifecycle(events[keep], file_names, drops, notes).reset_index(drop=True)
         case_codes = pd.factorize(events["case_id"], sort=True)[0]
         keep = np.ones(len(events), dtype=bool)
@@ -712,11 +792,19 @@ def _assemble(
     order = order[keep[order]]  # the sort is stable: dropping rows keeps it sorted
     findings = source_order_findings(events, order, case_codes, file_names)
     events = events.take(order)
-    is_state_log = detect_state_log(events, state_log, states, notes)
-    if is_state_log:
+    if state_log == "auto" and reading.all_own:  # as it was read the first time; merged then
+        is_state_log = any(bool(m.get("state_log")) for m in reading.own if m is not None)
+    elif detect_state_log(events, state_log, states, notes):
+        is_state_log = True
         events, stays = collapse_state_repeats(events, case_codes[order], file_names, drops, notes)
         order = order[stays]
-    ordered = [c for c in (*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS) if c in events.columns]
+    else:
+        is_state_log = False
+    first_own = reading.own[0] if reading.all_own else None
+    written = [str(c["name"]) for c in first_own["columns"]] if first_own is not None else []
+    ordered = [
+        c for c in (written or (*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS)) if c in events.columns
+    ]
     rest = [c for c in events.columns if c not in ordered and c not in ("_file", "_line")]
     events = events[ordered + rest].reset_index(drop=True)
     if "timestamp" not in events.columns:
