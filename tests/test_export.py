@@ -209,11 +209,7 @@ def test_metadata_carries_report_and_filters(tmp_path, ext):
         "T1,结单,2024-11-01 11:00,李娜\n",
         encoding="utf-8",
     )
-    log = svc.read_tickets(export, timezone=SH)
-    filters = pd.DataFrame(
-        {"filter": ["variants top 3"], "tickets_kept": [1], "events_removed": [0]}
-    )
-    object.__setattr__(log, "filters", filters)  # what the filter stack puts on a log
+    log = svc.apply_filters(svc.read_tickets(export, timezone=SH), svc.Variants(top=3))
     path = log.write(tmp_path / "out" / f"clean{ext}")
     meta = svc.read_export_metadata(path)
     assert meta is not None
@@ -230,7 +226,15 @@ def test_metadata_carries_report_and_filters(tmp_path, ext):
         "timestamp": "处理时间",
         "resource": "处理人",
     }
-    assert meta["filters"] == [{"filter": "variants top 3", "tickets_kept": 1, "events_removed": 0}]
+    assert meta["filters"] == [
+        {
+            "filter": "Variants(top=3)",
+            "tickets_kept": 1,
+            "tickets_removed": 0,
+            "events_kept": 2,
+            "events_removed": 0,
+        }
+    ]
     assert meta["timezone"] == SH and meta["rows"] == 2 and meta["state_log"] is False
     assert [c["name"] for c in meta["columns"]] == ["case_id", "activity", "timestamp", "resource"]
     back = _read(path)
@@ -239,9 +243,9 @@ def test_metadata_carries_report_and_filters(tmp_path, ext):
 
 
 def test_log_without_report_writes_none(tmp_path, tiny):
-    """A log built from a DataFrame has no load report: the metadata says so (None)."""
+    """A log built from a DataFrame has no load report (None) and no filter applied ([])."""
     meta = svc.read_export_metadata(tiny.write(tmp_path / "t.parquet"))
-    assert meta is not None and meta["report"] is None and meta["filters"] is None
+    assert meta is not None and meta["report"] is None and meta["filters"] == []
     assert "not loaded by read_tickets" in _read(tmp_path / "t.parquet").report.notes[0]
 
 
