@@ -838,10 +838,10 @@ def _sec_conformance(ctx: _Ctx) -> str:
     if svg is None:  # no Graphviz: svcmining's own layered layout, as SVG
         import matplotlib.pyplot as plt
 
-        from .plots import _figure_svg
+        from ._processmap import figure_svg
 
         fig = comparison.plot().get_figure()
-        svg = _figure_svg(fig)
+        svg = figure_svg(fig)
         plt.close(fig)
     note = (
         f" {hidden:,} flows outside the SOP used by fewer than "
