@@ -50,8 +50,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
 
-from . import __version__
 from ._safetext import escape_text
+from ._version import __version__
 from .eventlog import LogLike, TicketLog, as_events, as_ticket_log
 from .exceptions import InvalidParameterError, SvcMiningError
 
