@@ -75,7 +75,6 @@ CYCLE_EDGES: dict[tuple[str, str], str] = {
 LONG_MODULES: dict[str, str] = {
     "cli": I22CLI,
     "conformance": I19KERNEL,
-    "datasets": LATER,
     "report": LATER,
     "sop": LATER,
     "discovery": I19KERNEL,
@@ -90,8 +89,8 @@ LONG_FUNCTIONS: dict[str, str] = {
     "_layout._linear_order": LATER,
     "_layout.layered_layout": LATER,
     "_processmap._draw_matplotlib": LATER,
-    "datasets._Sim.ticket": LATER,
-    "datasets._truth": LATER,
+    "_groundtruth.ground_truth": LATER,
+    "_simulation._Sim.ticket": LATER,
     "quality.check_quality": LATER,
     "sop._build": LATER,
     "cli._parser": I22CLI,
