@@ -75,7 +75,6 @@ CYCLE_EDGES: dict[tuple[str, str], str] = {
 LONG_MODULES: dict[str, str] = {
     "cli": I22CLI,
     "conformance": I19KERNEL,
-    "report": LATER,
     "sop": LATER,
     "discovery": I19KERNEL,
     "distributed": I19KERNEL,

@@ -654,10 +654,10 @@ def test_discover_svg_stays_well_formed(tmp_path, capsys):
 
 def test_report_inline_svg_escapes_controls():
     """Every inline SVG of the report passes the escaping rule (well-formed XML)."""
-    from svcmining.report import _svg_with_font_stack
+    from svcmining._reportparts import svg_with_font_stack
 
     svg = '<svg xmlns="http://www.w3.org/2000/svg"><!-- 客服\x1b[2J --><text>T\u202e1</text></svg>'
-    out = _svg_with_font_stack(svg.encode("utf-8")).decode("utf-8")
+    out = svg_with_font_stack(svg.encode("utf-8")).decode("utf-8")
     assert out == (
         '<svg xmlns="http://www.w3.org/2000/svg"><!-- 客服\\x1b[2J --><text>T\\u202e1</text></svg>'
     )
