@@ -444,15 +444,7 @@ def ground_truth(tickets: list[dict[str, Any]], cutoff: int) -> GeneratedTickets
     )
     deviations = pd.DataFrame(dev_rows, columns=["case_id", "type", "step", "detail"])
     deviations = deviations.sort_values(["case_id", "type", "step", "detail"], ignore_index=True)
-    by_id = {tk["case_id"]: tk for tk in tickets}
-    dup = pd.DataFrame(dup_rows, columns=["case_id", "duplicate_case_id", "customer_id"])
-    dup["channel"] = [by_id[c]["channel"] for c in dup["case_id"]]
-    dup["duplicate_channel"] = [by_id[c]["channel"] for c in dup["duplicate_case_id"]]
-    dup["gap_minutes"] = [
-        by_id[b]["events"][0][1] - by_id[a]["events"][0][1]
-        for a, b in zip(dup["case_id"], dup["duplicate_case_id"], strict=True)
-    ]
-    dup = dup.sort_values("case_id", ignore_index=True)
+    dup = _duplicates_table(dup_rows, tickets)
     bottlenecks = _bottlenecks(tickets)
     sales_delays = [
         float(h) for _, a, b, _, _, hs in ho_rows if a == SD and b == AS for h in hs.split(";")
@@ -490,6 +482,19 @@ def ground_truth(tickets: list[dict[str, Any]], cutoff: int) -> GeneratedTickets
         load=load,
         bottlenecks=bottlenecks,
     )
+
+
+def _duplicates_table(dup_rows: list[tuple], tickets: list[dict[str, Any]]) -> pd.DataFrame:
+    """The true duplicate tickets: original, duplicate, customer, channels and the gap."""
+    by_id = {tk["case_id"]: tk for tk in tickets}
+    dup = pd.DataFrame(dup_rows, columns=["case_id", "duplicate_case_id", "customer_id"])
+    dup["channel"] = [by_id[c]["channel"] for c in dup["case_id"]]
+    dup["duplicate_channel"] = [by_id[c]["channel"] for c in dup["duplicate_case_id"]]
+    dup["gap_minutes"] = [
+        by_id[b]["events"][0][1] - by_id[a]["events"][0][1]
+        for a, b in zip(dup["case_id"], dup["duplicate_case_id"], strict=True)
+    ]
+    return dup.sort_values("case_id", ignore_index=True)
 
 
 def _bottlenecks(tickets: list[dict[str, Any]]) -> pd.DataFrame:

@@ -181,177 +181,13 @@ class _Sim:
         late: bool = False,
         late_reopen: bool = False,
     ) -> tuple[list[list[Any]], list[str], list[tuple[str, int, int, int, int]]]:
-        r = self.r
-        ev: list[list[Any]] = []
-        inj: list[str] = []
-        # injected delays: (mechanism, from minute, to minute, receiving event, free minutes)
-        lost: list[tuple[str, int, int, int, int]] = []
-
-        def add(act: str, t: int, dept: str, res: str | None = None, remark: Any = None) -> int:
-            if ev and t < ev[-1][1]:
-                t = ev[-1][1] + 1 + int(r.random() * 5)
-            ev.append([act, t, res if res is not None else self.staff(dept), dept, remark])
-            return t
-
-        def later(minutes: int) -> int:
-            return _add_business(ev[-1][1], minutes)
-
-        agent = self.staff(CS)
-        remarks = _REGISTER_REMARKS[ttype]
-        add(REGISTER, t0, CS, agent, remarks[int(r.random() * len(remarks))])
-        u = r.random()
-        structural = None
-        acc = 0.0
-        for name, p in _STRUCTURAL:
-            acc += p
-            if u < acc:
-                structural = name
-                break
-        if late:  # may be cut off mid-pattern: keep open tickets' truth unambiguous
-            structural = None
-        if structural:
-            inj.append(structural)
-        remote = r.random() < 0.6
-        if structural == "ping_pong_indirect":
-            remote = True
-        # 需求确认 (5-10 min; next morning for a night-time online registration)
-        if structural != "skip_confirm":
-            base = t0 if _working(t0) else _add_business(t0, 0) + int(r.random() * 25)
-            add(CONFIRM, base + 5 + int(r.random() * 6), CS, agent)
-        # 分类派单 within 2 business hours of 投诉登记 (or an injected breach)
-        if r.random() < 0.03:
-            inj.append("sla_assign")
-            bm = 150 + int(r.random() * 250)
-        elif priority == "紧急":
-            bm = 8 + int(r.random() * 30)
-        else:
-            bm = 15 + int(r.random() * 80)
-        t_assign = add(ASSIGN, _add_business(t0, bm), CS)
-
-        def execute(kind_remote: bool) -> None:
-            if kind_remote:
-                t_prev = ev[-1][1]
-                add(REMOTE, t_prev + self.remote_minutes(), TS)
-                # beyond the 1 h best-in-class benchmark (40% take over 4 h)
-                lost.append(("slow_remote_troubleshooting", t_prev, ev[-1][1], len(ev) - 1, 60))
-            else:
-                add(ONSITE, later(240 + int(r.random() * 900)), FS)
-
-        if structural == "exec_before_assess":
-            execute(True)
-            remote = True
-        # 销售核实 (tickets about what was sold or promised) and the slow way back
-        p_sales = {"投诉": 0.42, "报修": 0.14, "咨询": 0.1}[ttype]
-        sales = structural not in ("ping_pong_sales", "exec_before_assess") and r.random() < p_sales
-
-        def sales_then_assess(res: str | None = None) -> None:
-            add(SALES, later(30 + int(r.random() * 300)), SD)
-            wait = int(60 * 31.5 * math.exp(r.gauss(0, 0.35)))
-            add(ASSESS, self.snap(ev[-1][1] + wait, 0.0), AS, res)
-            lost.append(("sales_aftersales_gap", ev[-2][1], ev[-1][1], len(ev) - 1, 0))
-
-        wrong_dept = r.random() < 0.02
-        if wrong_dept:
-            inj.append("wrong_department")
-        assess_dept = CS if wrong_dept else AS
-        if sales:
-            sales_then_assess()
-            if wrong_dept:
-                ev[-1][3], ev[-1][2] = CS, self.staff(CS)
-        else:
-            limit = RESPONSE_LIMIT_MIN[priority]
-            if r.random() < 0.03:
-                inj.append("sla_response")
-                target = int(limit * (1.3 + 0.7 * r.random()))
-            elif priority == "紧急":
-                target = 20 + int(r.random() * 28)
-            elif priority == "高":
-                target = 45 + int(r.random() * 150)
-            else:
-                target = 90 + int(r.random() * 1000)
-            used = business_minutes(t0, t_assign)
-            add(ASSESS, _add_business(t0, max(target, used + 5)), assess_dept)
-        assessor = ev[-1][2]
-        if structural == "ping_pong_sales":
-            sales_then_assess(assessor if r.random() < 0.5 else None)
-        if r.random() < (0.25 if ttype == "投诉" else 0.1):
-            add(APPROVE, later(30 + int(r.random() * 270)), AS, _SUPERVISORS[int(r.random() * 2)])
-        if r.random() < 0.04:
-            inj.append("chase_call")
-            add(CHASE, later(60 + int(r.random() * 540)), CS, remark="客户来电催办")
-        # execution
-        if structural == "ping_pong_indirect":
-            execute(True)
-            add(ONSITE, later(240 + int(r.random() * 660)), FS)
-            add(ASSESS, later(60 + int(r.random() * 240)), AS, assessor)
-            add(ONSITE, later(240 + int(r.random() * 660)), FS)
-            remote = False
-        elif structural != "exec_before_assess":
-            execute(remote)
-        if remote and structural is None and r.random() < 0.17:
-            inj.append("self_loop_diagnosis")
-            execute(True)
-
-        def accept() -> int:
-            wait = int(r.random() * 2 * _DAY) if ttype == "投诉" else 0
-            due = later(20 + int(r.random() * 280))
-            t = add(ACCEPT, self.snap(due + wait, 0.02), CS)
-            if wait:  # complaints wait up to two days for the customer's acceptance
-                lost.append(("complaint_acceptance_wait", due, t, len(ev) - 1, 0))
-            return t
-
-        accept()
-        if structural == "acceptance_failed":
-            if r.random() < 0.75:
-                add(CONFIRM, later(10 + int(r.random() * 50)), CS)
-            execute(remote)
-            accept()
-        elif structural == "acceptance_retry":
-            first = ev[-1][2]
-            add(CHASE, later(60 + int(r.random() * 420)), CS, remark="客户未接听，改日验收")
-            add(ACCEPT, later(30 + int(r.random() * 210)), CS, first if r.random() < 0.5 else None)
-
-        def close() -> None:
-            if r.random() < 0.01:
-                inj.append("equal_timestamp")
-                add(CLOSE, ev[-1][1], CS)
-            else:
-                add(CLOSE, later(5 + int(r.random() * 85)), CS)
-
-        close()
-        if r.random() < 0.075 and structural is None and not late_reopen:
-            cycles = 1 if r.random() < 0.8 else 2
-            inj.append("reopen" if cycles == 1 else "reopen_twice")
-            for _ in range(cycles):
-                t_closed = ev[-1][1]
-                add(REOPEN, self.snap(ev[-1][1] + 120 + int(r.random() * 3 * _DAY), 0.1), CS)
-                execute(remote if r.random() < 0.8 else not remote)
-                accept()
-                close()
-                lost.append(("reopen_cycle", t_closed, ev[-1][1], len(ev) - 1, 0))
-        # 回访 24-48 h after 结单
-        u = r.random()
-        if u < 0.03:
-            inj.append("skip_follow_up")
-        else:
-            t_close = ev[-1][1]
-            if u < 0.06:
-                inj.append("sla_follow_up")
-                if r.random() < 0.5:
-                    t = t_close + 180 + int(r.random() * 1020)
-                else:
-                    t = t_close + 52 * 60 + int(r.random() * 58 * 60)
-            else:
-                t = t_close + 25 * 60 + int(r.random() * 22 * 60)
-                for _ in range(6):
-                    if _working(t):
-                        break
-                    t = t_close + 25 * 60 + int(r.random() * 22 * 60)
-            dept = QD if r.random() < 0.1 else CS
-            add(FOLLOW_UP, t, dept)
-            if r.random() < 0.05:
-                add(QUALITY, later(480 + int(r.random() * 1900)), QD)
-        return ev, inj, lost
+        tk = _Ticket(self, t0, ttype, priority)
+        tk.register_and_assign(late)
+        tk.assess()
+        tk.work()
+        tk.accept_and_close(late_reopen)
+        tk.follow_up()
+        return tk.ev, tk.inj, tk.lost
 
     def twin(self, t_orig: int) -> list[list[Any]]:
         """A duplicate ticket: same problem, other channel, within 2 h; closed as such."""
@@ -365,6 +201,203 @@ class _Sim:
             [CONFIRM, c, agent, CS, None],
             [CLOSE, close, self.staff(CS), CS, "重复工单"],
         ]
+
+
+class _Ticket:
+    """One simulated ticket, built step by step with the simulation's random stream (the
+    steps draw from it in a fixed order: the same seed gives the same tickets)."""
+
+    def __init__(self, sim: _Sim, t0: int, ttype: str, priority: str) -> None:
+        self.sim, self.r = sim, sim.r
+        self.t0, self.ttype, self.priority = t0, ttype, priority
+        self.ev: list[list[Any]] = []
+        self.inj: list[str] = []
+        # injected delays: (mechanism, from minute, to minute, receiving event, free minutes)
+        self.lost: list[tuple[str, int, int, int, int]] = []
+        self.structural: str | None = None
+        self.remote = False
+        self.t_assign = 0
+        self.assessor = ""
+
+    def add(self, act: str, t: int, dept: str, res: str | None = None, remark: Any = None) -> int:
+        ev = self.ev
+        if ev and t < ev[-1][1]:
+            t = ev[-1][1] + 1 + int(self.r.random() * 5)
+        ev.append([act, t, res if res is not None else self.sim.staff(dept), dept, remark])
+        return t
+
+    def later(self, minutes: int) -> int:
+        return _add_business(self.ev[-1][1], minutes)
+
+    def register_and_assign(self, late: bool) -> None:
+        r, t0, add = self.r, self.t0, self.add
+        agent = self.sim.staff(CS)
+        remarks = _REGISTER_REMARKS[self.ttype]
+        add(REGISTER, t0, CS, agent, remarks[int(r.random() * len(remarks))])
+        u = r.random()
+        structural = None
+        acc = 0.0
+        for name, p in _STRUCTURAL:
+            acc += p
+            if u < acc:
+                structural = name
+                break
+        if late:  # may be cut off mid-pattern: keep open tickets' truth unambiguous
+            structural = None
+        if structural:
+            self.inj.append(structural)
+        self.structural = structural
+        self.remote = r.random() < 0.6
+        if structural == "ping_pong_indirect":
+            self.remote = True
+        # 需求确认 (5-10 min; next morning for a night-time online registration)
+        if structural != "skip_confirm":
+            base = t0 if _working(t0) else _add_business(t0, 0) + int(r.random() * 25)
+            add(CONFIRM, base + 5 + int(r.random() * 6), CS, agent)
+        # 分类派单 within 2 business hours of 投诉登记 (or an injected breach)
+        if r.random() < 0.03:
+            self.inj.append("sla_assign")
+            bm = 150 + int(r.random() * 250)
+        elif self.priority == "紧急":
+            bm = 8 + int(r.random() * 30)
+        else:
+            bm = 15 + int(r.random() * 80)
+        self.t_assign = add(ASSIGN, _add_business(t0, bm), CS)
+
+    def execute(self, kind_remote: bool) -> None:
+        if kind_remote:
+            t_prev = self.ev[-1][1]
+            self.add(REMOTE, t_prev + self.sim.remote_minutes(), TS)
+            # beyond the 1 h best-in-class benchmark (40% take over 4 h)
+            self.lost.append(
+                ("slow_remote_troubleshooting", t_prev, self.ev[-1][1], len(self.ev) - 1, 60)
+            )
+        else:
+            self.add(ONSITE, self.later(240 + int(self.r.random() * 900)), FS)
+
+    def sales_then_assess(self, res: str | None = None) -> None:
+        r, ev = self.r, self.ev
+        self.add(SALES, self.later(30 + int(r.random() * 300)), SD)
+        wait = int(60 * 31.5 * math.exp(r.gauss(0, 0.35)))
+        self.add(ASSESS, self.sim.snap(ev[-1][1] + wait, 0.0), AS, res)
+        self.lost.append(("sales_aftersales_gap", ev[-2][1], ev[-1][1], len(ev) - 1, 0))
+
+    def assess(self) -> None:
+        r, ev, add, later, structural = self.r, self.ev, self.add, self.later, self.structural
+        if structural == "exec_before_assess":
+            self.execute(True)
+            self.remote = True
+        # 销售核实 (tickets about what was sold or promised) and the slow way back
+        p_sales = {"投诉": 0.42, "报修": 0.14, "咨询": 0.1}[self.ttype]
+        sales = structural not in ("ping_pong_sales", "exec_before_assess") and r.random() < p_sales
+        wrong_dept = r.random() < 0.02
+        if wrong_dept:
+            self.inj.append("wrong_department")
+        assess_dept = CS if wrong_dept else AS
+        if sales:
+            self.sales_then_assess()
+            if wrong_dept:
+                ev[-1][3], ev[-1][2] = CS, self.sim.staff(CS)
+        else:
+            limit = RESPONSE_LIMIT_MIN[self.priority]
+            if r.random() < 0.03:
+                self.inj.append("sla_response")
+                target = int(limit * (1.3 + 0.7 * r.random()))
+            elif self.priority == "紧急":
+                target = 20 + int(r.random() * 28)
+            elif self.priority == "高":
+                target = 45 + int(r.random() * 150)
+            else:
+                target = 90 + int(r.random() * 1000)
+            used = business_minutes(self.t0, self.t_assign)
+            add(ASSESS, _add_business(self.t0, max(target, used + 5)), assess_dept)
+        self.assessor = ev[-1][2]
+        if structural == "ping_pong_sales":
+            self.sales_then_assess(self.assessor if r.random() < 0.5 else None)
+        if r.random() < (0.25 if self.ttype == "投诉" else 0.1):
+            add(APPROVE, later(30 + int(r.random() * 270)), AS, _SUPERVISORS[int(r.random() * 2)])
+        if r.random() < 0.04:
+            self.inj.append("chase_call")
+            add(CHASE, later(60 + int(r.random() * 540)), CS, remark="客户来电催办")
+
+    def work(self) -> None:
+        r, add, later, structural = self.r, self.add, self.later, self.structural
+        if structural == "ping_pong_indirect":
+            self.execute(True)
+            add(ONSITE, later(240 + int(r.random() * 660)), FS)
+            add(ASSESS, later(60 + int(r.random() * 240)), AS, self.assessor)
+            add(ONSITE, later(240 + int(r.random() * 660)), FS)
+            self.remote = False
+        elif structural != "exec_before_assess":
+            self.execute(self.remote)
+        if self.remote and structural is None and r.random() < 0.17:
+            self.inj.append("self_loop_diagnosis")
+            self.execute(True)
+
+    def accept(self) -> int:
+        r = self.r
+        wait = int(r.random() * 2 * _DAY) if self.ttype == "投诉" else 0
+        due = self.later(20 + int(r.random() * 280))
+        t = self.add(ACCEPT, self.sim.snap(due + wait, 0.02), CS)
+        if wait:  # complaints wait up to two days for the customer's acceptance
+            self.lost.append(("complaint_acceptance_wait", due, t, len(self.ev) - 1, 0))
+        return t
+
+    def close(self) -> None:
+        if self.r.random() < 0.01:
+            self.inj.append("equal_timestamp")
+            self.add(CLOSE, self.ev[-1][1], CS)
+        else:
+            self.add(CLOSE, self.later(5 + int(self.r.random() * 85)), CS)
+
+    def accept_and_close(self, late_reopen: bool) -> None:
+        r, ev, add, later, structural = self.r, self.ev, self.add, self.later, self.structural
+        self.accept()
+        if structural == "acceptance_failed":
+            if r.random() < 0.75:
+                add(CONFIRM, later(10 + int(r.random() * 50)), CS)
+            self.execute(self.remote)
+            self.accept()
+        elif structural == "acceptance_retry":
+            first = ev[-1][2]
+            add(CHASE, later(60 + int(r.random() * 420)), CS, remark="客户未接听，改日验收")
+            add(ACCEPT, later(30 + int(r.random() * 210)), CS, first if r.random() < 0.5 else None)
+        self.close()
+        if r.random() < 0.075 and structural is None and not late_reopen:
+            cycles = 1 if r.random() < 0.8 else 2
+            self.inj.append("reopen" if cycles == 1 else "reopen_twice")
+            for _ in range(cycles):
+                t_closed = ev[-1][1]
+                add(REOPEN, self.sim.snap(ev[-1][1] + 120 + int(r.random() * 3 * _DAY), 0.1), CS)
+                self.execute(self.remote if r.random() < 0.8 else not self.remote)
+                self.accept()
+                self.close()
+                self.lost.append(("reopen_cycle", t_closed, ev[-1][1], len(ev) - 1, 0))
+
+    def follow_up(self) -> None:
+        """回访 24-48 h after 结单."""
+        r, ev = self.r, self.ev
+        u = r.random()
+        if u < 0.03:
+            self.inj.append("skip_follow_up")
+            return
+        t_close = ev[-1][1]
+        if u < 0.06:
+            self.inj.append("sla_follow_up")
+            if r.random() < 0.5:
+                t = t_close + 180 + int(r.random() * 1020)
+            else:
+                t = t_close + 52 * 60 + int(r.random() * 58 * 60)
+        else:
+            t = t_close + 25 * 60 + int(r.random() * 22 * 60)
+            for _ in range(6):
+                if _working(t):
+                    break
+                t = t_close + 25 * 60 + int(r.random() * 22 * 60)
+        dept = QD if r.random() < 0.1 else CS
+        self.add(FOLLOW_UP, t, dept)
+        if r.random() < 0.05:
+            self.add(QUALITY, self.later(480 + int(r.random() * 1900)), QD)
 
 
 def simulate(

@@ -88,8 +88,6 @@ LONG_FUNCTIONS: dict[str, str] = {
     "_layout._linear_order": LATER,
     "_layout.layered_layout": LATER,
     "_processmap._draw_matplotlib": LATER,
-    "_groundtruth.ground_truth": LATER,
-    "_simulation._Sim.ticket": LATER,
     "quality.check_quality": LATER,
     "sop._build": LATER,
     "cli._parser": I22CLI,
