@@ -25,6 +25,7 @@ import numpy as np
 
 from . import _layout
 from ._fonts import cjk_font_family, graphviz_env, use_cjk_font
+from ._safetext import escape_text
 from ._validation import check_choice, check_fraction, check_positive_int
 from .exceptions import InvalidParameterError, SvcMiningError
 
@@ -302,7 +303,6 @@ def _map_spec(
 def _html_text(s: str) -> str:
     """Text for a Graphviz HTML label: control and bidi characters shown as escapes
     (Graphviz refuses them), markup escaped."""
-    from ._safetext import escape_text
 
     return html.escape(escape_text(s), quote=True).replace("&#x27;", "&#39;")
 

@@ -121,6 +121,7 @@ from .exceptions import (
     ReadError,
     StrictModeError,
 )
+from .sop import load_sop
 from .states import TicketStates
 
 __all__ = [
@@ -183,7 +184,6 @@ def _sop_of(sop: Any) -> Any:
     """The SOP given to :func:`read_tickets`: an SOP object, or a path to load."""
     if sop is None or not isinstance(sop, str | Path):
         return sop
-    from .sop import load_sop
 
     return load_sop(sop)
 

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .counters import check_counters
 from .eventlog import (
     OPTIONAL_COLUMNS,
     REQUIRED_COLUMNS,
@@ -25,6 +26,7 @@ from .eventlog import (
     shared_event_keys,
     time_i8,
 )
+from .sop import as_sop
 from .states import TicketStates, as_states, judge_log, normalise_label
 
 __all__ = ["QUALITY_CHECKS", "check_quality", "open_cases"]
@@ -103,7 +105,6 @@ def open_cases(
     """
     tlog = as_ticket_log(log)
     events = tlog.events
-    from .sop import as_sop
 
     sop = as_sop(sop, func="open_cases")
     st = as_states(
@@ -317,7 +318,6 @@ def check_quality(
             + ([f"... {len(unmapped) - 5} more"] if len(unmapped) > 5 else []),
         }
     )
-    from .counters import check_counters
 
     cc = check_counters(tlog, states=st)
     rows.append(

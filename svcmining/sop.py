@@ -84,17 +84,20 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 import pandas as pd
 import yaml
 
 from ._automaton import build_automaton
-from .exceptions import InvalidParameterError, SOPDefinitionError
+from ._bpmn import write_bpmn
+from ._repr import html_table
+from ._safetext import shorten
+from ._textfile import read_text
+from ._yaml import load_yaml
+from .calendars import Calendar, parse_duration
+from .exceptions import InvalidParameterError, ReadError, SOPDefinitionError
 from .states import TicketStates
-
-if TYPE_CHECKING:
-    from .calendars import Calendar
 
 __all__ = ["SLA", "SOP", "Step", "load_sop", "sop_from_dict"]
 
@@ -322,8 +325,6 @@ class SOP:
         """
         import pm4py
 
-        from ._bpmn import write_bpmn
-
         return write_bpmn(pm4py.convert_to_bpmn(self.process_tree()), path)
 
     def to_frame(self) -> pd.DataFrame:
@@ -383,7 +384,6 @@ class SOP:
         return f"SOP({self.name!r}, {len(self.steps)} steps, {len(self.slas)} SLAs)"
 
     def _repr_html_(self) -> str:
-        from ._repr import html_table
 
         return f"<p><b>{html.escape(repr(self))}</b></p>" + html_table(self.to_frame(), max_rows=30)
 
@@ -422,8 +422,6 @@ def load_sop(path: str | os.PathLike[str]) -> SOP:
         raise SOPDefinitionError(f"{p}: no such SOP file.")
     if p.suffix.lower() == ".bpmn":
         return _load_bpmn(p)
-    from ._textfile import read_text
-    from .exceptions import ReadError
 
     try:
         text = read_text(p, "SOP file")
@@ -460,7 +458,6 @@ def as_sop(sop: Any, *, func: str = "svcmining") -> SOP | None:
 
 
 def _from_yaml_text(text: str, source: str) -> SOP:
-    from ._yaml import load_yaml
 
     spec, node = load_yaml(text, source, what="SOP file", error=SOPDefinitionError)
     lines: dict[tuple[Any, ...], int] = {}
@@ -508,7 +505,6 @@ class _Where:
             p = p[:-1]
         line = self.lines.get(p)
         where = f"{self.source}, line {line}" if line else self.source
-        from ._safetext import shorten
 
         # a value shown in the message may be a huge (aliased) list: keep it to a few lines
         return SOPDefinitionError(f"{where}: {shorten(msg, 400)}")
@@ -530,8 +526,6 @@ def _str_list(value: Any, where: _Where, path: tuple[Any, ...], what: str) -> tu
 
 
 def _duration(value: Any, where: _Where, path: tuple[Any, ...]) -> pd.Timedelta:
-    from ._safetext import shorten
-    from .calendars import parse_duration
 
     try:
         td = parse_duration(value)
@@ -671,7 +665,6 @@ def _build(spec: Mapping[str, Any], where: _Where) -> SOP:
 
 
 def _calendar(raw: Any, where: _Where) -> Calendar:
-    from .calendars import Calendar
 
     try:
         if isinstance(raw, str):
@@ -920,8 +913,6 @@ def _load_bpmn(p: Path) -> SOP:
     slas: tuple[SLA, ...] = ()
     calendar = None
     if side.is_file():
-        from ._textfile import read_text
-
         extra = _from_yaml_text(read_text(side, "SOP side file"), str(side))
         steps = []
         for st in extra.steps:
