@@ -75,7 +75,6 @@ CYCLE_EDGES: dict[tuple[str, str], str] = {
 LONG_MODULES: dict[str, str] = {
     "cli": I22CLI,
     "conformance": I19KERNEL,
-    "sop": LATER,
     "discovery": I19KERNEL,
     "distributed": I19KERNEL,
     "handoffs": I19KERNEL,
@@ -89,7 +88,6 @@ LONG_FUNCTIONS: dict[str, str] = {
     "_layout.layered_layout": LATER,
     "_processmap._draw_matplotlib": LATER,
     "quality.check_quality": LATER,
-    "sop._build": LATER,
     "cli._parser": I22CLI,
     "conformance.check_sop": I19KERNEL,
     "conformance._sla_table": I19KERNEL,
