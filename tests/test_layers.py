@@ -87,7 +87,6 @@ LONG_FUNCTIONS: dict[str, str] = {
     "_layout._linear_order": LATER,
     "_layout.layered_layout": LATER,
     "_processmap._draw_matplotlib": LATER,
-    "quality.check_quality": LATER,
     "cli._parser": I22CLI,
     "conformance.check_sop": I19KERNEL,
     "conformance._sla_table": I19KERNEL,
