@@ -1,10 +1,7 @@
-"""The process-map engine behind :mod:`svcmining.plots` and every map-drawing ``.plot()``.
-
-One abstract map (nodes, edges, colours, widths, a legend) drawn by Graphviz's ``dot`` when
-it exists, else by svcmining's layered layout in matplotlib; :class:`ProcessMap` is the
-drawn result. It reads a ``ProcessGraph`` or ``LogComparison`` by attribute and imports no
-analysis, so :mod:`svcmining.discovery` draws with it and :mod:`svcmining.plots` (which
-also takes a log and discovers its graph) sits above discovery.
+"""The process-map engine of :mod:`svcmining.plots` and every map-drawing ``.plot()``:
+one abstract map drawn by Graphviz's ``dot`` or the built-in layout (:class:`ProcessMap`).
+It reads a ``ProcessGraph`` or ``LogComparison`` by attribute and imports no analysis, so
+:mod:`svcmining.discovery` draws with it and :mod:`svcmining.plots` sits above discovery.
 """
 
 from __future__ import annotations
@@ -468,43 +465,10 @@ def _bezier_path(points: list[tuple[float, float]]) -> Any:
     return MplPath(verts, codes)
 
 
-def _draw_matplotlib(spec: _Spec, ax: Axes | None) -> Figure:
-    import matplotlib.pyplot as plt
-    from matplotlib import colormaps
-    from matplotlib.colors import Normalize
-    from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch
+def _draw_nodes(ax: Axes, nodes: dict[str, _Node], lay: Any, k: float) -> None:
+    """The activity boxes (title and figures) and the start and end circles."""
+    from matplotlib.patches import Circle, FancyBboxPatch
 
-    use_cjk_font()
-    nodes = {nd.id: nd for nd in spec.nodes}
-    geo = _map_geometry(spec)
-    lay = geo.layout
-    bx0, by0, bx1, by1 = lay.bounds()
-    for box in geo.labels:
-        if box is not None:
-            bx0, by0 = min(bx0, box[0]), min(by0, box[1])
-            bx1, by1 = max(bx1, box[2]), max(by1, box[3])
-    x0, x1 = bx0 - 0.8, bx1 + 0.8
-    y0, y1 = by0 - 0.8, by1 + 0.8
-    inch = _UNIT_PT / 72  # inches per layout unit
-    own_figure = ax is None
-    if ax is None:
-        fig_w = min(max((x1 - x0) * inch + 1.6, 6.0), 40.0)
-        fig_h = min(max((y1 - y0) * inch + 1.4, 3.0), 60.0)
-        fig, ax = plt.subplots(figsize=(fig_w, fig_h), layout="constrained")
-        k = min(1.0, (fig_w - 1.6) / ((x1 - x0) * inch), (fig_h - 1.4) / ((y1 - y0) * inch))
-    else:
-        fig = ax.get_figure()  # type: ignore[assignment]
-        # fonts are in points, the layout in data units: shrink text to the axes' size
-        bbox = ax.get_position()
-        avail_w = bbox.width * fig.get_figwidth()
-        avail_h = bbox.height * fig.get_figheight()
-        k = float(
-            np.clip(min(avail_w / ((x1 - x0) * inch), avail_h / ((y1 - y0) * inch)), 0.25, 1.5)
-        )
-    ax.set_axis_off()
-    ax.set_xlim(x0, x1)
-    ax.set_ylim(y0, y1)
-    ax.set_aspect("equal")
     for nid, nd in nodes.items():
         x, y = lay.center[nid]
         if nd.kind != "activity":
@@ -544,6 +508,46 @@ def _draw_matplotlib(spec: _Spec, ax: Axes | None) -> Figure:
             color="#444444" if nd.text_color == "black" else nd.text_color,
             zorder=4,
         )
+
+
+def _draw_matplotlib(spec: _Spec, ax: Axes | None) -> Figure:
+    import matplotlib.pyplot as plt
+    from matplotlib import colormaps
+    from matplotlib.colors import Normalize
+    from matplotlib.patches import FancyArrowPatch
+
+    use_cjk_font()
+    nodes = {nd.id: nd for nd in spec.nodes}
+    geo = _map_geometry(spec)
+    lay = geo.layout
+    bx0, by0, bx1, by1 = lay.bounds()
+    for box in geo.labels:
+        if box is not None:
+            bx0, by0 = min(bx0, box[0]), min(by0, box[1])
+            bx1, by1 = max(bx1, box[2]), max(by1, box[3])
+    x0, x1 = bx0 - 0.8, bx1 + 0.8
+    y0, y1 = by0 - 0.8, by1 + 0.8
+    inch = _UNIT_PT / 72  # inches per layout unit
+    own_figure = ax is None
+    if ax is None:
+        fig_w = min(max((x1 - x0) * inch + 1.6, 6.0), 40.0)
+        fig_h = min(max((y1 - y0) * inch + 1.4, 3.0), 60.0)
+        fig, ax = plt.subplots(figsize=(fig_w, fig_h), layout="constrained")
+        k = min(1.0, (fig_w - 1.6) / ((x1 - x0) * inch), (fig_h - 1.4) / ((y1 - y0) * inch))
+    else:
+        fig = ax.get_figure()  # type: ignore[assignment]
+        # fonts are in points, the layout in data units: shrink text to the axes' size
+        bbox = ax.get_position()
+        avail_w = bbox.width * fig.get_figwidth()
+        avail_h = bbox.height * fig.get_figheight()
+        k = float(
+            np.clip(min(avail_w / ((x1 - x0) * inch), avail_h / ((y1 - y0) * inch)), 0.25, 1.5)
+        )
+    ax.set_axis_off()
+    ax.set_xlim(x0, x1)
+    ax.set_ylim(y0, y1)
+    ax.set_aspect("equal")
+    _draw_nodes(ax, nodes, lay, k)
     for i, ed in enumerate(spec.edges):
         color = _HIGHLIGHT if ed.highlight else ed.color
         lw = ed.width + (1.5 if ed.highlight else 0)

@@ -86,7 +86,6 @@ LONG_MODULES: dict[str, str] = {
 LONG_FUNCTIONS: dict[str, str] = {
     "_layout._linear_order": LATER,
     "_layout.layered_layout": LATER,
-    "_processmap._draw_matplotlib": LATER,
     "cli._parser": I22CLI,
     "conformance.check_sop": I19KERNEL,
     "conformance._sla_table": I19KERNEL,
