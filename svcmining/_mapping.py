@@ -14,7 +14,9 @@ import pandas as pd
 from ._loadreport import MAX_EXAMPLES, Drops
 from ._readers import Raw
 from ._synonyms import EXACT, match_header
+from ._textfile import read_text
 from ._timeparse import parse_times
+from ._yaml import load_yaml
 from .eventlog import (
     OPTIONAL_COLUMNS,
     REQUIRED_COLUMNS,
@@ -32,9 +34,6 @@ def load_mapping(mapping: Mapping[str, Any] | str | Path | None) -> dict[str, An
     if mapping is None:
         return {}
     if isinstance(mapping, str | Path):
-        from ._textfile import read_text
-        from ._yaml import load_yaml
-
         p = Path(mapping)
         text = read_text(p, "mapping file")
         loaded, _ = load_yaml(text, str(p), what="mapping file", error=SchemaError, bools=False)

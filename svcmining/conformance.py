@@ -281,7 +281,7 @@ class SOPComparison:
 
     def _map_spec(self, min_share: float) -> Any:
         """The overlay as the abstract map :mod:`svcmining.plots` draws without Graphviz."""
-        from . import plots
+        from . import _processmap as plots
 
         ids = {"[start]": plots._START, "[end]": plots._END}
         nodes = [
@@ -358,7 +358,7 @@ class SOPComparison:
         import matplotlib.pyplot as plt
 
         from ._fonts import use_cjk_font
-        from .plots import _draw_matplotlib, graphviz_available
+        from ._processmap import _draw_matplotlib, graphviz_available
 
         use_cjk_font()
         if not graphviz_available():

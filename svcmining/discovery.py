@@ -279,9 +279,9 @@ class ProcessGraph:
         call that function instead for a :class:`~svcmining.plots.ProcessMap` that saves
         Graphviz's SVG or DOT.
         """
-        from .plots import plot_process_map
+        from ._processmap import process_map
 
-        return plot_process_map(self, **kwargs).to_figure()
+        return process_map(self, **kwargs).to_figure()
 
     def _repr_html_(self) -> str:
         head = (
@@ -814,12 +814,12 @@ class LogComparison:
         ``ax=``); ``kind="side_by_side"``: one process map per period (options as
         :func:`svcmining.plots.plot_periods`).
         """
-        from .plots import plot_difference_map, plot_periods
+        from ._processmap import difference_map, periods_map
 
         check_choice("LogComparison.plot", "kind", kind, ("difference", "side_by_side"))
         if kind == "difference":
-            return plot_difference_map(self, **kwargs).to_figure()
-        return plot_periods(self, **kwargs).to_figure()
+            return difference_map(self, **kwargs).to_figure()
+        return periods_map(self, **kwargs).to_figure()
 
     def _repr_html_(self) -> str:
         changed = self.edges[self.edges["status"] != "first"]

@@ -129,6 +129,7 @@ from .exceptions import (
     StrictModeError,
 )
 from .export import read_export_frame, read_export_metadata
+from .sop import load_sop
 from .states import TicketStates
 
 __all__ = [
@@ -191,7 +192,6 @@ def _sop_of(sop: Any) -> Any:
     """The SOP given to :func:`read_tickets`: an SOP object, or a path to load."""
     if sop is None or not isinstance(sop, str | Path):
         return sop
-    from .sop import load_sop
 
     return load_sop(sop)
 

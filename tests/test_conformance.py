@@ -446,7 +446,7 @@ def test_plot_draws_the_sop_without_graphviz(
     import matplotlib.pyplot as plt
     from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
-    from svcmining import plots
+    from svcmining import _processmap as plots
 
     monkeypatch.setattr(plots, "graphviz_available", lambda: False)
     fig = res.plot()
