@@ -13,7 +13,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from ._version import __version__
 
 # public name -> submodule that defines it
 _EXPORTS: dict[str, str] = {
@@ -27,6 +27,8 @@ _EXPORTS: dict[str, str] = {
     "LoadReport": "io",
     "DEFAULT_NA_VALUES": "io",
     "HEADER_SYNONYMS": "_synonyms",
+    # export
+    "read_export_metadata": "export",
     # data quality
     "check_quality": "quality",
     "open_cases": "quality",
@@ -52,6 +54,20 @@ _EXPORTS: dict[str, str] = {
     "filter_time": "discovery",
     "filter_variants": "discovery",
     "variants": "discovery",
+    # filters
+    "FilterStack": "filters",
+    "apply_filters": "filters",
+    "TimeFrame": "filters",
+    "Variants": "filters",
+    "Attribute": "filters",
+    "Endpoints": "filters",
+    "Follows": "filters",
+    "Duration": "filters",
+    "Between": "filters",
+    "Rework": "filters",
+    "Deviation": "filters",
+    "SLABreach": "filters",
+    "Handoff": "filters",
     # plots
     "ProcessMap": "plots",
     "plot_difference_map": "plots",
@@ -124,14 +140,22 @@ __all__ = [
     "REWORK_KINDS",
     "SLA",
     "SOP",
+    "Attribute",
+    "Between",
     "Calendar",
     "ConformanceResult",
     "CounterCheck",
     "DaskTicketLog",
     "DataQualityWarning",
+    "Deviation",
     "DrillDown",
+    "Duration",
+    "Endpoints",
     "FCRDefinition",
+    "FilterStack",
+    "Follows",
     "GeneratedTickets",
+    "Handoff",
     "HandoffResult",
     "InvalidParameterError",
     "LoadReport",
@@ -143,7 +167,9 @@ __all__ = [
     "ReadError",
     "Report",
     "ReportSection",
+    "Rework",
     "ReworkResult",
+    "SLABreach",
     "SOPComparison",
     "SOPDefinitionError",
     "SchemaError",
@@ -153,7 +179,10 @@ __all__ = [
     "StrictModeError",
     "SvcMiningError",
     "TicketLog",
+    "TimeFrame",
+    "Variants",
     "__version__",
+    "apply_filters",
     "as_dask_log",
     "as_events",
     "as_ticket_log",
@@ -187,6 +216,7 @@ __all__ = [
     "plot_periods",
     "plot_process_map",
     "pseudonymize",
+    "read_export_metadata",
     "read_tickets",
     "render_report",
     "service_kpis",
@@ -246,6 +276,22 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         SOPDefinitionError,
         StrictModeError,
         SvcMiningError,
+    )
+    from .export import read_export_metadata
+    from .filters import (
+        Attribute,
+        Between,
+        Deviation,
+        Duration,
+        Endpoints,
+        FilterStack,
+        Follows,
+        Handoff,
+        Rework,
+        SLABreach,
+        TimeFrame,
+        Variants,
+        apply_filters,
     )
     from .handoffs import HandoffResult, handoff_delays
     from .io import DEFAULT_NA_VALUES, LoadReport, read_tickets

@@ -118,15 +118,12 @@ def _linear_order(
     head: list[str] = []
     tail: list[str] = []
 
-    def remove(n: str) -> None:
-        alive.discard(n)
-
     if first is not None and first in alive:
         head.append(first)
-        remove(first)
+        alive.discard(first)
     if last is not None and last in alive:
         tail.append(last)
-        remove(last)
+        alive.discard(last)
     while alive:
         changed = True
         while changed:
@@ -134,12 +131,12 @@ def _linear_order(
             for n in sorted(alive, key=lambda m: -pos_in[m]):  # sinks, last first
                 if not any(t in alive for t in w_out[n]):
                     tail.insert(0, n)
-                    remove(n)
+                    alive.discard(n)
                     changed = True
             for n in sorted(alive, key=lambda m: pos_in[m]):  # sources
                 if n in alive and not any(s in alive for s in w_in[n]):
                     head.append(n)
-                    remove(n)
+                    alive.discard(n)
                     changed = True
         if not alive:
             break
@@ -151,7 +148,7 @@ def _linear_order(
             ),
         )
         head.append(best)
-        remove(best)
+        alive.discard(best)
     fixed = {first, last}
     in_total = {n: sum(w_in[n].values()) for n in nodes}
 

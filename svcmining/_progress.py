@@ -11,6 +11,8 @@ from __future__ import annotations
 import sys
 from typing import Any
 
+from ._safetext import raw_stream
+
 __all__ = ["DELAY_SECONDS", "progress_bar", "wants_progress"]
 
 DELAY_SECONDS = 2.0
@@ -29,8 +31,6 @@ def progress_bar(total: int, *, desc: str, unit: str, enabled: bool | None = Non
     if total <= 1 or not wants_progress(enabled):
         return None
     from tqdm import tqdm
-
-    from ._safetext import raw_stream
 
     return tqdm(
         total=total,

@@ -68,6 +68,9 @@ import pandas as pd
 from ._repr import html_table
 from .eventlog import CANONICAL_COLUMNS, LogLike, TicketLog, as_ticket_log, last_per_case
 from .exceptions import InvalidParameterError, SchemaError
+from .handoffs import HandoffResult, handoff_delays
+from .rework import ReworkResult
+from .sop import as_sop
 from .states import TicketStates, as_states, judge_tickets
 
 __all__ = [
@@ -333,7 +336,6 @@ def check_counters(
         )
     if not found:
         return _empty()
-    from .sop import as_sop
 
     sop = as_sop(sop, func=fn)
     st = as_states(states, sop=sop, func=fn)
@@ -545,8 +547,6 @@ def _derived(
         if ("reopens", "") in cache:
             return cache[("reopens", "")], what
         if rework is not None:
-            from .rework import ReworkResult
-
             if not isinstance(rework, ReworkResult):
                 raise InvalidParameterError(
                     f"The 'rework' parameter of {fn} must be a ReworkResult from find_rework. "
@@ -570,7 +570,6 @@ def _derived(
         )
     if ("reassignments", group) in cache:
         return cache[("reassignments", group)], what
-    from .handoffs import HandoffResult, handoff_delays
 
     if handoffs is not None and not isinstance(handoffs, HandoffResult):
         raise InvalidParameterError(

@@ -31,10 +31,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from ._fonts import use_cjk_font
 from ._repr import html_table
 from ._validation import check_positive_int
 from .eventlog import LogLike, as_events
 from .exceptions import InvalidParameterError
+from .kpis import case_outcomes
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -177,8 +179,6 @@ class DrillDown:
         """
         import matplotlib.pyplot as plt
 
-        from ._fonts import use_cjk_font
-
         use_cjk_font()
         t = self.table.head(n).iloc[::-1]
         if ax is None:
@@ -259,7 +259,6 @@ def _resolve_outcome(
         raise InvalidParameterError(
             f"The outcome {outcome!r} of drill_down needs an SOP: pass sop=svc.load_sop(...)."
         )
-    from .kpis import case_outcomes
 
     parts: tuple[str, ...]
     if need == "all":

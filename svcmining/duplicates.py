@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from ._validation import check_choice
+from .calendars import parse_duration
 from .eventlog import TicketLog, as_events, sort_events
 from .exceptions import InvalidParameterError
 
@@ -58,8 +59,6 @@ def _window_hours(window: Any) -> float:
             td = window
         else:
             try:
-                from .calendars import parse_duration
-
                 td = parse_duration(window)
             except ImportError:
                 td = pd.Timedelta(window)

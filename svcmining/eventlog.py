@@ -16,6 +16,8 @@ column              dtype                       meaning
 ``customer_id``     ``str``                     the customer (客户编号)
 ``lifecycle``       ``str``                     the source's lifecycle/status value
 ``sequence``        number                      tie-breaker for equal timestamps
+``event_id``        ``str``                     the system's id of the history row (merges
+                                                exports: the same id is the same event)
 ==================  ==========================  ========================================
 
 Only ``case_id``, ``activity`` and ``timestamp`` are required; the others are present
@@ -32,18 +34,21 @@ function mutates the frame it is given.
 from __future__ import annotations
 
 import html
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 import numpy as np
 import pandas as pd
 
 from .exceptions import SchemaError
+from .export import pm4py_frame, write_events
 
 if TYPE_CHECKING:
-    from .io import LoadReport
+    from ._loadreport import LoadReport
 
 __all__ = [
     "CANONICAL_COLUMNS",
@@ -65,6 +70,7 @@ OPTIONAL_COLUMNS: tuple[str, ...] = (
     "customer_id",
     "lifecycle",
     "sequence",
+    "event_id",
 )
 CANONICAL_COLUMNS: tuple[str, ...] = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
 TIME_COLUMNS: tuple[str, ...] = ("timestamp", "start_timestamp")
@@ -77,6 +83,7 @@ TEXT_COLUMNS: tuple[str, ...] = (
     "priority",
     "customer_id",
     "lifecycle",
+    "event_id",
 )
 TIME_UNIT = "ns"
 
@@ -102,12 +109,17 @@ class TicketLog:
         a DataFrame with :func:`as_ticket_log`).
     mapping : dict
         Canonical column name -> source column name, as used for the load.
+    filters : pandas.DataFrame
+        The filters applied to get this log, in order (:mod:`svcmining.filters`): one row
+        each, ``filter`` (its repr), ``tickets_kept``, ``tickets_removed``,
+        ``events_kept``, ``events_removed``; empty for an unfiltered log.
     """
 
     events: pd.DataFrame
     report: LoadReport | None = None
     mapping: Mapping[str, Any] = field(default_factory=dict)
     _valid: bool = field(default=False, repr=False, compare=False)
+    filters: pd.DataFrame = field(default_factory=lambda: no_filters(), repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not isinstance(self.events, pd.DataFrame):
@@ -165,8 +177,63 @@ class TicketLog:
         return has_start_times(self.events)
 
     def with_events(self, events: pd.DataFrame) -> TicketLog:
-        """A new log with other events (e.g. a filtered subset), same report and mapping."""
-        return TicketLog(events=events, report=self.report, mapping=self.mapping)
+        """A new log with other events (e.g. a filtered subset), same report, mapping and
+        applied filters."""
+        return TicketLog(
+            events=events, report=self.report, mapping=self.mapping, filters=self.filters
+        )
+
+    def to_pm4py(self) -> pd.DataFrame:
+        """The events in pm4py's naming, for pm4py's functions as they are (a new frame).
+
+        ``case_id`` -> ``case:concept:name``, ``activity`` -> ``concept:name``, ``timestamp``
+        -> ``time:timestamp``, ``resource`` -> ``org:resource``, ``department`` ->
+        ``org:group``, ``lifecycle`` -> ``lifecycle:transition``; ``start_timestamp`` keeps
+        its name (pm4py's default start key). Every other column that has one value in each
+        ticket is a case attribute, ``case:<name>``; the rest keep their names. Rows, dtypes
+        and the time zone are the log's; no ``format_dataframe`` is needed.
+
+        Examples
+        --------
+        >>> import pm4py                                    # doctest: +SKIP
+        >>> dfg, starts, ends = pm4py.discover_dfg(log.to_pm4py())  # doctest: +SKIP
+        """
+        return pm4py_frame(self.events)
+
+    def write(self, path: str | os.PathLike[str]) -> Path:
+        """Write the log to ``.parquet``, ``.csv`` or ``.xes``/``.xes.gz`` (by extension).
+
+        The canonical columns, the other columns, their dtypes and the time zone are kept,
+        and :func:`svcmining.read_tickets` reads the file back to the same event table. The
+        load report, the mapping and the applied filters (``filters``, when the log has
+        them) go along: Parquet key-value metadata, an XES log attribute, or a side file
+        ``<file>.svcmining.json`` for CSV (:func:`svcmining.read_export_metadata` reads
+        them). CSV is UTF-8 with a byte-order mark (for Excel) and formula-safe: a text
+        cell starting with ``= + - @``, a tab, a carriage return or ``'`` gets a ``'`` in
+        front, which ``read_tickets`` removes. See :mod:`svcmining.export`.
+
+        Returns the path written. The file is written beside the target and renamed over
+        it (never through a symbolic link).
+
+        Raises
+        ------
+        InvalidParameterError
+            An unknown extension, a path that is a folder or a link, or (XES) text with a
+            control character XML cannot hold.
+
+        Examples
+        --------
+        >>> log.write("clean.parquet")                      # doctest: +SKIP
+        >>> svc.read_tickets("clean.parquet").events.equals(log.events)  # doctest: +SKIP
+        True
+        """
+        return write_events(
+            self.events,
+            path,
+            report=self.report,
+            mapping=self.mapping,
+            filters=getattr(self, "filters", None),
+        )
 
     def summary(self) -> pd.Series:
         """Cases, events, activities, time span and the optional columns present."""
@@ -196,6 +263,22 @@ class TicketLog:
     def _repr_html_(self) -> str:
         head = html.escape(repr(self))
         return f"<p><b>{head}</b></p>" + self.events.head(10).to_html(escape=True)
+
+
+FILTER_COLUMNS: tuple[str, ...] = (
+    "filter",
+    "tickets_kept",
+    "tickets_removed",
+    "events_kept",
+    "events_removed",
+)
+
+
+def no_filters() -> pd.DataFrame:
+    """The empty table of applied filters (:attr:`TicketLog.filters` of an unfiltered log)."""
+    return pd.DataFrame(
+        {c: pd.Series(dtype="str" if c == "filter" else "int64") for c in FILTER_COLUMNS}
+    )
 
 
 class _Codes:

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from .eventlog import LogLike, TicketLog, as_events
+from .eventlog import LogLike, TicketLog, as_events, sort_events
 from .exceptions import InvalidParameterError, SchemaError
 
 __all__ = ["PERSONAL_COLUMNS", "pseudonymize"]
@@ -100,8 +100,6 @@ def pseudonymize(
         mapped = pd.Series(names.take(codes.clip(min=0)), index=out.index, dtype="str")
         out[col] = mapped.where(codes >= 0)
     if "case_id" in todo:
-        from .eventlog import sort_events
-
         out = sort_events(out)
     report = log.report if isinstance(log, TicketLog) else None
     if report is not None:

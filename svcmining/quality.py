@@ -15,6 +15,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ._loadreport import LoadReport
+from .counters import check_counters
 from .eventlog import (
     OPTIONAL_COLUMNS,
     REQUIRED_COLUMNS,
@@ -25,6 +27,7 @@ from .eventlog import (
     shared_event_keys,
     time_i8,
 )
+from .sop import as_sop
 from .states import TicketStates, as_states, judge_log, normalise_label
 
 __all__ = ["QUALITY_CHECKS", "check_quality", "open_cases"]
@@ -103,7 +106,6 @@ def open_cases(
     """
     tlog = as_ticket_log(log)
     events = tlog.events
-    from .sop import as_sop
 
     sop = as_sop(sop, func="open_cases")
     st = as_states(
@@ -152,6 +154,50 @@ def _finding(
         "cases": n_cases,
         "description": QUALITY_CHECKS[check],
         "examples": examples if len(rows) else [],
+    }
+
+
+def _open_row(tlog: TicketLog, st: TicketStates, starts: np.ndarray, sizes: np.ndarray) -> dict:
+    """The open_at_cutoff finding: tickets not closed at the end of the export."""
+    events = tlog.events
+    is_open = _open_per_case(tlog, st, None)
+    last_open = events.iloc[(starts + sizes - 1)[is_open][:5]]
+    return {
+        "check": "open_at_cutoff",
+        "severity": "info" if is_open.any() else "ok",
+        "events": int(sizes[is_open].sum()),
+        "cases": int(is_open.sum()),
+        "description": QUALITY_CHECKS["open_at_cutoff"],
+        "examples": [
+            f"ticket {c}: last event {a} at {t}"
+            for c, a, t in zip(
+                last_open["case_id"].iloc[:5],
+                last_open["activity"].iloc[:5],
+                last_open["timestamp"].iloc[:5],
+                strict=True,
+            )
+        ],
+    }
+
+
+def _conflicts_row(report: LoadReport | None) -> dict:
+    """The conflicting_copies finding: values a newer export changed (from the load)."""
+    n_conf = len(report.conflicts) if report is not None else 0
+    conf_examples = (
+        [
+            f"ticket {r.case_id}: {r.activity} {r.column} {r.dropped_value!r} -> {r.kept_value!r}"
+            for r in report.conflicts.head(5).itertuples()
+        ]
+        if report is not None and n_conf
+        else []
+    )
+    return {
+        "check": "conflicting_copies",
+        "severity": "warning" if n_conf else "ok",
+        "events": n_conf,
+        "cases": int(report.conflicts["case_id"].nunique()) if report is not None and n_conf else 0,
+        "description": QUALITY_CHECKS["conflicting_copies"],
+        "examples": conf_examples,
     }
 
 
@@ -216,27 +262,8 @@ def check_quality(
             )
 
     st = as_states(states, close_activities=close_activities, func="check_quality")
-    is_open = _open_per_case(tlog, st, None)
     sizes = np.diff(np.append(starts, n))
-    last_open = events.iloc[(starts + sizes - 1)[is_open][:5]]
-    rows.append(
-        {
-            "check": "open_at_cutoff",
-            "severity": "info" if is_open.any() else "ok",
-            "events": int(sizes[is_open].sum()),
-            "cases": int(is_open.sum()),
-            "description": QUALITY_CHECKS["open_at_cutoff"],
-            "examples": [
-                f"ticket {c}: last event {a} at {t}"
-                for c, a, t in zip(
-                    last_open["case_id"].iloc[:5],
-                    last_open["activity"].iloc[:5],
-                    last_open["timestamp"].iloc[:5],
-                    strict=True,
-                )
-            ],
-        }
-    )
+    rows.append(_open_row(tlog, st, starts, sizes))
     # exact copies share (case, activity, time): compare whole rows only where they do
     shared = shared_event_keys(events, codes)
     dup = np.zeros(len(events), dtype=bool)
@@ -260,27 +287,7 @@ def check_quality(
             case_codes=codes,
         )
     )
-    n_conf = len(report.conflicts) if report is not None else 0
-    conf_examples = (
-        [
-            f"ticket {r.case_id}: {r.activity} {r.column} {r.dropped_value!r} -> {r.kept_value!r}"
-            for r in report.conflicts.head(5).itertuples()
-        ]
-        if report is not None and n_conf
-        else []
-    )
-    rows.append(
-        {
-            "check": "conflicting_copies",
-            "severity": "warning" if n_conf else "ok",
-            "events": n_conf,
-            "cases": int(report.conflicts["case_id"].nunique())
-            if report is not None and n_conf
-            else 0,
-            "description": QUALITY_CHECKS["conflicting_copies"],
-            "examples": conf_examples,
-        }
-    )
+    rows.append(_conflicts_row(report))
     single = np.repeat(sizes == 1, sizes)
     rows.append(_finding("single_event_cases", single, events, severity="info", case_codes=codes))
     now_ts = pd.Timestamp.now(tz="UTC") if now is None else pd.Timestamp(now)
@@ -317,7 +324,6 @@ def check_quality(
             + ([f"... {len(unmapped) - 5} more"] if len(unmapped) > 5 else []),
         }
     )
-    from .counters import check_counters
 
     cc = check_counters(tlog, states=st)
     rows.append(

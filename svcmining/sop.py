@@ -80,20 +80,33 @@ from __future__ import annotations
 
 import html
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 import pandas as pd
-import yaml
 
-from .exceptions import InvalidParameterError, SOPDefinitionError
+from ._automaton import build_automaton
+from ._bpmn import write_bpmn
+from ._repr import html_table
+from ._sopspec import (
+    FlowNode,
+    Where,
+    assign_stages,
+    index_lines,
+    parse_flow,
+    spec_calendar,
+    spec_duration,
+    steps_in,
+    str_list,
+)
+from ._textfile import read_text
+from ._yaml import load_yaml
+from .calendars import Calendar
+from .exceptions import InvalidParameterError, ReadError, SOPDefinitionError
 from .states import TicketStates
-
-if TYPE_CHECKING:
-    from .calendars import Calendar
 
 __all__ = ["SLA", "SOP", "Step", "load_sop", "sop_from_dict"]
 
@@ -130,9 +143,6 @@ _TOP_KEYS = {
     "close",
     "states",
 }
-
-# a normalised flow node: ("step", id) | ("seq"|"choice"|"parallel", children) | ("loop", do, redo)
-FlowNode = tuple[Any, ...]
 
 
 @dataclass(frozen=True)
@@ -321,8 +331,6 @@ class SOP:
         """
         import pm4py
 
-        from ._bpmn import write_bpmn
-
         return write_bpmn(pm4py.convert_to_bpmn(self.process_tree()), path)
 
     def to_frame(self) -> pd.DataFrame:
@@ -382,7 +390,6 @@ class SOP:
         return f"SOP({self.name!r}, {len(self.steps)} steps, {len(self.slas)} SLAs)"
 
     def _repr_html_(self) -> str:
-        from ._repr import html_table
 
         return f"<p><b>{html.escape(repr(self))}</b></p>" + html_table(self.to_frame(), max_rows=30)
 
@@ -421,8 +428,6 @@ def load_sop(path: str | os.PathLike[str]) -> SOP:
         raise SOPDefinitionError(f"{p}: no such SOP file.")
     if p.suffix.lower() == ".bpmn":
         return _load_bpmn(p)
-    from ._textfile import read_text
-    from .exceptions import ReadError
 
     try:
         text = read_text(p, "SOP file")
@@ -433,7 +438,7 @@ def load_sop(path: str | os.PathLike[str]) -> SOP:
 
 def sop_from_dict(spec: Mapping[str, Any], *, source: str = "<dict>") -> SOP:
     """Build an SOP from an already parsed mapping (same schema as the YAML)."""
-    return _build(spec, _Where(source, {}))
+    return _build(spec, Where(source, {}))
 
 
 def as_sop(sop: Any, *, func: str = "svcmining") -> SOP | None:
@@ -459,93 +464,78 @@ def as_sop(sop: Any, *, func: str = "svcmining") -> SOP | None:
 
 
 def _from_yaml_text(text: str, source: str) -> SOP:
-    from ._yaml import load_yaml
 
     spec, node = load_yaml(text, source, what="SOP file", error=SOPDefinitionError)
     lines: dict[tuple[Any, ...], int] = {}
     if node is not None:
-        _index_lines(node, lines)
+        index_lines(node, lines)
     if not isinstance(spec, Mapping):
         raise SOPDefinitionError(
             f"{source}, line 1: an SOP file must be a mapping with 'steps' and 'flow'."
         )
-    return _build(spec, _Where(source, lines))
+    return _build(spec, Where(source, lines))
 
 
-def _index_lines(root: Any, out: dict[tuple[Any, ...], int]) -> None:
-    """Key path -> line, visiting each node once.
-
-    An alias is the very node object of its anchor, so a path through an alias is not
-    indexed again (an error there names the line of the alias's parent key). Walking
-    every alias expansion made a 1 kB YAML with 9 nested alias levels run for minutes.
-    """
-    seen: set[int] = set()
-    stack: list[tuple[Any, tuple[Any, ...]]] = [(root, ())]
-    while stack:
-        node, path = stack.pop()
-        out.setdefault(path, node.start_mark.line + 1)
-        if id(node) in seen:
-            continue
-        seen.add(id(node))
-        if isinstance(node, yaml.MappingNode):
-            for k, v in node.value:
-                key = k.value
-                out[(*path, key)] = k.start_mark.line + 1
-                stack.append((v, (*path, key)))
-        elif isinstance(node, yaml.SequenceNode):
-            stack.extend((v, (*path, i)) for i, v in enumerate(node.value))
-
-
-@dataclass
-class _Where:
-    source: str
-    lines: dict[tuple[Any, ...], int]
-
-    def err(self, path: tuple[Any, ...], msg: str) -> SOPDefinitionError:
-        p = path
-        while p and p not in self.lines:
-            p = p[:-1]
-        line = self.lines.get(p)
-        where = f"{self.source}, line {line}" if line else self.source
-        from ._safetext import shorten
-
-        # a value shown in the message may be a huge (aliased) list: keep it to a few lines
-        return SOPDefinitionError(f"{where}: {shorten(msg, 400)}")
-
-
-def _str_list(value: Any, where: _Where, path: tuple[Any, ...], what: str) -> tuple[str, ...]:
-    if value is None:
-        return ()
-    if isinstance(value, str | int | float) and not isinstance(value, bool):
-        value = [value]
-    if not isinstance(value, Sequence) or isinstance(value, str):
-        raise where.err(path, f"{what} must be a text or a list of texts, got {value!r}.")
-    out = []
-    for i, v in enumerate(value):
-        if not isinstance(v, str | int | float) or isinstance(v, bool) or str(v).strip() == "":
-            raise where.err((*path, i), f"{what} must be non-empty texts, got {v!r}.")
-        out.append(str(v).strip())
-    return tuple(out)
-
-
-def _duration(value: Any, where: _Where, path: tuple[Any, ...]) -> pd.Timedelta:
-    from ._safetext import shorten
-    from .calendars import parse_duration
-
-    try:
-        td = parse_duration(value)
-    except (ValueError, TypeError) as exc:
-        if "longest duration" in str(exc):  # already names the value and the fix
-            raise where.err(path, f"bad duration: {exc}") from None
+def _parse_step(
+    raw: Any, i: int, where: Where, seen_ids: dict[str, int], seen_labels: dict[str, str]
+) -> Step:
+    """Step ``i`` of the spec, checked (ids and labels unique across the steps seen so far)."""
+    path: tuple[Any, ...] = ("steps", i)
+    if isinstance(raw, str):
+        raw = {"id": raw}
+    if not isinstance(raw, Mapping):
+        raise where.err(path, f"a step must be a mapping with an 'id', got {raw!r}.")
+    bad = sorted(set(map(str, raw)) - _STEP_KEYS)
+    if bad:
         raise where.err(
-            path, f"bad duration {shorten(repr(value), 80)} ({exc}). Use e.g. 30min, 2h, 1.5d."
-        ) from None
-    if pd.isna(td) or td < pd.Timedelta(0):
-        raise where.err(path, f"bad duration {value!r}: it must not be negative.")
-    return td
+            (*path, bad[0]),
+            f"unknown step key {bad[0]!r}; a step has {', '.join(sorted(_STEP_KEYS))}.",
+        )
+    sid = raw.get("id")
+    if not isinstance(sid, str) or not sid.strip():
+        raise where.err(path, "every step needs an 'id' (a short text).")
+    sid = sid.strip()
+    if sid == CASE_START:
+        raise where.err((*path, "id"), f"{CASE_START!r} is reserved; rename the step.")
+    if sid in seen_ids:
+        raise where.err(
+            (*path, "id"), f"duplicate step id {sid!r} (also step {seen_ids[sid] + 1})."
+        )
+    seen_ids[sid] = i
+    labels = str_list(raw.get("labels", raw.get("label", sid)), where, (*path, "labels"), "labels")
+    if not labels:
+        raise where.err((*path, "labels"), f"step {sid!r} has no labels.")
+    for lab in labels:
+        if lab in seen_labels and seen_labels[lab] != sid:
+            raise where.err(
+                (*path, "labels"),
+                f"label {lab!r} of step {sid!r} already belongs to step {seen_labels[lab]!r}.",
+            )
+        seen_labels[lab] = sid
+    depts = str_list(
+        raw.get("departments", raw.get("department")),
+        where,
+        (*path, "department"),
+        "department",
+    )
+    flags = {}
+    for key in ("optional", "repeatable"):
+        v = raw.get(key, False)
+        if not isinstance(v, bool):
+            raise where.err((*path, key), f"{key!r} must be true or false, got {v!r}.")
+        flags[key] = v
+    name = raw.get("name")
+    return Step(
+        sid,
+        tuple(dict.fromkeys(labels)),
+        depts,
+        flags["optional"],
+        flags["repeatable"],
+        str(name) if name is not None else None,
+    )
 
 
-def _build(spec: Mapping[str, Any], where: _Where) -> SOP:
+def _build(spec: Mapping[str, Any], where: Where) -> SOP:
     # top-level keys starting with "x-" are ignored: a place to define YAML anchors
     unknown = sorted(k for k in set(map(str, spec)) - _TOP_KEYS if not k.startswith("x-"))
     if unknown:
@@ -560,70 +550,14 @@ def _build(spec: Mapping[str, Any], where: _Where) -> SOP:
     seen_ids: dict[str, int] = {}
     seen_labels: dict[str, str] = {}
     for i, raw in enumerate(raw_steps):
-        path: tuple[Any, ...] = ("steps", i)
-        if isinstance(raw, str):
-            raw = {"id": raw}
-        if not isinstance(raw, Mapping):
-            raise where.err(path, f"a step must be a mapping with an 'id', got {raw!r}.")
-        bad = sorted(set(map(str, raw)) - _STEP_KEYS)
-        if bad:
-            raise where.err(
-                (*path, bad[0]),
-                f"unknown step key {bad[0]!r}; a step has {', '.join(sorted(_STEP_KEYS))}.",
-            )
-        sid = raw.get("id")
-        if not isinstance(sid, str) or not sid.strip():
-            raise where.err(path, "every step needs an 'id' (a short text).")
-        sid = sid.strip()
-        if sid == CASE_START:
-            raise where.err((*path, "id"), f"{CASE_START!r} is reserved; rename the step.")
-        if sid in seen_ids:
-            raise where.err(
-                (*path, "id"), f"duplicate step id {sid!r} (also step {seen_ids[sid] + 1})."
-            )
-        seen_ids[sid] = i
-        labels = _str_list(
-            raw.get("labels", raw.get("label", sid)), where, (*path, "labels"), "labels"
-        )
-        if not labels:
-            raise where.err((*path, "labels"), f"step {sid!r} has no labels.")
-        for lab in labels:
-            if lab in seen_labels and seen_labels[lab] != sid:
-                raise where.err(
-                    (*path, "labels"),
-                    f"label {lab!r} of step {sid!r} already belongs to step {seen_labels[lab]!r}.",
-                )
-            seen_labels[lab] = sid
-        depts = _str_list(
-            raw.get("departments", raw.get("department")),
-            where,
-            (*path, "department"),
-            "department",
-        )
-        flags = {}
-        for key in ("optional", "repeatable"):
-            v = raw.get(key, False)
-            if not isinstance(v, bool):
-                raise where.err((*path, key), f"{key!r} must be true or false, got {v!r}.")
-            flags[key] = v
-        name = raw.get("name")
-        steps.append(
-            Step(
-                sid,
-                tuple(dict.fromkeys(labels)),
-                depts,
-                flags["optional"],
-                flags["repeatable"],
-                str(name) if name is not None else None,
-            )
-        )
+        steps.append(_parse_step(raw, i, where, seen_ids, seen_labels))
     ids = {s.id for s in steps}
 
     raw_flow = spec.get("flow")
     if raw_flow is None:
         raw_flow = [s.id for s in steps]
     used: dict[str, tuple[Any, ...]] = {}
-    flow = _parse_flow(raw_flow, ("flow",), ids, used, where)
+    flow = parse_flow(raw_flow, ("flow",), ids, used, where)
     missing = [s for s in ids if s not in used]
     if missing:
         first = next(i for i, s in enumerate(steps) if s.id in missing)
@@ -632,11 +566,11 @@ def _build(spec: Mapping[str, Any], where: _Where) -> SOP:
             f"step {steps[first].id!r} is declared but not used in the flow.",
         )
     stages: dict[str, int] = {}
-    _assign_stages(flow, stages, [0])
+    assign_stages(flow, stages, [0])
 
     calendar = None
     if spec.get("calendar") is not None:
-        calendar = _calendar(spec["calendar"], where)
+        calendar = spec_calendar(spec["calendar"], where)
 
     slas: list[SLA] = []
     raw_slas = spec.get("slas") or []
@@ -645,7 +579,7 @@ def _build(spec: Mapping[str, Any], where: _Where) -> SOP:
     sla_ids: set[str] = set()
     for i, raw in enumerate(raw_slas):
         slas.append(_parse_sla(raw, ("slas", i), ids, sla_ids, where))
-    close_steps = _str_list(spec.get("close"), where, ("close",), "close")
+    close_steps = str_list(spec.get("close"), where, ("close",), "close")
     for c in close_steps:
         if c not in ids:
             raise where.err(("close",), f"'close' must name declared step ids, got {c!r}.")
@@ -669,106 +603,6 @@ def _build(spec: Mapping[str, Any], where: _Where) -> SOP:
     )
 
 
-def _calendar(raw: Any, where: _Where) -> Calendar:
-    from .calendars import Calendar
-
-    try:
-        if isinstance(raw, str):
-            presets = {"china_2024": Calendar.china_2024}
-            if raw not in presets:
-                raise ValueError(
-                    f"no predefined calendar {raw!r}; the predefined ones are "
-                    f"{', '.join(presets)} (or give workdays/hours/holidays)"
-                )
-            return presets[raw]()
-        if not isinstance(raw, Mapping):
-            raise ValueError("the calendar must be a mapping (workdays, hours, holidays ...)")
-        return Calendar.from_spec(raw)
-    except (ValueError, TypeError) as exc:
-        raise where.err(("calendar",), f"bad calendar: {exc}") from None
-
-
-def _parse_flow(
-    raw: Any, path: tuple[Any, ...], ids: set[str], used: dict[str, tuple[Any, ...]], where: _Where
-) -> FlowNode:
-    if isinstance(raw, str):
-        sid = raw.strip()
-        if sid not in ids:
-            raise where.err(
-                path, f"unknown step {sid!r} in the flow; declared steps: {', '.join(sorted(ids))}."
-            )
-        if sid in used:
-            raise where.err(
-                path,
-                f"step {sid!r} appears twice in the flow; declare a second "
-                "step (with its own id) or use a loop.",
-            )
-        used[sid] = path
-        return ("step", sid)
-    if isinstance(raw, list):
-        if not raw:
-            raise where.err(path, "empty list in the flow.")
-        kids = [_parse_flow(x, (*path, i), ids, used, where) for i, x in enumerate(raw)]
-        return kids[0] if len(kids) == 1 else ("seq", tuple(kids))
-    if isinstance(raw, Mapping) and len(raw) == 1:
-        ((kind, body),) = raw.items()
-        bpath = (*path, kind)
-        if kind in ("choice", "parallel", "sequence"):
-            if not isinstance(body, list) or (kind != "sequence" and len(body) < 2):
-                raise where.err(bpath, f"'{kind}' needs a list of at least two branches.")
-            kids = [_parse_flow(x, (*bpath, i), ids, used, where) for i, x in enumerate(body)]
-            return ("seq" if kind == "sequence" else kind, tuple(kids))
-        if kind == "loop":
-            if isinstance(body, Mapping):
-                bad = sorted(set(map(str, body)) - {"do", "redo"})
-                if bad or "do" not in body:
-                    raise where.err(bpath, "'loop' takes 'do' (required) and 'redo' (optional).")
-                do = _parse_flow(body["do"], (*bpath, "do"), ids, used, where)
-                redo = (
-                    _parse_flow(body["redo"], (*bpath, "redo"), ids, used, where)
-                    if body.get("redo") is not None
-                    else None
-                )
-            else:
-                do = _parse_flow(body, bpath, ids, used, where)
-                redo = None
-            return ("loop", do, redo)
-        raise where.err(bpath, f"unknown flow block {kind!r}; use choice, parallel, loop.")
-    raise where.err(
-        path,
-        f"a flow element must be a step id, a list or one of choice/parallel/"
-        f"loop blocks, got {raw!r}.",
-    )
-
-
-def _assign_stages(node: FlowNode, stages: dict[str, int], counter: list[int]) -> None:
-    kind = node[0]
-    if kind == "step":
-        stages[node[1]] = counter[0]
-        counter[0] += 1
-    elif kind == "seq":
-        for k in node[1]:
-            _assign_stages(k, stages, counter)
-    elif kind in ("choice", "parallel"):
-        start = counter[0]
-        for k in node[1]:
-            for sid in _steps_in(k):
-                stages[sid] = start
-        counter[0] = start + 1
-    elif kind == "loop":
-        _assign_stages(node[1], stages, counter)
-        if node[2] is not None:
-            _assign_stages(node[2], stages, counter)
-
-
-def _steps_in(node: FlowNode) -> list[str]:
-    if node[0] == "step":
-        return [node[1]]
-    if node[0] == "loop":
-        return _steps_in(node[1]) + (_steps_in(node[2]) if node[2] is not None else [])
-    return [s for k in node[1] for s in _steps_in(k)]
-
-
 def choice_groups(sop: SOP) -> dict[str, frozenset[str]]:
     """Step id -> the other steps of the ``choice`` block it is a branch of (may be empty)."""
     out: dict[str, frozenset[str]] = {}
@@ -777,7 +611,7 @@ def choice_groups(sop: SOP) -> dict[str, frozenset[str]]:
         if node is None or node[0] == "step":
             return
         if node[0] == "choice":
-            branches = [set(_steps_in(k)) for k in node[1]]
+            branches = [set(steps_in(k)) for k in node[1]]
             for i, b in enumerate(branches):
                 others = frozenset().union(*(x for j, x in enumerate(branches) if j != i))
                 for sid in b:
@@ -791,7 +625,7 @@ def choice_groups(sop: SOP) -> dict[str, frozenset[str]]:
 
 
 def _parse_sla(
-    raw: Any, path: tuple[Any, ...], ids: set[str], sla_ids: set[str], where: _Where
+    raw: Any, path: tuple[Any, ...], ids: set[str], sla_ids: set[str], where: Where
 ) -> SLA:
     if not isinstance(raw, Mapping):
         raise where.err(path, f"an SLA must be a mapping (id, from, to, within ...), got {raw!r}.")
@@ -820,7 +654,7 @@ def _parse_sla(
             (*path, "hours"),
             f"SLA {sid!r}: 'hours' must be 'business' or 'elapsed', got {hours!r}.",
         )
-    within = _duration(raw["within"], where, (*path, "within")) if "within" in raw else None
+    within = spec_duration(raw["within"], where, (*path, "within")) if "within" in raw else None
     between = None
     if "between" in raw:
         b = raw["between"]
@@ -828,8 +662,8 @@ def _parse_sla(
             raise where.err(
                 (*path, "between"), f"SLA {sid!r}: 'between' must be [lower, upper], got {b!r}."
             )
-        lo = _duration(b[0], where, (*path, "between", 0))
-        hi = _duration(b[1], where, (*path, "between", 1))
+        lo = spec_duration(b[0], where, (*path, "between", 0))
+        hi = spec_duration(b[1], where, (*path, "between", 1))
         if lo > hi:
             raise where.err(
                 (*path, "between"),
@@ -845,7 +679,7 @@ def _parse_sla(
                 f"SLA {sid!r}: 'by_priority' must map priorities to durations.",
             )
         for k, v in bp.items():
-            by_prio[str(k)] = _duration(v, where, (*path, "by_priority", k))
+            by_prio[str(k)] = spec_duration(v, where, (*path, "by_priority", k))
     if within is None and between is None and not by_prio:
         raise where.err(
             path, f"SLA {sid!r} has no limit: give 'within', 'between' or 'by_priority'."
@@ -854,7 +688,7 @@ def _parse_sla(
         raise where.err(path, f"SLA {sid!r}: give either 'within' or 'between', not both.")
     pause_in = None
     if "pause_in" in raw:
-        pause_in = _str_list(raw["pause_in"], where, (*path, "pause_in"), "pause_in")
+        pause_in = str_list(raw["pause_in"], where, (*path, "pause_in"), "pause_in")
     return SLA(
         id=sid,
         to=to,
@@ -919,8 +753,6 @@ def _load_bpmn(p: Path) -> SOP:
     slas: tuple[SLA, ...] = ()
     calendar = None
     if side.is_file():
-        from ._textfile import read_text
-
         extra = _from_yaml_text(read_text(side, "SOP side file"), str(side))
         steps = []
         for st in extra.steps:
@@ -961,7 +793,5 @@ def _load_bpmn(p: Path) -> SOP:
 
 def _net_stages(net: Any, im: Any) -> dict[str, int]:
     """Stage of each visible label: fewest visible steps needed to reach it from the start."""
-    from .conformance import _build_automaton
-
-    auto = _build_automaton(net, im, None)
+    auto = build_automaton(net, im, None)
     return auto.label_depths()

@@ -580,9 +580,9 @@ def test_report_command(exports, tmp_path, capsys):
 
 def test_report_without_graphviz_prints_one_clean_note(exports, tmp_path, capsys, monkeypatch):
     """Without Graphviz the report prints one `svcmining: note:` line, no Python warning."""
-    import svcmining.plots
+    import svcmining._processmap
 
-    monkeypatch.setattr(svcmining.plots, "graphviz_available", lambda: False)
+    monkeypatch.setattr(svcmining._processmap, "graphviz_available", lambda: False)
     code, _, err = run(
         ["report", exports["folder"], "--sop", exports["sop"], "--out", tmp_path / "r.html"],
         capsys,

@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from svcmining import datasets as ds
+from svcmining import _groundtruth, _simulation
 from svcmining.datasets import (
     GeneratedTickets,
     generate_tickets,
@@ -41,7 +41,7 @@ def _committed(sample_dir: Path) -> Path:
 
 
 def _m(text: str) -> int:
-    return ds._minutes_of(text)
+    return _simulation.minutes_of(text)
 
 
 # ---------------------------------------------------------------- reference pieces
@@ -49,13 +49,15 @@ def _m(text: str) -> int:
 
 def test_business_minutes_calendar():
     """Business minutes follow Mon-Fri 09-18, the Oct 2024 holidays and make-up workdays."""
-    assert ds._business_minutes(_m("2024-11-08 17:00"), _m("2024-11-11 10:00")) == 120
-    assert ds._business_minutes(_m("2024-09-30 17:00"), _m("2024-10-08 10:00")) == 120
-    assert ds._business_minutes(_m("2024-10-12 09:00"), _m("2024-10-12 18:00")) == 540  # Sat
-    assert ds._business_minutes(_m("2024-10-13 09:00"), _m("2024-10-13 18:00")) == 0  # Sun
-    assert ds._business_minutes(_m("2024-11-11 20:00"), _m("2024-11-12 08:00")) == 0
-    assert ds._add_business(_m("2024-11-08 17:30"), 60) == _m("2024-11-11 09:30")
-    assert ds._add_business(_m("2024-09-30 20:00"), 0) == _m("2024-10-08 09:00")
+    assert _simulation.business_minutes(_m("2024-11-08 17:00"), _m("2024-11-11 10:00")) == 120
+    assert _simulation.business_minutes(_m("2024-09-30 17:00"), _m("2024-10-08 10:00")) == 120
+    assert (
+        _simulation.business_minutes(_m("2024-10-12 09:00"), _m("2024-10-12 18:00")) == 540
+    )  # Sat
+    assert _simulation.business_minutes(_m("2024-10-13 09:00"), _m("2024-10-13 18:00")) == 0  # Sun
+    assert _simulation.business_minutes(_m("2024-11-11 20:00"), _m("2024-11-12 08:00")) == 0
+    assert _simulation._add_business(_m("2024-11-08 17:30"), 60) == _m("2024-11-11 09:30")
+    assert _simulation._add_business(_m("2024-09-30 20:00"), 0) == _m("2024-10-08 09:00")
 
 
 def _ev(*spec: str, t0: int = 0) -> list[list[object]]:
@@ -70,7 +72,7 @@ def _ev(*spec: str, t0: int = 0) -> list[list[object]]:
 def _kinds(ev: list[list[object]]) -> list[tuple[str, str]]:
     n = len(ev)
     stage = {e[0]: i / (n - 1) for i, e in reversed(list(enumerate(ev)))}
-    return [(a, k) for _, a, k in ds._rework_case(ev, stage)]
+    return [(a, k) for _, a, k in _groundtruth._rework_case(ev, stage)]
 
 
 def test_reference_rework_kinds_hand_made():
@@ -92,16 +94,16 @@ def test_reference_rework_kinds_hand_made():
     # redo / repeat: a later activity again with a smaller-stage step between
     ev = _ev("登记/客服/a", "验收/客服/x", "催办/客服/y", "验收/客服/x", "回访/客服/z")
     stage = {"登记": 0.0, "催办": 0.3, "验收": 0.6, "回访": 1.0}
-    assert [k for *_, k in ds._rework_case(ev, stage)] == ["repeat"]
+    assert [k for *_, k in _groundtruth._rework_case(ev, stage)] == ["repeat"]
     ev[3][2] = "w"
-    assert [k for *_, k in ds._rework_case(ev, stage)] == ["redo"]
+    assert [k for *_, k in _groundtruth._rework_case(ev, stage)] == ["redo"]
     # reopen cycle; 回访 after the last close is not rework
     ev = _ev(
         "登记/客服/a", "排障/技术/b", "验收/客服/a", "结单/客服/a", "重新打开/客服/a",
         "排障/技术/b", "验收/客服/a", "结单/客服/a", "回访/客服/a",
     )  # fmt: skip
     stage = {"登记": 0, "排障": 0.3, "验收": 0.5, "结单": 0.7, "重新打开": 0.8, "回访": 1}
-    assert [(a, k) for _, a, k in ds._rework_case(ev, stage)] == [("结单", "reopen")]
+    assert [(a, k) for _, a, k in _groundtruth._rework_case(ev, stage)] == [("结单", "reopen")]
 
 
 def test_reference_sla_rules():
@@ -114,15 +116,15 @@ def test_reference_sla_rules():
         ["结单", _m("2024-11-12 10:00"), "a", "客服中心"],
         ["回访", _m("2024-11-13 09:00"), "a", "客服中心"],  # 23 h: too early
     ]
-    got = {s for s, *_ in ds._sla_case(ev, "高", cutoff=_m("2024-12-31 23:59"))}
+    got = {s for s, *_ in _groundtruth._sla_case(ev, "高", cutoff=_m("2024-12-31 23:59"))}
     assert got == {"response_by_priority", "follow_up_24_48h"}
-    got = {s for s, *_ in ds._sla_case(ev, "普通", cutoff=_m("2024-12-31 23:59"))}
+    got = {s for s, *_ in _groundtruth._sla_case(ev, "普通", cutoff=_m("2024-12-31 23:59"))}
     assert got == {"follow_up_24_48h"}
     # follow-up never done: breached only once 48 h have passed by the cutoff
-    assert ds._sla_case(ev[:4], "普通", cutoff=_m("2024-11-14 09:00")) == []
-    assert [s for s, *_ in ds._sla_case(ev[:4], "普通", cutoff=_m("2024-11-14 11:00"))] == [
-        "follow_up_24_48h"
-    ]
+    assert _groundtruth._sla_case(ev[:4], "普通", cutoff=_m("2024-11-14 09:00")) == []
+    assert [
+        s for s, *_ in _groundtruth._sla_case(ev[:4], "普通", cutoff=_m("2024-11-14 11:00"))
+    ] == ["follow_up_24_48h"]
 
 
 # ---------------------------------------------------------------- generated truth

@@ -225,8 +225,8 @@ def test_graphviz_env_lets_fontconfig_programs_find_the_bundled_font(monkeypatch
 
 
 def test_graphviz_runs_with_the_font_environment(monkeypatch, tmp_path):
-    """plots._run_dot starts dot with graphviz_env(), or the current environment for None."""
-    from svcmining import plots
+    """_processmap._run_dot starts dot with graphviz_env(), or the current environment for None."""
+    from svcmining import _processmap as plots
 
     fake = tmp_path / "bin" / "dot"
     fake.parent.mkdir()

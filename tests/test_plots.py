@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
-from svcmining import _fonts
+from svcmining import _fonts, _processmap
 from svcmining import plots as plots_mod
 from svcmining.discovery import compare_logs, discover_dfg
 from svcmining.exceptions import InvalidParameterError
@@ -55,16 +55,16 @@ def log() -> pd.DataFrame:
 def test_dot_source_labels_metric_and_escaping(log):
     """DOT text carries the CJK font, formatted wait labels and escaped special characters."""
     g = discover_dfg(log)
-    spec = plots_mod._map_spec(g, "wait_p50", 0.0, None, "TB", None)
-    dot = plots_mod._dot_source(spec)
+    spec = _processmap._map_spec(g, "wait_p50", 0.0, None, "TB", None)
+    dot = _processmap._dot_source(spec)
     assert "投诉登记" in dot
     assert " 2.0 h " in dot  # every step waits 2 hours
     family = _fonts.cjk_font_family()
     if family:
         assert f'fontname="{family}"' in dot
     weird = log.assign(activity=log["activity"].replace({"结单": '<结单 & "close">'}))
-    dot = plots_mod._dot_source(
-        plots_mod._map_spec(discover_dfg(weird), "count", 0.0, None, "TB", None)
+    dot = _processmap._dot_source(
+        _processmap._map_spec(discover_dfg(weird), "count", 0.0, None, "TB", None)
     )
     assert "&lt;结单 &amp; &quot;close&quot;&gt;" in dot
     assert '<结单 & "close">' not in dot
@@ -109,7 +109,7 @@ def test_graphviz_into_given_axes(log):
 
 def test_fallback_without_dot_warns_once_and_draws(log, tmp_path, monkeypatch):
     """Without the dot program: one warning, a matplotlib figure, a non-empty PNG."""
-    monkeypatch.setattr(plots_mod, "graphviz_available", lambda: False)
+    monkeypatch.setattr(_processmap, "graphviz_available", lambda: False)
     with pytest.warns(UserWarning, match="Graphviz") as record:
         m = plot_process_map(discover_dfg(log), metric="wait_p90", highlight=("结单", "重新打开"))
     assert len([w for w in record if "Graphviz" in str(w.message)]) == 1
@@ -140,8 +140,8 @@ def test_matplotlib_engine_draws_into_axes(log):
 
 def test_layout_layers_follow_the_process(log):
     """The layered layout puts steps in process order and loops back upwards."""
-    spec = plots_mod._map_spec(discover_dfg(log), "count", 0.0, None, "TB", None)
-    lay = plots_mod._map_geometry(spec).layout
+    spec = _processmap._map_spec(discover_dfg(log), "count", 0.0, None, "TB", None)
+    lay = _processmap._map_geometry(spec).layout
     name = {nd.title: nd.id for nd in spec.nodes}
     y = {a: lay.center[i][1] for a, i in name.items() if a}
     assert y["投诉登记"] > y["分类派单"] > y["售后评估"] > y["远程排障"] > y["结单"]
@@ -166,8 +166,8 @@ def test_sample_map_has_no_overlaps(sample_dir, rankdir):
     from svcmining.io import read_tickets
 
     g = discover_dfg(read_tickets(sample_dir, timezone=TZ))
-    spec = plots_mod._map_spec(g, "count", 0.0, None, rankdir, None)
-    geo = plots_mod._map_geometry(spec)
+    spec = _processmap._map_spec(g, "count", 0.0, None, rankdir, None)
+    geo = _processmap._map_geometry(spec)
     lay = geo.layout
     nodes = [lay.box(nd.id) for nd in spec.nodes]
     labels = [b for b in geo.labels if b is not None]
@@ -190,8 +190,8 @@ def test_sample_map_has_no_overlaps(sample_dir, rankdir):
 
 def test_map_geometry_is_deterministic(log):
     """Drawing the same map twice gives the same coordinates, routes and label spots."""
-    spec = plots_mod._map_spec(discover_dfg(log), "count", 0.0, None, "TB", None)
-    a, b = plots_mod._map_geometry(spec), plots_mod._map_geometry(spec)
+    spec = _processmap._map_spec(discover_dfg(log), "count", 0.0, None, "TB", None)
+    a, b = _processmap._map_geometry(spec), _processmap._map_geometry(spec)
     assert a.layout.center == b.layout.center
     assert a.layout.routes == b.layout.routes
     assert a.labels == b.labels
@@ -203,8 +203,8 @@ def test_map_geometry_is_deterministic(log):
 def test_min_share_hides_rare_edges_and_steps(log):
     """min_share drops steps and edges seen in fewer tickets than the share."""
     g = discover_dfg(log)
-    full = plots_mod._map_spec(g, "count", 0.0, None, "TB", None)
-    cut = plots_mod._map_spec(g, "count", 0.5, None, "TB", None)
+    full = _processmap._map_spec(g, "count", 0.0, None, "TB", None)
+    cut = _processmap._map_spec(g, "count", 0.5, None, "TB", None)
     titles = {nd.title for nd in cut.nodes}
     assert "销售核实" in {nd.title for nd in full.nodes}
     assert "销售核实" not in titles
@@ -239,7 +239,7 @@ def test_difference_map(log, engine, tmp_path):
     before = log[log.case_id != "GD2"]
     after = log[log.case_id != "GD3"]
     cmp = compare_logs(before, after, labels=("试点前", "试点后"))
-    spec = plots_mod._diff_spec(cmp, None, 0.0, "TB", None)
+    spec = _processmap._diff_spec(cmp, None, 0.0, "TB", None)
     styles = {e.style for e in spec.edges}
     assert {"dashed", "dotted"} <= styles  # new (销售核实) and vanished (重新打开) paths
     assert "试点后 vs 试点前" in spec.legend
@@ -286,7 +286,7 @@ def test_highlight_rework_loops(tmp_path):
     import pandas as pd
 
     import svcmining as svc
-    from svcmining.plots import _highlight_sets
+    from svcmining._processmap import _highlight_sets
 
     ts = pd.to_datetime(
         ["2024-10-01 09:00", "2024-10-01 10:00", "2024-10-01 11:00", "2024-10-01 12:00"]

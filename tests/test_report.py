@@ -13,6 +13,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import svcmining._reportparts as parts
+import svcmining._reportsections as sections
 import svcmining.report as rp
 from svcmining.exceptions import InvalidParameterError
 
@@ -267,7 +269,7 @@ def test_failing_section_keeps_the_report(monkeypatch):
     def boom(ctx):
         raise ValueError("kaputt <b>")
 
-    monkeypatch.setitem(rp._BUILDERS, "variants", boom)
+    monkeypatch.setitem(sections.BUILDERS, "variants", boom)
     rep = rp.build_report(tiny_log(), sections=["quality", "variants"])
     assert rep.section("quality").status == "ok"
     bad = rep.section("variants")
@@ -326,7 +328,7 @@ def test_table_escapes_and_formats():
             "seq": [("a", "b"), ("c",)],
         }
     )
-    out = rp._table(df)
+    out = parts.table_html(df)
     assert "&lt;th&gt;" in out and "&lt;b&gt;x&lt;/b&gt;" in out
     assert "1,234,567" in out and "0.123" in out
     assert "a → b" in out
@@ -335,7 +337,7 @@ def test_table_escapes_and_formats():
 
 def test_table_truncates():
     """Long tables show max_rows rows and say how many were left out."""
-    out = rp._table(pd.DataFrame({"a": range(30)}), max_rows=10)
+    out = parts.table_html(pd.DataFrame({"a": range(30)}), max_rows=10)
     assert out.count("<tr>") == 11  # header + 10
     assert "20 more rows" in out
 
@@ -372,22 +374,22 @@ def test_table_never_emits_raw_markup(text):
     and control/bidi characters as visible escapes (issue 21)."""
     from svcmining._safetext import escape_text, has_unsafe
 
-    out = rp._table(pd.DataFrame({"label": [text], "n": [1]}))
+    out = parts.table_html(pd.DataFrame({"label": [text], "n": [1]}))
     body = out.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
     cells = re.findall(r"<td[^>]*>(.*?)</td>", body, flags=re.S)
-    assert cells[0] == html.escape(escape_text(str(rp._fmt_cell(text))))
+    assert cells[0] == html.escape(escape_text(str(parts._fmt_cell(text))))
     assert "<" not in cells[0] and not has_unsafe(cells[0])
 
 
 def test_missing_module_is_not_available(monkeypatch):
     """A section whose module is not installed says 'not available' instead of failing."""
-    real = rp._optional
-    monkeypatch.setattr(rp, "_optional", lambda m, n: None if m == "handoffs" else real(m, n))
+    real = sections._optional
+    monkeypatch.setattr(sections, "_optional", lambda m, n: None if m == "handoffs" else real(m, n))
 
     def needs_missing(ctx):
         raise ModuleNotFoundError("No module named 'svcmining._nothing'", name="svcmining._nothing")
 
-    monkeypatch.setitem(rp._BUILDERS, "variants", needs_missing)
+    monkeypatch.setitem(sections.BUILDERS, "variants", needs_missing)
     rep = rp.build_report(tiny_log(), sections=["variants", "handoffs"])
     assert rep.section("handoffs").status == "not_available"
     assert "svcmining.handoffs" in rep.section("handoffs").note

@@ -20,8 +20,8 @@ import pytest
 from matplotlib.figure import Figure
 
 import svcmining as svc
+from svcmining import _processmap as plots_mod
 from svcmining import _repr
-from svcmining import plots as plots_mod
 
 MAX_REPR = 2_000  # characters of repr(): a line or two
 MAX_HTML = 60_000  # characters of _repr_html_(): a few rows per table

@@ -530,14 +530,15 @@ def test_calendar_alias_bomb_is_refused(tmp_path, capsys):
 
 
 def test_yaml_is_read_only_through_the_shared_loader():
-    """Only svcmining/_yaml.py builds YAML documents (sop.py uses yaml only for node types)."""
+    """Only svcmining/_yaml.py builds YAML documents (_sopspec.py uses yaml only for node types)."""
     users = {
         p.name
         for p in PACKAGE.rglob("*.py")
         if re.search(r"^\s*import yaml\b", p.read_text(encoding="utf-8"), re.M)
     }
-    assert users == {"_yaml.py", "sop.py"}
-    sop_uses = set(re.findall(r"(?<![\w.:])yaml\.(\w+)", (PACKAGE / "sop.py").read_text("utf-8")))
+    assert users == {"_yaml.py", "_sopspec.py"}
+    spec = (PACKAGE / "_sopspec.py").read_text("utf-8")
+    sop_uses = set(re.findall(r"(?<![\w.:])yaml\.(\w+)", spec))
     assert sop_uses <= {"MappingNode", "SequenceNode", "safe_load", "SafeLoader"}
 
 
@@ -656,10 +657,10 @@ def test_discover_svg_stays_well_formed(tmp_path, capsys):
 
 def test_report_inline_svg_escapes_controls():
     """Every inline SVG of the report passes the escaping rule (well-formed XML)."""
-    from svcmining.report import _svg_with_font_stack
+    from svcmining._reportparts import svg_with_font_stack
 
     svg = '<svg xmlns="http://www.w3.org/2000/svg"><!-- 客服\x1b[2J --><text>T\u202e1</text></svg>'
-    out = _svg_with_font_stack(svg.encode("utf-8")).decode("utf-8")
+    out = svg_with_font_stack(svg.encode("utf-8")).decode("utf-8")
     assert out == (
         '<svg xmlns="http://www.w3.org/2000/svg"><!-- 客服\\x1b[2J --><text>T\\u202e1</text></svg>'
     )
