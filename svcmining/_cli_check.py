@@ -529,9 +529,9 @@ def _check_groups(args: argparse.Namespace) -> list[tuple[str, list[str | Path]]
             return [(logs[0], logs)]
         common = os.path.commonpath([str(Path(x).resolve()) for x in logs])
         return [(f"{display_path(Path(common))} ({len(logs)} exports)", logs)]
-    from .io import _resolve_sources
+    from ._readers import resolve_sources
 
-    return [(display_path(p), [p]) for p in _resolve_sources(list(args.logs))]
+    return [(display_path(p), [p]) for p in resolve_sources(list(args.logs))]
 
 
 def _run_check(args: argparse.Namespace) -> tuple[list[LogResult], Any]:

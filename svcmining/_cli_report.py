@@ -204,7 +204,8 @@ def _demo_benchmarks() -> tuple[Any, ...]:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from .io import EXPORT_SUFFIXES, _resolve_sources
+    from ._readers import resolve_sources
+    from .io import EXPORT_SUFFIXES
     from .report import build_report
 
     folder = Path(args.sample_dir) if args.sample_dir else sample_dir()
@@ -259,7 +260,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         res = LogResult(f"{display_path(folder)} (all months)", files, events=len(log.events))
         evaluate(res, conf, thresholds)
         results.append(res)
-    for path in _resolve_sources([folder]):
+    for path in resolve_sources([folder]):
         results.append(check_log(ns, display_path(path), [path], sop))
     sop_label = f"{sop.name} ({display_path(sop_path)})"
     print("Check against the SOP (as 'svcmining check', which exits 1 when a threshold fails):")

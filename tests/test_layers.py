@@ -27,12 +27,13 @@ HEAVY = frozenset(
 )
 
 I19KERNEL = "i19kernel rewrites this module (analyses as context + kernel + combine)"
-I22CLI = "cli.py is being split on branch i22cli"
 
 #: Imports of another module's ``_name``: (importer, module, name) -> reason.
 PRIVATE_IMPORTS: dict[tuple[str, str, str], str] = {
-    ("cli", "conformance", "_DEV_COLUMNS"): I22CLI,
-    ("cli", "io", "_resolve_sources"): I22CLI,
+    ("_cli_check", "conformance", "_DEV_COLUMNS"): (
+        "check's deviations.csv columns; conformance has no public name for them yet and is "
+        "rewritten on i19kernel"
+    ),
     ("conformance", "_processmap", "_Node"): I19KERNEL,
     ("conformance", "_processmap", "_Edge"): I19KERNEL,
     ("conformance", "_processmap", "_Spec"): I19KERNEL,
@@ -72,7 +73,6 @@ CYCLE_EDGES: dict[tuple[str, str], str] = {
 
 #: Modules over MAX_MODULE_LINES: module -> reason.
 LONG_MODULES: dict[str, str] = {
-    "cli": I22CLI,
     "conformance": I19KERNEL,
     "discovery": I19KERNEL,
     "distributed": I19KERNEL,
@@ -84,7 +84,6 @@ LONG_MODULES: dict[str, str] = {
 #: Functions over MAX_FUNCTION_LINES: "module.qualified_name" -> reason.
 LONG_FUNCTIONS: dict[str, str] = {
     "_layout.layered_layout": "its six stages share local state through closures: to split with its next change",
-    "cli._parser": I22CLI,
     "conformance.check_sop": I19KERNEL,
     "conformance._sla_table": I19KERNEL,
     "distributed.check_sop": I19KERNEL,
