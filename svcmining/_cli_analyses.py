@@ -24,12 +24,14 @@ from ._cli_common import (
 )
 from ._cli_output import OUTPUT_FORMATS, emit_table, output_format
 from ._outfile import prepare_file
+from ._safetext import escape_text
 from .exceptions import InvalidParameterError
 
 __all__ = [
     "HANDOFF_TABLES",
     "REWORK_TABLES",
     "add_analysis_parsers",
+    "cmd_export",
     "cmd_handoffs",
     "cmd_kpis",
     "cmd_rework",
@@ -168,6 +170,27 @@ def cmd_variants(args: argparse.Namespace) -> int:
     return _emit(args, fmt, frame, "Variants", "variants", head)
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    """``svcmining export``: the loaded (and ``--filter``-ed) log written with
+    :meth:`~svcmining.TicketLog.write` (Parquet, CSV or XES by the suffix of ``--out``)."""
+    from .export import EXPORT_FORMATS
+
+    if not args.out.lower().endswith(tuple(EXPORT_FORMATS)):
+        raise InvalidParameterError(
+            f"--out {escape_text(args.out)}: the suffix picks the format; use "
+            f"{', '.join(EXPORT_FORMATS)}."
+        )
+    path = prepare_file(args.out, example="clean.parquet")
+    sop = read_sop(args.sop) if args.sop else None
+    log = read_logs(args, args.logs, sop=sop)
+    written = log.write(path)
+    print(
+        f"{log.events['case_id'].nunique():,} tickets, {len(log.events):,} events written to "
+        f"{escape_text(str(written))}"
+    )
+    return EXIT_OK
+
+
 # =============================================================================
 # the subcommands' options
 # =============================================================================
@@ -275,3 +298,18 @@ def add_analysis_parsers(sub: Any) -> None:
         "--top", type=_positive, default=None, metavar="N", help="only the N most frequent"
     )
     variants.set_defaults(func=cmd_variants)
+
+    export = sub.add_parser(
+        "export", help="write the (filtered) log to Parquet, CSV or XES for other tools"
+    )
+    add_load_options(export)
+    export.add_argument(
+        "--out",
+        required=True,
+        metavar="FILE",
+        help="the file to write: .parquet, .csv (UTF-8 with BOM, formula-safe), .xes or .xes.gz",
+    )
+    export.add_argument(
+        "--sop", default=None, help="the SOP, for filters on deviations, SLAs and stages"
+    )
+    export.set_defaults(func=cmd_export)

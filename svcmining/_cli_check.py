@@ -278,7 +278,7 @@ def check_log(
 
     t0 = time.perf_counter()
     res = LogResult(log=name, files=[display_path(Path(s)) for s in sources])
-    log = read_logs(args, sources, sop=sop)
+    log = read_logs(args, sources, sop=sop, filter_notes=not getattr(args, "each", False))
     res.events = len(log.events)
     if log.report is not None:
         res.load = log.report.to_dict()

@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 from ._safetext import escape_text, shorten
 from ._textfile import read_text
-from .exceptions import InvalidParameterError
+from .exceptions import InvalidParameterError, ReadError
 
 __all__ = [
     "EXIT_BAD_INPUT",
@@ -100,6 +100,13 @@ def add_load_options(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--salt", default=None, help="secret salt for --pseudonymize")
     p.add_argument(
+        "--filter",
+        default=None,
+        metavar="FILE",
+        help="slice the log with the filter stack in FILE (filters.yaml, as "
+        "svcmining.apply_filters reads it) before anything else",
+    )
+    p.add_argument(
         "--all-files",
         action="store_true",
         help=f"list every export file (and with check --each every log); by default the "
@@ -112,13 +119,27 @@ def read_logs(
     sources: Sequence[str | Path],
     sop: Any = None,
     calendar: Any = None,
+    *,
+    filter_notes: bool = True,
 ) -> Any:
     """Load the exports as the load options say; naive times are read in ``--timezone``,
-    else the zone of the calendar given (``--calendar``), else the SOP calendar's zone."""
+    else the zone of the calendar given (``--calendar``), else the SOP calendar's zone.
+
+    ``--filter FILE`` (read before the exports, so a bad file fails at once) is applied
+    to the loaded log with the SOP given, before ``--pseudonymize``; with ``filter_notes``
+    one line per filter on stderr says what it kept. A stack that keeps nothing is bad
+    input."""
     from .io import read_tickets
 
     if args.mapping is not None and not Path(args.mapping).is_file():
         raise FileNotFoundError(f"{args.mapping}: mapping file not found; check --mapping.")
+    stack = None
+    if getattr(args, "filter", None) is not None:
+        from .filters import FilterStack
+
+        if not Path(args.filter).is_file():
+            raise FileNotFoundError(f"{args.filter}: filter file not found; check --filter.")
+        stack = FilterStack.from_yaml(args.filter, calendar=calendar)
     salt = None
     if getattr(args, "pseudonymize", False):
         salt = args.salt or os.environ.get("SVCMINING_SALT")
@@ -156,6 +177,8 @@ def read_logs(
             "calendar declares the zone, if they are local times.",
             file=sys.stderr,
         )
+    if stack is not None:
+        log = _apply_stack(stack, log, args.filter, sop, notes=filter_notes)
     if salt:
         from .privacy import pseudonymize
 
@@ -163,9 +186,30 @@ def read_logs(
     return log
 
 
-def load_logs(args: argparse.Namespace) -> Any:
+def _apply_stack(stack: Any, log: Any, path: str, sop: Any, *, notes: bool) -> Any:
+    """``--filter``: the stack applied to ``log`` (as ``apply_filters(log, path, sop=sop)``)."""
+    before = len(log.filters)
+    n_tickets = log.events["case_id"].nunique()
+    out = stack.apply(log, sop=sop)
+    if notes:
+        for rec in out.filters.iloc[before:].to_dict("records"):
+            kept, gone = rec["tickets_kept"], rec["tickets_removed"]
+            print(
+                f"svcmining: note: filter {escape_text(str(rec['filter']))}: kept {kept:,} of "
+                f"{kept + gone:,} tickets, {rec['events_kept']:,} events",
+                file=sys.stderr,
+            )
+    if len(out.events) == 0:
+        raise ReadError(
+            f"{path}: the filters keep none of the {n_tickets:,} tickets; loosen the filter "
+            "stack (or check it against 'svcmining info --filter')."
+        )
+    return out
+
+
+def load_logs(args: argparse.Namespace, *, filter_notes: bool = True) -> Any:
     """Load ``LOGS`` of a command with its load options."""
-    return read_logs(args, args.logs)
+    return read_logs(args, args.logs, filter_notes=filter_notes)
 
 
 def read_sop(path: str | Path) -> Any:

@@ -41,6 +41,7 @@ __all__ = [
     "cmd_discover",
     "cmd_info",
     "cmd_report",
+    "filters_text",
     "print_report_outcome",
     "summary_text",
 ]
@@ -175,15 +176,29 @@ def summary_text(log: Any) -> str:
 
 
 def cmd_info(args: argparse.Namespace) -> int:
-    log = load_logs(args)
+    log = load_logs(args, filter_notes=False)
     if log.report is not None:
         print(log.report.to_text(max_files=None if args.all_files else MAX_LISTED))
         if not args.all_files and len(log.report.files) > MAX_LISTED:
             print("  (--all-files lists every file)")
     else:
         print("")
+    if len(log.filters):
+        print(filters_text(log.filters))
     print(summary_text(log))
     return EXIT_OK
+
+
+def filters_text(filters: Any) -> str:
+    """The ``Filters`` block of ``info --filter``: one line per filter applied, in order."""
+    lines = ["", "Filters (in order)"]
+    for rec in filters.to_dict("records"):
+        kept, gone = rec["tickets_kept"], rec["tickets_removed"]
+        lines.append(
+            f"  {escape_text(str(rec['filter']))}: kept {kept:,} of {kept + gone:,} tickets, "
+            f"{rec['events_kept']:,} of {rec['events_kept'] + rec['events_removed']:,} events"
+        )
+    return "\n".join(lines)
 
 
 #: Thresholds the demo checks the sample exports against (a monthly contract).

@@ -26,11 +26,18 @@ Subcommands
     occurrences|referrals``; ``handoffs --by COLUMN --table pairs|handoffs|cases|summary
     [--top N]``; ``kpis --period month|week|quarter|none [--by COLUMN] [--benchmark ...]``;
     ``variants [--top N]``.
+``svcmining export LOGS... --out FILE [--filter FILE]``
+    Write the loaded (and filtered) log to ``.parquet``, ``.csv`` or ``.xes`` for other
+    tools (:meth:`svcmining.TicketLog.write`).
 ``svcmining demo``
     The report and the SOP check on the bundled ``sample_logs/``; says where the report
     was written (default ``svcmining-report/report.html``).
 ``svcmining check-schema``
     Print the JSON Schema of ``check --format json``.
+
+Every command that reads exports takes the same loading options (``--mapping``,
+``--timezone``, ``--sheet``, ``--state-log``, ... and ``--filter FILE``: the filter stack
+of ``svcmining.apply_filters``, applied right after loading).
 
 Exit codes: 0 ok, 1 a check failed (the failed thresholds are named, with the figure
 and the limit), 2 bad input (unreadable or empty export, bad SOP, unknown column: one
