@@ -1,0 +1,446 @@
+/* svcmining report explorer: plain hand-written JavaScript, no library, no network.
+   Reads the JSON block #svcm-explorer-data and draws, inside #svcm-x, the process map (SVG),
+   the variant explorer, the dotted chart (canvas) and the ticket table. Every data label is
+   set as text (textContent / createTextNode), never parsed as HTML. */
+(function () {
+  "use strict";
+  var dataEl = document.getElementById("svcm-explorer-data");
+  var root = document.getElementById("svcm-x");
+  if (!dataEl || !root) { return; }
+  var D = JSON.parse(dataEl.textContent);
+  var SVGNS = "http://www.w3.org/2000/svg";
+  var section = document.getElementById("explorer");
+  if (!D.nodes.length) { return; }
+  section.hidden = false;
+
+  function el(tag, attrs, text) {
+    var e = document.createElement(tag);
+    if (attrs) { Object.keys(attrs).forEach(function (k) { e.setAttribute(k, attrs[k]); }); }
+    if (text !== undefined && text !== null) { e.textContent = String(text); }
+    return e;
+  }
+  function sv(tag, attrs, text) {
+    var e = document.createElementNS(SVGNS, tag);
+    if (attrs) { Object.keys(attrs).forEach(function (k) { e.setAttribute(k, attrs[k]); }); }
+    if (text !== undefined && text !== null) { e.textContent = String(text); }
+    return e;
+  }
+  function fmtInt(n) { return Number(n).toLocaleString("en-US"); }
+  function fmtH(h) {
+    if (h === null || h === undefined) { return ""; }
+    return h >= 100 ? fmtInt(Math.round(h)) + " h" : (Math.round(h * 10) / 10) + " h";
+  }
+  function pct(x) { return (Math.round(x * 1000) / 10) + "%"; }
+  var unit = D.basis === "business" ? "business hours" : "hours";
+  var colourCache = {};
+  function colour(i) {
+    if (!colourCache[i]) { colourCache[i] = "hsl(" + ((i * 137.508) % 360).toFixed(1) + ",62%,48%)"; }
+    return colourCache[i];
+  }
+
+  // ------------------------------------------------------------------ layout of the panel
+  var tabs = el("div", { "class": "x-tabs" });
+  var views = {};
+  ["Process map", "Variants", "Dotted chart"].forEach(function (name, k) {
+    var b = el("button", { type: "button", "data-view": String(k) }, name);
+    tabs.appendChild(b);
+    b.addEventListener("click", function () { show(k); });
+  });
+  root.appendChild(tabs);
+  var mapView = el("div", { "class": "x-view", id: "svcm-x-map" });
+  var varView = el("div", { "class": "x-view", id: "svcm-x-variants" });
+  var dotView = el("div", { "class": "x-view", id: "svcm-x-dots" });
+  views[0] = mapView; views[1] = varView; views[2] = dotView;
+  root.appendChild(mapView); root.appendChild(varView); root.appendChild(dotView);
+  var panel = el("div", { "class": "x-panel", id: "svcm-x-tickets" });
+  root.appendChild(panel);
+  var dotsDrawn = false;
+  function show(k) {
+    Object.keys(views).forEach(function (i) { views[i].hidden = Number(i) !== k; });
+    Array.prototype.forEach.call(tabs.children, function (b, i) {
+      b.className = i === k ? "on" : "";
+    });
+    if (k === 2 && !dotsDrawn) { dotsDrawn = true; drawDots(); }
+  }
+
+  // ------------------------------------------------------------------ ticket table
+  var cols = D.cases.cols, rows = D.cases.rows;
+  var headers = {
+    ticket: "Ticket", start: "Opened", channel: "Channel", priority: "Priority",
+    departments: "Department path", events: "Events", cycle_hours: "Cycle (" + unit + ")",
+    rework: "Rework loops", deviations: "SOP deviations", variant: "Variant #"
+  };
+  function showTickets(title, note, idx, filter) {
+    while (panel.firstChild) { panel.removeChild(panel.firstChild); }
+    panel.appendChild(el("h3", null, title));
+    panel.appendChild(el("p", { "class": "note" }, note));
+    var wrap = el("div", { "class": "x-scroll" });
+    var table = el("table", { "class": "x-tickets" });
+    var thead = el("thead"), tr = el("tr");
+    var numeric = cols.map(function (c, j) {
+      return idx.every(function (i) { var v = rows[i][j]; return v === null || typeof v === "number"; });
+    });
+    var order = idx.slice(), sortCol = -1, asc = true;
+    var tbody = el("tbody");
+    function fill() {
+      while (tbody.firstChild) { tbody.removeChild(tbody.firstChild); }
+      order.forEach(function (i) {
+        var r = el("tr");
+        cols.forEach(function (c, j) {
+          var v = rows[i][j];
+          var td = el("td", numeric[j] ? { "class": "num" } : null,
+            v === null ? "" : (numeric[j] && c !== "variant" ? fmtInt(v) : v));
+          r.appendChild(td);
+        });
+        tbody.appendChild(r);
+      });
+    }
+    cols.forEach(function (c, j) {
+      var th = el("th", { "class": "x-sort" + (numeric[j] ? " num" : "") }, headers[c] || c);
+      th.addEventListener("click", function () {
+        asc = sortCol === j ? !asc : !numeric[j];
+        sortCol = j;
+        order.sort(function (a, b) {
+          var x = rows[a][j], y = rows[b][j];
+          if (x === y) { return a - b; }
+          if (x === null) { return 1; }
+          if (y === null) { return -1; }
+          var r = numeric[j] ? x - y : String(x).localeCompare(String(y));
+          return asc ? r : -r;
+        });
+        Array.prototype.forEach.call(tr.children, function (h, k) {
+          h.className = "x-sort" + (numeric[k] ? " num" : "") + (k === j ? (asc ? " asc" : " desc") : "");
+        });
+        fill();
+      });
+      tr.appendChild(th);
+    });
+    thead.appendChild(tr); table.appendChild(thead); table.appendChild(tbody);
+    fill();
+    wrap.appendChild(table); panel.appendChild(wrap);
+    if (filter && filter.py) {
+      panel.appendChild(el("h3", null, "The same tickets in Python"));
+      panel.appendChild(el("pre", null, "import svcmining as svc\n" + filter.py));
+    }
+    if (filter && filter.yaml) {
+      panel.appendChild(el("h3", null, "As a filters.yaml"));
+      panel.appendChild(el("pre", null, filter.yaml));
+    }
+  }
+  function ticketNote(nt, shown, by) {
+    if (nt <= shown) { return fmtInt(nt) + " ticket" + (nt === 1 ? "" : "s") + "."; }
+    return fmtInt(nt) + " tickets; the " + fmtInt(shown) + " with the " + by +
+      " are listed (the report keeps at most " + fmtInt(D.top_tickets) + " per element).";
+  }
+
+  // ------------------------------------------------------------------ process map
+  var bar = el("div", { "class": "x-bar" });
+  var measure = el("select", { id: "svcm-x-measure" });
+  [["freq", "Frequency (tickets)"], ["p50", "Performance: median wait"],
+   ["p90", "Performance: p90 wait"]].forEach(function (o) {
+    measure.appendChild(el("option", { value: o[0] }, o[1]));
+  });
+  function slider(id, label, value) {
+    var lab = el("label", null, label + " ");
+    var input = el("input", { type: "range", min: "1", max: "100", value: String(value), id: id });
+    var out = el("output", null, value + "%");
+    lab.appendChild(input); lab.appendChild(el("span", null, " ")); lab.appendChild(out);
+    bar.appendChild(lab);
+    return { input: input, out: out };
+  }
+  var lm = el("label", null, "Measure "); lm.appendChild(measure); bar.appendChild(lm);
+  var actS = slider("svcm-x-activities", "Activities", 100);
+  var pathS = slider("svcm-x-paths", "Paths", D.edges.length > 40 ? 30 : 100);
+  var sopBox = null;
+  if (D.sop) {
+    var ls = el("label", null, " SOP overlay");
+    sopBox = el("input", { type: "checkbox", id: "svcm-x-sop" });
+    ls.insertBefore(sopBox, ls.firstChild);
+    bar.appendChild(ls);
+  }
+  var reset = el("button", { type: "button" }, "Reset view");
+  bar.appendChild(reset);
+  var status = el("span", { "class": "note", id: "svcm-x-status" });
+  bar.appendChild(status);
+  mapView.appendChild(bar);
+  var box = el("div", { "class": "x-map" });
+  mapView.appendChild(box);
+  var svg = sv("svg", { role: "img", "aria-label": "interactive process map" });
+  box.appendChild(svg);
+  var defs = sv("defs");
+  ["n", "x", "c", "s"].forEach(function (k) {
+    var m = sv("marker", { id: "svcm-ah-" + k, viewBox: "0 0 10 10", refX: "9", refY: "5",
+      markerWidth: "7", markerHeight: "7", orient: "auto-start-reverse" });
+    var fill = { n: "#6e7781", x: "#d62728", c: "#2b8a3e", s: "#d9480f" }[k];
+    m.appendChild(sv("path", { d: "M0,0L10,5L0,10z", fill: fill }));
+    defs.appendChild(m);
+  });
+  svg.appendChild(defs);
+  var scene = sv("g");
+  svg.appendChild(scene);
+  var gEdges = sv("g"), gNodes = sv("g");
+  scene.appendChild(gEdges); scene.appendChild(gNodes);
+
+  var nodeById = {};
+  var actNodes = D.nodes.filter(function (n) { return n.kind === "activity"; });
+  actNodes.sort(function (a, b) { return b.count - a.count; });
+  var selected = null;
+  function select(g) {
+    if (selected) { selected.classList.remove("sel"); }
+    selected = g;
+    if (g) { g.classList.add("sel"); }
+  }
+  D.nodes.forEach(function (n) {
+    var g = sv("g", { "class": "x-node x-" + n.kind });
+    if (n.kind === "activity") {
+      g.appendChild(sv("rect", { x: n.x, y: n.y, width: n.w, height: n.h, rx: 5 }));
+      var cy = n.y + (n.dep ? n.h * 0.42 : n.h * 0.62);
+      g.appendChild(sv("text", { x: n.x + n.w / 2, y: cy }, n.id));
+      var sub = sv("text", { "class": "sub", x: n.x + n.w / 2, y: n.y + n.h * 0.8 });
+      g.appendChild(sub);
+      n.sub = sub;
+      g.addEventListener("click", function (ev) {
+        ev.stopPropagation(); select(g);
+        showTickets("Step " + n.id + (n.dep ? " (" + n.dep + ")" : ""),
+          fmtInt(n.count) + " events. " + ticketNote(n.nt, n.tk.length, "longest cycle time"),
+          n.tk, n.f);
+      });
+    } else {
+      g.appendChild(sv("circle", { cx: n.x + n.w / 2, cy: n.y + n.h / 2, r: n.w / 2.4 }));
+      var t = sv("title", null, n.kind === "start" ? "start" : "end"); g.appendChild(t);
+    }
+    n.g = g;
+    nodeById[n.id] = n;
+    gNodes.appendChild(g);
+  });
+  D.edges.forEach(function (e) {
+    var g = sv("g", { "class": "x-edge" });
+    var line = sv("path", { "class": "x-line", d: e.d });
+    var hit = sv("path", { "class": "x-hit", d: e.d });
+    var lab = sv("text", { x: e.lx, y: e.ly + 3 });
+    g.appendChild(line); g.appendChild(hit); g.appendChild(lab);
+    e.g = g; e.line = line; e.lab = lab;
+    g.addEventListener("click", function (ev) {
+      ev.stopPropagation(); select(g);
+      var waits = e.p50 === null ? "" : " Wait: median " + fmtH(e.p50) + ", p90 " + fmtH(e.p90) + ".";
+      showTickets("Transition " + e.s + " \u2192 " + e.t,
+        fmtInt(e.count) + " times." + waits + " " +
+        ticketNote(e.nt, e.tk.length, e.p50 === null ? "longest cycle time" : "longest wait here"),
+        e.tk, e.f);
+    });
+    gEdges.appendChild(g);
+  });
+
+  function redraw() {
+    var mode = measure.value;
+    var nAct = Math.max(1, Math.ceil(actNodes.length * actS.input.value / 100));
+    actS.out.textContent = actS.input.value + "% (" + nAct + " of " + actNodes.length + ")";
+    var visible = {};
+    visible["\u25b6"] = true; visible["\u25a0"] = true;
+    actNodes.forEach(function (n, i) { visible[n.id] = i < nAct; });
+    var cand = D.edges.filter(function (e) { return visible[e.s] && visible[e.t]; });
+    cand.sort(function (a, b) { return b.count - a.count; });
+    var nPath = Math.max(1, Math.ceil(cand.length * pathS.input.value / 100));
+    var keep = new Set(cand.slice(0, nPath));
+    // Disco-style: every shown step keeps its most frequent way in and way out
+    var bestIn = {}, bestOut = {};
+    cand.forEach(function (e) {
+      if (e.s !== e.t) {
+        if (!bestOut[e.s]) { bestOut[e.s] = e; }
+        if (!bestIn[e.t]) { bestIn[e.t] = e; }
+      }
+    });
+    Object.keys(bestIn).forEach(function (k) { keep.add(bestIn[k]); });
+    Object.keys(bestOut).forEach(function (k) { keep.add(bestOut[k]); });
+    pathS.out.textContent = pathS.input.value + "% (" + keep.size + " of " + cand.length + ")";
+    D.nodes.forEach(function (n) {
+      n.g.style.display = visible[n.id] ? "" : "none";
+      if (n.sub) {
+        n.sub.textContent = (n.dep ? n.dep + " \u00b7 " : "") + fmtInt(n.cases) + " tickets";
+      }
+    });
+    var shown = D.edges.filter(function (e) { return keep.has(e); });
+    var maxV = 0;
+    shown.forEach(function (e) {
+      var v = mode === "freq" ? e.cases : e[mode];
+      if (v !== null && v > maxV) { maxV = v; }
+    });
+    var sop = sopBox && sopBox.checked;
+    D.edges.forEach(function (e) {
+      if (!keep.has(e)) { e.g.style.display = "none"; return; }
+      e.g.style.display = "";
+      var v = mode === "freq" ? e.cases : e[mode];
+      var r = maxV > 0 && v !== null ? v / maxV : 0;
+      e.line.style.strokeWidth = (1 + 5 * Math.sqrt(r)).toFixed(2) + "px";
+      var cls = "x-edge";
+      if (sop && e.sop === "extra") { cls += " extra"; }
+      if (sop && e.sop === "conforming") { cls += " conform"; }
+      if (e.g === selected) { cls += " sel"; }
+      e.g.setAttribute("class", cls);
+      var mk = sop && e.sop === "extra" ? "x" : (sop && e.sop === "conforming" ? "c" : "n");
+      e.line.setAttribute("marker-end", "url(#svcm-ah-" + mk + ")");
+      if (mode === "freq") {
+        e.line.style.stroke = "";
+        e.lab.textContent = fmtInt(e.cases);
+      } else {
+        e.line.style.stroke = v === null || (sop && e.sop) ? "" :
+          "hsl(" + (210 - 210 * r).toFixed(0) + ",70%," + (55 - 15 * r).toFixed(0) + "%)";
+        e.lab.textContent = v === null ? "" : fmtH(v);
+      }
+    });
+    status.textContent = (D.dropped.nodes ? D.dropped.nodes + " rare steps not in the map; " : "") +
+      (mode === "freq" ? "labels: tickets" : "labels: " + (mode === "p50" ? "median" : "p90") +
+       " wait (" + unit + ")");
+  }
+  [measure, actS.input, pathS.input].concat(sopBox ? [sopBox] : []).forEach(function (c) {
+    c.addEventListener("input", redraw);
+    c.addEventListener("change", redraw);
+  });
+
+  // zoom and pan on the viewBox
+  var vb = { x: 0, y: 0, w: D.width, h: D.height };
+  function applyVB() { svg.setAttribute("viewBox", [vb.x, vb.y, vb.w, vb.h].join(" ")); }
+  function fit() { vb = { x: 0, y: 0, w: D.width, h: D.height }; applyVB(); }
+  reset.addEventListener("click", fit);
+  svg.addEventListener("wheel", function (ev) {
+    ev.preventDefault();
+    var r = svg.getBoundingClientRect();
+    var s = Math.min(vb.w / r.width, vb.h / r.height);
+    var ox = vb.x + (vb.w - r.width * s) / 2, oy = vb.y + (vb.h - r.height * s) / 2;
+    var px = ox + (ev.clientX - r.left) * s, py = oy + (ev.clientY - r.top) * s;
+    var k = ev.deltaY < 0 ? 0.85 : 1 / 0.85;
+    vb = { x: px - (px - vb.x) * k, y: py - (py - vb.y) * k, w: vb.w * k, h: vb.h * k };
+    applyVB();
+  }, { passive: false });
+  var drag = null;
+  svg.addEventListener("pointerdown", function (ev) {
+    if (ev.target.closest && ev.target.closest(".x-node, .x-edge")) { return; }
+    drag = { x: ev.clientX, y: ev.clientY, vb: { x: vb.x, y: vb.y, w: vb.w, h: vb.h } };
+    box.classList.add("drag");
+    svg.setPointerCapture(ev.pointerId);
+  });
+  svg.addEventListener("pointermove", function (ev) {
+    if (!drag) { return; }
+    var r = svg.getBoundingClientRect();
+    var s = Math.max(drag.vb.w / r.width, drag.vb.h / r.height);
+    vb = { x: drag.vb.x - (ev.clientX - drag.x) * s, y: drag.vb.y - (ev.clientY - drag.y) * s,
+           w: drag.vb.w, h: drag.vb.h };
+    applyVB();
+  });
+  function endDrag() { drag = null; box.classList.remove("drag"); }
+  svg.addEventListener("pointerup", endDrag);
+  svg.addEventListener("pointercancel", endDrag);
+  fit();
+  redraw();
+
+  // ------------------------------------------------------------------ variants
+  var vNote = fmtInt(D.n_variants || 0) + " variants" +
+    (D.dropped.variants ? "; the " + fmtInt(D.variants.length) + " most frequent are listed" : "") +
+    ". Click a row for its tickets.";
+  varView.appendChild(el("p", { "class": "note" }, vNote));
+  var vt = el("table", { id: "svcm-x-variant-table" });
+  var vh = el("tr");
+  var vcols = ["#", "Tickets", "Share", "Median cycle (" + unit + ")"];
+  if (D.variants.length && D.variants[0].dev !== null) { vcols.push("Tickets deviating from SOP"); }
+  vcols.push("Steps");
+  vcols.forEach(function (c, j) { vh.appendChild(el("th", j < vcols.length - 1 ? { "class": "num" } : null, c)); });
+  var vhead = el("thead"); vhead.appendChild(vh); vt.appendChild(vhead);
+  var vbody = el("tbody");
+  D.variants.forEach(function (v, k) {
+    var r = el("tr", { "class": "x-click" });
+    var cells = [String(k + 1), fmtInt(v.cases), pct(v.share), fmtH(v.median)];
+    if (v.dev !== null) { cells.push(fmtInt(v.dev)); }
+    cells.forEach(function (c) { r.appendChild(el("td", { "class": "num" }, c)); });
+    r.appendChild(el("td", { "class": "long" }, v.seq.map(function (a) { return D.acts[a]; }).join(" \u2192 ")));
+    r.addEventListener("click", function () {
+      showTickets("Variant #" + (k + 1) + " (" + v.seq.length + " steps)",
+        ticketNote(v.nt, v.tk.length, "longest cycle time"), v.tk, v.f);
+    });
+    vbody.appendChild(r);
+  });
+  vt.appendChild(vbody);
+  var vwrap = el("div", { "class": "x-scroll" }); vwrap.appendChild(vt);
+  varView.appendChild(vwrap);
+
+  // ------------------------------------------------------------------ dotted chart
+  var dbar = el("div", { "class": "x-bar" });
+  var colourBy = el("select", { id: "svcm-x-colour" });
+  colourBy.appendChild(el("option", { value: "a" }, "colour by activity"));
+  if (D.dots && D.dots.d) { colourBy.appendChild(el("option", { value: "d" }, "colour by department")); }
+  var timeAxis = el("select", { id: "svcm-x-time" });
+  timeAxis.appendChild(el("option", { value: "t" }, "calendar time"));
+  if (D.dots && D.dots.b) { timeAxis.appendChild(el("option", { value: "b" }, "business hours")); }
+  dbar.appendChild(colourBy); dbar.appendChild(timeAxis);
+  dotView.appendChild(dbar);
+  var canvas = el("canvas", { "class": "x-dots", id: "svcm-x-canvas" });
+  var legend = el("div", { "class": "x-legend" });
+  var dnote = el("p", { "class": "note" });
+  dotView.appendChild(canvas); dotView.appendChild(legend); dotView.appendChild(dnote);
+  var dotRows = [];
+  function drawDots() {
+    var P = D.dots;
+    if (!P) { dnote.textContent = "No events to draw."; return; }
+    var ctx = canvas.getContext("2d");
+    var W = canvas.clientWidth || 1000, H = canvas.clientHeight || 380;
+    var dpr = window.devicePixelRatio || 1;
+    canvas.width = W * dpr; canvas.height = H * dpr;
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    ctx.clearRect(0, 0, W, H);
+    var xs = timeAxis.value === "b" ? P.b : P.t;
+    var tickets = [];
+    var seen = {};
+    P["case"].forEach(function (c) { if (!(c in seen)) { seen[c] = tickets.length; tickets.push(c); } });
+    dotRows = tickets;
+    var lo = Infinity, hi = -Infinity;
+    xs.forEach(function (x) { if (x < lo) { lo = x; } if (x > hi) { hi = x; } });
+    if (hi <= lo) { hi = lo + 1; }
+    var L = 70, R = 12, T = 8, B = 26;
+    var pw = W - L - R, ph = H - T - B;
+    ctx.strokeStyle = "#d0d7de"; ctx.strokeRect(L, T, pw, ph);
+    ctx.fillStyle = "#57606a"; ctx.font = "11px sans-serif";
+    for (var k = 0; k <= 4; k++) {
+      var xv = lo + (hi - lo) * k / 4, xp = L + pw * k / 4;
+      var text;
+      if (timeAxis.value === "b") { text = Math.round(xv) + " bh"; }
+      else { text = new Date(P.t0 + xv * 60000).toISOString().slice(0, 10); }
+      ctx.textAlign = k === 0 ? "left" : (k === 4 ? "right" : "center");
+      ctx.fillText(text, xp, H - 8);
+    }
+    ctx.save(); ctx.translate(14, T + ph / 2); ctx.rotate(-Math.PI / 2);
+    ctx.textAlign = "center"; ctx.fillText("tickets by start", 0, 0); ctx.restore();
+    var rowH = ph / Math.max(tickets.length, 1);
+    var rad = Math.max(1.2, Math.min(3.5, rowH * 0.45));
+    var key = colourBy.value === "d" ? P.d : P.a;
+    var names = colourBy.value === "d" ? D.deps : D.acts;
+    var used = {};
+    for (var i = 0; i < xs.length; i++) {
+      var c = key[i];
+      used[c] = (used[c] || 0) + 1;
+      ctx.fillStyle = c < 0 ? "#999" : colour(c);
+      ctx.beginPath();
+      ctx.arc(L + pw * (xs[i] - lo) / (hi - lo), T + rowH * (seen[P["case"][i]] + 0.5), rad, 0, 6.2832);
+      ctx.fill();
+    }
+    while (legend.firstChild) { legend.removeChild(legend.firstChild); }
+    Object.keys(used).map(Number).sort(function (a, b) { return used[b] - used[a]; })
+      .slice(0, 30).forEach(function (c) {
+        var s = el("span", null);
+        var dot = el("i"); dot.style.background = c < 0 ? "#999" : colour(c);
+        s.appendChild(dot); s.appendChild(document.createTextNode(c < 0 ? "(none)" : names[c]));
+        legend.appendChild(s);
+      });
+    dnote.textContent = fmtInt(tickets.length) + " of " + fmtInt(D.n_cases) +
+      " tickets (evenly spread over the opening order), " + fmtInt(xs.length) +
+      " events. Click a row to see its ticket.";
+    canvas.onclick = function (ev) {
+      var r = canvas.getBoundingClientRect();
+      var row = Math.floor((ev.clientY - r.top - T) / rowH);
+      if (row >= 0 && row < dotRows.length) {
+        showTickets("Ticket " + rows[dotRows[row]][0], "One ticket of the dotted chart.", [dotRows[row]], null);
+      }
+    };
+  }
+  colourBy.addEventListener("change", drawDots);
+  timeAxis.addEventListener("change", drawDots);
+  show(0);
+}());
