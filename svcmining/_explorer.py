@@ -44,6 +44,7 @@ import numpy as np
 import pandas as pd
 
 from . import _layout
+from ._safetext import escape_text
 from ._time import ns_hours
 from .eventlog import LogLike, frame_of
 
@@ -55,6 +56,8 @@ __all__ = ["csp_script_source", "explorer_data", "explorer_fragment", "strip_exp
 
 _START, _END = "\u25b6", "\u25a0"  # start / end node ids (no activity label is one glyph)
 _UNIT = 12.0  # pixels per layout unit
+_NODE_PX, _SUB_PX, _EDGE_PX = 12.0, 10.0, 10.5  # font sizes of explorer.css, in pixels
+_VIEW = (1140.0, 820.0)  # the map's largest box on the page, in pixels
 _DATA_ID = "svcm-explorer-data"
 _CODE_ID = "svcm-explorer-code"
 
@@ -95,6 +98,40 @@ def _path_d(points: list[tuple[float, float]], height: float) -> str:
 
     segs = _layout.bezier_segments(points)
     return f"M{xy(segs[0][0])}" + "".join(f"C{xy(b)} {xy(c)} {xy(d)}" for _, b, c, d in segs)
+
+
+def _map_layout(
+    nodes: list[str],
+    sizes: dict[str, tuple[float, float]],
+    edges: list[_layout.LayoutEdge],
+    label_sz: list[tuple[float, float]],
+) -> tuple[_layout.GraphLayout, list[_layout.Box | None]]:
+    """The layered layout (top-down or left-right, whichever shows bigger in the page's map
+    box) and a free spot on its own edge for every edge's label."""
+    best: tuple[float, _layout.GraphLayout, list[_layout.Box | None]] | None = None
+    order = sorted(range(len(edges)), key=lambda i: (-edges[i].weight, i))
+    directions: tuple[_layout.Direction, ...] = ("TB", "LR")
+    for direction in directions:
+        lay = _layout.layered_layout(
+            nodes,
+            sizes,
+            edges,
+            direction=direction,
+            layer_gap=2.6 if direction == "TB" else 5.0,
+            node_gap=1.4,
+            first=_START,
+            last=_END,
+            self_loop=1.2,
+        )
+        curves: list[np.ndarray | None] = [_layout.sample_curve(r) for r in lay.routes]
+        obstacles = [lay.box(n, pad=0.1) for n in nodes]
+        labels = _layout.place_labels(curves, list(label_sz), obstacles, order=order)
+        x0, y0, x1, y1 = lay.bounds()
+        scale = min(_VIEW[0] / ((x1 - x0 + 3) * _UNIT), _VIEW[1] / ((y1 - y0 + 3) * _UNIT))
+        if best is None or scale > best[0] * 1.05:
+            best = (scale, lay, labels)
+    assert best is not None
+    return best[1], best[2]
 
 
 def _top_per_group(
@@ -139,7 +176,8 @@ def _node_filter(label: str, stack: bool) -> dict[str, str]:
         return {
             "py": "from svcmining.filters import Attribute\n"
             f'sliced = svc.apply_filters(log, [Attribute("activity", "equals", {_q(label)})])',
-            "yaml": f"filters:\n  - attribute: {{column: activity, op: equals, value: {_q(label)}}}",
+            "yaml": "filters:\n  - attribute: "
+            f"{{column: activity, op: equals, value: {_q(label)}}}",
         }
     return {"py": f"sliced = svc.filter_cases(log, activity={_q(label)})", "yaml": ""}
 
@@ -300,31 +338,40 @@ def explorer_data(
         if "department" in acts.columns
         else {}
     )
+    cnt = dict(zip(acts["activity"].astype(str), acts["count"].astype(int), strict=True))
+    node_cases = dict(zip(acts["activity"].astype(str), acts["cases"].astype(int), strict=True))
     sizes: dict[str, tuple[float, float]] = {_START: (1.2, 1.2), _END: (1.2, 1.2)}
-    for a in kept:
-        sub = str(dep_of.get(a) or "")
-        sizes[a] = (max(_text_width(a), 0.8 * _text_width(sub)) + 1.6, 2.6 if sub else 1.9)
-    lay = _layout.layered_layout(
-        node_ids,
-        sizes,
-        [_layout.LayoutEdge(e["s"], e["t"], float(e["count"])) for e in edge_rows],
-        direction="TB",
-        layer_gap=2.4,
-        node_gap=1.4,
-        first=_START,
-        last=_END,
-        self_loop=1.2,
-    )
+    for a in kept:  # the script writes "department · N tickets" under the label
+        dep = dep_of.get(a)
+        sub = (f"{dep} · " if isinstance(dep, str) else "") + f"{node_cases[a]:,} tickets"
+        w = max(_text_width(a) * _NODE_PX, _text_width(sub) * _SUB_PX) / _UNIT
+        sizes[a] = (w + 1.4, 2.7)
+    layout_edges = [_layout.LayoutEdge(e["s"], e["t"], float(e["count"])) for e in edge_rows]
+    label_sz = [
+        (
+            max(_text_width(f"{e['count']:,}"), _text_width("999.9 h")) * _EDGE_PX / _UNIT + 0.4,
+            1.2,
+        )
+        for e in edge_rows
+    ]
+    lay, label_boxes = _map_layout(node_ids, sizes, layout_edges, label_sz)
     x0, y0, x1, y1 = lay.bounds()
+    for lb in label_boxes:
+        if lb is not None:
+            x0, y0, x1, y1 = min(x0, lb[0]), min(y0, lb[1]), max(x1, lb[2]), max(y1, lb[3])
     pad = 1.5
     shift_x = -x0 + pad
     height = y1 + pad  # y up -> SVG y down: y_svg = (height - y)
     for k, e in enumerate(edge_rows):
         pts = [(x + shift_x, y) for x, y in lay.routes[k]]
         e["d"] = _path_d(pts, height)
-        curve = _layout.sample_curve(pts)
-        mx, my = curve[len(curve) // 2]
-        e["lx"], e["ly"] = round(mx * _UNIT, 1), round((height - my) * _UNIT, 1)
+        box = label_boxes[k]
+        if box is None:  # no free spot: the middle of the curve
+            curve = _layout.sample_curve(lay.routes[k])
+            mx, my = curve[len(curve) // 2]
+        else:
+            mx, my = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+        e["lx"], e["ly"] = round((mx + shift_x) * _UNIT, 1), round((height - my) * _UNIT, 1)
         e["kind"] = lay.kind[k]
     width_px = (x1 - x0 + 2 * pad) * _UNIT
     height_px = (y1 - y0 + 2 * pad) * _UNIT
@@ -347,12 +394,12 @@ def explorer_data(
     used: set[int] = set()
     for e in edge_rows:
         if e["s"] == _START:
-            a = act_index[e["t"]]
-            e["tk"], e["nt"] = start_top[a], int(start_n[a])
+            ai = act_index[e["t"]]
+            e["tk"], e["nt"] = start_top[ai], int(start_n[ai])
             e["f"] = _edge_filter(_START, e["t"], stack)
         elif e["t"] == _END:
-            a = act_index[e["s"]]
-            e["tk"], e["nt"] = end_top[a], int(end_n[a])
+            ai = act_index[e["s"]]
+            e["tk"], e["nt"] = end_top[ai], int(end_n[ai])
             e["f"] = _edge_filter(e["s"], _END, stack)
         else:
             k = pair_at[act_index[e["s"]] * n_act + act_index[e["t"]]]
@@ -360,7 +407,6 @@ def explorer_data(
             e["f"] = _edge_filter(e["s"], e["t"], stack)
         used.update(e["tk"])
     nodes: list[dict[str, Any]] = []
-    cnt = dict(zip(acts["activity"].astype(str), acts["count"].astype(int), strict=True))
     for nid in node_ids:
         (cx, cy), (w, h) = lay.center[nid], lay.size[nid]
         nd: dict[str, Any] = {
@@ -374,18 +420,18 @@ def explorer_data(
             nd["kind"] = "start" if nid == _START else "end"
             nd["count"] = n_cases
         else:
-            a = act_index[nid]
+            ai = act_index[nid]
             dep = dep_of.get(nid)
             nd.update(
                 kind="activity",
                 count=int(cnt[nid]),
-                cases=int(node_n[a]),
+                cases=int(node_n[ai]),
                 dep=None if dep is None or pd.isna(dep) else str(dep),
-                tk=node_top[a],
-                nt=int(node_n[a]),
+                tk=node_top[ai],
+                nt=int(node_n[ai]),
                 f=_node_filter(nid, stack),
             )
-            used.update(node_top[a])
+            used.update(node_top[ai])
         nodes.append(nd)
 
     # -- variants
@@ -411,7 +457,7 @@ def explorer_data(
         ok = pos >= 0
         dev_per_case[pos[ok]] = dev_cases["n_deviations"].to_numpy()[ok].astype(np.int64)
     vdev = np.bincount(vcode, weights=dev_per_case > 0, minlength=n_var)
-    variants = []
+    variants: list[dict[str, Any]] = []
     for v in vorder[:max_variants]:
         seq = [labels[a] for a in seqs[v]]
         variants.append(
@@ -460,8 +506,8 @@ def explorer_data(
             "b": None,
         }
         if calendar is not None:  # business hours since the first event
-            b = ns_hours(np.full(len(ev_idx), t0), t_ns, fr.tz, calendar)
-            dots["b"] = np.asarray(b, dtype=float).round(2).tolist()
+            bh = ns_hours(np.full(len(ev_idx), t0), t_ns, fr.tz, calendar)
+            dots["b"] = np.asarray(bh, dtype=float).round(2).tolist()
         used.update(chosen)
 
     # -- the ticket table: one row per ticket referenced above
@@ -516,11 +562,11 @@ def explorer_data(
 
     for e in edge_rows:
         e["tk"] = remap(e["tk"])
-    for nd in nodes:
-        if "tk" in nd:
-            nd["tk"] = remap(nd["tk"])
-    for v in variants:
-        v["tk"] = remap(v["tk"])
+    for node in nodes:
+        if "tk" in node:
+            node["tk"] = remap(node["tk"])
+    for var in variants:
+        var["tk"] = remap(var["tk"])
     if dots is not None:
         dots["case"] = [row_at[c] for c in dots["case"]]
 
@@ -568,9 +614,22 @@ def explorer_data(
 # HTML
 
 
+def _visible(obj: Any) -> Any:
+    """``obj`` with control and bidi characters in every string written as visible escapes
+    (as the rest of the report shows labels)."""
+    if isinstance(obj, str):
+        return escape_text(obj, keep="\n")  # the filter code's own line breaks stay
+    if isinstance(obj, list):
+        return [_visible(x) for x in obj]
+    if isinstance(obj, dict):
+        return {k: _visible(v) for k, v in obj.items()}
+    return obj
+
+
 def _json_for_html(data: Any) -> str:
-    """JSON that cannot end its ``<script>`` element early: ``<``, ``>``, ``&`` escaped."""
-    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    """JSON that cannot end its ``<script>`` element early: ``<``, ``>``, ``&`` escaped;
+    control and bidi characters shown as escapes."""
+    text = json.dumps(_visible(data), ensure_ascii=False, separators=(",", ":"), allow_nan=False)
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
@@ -582,7 +641,7 @@ def explorer_fragment(data: dict[str, Any]) -> str:
         '<p class="note">Interactive: move the sliders, switch the measure, drag to pan, '
         "scroll to zoom; click a step, a transition or a variant to list its tickets.</p>"
         '<div id="svcm-x"></div></section>'
-        f'<style>{_asset("explorer.css")}</style>'
+        f"<style>{_asset('explorer.css')}</style>"
         f'<script type="application/json" id="{_DATA_ID}">{_json_for_html(data)}</script>'
         f'<script id="{_CODE_ID}">{_asset("explorer.js")}</script>'
     )

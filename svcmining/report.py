@@ -6,10 +6,10 @@ file that opens offline: every figure is inlined (SVG/PNG as ``data:`` URIs), th
 no external script, stylesheet or font, and a Content-Security-Policy forbids the page
 to load anything from the network. The one script is the interactive explorer
 (:mod:`svcmining._explorer`, ``interactive=False`` leaves it out), inline and allowed by
-its hash; with scripts blocked the page shows its static pictures and tables. Chinese labels render with a declared
-CJK font stack (Noto Sans CJK / Source Han Sans / PingFang / Microsoft YaHei …);
-matplotlib figures carry their glyphs as paths. Every label that comes from the data
-is HTML-escaped.
+its hash; with scripts blocked the page shows its static pictures and tables. Chinese
+labels render with a declared CJK font stack (Noto Sans CJK / Source Han Sans /
+PingFang / Microsoft YaHei …); matplotlib figures carry their glyphs as paths. Every
+label that comes from the data is HTML-escaped.
 
 Sections (``Report.section(key)``; each shows on its own in a notebook):
 

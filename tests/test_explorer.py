@@ -160,11 +160,11 @@ def test_filter_code_runs_and_matches_tickets(data):
     for s, t, want in (("A", "B", {"T1", "T2"}), ("A", "C", {"T3"})):
         code = _edge(data, s, t)["f"]["py"]
         scope: dict[str, Any] = {"svc": svc, "log": log}
-        exec("import svcmining as svc\n" + code, scope)  # noqa: S102 - our generated code
+        exec("import svcmining as svc\n" + code, scope)
         assert set(scope["sliced"].events["case_id"]) == want
     v1 = data["variants"][0]["f"]["py"]
     scope = {"log": log}
-    exec("import svcmining as svc\n" + v1, scope)  # noqa: S102
+    exec("import svcmining as svc\n" + v1, scope)
     assert set(scope["sliced"].events["case_id"]) == {"T1", "T2"}
 
 

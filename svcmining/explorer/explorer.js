@@ -88,7 +88,7 @@
         var r = el("tr");
         cols.forEach(function (c, j) {
           var v = rows[i][j];
-          var td = el("td", numeric[j] ? { "class": "num" } : null,
+          var td = el("td", { "class": numeric[j] ? "num" : (c === "departments" ? "long" : "nw") },
             v === null ? "" : (numeric[j] && c !== "variant" ? fmtInt(v) : v));
           r.appendChild(td);
         });
@@ -164,13 +164,15 @@
   bar.appendChild(status);
   mapView.appendChild(bar);
   var box = el("div", { "class": "x-map" });
+  box.style.height = Math.round(Math.min(Math.max(D.height + 12, 360), 820)) + "px";
   mapView.appendChild(box);
   var svg = sv("svg", { role: "img", "aria-label": "interactive process map" });
   box.appendChild(svg);
   var defs = sv("defs");
   ["n", "x", "c", "s"].forEach(function (k) {
     var m = sv("marker", { id: "svcm-ah-" + k, viewBox: "0 0 10 10", refX: "9", refY: "5",
-      markerWidth: "7", markerHeight: "7", orient: "auto-start-reverse" });
+      markerWidth: "9", markerHeight: "9", markerUnits: "userSpaceOnUse",
+      orient: "auto-start-reverse" });
     var fill = { n: "#6e7781", x: "#d62728", c: "#2b8a3e", s: "#d9480f" }[k];
     m.appendChild(sv("path", { d: "M0,0L10,5L0,10z", fill: fill }));
     defs.appendChild(m);
@@ -194,9 +196,8 @@
     var g = sv("g", { "class": "x-node x-" + n.kind });
     if (n.kind === "activity") {
       g.appendChild(sv("rect", { x: n.x, y: n.y, width: n.w, height: n.h, rx: 5 }));
-      var cy = n.y + (n.dep ? n.h * 0.42 : n.h * 0.62);
-      g.appendChild(sv("text", { x: n.x + n.w / 2, y: cy }, n.id));
-      var sub = sv("text", { "class": "sub", x: n.x + n.w / 2, y: n.y + n.h * 0.8 });
+      g.appendChild(sv("text", { x: n.x + n.w / 2, y: n.y + n.h * 0.34 }, n.id));
+      var sub = sv("text", { "class": "sub", x: n.x + n.w / 2, y: n.y + n.h * 0.72 });
       g.appendChild(sub);
       n.sub = sub;
       g.addEventListener("click", function (ev) {
@@ -217,7 +218,7 @@
     var g = sv("g", { "class": "x-edge" });
     var line = sv("path", { "class": "x-line", d: e.d });
     var hit = sv("path", { "class": "x-hit", d: e.d });
-    var lab = sv("text", { x: e.lx, y: e.ly + 3 });
+    var lab = sv("text", { x: e.lx, y: e.ly });
     g.appendChild(line); g.appendChild(hit); g.appendChild(lab);
     e.g = g; e.line = line; e.lab = lab;
     g.addEventListener("click", function (ev) {
@@ -284,7 +285,7 @@
         e.lab.textContent = fmtInt(e.cases);
       } else {
         e.line.style.stroke = v === null || (sop && e.sop) ? "" :
-          "hsl(" + (210 - 210 * r).toFixed(0) + ",70%," + (55 - 15 * r).toFixed(0) + "%)";
+          "hsl(8," + (15 + 65 * r).toFixed(0) + "%," + (62 - 27 * r).toFixed(0) + "%)";
         e.lab.textContent = v === null ? "" : fmtH(v);
       }
     });
@@ -300,7 +301,12 @@
   // zoom and pan on the viewBox
   var vb = { x: 0, y: 0, w: D.width, h: D.height };
   function applyVB() { svg.setAttribute("viewBox", [vb.x, vb.y, vb.w, vb.h].join(" ")); }
-  function fit() { vb = { x: 0, y: 0, w: D.width, h: D.height }; applyVB(); }
+  function fit() {  // the whole map, never enlarged more than 1.25 times
+    var bw = box.clientWidth || 1100, bh = box.clientHeight || 560;
+    var s = Math.max(D.width / bw, D.height / bh, 0.8);
+    vb = { x: (D.width - bw * s) / 2, y: (D.height - bh * s) / 2, w: bw * s, h: bh * s };
+    applyVB();
+  }
   reset.addEventListener("click", fit);
   svg.addEventListener("wheel", function (ev) {
     ev.preventDefault();
