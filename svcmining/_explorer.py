@@ -158,6 +158,75 @@ def _top_per_group(
     return out, counts.astype(np.int64)
 
 
+def _projected_edges(
+    fr: Any,
+    keep: np.ndarray,
+    cycle: np.ndarray,
+    calendar: Calendar | None,
+    top: int,
+    max_edges: int,
+) -> list[dict[str, Any]]:
+    """The directly-follows edges of the log with only the activities ``keep`` (a mask over
+    activity codes): the map of the activity slider, where a path through a hidden step
+    becomes an edge between the steps shown (as Disco draws it). Edges carry activity
+    labels, counts, waits and their top tickets (case positions); the most frequent
+    ``max_edges`` are kept."""
+    from ._groupstats import group_stats
+
+    labels = [str(x) for x in fr.labels]
+    n_act = len(labels)
+    idx = np.flatnonzero(keep[fr.act])
+    case, act = fr.case[idx], fr.act[idx]
+    out: list[dict[str, Any]] = []
+    if len(idx) == 0:
+        return out
+    i = np.flatnonzero(case[1:] == case[:-1])
+    wait = np.asarray(
+        ns_hours(fr.end_ns[idx[i]], fr.begin_ns[idx[i + 1]], fr.tz, calendar), dtype=float
+    )
+    if fr.lifecycle:
+        wait = np.maximum(wait, 0.0)
+    codes, uniq = pd.factorize(act[i] * n_act + act[i + 1])
+    codes = np.asarray(codes, dtype=np.int64)
+    uniq = np.asarray(uniq, dtype=np.int64)
+    n_e = len(uniq)
+    stats = group_stats(codes, wait, n_e, "wait")
+    tk, n_cases = _top_per_group(codes, case[i], wait, n_e, top)
+    counts = np.bincount(codes, minlength=n_e)
+    for k in range(n_e):
+        out.append(
+            {
+                "s": labels[int(uniq[k]) // n_act],
+                "t": labels[int(uniq[k]) % n_act],
+                "count": int(counts[k]),
+                "cases": int(n_cases[k]),
+                "p50": _r(stats["wait_p50_hours"][k]),
+                "p90": _r(stats["wait_p90_hours"][k]),
+                "tk": tk[k],
+                "nt": int(n_cases[k]),
+            }
+        )
+    first = np.r_[True, case[1:] != case[:-1]]
+    last = np.r_[case[1:] != case[:-1], True]
+    for mask, at_start in ((first, True), (last, False)):
+        ends_tk, ends_n = _top_per_group(act[mask], case[mask], cycle[case[mask]], n_act, top)
+        for a in np.flatnonzero(ends_n).tolist():
+            out.append(
+                {
+                    "s": _START if at_start else labels[a],
+                    "t": labels[a] if at_start else _END,
+                    "count": int(ends_n[a]),
+                    "cases": int(ends_n[a]),
+                    "p50": None,
+                    "p90": None,
+                    "tk": ends_tk[a],
+                    "nt": int(ends_n[a]),
+                }
+            )
+    out.sort(key=lambda e: (-e["count"], e["s"], e["t"]))
+    return out[:max_edges]
+
+
 def _filters_module() -> bool:
     """Whether the typed filter stack (:mod:`svcmining.filters`) is installed."""
     try:
@@ -182,30 +251,41 @@ def _node_filter(label: str, stack: bool) -> dict[str, str]:
     return {"py": f"sliced = svc.filter_cases(log, activity={_q(label)})", "yaml": ""}
 
 
-def _edge_filter(a: str, b: str, stack: bool) -> dict[str, str]:
+def _edge_filter(a: str, b: str, stack: bool, projected: bool = False) -> dict[str, str]:
+    """Python (and filters.yaml) that selects the tickets of edge ``a`` -> ``b``.
+
+    ``projected``: the edge of an activity-slider map, in the log with only the activities
+    ``KEPT`` (the script puts ``KEPT = [...]`` first; there is no YAML for it then).
+    """
+    ev = 'log.events[log.events["activity"].isin(KEPT)]' if projected else "log.events"
     if a == _START or b == _END:
         which, lab = ("start", b) if a == _START else ("end", a)
         if stack:
+            pre = 'Attribute("activity", "in", KEPT, level="event"), ' if projected else ""
             return {
-                "py": "from svcmining.filters import Endpoints\n"
-                f"sliced = svc.apply_filters(log, [Endpoints({which}=[{_q(lab)}])])",
-                "yaml": f"filters:\n  - endpoints: {{{which}: [{_q(lab)}]}}",
+                "py": "from svcmining.filters import Attribute, Endpoints\n"
+                f"sliced = svc.apply_filters(log, [{pre}Endpoints({which}=[{_q(lab)}])])",
+                "yaml": "" if projected else f"filters:\n  - endpoints: {{{which}: [{_q(lab)}]}}",
             }
         pos = "0" if which == "start" else "-1"
         return {
-            "py": f'first = log.events.groupby("case_id", sort=False)["activity"].nth({pos})\n'
-            f'ids = log.events.loc[first.index, "case_id"][first == {_q(lab)}]\n'
+            "py": f"ev = {ev}\n"
+            f'first = ev.groupby("case_id", sort=False)["activity"].nth({pos})\n'
+            f'ids = ev.loc[first.index, "case_id"][first == {_q(lab)}]\n'
             "sliced = svc.filter_cases(log, case_id=list(ids))",
             "yaml": "",
         }
     if stack:
+        pre = 'Attribute("activity", "in", KEPT, level="event"), ' if projected else ""
         return {
-            "py": "from svcmining.filters import Follows\n"
-            f"sliced = svc.apply_filters(log, [Follows({_q(a)}, {_q(b)})])",
-            "yaml": f"filters:\n  - follows: {{a: {_q(a)}, b: {_q(b)}, relation: directly}}",
+            "py": "from svcmining.filters import Attribute, Follows\n"
+            f"sliced = svc.apply_filters(log, [{pre}Follows({_q(a)}, {_q(b)})])",
+            "yaml": ""
+            if projected
+            else f"filters:\n  - follows: {{a: {_q(a)}, b: {_q(b)}, relation: directly}}",
         }
     return {
-        "py": "ev = log.events\n"
+        "py": f"ev = {ev}\n"
         'nxt = ev.groupby("case_id", sort=False)["activity"].shift(-1)\n'
         f'ids = ev.loc[(ev["activity"] == {_q(a)}) & (nxt == {_q(b)}), "case_id"].unique()\n'
         "sliced = svc.filter_cases(log, case_id=list(ids))",
@@ -277,6 +357,8 @@ def explorer_data(
         "deps": [],
         "nodes": [],
         "edges": [],
+        "levels": [],
+        "direction": "TB",
         "variants": [],
         "cases": {"cols": [], "rows": []},
         "dots": None,
@@ -474,6 +556,21 @@ def explorer_data(
         )
         used.update(var_top[v])
 
+    # -- the activity slider's maps: the log with only the most frequent activities
+    levels: list[dict[str, Any]] = []
+    rank_codes = np.asarray([act_index[a] for a in kept], dtype=np.int64)
+    for k in sorted({max(1, -(-len(kept) * p // 100)) for p in range(10, 100, 10)}):
+        if k >= len(kept):
+            continue
+        keep_mask = np.zeros(n_act, dtype=bool)
+        keep_mask[rank_codes[:k]] = True
+        level_edges = _projected_edges(fr, keep_mask, cycle, calendar, top_tickets, max_edges)
+        for e in level_edges:
+            used.update(e["tk"])
+            e["f"] = _edge_filter(e["s"], e["t"], stack, projected=True)
+        kept_list = "[" + ", ".join(_q(a) for a in kept[:k]) + "]"
+        levels.append({"k": k, "edges": level_edges, "kept": f"KEPT = {kept_list}"})
+
     # -- dotted chart: tickets evenly spread over the start order, events capped
     by_start = np.argsort(case_begin, kind="stable")
     n_dot = min(max_dot_tickets, n_cases)
@@ -560,7 +657,7 @@ def explorer_data(
     def remap(xs: list[int]) -> list[int]:
         return [row_at[c] for c in xs]
 
-    for e in edge_rows:
+    for e in edge_rows + [e for lv in levels for e in lv["edges"]]:
         e["tk"] = remap(e["tk"])
     for node in nodes:
         if "tk" in node:
@@ -593,6 +690,8 @@ def explorer_data(
         deps=deps,
         nodes=nodes,
         edges=edge_rows,
+        levels=levels,
+        direction=lay.direction,
         variants=variants,
         n_variants=n_var,
         cases={"cols": cols, "rows": rows},

@@ -126,6 +126,25 @@ def test_variants_and_ticket_rows(data):
     assert data["n_variants"] == 2 and data["dropped"] == {"nodes": 0, "edges": 0, "variants": 0}
 
 
+def test_activity_slider_maps_bridge_hidden_steps(data):
+    """With B hidden, T1 and T2 go A -> C directly: counts, waits and tickets of that map."""
+    (one, two) = data["levels"]  # 10%..90% of 3 activities: 1 or 2 kept (3 is the full map)
+    assert one["k"] == 1 and two["k"] == 2
+    ac = {(e["s"], e["t"]): e for e in two["edges"]}[("A", "C")]
+    assert (ac["count"], ac["cases"], ac["nt"]) == (3, 3, 3)
+    assert (ac["p50"], ac["p90"]) == (3.0, 4.6)  # waits 3, 2.5 and 5 h
+    assert _rows(data, ac["tk"]) == ["T3", "T1"]  # longest wait first, capped at 2
+    assert sorted((e["s"], e["t"]) for e in two["edges"]) == [
+        ("A", "C"),
+        ("C", "\u25a0"),
+        ("\u25b6", "A"),
+    ]
+    assert sorted((e["s"], e["t"], e["count"]) for e in one["edges"]) == [
+        ("A", "\u25a0", 3),
+        ("\u25b6", "A", 3),
+    ]
+
+
 def test_dotted_chart_events(data):
     """The dotted chart holds every event of the sampled tickets, minutes since the first."""
     dots = data["dots"]
@@ -162,6 +181,11 @@ def test_filter_code_runs_and_matches_tickets(data):
         scope: dict[str, Any] = {"svc": svc, "log": log}
         exec("import svcmining as svc\n" + code, scope)
         assert set(scope["sliced"].events["case_id"]) == want
+    two = data["levels"][1]
+    ac = {(e["s"], e["t"]): e for e in two["edges"]}[("A", "C")]
+    scope = {"log": log}
+    exec("import svcmining as svc\n" + two["kept"] + "\n" + ac["f"]["py"], scope)
+    assert set(scope["sliced"].events["case_id"]) == {"T1", "T2", "T3"}  # B hidden
     v1 = data["variants"][0]["f"]["py"]
     scope = {"log": log}
     exec("import svcmining as svc\n" + v1, scope)
@@ -356,6 +380,24 @@ def _drive(page: Page, shots: Path, name: str) -> dict[str, Any]:
     )
     seen["after_slider"] = page.js(visible)
     assert seen["after_slider"] == max(1, -(-n_acts * 30 // 100))
+    # the steps shown stay connected: hidden steps are bridged (the map of the log without
+    # them), every step shown has a drawn way in and out
+    ends = page.js(
+        "[...document.querySelectorAll('#svcm-x .x-edge')].filter(g => g.style.display "
+        "!== 'none').length"
+    )
+    assert ends >= seen["after_slider"] + 1
+    page.click("#svcm-x .x-edge:not([style*='none']) text")
+    title = page.js("document.querySelector('#svcm-x-tickets h3').textContent")
+    assert title.startswith("Transition ") and title.endswith(
+        "(without the steps the activity slider hides)"
+    )
+    assert page.js("document.querySelector('#svcm-x-tickets pre').textContent").count("KEPT")
+    page.screenshot(shots / f"{name}-slider.png")
+    page.js(
+        "(() => { const s = document.getElementById('svcm-x-activities'); s.value = 100;"
+        "s.dispatchEvent(new Event('input')); })()"
+    )
     # performance view: labels become hours
     page.js(
         "(() => { const s = document.getElementById('svcm-x-measure'); s.value = 'p50';"

@@ -120,7 +120,8 @@
     wrap.appendChild(table); panel.appendChild(wrap);
     if (filter && filter.py) {
       panel.appendChild(el("h3", null, "The same tickets in Python"));
-      panel.appendChild(el("pre", null, "import svcmining as svc\n" + filter.py));
+      panel.appendChild(el("pre", null, "import svcmining as svc\n" +
+        (filter.kept ? filter.kept + "  # the steps the activity slider shows\n" : "") + filter.py));
     }
     if (filter && filter.yaml) {
       panel.appendChild(el("h3", null, "As a filters.yaml"));
@@ -142,7 +143,8 @@
   });
   function slider(id, label, value) {
     var lab = el("label", null, label + " ");
-    var input = el("input", { type: "range", min: "1", max: "100", value: String(value), id: id });
+    var input = el("input", { type: "range", min: "10", max: "100", step: "10",
+      value: String(value), id: id });
     var out = el("output", null, value + "%");
     lab.appendChild(input); lab.appendChild(el("span", null, " ")); lab.appendChild(out);
     bar.appendChild(lab);
@@ -214,7 +216,46 @@
     nodeById[n.id] = n;
     gNodes.appendChild(g);
   });
-  D.edges.forEach(function (e) {
+  // an edge of the activity slider's maps that the full map does not have: a curve of its own
+  var fullRoute = {};
+  D.edges.forEach(function (e) { fullRoute[e.s + "\u0000" + e.t] = e; });
+  function route(e) {
+    var f = fullRoute[e.s + "\u0000" + e.t];
+    if (f) { e.d = f.d; e.lx = f.lx; e.ly = f.ly; return; }
+    var a = nodeById[e.s], b = nodeById[e.t];
+    var p0, p1, p2, p3;
+    var tb = D.direction !== "LR";
+    if (a === b) {
+      var rx = a.x + a.w, cy = a.y + a.h / 2;
+      p0 = [rx, cy - 5]; p1 = [rx + 32, cy - 22]; p2 = [rx + 32, cy + 22]; p3 = [rx, cy + 5];
+    } else if (tb ? b.y > a.y + a.h / 2 : b.x > a.x + a.w / 2) {  // along the flow
+      if (tb) {
+        p0 = [a.x + a.w / 2, a.y + a.h]; p3 = [b.x + b.w / 2, b.y];
+        var dy = (p3[1] - p0[1]) / 2;
+        p1 = [p0[0], p0[1] + dy]; p2 = [p3[0], p3[1] - dy];
+      } else {
+        p0 = [a.x + a.w, a.y + a.h / 2]; p3 = [b.x, b.y + b.h / 2];
+        var dx = (p3[0] - p0[0]) / 2;
+        p1 = [p0[0] + dx, p0[1]]; p2 = [p3[0] - dx, p3[1]];
+      }
+    } else if (tb) {  // back: around the right-hand side
+      p0 = [a.x + a.w, a.y + a.h / 2]; p3 = [b.x + b.w, b.y + b.h / 2];
+      var ox = Math.max(p0[0], p3[0]) + 30 + Math.abs(p3[1] - p0[1]) * 0.12;
+      p1 = [ox, p0[1]]; p2 = [ox, p3[1]];
+    } else {  // back: below
+      p0 = [a.x + a.w / 2, a.y + a.h]; p3 = [b.x + b.w / 2, b.y + b.h];
+      var oy = Math.max(p0[1], p3[1]) + 30 + Math.abs(p3[0] - p0[0]) * 0.12;
+      p1 = [p0[0], oy]; p2 = [p3[0], oy];
+    }
+    function f1(v) { return v.toFixed(1); }
+    e.d = "M" + f1(p0[0]) + "," + f1(p0[1]) + "C" + [p1, p2, p3].map(function (p) {
+      return f1(p[0]) + "," + f1(p[1]);
+    }).join(" ");
+    e.lx = (p0[0] + 3 * p1[0] + 3 * p2[0] + p3[0]) / 8;
+    e.ly = (p0[1] + 3 * p1[1] + 3 * p2[1] + p3[1]) / 8;
+  }
+  function makeEdge(e) {
+    if (e.d === undefined) { route(e); }
     var g = sv("g", { "class": "x-edge" });
     var line = sv("path", { "class": "x-line", d: e.d });
     var hit = sv("path", { "class": "x-hit", d: e.d });
@@ -224,13 +265,20 @@
     g.addEventListener("click", function (ev) {
       ev.stopPropagation(); select(g);
       var waits = e.p50 === null ? "" : " Wait: median " + fmtH(e.p50) + ", p90 " + fmtH(e.p90) + ".";
-      showTickets("Transition " + e.s + " \u2192 " + e.t,
+      showTickets("Transition " + e.s + " \u2192 " + e.t +
+        (e.f && e.f.kept ? " (without the steps the activity slider hides)" : ""),
         fmtInt(e.count) + " times." + waits + " " +
         ticketNote(e.nt, e.tk.length, e.p50 === null ? "longest cycle time" : "longest wait here"),
-        e.tk, e.f);
+        e.tk, e.f || null);
     });
-    gEdges.appendChild(g);
+  }
+  D.edges.forEach(makeEdge);
+  var levelOf = {};
+  (D.levels || []).forEach(function (lv) {
+    levelOf[lv.k] = lv.edges;
+    lv.edges.forEach(function (e) { if (e.f) { e.f.kept = lv.kept; } });
   });
+  var drawnSet = null;
 
   function redraw() {
     var mode = measure.value;
@@ -239,7 +287,13 @@
     var visible = {};
     visible["\u25b6"] = true; visible["\u25a0"] = true;
     actNodes.forEach(function (n, i) { visible[n.id] = i < nAct; });
-    var cand = D.edges.filter(function (e) { return visible[e.s] && visible[e.t]; });
+    var edges = levelOf[nAct] || D.edges;  // with steps hidden: the map of the log without them
+    if (edges !== drawnSet) {
+      while (gEdges.firstChild) { gEdges.removeChild(gEdges.firstChild); }
+      edges.forEach(function (e) { if (!e.g) { makeEdge(e); } gEdges.appendChild(e.g); });
+      drawnSet = edges;
+    }
+    var cand = edges.filter(function (e) { return visible[e.s] && visible[e.t]; });
     cand.sort(function (a, b) { return b.count - a.count; });
     var nPath = Math.max(1, Math.ceil(cand.length * pathS.input.value / 100));
     var keep = new Set(cand.slice(0, nPath));
@@ -260,14 +314,14 @@
         n.sub.textContent = (n.dep ? n.dep + " \u00b7 " : "") + fmtInt(n.cases) + " tickets";
       }
     });
-    var shown = D.edges.filter(function (e) { return keep.has(e); });
+    var shown = edges.filter(function (e) { return keep.has(e); });
     var maxV = 0;
     shown.forEach(function (e) {
       var v = mode === "freq" ? e.cases : e[mode];
       if (v !== null && v > maxV) { maxV = v; }
     });
     var sop = sopBox && sopBox.checked;
-    D.edges.forEach(function (e) {
+    edges.forEach(function (e) {
       if (!keep.has(e)) { e.g.style.display = "none"; return; }
       e.g.style.display = "";
       var v = mode === "freq" ? e.cases : e[mode];
