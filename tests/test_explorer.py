@@ -383,11 +383,11 @@ def _drive(page: Page, shots: Path, name: str) -> dict[str, Any]:
     # the steps shown stay connected: hidden steps are bridged (the map of the log without
     # them), every step shown has a drawn way in and out
     ends = page.js(
-        "[...document.querySelectorAll('#svcm-x .x-edge')].filter(g => g.style.display "
+        "[...document.querySelectorAll('#svcm-x .x-lab')].filter(g => g.style.display "
         "!== 'none').length"
     )
     assert ends >= seen["after_slider"] + 1
-    page.click("#svcm-x .x-edge:not([style*='none']) text")
+    page.click("#svcm-x .x-lab:not([style*='none']) text")
     title = page.js("document.querySelector('#svcm-x-tickets h3').textContent")
     assert title.startswith("Transition ") and title.endswith(
         "(without the steps the activity slider hides)"
@@ -404,19 +404,20 @@ def _drive(page: Page, shots: Path, name: str) -> dict[str, Any]:
         "s.dispatchEvent(new Event('change')); })()"
     )
     labels = page.js(
-        "[...document.querySelectorAll('#svcm-x .x-edge')].filter(g => g.style.display "
+        "[...document.querySelectorAll('#svcm-x .x-lab')].filter(g => g.style.display "
         "!== 'none').map(g => g.querySelector('text').textContent).filter(t => t)"
     )
     assert labels and all(t.endswith(" h") for t in labels), labels
     # click the busiest visible transition between two steps (a real mouse click)
     page.js(
-        "(() => { const es = [...document.querySelectorAll('#svcm-x .x-edge')].filter("
+        "(() => { const es = [...document.querySelectorAll('#svcm-x .x-lab')].filter("
         "g => g.style.display !== 'none' && g.querySelector('text').textContent);"
         "es[0].id = 'svcm-test-edge'; })()"
     )
     page.click("#svcm-test-edge text")
     title = page.js("document.querySelector('#svcm-x-tickets h3').textContent")
-    assert title.startswith("Transition ")
+    edge = page.js("document.getElementById('svcm-test-edge').dataset.edge")
+    assert title == "Transition " + edge
     n_rows = page.js("document.querySelectorAll('#svcm-x-tickets table tbody tr').length")
     assert n_rows >= 1
     heads = page.js("[...document.querySelectorAll('#svcm-x-tickets th')].map(t => t.textContent)")

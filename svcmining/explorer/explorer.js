@@ -182,8 +182,9 @@
   svg.appendChild(defs);
   var scene = sv("g");
   svg.appendChild(scene);
-  var gEdges = sv("g"), gNodes = sv("g");
-  scene.appendChild(gEdges); scene.appendChild(gNodes);
+  // edge labels on a layer of their own, above every edge: a click on a label is its edge's
+  var gEdges = sv("g"), gNodes = sv("g"), gLabels = sv("g");
+  scene.appendChild(gEdges); scene.appendChild(gNodes); scene.appendChild(gLabels);
 
   var nodeById = {};
   var actNodes = D.nodes.filter(function (n) { return n.kind === "activity"; });
@@ -260,9 +261,10 @@
     var line = sv("path", { "class": "x-line", d: e.d });
     var hit = sv("path", { "class": "x-hit", d: e.d });
     var lab = sv("text", { x: e.lx, y: e.ly });
-    g.appendChild(line); g.appendChild(hit); g.appendChild(lab);
-    e.g = g; e.line = line; e.lab = lab;
-    g.addEventListener("click", function (ev) {
+    var gl = sv("g", { "class": "x-edge x-lab", "data-edge": e.s + " \u2192 " + e.t });
+    g.appendChild(line); g.appendChild(hit); gl.appendChild(lab);
+    e.g = g; e.gl = gl; e.line = line; e.lab = lab;
+    function open(ev) {
       ev.stopPropagation(); select(g);
       var waits = e.p50 === null ? "" : " Wait: median " + fmtH(e.p50) + ", p90 " + fmtH(e.p90) + ".";
       showTickets("Transition " + e.s + " \u2192 " + e.t +
@@ -270,7 +272,9 @@
         fmtInt(e.count) + " times." + waits + " " +
         ticketNote(e.nt, e.tk.length, e.p50 === null ? "longest cycle time" : "longest wait here"),
         e.tk, e.f || null);
-    });
+    }
+    g.addEventListener("click", open);
+    gl.addEventListener("click", open);
   }
   D.edges.forEach(makeEdge);
   var levelOf = {};
@@ -290,7 +294,11 @@
     var edges = levelOf[nAct] || D.edges;  // with steps hidden: the map of the log without them
     if (edges !== drawnSet) {
       while (gEdges.firstChild) { gEdges.removeChild(gEdges.firstChild); }
-      edges.forEach(function (e) { if (!e.g) { makeEdge(e); } gEdges.appendChild(e.g); });
+      while (gLabels.firstChild) { gLabels.removeChild(gLabels.firstChild); }
+      edges.forEach(function (e) {
+        if (!e.g) { makeEdge(e); }
+        gEdges.appendChild(e.g); gLabels.appendChild(e.gl);
+      });
       drawnSet = edges;
     }
     var cand = edges.filter(function (e) { return visible[e.s] && visible[e.t]; });
@@ -322,8 +330,8 @@
     });
     var sop = sopBox && sopBox.checked;
     edges.forEach(function (e) {
-      if (!keep.has(e)) { e.g.style.display = "none"; return; }
-      e.g.style.display = "";
+      if (!keep.has(e)) { e.g.style.display = e.gl.style.display = "none"; return; }
+      e.g.style.display = e.gl.style.display = "";
       var v = mode === "freq" ? e.cases : e[mode];
       var r = maxV > 0 && v !== null ? v / maxV : 0;
       e.line.style.strokeWidth = (1 + 5 * Math.sqrt(r)).toFixed(2) + "px";
