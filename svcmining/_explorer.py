@@ -52,7 +52,14 @@ if TYPE_CHECKING:
     from .calendars import Calendar
     from .discovery import ProcessGraph
 
-__all__ = ["csp_script_source", "explorer_data", "explorer_fragment", "strip_explorer"]
+__all__ = [
+    "csp_script_source",
+    "explorer_data",
+    "explorer_fragment",
+    "report_fragment",
+    "strip_explorer",
+    "ticket_rows",
+]
 
 _START, _END = "\u25b6", "\u25a0"  # start / end node ids (no activity label is one glyph)
 _UNIT = 12.0  # pixels per layout unit
@@ -338,7 +345,9 @@ def explorer_data(
     """Everything the explorer's script shows, as plain JSON-ready values.
 
     Tickets are referred to by their row in ``cases["rows"]``; activities and
-    departments by their index in ``acts`` / ``deps``. Hours are business hours under
+    departments by their index in ``acts`` / ``deps``. In the rows, the columns named in
+    ``cases["codes"]`` hold codes into its lists (the department path: a list of codes).
+    :func:`ticket_rows` decodes them. Hours are business hours under
     ``calendar``, else elapsed hours. See the module docstring for the caps.
     """
     from .discovery import _case_variants, _frame, discover_dfg
@@ -360,7 +369,7 @@ def explorer_data(
         "levels": [],
         "direction": "TB",
         "variants": [],
-        "cases": {"cols": [], "rows": []},
+        "cases": {"cols": [], "rows": [], "codes": {}},
         "dots": None,
         "sop": False,
         "dropped": {"nodes": 0, "edges": 0, "variants": 0},
@@ -619,19 +628,25 @@ def explorer_data(
             for t in case_begin[sel]
         ],
     ]
+    codes: dict[str, list[str]] = {}  # text columns stored as codes into these lists
     for col in ("channel", "priority"):
         if col in events.columns:
             vals = _first_per_case(events[col], fr.case, n_cases)
+            picked = [vals[c] for c in rows_of]
+            names = sorted({v for v in picked if v is not None})
+            at = {v: k for k, v in enumerate(names)}
             cols.append(col)
-            table.append([vals[c] for c in rows_of])
+            codes[col] = names
+            table.append([None if v is None else at[v] for v in picked])
     if dep_codes is not None:
         paths = []
         for c in rows_of:  # bounded by the caps above, never by the log
             d = dep_codes[fr.case_start[c] : fr.case_start[c] + fr.case_len[c]]
             d = d[d >= 0]
             keep = np.r_[True, d[1:] != d[:-1]] if len(d) else np.array([], bool)
-            paths.append(" → ".join(deps[x] for x in d[keep].tolist()))
+            paths.append(d[keep].tolist())  # the department path, codes into deps
         cols.append("departments")
+        codes["departments"] = deps
         table.append(paths)
     cols += ["events", "cycle_hours"]
     table.append(fr.case_len[sel].astype(int).tolist())
@@ -694,7 +709,7 @@ def explorer_data(
         direction=lay.direction,
         variants=variants,
         n_variants=n_var,
-        cases={"cols": cols, "rows": rows},
+        cases={"cols": cols, "rows": rows, "codes": codes},
         dots=dots,
         sop=sop_on,
         dropped={
@@ -706,6 +721,23 @@ def explorer_data(
         height=round(height_px, 1),
         top_tickets=top_tickets,
     )
+    return out
+
+
+def ticket_rows(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """The ticket table of :func:`explorer_data` as records with its codes decoded (the
+    department path joined with arrows), as the page shows it."""
+    cols, codes = data["cases"]["cols"], data["cases"]["codes"]
+    out = []
+    for row in data["cases"]["rows"]:
+        rec = {}
+        for c, v in zip(cols, row, strict=True):
+            if c in codes and isinstance(v, list):
+                v = " → ".join(codes[c][x] for x in v)
+            elif c in codes and v is not None:
+                v = codes[c][v]
+            rec[c] = v
+        out.append(rec)
     return out
 
 

@@ -112,7 +112,7 @@ def test_variants_and_ticket_rows(data):
         "cycle_hours",
         "variant",
     ]
-    by_id = {r[0]: dict(zip(cols, r, strict=True)) for r in data["cases"]["rows"]}
+    by_id = {r["ticket"]: r for r in _explorer.ticket_rows(data)}
     assert by_id["T2"] == {
         "ticket": "T2",
         "start": "2024-10-09 09:00",
@@ -123,6 +123,7 @@ def test_variants_and_ticket_rows(data):
         "variant": 1,
     }
     assert by_id["T3"]["departments"] == "X" and by_id["T3"]["variant"] == 2
+    assert data["cases"]["codes"]["channel"] == ["微信", "电话"]  # text stored once, as codes
     assert data["n_variants"] == 2 and data["dropped"] == {"nodes": 0, "edges": 0, "variants": 0}
 
 

@@ -64,7 +64,16 @@
   }
 
   // ------------------------------------------------------------------ ticket table
-  var cols = D.cases.cols, rows = D.cases.rows;
+  var cols = D.cases.cols, rows = D.cases.rows, codes = D.cases.codes || {};
+  cols.forEach(function (c, j) {  // decode the text columns stored as codes, once
+    var names = codes[c];
+    if (!names) { return; }
+    rows.forEach(function (r) {
+      var v = r[j];
+      if (Array.isArray(v)) { r[j] = v.map(function (x) { return names[x]; }).join(" \u2192 "); }
+      else if (v !== null) { r[j] = names[v]; }
+    });
+  });
   var headers = {
     ticket: "Ticket", start: "Opened", channel: "Channel", priority: "Priority",
     departments: "Department path", events: "Events", cycle_hours: "Cycle (" + unit + ")",
