@@ -18,6 +18,8 @@ The embedded data does not grow with the log beyond these caps, so a report of a
 
 * the map keeps the ``max_nodes`` (80) most frequent activities and, between them, the
   ``max_edges`` (400) most frequent transitions (the rest are counted in ``dropped``);
+* the activity slider's maps (the log without the hidden steps) are precomputed at its
+  nine stops 10% … 90%, each with at most ``max_edges`` edges;
 * every node, edge and variant lists at most ``top_tickets`` (50) tickets — the ones
   with the longest cycle time (nodes, variants) or the longest wait on that transition
   (edges) — plus the total number of its tickets;
@@ -25,8 +27,9 @@ The embedded data does not grow with the log beyond these caps, so a report of a
 * the dotted chart shows at most ``max_dot_tickets`` (300) tickets, evenly spread over
   the tickets ordered by start, and at most ``max_dots`` (20,000) events;
 * the ticket table holds one row per ticket referenced above (a union, so at most
-  ``top_tickets × (nodes + edges + variants) + max_dot_tickets`` rows; far fewer in
-  practice as the longest tickets recur).
+  ``top_tickets × (nodes + edges + variants + slider edges) + max_dot_tickets`` rows; far
+  fewer in practice as the longest tickets recur: 2,975 rows for the 6,500 tickets of
+  ``sample_logs/``, whose explorer data is about 480 KB).
 """
 
 from __future__ import annotations
@@ -107,14 +110,35 @@ def _path_d(points: list[tuple[float, float]], height: float) -> str:
     return f"M{xy(segs[0][0])}" + "".join(f"C{xy(b)} {xy(c)} {xy(d)}" for _, b, c, d in segs)
 
 
+def _main_edges(edges: list[dict[str, Any]], n_cases: int, cap: int) -> list[int]:
+    """Indices of the edges the layout places: of at least 1% of the tickets or the busiest
+    way into or out of a step, the most frequent ``cap`` of them (in input order)."""
+    order = sorted(range(len(edges)), key=lambda k: -edges[k]["count"])
+    best: set[int] = set()
+    seen_in: set[str] = set()
+    seen_out: set[str] = set()
+    for k in order:
+        s, t = edges[k]["s"], edges[k]["t"]
+        if s == t:
+            continue
+        if s not in seen_out:
+            seen_out.add(s)
+            best.add(k)
+        if t not in seen_in:
+            seen_in.add(t)
+            best.add(k)
+    main = [k for k in order if k in best or edges[k]["cases"] >= 0.01 * n_cases]
+    return sorted(main[:cap])
+
+
 def _map_layout(
     nodes: list[str],
     sizes: dict[str, tuple[float, float]],
     edges: list[_layout.LayoutEdge],
     label_sz: list[tuple[float, float]],
 ) -> tuple[_layout.GraphLayout, list[_layout.Box | None]]:
-    """The layered layout (top-down or left-right, whichever shows bigger in the page's map
-    box) and a free spot on its own edge for every edge's label."""
+    """The layered layout (top-down; left-right instead when that shows clearly bigger in the
+    page's map box) and a free spot on its own edge for every edge's label."""
     best: tuple[float, _layout.GraphLayout, list[_layout.Box | None]] | None = None
     order = sorted(range(len(edges)), key=lambda i: (-edges[i].weight, i))
     directions: tuple[_layout.Direction, ...] = ("TB", "LR")
@@ -137,6 +161,8 @@ def _map_layout(
         scale = min(_VIEW[0] / ((x1 - x0 + 3) * _UNIT), _VIEW[1] / ((y1 - y0 + 3) * _UNIT))
         if best is None or scale > best[0] * 1.05:
             best = (scale, lay, labels)
+        if scale >= 0.75:  # readable as it is: no second layout
+            break
     assert best is not None
     return best[1], best[2]
 
@@ -338,6 +364,7 @@ def explorer_data(
     top_tickets: int = 50,
     max_nodes: int = 80,
     max_edges: int = 400,
+    max_layout_edges: int = 60,
     max_variants: int = 50,
     max_dot_tickets: int = 300,
     max_dots: int = 20_000,
@@ -437,13 +464,23 @@ def explorer_data(
         sub = (f"{dep} · " if isinstance(dep, str) else "") + f"{node_cases[a]:,} tickets"
         w = max(_text_width(a) * _NODE_PX, _text_width(sub) * _SUB_PX) / _UNIT
         sizes[a] = (w + 1.4, 2.7)
-    layout_edges = [_layout.LayoutEdge(e["s"], e["t"], float(e["count"])) for e in edge_rows]
+    # the layout places the main edges only (its cost grows fast with edges, not with
+    # events): those of at least 1% of the tickets, every step's busiest way in and out,
+    # at most max_layout_edges; the script draws the rarer ones as plain curves
+    laid = _main_edges(edge_rows, n_cases, max_layout_edges)
+    layout_edges = [
+        _layout.LayoutEdge(edge_rows[k]["s"], edge_rows[k]["t"], float(edge_rows[k]["count"]))
+        for k in laid
+    ]
     label_sz = [
         (
-            max(_text_width(f"{e['count']:,}"), _text_width("999.9 h")) * _EDGE_PX / _UNIT + 0.4,
+            max(_text_width(f"{edge_rows[k]['count']:,}"), _text_width("999.9 h"))
+            * _EDGE_PX
+            / _UNIT
+            + 0.4,
             1.2,
         )
-        for e in edge_rows
+        for k in laid
     ]
     lay, label_boxes = _map_layout(node_ids, sizes, layout_edges, label_sz)
     x0, y0, x1, y1 = lay.bounds()
@@ -453,17 +490,17 @@ def explorer_data(
     pad = 1.5
     shift_x = -x0 + pad
     height = y1 + pad  # y up -> SVG y down: y_svg = (height - y)
-    for k, e in enumerate(edge_rows):
-        pts = [(x + shift_x, y) for x, y in lay.routes[k]]
+    for j, k in enumerate(laid):
+        e = edge_rows[k]
+        pts = [(x + shift_x, y) for x, y in lay.routes[j]]
         e["d"] = _path_d(pts, height)
-        box = label_boxes[k]
+        box = label_boxes[j]
         if box is None:  # no free spot: the middle of the curve
-            curve = _layout.sample_curve(lay.routes[k])
+            curve = _layout.sample_curve(lay.routes[j])
             mx, my = curve[len(curve) // 2]
         else:
             mx, my = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
         e["lx"], e["ly"] = round((mx + shift_x) * _UNIT, 1), round((height - my) * _UNIT, 1)
-        e["kind"] = lay.kind[k]
     width_px = (x1 - x0 + 2 * pad) * _UNIT
     height_px = (y1 - y0 + 2 * pad) * _UNIT
 

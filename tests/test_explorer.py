@@ -146,6 +146,19 @@ def test_activity_slider_maps_bridge_hidden_steps(data):
     ]
 
 
+def test_layout_places_main_edges_only():
+    """Edges under 1% of tickets are laid out only when they are a step's busiest way."""
+    edges = [
+        {"s": "A", "t": "B", "count": 500, "cases": 500},
+        {"s": "B", "t": "C", "count": 400, "cases": 400},
+        {"s": "A", "t": "C", "count": 3, "cases": 3},  # rare, not needed: drawn by the script
+        {"s": "C", "t": "D", "count": 2, "cases": 2},  # rare but D's only way in
+        {"s": "C", "t": "C", "count": 1, "cases": 1},  # rare self-loop
+    ]
+    assert _explorer._main_edges(edges, 1000, 10) == [0, 1, 3]
+    assert _explorer._main_edges(edges, 1000, 2) == [0, 1]
+
+
 def test_dotted_chart_events(data):
     """The dotted chart holds every event of the sampled tickets, minutes since the first."""
     dots = data["dots"]

@@ -231,7 +231,7 @@
   D.edges.forEach(function (e) { fullRoute[e.s + "\u0000" + e.t] = e; });
   function route(e) {
     var f = fullRoute[e.s + "\u0000" + e.t];
-    if (f) { e.d = f.d; e.lx = f.lx; e.ly = f.ly; return; }
+    if (f && f.d !== undefined) { e.d = f.d; e.lx = f.lx; e.ly = f.ly; return; }
     var a = nodeById[e.s], b = nodeById[e.t];
     var p0, p1, p2, p3;
     var tb = D.direction !== "LR";
