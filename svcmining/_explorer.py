@@ -398,6 +398,7 @@ def explorer_data(
         "variants": [],
         "cases": {"cols": [], "rows": [], "codes": {}},
         "dots": None,
+        "pains": [],
         "sop": False,
         "dropped": {"nodes": 0, "edges": 0, "variants": 0},
         "width": 0,
@@ -617,6 +618,30 @@ def explorer_data(
         kept_list = "[" + ", ".join(_q(a) for a in kept[:k]) + "]"
         levels.append({"k": k, "edges": level_edges, "kept": f"KEPT = {kept_list}"})
 
+    # -- pain points (rows of the report's ranked table): their example tickets
+    pains: list[dict[str, Any]] = []
+    pp_table = getattr(results.get("pain_points"), "table", None)
+    if isinstance(pp_table, pd.DataFrame) and {"pain_point", "example_cases"} <= set(pp_table):
+        for r in pp_table.head(max_variants).itertuples(index=False):
+            ids = [x for x in str(r.example_cases or "").split(";") if x]
+            pos = id_pos.get_indexer(ids)
+            tk = [int(x) for x in pos[pos >= 0]][:top_tickets]
+            used.update(tk)
+            pains.append(
+                {
+                    "name": str(r.pain_point),
+                    "nt": int(getattr(r, "cases", len(tk))),
+                    "tk": tk,
+                    "f": {
+                        "py": "sliced = svc.filter_cases(log, case_id="
+                        + "["
+                        + ", ".join(_q(case_ids[x]) for x in tk)
+                        + "])  # the costliest examples",
+                        "yaml": "",
+                    },
+                }
+            )
+
     # -- dotted chart: tickets evenly spread over the start order, events capped
     by_start = np.argsort(case_begin, kind="stable")
     n_dot = min(max_dot_tickets, n_cases)
@@ -718,6 +743,8 @@ def explorer_data(
         var["tk"] = remap(var["tk"])
     if dots is not None:
         dots["case"] = [row_at[c] for c in dots["case"]]
+    for pain in pains:
+        pain["tk"] = remap(pain["tk"])
 
     # -- SOP overlay: each drawn edge judged conforming / extra by check_sop
     sop_on = False
@@ -748,6 +775,7 @@ def explorer_data(
         n_variants=n_var,
         cases={"cols": cols, "rows": rows, "codes": codes},
         dots=dots,
+        pains=pains,
         sop=sop_on,
         dropped={
             "nodes": len(graph.activities) - len(kept),

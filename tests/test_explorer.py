@@ -159,6 +159,24 @@ def test_layout_places_main_edges_only():
     assert _explorer._main_edges(edges, 1000, 2) == [0, 1]
 
 
+def test_pain_points_list_their_example_tickets():
+    """A pain-point row lists its example tickets (unknown ids dropped) and its ticket count."""
+    from types import SimpleNamespace
+
+    table = pd.DataFrame(
+        {
+            "pain_point": ["X → Y", "C"],
+            "cases": [2, 7],
+            "example_cases": ["T2;T1;nope", ""],
+        }
+    )
+    d = _explorer.explorer_data(tiny(), results={"pain_points": SimpleNamespace(table=table)})
+    first, second = d["pains"]
+    assert (first["name"], first["nt"], _rows(d, first["tk"])) == ("X → Y", 2, ["T2", "T1"])
+    assert first["f"]["py"].startswith('sliced = svc.filter_cases(log, case_id=["T2", "T1"])')
+    assert (second["nt"], second["tk"]) == (7, [])
+
+
 def test_dotted_chart_events(data):
     """The dotted chart holds every event of the sampled tickets, minutes since the first."""
     dots = data["dots"]
@@ -528,6 +546,14 @@ def test_explorer_sample_logs_in_browser(chrome, sample_dir, tmp_path):
     try:
         seen = _drive(page, _shots(tmp_path), "sample")
         assert "→" in seen["edge_title"]
+        # a row of the ranked pain points lists its example tickets in the explorer
+        page.click("#pain_points table tbody tr")
+        head = page.js("document.querySelector('#svcm-x-tickets h3').textContent")
+        first = page.js("document.querySelector('#pain_points table tbody tr').textContent")
+        assert head.startswith("Pain point ") and head[len("Pain point ") :] in first
+        assert page.js("document.querySelectorAll('#svcm-x-tickets tbody tr').length") >= 1
+        page.screenshot(_shots(tmp_path) / "sample-pain.png", "#svcm-x-tickets")
+        assert page.problems() == {"console": [], "requests": []}
         assert page.load_seconds < 30
     finally:
         page.close()

@@ -517,6 +517,26 @@
       }
     };
   }
+  // the report's ranked pain points (a later section): a click on a row lists its tickets
+  function hookPains() {
+    var trs = document.querySelectorAll("#pain_points table tbody tr");
+    (D.pains || []).forEach(function (p, i) {
+      var tr = trs[i];
+      if (!tr || !p.tk.length) { return; }
+      tr.classList.add("x-click");
+      tr.title = "Show the example tickets in the explorer";
+      tr.addEventListener("click", function () {
+        show(0);
+        showTickets("Pain point " + p.name,
+          fmtInt(p.nt) + " tickets; the " + fmtInt(p.tk.length) +
+          " costliest the pain-point analysis keeps as examples are listed.", p.tk, p.f);
+        panel.scrollIntoView({ block: "start" });
+      });
+    });
+  }
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", hookPains);
+  } else { hookPains(); }
   colourBy.addEventListener("change", drawDots);
   timeAxis.addEventListener("change", drawDots);
   show(0);
