@@ -328,7 +328,8 @@
     D.nodes.forEach(function (n) {
       n.g.style.display = visible[n.id] ? "" : "none";
       if (n.sub) {
-        n.sub.textContent = (n.dep ? n.dep + " \u00b7 " : "") + fmtInt(n.cases) + " tickets";
+        n.sub.textContent = (n.dep ? n.dep + " \u00b7 " : "") + fmtInt(n.cases) +
+          (n.cases === 1 ? " ticket" : " tickets");
       }
     });
     var shown = edges.filter(function (e) { return keep.has(e); });
