@@ -486,6 +486,11 @@ def _drive(page: Page, shots: Path, name: str) -> dict[str, Any]:
     )
     assert inked > 50
     page.screenshot(shots / f"{name}-dots.png")
+    page.js(
+        "(() => { const s = document.getElementById('svcm-x-time'); s.value = 'r';"
+        "s.dispatchEvent(new Event('change')); })()"
+    )
+    page.screenshot(shots / f"{name}-dots-relative.png")
     assert page.js("window.__svcmCsp") == []
     problems = page.problems()
     assert problems == {"console": [], "requests": []}, problems

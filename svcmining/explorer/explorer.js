@@ -448,6 +448,7 @@
   var timeAxis = el("select", { id: "svcm-x-time" });
   timeAxis.appendChild(el("option", { value: "t" }, "calendar time"));
   if (D.dots && D.dots.b) { timeAxis.appendChild(el("option", { value: "b" }, "business hours")); }
+  timeAxis.appendChild(el("option", { value: "r" }, "hours since the ticket opened"));
   dbar.appendChild(colourBy); dbar.appendChild(timeAxis);
   dotView.appendChild(dbar);
   var canvas = el("canvas", { "class": "x-dots", id: "svcm-x-canvas" });
@@ -465,13 +466,26 @@
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     ctx.clearRect(0, 0, W, H);
     var xs = timeAxis.value === "b" ? P.b : P.t;
+    if (timeAxis.value === "r") {  // relative: hours since each ticket's first event
+      var first = {};
+      P.t.forEach(function (t, i) {
+        var c = P["case"][i];
+        if (!(c in first) || t < first[c]) { first[c] = t; }
+      });
+      xs = P.t.map(function (t, i) { return (t - first[P["case"][i]]) / 60; });
+    }
     var tickets = [];
     var seen = {};
     P["case"].forEach(function (c) { if (!(c in seen)) { seen[c] = tickets.length; tickets.push(c); } });
     dotRows = tickets;
-    var lo = Infinity, hi = -Infinity;
-    xs.forEach(function (x) { if (x < lo) { lo = x; } if (x > hi) { hi = x; } });
+    // the axis spans the 1st to 99th percentile: a few outlying dots do not squeeze the
+    // rest into a corner; they sit on the edge
+    var sorted = xs.slice().sort(function (a, b) { return a - b; });
+    var lo = sorted[Math.floor(0.01 * (sorted.length - 1))];
+    var hi = sorted[Math.ceil(0.99 * (sorted.length - 1))];
+    if (hi <= lo) { lo = sorted[0]; hi = sorted[sorted.length - 1]; }
     if (hi <= lo) { hi = lo + 1; }
+    var outside = 0;
     var L = 70, R = 12, T = 8, B = 26;
     var pw = W - L - R, ph = H - T - B;
     ctx.strokeStyle = "#d0d7de"; ctx.strokeRect(L, T, pw, ph);
@@ -479,7 +493,8 @@
     for (var k = 0; k <= 4; k++) {
       var xv = lo + (hi - lo) * k / 4, xp = L + pw * k / 4;
       var text;
-      if (timeAxis.value === "b") { text = Math.round(xv) + " bh"; }
+      if (timeAxis.value === "b") { text = Math.round(xv) + " business h"; }
+      else if (timeAxis.value === "r") { text = Math.round(xv) + " h"; }
       else { text = new Date(P.t0 + xv * 60000).toISOString().slice(0, 10); }
       ctx.textAlign = k === 0 ? "left" : (k === 4 ? "right" : "center");
       ctx.fillText(text, xp, H - 8);
@@ -496,7 +511,9 @@
       used[c] = (used[c] || 0) + 1;
       ctx.fillStyle = c < 0 ? "#999" : colour(c);
       ctx.beginPath();
-      ctx.arc(L + pw * (xs[i] - lo) / (hi - lo), T + rowH * (seen[P["case"][i]] + 0.5), rad, 0, 6.2832);
+      var xv1 = xs[i];
+      if (xv1 < lo || xv1 > hi) { outside++; xv1 = Math.min(Math.max(xv1, lo), hi); }
+      ctx.arc(L + pw * (xv1 - lo) / (hi - lo), T + rowH * (seen[P["case"][i]] + 0.5), rad, 0, 6.2832);
       ctx.fill();
     }
     while (legend.firstChild) { legend.removeChild(legend.firstChild); }
@@ -509,7 +526,8 @@
       });
     dnote.textContent = fmtInt(tickets.length) + " of " + fmtInt(D.n_cases) +
       " tickets (evenly spread over the opening order), " + fmtInt(xs.length) +
-      " events. Click a row to see its ticket.";
+      " events" + (outside ? " (" + fmtInt(outside) + " beyond the 1st-99th percentile " +
+      "of time drawn on the edges)" : "") + ". Click a row to see its ticket.";
     canvas.onclick = function (ev) {
       var r = canvas.getBoundingClientRect();
       var row = Math.floor((ev.clientY - r.top - T) / rowH);
