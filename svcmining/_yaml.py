@@ -1,4 +1,4 @@
-"""The one YAML reader of svcmining (SOP, mapping and calendar files).
+"""The one YAML reader and writer of svcmining (SOP, mapping, calendar and filter files).
 
 Rules (issue 21):
 
@@ -25,7 +25,7 @@ import yaml
 
 from ._safetext import escape_text, shorten
 
-__all__ = ["MAX_ALIAS_NODES", "MAX_CHARS", "MAX_DEPTH", "load_yaml"]
+__all__ = ["MAX_ALIAS_NODES", "MAX_CHARS", "MAX_DEPTH", "dump_yaml", "load_yaml"]
 
 MAX_ALIAS_NODES = 10_000
 MAX_DEPTH = 200
@@ -176,3 +176,10 @@ def load_yaml(
     finally:
         loader.dispose()
     return data, node
+
+
+def dump_yaml(data: Any) -> str:
+    """``data`` (plain mappings, lists, text, numbers) as YAML text that :func:`load_yaml`
+    reads back: safe representers only, Unicode kept as text, keys in their order, lists
+    of scalars on one line."""
+    return yaml.safe_dump(data, allow_unicode=True, sort_keys=False, default_flow_style=None)

@@ -483,12 +483,6 @@ def _case_index(data: LogLike) -> np.ndarray:
     return np.cumsum(new_case) - 1
 
 
-def _keep_cases(tlog: TicketLog, case_mask: np.ndarray) -> TicketLog:
-    events = tlog.events
-    keep = case_mask[_case_index(tlog)] if len(events) else np.array([], bool)
-    return tlog.with_events(events.loc[keep].reset_index(drop=True))
-
-
 def filter_variants(
     log: LogLike, *, top: int | None = None, coverage: float | None = None
 ) -> TicketLog:
@@ -518,15 +512,14 @@ def filter_variants(
             "filter_variants needs exactly one of 'top' (number of variants) and 'coverage' "
             f"(share of tickets). Got top={top!r}, coverage={coverage!r}."
         )
-    tlog = as_ticket_log(log)
-    table, case_rank = _variant_table(tlog, None)
+    from .filters import Variants
+
     if top is not None:
-        n_keep = check_positive_int("filter_variants", "top", top)
+        flt = Variants(top=check_positive_int("filter_variants", "top", top))
     else:
         cov = check_fraction("filter_variants", "coverage", coverage, low_open=True)
-        cum = table["cumulative_share"].to_numpy()
-        n_keep = int(np.searchsorted(cum, cov - 1e-12, side="left")) + 1
-    return _keep_cases(tlog, case_rank <= n_keep)
+        flt = Variants(coverage=cov)
+    return flt.apply(log)
 
 
 _TIME_MODES = ("contained", "intersecting", "started", "completed", "trim")
@@ -578,34 +571,13 @@ def filter_time(
     --------
     >>> october = filter_time(log, "2024-10-01", "2024-11-01", mode="started")  # doctest: +SKIP
     """
+    from .filters import TimeFrame
+
     check_choice("filter_time", "mode", mode, _TIME_MODES)
     tlog = as_ticket_log(log)
-    events = tlog.events
-    tz = events["timestamp"].dt.tz
+    tz = tlog.events["timestamp"].dt.tz
     lo, hi = _to_time(start, tz, "start"), _to_time(end, tz, "end")
-    ts = events["timestamp"]
-    inside = np.ones(len(events), dtype=bool)
-    if lo is not None:
-        inside &= (ts >= lo).to_numpy()
-    if hi is not None:
-        inside &= (ts < hi).to_numpy()
-    if mode == "trim":
-        return tlog.with_events(events.loc[inside].reset_index(drop=True))
-    if len(events) == 0:
-        return tlog.with_events(events)
-    fr_case = _case_index(tlog)
-    n_cases = int(fr_case[-1]) + 1
-    starts = np.flatnonzero(np.r_[True, fr_case[1:] != fr_case[:-1]])
-    ends = np.r_[starts[1:], len(events)] - 1
-    if mode == "contained":
-        case_ok = np.bincount(fr_case, weights=~inside, minlength=n_cases) == 0
-    elif mode == "intersecting":
-        case_ok = np.bincount(fr_case, weights=inside, minlength=n_cases) > 0
-    elif mode == "started":
-        case_ok = inside[starts]
-    else:
-        case_ok = inside[ends]
-    return _keep_cases(tlog, np.asarray(case_ok, dtype=bool))
+    return TimeFrame(lo, hi, mode=mode).apply(tlog)
 
 
 def filter_cases(log: LogLike, **conditions: Any) -> TicketLog:
@@ -635,6 +607,8 @@ def filter_cases(log: LogLike, **conditions: Any) -> TicketLog:
         raise InvalidParameterError(
             "filter_cases needs at least one condition, e.g. filter_cases(log, channel='电话')."
         )
+    from .filters import Attribute, Filter, FilterStack, _Predicate
+
     tlog = as_ticket_log(log)
     events = tlog.events
     missing = [c for c in conditions if c not in events.columns]
@@ -643,26 +617,15 @@ def filter_cases(log: LogLike, **conditions: Any) -> TicketLog:
             f"filter_cases got conditions on columns {missing} that the log does not have. "
             f"Available columns: {', '.join(map(str, events.columns))}."
         )
-    if len(events) == 0:
-        return tlog.with_events(events)
-    codes = _case_index(tlog)
-    n_cases = int(codes[-1]) + 1
-    case_ok = np.ones(n_cases, dtype=bool)
+    stack: list[Filter] = []
     for column, cond in conditions.items():
-        col = events[column]
         if callable(cond):
-            mask = np.asarray(cond(col), dtype=bool)
-            if mask.shape != (len(events),):
-                raise InvalidParameterError(
-                    f"The condition on {column!r} passed to filter_cases must return one "
-                    f"boolean per event ({len(events)}); got shape {mask.shape}."
-                )
+            stack.append(_Predicate(column, cond, "filter_cases"))
         elif isinstance(cond, list | tuple | set | frozenset | pd.Series | np.ndarray):
-            mask = col.isin(list(cond)).to_numpy()
+            stack.append(Attribute(column, "in", list(cond)))
         else:
-            mask = (col == cond).fillna(False).to_numpy(dtype=bool)
-        case_ok &= np.bincount(codes, weights=mask, minlength=n_cases) > 0
-    return _keep_cases(tlog, case_ok)
+            stack.append(Attribute(column, "equals", cond))
+    return FilterStack(tuple(stack)).apply(tlog)
 
 
 # ----------------------------------------------------------------------------------------------

@@ -106,12 +106,17 @@ class TicketLog:
         a DataFrame with :func:`as_ticket_log`).
     mapping : dict
         Canonical column name -> source column name, as used for the load.
+    filters : pandas.DataFrame
+        The filters applied to get this log, in order (:mod:`svcmining.filters`): one row
+        each, ``filter`` (its repr), ``tickets_kept``, ``tickets_removed``,
+        ``events_kept``, ``events_removed``; empty for an unfiltered log.
     """
 
     events: pd.DataFrame
     report: LoadReport | None = None
     mapping: Mapping[str, Any] = field(default_factory=dict)
     _valid: bool = field(default=False, repr=False, compare=False)
+    filters: pd.DataFrame = field(default_factory=lambda: no_filters(), repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not isinstance(self.events, pd.DataFrame):
@@ -169,8 +174,11 @@ class TicketLog:
         return has_start_times(self.events)
 
     def with_events(self, events: pd.DataFrame) -> TicketLog:
-        """A new log with other events (e.g. a filtered subset), same report and mapping."""
-        return TicketLog(events=events, report=self.report, mapping=self.mapping)
+        """A new log with other events (e.g. a filtered subset), same report, mapping and
+        applied filters."""
+        return TicketLog(
+            events=events, report=self.report, mapping=self.mapping, filters=self.filters
+        )
 
     def summary(self) -> pd.Series:
         """Cases, events, activities, time span and the optional columns present."""
@@ -200,6 +208,22 @@ class TicketLog:
     def _repr_html_(self) -> str:
         head = html.escape(repr(self))
         return f"<p><b>{head}</b></p>" + self.events.head(10).to_html(escape=True)
+
+
+FILTER_COLUMNS: tuple[str, ...] = (
+    "filter",
+    "tickets_kept",
+    "tickets_removed",
+    "events_kept",
+    "events_removed",
+)
+
+
+def no_filters() -> pd.DataFrame:
+    """The empty table of applied filters (:attr:`TicketLog.filters` of an unfiltered log)."""
+    return pd.DataFrame(
+        {c: pd.Series(dtype="str" if c == "filter" else "int64") for c in FILTER_COLUMNS}
+    )
 
 
 class _Codes:

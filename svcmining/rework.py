@@ -915,13 +915,12 @@ def filter_rework(
         raise InvalidParameterError(
             f"The 'reverse' parameter of {fn} must be True or False. Got {reverse!r} instead."
         )
-    rw = _result_for(log, events, rework, fn)
-    occ = rw.occurrences
-    selected = occ.loc[occ["kind"].isin(kinds), "case_id"].unique()
-    mask = events["case_id"].isin(selected)
-    if reverse:
-        mask = ~mask
-    out = events.loc[mask.to_numpy()].reset_index(drop=True)
-    if isinstance(log, TicketLog):
-        return log.with_events(out)
-    return out
+    from .filters import FilterStack, Rework
+
+    tlog = log if isinstance(log, TicketLog) else TicketLog(events=events, _valid=True)
+    rw = _result_for(tlog, events, rework, fn)
+    if not kinds:  # no kind asked for: no ticket selected
+        out = events.iloc[: len(events) if reverse else 0].reset_index(drop=True)
+        return log.with_events(out) if isinstance(log, TicketLog) else out
+    kept = FilterStack((Rework(kinds=kinds, keep=not reverse),)).apply(tlog, rework=rw)
+    return kept if isinstance(log, TicketLog) else kept.events
