@@ -224,6 +224,34 @@ def test_filter_code_runs_and_matches_tickets(data):
     assert set(scope["sliced"].events["case_id"]) == {"T1", "T2"}
 
 
+@pytest.mark.parametrize("stack", [True, False])
+def test_filter_code_of_every_kind_selects_its_tickets(stack, tmp_path):
+    """Node, edge, start/end, projected edge and variant code (filter stack or plain pandas)
+    and the filters.yaml give exactly the element's tickets."""
+    import svcmining as svc
+
+    log = svc.as_ticket_log(tiny())
+    kept = 'KEPT = ["A", "C"]\n'
+    cases = [
+        (_explorer._node_filter("B", stack), {"T1", "T2"}),
+        (_explorer._edge_filter("A", "B", stack), {"T1", "T2"}),
+        (_explorer._edge_filter("\u25b6", "A", stack), {"T1", "T2", "T3"}),
+        (_explorer._edge_filter("B", "\u25a0", stack), set()),
+        (_explorer._edge_filter("C", "\u25a0", stack), {"T1", "T2", "T3"}),
+        (_explorer._edge_filter("A", "C", stack, projected=True), {"T1", "T2", "T3"}),
+        (_explorer._variant_filter(["A", "C"], stack), {"T3"}),
+    ]
+    for k, (f, want) in enumerate(cases):
+        scope: dict[str, Any] = {"log": log}
+        exec("import svcmining as svc\n" + kept + f["py"], scope)
+        assert set(scope["sliced"].events["case_id"]) == want, f["py"]
+        if f["yaml"]:
+            path = tmp_path / f"f{k}.yaml"
+            path.write_text(f["yaml"], encoding="utf-8")
+            assert set(svc.apply_filters(log, path).events["case_id"]) == want, f["yaml"]
+    assert bool(cases[1][0]["yaml"]) is stack  # YAML only with the filter stack
+
+
 def test_json_cannot_close_its_script():
     """Labels with </script> and <!-- stay inside the JSON block (escaped < > &)."""
     df = tiny()
