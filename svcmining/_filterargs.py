@@ -39,7 +39,7 @@ TOP_KEYS = ("filters", "calendar", "sop")
 
 
 @dataclass
-class _Context:
+class ApplyContext:
     """What the filters of one application share: the SOP and results the caller already
     has (``rework`` for :func:`svcmining.filter_rework`)."""
 
@@ -60,7 +60,7 @@ class Filter:
 
         return FilterStack((self,)).apply(log, sop=sop)
 
-    def _keep(self, log: TicketLog, ctx: _Context) -> np.ndarray:  # pragma: no cover
+    def _keep(self, log: TicketLog, ctx: ApplyContext) -> np.ndarray:  # pragma: no cover
         raise NotImplementedError
 
     def _cases(self, log: TicketLog, case_ok: np.ndarray) -> np.ndarray:

@@ -229,6 +229,39 @@ def _whole_number_ids(ids: pd.Series, label: str, notes: list[str]) -> pd.Series
     return ids.str.replace(r"\.0+$", "", regex=True)
 
 
+def _pass_through(
+    raw: Raw,
+    src_cols: set[str],
+    out: dict[str, pd.Series],
+    label: str,
+    mapping: Mapping[str, Any],
+    na: frozenset[str],
+    notes: list[str],
+) -> None:
+    """Add the unmapped source columns to ``out`` under their names; a name that is taken
+    (a canonical or internal column) gets `` (source)`` and a note."""
+    frame = raw.frame
+    for col in frame.columns:
+        if col in src_cols:
+            continue
+        s = frame[col]
+        name = col
+        if name in out or name in _INTERNAL:  # same name as a canonical or internal column
+            name = f"{col} (source)"
+            while name in out or name in frame.columns:
+                name += "'"
+            notes.append(
+                f"{label}: column {col!r} is kept as {name!r}, because {col!r} is "
+                + (
+                    "an internal column of the log"
+                    if col in _INTERNAL
+                    else f"the canonical column mapped from {mapping[col]!r}"
+                )
+                + "; map it explicitly if it is the one you meant."
+            )
+        out[name] = _clean_text(s, na) if raw.fmt in ("csv", "xlsx") and raw.own is None else s
+
+
 def canonical_frame(
     raw: Raw,
     file_index: int,
@@ -293,25 +326,7 @@ def canonical_frame(
                 f"into a daylight-saving change in {tz}; ambiguous ones were read as summer time, "
                 "missing ones shifted forward."
             )
-    for col in frame.columns:
-        if col in src_cols:
-            continue
-        s = frame[col]
-        name = col
-        if name in out or name in _INTERNAL:  # same name as a canonical or internal column
-            name = f"{col} (source)"
-            while name in out or name in frame.columns:
-                name += "'"
-            notes.append(
-                f"{label}: column {col!r} is kept as {name!r}, because {col!r} is "
-                + (
-                    "an internal column of the log"
-                    if col in _INTERNAL
-                    else f"the canonical column mapped from {mapping[col]!r}"
-                )
-                + "; map it explicitly if it is the one you meant."
-            )
-        out[name] = _clean_text(s, na) if raw.fmt in ("csv", "xlsx") and raw.own is None else s
+    _pass_through(raw, src_cols, out, label, mapping, na, notes)
     canon_frame = pd.DataFrame(out, index=frame.index)
     canon_frame["_file"] = np.int32(file_index) if row_files is None else row_files
 
