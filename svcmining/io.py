@@ -84,6 +84,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from ._excel import WORKBOOK_SUFFIXES, read_workbook
 from ._synonyms import EXACT, XES_MAPPING, match_header, normalise_header
 from ._timeparse import parse_times
 from .eventlog import (
@@ -141,6 +142,8 @@ EXPORT_SUFFIXES: tuple[str, ...] = (
     ".txt",
     ".xlsx",
     ".xlsm",
+    ".xls",
+    ".ods",
     ".parquet",
     ".xes",
     ".xes.gz",
@@ -806,56 +809,10 @@ def _check_header(names: list[str], path: Path) -> None:
 
 
 def _read_excel(path: Path, sheet: str | int | None) -> list[_Raw]:
-    try:
-        import openpyxl
-    except ImportError as err:  # pragma: no cover - a dependency
-        raise ReadError(f"{path}: reading Excel needs openpyxl ({err}).") from None
-    try:
-        book = pd.ExcelFile(path, engine="openpyxl")
-    except Exception as err:  # openpyxl raises many types for a broken workbook
-        raise ReadError(
-            f"{path}: not a readable .xlsx workbook ({type(err).__name__}: {err})."
-        ) from None
-    del openpyxl
-    with book:  # closes the workbook file (no ResourceWarning)
-        return _read_sheets(book, path, sheet)
-
-
-def _read_sheets(book: pd.ExcelFile, path: Path, sheet: str | int | None) -> list[_Raw]:
-    names = [str(s) for s in book.sheet_names]
-    if sheet is None:
-        chosen: list[str | int] = [names[0]]
-    elif sheet == "*":
-        chosen = list(names)
-    elif isinstance(sheet, int):
-        if not 0 <= sheet < len(names):
-            raise ReadError(
-                f"{path}: there is no sheet number {sheet}; the workbook has {len(names)} "
-                f"sheet(s): {', '.join(names)}."
-            )
-        chosen = [names[sheet]]
-    else:
-        if sheet not in names:
-            raise ReadError(
-                f"{path}: no sheet named {sheet!r}; the workbook has: {', '.join(names)}. "
-                "Pass sheet= one of those (or sheet='*' for all)."
-            )
-        chosen = [sheet]
     out = []
-    for name in chosen:
-        frame = pd.read_excel(
-            book, sheet_name=name, dtype=str, keep_default_na=False, na_filter=False
-        )
-        frame.columns = pd.Index([str(c).strip() for c in frame.columns])
-        _check_header(list(frame.columns), path)
-        # read_excel drops blank rows; the line numbers are the sheet's rows of kept records
-        note = ""
-        if sheet is None and len(names) > 1:
-            note = (
-                f"{path.name}: read only its first sheet {names[0]!r}; the workbook also has "
-                f"{', '.join(map(repr, names[1:]))} (pass sheet='*' to read every sheet)."
-            )
-        out.append(_Raw(frame, np.arange(2, len(frame) + 2), "xlsx", sheet=str(name), note=note))
+    for read in read_workbook(path, sheet):  # python-calamine (see svcmining._excel)
+        _check_header(list(read.frame.columns), path)
+        out.append(_Raw(read.frame, read.lines, read.fmt, sheet=read.name, note=read.note))
     return out
 
 
@@ -1367,7 +1324,7 @@ def _canonical(
                 )
                 + "; map it explicitly if it is the one you meant."
             )
-        out[name] = _clean_text(s, na) if raw.fmt in ("csv", "xlsx") else s
+        out[name] = _clean_text(s, na) if raw.fmt in ("csv", "xlsx", "xls", "ods") else s
     canon_frame = pd.DataFrame(out, index=frame.index)
     canon_frame["_file"] = np.int32(file_index) if row_files is None else row_files
 
@@ -1404,7 +1361,9 @@ def _canonical(
     if "start_timestamp" in mapping:
         raw_start = frame[mapping["start_timestamp"]]
         lost = canon_frame["start_timestamp"].isna() & raw_start.notna() & keep
-        lost &= ~_clean_text(raw_start, na).isna() if raw.fmt in ("csv", "xlsx") else lost
+        lost &= (
+            ~_clean_text(raw_start, na).isna() if raw.fmt in ("csv", "xlsx", "xls", "ods") else lost
+        )
         if lost.any():
             notes.append(
                 f"{label}: {int(lost.sum())} start time(s) in column "
@@ -2183,7 +2142,7 @@ def read_tickets(
             suffix = _suffix(path)
             if suffix in (".csv", ".tsv", ".txt"):
                 raws = [reading.pop(at).result() if at in reading else _read_csv(path, encoding)]
-            elif suffix in (".xlsx", ".xlsm"):
+            elif suffix in WORKBOOK_SUFFIXES:
                 raws = _read_excel(path, sheet)
             elif suffix == ".parquet":
                 raws = [_read_parquet(path)]
