@@ -1,8 +1,8 @@
 """Read ticket-system exports into one trustworthy event log.
 
-:func:`read_tickets` reads CSV/TSV, Excel (.xlsx), Parquet and XES (.xes, .xes.gz)
-exports — a file, a list of files, a folder (the export files directly in it, not
-its subfolders) or a glob — maps their columns to the canonical contract
+:func:`read_tickets` reads CSV/TSV, Excel (.xlsx, .xlsm, .xls), OpenDocument (.ods),
+Parquet and XES (.xes, .xes.gz) exports — a file, a list of files, a folder (the export
+files directly in it, not its subfolders) or a glob — maps their columns to the canonical contract
 (:mod:`svcmining.eventlog`), parses the time columns, merges monthly files, removes
 repeated events and accounts for every row in a :class:`LoadReport`.
 
@@ -1931,7 +1931,7 @@ def read_tickets(
     encoding : str, optional
         Text encoding of CSV files; detected (UTF-8, UTF-8-BOM, GBK/GB18030) when omitted.
     sheet : str, int or ``"*"``, optional
-        Excel sheet name or index; ``"*"`` reads all sheets; default the first sheet.
+        Workbook sheet name or index; ``"*"`` reads all sheets; default the first sheet.
     na_values : iterable of str
         Cell texts that mean missing (default :data:`DEFAULT_NA_VALUES`; pass
         ``[*DEFAULT_NA_VALUES, "?"]`` to extend).
