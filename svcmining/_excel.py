@@ -93,13 +93,14 @@ def read_workbook(path: Path, sheet: str | int | None) -> list[Sheet]:
         for name in chosen:
             try:
                 data = book.get_sheet_by_name(name)
-                rows = data.to_python(skip_empty_area=False)
+                cells = _cells(data.to_python(skip_empty_area=False))  # the list is freed
                 merged = data.merged_cell_ranges or []
             except Exception as err:  # a damaged sheet part
                 raise ReadError(
                     f"{path}: sheet {name!r} cannot be read ({type(err).__name__}: {err})."
                 ) from None
-            frame = _frame(rows)
+            frame = _frame(cells)
+            del cells
             lines = np.arange(2, len(frame) + 2, dtype=np.int64)
             notes = []
             if sheet is None and len(names) > 1:
@@ -167,13 +168,19 @@ def _is_blank(cells: Iterable[object]) -> bool:
     return all(isinstance(v, str) and v == "" for v in cells)
 
 
-def _frame(rows: Sequence[Sequence[object]]) -> pd.DataFrame:
-    """The records below the header row, one "str" column per header cell."""
+def _cells(rows: Sequence[Sequence[object]]) -> np.ndarray:
+    """The sheet's cells as a 2-D object array (rows x columns; 0 x 0 when empty)."""
     if not rows or not rows[0]:
-        return pd.DataFrame()
+        return np.empty((0, 0), dtype=object)
     cells = np.array(rows, dtype=object)
     if cells.ndim != 2:  # pragma: no cover - calamine returns a rectangle
-        cells = np.array([list(r) for r in rows], dtype=object)
+        width = max(map(len, rows))
+        cells = np.array([[*r, *[""] * (width - len(r))] for r in rows], dtype=object)
+    return cells
+
+
+def _frame(cells: np.ndarray) -> pd.DataFrame:
+    """The records below the header row, one "str" column per header cell."""
     # pandas' reader trims trailing blank rows and columns (calamine may keep cells
     # holding an empty string there)
     n_rows, n_cols = cells.shape
