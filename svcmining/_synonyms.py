@@ -191,6 +191,18 @@ HEADER_SYNONYMS: dict[str, tuple[str, ...]] = {
     ),
     "lifecycle": ("生命周期", "lifecycle", "lifecycle:transition", "transition", "event type"),
     "sequence": ("序号", "顺序号", "流水号", "sequence", "seq", "seq no", "event order"),
+    # ids of history rows only: a bare "sys_id" or "id" names the ticket in most exports
+    "event_id": (
+        "event id",
+        "eventid",
+        "audit id",
+        "history id",
+        "changelog id",
+        "事件记录id",
+        "操作记录id",
+        "处理记录id",
+        "日志id",
+    ),
 }
 
 #: Lower-ranked headers: a column with one of these names is mapped only when no column

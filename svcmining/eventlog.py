@@ -16,6 +16,8 @@ column              dtype                       meaning
 ``customer_id``     ``str``                     the customer (客户编号)
 ``lifecycle``       ``str``                     the source's lifecycle/status value
 ``sequence``        number                      tie-breaker for equal timestamps
+``event_id``        ``str``                     the system's id of the history row (merges
+                                                exports: the same id is the same event)
 ==================  ==========================  ========================================
 
 Only ``case_id``, ``activity`` and ``timestamp`` are required; the others are present
@@ -43,7 +45,7 @@ import pandas as pd
 from .exceptions import SchemaError
 
 if TYPE_CHECKING:
-    from .io import LoadReport
+    from ._loadreport import LoadReport
 
 __all__ = [
     "CANONICAL_COLUMNS",
@@ -65,6 +67,7 @@ OPTIONAL_COLUMNS: tuple[str, ...] = (
     "customer_id",
     "lifecycle",
     "sequence",
+    "event_id",
 )
 CANONICAL_COLUMNS: tuple[str, ...] = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
 TIME_COLUMNS: tuple[str, ...] = ("timestamp", "start_timestamp")
@@ -77,6 +80,7 @@ TEXT_COLUMNS: tuple[str, ...] = (
     "priority",
     "customer_id",
     "lifecycle",
+    "event_id",
 )
 TIME_UNIT = "ns"
 

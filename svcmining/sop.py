@@ -89,6 +89,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import pandas as pd
 import yaml
 
+from ._automaton import build_automaton
 from .exceptions import InvalidParameterError, SOPDefinitionError
 from .states import TicketStates
 
@@ -961,7 +962,5 @@ def _load_bpmn(p: Path) -> SOP:
 
 def _net_stages(net: Any, im: Any) -> dict[str, int]:
     """Stage of each visible label: fewest visible steps needed to reach it from the start."""
-    from .conformance import _build_automaton
-
-    auto = _build_automaton(net, im, None)
+    auto = build_automaton(net, im, None)
     return auto.label_depths()

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from svcmining import conformance
+from svcmining import _automaton, conformance
 from svcmining.conformance import _align, _automaton_for, check_sop, compare_with_sop
 from svcmining.exceptions import InvalidParameterError, SOPDefinitionError
 from svcmining.sop import SOP, load_sop, sop_from_dict
@@ -548,7 +548,7 @@ def test_huge_state_space_falls_back_to_pm4py(sop: SOP, monkeypatch: pytest.Monk
     """Nets too large for the reachability graph use pm4py's A*: same fitness and types."""
     fast = check_sop(make_log(CASES), sop, precision=False)
     big = dataclasses.replace(sop)  # a fresh SOP object: no cached automaton
-    monkeypatch.setattr(conformance, "_MAX_STATES", 3)
+    monkeypatch.setattr(_automaton, "MAX_STATES", 3)
     slow = check_sop(make_log(CASES), big, precision=False)
     pd.testing.assert_series_equal(fast.cases["fitness"], slow.cases["fitness"])
     assert fast.metric("log_fitness") == pytest.approx(slow.metric("log_fitness"), abs=1e-12)

@@ -862,6 +862,7 @@ CLI: list[Case] = [
 
 # ----------------------------------------------------------------------------- issue 21: loader
 T3 = "工单编号,处理环节,处理时间\n"
+T3E = "工单编号,处理环节,处理时间,操作记录ID\n"  # with the system's id of each history row
 NY = {"timezone": "America/New_York"}
 
 
@@ -905,6 +906,19 @@ def xes_event(name: str, time: str, extra: str = "") -> str:
         f'<event><string key="concept:name" value="{name}"/>'
         f'<date key="time:timestamp" value="{time}"/>{extra}</event>'
     )
+
+
+def _note_has(log: svc.TicketLog, text: str) -> None:
+    assert any(text in n for n in log.report.notes), log.report.notes
+
+
+def _only_conflict(log: svc.TicketLog, column: str, kept: str, dropped_file: str) -> None:
+    """One conflict: ``column`` was empty in ``dropped_file`` and is ``kept`` now."""
+    rows = log.report.conflicts
+    assert len(rows) == 1, rows
+    got = rows.iloc[0]
+    assert (got["column"], got["kept_value"], got["dropped_file"]) == (column, kept, dropped_file)
+    assert pd.isna(got["dropped_value"])
 
 
 def expect_all(*checks: Callable[[svc.TicketLog], None]) -> Callable[[svc.TicketLog], None]:
@@ -1284,6 +1298,87 @@ LOADER_21: list[Case] = [
         "load",
         {"source": "d", **SH},
         Ok(3, 3),
+    ),
+    Case(
+        "merge_by_event_id_newest_wins_for_activity_and_time",
+        {
+            "d/m10.csv": T3E + "T1,登记,2024-10-31 09:00,e1\nT1,结单,2024-10-31 23:00,e2\n",
+            "d/m11.csv": T3E + "T1,受理,2024-10-31 09:00,e1\nT1,结单,2024-10-31 23:05,e2\n",
+        },
+        "load",
+        {"source": "d", **SH},
+        Ok(
+            4,
+            2,
+            {"conflicting_duplicate": 2},
+            check=expect_all(
+                expect_values("activity", ["受理", "结单"]),
+                expect_values("timestamp", [at("2024-10-31 09:00"), at("2024-10-31 23:05")]),
+                expect_conflicts(
+                    [
+                        ["activity", "受理", "m11.csv", "登记", "m10.csv"],
+                        [
+                            "timestamp",
+                            "2024-10-31 23:05:00+08:00",
+                            "m11.csv",
+                            "2024-10-31 23:00:00+08:00",
+                            "m10.csv",
+                        ],
+                    ]
+                ),
+            ),
+        ),
+    ),
+    Case(
+        "merge_by_event_id_keeps_two_closes_with_different_ids",
+        {
+            "d/m10.csv": T3E + "T1,登记,2024-10-31 09:00,e1\nT1,结单,2024-10-31 23:00,e2\n",
+            "d/m11.csv": T3E + "T1,登记,2024-10-31 09:00,e1\nT1,结单,2024-10-31 23:05,e3\n",
+        },
+        "load",
+        {"source": "d", **SH},
+        Ok(
+            4,
+            3,
+            {"repeated_in_later_export": 1},
+            check=expect_values("event_id", ["e1", "e2", "e3"]),
+        ),
+    ),
+    Case(
+        "merge_event_id_that_is_no_row_id_falls_back_to_time_with_a_note",
+        {
+            "d/m10.csv": T3E + "T1,登记,2024-10-31 09:00,x\nT1,结单,2024-10-31 23:00,x\n",
+            "d/m11.csv": T3E + "T1,登记,2024-10-31 09:00,x\nT1,结单,2024-10-31 23:05,x\n",
+        },
+        "load",
+        {"source": "d", **SH},
+        Ok(
+            4,
+            2,
+            {"repeated_in_later_export": 1, "conflicting_duplicate": 1},
+            check=expect_all(
+                expect_values("timestamp", [at("2024-10-31 09:00"), at("2024-10-31 23:05")]),
+                lambda log: _note_has(log, "the event_id column is not a row id"),
+            ),
+        ),
+    ),
+    Case(
+        "merge_older_export_without_event_ids_matches_by_time",
+        {
+            "d/m10.csv": T3 + "T1,登记,2024-10-31 09:00\n",
+            "d/m11.csv": T3E + "T1,登记,2024-10-31 09:00,1001\nT1,结单,2024-11-01 09:00,1002\n",
+        },
+        "load",
+        {"source": "d", **SH},
+        Ok(
+            3,
+            2,
+            {"conflicting_duplicate": 1},
+            check=expect_all(
+                expect_values("event_id", ["1001", "1002"]),
+                lambda log: _only_conflict(log, "event_id", "1001", "m10.csv"),
+            ),
+        ),
     ),
     Case(
         "header_longer_than_64_kb",

@@ -1,4 +1,4 @@
-"""Workbooks read through python-calamine (svcmining._excel): cells, sheets, notes, accounting."""
+"""Workbooks read through python-calamine (svcmining._readers_excel): cells, sheets, notes."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 import svcmining as svc
-from svcmining._excel import _a1, read_workbook
+from svcmining._readers_excel import _a1, _scan_hidden, read_excel
 from svcmining.exceptions import DataQualityWarning, ReadError
 
 SH = "Asia/Shanghai"
@@ -64,10 +64,10 @@ def cells(frame: pd.DataFrame) -> list[list[object]]:
 
 def test_cells_are_read_as_text_exactly(tmp_path):
     """Text ids keep leading zeros, whole numbers lose .0, date cells print as pandas did."""
-    book = read_workbook(tricky_workbook(tmp_path / "a.xlsx"), "10月")
+    book = read_excel(tricky_workbook(tmp_path / "a.xlsx"), "10月")
     assert len(book) == 1
     sheet = book[0]
-    assert (sheet.name, sheet.fmt) == ("10月", "xlsx")
+    assert (sheet.sheet, sheet.fmt) == ("10月", "xlsx")
     assert list(sheet.frame.columns) == HEADER
     assert cells(sheet.frame) == [
         ["007", "登记", "2024-10-08 09:00:00", "客服01", "2.5", "True"],
@@ -83,7 +83,7 @@ def test_cells_are_read_as_text_exactly(tmp_path):
 
 def test_merged_ranges_and_hidden_rows_are_noted(tmp_path):
     """The note names the merged ranges (top-left cell only) and the hidden rows (read)."""
-    (sheet,) = read_workbook(tricky_workbook(tmp_path / "a.xlsx"), None)
+    (sheet,) = read_excel(tricky_workbook(tmp_path / "a.xlsx"), None)
     assert sheet.note == (
         "a.xlsx: read only its first sheet '10月'; the workbook also has '11月', 'serials' "
         "(pass sheet='*' to read every sheet). "
@@ -96,8 +96,8 @@ def test_merged_ranges_and_hidden_rows_are_noted(tmp_path):
 
 def test_every_sheet_with_star_and_hidden_sheet_noted(tmp_path):
     """sheet='*' reads every sheet in workbook order; a hidden sheet is read and noted."""
-    book = read_workbook(tricky_workbook(tmp_path / "a.xlsx"), "*")
-    assert [s.name for s in book] == ["10月", "11月", "serials"]
+    book = read_excel(tricky_workbook(tmp_path / "a.xlsx"), "*")
+    assert [s.sheet for s in book] == ["10月", "11月", "serials"]
     assert cells(book[1].frame) == [["007", "结单", "2024-11-01 09:00:00"]]
     assert book[1].note == "a.xlsx[11月]: the sheet is hidden in the workbook; it was read."
     assert cells(book[2].frame) == [["000123", "登记", "45573.375"], ["000123", "结单", "45573.5"]]
@@ -110,7 +110,7 @@ def test_same_cells_as_pandas_openpyxl_reader(tmp_path):
     before = pd.read_excel(
         path, sheet_name=None, engine="openpyxl", dtype=str, keep_default_na=False, na_filter=False
     )
-    now = {s.name: s.frame for s in read_workbook(path, "*")}
+    now = {s.sheet: s.frame for s in read_excel(path, "*")}
     assert list(now) == list(before)
     for name, frame in before.items():
         frame.columns = pd.Index([str(c).strip() for c in frame.columns])
@@ -128,7 +128,7 @@ def test_header_cells_named_as_pandas_names_them(tmp_path):
     ws.append(["a", "b", "c", "d", "e", "f"])
     ws["H5"].number_format = "0.00"  # a styled empty cell beyond the data: not a column
     wb.save(tmp_path / "h.xlsx")
-    (sheet,) = read_workbook(tmp_path / "h.xlsx", None)
+    (sheet,) = read_excel(tmp_path / "h.xlsx", None)
     assert list(sheet.frame.columns) == ["x", "Unnamed: 1", "x.2", "x.1", "2024", "y"]
     assert cells(sheet.frame) == [["a", "b", "c", "d", "e", "f"]]
 
@@ -243,7 +243,7 @@ def test_ods_workbook_reads_like_xlsx(tmp_path):
             ]
         )
     )
-    (sheet,) = read_workbook(tmp_path / "a.ods", None)
+    (sheet,) = read_excel(tmp_path / "a.ods", None)
     assert (sheet.fmt, sheet.note) == ("ods", "")
     assert cells(sheet.frame) == [
         ["007", "登记", "2024-10-08 09:05:00"],
@@ -267,7 +267,7 @@ def test_ods_workbook_reads_like_xlsx(tmp_path):
 def test_sheet_not_in_workbook(tmp_path, sheet, match):
     """A sheet index or name the workbook lacks is a ReadError listing its sheets."""
     with pytest.raises(ReadError, match=match):
-        read_workbook(tricky_workbook(tmp_path / "a.xlsx"), sheet)
+        read_excel(tricky_workbook(tmp_path / "a.xlsx"), sheet)
 
 
 def test_workbooks_are_closed_even_when_unreadable(tmp_path):
@@ -277,22 +277,20 @@ def test_workbooks_are_closed_even_when_unreadable(tmp_path):
     bad.write_bytes(good.read_bytes()[:500])
     with warnings.catch_warnings(record=True) as seen:
         warnings.simplefilter("always")
-        read_workbook(good, "*")
+        read_excel(good, "*")
         with pytest.raises(ReadError, match=r"not a readable \.xlsx workbook"):
-            read_workbook(bad, None)
+            read_excel(bad, None)
         gc.collect()
     assert not [w for w in seen if issubclass(w.category, ResourceWarning)], seen
 
 
 def test_hidden_rows_found_across_chunk_boundaries():
     """A <row hidden> tag split by the streaming chunk is found once."""
-    from svcmining import _excel
-
     xml = b"".join(
         b'<row r="%d" spans="1:3"%s><c r="A%d"/></row>' % (i, b' hidden="1"' * (i % 7 == 0), i)
         for i in range(1, 200_000)
     )
-    found = _excel._scan_hidden(io.BytesIO(xml))
+    found = _scan_hidden(io.BytesIO(xml))
     assert found == [i for i in range(1, 200_000) if i % 7 == 0]
 
 
@@ -310,6 +308,6 @@ def test_a1_names():
 
 def test_frame_columns_are_text(tmp_path):
     """Every column of a sheet is a pandas string column (what the loader cleans)."""
-    (sheet,) = read_workbook(tricky_workbook(tmp_path / "a.xlsx"), None)
+    (sheet,) = read_excel(tricky_workbook(tmp_path / "a.xlsx"), None)
     assert all(pd.api.types.is_string_dtype(t) for t in sheet.frame.dtypes)
     assert sheet.lines.dtype == np.int64

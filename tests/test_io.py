@@ -851,16 +851,16 @@ def test_excel_workbook_is_closed(tmp_path):
 
 def test_many_small_files_are_mapped_and_parsed_once(tmp_path, monkeypatch):
     """300 two-row exports with one header: times parsed in one batch, rows accounted per file."""
-    from svcmining import io as svc_io
+    from svcmining import _mapping
 
     calls = []
-    real = svc_io.parse_times
+    real = _mapping.parse_times
 
     def counting(*args: Any, **kwargs: Any) -> Any:
         calls.append(kwargs.get("where"))
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(svc_io, "parse_times", counting)
+    monkeypatch.setattr(_mapping, "parse_times", counting)
     for i in range(300):
         bad = "坏时间" if i == 7 else "2024-10-03 10:00"
         (tmp_path / f"e{i:03d}.csv").write_text(
