@@ -49,6 +49,7 @@ _FORMATS = {".xlsx": "xlsx", ".xlsm": "xlsx", ".xls": "xls", ".ods": "ods"}
 _EXAMPLES = 5
 _CHUNK = 1 << 20
 _OVERLAP = 4096  # longer than any <row ...> start tag
+_MAX_INDEX_BYTES = 16 << 20  # workbook.xml and its relationships are a few kB
 _HIDDEN_ROW = re.compile(rb"<row\s[^>]*?\bhidden=[\"'](?:1|true)[\"'][^>]*>")
 _ROW_NUMBER = re.compile(rb"\sr=[\"'](\d+)[\"']")
 _SHEET_TAG = re.compile(r"<(?:\w+:)?sheet\s[^>]*>")
@@ -270,9 +271,11 @@ def _hidden_rows(path: Path, names: list[str]) -> dict[str, list[int]]:
 
 
 def _sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
-    """Sheet name -> its zip member (``xl/worksheets/sheet1.xml``)."""
-    book = zf.read("xl/workbook.xml").decode("utf-8", "replace")
-    rels = zf.read("xl/_rels/workbook.xml.rels").decode("utf-8", "replace")
+    """Sheet name -> its zip member (``xl/worksheets/sheet1.xml``); {} for odd workbooks."""
+    parts = ("xl/workbook.xml", "xl/_rels/workbook.xml.rels")
+    if any(zf.getinfo(p).file_size > _MAX_INDEX_BYTES for p in parts):
+        return {}  # an index part this large is no workbook a ticket system wrote
+    book, rels = (zf.read(p).decode("utf-8", "replace") for p in parts)
     targets = {}
     for tag in _REL_TAG.findall(rels):
         a = _attrs_quoted(tag)

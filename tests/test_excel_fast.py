@@ -28,7 +28,7 @@ def ts(text: str) -> pd.Timestamp:
 
 def tricky_workbook(path: Path) -> Path:
     """Three sheets: typed cells, a merged id and resource, a hidden row, a blank row;
-    a hidden sheet; a sheet of Excel serial numbers."""
+    a hidden sheet; a sheet of Excel serial numbers with a hidden row."""
     from openpyxl import Workbook
 
     wb = Workbook()
@@ -54,6 +54,7 @@ def tricky_workbook(path: Path) -> Path:
     serials.append(HEADER[:3])
     serials.append(["000123", "登记", 45573.375])  # 2024-10-08 09:00, a plain number
     serials.append(["000123", "结单", 45573.5])
+    serials.row_dimensions[3].hidden = True  # found in this sheet's own XML part
     wb.save(path)
     return path
 
@@ -101,7 +102,10 @@ def test_every_sheet_with_star_and_hidden_sheet_noted(tmp_path):
     assert cells(book[1].frame) == [["007", "结单", "2024-11-01 09:00:00"]]
     assert book[1].note == "a.xlsx[11月]: the sheet is hidden in the workbook; it was read."
     assert cells(book[2].frame) == [["000123", "登记", "45573.375"], ["000123", "结单", "45573.5"]]
-    assert book[2].note == ""
+    assert book[2].note == (
+        "a.xlsx[serials]: 1 row(s) hidden in the workbook (e.g. row 3) were read like the "
+        "others; delete them in the export if they should not count."
+    )
 
 
 def test_same_cells_as_pandas_openpyxl_reader(tmp_path):
@@ -141,8 +145,8 @@ def test_load_accounts_for_every_row_of_every_sheet(tmp_path):
         log = svc.read_tickets(path, sheet="*", timezone=SH)
     rep = log.report
     warned = [str(w.message) for w in seen if w.category is DataQualityWarning]
-    assert warned == list(rep.notes[:2])
-    assert len(warned) == 2  # 10月 (merged ranges, hidden row) and 11月 (hidden sheet)
+    assert warned == list(rep.notes[:3])
+    assert len(warned) == 3  # 10月 (merged ranges, hidden row), 11月 (hidden), serials
     assert (rep.rows_read, rep.rows_kept, rep.rows_dropped) == (10, 8, 2)
     assert rep.files[["file", "format", "sheet", "rows_read"]].to_numpy().tolist() == [
         ["a.xlsx[10月]", "xlsx", "10月", 7],
