@@ -203,6 +203,7 @@ def _clean_text(s: pd.Series, na: frozenset[str]) -> pd.Series:
 
 
 _INTERNAL = ("_file", "_line")  # provenance columns of the loader (dropped at the end)
+_TEXT_FORMATS = ("csv", "xlsx", "xls", "ods")  # read as text: stripped, na_values missing
 
 
 def _float_ids(s: pd.Series) -> pd.Series:
@@ -259,7 +260,7 @@ def _pass_through(
                 )
                 + "; map it explicitly if it is the one you meant."
             )
-        out[name] = _clean_text(s, na) if raw.fmt in ("csv", "xlsx") and raw.own is None else s
+        out[name] = _clean_text(s, na) if raw.fmt in _TEXT_FORMATS and raw.own is None else s
 
 
 def canonical_frame(
@@ -363,7 +364,7 @@ def canonical_frame(
     if "start_timestamp" in mapping:
         raw_start = frame[mapping["start_timestamp"]]
         lost = canon_frame["start_timestamp"].isna() & raw_start.notna() & keep
-        lost &= ~_clean_text(raw_start, na).isna() if raw.fmt in ("csv", "xlsx") else lost
+        lost &= ~_clean_text(raw_start, na).isna() if raw.fmt in _TEXT_FORMATS else lost
         if lost.any():
             notes.append(
                 f"{label}: {int(lost.sum())} start time(s) in column "

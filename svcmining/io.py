@@ -1,8 +1,8 @@
 """Read ticket-system exports into one trustworthy event log.
 
-:func:`read_tickets` reads CSV/TSV, Excel (.xlsx), Parquet and XES (.xes, .xes.gz)
-exports — a file, a list of files, a folder (the export files directly in it, not
-its subfolders) or a glob — maps their columns to the canonical contract
+:func:`read_tickets` reads CSV/TSV, Excel (.xlsx, .xlsm, .xls), OpenDocument (.ods),
+Parquet and XES (.xes, .xes.gz) exports — a file, a list of files, a folder (the export
+files directly in it, not its subfolders) or a glob — maps their columns to the canonical contract
 (:mod:`svcmining.eventlog`), parses the time columns, merges monthly files, removes
 repeated events and accounts for every row in a :class:`LoadReport`.
 
@@ -111,7 +111,7 @@ from ._readers import (
     resolve_sources,
 )
 from ._readers_csv import read_csv
-from ._readers_excel import read_excel
+from ._readers_excel import WORKBOOK_SUFFIXES, read_excel
 from ._readers_xes import read_xes
 from .eventlog import (
     CANONICAL_COLUMNS,
@@ -284,7 +284,7 @@ def read_tickets(
     encoding : str, optional
         Text encoding of CSV files; detected (UTF-8, UTF-8-BOM, GBK/GB18030) when omitted.
     sheet : str, int or ``"*"``, optional
-        Excel sheet name or index; ``"*"`` reads all sheets; default the first sheet.
+        Workbook sheet name or index; ``"*"`` reads all sheets; default the first sheet.
     na_values : iterable of str
         Cell texts that mean missing (default :data:`DEFAULT_NA_VALUES`; pass
         ``[*DEFAULT_NA_VALUES, "?"]`` to extend).
@@ -540,7 +540,7 @@ class _Reading:
                     raws = [_read_own(path, meta)]
                 elif suffix in (".csv", ".tsv", ".txt"):
                     raws = [reading.pop(at).result() if at in reading else read_csv(path, encoding)]
-                elif suffix in (".xlsx", ".xlsm"):
+                elif suffix in WORKBOOK_SUFFIXES:
                     raws = read_excel(path, sheet)
                 elif suffix == ".parquet":
                     raws = [read_parquet(path)]
