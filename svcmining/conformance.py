@@ -93,7 +93,13 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 
-__all__ = ["ConformanceResult", "SOPComparison", "check_sop", "compare_with_sop"]
+__all__ = [
+    "ConformanceResult",
+    "SOPCheckAnalysis",
+    "SOPComparison",
+    "check_sop",
+    "compare_with_sop",
+]
 
 MOVE_COST = 10_000  # pm4py's STD_MODEL_LOG_MOVE_COST
 TAU_COST = 1  # pm4py's STD_TAU_COST
@@ -2034,3 +2040,209 @@ def _dot_quote(s: object) -> str:
         .replace("\n", "\\n")
     )
     return '"' + text + '"'
+
+
+# ----------------------------------------------------------------------------------------------
+# check_sop over parts of a log (the Dask path)
+
+
+@dataclass(frozen=True)
+class SOPCheckAnalysis:
+    """:func:`check_sop` over parts of whole tickets (:mod:`svcmining.core`; the driver of
+    :mod:`svcmining.distributed` runs it on the partitions of a Dask log).
+
+    The context is the cutoff of the whole log. The kernel checks its tickets with
+    :func:`check_sop` (one alignment per variant of the part; ``max_seconds`` is a time box
+    per part) and sends its variants and SOP flows; the combine ranks the variants over
+    the whole log, adds counts, recomputes the rates, the log fitness (from each part's
+    aligned cost) and the ETC precision once over the global variants. (The pandas
+    :func:`check_sop` does not run through this combine yet.)
+    """
+
+    sop: SOP
+    method: Literal["alignments", "token_replay", "auto"] = "auto"
+    max_seconds: float | None = None
+    precision: bool = True
+    cutoff: Any = None
+
+    def context(self) -> Any:
+        """The cutoff of the whole log."""
+        from ._time import CutoffAnalysis
+
+        return CutoffAnalysis(self.cutoff, "check_sop")
+
+    def kernel(self, part: Any, ctx: pd.Timestamp) -> dict[str, Any]:
+        """The part checked, its variants and its SOP flows."""
+        kwargs = {"method": self.method, "max_seconds": self.max_seconds, "cutoff": ctx}
+        return _sop_part(part, self.sop, kwargs)
+
+    def combine(self, all_parts: Sequence[dict[str, Any]], ctx: pd.Timestamp) -> ConformanceResult:
+        """The result over the whole log."""
+        t0 = time.perf_counter()
+        sop, precision = self.sop, self.precision
+        parts = [p for p in all_parts if p["n_events"]]
+        if not parts:
+            return all_parts[0]["result"]
+        results: list[ConformanceResult] = [p["result"] for p in parts]
+
+        # ---- global variants: codes as in the pandas kernel, ranked by frequency
+        net, im, fm = sop.petri_net()
+        try:
+            auto: _Automaton | None = _automaton_for(sop)
+        except _TooLarge:
+            auto = None
+        model_labels = (
+            auto.labels
+            if auto is not None
+            else sorted({t.label for t in net.transitions if t.label is not None})
+        )
+        n_model = len(model_labels)
+        lab_map = sop.label_map()
+        lab_index = {lab: i for i, lab in enumerate(model_labels)}
+        act_names = sorted(set().union(*(p["activities"] for p in parts)))
+        unknown = [a for a in act_names if lab_map.get(a) not in lab_index]
+        code_of = {a: lab_index[lab_map[a]] for a in act_names if a not in unknown}
+        code_of.update({a: n_model + i for i, a in enumerate(unknown)})
+        seq_all = pd.concat([p["sequences"] for p in parts], ignore_index=True)
+        s_codes, s_uniq = pd.factorize(seq_all)
+        freq = np.bincount(s_codes, minlength=len(s_uniq))
+        code_seqs = [tuple(code_of[a] for a in s) for s in s_uniq]
+        order = sorted(range(len(s_uniq)), key=lambda v: (-freq[v], code_seqs[v]))
+        rank = np.empty(len(order), dtype=np.int64)
+        rank[order] = np.arange(len(order))
+
+        # ---- per case / per deviation / per SLA: concatenated (tickets in log order)
+        cases = pd.concat([r.cases for r in results], ignore_index=True)
+        cases["variant"] = rank[s_codes]
+        deviations = pd.concat([r.deviations for r in results], ignore_index=True)
+        slas = pd.concat([r.slas for r in results], ignore_index=True)
+        n_cases = len(cases)
+
+        steps = results[0].steps.copy()
+        num = [c for c in steps.columns if c not in ("step", "label", "deviation_rate")]
+        steps[num] = sum(r.steps[num].to_numpy() for r in results)
+        steps["deviation_rate"] = steps["cases_with_deviation"] / n_cases if n_cases else np.nan
+
+        # ---- flows against the SOP (compare_with_sop)
+        flows = pd.concat([p["flows"] for p in parts], ignore_index=True)
+        g = flows.groupby(["source", "target"], sort=True)
+        case_counts = (
+            pd.concat(
+                [
+                    p["flows"]
+                    .drop_duplicates(["source", "target", "case"])
+                    .value_counts(["source", "target"])
+                    for p in parts
+                ]
+            )
+            .groupby(level=[0, 1])
+            .sum()
+        )
+        taken = pd.DataFrame(
+            {
+                "count": g.size(),
+                "cases": case_counts,
+                "mean_hours": g["hours"].mean(),
+                "median_hours": g["hours"].median(),
+            }
+        ).reset_index()
+        taken["cases"] = taken["cases"].astype(np.int64)
+        taken = taken[["count", "cases", "mean_hours", "median_hours", "source", "target"]]
+        node_counts = pd.concat([p["nodes"] for p in parts]).groupby(level=0).sum()
+        comparison = _classify_flows(
+            taken,
+            node_counts,
+            n_cases,
+            sop,
+            _allowed_pairs(auto) if auto is not None else None,
+            0.0,
+        )
+
+        # ---- summary
+        def metric(r: ConformanceResult, name: str) -> float:
+            return float(r.summary.set_index("metric")["value"][name])
+
+        bwc = auto.best_worst_cost if auto is not None else _pm4py_best_worst(net, im, fm)
+        cost = den = 0.0
+        for r in results:
+            al = (r.cases["method"] == "alignments").to_numpy()
+            if al.any():
+                b = float((MOVE_COST * r.cases["n_events"].to_numpy()[al] + bwc).sum())
+                cost += (1.0 - metric(r, "log_fitness")) * b
+                den += b
+        if den > 0:
+            log_fitness = 1.0 - cost / den
+        else:
+            log_fitness = float(cases["fitness"].mean()) if n_cases else float("nan")
+        prec = float("nan")
+        if precision and len(order):
+            as_model = [tuple(c if c < n_model else -1 for c in code_seqs[v]) for v in order]
+            f_sorted = freq[order]
+            if auto is not None:
+                prec = _precision(auto, as_model, f_sorted)
+            else:
+                prec = _pm4py_precision(net, im, fm, model_labels, as_model, f_sorted)
+        n_flow = sum(round(metric(r, "flow_conformance_rate") * len(r.cases)) for r in results)
+        summary = _summary_frame(
+            cases,
+            n_variants=len(order),
+            log_fitness=log_fitness,
+            precision=prec,
+            flow_rate=n_flow / n_cases if n_cases else float("nan"),
+            slas=slas,
+            seconds=time.perf_counter() - t0,
+        )
+        return ConformanceResult(
+            summary=summary,
+            cases=cases,
+            deviations=deviations,
+            steps=steps,
+            slas=slas,
+            sla_attainment=_sla_attainment(slas, sop),
+            comparison=comparison,
+        )
+
+
+def _sop_part(tlog: Any, sop: SOP, kwargs: dict[str, Any]) -> dict[str, Any]:
+    from .core import run
+    from .discovery import VariantsAnalysis
+
+    events = tlog.events
+    res = check_sop(tlog, sop, precision=False, progress=False, workers=1, **kwargs)
+    if len(events) == 0:
+        return {"n_events": 0, "result": res}
+    table, rank = run(VariantsAnalysis(), [tlog])
+    seqs = table["sequence"].to_numpy()[rank - 1]
+    # the flows of compare_with_sop: node = primary step label (or the activity), per event
+    coded = _encode(tlog, sop)
+    prim = np.array(
+        [
+            sop.steps[k].label if k >= 0 else a
+            for a, k in zip(coded.act_names, coded.step_of_act.tolist(), strict=True)
+        ],
+        dtype=object,
+    )
+    node = prim[coded.act_codes]
+    new_case = np.zeros(len(node), dtype=bool)
+    new_case[coded.starts] = True
+    end_case = np.r_[new_case[1:], True]
+    src = np.concatenate([np.array(["[start]"], dtype=object), node[:-1]])
+    src = np.where(new_case, "[start]", src).astype(object)
+    hours = np.r_[np.nan, np.diff(coded.ts_ns) / 3.6e12]
+    hours[new_case] = np.nan
+    flows = pd.DataFrame(
+        {
+            "source": np.concatenate([src, node[end_case]]),
+            "target": np.concatenate([node, np.full(int(end_case.sum()), "[end]", dtype=object)]),
+            "case": np.r_[coded.case_codes, coded.case_codes[end_case]],
+            "hours": np.r_[hours, np.full(int(end_case.sum()), np.nan)],
+        }
+    )
+    return {
+        "n_events": len(events),
+        "result": res,
+        "sequences": pd.Series(seqs, dtype=object),
+        "activities": set(coded.act_names),
+        "flows": flows,
+        "nodes": pd.Series(node).value_counts(),
+    }

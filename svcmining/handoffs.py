@@ -81,7 +81,7 @@ from .eventlog import (
     has_start_times,
     time_i8,
 )
-from .exceptions import InvalidParameterError
+from .exceptions import InvalidParameterError, SchemaError
 from .states import (
     WAITING,
     WORKING,
@@ -105,6 +105,8 @@ __all__ = [
     "HandoffContextPart",
     "HandoffPart",
     "HandoffResult",
+    "check_by",
+    "handoff_analysis",
     "handoff_delays",
 ]
 
@@ -546,12 +548,52 @@ def handoff_delays(
     >>> ho.cases[["n_handoffs", "handoff_hours", "cycle_hours"]].to_dict("records")
     [{'n_handoffs': 3, 'handoff_hours': 27.0, 'cycle_hours': 27.0}]
     """
+    check_by(by)
+    tlog = as_ticket_log(log, required=(by,))
+    analysis = handoff_analysis(
+        tlog.events.columns,
+        by=by,
+        calendar=calendar,
+        include_pending=include_pending,
+        cutoff=cutoff,
+        close_activities=close_activities,
+        window=window,
+        states=states,
+        sop=sop,
+    )
+    return run(analysis, [tlog])
+
+
+def check_by(by: Any) -> str:
+    """``by`` if it can name a column of groups, else :class:`InvalidParameterError`."""
     if not isinstance(by, str) or by in ("case_id", "timestamp", "start_timestamp"):
         raise InvalidParameterError(
             "The 'by' parameter of handoff_delays must name a column of groups such as "
             f"'department', 'resource' or 'channel'. Got {by!r} instead."
         )
-    tlog = as_ticket_log(log, required=(by,))
+    return by
+
+
+def handoff_analysis(
+    columns: Sequence[str] | pd.Index,
+    *,
+    by: str = "department",
+    calendar: Calendar | None = None,
+    include_pending: bool = False,
+    cutoff: Any = None,
+    close_activities: str | list[str] | tuple[str, ...] | None = None,
+    window: int = 3,
+    states: TicketStates | None = None,
+    sop: Any = None,
+) -> HandoffAnalysis:
+    """The :class:`HandoffAnalysis` of :func:`handoff_delays`' options (checked) for a log
+    with ``columns`` (the pandas and the Dask functions build it alike)."""
+    check_by(by)
+    if by not in pd.Index(columns):
+        raise SchemaError(
+            f"The event log has no column {by!r} to find handoffs by (found: "
+            f"{', '.join(map(str, list(columns)[:20]))}). Map it when loading or pass by=."
+        )
     if not isinstance(include_pending, bool):
         raise InvalidParameterError(
             "The 'include_pending' parameter of handoff_delays must be True or False. "
@@ -570,8 +612,7 @@ def handoff_delays(
 
     sop = as_sop(sop, func="handoff_delays")
     tstates = as_states(states, sop=sop, close_activities=close_activities, func="handoff_delays")
-    analysis = HandoffAnalysis(by, calendar, include_pending, cutoff, tstates, sop, window)
-    return run(analysis, [tlog])
+    return HandoffAnalysis(by, calendar, include_pending, cutoff, tstates, sop, window)
 
 
 def _group_codes(tlog: TicketLog, by: str) -> tuple[np.ndarray, np.ndarray, pd.Index]:

@@ -116,6 +116,7 @@ __all__ = [
     "augment",
     "filter_rework",
     "find_rework",
+    "rework_analysis",
 ]
 
 ReworkKind = Literal["reopen", "self_loop", "ping_pong", "back_loop", "redo", "repeat"]
@@ -382,18 +383,44 @@ def find_rework(
     >>> rw.occurrences[["activity", "kind", "rework_hours"]].to_dict("records")
     [{'activity': '远程排障', 'kind': 'self_loop', 'rework_hours': 1.0}]
     """
-    fn = "find_rework"
     tlog = as_ticket_log(log)
-    events = tlog.events
+    analysis = rework_analysis(
+        tlog.events.columns,
+        close_activities=close_activities,
+        reopen_activities=reopen_activities,
+        group=group,
+        sop=sop,
+        calendar=calendar,
+        window=window,
+        states=states,
+    )
+    return run(analysis, [tlog])
+
+
+def rework_analysis(
+    columns: Sequence[str] | pd.Index,
+    *,
+    close_activities: str | Sequence[str] | None = None,
+    reopen_activities: str | Sequence[str] | None = None,
+    group: str = "department",
+    sop: _SOPLike | str | os.PathLike[str] | None = None,
+    calendar: Calendar | None = None,
+    window: int = 3,
+    states: TicketStates | None = None,
+) -> ReworkAnalysis:
+    """The :class:`ReworkAnalysis` of :func:`find_rework`'s options (checked) for a log
+    with ``columns`` (the pandas and the Dask functions build it alike)."""
+    fn = "find_rework"
     if not isinstance(group, str):
         raise InvalidParameterError(
             f"The 'group' parameter of {fn} must be a column name (str). Got {group!r} instead."
         )
-    has_group = group in events.columns
+    columns = pd.Index(columns)
+    has_group = group in columns
     if not has_group and group != "department":
         raise SchemaError(
             f"The event log has no column {group!r} to group handoffs by (found: "
-            f"{', '.join(map(str, events.columns[:20]))}). Pass group='department' or map it."
+            f"{', '.join(map(str, columns[:20]))}). Pass group='department' or map it."
         )
     if isinstance(sop, str | os.PathLike | Mapping):  # a path or mapping, as check_sop accepts
         from .sop import as_sop
@@ -412,8 +439,7 @@ def find_rework(
         reopen_activities=reopen_activities,
         func=fn,
     )
-    analysis = ReworkAnalysis(st, group, has_group, sop, calendar, window)
-    return run(analysis, [tlog])
+    return ReworkAnalysis(st, group, has_group, sop, calendar, window)
 
 
 def _is_state_log(tlog: TicketLog) -> bool:
