@@ -41,7 +41,7 @@ from ._validation import check_positive_int
 from .calendars import Calendar
 from .core import Analysis, run_with, split_by_case
 from .eventlog import LogLike, TicketLog, as_ticket_log, sort_events
-from .exceptions import InvalidParameterError, SchemaError
+from .exceptions import SchemaError
 
 if TYPE_CHECKING:
     import dask.dataframe as dd
@@ -356,25 +356,20 @@ def handoff_delays(log: Any, **options: Any) -> HandoffResult:
 def check_sop(
     log: Any, sop: Any, *, workers: Any = None, progress: Any = None, **options: Any
 ) -> ConformanceResult:
-    """:func:`svcmining.check_sop` on a Dask log (:class:`~svcmining.conformance.SOPCheckAnalysis`).
+    """:func:`svcmining.check_sop` on a Dask log (same options, same tables).
 
-    Same options (``method``, ``max_seconds``, ``precision``, ``cutoff``); variants are
-    ranked over the whole log, the cutoff is the whole log's; ``max_seconds`` is a time box
-    per partition; ``workers`` and ``progress`` are accepted and ignored (Dask decides the
-    parallelism).
+    The variants of the whole log are ranked and aligned once, on the client, within one
+    time box (``max_seconds``); the tickets are checked on the partitions. ``workers``
+    and ``progress`` are accepted and ignored.
 
     Examples
     --------
     >>> check_sop(as_dask_log(df), "sop.yaml").summary  # doctest: +SKIP
     """
-    from .conformance import SOPCheckAnalysis
-    from .sop import as_sop
+    from .conformance import sop_check_analysis
 
     del workers, progress
-    the_sop = as_sop(sop, func="check_sop")
-    if the_sop is None:
-        raise InvalidParameterError("check_sop needs an SOP (svcmining.load_sop). Got None.")
-    return run(SOPCheckAnalysis(the_sop, **options), _as_dask(log, "check_sop"))
+    return run(sop_check_analysis(sop, **options), _as_dask(log, "check_sop"))
 
 
 def service_kpis(

@@ -11,6 +11,7 @@ tolerance is needed: every sum is taken over the rows in log order, as in pandas
 from __future__ import annotations
 
 import itertools
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -20,6 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import svcmining as svc
+from svcmining.conformance import sop_check_analysis
 from svcmining.core import run, split_by_case
 from svcmining.discovery import DFGAnalysis, VariantsAnalysis
 from svcmining.eventlog import TicketLog
@@ -27,6 +29,7 @@ from svcmining.handoffs import handoff_analysis
 from svcmining.rework import rework_analysis
 from svcmining.states import ActivityStages, StagesAnalysis, activity_stages
 
+SOP_FILE = Path(__file__).resolve().parents[1] / "sample_logs" / "sop_complaint.yaml"
 ACTIVITIES = ["登记", "评估", "排障", "结单", "重新打开", "挂起", "Closed", "回访"]
 GROUPS = ["客服中心", "售后部", "技术支持部", None]
 
@@ -87,18 +90,24 @@ def _same(a: Any, b: Any) -> None:
 
 
 def _fields(result: Any) -> tuple[Any, ...]:
-    """Every table and figure of a result, for :func:`_same`."""
+    """Every table and figure of a result, for :func:`_same` (a conformance summary
+    without its ``seconds`` row: the time taken is no result)."""
     if isinstance(result, pd.DataFrame):
+        if "metric" in result.columns and "seconds" in set(result["metric"]):
+            return (result[result["metric"] != "seconds"].reset_index(drop=True),)
         return (result,)
     if isinstance(result, tuple):  # VariantTable
         return tuple(result)
-    names = [n for n in vars(result) if not n.startswith("_")]
-    return tuple(getattr(result, n) for n in names)
+    out: list[Any] = []
+    for name in (n for n in vars(result) if not n.startswith("_")):
+        value = getattr(result, name)
+        out.extend(_fields(value) if hasattr(value, "__dataclass_fields__") else [value])
+    return tuple(_fields(v)[0] if isinstance(v, pd.DataFrame) else v for v in out)
 
 
 def _analyses(log: TicketLog) -> dict[str, Any]:
     cols = log.events.columns
-    sop = svc.load_sop("sample_logs/sop_complaint.yaml")
+    sop = svc.load_sop(SOP_FILE)
     return {
         "dfg": DFGAnalysis(),
         "variants": VariantsAnalysis(),
@@ -109,6 +118,8 @@ def _analyses(log: TicketLog) -> dict[str, Any]:
         "handoffs": handoff_analysis(cols),
         "handoffs_pending": handoff_analysis(cols, include_pending=True),
         "handoffs_resource": handoff_analysis(cols, by="resource", cutoff="2024-10-09 12:00"),
+        "check_sop": sop_check_analysis(sop, workers=1),
+        "check_sop_replay": sop_check_analysis(sop, method="token_replay", workers=1),
     }
 
 
@@ -135,6 +146,10 @@ def test_pandas_functions_are_the_one_part_case(sample_dir: Any) -> None:
     _same(svc.variants(log), run(VariantsAnalysis(), [log]).table)
     _same(_fields(svc.find_rework(log)), _fields(run(rework_analysis(cols), [log])))
     _same(_fields(svc.handoff_delays(log)), _fields(run(handoff_analysis(cols), [log])))
+    sop = svc.load_sop(SOP_FILE)
+    checked = svc.check_sop(log, sop, progress=False)
+    _same(_fields(checked), _fields(run(sop_check_analysis(sop), [log])))
+    _same(_fields(checked), _fields(run(sop_check_analysis(sop), split_by_case(log, 4))))
     for n in (2, 3, 7):
         parts = split_by_case(log, n)
         assert len(parts) == n
@@ -195,6 +210,11 @@ def test_dask_any_partitioning_equals_pandas(df: pd.DataFrame, n: int) -> None:
         _same(_fields(svc.discover_dfg(log)), _fields(sd.discover_dfg(dlog)))
         _same(svc.variants(log), sd.variants(dlog))
         _same(_fields(svc.find_rework(log)), _fields(sd.find_rework(dlog)))
+        sop = svc.load_sop(SOP_FILE)
+        _same(
+            _fields(svc.check_sop(log, sop, workers=1, progress=False)),
+            _fields(sd.check_sop(dlog, sop)),
+        )
         for kwargs in ({}, {"include_pending": True}, {"by": "resource"}):
             _same(
                 _fields(svc.handoff_delays(log, **kwargs)),
