@@ -1888,16 +1888,9 @@ class SOPVariantsAnalysis:
     def kernel(self, part: Any, ctx: None = None) -> SOPVariantsPart:
         """The part's cutoff and distinct activity sequences."""
         cut = cutoff_of(part.events, self.check.cutoff, func="check_sop")
-        act_codes, act_uniques = log_codes(part, "activity", sort=True)
-        starts = part.case_index()[1]
-        n = len(act_codes)
-        buf = np.asarray(act_codes, dtype=np.int32).tobytes()
-        bounds = (np.r_[starts, n] * 4).tolist()
-        keys = [buf[a:b] for a, b in itertools.pairwise(bounds)]
-        codes, uniq = pd.factorize(np.array(keys, dtype=object), sort=False)
-        seqs = [tuple(np.frombuffer(k, dtype=np.int32).tolist()) for k in uniq]
-        freq = np.bincount(codes, minlength=len(seqs)) if len(keys) else np.zeros(0, int)
-        return SOPVariantsPart(cut, [str(a) for a in act_uniques], seqs, freq)
+        act_names, seqs, codes = _sequences(part)
+        freq = np.bincount(codes, minlength=len(seqs)) if len(codes) else np.zeros(0, int)
+        return SOPVariantsPart(cut, act_names, seqs, freq)
 
     def combine(self, parts: Sequence[SOPVariantsPart], ctx: None = None) -> SOPContext:
         """Rank and align the variants of the whole log."""
@@ -2013,6 +2006,23 @@ class SOPVariantsAnalysis:
         )
 
 
+def _sequences(tlog: Any) -> tuple[list[str], list[tuple[int, ...]], np.ndarray]:
+    """The sorted activity names of a log, its distinct activity sequences (codes into
+    them) and the sequence of each ticket; computed once per log (kept on it)."""
+
+    def compute() -> tuple[list[str], list[tuple[int, ...]], np.ndarray]:
+        act_codes, act_uniques = log_codes(tlog, "activity", sort=True)
+        starts = tlog.case_index()[1]
+        buf = np.asarray(act_codes, dtype=np.int32).tobytes()
+        bounds = (np.r_[starts, len(act_codes)] * 4).tolist()
+        keys = [buf[a:b] for a, b in itertools.pairwise(bounds)]
+        codes, uniq = pd.factorize(np.array(keys, dtype=object), sort=False)
+        seqs = [tuple(np.frombuffer(k, dtype=np.int32).tolist()) for k in uniq]
+        return [str(a) for a in act_uniques], seqs, np.asarray(codes, dtype=np.int64)
+
+    return tlog.derived(("activity sequences",), compute)
+
+
 def _replay_deviations(
     v: int, seq: tuple[int, ...], all_labels: list[str], n_model: int, is_fit: bool
 ) -> list[tuple[Any, ...]]:
@@ -2099,21 +2109,25 @@ class SOPCheckAnalysis:
             steps_tab["cases_with_deviation"] / n_cases if n_cases else np.nan
         )
         # ---- flows against the SOP, over all tickets
-        names = [*sorted(set().union(*(p.flow_names[:-2] for p in parts))), "[start]", "[end]"]
-        index = pd.Index(names)
-        offset = 0
-        src, tgt, case, hours = [], [], [], []
-        counts = np.zeros(len(names), dtype=np.int64)
-        for p in parts:
-            m = np.asarray(index.get_indexer(p.flow_names), dtype=np.int64)
-            s, t, c, h = p.flows
-            src.append(m[s])
-            tgt.append(m[t])
-            case.append(c + offset)
-            hours.append(h)
-            counts[m] += p.node_counts
-            offset += len(p.cases)
-        f_src, f_tgt, f_case, f_hours = (np.concatenate(x) for x in (src, tgt, case, hours))
+        if len(parts) == 1:  # the codes are the log's already
+            names, counts = parts[0].flow_names, parts[0].node_counts
+            f_src, f_tgt, f_case, f_hours = parts[0].flows
+        else:
+            names = [*sorted(set().union(*(p.flow_names[:-2] for p in parts))), "[start]", "[end]"]
+            index = pd.Index(names)
+            offset = 0
+            src, tgt, case, hours = [], [], [], []
+            counts = np.zeros(len(names), dtype=np.int64)
+            for p in parts:
+                m = np.asarray(index.get_indexer(p.flow_names), dtype=np.int64)
+                s, t, c, h = p.flows
+                src.append(m[s])
+                tgt.append(m[t])
+                case.append(c + offset)
+                hours.append(h)
+                counts[m] += p.node_counts
+                offset += len(p.cases)
+            f_src, f_tgt, f_case, f_hours = (np.concatenate(x) for x in (src, tgt, case, hours))
         comparison = _flows_table(
             names, f_src, f_tgt, f_case, f_hours, counts, n_cases, sop, ctx.allowed, 0.0
         )
@@ -2148,14 +2162,13 @@ def _check_part(chk: SOPCheckAnalysis, tlog: Any, ctx: SOPContext) -> SOPCheckPa
     starts = coded.starts
     lengths = np.diff(np.r_[starts, len(events)])
     # the variant of each ticket: its rank over the whole log (from the context)
-    code_of = np.array([ctx.code_of[a] for a in coded.act_names], dtype=np.int32)
-    ev_code = code_of[coded.act_codes] if len(events) else np.zeros(0, dtype=np.int32)
-    buf = ev_code.tobytes()
-    bounds = (np.r_[starts, len(events)] * 4).tolist()
-    keys = [buf[a:b] for a, b in itertools.pairwise(bounds)]
-    var_codes, var_uniques = pd.factorize(np.array(keys, dtype=object), sort=False)
-    rank = np.array([ctx.rank_of[k] for k in var_uniques], dtype=np.int64)
-    case_var = rank[var_codes] if n_cases else np.zeros(0, dtype=np.int64)
+    act_names, seqs, seq_of_case = _sequences(tlog)
+    code_of = [ctx.code_of[a] for a in act_names]
+    rank = np.array(
+        [ctx.rank_of[np.array([code_of[c] for c in q], dtype=np.int32).tobytes()] for q in seqs],
+        dtype=np.int64,
+    )
+    case_var = rank[seq_of_case] if n_cases else np.zeros(0, dtype=np.int64)
 
     # ---- open cases and SLA clocks (needed to tell pending from skipped) ---------
     # open as every svcmining analysis judges it (svcmining.states; the SOP's close

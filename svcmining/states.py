@@ -768,9 +768,10 @@ class StagesAnalysis:
         starts = part.case_index()[1]
         sizes = np.diff(np.append(starts, n))
         width = int(sizes.max()) + 1 if n else 1
-        length = np.repeat(sizes, sizes).astype(np.int64)
-        pos = np.arange(n, dtype=np.int64) - np.repeat(starts, sizes)
-        key = (np.asarray(act, dtype=np.int64) * width + length) * width + pos
+        # key = (activity * width + ticket length) * width + position in the ticket
+        key = np.repeat(sizes.astype(np.int64) * width - starts, sizes)
+        key += np.arange(n)
+        key += np.asarray(act, dtype=np.int64) * (width * width)
         space = max(len(labels), 1) * width * width
         if space <= 4 * n + (1 << 16):  # a small key space: count, do not sort
             counts = np.bincount(key, minlength=space)
