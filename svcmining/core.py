@@ -67,9 +67,10 @@ from typing import Any, Protocol, TypeVar
 
 import numpy as np
 
+from ._time import CutoffAnalysis
 from .eventlog import TicketLog
 
-__all__ = ["Analysis", "Mapper", "run", "run_with", "split_by_case"]
+__all__ = ["Analysis", "CutoffAnalysis", "Mapper", "run", "run_with", "split_by_case"]
 
 C = TypeVar("C")
 P = TypeVar("P")

@@ -1,31 +1,18 @@
-"""The event-level analyses on a Dask cluster, with the same numbers as in pandas.
+"""The event-level analyses on a Dask cluster, with the same tables as in pandas.
 
 A :class:`DaskTicketLog` holds a ``dask.dataframe.DataFrame`` in the canonical columns,
-**partitioned by case**: every ticket lies wholly in one partition, partitions follow each
-other in ascending case order and each partition is sorted like a pandas log (case, time,
-ties in input order). So a partition is a valid pandas log of whole tickets.
+**partitioned by case**: every ticket wholly in one partition, partitions in ascending case
+order, each sorted like a pandas log. So a partition is a pandas log of whole tickets.
 
-Every analysis is written once, as a context, a kernel and a combine
-(:mod:`svcmining.core`); the pandas function runs it on one part, and :func:`run` here --
-the one driver of this module -- runs the same kernels on the partitions (on the workers)
-and the combines on the client: first the context chain (the whole-log facts: activity
-stages, cutoff, expected receivers of pending handoffs ...), then the kernel with that
-context on every partition, then the combine over the partial results in partition order.
-So the tables are those of pandas, row for row, for any partitioning by case
-(``tests/test_partition_invariance.py``).
+Every analysis is a context, a kernel and a combine (:mod:`svcmining.core`); :func:`run`,
+the one driver here, runs the context chain (stages, cutoff, expected receivers ...), the
+kernels on the partitions (workers) and the combine on the client. The pandas function is
+the one-part case of the same code, so the tables equal pandas' for any partitioning by
+case. The functions below have the names and options of the pandas functions.
 
-The functions here have the names and signatures of the pandas functions
-(``svcmining.distributed.discover_dfg(dask_log)`` ...); the pandas functions themselves do
-not dispatch on Dask logs. They use the current Dask scheduler: the
-``distributed.Client`` created last, or Dask's local threads when there is none.
-
-Examples
---------
->>> from dask.distributed import Client            # doctest: +SKIP
->>> client = Client("tcp://scheduler:8786")         # doctest: +SKIP
->>> from svcmining import distributed as sd         # doctest: +SKIP
->>> log = sd.read_tickets("exports/", timezone="Asia/Shanghai")  # doctest: +SKIP
->>> sd.discover_dfg(log).edges.head()               # doctest: +SKIP
+>>> from svcmining import distributed as sd                       # doctest: +SKIP
+>>> log = sd.read_tickets("exports/", timezone="Asia/Shanghai")   # doctest: +SKIP
+>>> sd.discover_dfg(log).edges.head()                             # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -38,7 +25,6 @@ import numpy as np
 import pandas as pd
 
 from ._validation import check_positive_int
-from .calendars import Calendar
 from .core import Analysis, run_with, split_by_case
 from .eventlog import LogLike, TicketLog, as_ticket_log, sort_events
 from .exceptions import SchemaError
@@ -46,6 +32,7 @@ from .exceptions import SchemaError
 if TYPE_CHECKING:
     import dask.dataframe as dd
 
+    from .calendars import Calendar
     from .conformance import ConformanceResult
     from .discovery import ProcessGraph
     from .handoffs import HandoffResult
@@ -70,30 +57,21 @@ _ROW = "_svc_row"
 _DEFAULT_EVENTS_PER_PARTITION = 250_000
 
 
-def _need_dask() -> Any:
+def _need_dask() -> None:
     try:
-        import dask
-        import dask.dataframe
+        import dask.dataframe  # noqa: F401
     except ImportError as err:  # pragma: no cover - depends on the environment
         raise ImportError(
             "svcmining.distributed needs Dask: pip install 'svcmining[dask]' "
             "(dask[dataframe] and distributed)."
         ) from err
-    return dask
 
 
 @dataclass(frozen=True, eq=False)
 class DaskTicketLog:
-    """An event log backed by a Dask DataFrame partitioned by case.
-
-    Attributes
-    ----------
-    events : dask.dataframe.DataFrame
-        Canonical columns; every case wholly inside one partition, partitions in ascending
-        case order, each sorted by case and time.
-    report, mapping : optional
-        The load report and column mapping when read with :func:`read_tickets`.
-    """
+    """An event log backed by a Dask DataFrame partitioned by case (``events``: canonical
+    columns, whole cases per partition in ascending case order, each sorted by case and
+    time), with the load ``report`` and ``mapping`` when read with :func:`read_tickets`."""
 
     events: dd.DataFrame
     report: Any = None
@@ -105,8 +83,7 @@ class DaskTicketLog:
         return int(self.events.npartitions)
 
     def persist(self) -> DaskTicketLog:
-        """Keep the partitions in the workers' memory (``dask.persist``): later analyses
-        then start from there instead of re-sending or re-reading the data."""
+        """Keep the partitions in the workers' memory (``dask.persist``) for later analyses."""
         return DaskTicketLog(events=self.events.persist(), report=self.report, mapping=self.mapping)
 
     def compute(self) -> TicketLog:
@@ -118,20 +95,13 @@ class DaskTicketLog:
         return f"DaskTicketLog({self.npartitions} partitions, columns={list(self.events.columns)})"
 
 
-# ----------------------------------------------------------------------------------------------
-# building a Dask log
-
-
 def _identity(part: pd.DataFrame) -> pd.DataFrame:
     return part
 
 
 def _plain(part: pd.DataFrame) -> pd.DataFrame:
-    """A partition as the pandas kernels expect it: Dask's text columns back to ``str``.
-
-    Dask may turn text columns into ``string[pyarrow]`` (missing = ``pd.NA``); pandas logs
-    use the default ``str`` dtype (missing = NaN). Convert so the kernels see the same data.
-    """
+    """A partition as pandas logs hold it: Dask's ``string[pyarrow]`` (missing = ``pd.NA``)
+    text columns back to the default ``str`` dtype (missing = NaN)."""
     conv = {
         c: "str"
         for c, t in part.dtypes.items()
@@ -153,32 +123,20 @@ def as_dask_log(
 ) -> DaskTicketLog:
     """A :class:`DaskTicketLog` from a pandas log or a user's own Dask DataFrame.
 
-    Parameters
-    ----------
-    data : TicketLog, pandas.DataFrame, dask.dataframe.DataFrame or DaskTicketLog
-        A pandas log is validated and cut into partitions at case boundaries. A Dask
-        DataFrame in the canonical columns (``case_id`` str, ``activity`` str,
-        ``timestamp`` tz-aware, ...) is repartitioned by case (a shuffle on ``case_id``)
-        and each partition sorted like a pandas log (ties keep their input order).
-    npartitions : int, optional
-        Partitions for a pandas log (default: one per 250,000 events, at least 1) or for a
-        Dask DataFrame (default: its own partition count).
-
-    Returns
-    -------
-    DaskTicketLog
+    A pandas log is validated and cut at case boundaries into ``npartitions`` (default: one
+    per 250,000 events). A Dask DataFrame in the canonical columns is shuffled by
+    ``case_id`` (into ``npartitions``, default its own count) and each partition sorted
+    like a pandas log (ties keep their input order).
 
     Examples
     --------
     >>> import pandas as pd
-    >>> ts = pd.to_datetime(["2024-10-08 09:00", "2024-10-08 11:00", "2024-10-08 09:30"]
-    ...                     ).tz_localize("Asia/Shanghai")
     >>> df = pd.DataFrame({"case_id": ["1", "1", "2"], "activity": ["登记", "结单", "登记"],
-    ...                    "timestamp": ts})
+    ...                    "timestamp": pd.Timestamp("2024-10-08 09:00", tz="Asia/Shanghai")})
     >>> as_dask_log(df, npartitions=2).npartitions
     2
     """
-    dask = _need_dask()
+    _need_dask()
     import dask.dataframe as ddf_mod
 
     if npartitions is not None:
@@ -206,40 +164,23 @@ def as_dask_log(
         npartitions = max(1, -(-len(events) // _DEFAULT_EVENTS_PER_PARTITION))
     parts = [p.events for p in split_by_case(tlog, npartitions)]
     ddf = ddf_mod.from_map(_identity, parts, meta=events.iloc[:0], enforce_metadata=False)
-    del dask
-    report = getattr(data, "report", None)
-    mapping = getattr(data, "mapping", None)
-    return DaskTicketLog(events=ddf, report=report, mapping=mapping)
+    return DaskTicketLog(ddf, getattr(data, "report", None), getattr(data, "mapping", None))
 
 
 def read_tickets(source: Any, *, npartitions: int | None = None, **options: Any) -> DaskTicketLog:
     """Read ticket exports into a :class:`DaskTicketLog` (``read_tickets(..., engine="dask")``).
 
-    The exports are read by the pandas loader (same options, same load report and row
-    accounting, same validation) and the log is then cut into partitions at case
-    boundaries, so the Dask log holds exactly the events of the pandas log.
-
-    Parameters
-    ----------
-    source : path, folder, glob or list of them
-        As for :func:`svcmining.read_tickets`.
-    npartitions : int, optional
-        Partitions (default: one per 250,000 events).
-    **options
-        Any option of :func:`svcmining.read_tickets` (``mapping``, ``timezone``, ...).
-
-    Returns
-    -------
-    DaskTicketLog
+    The pandas loader reads them (same ``options``, load report and validation); the log
+    is then cut at case boundaries into ``npartitions`` (default: one per 250,000 events).
 
     Examples
     --------
     >>> log = read_tickets("sample_logs/", timezone="Asia/Shanghai")  # doctest: +SKIP
     """
-    from .io import read_tickets as _read
+    from .io import read_tickets as read_pandas
 
     options.pop("engine", None)
-    return as_dask_log(_read(source, **options), npartitions=npartitions)
+    return as_dask_log(read_pandas(source, **options), npartitions=npartitions)
 
 
 def _as_dask(log: Any, func: str) -> DaskTicketLog:
@@ -253,29 +194,15 @@ def _as_dask(log: Any, func: str) -> DaskTicketLog:
     )
 
 
-# ----------------------------------------------------------------------------------------------
-# the one driver
-
-
 def _apply(frame: pd.DataFrame, func: Callable[[TicketLog, Any], Any], arg: Any) -> Any:
     """``func(partition as a TicketLog, arg)`` (on a worker)."""
     return func(as_ticket_log(_plain(frame)), arg)
 
 
 def run(analysis: Analysis[R], log: Any) -> R:
-    """Run an analysis of :mod:`svcmining.core` on a Dask log: its kernels on the partitions
-    (the workers), its combines on the client, the context chain first.
-
-    Parameters
-    ----------
-    analysis : svcmining.core.Analysis
-        E.g. ``svcmining.discovery.DFGAnalysis()``.
-    log : DaskTicketLog or dask.dataframe.DataFrame
-        The log (see :func:`as_dask_log`).
-
-    Returns
-    -------
-    The analysis' result, equal to ``svcmining.core.run(analysis, [pandas_log])``.
+    """Run an analysis of :mod:`svcmining.core` on a Dask log: the kernels on the partitions,
+    the combines on the client, the context chain first. The result equals
+    ``svcmining.core.run(analysis, [pandas_log])``.
 
     Examples
     --------
@@ -292,44 +219,23 @@ def run(analysis: Analysis[R], log: Any) -> R:
     return run_with(analysis, mapper)
 
 
-# ----------------------------------------------------------------------------------------------
-# the public functions, as in pandas
-
-
 def discover_dfg(log: Any, *, calendar: Calendar | None = None) -> ProcessGraph:
-    """:func:`svcmining.discover_dfg` on a Dask log (same tables, exact quantiles).
-
-    Examples
-    --------
-    >>> graph = discover_dfg(as_dask_log(df))  # doctest: +SKIP
-    """
+    """:func:`svcmining.discover_dfg` on a Dask log: ``discover_dfg(as_dask_log(df))``."""
     from .discovery import DFGAnalysis
 
     return run(DFGAnalysis(calendar), _as_dask(log, "discover_dfg"))
 
 
 def variants(log: Any, *, calendar: Calendar | None = None) -> pd.DataFrame:
-    """:func:`svcmining.variants` on a Dask log (exact medians).
-
-    Examples
-    --------
-    >>> variants(as_dask_log(df))  # doctest: +SKIP
-    """
+    """:func:`svcmining.variants` on a Dask log: ``variants(as_dask_log(df))``."""
     from .discovery import VariantsAnalysis
 
     return run(VariantsAnalysis(calendar), _as_dask(log, "variants")).table
 
 
 def find_rework(log: Any, **options: Any) -> ReworkResult:
-    """:func:`svcmining.find_rework` on a Dask log (same options, same tables).
-
-    The activity stages are those of the whole log; ``event_index`` is the row position
-    in the whole sorted log.
-
-    Examples
-    --------
-    >>> find_rework(as_dask_log(df)).summary()  # doctest: +SKIP
-    """
+    """:func:`svcmining.find_rework` on a Dask log (same options): the stages are the whole
+    log's, ``event_index`` the row in the whole log. ``find_rework(as_dask_log(df))``."""
     from .rework import rework_analysis
 
     dlog = _as_dask(log, "find_rework")
@@ -337,35 +243,20 @@ def find_rework(log: Any, **options: Any) -> ReworkResult:
 
 
 def handoff_delays(log: Any, **options: Any) -> HandoffResult:
-    """:func:`svcmining.handoff_delays` on a Dask log (same options, same tables).
-
-    The cutoff, the activity stages and the receiver a pending handoff waits for are
-    those of the whole log.
-
-    Examples
-    --------
-    >>> handoff_delays(as_dask_log(df)).matrix  # doctest: +SKIP
-    """
-    from .handoffs import check_by, handoff_analysis
+    """:func:`svcmining.handoff_delays` on a Dask log (same options): the cutoff, stages and
+    receivers of pending handoffs are the whole log's. ``handoff_delays(as_dask_log(df))``."""
+    from .handoffs import handoff_analysis
 
     dlog = _as_dask(log, "handoff_delays")
-    check_by(options.get("by", "department"))
     return run(handoff_analysis(dlog.events.columns, **options), dlog)
 
 
 def check_sop(
     log: Any, sop: Any, *, workers: Any = None, progress: Any = None, **options: Any
 ) -> ConformanceResult:
-    """:func:`svcmining.check_sop` on a Dask log (same options, same tables).
-
-    The variants of the whole log are ranked and aligned once, on the client, within one
-    time box (``max_seconds``); the tickets are checked on the partitions. ``workers``
-    and ``progress`` are accepted and ignored.
-
-    Examples
-    --------
-    >>> check_sop(as_dask_log(df), "sop.yaml").summary  # doctest: +SKIP
-    """
+    """:func:`svcmining.check_sop` on a Dask log (same options): the whole log's variants are
+    ranked and aligned once, on the client, in one time box (``max_seconds``); the tickets
+    are checked on the partitions (``workers``, ``progress`` ignored)."""
     from .conformance import sop_check_analysis
 
     del workers, progress
@@ -381,17 +272,10 @@ def service_kpis(
     cutoff: Any = None,
     **options: Any,
 ) -> ServiceKPIs:
-    """:func:`svcmining.service_kpis` on a Dask log (same options, exact quantiles).
-
-    Rework, handoffs and (with an SOP) conformance are computed over the whole log by the
-    functions of this module, then :class:`svcmining.kpis.KPIAnalysis` builds the ticket
-    rows on the partitions and the KPI table on the client.
-
-    Examples
-    --------
-    >>> service_kpis(as_dask_log(df)).table  # doctest: +SKIP
-    """
-    from ._time import CutoffAnalysis
+    """:func:`svcmining.service_kpis` on a Dask log (same options): rework, handoffs and
+    conformance over the whole log by this module, then :class:`~svcmining.kpis.KPIAnalysis`
+    (ticket rows on the partitions, the KPI table on the client)."""
+    from .core import CutoffAnalysis
     from .kpis import kpi_analysis
     from .sop import as_sop
 
