@@ -612,7 +612,15 @@ def activity_stages(
 
 def judge_log(tlog: Any, states: TicketStates, sop: Any = None) -> Closings:
     """:func:`judge_tickets` of a :class:`~svcmining.eventlog.TicketLog`, computed once per
-    state model and SOP and kept on the log (every analysis of the log shares it)."""
+    state model and SOP and kept on the log (every analysis of the log shares it).
+
+    Without an SOP the stages are the log's own (:class:`StagesAnalysis`), the very stage
+    provider the analyses' contexts hand on: judged once for all of them.
+    """
+    if sop is None:
+        from .core import run
+
+        sop = run(StagesAnalysis(), [tlog])
 
     def judge() -> Closings:
         return judge_tickets(
@@ -762,26 +770,9 @@ class StagesAnalysis:
         return None
 
     def kernel(self, part: Any, ctx: None = None) -> StagesPart:
-        """Counts of events per activity, ticket length and position of ``part``."""
-        act, labels = part.codes("activity")
-        n = len(act)
-        starts = part.case_index()[1]
-        sizes = np.diff(np.append(starts, n))
-        width = int(sizes.max()) + 1 if n else 1
-        # key = (activity * width + ticket length) * width + position in the ticket
-        key = np.repeat(sizes.astype(np.int64) * width - starts, sizes)
-        key += np.arange(n)
-        key += np.asarray(act, dtype=np.int64) * (width * width)
-        space = max(len(labels), 1) * width * width
-        if space <= 4 * n + (1 << 16):  # a small key space: count, do not sort
-            counts = np.bincount(key, minlength=space)
-            uniq = np.flatnonzero(counts)
-            cnt = counts[uniq]
-        else:
-            uniq, cnt = np.unique(key, return_counts=True)
-        rest, p = np.divmod(uniq, width)
-        a, ln = np.divmod(rest, width)
-        return StagesPart(pd.Index(labels), a, ln, p, cnt.astype(np.int64))
+        """Counts of events per activity, ticket length and position of ``part`` (counted
+        once per log, kept on it)."""
+        return part.derived(("stage counts",), lambda: _stage_counts(part))
 
     def combine(self, parts: Sequence[StagesPart], ctx: None = None) -> ActivityStages:
         """The stage of every activity of the log."""
@@ -810,3 +801,26 @@ class StagesAnalysis:
         return ActivityStages(
             {str(a): float(m) for a, m, t in zip(labels, med, total, strict=False) if t > 0}
         )
+
+
+def _stage_counts(part: Any) -> StagesPart:
+    """:meth:`StagesAnalysis.kernel` of a log, computed."""
+    act, labels = part.codes("activity")
+    n = len(act)
+    starts = part.case_index()[1]
+    sizes = np.diff(np.append(starts, n))
+    width = int(sizes.max()) + 1 if n else 1
+    # key = (activity * width + ticket length) * width + position in the ticket
+    key = np.repeat(sizes.astype(np.int64) * width - starts, sizes)
+    key += np.arange(n)
+    key += np.asarray(act, dtype=np.int64) * (width * width)
+    space = max(len(labels), 1) * width * width
+    if space <= 4 * n + (1 << 16):  # a small key space: count, do not sort
+        counts = np.bincount(key, minlength=space)
+        uniq = np.flatnonzero(counts)
+        cnt = counts[uniq]
+    else:
+        uniq, cnt = np.unique(key, return_counts=True)
+    rest, p = np.divmod(uniq, width)
+    a, ln = np.divmod(rest, width)
+    return StagesPart(pd.Index(labels), a, ln, p, cnt.astype(np.int64))
