@@ -694,7 +694,7 @@ class HandoffContextAnalysis:
         nxt[:-1] = np.where(last_of_case[:-1], -1, g[1:])
         counted = ~last_of_case | ~judged.open[c]
         n_a, n_g = max(len(act_uniques), 1), max(len(g_names), 1)
-        key = (g[counted] * n_a + a[counted]) * (n_g + 1) + (nxt[counted] + 1)
+        key = ((g * n_a + a) * (n_g + 1) + (nxt + 1))[counted]
         n_key = n_g * n_a * (n_g + 1)
         if n_key <= 4 * len(key) + (1 << 16):  # a small key space: count, do not sort
             cnt_all = np.bincount(key, minlength=n_key)
