@@ -377,7 +377,7 @@ def explorer_data(
     :func:`ticket_rows` decodes them. Hours are business hours under
     ``calendar``, else elapsed hours. See the module docstring for the caps.
     """
-    from .discovery import _case_variants, _frame, discover_dfg
+    from .discovery import case_variants, coded_frame, discover_dfg
 
     results = results or {}
     events = frame_of(log)
@@ -407,7 +407,7 @@ def explorer_data(
     }
     if n_ev == 0:
         return empty
-    fr = _frame(log)
+    fr = coded_frame(log)
     n_cases = fr.n_cases
     labels = [str(x) for x in fr.labels]
     ends = fr.case_start + fr.case_len - 1
@@ -564,7 +564,7 @@ def explorer_data(
         nodes.append(nd)
 
     # -- variants
-    vcode = _case_variants(fr)
+    vcode = case_variants(fr)
     n_var = int(vcode.max()) + 1
     vcount = np.bincount(vcode, minlength=n_var)
     first_case = np.full(n_var, -1, dtype=np.int64)

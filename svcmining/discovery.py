@@ -27,7 +27,7 @@ import pandas as pd
 from ._groupstats import group_stats
 from ._repr import names
 from ._time import ns_hours
-from ._validation import check_choice, check_fraction, check_positive_int
+from ._validation import check_choice, check_fraction
 from .core import run
 from .eventlog import (
     LogLike,
@@ -58,9 +58,6 @@ __all__ = [
     "compare_periods",
     "discover_dfg",
     "discover_model",
-    "filter_cases",
-    "filter_time",
-    "filter_variants",
     "variants",
 ]
 
@@ -81,7 +78,7 @@ _EDGE_COLUMNS = [
 
 
 @dataclass(frozen=True)
-class _Frame:
+class CodedFrame:
     """Integer-coded view of a sorted event log (one pass of factorising, shared by all tables)."""
 
     act: np.ndarray  # activity code per event
@@ -104,7 +101,7 @@ def _ns(s: pd.Series) -> np.ndarray:
     return np.asarray(s.dt.as_unit("ns").array.asi8, dtype=np.int64)
 
 
-def _frame(data: LogLike) -> _Frame:
+def coded_frame(data: LogLike) -> CodedFrame:
     events = frame_of(data)
     act, labels = log_codes(data, "activity")
     case_codes, _ = log_codes(data, "case_id")
@@ -123,7 +120,7 @@ def _frame(data: LogLike) -> _Frame:
         begin_ns = np.minimum(begin_ns, end_ns)  # a start after its completion is not a start
     else:
         begin_ns = end_ns
-    return _Frame(
+    return CodedFrame(
         act=np.asarray(act, dtype=np.int64),
         labels=np.asarray(labels.astype(object)),
         case=case,
@@ -360,7 +357,7 @@ class DFGAnalysis:
 
     def kernel(self, part: TicketLog, ctx: None = None) -> DFGPart:
         """The partial graph of ``part``."""
-        fr = _frame(part)
+        fr = coded_frame(part)
         n_act = len(fr.labels)
         i = np.flatnonzero(fr.case[1:] == fr.case[:-1]) if len(fr.case) > 1 else np.zeros(0, int)
         wait = ns_hours(fr.end_ns[i], fr.begin_ns[i + 1], fr.tz, self.calendar)
@@ -540,8 +537,8 @@ class VariantsAnalysis:
 
     def kernel(self, part: TicketLog, ctx: None = None) -> VariantsPart:
         """Each ticket's variant and duration."""
-        fr = _frame(part)
-        codes = _case_variants(fr)
+        fr = coded_frame(part)
+        codes = case_variants(fr)
         n_var = int(codes.max()) + 1 if len(codes) else 0
         first_case = np.full(n_var, -1, dtype=np.int64)
         first_case[codes[::-1]] = np.arange(len(codes))[::-1]
@@ -606,7 +603,7 @@ class VariantsAnalysis:
 # variants
 
 
-def _case_variants(fr: _Frame) -> np.ndarray:
+def case_variants(fr: CodedFrame) -> np.ndarray:
     """Variant code per case (equal codes <=> equal activity sequences), exact.
 
     Builds the prefix trie level by level: at level k every case still longer than k moves
@@ -635,7 +632,7 @@ def _case_variants(fr: _Frame) -> np.ndarray:
     return np.asarray(codes, dtype=np.int64)
 
 
-def _variant_table(data: LogLike, calendar: Calendar | None) -> tuple[pd.DataFrame, np.ndarray]:
+def variant_table(data: LogLike, calendar: Calendar | None) -> tuple[pd.DataFrame, np.ndarray]:
     """Variant table (ranked) and the variant rank (1 = most frequent) of each case."""
     return run(VariantsAnalysis(calendar), [as_ticket_log(data)])
 
@@ -680,151 +677,6 @@ def _case_index(data: LogLike) -> np.ndarray:
     new_case = np.ones(len(codes), dtype=bool)
     new_case[1:] = codes[1:] != codes[:-1]
     return np.cumsum(new_case) - 1
-
-
-def filter_variants(
-    log: LogLike, *, top: int | None = None, coverage: float | None = None
-) -> TicketLog:
-    """Keep the tickets of the most frequent variants.
-
-    Parameters
-    ----------
-    log : TicketLog or pandas.DataFrame
-        The event log.
-    top : int, optional
-        Keep the ``top`` most frequent variants.
-    coverage : float, optional
-        Keep the most frequent variants until they cover at least this share of tickets
-        (0 < coverage <= 1). Give exactly one of ``top`` and ``coverage``.
-
-    Returns
-    -------
-    TicketLog
-        A new log (the input is not modified).
-
-    Examples
-    --------
-    >>> main_paths = filter_variants(log, coverage=0.8)  # doctest: +SKIP
-    """
-    if (top is None) == (coverage is None):
-        raise InvalidParameterError(
-            "filter_variants needs exactly one of 'top' (number of variants) and 'coverage' "
-            f"(share of tickets). Got top={top!r}, coverage={coverage!r}."
-        )
-    from .filters import Variants
-
-    if top is not None:
-        flt = Variants(top=check_positive_int("filter_variants", "top", top))
-    else:
-        cov = check_fraction("filter_variants", "coverage", coverage, low_open=True)
-        flt = Variants(coverage=cov)
-    return flt.apply(log)
-
-
-_TIME_MODES = ("contained", "intersecting", "started", "completed", "trim")
-
-
-def _to_time(value: Any, tz: Any, param: str) -> pd.Timestamp | None:
-    if value is None:
-        return None
-    try:
-        t = pd.Timestamp(value)
-    except (TypeError, ValueError) as exc:
-        raise InvalidParameterError(
-            f"The {param!r} parameter of filter_time must be a date/time (e.g. '2024-10-01' or "
-            f"a pandas Timestamp) or None. Got {value!r} instead."
-        ) from exc
-    if t is pd.NaT:
-        return None
-    return t.tz_localize(tz) if t.tzinfo is None else t.tz_convert(tz)
-
-
-def filter_time(
-    log: LogLike,
-    start: str | pd.Timestamp | None = None,
-    end: str | pd.Timestamp | None = None,
-    *,
-    mode: Literal["contained", "intersecting", "started", "completed", "trim"] = "intersecting",
-) -> TicketLog:
-    """Keep the tickets (or events) inside a time window ``[start, end)``.
-
-    Parameters
-    ----------
-    log : TicketLog or pandas.DataFrame
-        The event log.
-    start, end : str or Timestamp, optional
-        Window bounds; ``start`` inclusive, ``end`` exclusive (so ``"2024-10-01"`` to
-        ``"2024-11-01"`` is October). Naive values are in the log's time zone. ``None``
-        leaves that side open.
-    mode : {"contained", "intersecting", "started", "completed", "trim"}
-        ``contained``: tickets whose every event is in the window; ``intersecting``: tickets
-        with at least one event in it; ``started`` / ``completed``: tickets whose first / last
-        event is in it; ``trim``: keep only the events in the window (tickets are cut).
-
-    Returns
-    -------
-    TicketLog
-        A new log.
-
-    Examples
-    --------
-    >>> october = filter_time(log, "2024-10-01", "2024-11-01", mode="started")  # doctest: +SKIP
-    """
-    from .filters import TimeFrame
-
-    check_choice("filter_time", "mode", mode, _TIME_MODES)
-    tlog = as_ticket_log(log)
-    tz = tlog.events["timestamp"].dt.tz
-    lo, hi = _to_time(start, tz, "start"), _to_time(end, tz, "end")
-    return TimeFrame(lo, hi, mode=mode).apply(tlog)
-
-
-def filter_cases(log: LogLike, **conditions: Any) -> TicketLog:
-    """Keep the tickets that have, for every condition, at least one matching event.
-
-    Each keyword names a column; its value is a scalar (equality), a list/tuple/set
-    (membership) or a callable taking the column (a Series) and returning a boolean mask.
-
-    Parameters
-    ----------
-    log : TicketLog or pandas.DataFrame
-        The event log.
-    **conditions
-        Column conditions, e.g. ``channel="电话"``, ``department=["销售部"]``,
-        ``activity="重新打开"``.
-
-    Returns
-    -------
-    TicketLog
-        A new log with the whole of every ticket that matches.
-
-    Examples
-    --------
-    >>> phone_sales = filter_cases(log, channel="电话", department="销售部")  # doctest: +SKIP
-    """
-    if not conditions:
-        raise InvalidParameterError(
-            "filter_cases needs at least one condition, e.g. filter_cases(log, channel='电话')."
-        )
-    from .filters import Attribute, Filter, FilterStack, _Predicate
-
-    tlog = as_ticket_log(log)
-    events = tlog.events
-    missing = [c for c in conditions if c not in events.columns]
-    if missing:
-        raise InvalidParameterError(
-            f"filter_cases got conditions on columns {missing} that the log does not have. "
-            f"Available columns: {', '.join(map(str, events.columns))}."
-        )
-    stack: list[Filter] = []
-    for column, cond in conditions.items():
-        if callable(cond):
-            stack.append(_Predicate(column, cond, "filter_cases"))
-        elif isinstance(cond, list | tuple | set | frozenset | pd.Series | np.ndarray):
-            stack.append(Attribute(column, "in", list(cond)))
-        else:
-            stack.append(Attribute(column, "equals", cond))
-    return FilterStack(tuple(stack)).apply(tlog)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -1129,7 +981,7 @@ def _compare(groups: list[tuple[str, pd.DataFrame]], calendar: Calendar | None) 
 
 
 def _case_durations(data: LogLike, calendar: Calendar | None) -> pd.Series:
-    fr = _frame(data)
+    fr = coded_frame(data)
     begin = np.minimum.reduceat(fr.begin_ns, fr.case_start)
     end = fr.end_ns[fr.case_start + fr.case_len - 1]
     return pd.Series(ns_hours(begin, end, fr.tz, calendar))

@@ -57,7 +57,7 @@ from . import _filterargs as args
 from . import _filterrules as rules
 from ._filterargs import ApplyContext, Filter
 from ._validation import check_choice, check_fraction, check_positive_int
-from .eventlog import LogLike, TicketLog, as_ticket_log
+from .eventlog import LogLike, TicketLog
 from .exceptions import InvalidParameterError
 
 if TYPE_CHECKING:
@@ -196,9 +196,9 @@ class Variants(Filter):
         args.flag("Variants", "keep", self.keep)
 
     def _keep(self, log: TicketLog, ctx: ApplyContext) -> np.ndarray:
-        from .discovery import _variant_table
+        from .discovery import variant_table
 
-        table, case_rank = _variant_table(log, None)
+        table, case_rank = variant_table(log, None)
         if self.top is not None:
             case_ok = case_rank <= self.top
         elif self.coverage is not None:
@@ -684,28 +684,6 @@ class Handoff(Filter):
         return self._cases(log, rules.any_per_case(hit, codes, n_cases))
 
 
-@dataclass(frozen=True, repr=False)
-class _Predicate(Filter):
-    """Tickets with an event whose ``column`` passes ``func`` (one boolean per event):
-    the callable conditions of :func:`svcmining.filter_cases` (Python only, not YAML)."""
-
-    column: str
-    func: Any
-    caller: str = "filter_cases"
-    key: ClassVar[str] = "predicate"
-
-    def _keep(self, log: TicketLog, ctx: ApplyContext) -> np.ndarray:
-        events = log.events
-        mask = np.asarray(self.func(events[self.column]), dtype=bool)
-        if mask.shape != (len(events),):
-            raise InvalidParameterError(
-                f"The condition on {self.column!r} passed to {self.caller} must return one "
-                f"boolean per event ({len(events)}); got shape {mask.shape}."
-            )
-        codes, _, n_cases = rules.case_of(log)
-        return self._cases(log, rules.any_per_case(mask, codes, n_cases))
-
-
 _CLASSES = (TimeFrame, Variants, Attribute, Endpoints, Follows, Duration, Between, Rework)
 FILTERS: dict[str, type[Filter]] = {c.key: c for c in (*_CLASSES, Deviation, SLABreach, Handoff)}
 """YAML name -> filter class."""
@@ -767,15 +745,8 @@ class FilterStack:
         ``filters`` table has one more row per filter. ``sop`` (an SOP or a path) serves
         the filters that need one and name none (default: the stack's ``sop``); ``rework``
         a :class:`~svcmining.rework.ReworkResult` of ``log`` for a first filter of rework."""
-        from .sop import as_sop
-
-        tlog = as_ticket_log(log)
-        the_sop = as_sop(sop if sop is not None else self.sop, func="apply_filters")
-        ctx = ApplyContext(sop=the_sop, rework=rework)
-        for flt in self.filters:
-            tlog = rules.apply_one(tlog, flt, ctx)
-            ctx.rework = None  # computed on the input log: of no use after a filter
-        return tlog
+        the_sop = sop if sop is not None else self.sop
+        return args.apply_in_order(log, self.filters, sop=the_sop, rework=rework)
 
     # -- dict / YAML --------------------------------------------------------------------------
 

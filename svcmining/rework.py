@@ -2,7 +2,7 @@
 
 :func:`find_rework` marks every piece of work a ticket did twice and gives each
 occurrence exactly **one** primary ``kind``; :func:`augment` joins the case-level
-flags back onto the event log and :func:`filter_rework` selects tickets by kind.
+flags back onto the event log and :func:`svcmining.filter_rework` selects tickets by kind.
 
 What counts as rework
 ---------------------
@@ -114,7 +114,6 @@ __all__ = [
     "ReworkPart",
     "ReworkResult",
     "augment",
-    "filter_rework",
     "find_rework",
     "rework_analysis",
 ]
@@ -979,7 +978,10 @@ def _by_key(
 # --------------------------------------------------------------------------- helpers
 
 
-def _result_for(log: LogLike, events: pd.DataFrame, rework: ReworkResult | None, fn: str) -> Any:
+def rework_result_for(
+    log: LogLike, events: pd.DataFrame, rework: ReworkResult | None, fn: str
+) -> Any:
+    """The given ReworkResult checked against ``events``, or find_rework of ``log``."""
     if rework is None:
         return find_rework(log)
     if not isinstance(rework, ReworkResult):
@@ -1014,7 +1016,7 @@ def augment(log: _L, rework: ReworkResult | None = None) -> _L:
     [nan, nan, 'self_loop']
     """
     events = as_events(log)
-    rw = _result_for(log, events, rework, "augment")
+    rw = rework_result_for(log, events, rework, "augment")
     occ = rw.occurrences
     kind = np.full(len(events), None, dtype=object)
     if len(occ):
@@ -1042,49 +1044,3 @@ def augment(log: _L, rework: ReworkResult | None = None) -> _L:
     if isinstance(log, TicketLog):
         return log.with_events(out)
     return out
-
-
-def filter_rework(
-    log: _L,
-    *,
-    kind: ReworkKind | Sequence[ReworkKind] | None = None,
-    rework: ReworkResult | None = None,
-    reverse: bool = False,
-) -> _L:
-    """Keep the cases with rework (of ``kind``: one kind or a list; any kind when None).
-
-    ``reverse=True`` keeps the other cases instead. Returns the type given.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> ts = pd.date_range("2024-10-08 09:00", periods=4, freq="h", tz="Asia/Shanghai")
-    >>> df = pd.DataFrame({"case_id": ["1", "1", "2", "2"], "timestamp": ts,
-    ...                    "activity": ["排障", "排障", "排障", "结单"]})
-    >>> filter_rework(df, kind="self_loop")["case_id"].unique().tolist()
-    ['1']
-    """
-    fn = "filter_rework"
-    events = as_events(log)
-    if kind is None:
-        kinds: tuple[str, ...] = REWORK_KINDS
-    elif isinstance(kind, str):
-        check_choice(fn, "kind", kind, REWORK_KINDS)
-        kinds = (kind,)
-    else:
-        kinds = tuple(kind)
-        for k in kinds:
-            check_choice(fn, "kind", k, REWORK_KINDS)
-    if not isinstance(reverse, bool):
-        raise InvalidParameterError(
-            f"The 'reverse' parameter of {fn} must be True or False. Got {reverse!r} instead."
-        )
-    from .filters import FilterStack, Rework
-
-    tlog = log if isinstance(log, TicketLog) else TicketLog(events=events, _valid=True)
-    rw = _result_for(tlog, events, rework, fn)
-    if not kinds:  # no kind asked for: no ticket selected
-        out = events.iloc[: len(events) if reverse else 0].reset_index(drop=True)
-        return log.with_events(out) if isinstance(log, TicketLog) else out
-    kept = FilterStack((Rework(kinds=kinds, keep=not reverse),)).apply(tlog, rework=rw)
-    return kept if isinstance(log, TicketLog) else kept.events
