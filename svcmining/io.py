@@ -72,7 +72,8 @@ every row, ``state_log=True`` treats any export as a state log.
 are read as they were written: the same columns, dtypes, values and time zone (the default
 zone when ``timezone=`` is not given), no column detected anew, no text cleaned, no copy inside
 the file removed, no lifecycle pairing or state merging again (the state-log flag of the
-first load is restored). A note in the load report says so.
+first load is restored; ``log.filters`` are the written log's when the file is the only
+source). A note in the load report says so.
 """
 
 from __future__ import annotations
@@ -115,10 +116,12 @@ from ._readers_excel import WORKBOOK_SUFFIXES, read_excel
 from ._readers_xes import read_xes
 from .eventlog import (
     CANONICAL_COLUMNS,
+    FILTER_COLUMNS,
     OPTIONAL_COLUMNS,
     REQUIRED_COLUMNS,
     TEXT_COLUMNS,
     TicketLog,
+    no_filters,
     seed_case_codes,
     sort_order,
 )
@@ -702,6 +705,20 @@ def _read_own(path: Path, meta: Mapping[str, Any]) -> Raw:
     return Raw(frame, lines, fmt, enc, delimiter, default_mapping=identity, own=meta, note=note)
 
 
+def _own_filters(own: Sequence[Mapping[str, Any] | None]) -> pd.DataFrame:
+    """The filters applied to the log svcmining wrote, when that file is the only source
+    (the filters of several files do not make one stack)."""
+    if len(own) != 1 or own[0] is None:
+        return no_filters()
+    rows = own[0].get("filters") or []
+    empty = no_filters()
+    try:
+        table = pd.DataFrame.from_records(list(rows), columns=list(FILTER_COLUMNS))
+        return table.astype(empty.dtypes.to_dict()) if len(table) else empty
+    except (TypeError, ValueError):  # another version's table: the metadata still has it
+        return empty
+
+
 def _naive_notes(reading: _Reading, *, timezone: str | None, sop_zone: str | None, tz: str) -> int:
     """Notes on the mappings and on times without a UTC offset; the count read as UTC."""
     notes, naive_total = reading.notes, reading.naive_total
@@ -836,6 +853,12 @@ def _assemble(
         )
     first_map = next(iter(mappings.values()), {})
     # built from the contract's own sort: no second validation
-    log = TicketLog(events=events, report=report, mapping=dict(first_map), _valid=True)
+    log = TicketLog(
+        events=events,
+        report=report,
+        mapping=dict(first_map),
+        filters=_own_filters(reading.own),
+        _valid=True,
+    )
     seed_case_codes(log, case_codes[order])  # the sort's case codes, rows kept
     return log
