@@ -687,7 +687,7 @@ def _assemble(
     frames, rows_read, mappings = reading.frames, reading.rows_read, reading.mappings
     events = pd.concat(frames, ignore_index=True, sort=False) if frames else pd.DataFrame()
     for col in TEXT_COLUMNS:
-        if col in events.columns:
+        if col in events.columns and events[col].dtype != "str":
             events[col] = events[col].astype("str").where(events[col].notna())
     conflicts = pd.DataFrame()
     events = events.reset_index(drop=True)
