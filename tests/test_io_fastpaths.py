@@ -15,6 +15,7 @@ import pytest
 from svcmining import io as sio
 from svcmining._mapping import _clean_arrow, _clean_text
 from svcmining._merge import _pair_in_order
+from svcmining._readers_csv import _valid_utf8
 from svcmining._timeparse import (
     _NUMBER_RE,
     _OFFSET_RE,
@@ -168,3 +169,19 @@ def test_reference_loader_decodes_parses_concatenates_dedupes_and_sorts(tmp_path
         pd.Timestamp("2024-11-01 09:00", tz="Asia/Shanghai"),
     ]
     assert df["处理部门"].tolist() == ["客服", "客服", "客服"]
+
+
+@pytest.mark.parametrize(
+    ("data", "valid"),
+    [
+        ("工单,处理\n".encode(), True),
+        (b"\xef\xbb\xbfa,b\n", True),
+        ("工单".encode("gb18030"), False),
+        (b"\xed\xa0\x80", False),  # a surrogate
+        (b"\xc0\xaf", False),  # an overlong '/'
+        (b"abc\xc3", False),  # cut inside a character
+    ],
+)
+def test_valid_utf8_agrees_with_python(data: bytes, valid: bool) -> None:
+    """pyarrow's UTF-8 check (no Python string built) says what Python's decoder says."""
+    assert _valid_utf8(data) is valid
