@@ -25,6 +25,7 @@ from svcmining._timeparse import (
     _may_be_number,
     _may_have_offset,
 )
+from svcmining.eventlog import _case_time_key
 
 NA = frozenset(sio.DEFAULT_NA_VALUES)
 
@@ -185,3 +186,19 @@ def test_reference_loader_decodes_parses_concatenates_dedupes_and_sorts(tmp_path
 def test_valid_utf8_agrees_with_python(data: bytes, valid: bool) -> None:
     """pyarrow's UTF-8 check (no Python string built) says what Python's decoder says."""
     assert _valid_utf8(data) is valid
+
+
+def test_case_time_key_sorts_as_case_then_time() -> None:
+    """The one-key sort gives lexsort's order: by case, then time, ties in input order."""
+    codes = np.array([1, 0, 1, 0, 1])
+    minute = 60_000_000_000
+    ts = np.array([3, 2, 1, 2, 1]) * minute + 1_700_000_000_000_000_000
+    key = _case_time_key(codes, ts)
+    assert key is not None
+    assert np.argsort(key, kind="stable").tolist() == [1, 3, 2, 4, 0]
+
+
+def test_case_time_key_gives_way_to_lexsort_for_nat() -> None:
+    """A NaT (the minimum int64) leaves the sort to lexsort."""
+    ts = np.array([np.iinfo(np.int64).min, 0])
+    assert _case_time_key(np.array([0, 0]), ts) is None
