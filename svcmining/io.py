@@ -715,6 +715,7 @@ def _assemble(
     drops, notes, file_names = reading.drops, reading.notes, reading.file_names
     frames, rows_read, mappings = reading.frames, reading.rows_read, reading.mappings
     events = pd.concat(frames, ignore_index=True, sort=False) if frames else pd.DataFrame()
+    frames.clear()  # the files' frames live on in ``events`` only (their blocks are freed below)
     for col in TEXT_COLUMNS:
         if col in events.columns and events[col].dtype != "str":
             events[col] = events[col].astype("str").where(events[col].notna())
