@@ -758,6 +758,35 @@ def _check_strict(drops: Drops) -> None:
         )
 
 
+def _one_chunk(events: pd.DataFrame) -> pd.DataFrame:
+    """Text columns in one Arrow chunk each (the exports' blocks joined once): every
+    later take of rows, a few or all, then reads one array instead of resolving chunks."""
+    joined = {}
+    for col in events.columns:
+        arr = getattr(events[col].array, "_pa_array", None)
+        if arr is not None and arr.num_chunks > 1 and events[col].dtype == "str":
+            flat = arr.combine_chunks().to_pandas(types_mapper={arr.type: events[col].dtype}.get)
+            joined[col] = pd.Series(flat.array, index=events.index, name=col)
+    return events.assign(**joined) if joined else events
+
+
+_PARALLEL_TAKE_ROWS = 100_000
+
+
+def _take_rows(events: pd.DataFrame, order: np.ndarray) -> pd.DataFrame:
+    """``events.take(order)``, the Arrow columns gathered two at a time (pyarrow releases
+    the interpreter while it copies, so the columns of a large log are copied in parallel)."""
+    arrow = [c for c in events.columns if hasattr(events[c].array, "_pa_array")]
+    if len(order) < _PARALLEL_TAKE_ROWS or len(arrow) < 2 or not events.columns.is_unique:
+        return events.take(order)
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="svcmining-take") as pool:
+        taken = dict(
+            zip(arrow, pool.map(lambda c: events[c].array.take(order), arrow), strict=True)
+        )
+    columns = {c: taken[c] if c in taken else events[c].array.take(order) for c in events.columns}
+    return pd.DataFrame(columns, index=events.index.take(order))
+
+
 def _assemble(
     reading: _Reading,
     *,
@@ -774,9 +803,11 @@ def _assemble(
     drops, notes, file_names = reading.drops, reading.notes, reading.file_names
     frames, rows_read, mappings = reading.frames, reading.rows_read, reading.mappings
     events = pd.concat(frames, ignore_index=True, sort=False) if frames else pd.DataFrame()
+    frames.clear()  # the files' frames live on in ``events`` only (their blocks are freed below)
     for col in TEXT_COLUMNS:
-        if col in events.columns:
+        if col in events.columns and events[col].dtype != "str":
             events[col] = events[col].astype("str").where(events[col].notna())
+    events = _one_chunk(events)
     conflicts = pd.DataFrame()
     events = events.reset_index(drop=True)
     case_codes = pd.factorize(events["case_id"], sort=True)[0] if len(events) else np.zeros(0, int)
@@ -808,7 +839,7 @@ def _assemble(
         _raise_no_events(file_names, rows_read, drops)
     order = order[keep[order]]  # the sort is stable: dropping rows keeps it sorted
     findings = source_order_findings(events, order, case_codes, file_names)
-    events = events.take(order)
+    events = _take_rows(events, order)
     if state_log == "auto" and reading.all_own:  # as it was read the first time; merged then
         is_state_log = any(bool(m.get("state_log")) for m in reading.own if m is not None)
     elif detect_state_log(events, state_log, states, notes):
