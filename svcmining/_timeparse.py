@@ -338,6 +338,15 @@ def _may_have_offset(text: pd.Series) -> pd.Series:
 
 _DIRECTIVE_RE = re.compile(r"%.")
 _TODAY_NOW = ("now", "today")  # read by pandas whatever the format
+_WORDS = frozenset(w for t in _TODAY_NOW for w in (t, t.upper(), t.capitalize()))
+
+
+def _no_words(text: pd.Series) -> pd.Series:
+    """``now`` and ``today`` blanked out: pandas reads them as the clock time of the load
+    under any format, but in an export they are no time (the row is then dropped as
+    ``unparseable_timestamp``, with the word as its example)."""
+    words = text.isin(_WORDS)
+    return text.mask(words) if words.any() else text
 
 
 def _literals(fmt: str) -> frozenset[str]:
@@ -415,7 +424,7 @@ def parse_times(
 def _parse_with_format(raw: pd.Series, time_format: str, tz: str) -> ParsedTimes:
     """Every value read with the caller's ``strptime`` format (an offset in it is honoured)."""
     out = ParsedTimes(times=pd.Series(pd.NaT, index=raw.index, dtype=f"datetime64[ns, {tz}]"))
-    text = raw.astype("str").where(raw.notna()).str.strip()
+    text = _no_words(raw.astype("str").where(raw.notna()).str.strip())
     aware = "%z" in time_format or "%Z" in time_format
     parsed = pd.to_datetime(text, format=time_format, errors="coerce", utc=aware)
     ok = parsed.notna()
@@ -461,7 +470,7 @@ def _parse(
     if pd.api.types.is_numeric_dtype(raw.dtype):
         text = raw.astype("str").where(raw.notna())
     else:
-        text = raw.astype("str").where(raw.notna()).str.strip()
+        text = _no_words(raw.astype("str").where(raw.notna()).str.strip())
     result = out.times.copy()
     todo = text.notna() & (text != "")
     # plain numbers: one unit for the whole column (never a date format per value)
