@@ -61,6 +61,7 @@ from ._explorerdata import (
     renumber_tickets,
     slider_levels,
     sop_overlay,
+    ticket_holders,
     ticket_table,
     variant_rows,
 )
@@ -155,13 +156,7 @@ def explorer_data(
     dots = dotted_chart(base, dep_codes, max_dot_tickets, max_dots)
 
     # the ticket table: one row per ticket referenced above, which they then refer to
-    holders = [
-        *edge_rows,
-        *(e for lv in levels for e in lv["edges"]),
-        *(node for node in nodes if "tk" in node),
-        *variants,
-        *pains,
-    ]
+    holders = ticket_holders(edge_rows, levels, nodes, variants, pains)
     rows_of = referenced_tickets(holders, dots)
     cases = ticket_table(
         base, events, rows_of, case_ids, (deps, dep_codes), results, devs, variant_rank

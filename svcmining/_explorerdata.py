@@ -47,6 +47,7 @@ __all__ = [
     "renumber_tickets",
     "slider_levels",
     "sop_overlay",
+    "ticket_holders",
     "ticket_table",
     "variant_rows",
 ]
@@ -726,6 +727,24 @@ def dotted_chart(
         bh = ns_hours(np.full(len(ev_idx), t0), t_ns, fr.tz, calendar)
         dots["b"] = np.asarray(bh, dtype=float).round(2).tolist()
     return dots
+
+
+def ticket_holders(
+    edges: list[dict[str, Any]],
+    levels: list[dict[str, Any]],
+    nodes: list[dict[str, Any]],
+    variants: list[dict[str, Any]],
+    pains: list[dict[str, Any]],
+) -> list[dict[str, Any]]:
+    """Everything that lists tickets (``tk``): the edges, the slider levels' edges, the
+    activity nodes, the variants and the pain points."""
+    return [
+        *edges,
+        *(e for lv in levels for e in lv["edges"]),
+        *(node for node in nodes if "tk" in node),
+        *variants,
+        *pains,
+    ]
 
 
 def referenced_tickets(holders: list[dict[str, Any]], dots: dict[str, Any] | None) -> list[int]:
