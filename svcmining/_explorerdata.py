@@ -26,7 +26,7 @@ from ._time import ns_hours
 
 if TYPE_CHECKING:
     from .calendars import Calendar
-    from .discovery import ProcessGraph
+    from .discovery import CodedFrame, ProcessGraph
 
 __all__ = [
     "CaseBasis",
@@ -330,7 +330,7 @@ class CaseBasis:
     activities and cases as codes), the activity labels and every ticket's start and cycle
     time, and the options that apply to every step."""
 
-    fr: Any
+    fr: CodedFrame
     labels: list[str]
     act_index: dict[str, int]  # activity label -> code
     ends: np.ndarray  # every ticket's last event
@@ -342,7 +342,7 @@ class CaseBasis:
     n_cases: int
 
 
-def case_basis(fr: Any, calendar: Calendar | None, stack: bool, top: int) -> CaseBasis:
+def case_basis(fr: CodedFrame, calendar: Calendar | None, stack: bool, top: int) -> CaseBasis:
     """The :class:`CaseBasis` of discovery's frame ``fr``."""
     labels = [str(x) for x in fr.labels]
     ends = fr.case_start + fr.case_len - 1
