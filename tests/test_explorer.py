@@ -21,7 +21,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from svcmining import _explorer
+from svcmining import _explorer, _explorerdata
 from svcmining.report import build_report
 
 T0 = pd.Timestamp("2024-10-08 09:00", tz="Asia/Shanghai")
@@ -155,8 +155,8 @@ def test_layout_places_main_edges_only():
         {"s": "C", "t": "D", "count": 2, "cases": 2},  # rare but D's only way in
         {"s": "C", "t": "C", "count": 1, "cases": 1},  # rare self-loop
     ]
-    assert _explorer._main_edges(edges, 1000, 10) == [0, 1, 3]
-    assert _explorer._main_edges(edges, 1000, 2) == [0, 1]
+    assert _explorerdata._main_edges(edges, 1000, 10) == [0, 1, 3]
+    assert _explorerdata._main_edges(edges, 1000, 2) == [0, 1]
 
 
 def test_pain_points_list_their_example_tickets():
@@ -233,13 +233,13 @@ def test_filter_code_of_every_kind_selects_its_tickets(stack, tmp_path):
     log = svc.as_ticket_log(tiny())
     kept = 'KEPT = ["A", "C"]\n'
     cases = [
-        (_explorer._node_filter("B", stack), {"T1", "T2"}),
-        (_explorer._edge_filter("A", "B", stack), {"T1", "T2"}),
-        (_explorer._edge_filter("\u25b6", "A", stack), {"T1", "T2", "T3"}),
-        (_explorer._edge_filter("B", "\u25a0", stack), set()),
-        (_explorer._edge_filter("C", "\u25a0", stack), {"T1", "T2", "T3"}),
-        (_explorer._edge_filter("A", "C", stack, projected=True), {"T1", "T2", "T3"}),
-        (_explorer._variant_filter(["A", "C"], stack), {"T3"}),
+        (_explorerdata._node_filter("B", stack), {"T1", "T2"}),
+        (_explorerdata._edge_filter("A", "B", stack), {"T1", "T2"}),
+        (_explorerdata._edge_filter("\u25b6", "A", stack), {"T1", "T2", "T3"}),
+        (_explorerdata._edge_filter("B", "\u25a0", stack), set()),
+        (_explorerdata._edge_filter("C", "\u25a0", stack), {"T1", "T2", "T3"}),
+        (_explorerdata._edge_filter("A", "C", stack, projected=True), {"T1", "T2", "T3"}),
+        (_explorerdata._variant_filter(["A", "C"], stack), {"T3"}),
     ]
     for k, (f, want) in enumerate(cases):
         scope: dict[str, Any] = {"log": log}

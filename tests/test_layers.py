@@ -65,7 +65,6 @@ LONG_FUNCTIONS: dict[str, str] = {
     "cli._parser": I22CLI,
     "conformance._sla_table": I19KERNEL,
     "handoffs._handoff_part": "split with the handoffs module (issue 19)",
-    "_explorer.explorer_data": "being split (issue 23 explorer, branch expsplit)",
     "kpis.pain_points": I19KERNEL,
     "rework._find": I19KERNEL,
 }
