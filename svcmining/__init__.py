@@ -50,9 +50,9 @@ _EXPORTS: dict[str, str] = {
     "compare_periods": "discovery",
     "discover_dfg": "discovery",
     "discover_model": "discovery",
-    "filter_cases": "discovery",
-    "filter_time": "discovery",
-    "filter_variants": "discovery",
+    "filter_cases": "_filtercalls",
+    "filter_time": "_filtercalls",
+    "filter_variants": "_filtercalls",
     "variants": "discovery",
     # filters
     "FilterStack": "filters",
@@ -77,7 +77,7 @@ _EXPORTS: dict[str, str] = {
     "REWORK_KINDS": "rework",
     "ReworkResult": "rework",
     "find_rework": "rework",
-    "filter_rework": "rework",
+    "filter_rework": "_filtercalls",
     # handoffs
     "HandoffResult": "handoffs",
     "handoff_delays": "handoffs",
@@ -246,6 +246,7 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
+    from ._filtercalls import filter_cases, filter_rework, filter_time, filter_variants
     from ._synonyms import HEADER_SYNONYMS
     from .calendars import Calendar, duration_hours, parse_duration
     from .conformance import ConformanceResult, SOPComparison, check_sop, compare_with_sop
@@ -259,9 +260,6 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         compare_periods,
         discover_dfg,
         discover_model,
-        filter_cases,
-        filter_time,
-        filter_variants,
         variants,
     )
     from .distributed import DaskTicketLog, as_dask_log
@@ -309,6 +307,6 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from .privacy import PERSONAL_COLUMNS, pseudonymize
     from .quality import QUALITY_CHECKS, check_quality, open_cases
     from .report import REPORT_SECTIONS, Report, ReportSection, build_report, render_report
-    from .rework import REWORK_KINDS, ReworkResult, filter_rework, find_rework
+    from .rework import REWORK_KINDS, ReworkResult, find_rework
     from .rework import augment as augment_rework
     from .sop import SLA, SOP, Step, load_sop, sop_from_dict

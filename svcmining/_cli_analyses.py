@@ -129,7 +129,7 @@ def cmd_kpis(args: argparse.Namespace) -> int:
     one block per value of a column (the tickets that have it, each block on its own)."""
     import pandas as pd
 
-    from .discovery import filter_cases
+    from ._filtercalls import filter_cases
     from .kpis import service_kpis
 
     benchmarks = parse_benchmarks(args.benchmark)

@@ -6,17 +6,17 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 
+from . import _filterrules as rules
 from ._validation import check_choice
+from .calendars import Calendar
+from .eventlog import LogLike, TicketLog, as_ticket_log
 from .exceptions import InvalidParameterError
-
-if TYPE_CHECKING:
-    from .calendars import Calendar
-    from .eventlog import LogLike, TicketLog
+from .sop import as_sop
 
 __all__ = [
     "TOP_KEYS",
@@ -39,12 +39,26 @@ TOP_KEYS = ("filters", "calendar", "sop")
 
 
 @dataclass
-class _Context:
+class ApplyContext:
     """What the filters of one application share: the SOP and results the caller already
     has (``rework`` for :func:`svcmining.filter_rework`)."""
 
     sop: Any = None
     rework: Any = None
+
+
+def apply_in_order(
+    log: LogLike, filters: Sequence[Filter], *, sop: Any = None, rework: Any = None
+) -> TicketLog:
+    """``filters`` applied in order to ``log`` (each to the result of the one before);
+    ``sop`` (an SOP or a path) serves the filters that need one, ``rework`` (a
+    ReworkResult of ``log``) a first filter of rework."""
+    tlog = as_ticket_log(log)
+    ctx = ApplyContext(sop=as_sop(sop, func="apply_filters"), rework=rework)
+    for flt in filters:
+        tlog = rules.apply_one(tlog, flt, ctx)
+        ctx.rework = None  # computed on the input log: of no use after a filter
+    return tlog
 
 
 class Filter:
@@ -56,11 +70,9 @@ class Filter:
     def apply(self, log: LogLike, *, sop: Any = None) -> TicketLog:
         """This filter applied to ``log`` (a new :class:`TicketLog`; one row added to
         its ``filters``); ``sop`` serves the filters that need an SOP."""
-        from .filters import FilterStack
+        return apply_in_order(log, (self,), sop=sop)
 
-        return FilterStack((self,)).apply(log, sop=sop)
-
-    def _keep(self, log: TicketLog, ctx: _Context) -> np.ndarray:  # pragma: no cover
+    def _keep(self, log: TicketLog, ctx: ApplyContext) -> np.ndarray:  # pragma: no cover
         raise NotImplementedError
 
     def _cases(self, log: TicketLog, case_ok: np.ndarray) -> np.ndarray:
@@ -156,7 +168,6 @@ def flag(cls: str, name: str, value: Any) -> bool:
 
 
 def calendar_of(cls: str, value: Any) -> Calendar | None:
-    from .calendars import Calendar
 
     if value is None or isinstance(value, Calendar):
         return value

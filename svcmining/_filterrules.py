@@ -12,9 +12,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from ._time import NS_PER_HOUR
+from ._time import NS_PER_HOUR, ns_hours
+from .calendars import working_ns
+from .conformance import DEVIATION_TYPES, check_sop
+from .discovery import coded_frame
 from .eventlog import FILTER_COLUMNS, TicketLog
 from .exceptions import InvalidParameterError
+from .rework import REWORK_KINDS
+from .sop import as_sop
 
 if TYPE_CHECKING:
     from .calendars import Calendar
@@ -52,7 +57,6 @@ def clock_ns(times: pd.Series, calendar: Calendar | None) -> np.ndarray:
     """
     if calendar is None:
         return np.asarray(times.dt.as_unit("ns").array.asi8, dtype=np.int64)
-    from .calendars import working_ns
 
     return np.asarray(working_ns(times, calendar), dtype=np.int64)
 
@@ -242,10 +246,8 @@ def case_of(log: TicketLog) -> tuple[np.ndarray, np.ndarray, int]:
 def case_hours(log: TicketLog, calendar: Calendar | None = None) -> np.ndarray:
     """Per ticket (case block order): hours from its first start to its last completion
     (business hours under ``calendar``), as :func:`svcmining.variants` measures them."""
-    from ._time import ns_hours
-    from .discovery import _frame
 
-    fr = _frame(log)
+    fr = coded_frame(log)
     if not fr.n_cases:
         return np.zeros(0, dtype=float)
     begin = np.minimum.reduceat(fr.begin_ns, fr.case_start)
@@ -255,8 +257,6 @@ def case_hours(log: TicketLog, calendar: Calendar | None = None) -> np.ndarray:
 
 def conformance(log: TicketLog, sop: Any, cls: str) -> Any:
     """:func:`svcmining.check_sop` of the log (once per log and SOP: kept on the log)."""
-    from .conformance import check_sop
-    from .sop import as_sop
 
     the_sop = as_sop(sop, func=cls)
     if the_sop is None:
@@ -274,13 +274,11 @@ def case_ids_ok(log: TicketLog, selected: Any) -> np.ndarray:
 
 
 def rework_kinds() -> tuple[str, ...]:
-    from .rework import REWORK_KINDS
 
     return REWORK_KINDS
 
 
 def deviation_types() -> tuple[str, ...]:
-    from .conformance import DEVIATION_TYPES
 
     return DEVIATION_TYPES
 

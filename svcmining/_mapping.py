@@ -4,6 +4,7 @@ canonical columns, text cleaned, ids and times parsed, every dropped row counted
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -188,21 +189,47 @@ def _clean_text(s: pd.Series, na: frozenset[str]) -> pd.Series:
         s = s.astype("str").where(s.notna())
     s = s.astype("str")
     arr = getattr(s.array, "_pa_array", None)
-    if arr is not None:  # pyarrow-backed text: trim, blank out and rebuild in pyarrow
-        import pyarrow as pa
-        import pyarrow.compute as pc
-
-        trimmed = pc.utf8_trim_whitespace(arr)
-        hit = pc.is_in(trimmed, value_set=pa.array(sorted(na), type=trimmed.type))
-        cleaned = pc.if_else(hit, pa.scalar(None, type=trimmed.type), trimmed)
+    if arr is not None:  # pyarrow-backed text: cleaned in pyarrow
+        cleaned = _clean_arrow(arr, na)
+        if cleaned is None:  # nothing to trim or blank out: the column as it is
+            return s
         return pd.Series(
-            cleaned.to_pandas(types_mapper={trimmed.type: s.dtype}.get), index=s.index, name=s.name
+            cleaned.to_pandas(types_mapper={cleaned.type: s.dtype}.get), index=s.index, name=s.name
         )
     out = s.where(s.notna()).str.strip()
     return out.mask(out.isin(na))
 
 
+def _clean_arrow(arr: Any, na: frozenset[str]) -> Any:
+    """An Arrow text column stripped, with the ``na`` values as null; ``None`` when that
+    changes nothing.
+
+    Each chunk is dictionary-encoded and only its distinct values are cleaned (an export
+    repeats the same few activities, people and teams); a chunk is rebuilt only when one
+    of its values changes.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    chunks = arr.chunks if isinstance(arr, pa.ChunkedArray) else [arr]
+    na_set = pa.array(sorted(na), type=arr.type)
+    out, changed = [], False
+    for chunk in chunks:
+        encoded = pc.dictionary_encode(chunk)
+        values = encoded.dictionary
+        trimmed = pc.utf8_trim_whitespace(values)
+        hit = pc.is_in(trimmed, value_set=na_set)
+        if not pc.any(hit).as_py() and pc.all(pc.equal(trimmed, values)).as_py() is not False:
+            out.append(chunk)
+            continue
+        changed = True
+        cleaned = pc.if_else(hit, pa.scalar(None, type=trimmed.type), trimmed)
+        out.append(cleaned.take(encoded.indices))
+    return pa.chunked_array(out, type=arr.type) if changed else None
+
+
 _INTERNAL = ("_file", "_line")  # provenance columns of the loader (dropped at the end)
+_TEXT_FORMATS = ("csv", "xlsx", "xls", "ods")  # read as text: stripped, na_values missing
 
 
 def _float_ids(s: pd.Series) -> pd.Series:
@@ -218,8 +245,11 @@ def _float_ids(s: pd.Series) -> pd.Series:
 
 def _whole_number_ids(ids: pd.Series, label: str, notes: list[str]) -> pd.Series:
     """A text id column that is all ``1001.0`` (a float rendering) as ``1001``, with a note."""
+    valid = ids.notna().to_numpy()
+    if not valid.any() or not re.fullmatch(r"[+-]?\d+\.0+", str(ids.iloc[int(valid.argmax())])):
+        return ids  # (not all ids are such when the first is not: no scan of the column)
     present = ids.dropna()
-    if present.empty or not bool(present.str.fullmatch(r"[+-]?\d+\.0+").all()):
+    if not bool(present.str.fullmatch(r"[+-]?\d+\.0+").all()):
         return ids
     notes.append(
         f"{label}: every ticket id is written as a whole number with '.0' (e.g. "
@@ -227,6 +257,39 @@ def _whole_number_ids(ids: pd.Series, label: str, notes: list[str]) -> pd.Series
         "same ticket from another export is one case."
     )
     return ids.str.replace(r"\.0+$", "", regex=True)
+
+
+def _pass_through(
+    raw: Raw,
+    src_cols: set[str],
+    out: dict[str, pd.Series],
+    label: str,
+    mapping: Mapping[str, Any],
+    na: frozenset[str],
+    notes: list[str],
+) -> None:
+    """Add the unmapped source columns to ``out`` under their names; a name that is taken
+    (a canonical or internal column) gets `` (source)`` and a note."""
+    frame = raw.frame
+    for col in frame.columns:
+        if col in src_cols:
+            continue
+        s = frame[col]
+        name = col
+        if name in out or name in _INTERNAL:  # same name as a canonical or internal column
+            name = f"{col} (source)"
+            while name in out or name in frame.columns:
+                name += "'"
+            notes.append(
+                f"{label}: column {col!r} is kept as {name!r}, because {col!r} is "
+                + (
+                    "an internal column of the log"
+                    if col in _INTERNAL
+                    else f"the canonical column mapped from {mapping[col]!r}"
+                )
+                + "; map it explicitly if it is the one you meant."
+            )
+        out[name] = _clean_text(s, na) if raw.fmt in _TEXT_FORMATS and raw.own is None else s
 
 
 def canonical_frame(
@@ -293,25 +356,7 @@ def canonical_frame(
                 f"into a daylight-saving change in {tz}; ambiguous ones were read as summer time, "
                 "missing ones shifted forward."
             )
-    for col in frame.columns:
-        if col in src_cols:
-            continue
-        s = frame[col]
-        name = col
-        if name in out or name in _INTERNAL:  # same name as a canonical or internal column
-            name = f"{col} (source)"
-            while name in out or name in frame.columns:
-                name += "'"
-            notes.append(
-                f"{label}: column {col!r} is kept as {name!r}, because {col!r} is "
-                + (
-                    "an internal column of the log"
-                    if col in _INTERNAL
-                    else f"the canonical column mapped from {mapping[col]!r}"
-                )
-                + "; map it explicitly if it is the one you meant."
-            )
-        out[name] = _clean_text(s, na) if raw.fmt in ("csv", "xlsx") and raw.own is None else s
+    _pass_through(raw, src_cols, out, label, mapping, na, notes)
     canon_frame = pd.DataFrame(out, index=frame.index)
     canon_frame["_file"] = np.int32(file_index) if row_files is None else row_files
 
@@ -348,7 +393,7 @@ def canonical_frame(
     if "start_timestamp" in mapping:
         raw_start = frame[mapping["start_timestamp"]]
         lost = canon_frame["start_timestamp"].isna() & raw_start.notna() & keep
-        lost &= ~_clean_text(raw_start, na).isna() if raw.fmt in ("csv", "xlsx") else lost
+        lost &= ~_clean_text(raw_start, na).isna() if raw.fmt in _TEXT_FORMATS else lost
         if lost.any():
             notes.append(
                 f"{label}: {int(lost.sum())} start time(s) in column "
@@ -356,4 +401,4 @@ def canonical_frame(
                 "could not be parsed; those events are kept without a start time "
                 f"(e.g. line {int(canon_frame.loc[lost, '_line'].iloc[0])})."
             )
-    return canon_frame[keep], formats, localised
+    return (canon_frame if keep.all() else canon_frame[keep]), formats, localised

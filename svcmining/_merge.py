@@ -216,8 +216,14 @@ def _match_exports(
         return empty, empty
     n_files = int(files.max()) + 1
     cc = np.asarray(case_codes, dtype=np.int64)
-    pair = np.unique(cc[live] * n_files + files[live])
-    per_case = np.bincount(pair // n_files, minlength=int(cc.max()) + 1)
+    n_cases = int(cc.max()) + 1
+    if n_cases * n_files <= 8 * len(live):  # which exports hold each case: a small bitmap
+        seen = np.zeros(n_cases * n_files, dtype=bool)
+        seen[cc[live] * n_files + files[live]] = True
+        per_case = seen.reshape(n_cases, n_files).sum(axis=1)
+    else:
+        pair = np.unique(cc[live] * n_files + files[live])
+        per_case = np.bincount(pair // n_files, minlength=n_cases)
     rows = live[per_case[cc[live]] >= 2]
     by_id_old, by_id_new, by_id = empty, empty, False
     if "event_id" in events.columns and len(rows):
@@ -332,12 +338,29 @@ def _pair_in_order(
 ) -> tuple[np.ndarray, np.ndarray]:
     """One-to-one pairs: k-th old row of a (ticket, activity[, time]) group with the k-th new."""
     by = ["c", "a"] if time_key is None else ["c", "a", time_key]
-    ranked = []
+    keys: list[list[np.ndarray]] = []  # per side: the group keys, then k, then pos
     for part in (old, new):
-        part = part.sort_values([*by, "ts", "pos"], kind="stable")
-        ranked.append(part.assign(k=part.groupby(by, sort=False).cumcount()))
-    pairs = ranked[0].merge(ranked[1], on=[*by, "k"], suffixes=("_o", "_n"))
-    return pairs["pos_o"].to_numpy(dtype=np.int64), pairs["pos_n"].to_numpy(dtype=np.int64)
+        cols = [part[k].to_numpy(dtype=np.int64) for k in (*by, "ts", "pos")]
+        order = np.lexsort(cols[::-1])  # by group, time, row (rows are unique: a total order)
+        group = [c[order] for c in cols[: len(by)]]
+        starts = np.ones(len(order), dtype=bool)
+        for g in group:
+            starts[1:] &= g[1:] == g[:-1]
+        starts = ~starts
+        first = np.maximum.accumulate(np.where(starts, np.arange(len(order)), 0))
+        keys.append([*group, np.arange(len(order)) - first, cols[-1][order]])
+    # the k-th old and the k-th new row of a group meet as neighbours, old first, when
+    # both sides are sorted together by (group, k, side); in the old rows' order
+    both = [np.concatenate([o, n]) for o, n in zip(keys[0], keys[1], strict=True)]
+    side = np.r_[np.zeros(len(keys[0][-1]), dtype=np.int8), np.ones(len(keys[1][-1]), np.int8)]
+    order = np.lexsort([side, *both[-2::-1]])
+    same = np.ones(max(len(order) - 1, 0), dtype=bool)
+    for key in both[:-1]:
+        ranked = key[order]
+        same &= ranked[1:] == ranked[:-1]
+    at = np.flatnonzero(same)  # (group, k) is unique on each side: an old row, then a new one
+    pos = both[-1][order]
+    return pos[at], pos[at + 1]
 
 
 def pair_lifecycle(

@@ -27,6 +27,8 @@ EXPORT_SUFFIXES: tuple[str, ...] = (
     ".txt",
     ".xlsx",
     ".xlsm",
+    ".xls",
+    ".ods",
     ".parquet",
     ".xes",
     ".xes.gz",

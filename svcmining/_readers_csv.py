@@ -28,7 +28,8 @@ def _detect_encoding(data: bytes, path: Path) -> tuple[str, str | None]:
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return "utf-16", None
     try:
-        data.decode("utf-8")
+        if not _valid_utf8(data):
+            data.decode("utf-8")  # raises, with the place of the first bad byte
         return ("utf-8-sig" if data.startswith(b"\xef\xbb\xbf") else "utf-8"), None
     except UnicodeDecodeError as err:
         _refuse_broken_utf8(data, path, err)
@@ -52,6 +53,21 @@ def _detect_encoding(data: bytes, path: Path) -> tuple[str, str | None]:
         f"the first byte that is not UTF-8 is on line {line}, byte offset {first_bad}); "
         "save the export as UTF-8, or pass encoding='...' to read_tickets."
     )
+
+
+def _valid_utf8(data: bytes) -> bool:
+    """Whether ``data`` is valid UTF-8, checked by pyarrow without building a Python string
+    (the same rules as Python's decoder: no surrogates, overlong forms or code points above
+    U+10FFFF)."""
+    import pyarrow as pa
+
+    ends = pa.array([0, len(data)], type=pa.int64()).buffers()[1]
+    blob = pa.Array.from_buffers(pa.large_binary(), 1, [None, ends, pa.py_buffer(data)])
+    try:
+        blob.cast(pa.large_string())
+    except pa.ArrowInvalid:
+        return False
+    return True
 
 
 def _refuse_mixed_encodings(data: bytes, path: Path, err: UnicodeDecodeError) -> None:

@@ -7,6 +7,8 @@ Every analysis takes its cutoff from :func:`cutoff` and its durations from
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -17,7 +19,7 @@ from .exceptions import InvalidParameterError
 if TYPE_CHECKING:
     from .calendars import Calendar
 
-__all__ = ["NS_PER_HOUR", "cutoff", "hours", "ns_hours"]
+__all__ = ["NS_PER_HOUR", "CutoffAnalysis", "cutoff", "hours", "ns_hours"]
 
 NS_PER_HOUR = 3_600_000_000_000
 
@@ -72,3 +74,26 @@ def ns_hours(
     start = pd.Series(pd.to_datetime(start_ns, unit="ns", utc=True)).dt.tz_convert(tz)
     end = pd.Series(pd.to_datetime(end_ns, unit="ns", utc=True)).dt.tz_convert(tz)
     return np.asarray(duration_hours(start, end, calendar), dtype=float)
+
+
+@dataclass(frozen=True)
+class CutoffAnalysis:
+    """The export cutoff of a whole log as a kernel and a combine (:mod:`svcmining.core`):
+    each part's :func:`cutoff` (``value`` read in the log's zone, else its last event),
+    the latest of them over the log."""
+
+    value: Any = None
+    func: str = "svcmining"
+
+    def context(self) -> None:
+        """No whole-log fact is needed."""
+        return None
+
+    def kernel(self, part: Any, ctx: None = None) -> pd.Timestamp:
+        """The cutoff of one part."""
+        return cutoff(part.events, self.value, func=self.func)
+
+    def combine(self, parts: Sequence[pd.Timestamp], ctx: None = None) -> pd.Timestamp:
+        """The latest cutoff (``NaT`` for an empty log)."""
+        cuts = [c for c in parts if not pd.isna(c)]
+        return max(cuts) if cuts else pd.NaT

@@ -307,9 +307,79 @@ def _format_loop(
     return todo
 
 
+def _matches(
+    text: pd.Series, pattern: str, candidates: pd.Series, *, full: bool = False
+) -> pd.Series:
+    """Where ``pattern`` (Python ``re``) is found (``full``: matches the whole value),
+    tested only on the ``candidates``.
+
+    Python's regular expressions are exact for any text (``\\d`` matches every Unicode
+    digit) but run per value; a cheap vectorised test first rules out the values that
+    cannot match.
+    """
+    found = pd.Series(False, index=text.index)
+    if candidates.any():
+        sub = text[candidates]
+        hit = sub.str.fullmatch(pattern) if full else sub.str.contains(pattern, regex=True)
+        found[sub.index] = hit.fillna(False).to_numpy(dtype=bool)
+    return found
+
+
+def _may_be_number(text: pd.Series) -> pd.Series:
+    """Values that may fullmatch :data:`_NUMBER_RE`: no ASCII character but digits and '.'."""
+    return ~text.str.contains("[^0-9.\u0080-\U0010ffff]", regex=True, na=True).astype(bool)
+
+
+def _may_have_offset(text: pd.Series) -> pd.Series:
+    """Values that may end in a UTC offset (:data:`_OFFSET_RE`): ``Z``, ``+`` or ``-`` among
+    the last six characters (an offset is ``Z`` or at most ``+hh:mm``)."""
+    return text.str.slice(-6).str.contains(r"[Z+\-]", regex=True, na=False).astype(bool)
+
+
+_DIRECTIVE_RE = re.compile(r"%.")
+_TODAY_NOW = ("now", "today")  # read by pandas whatever the format
+_WORDS = frozenset(w for t in _TODAY_NOW for w in (t, t.upper(), t.capitalize()))
+
+
+def _no_words(text: pd.Series) -> pd.Series:
+    """``now`` and ``today`` blanked out: pandas reads them as the clock time of the load
+    under any format, but in an export they are no time (the row is then dropped as
+    ``unparseable_timestamp``, with the word as its example)."""
+    words = text.isin(_WORDS)
+    return text.mask(words) if words.any() else text
+
+
+def _literals(fmt: str) -> frozenset[str]:
+    """Characters that every value read with the ``strptime`` format ``fmt`` contains: its
+    literal characters, but whitespace (read as any whitespace) and cased letters (read
+    in any case); none for ``"ISO8601"``."""
+    if "%" not in fmt:
+        return frozenset()
+    rest = _DIRECTIVE_RE.sub("", fmt)
+    return frozenset(ch for ch in rest if not ch.isspace() and ch.lower() == ch.upper())
+
+
 def _best_format(values: pd.Series, formats: list[tuple[str, str]]) -> int:
+    """The format that reads most ``values`` (the first of equals); -1 when none reads any.
+
+    A format is tried only when enough values contain its literal characters (``年``,
+    ``/``, ``:`` ...) to beat the best so far: the result is the same, with fewer parses.
+    """
     best_n, best_i = 0, -1
+    has: dict[str, np.ndarray] = {}
     for i, (_, fmt) in enumerate(formats):
+        literals = _literals(fmt)
+        if literals:
+            if "" not in has:
+                has[""] = values.isin(_TODAY_NOW).to_numpy(dtype=bool)
+            fits = np.ones(len(values), dtype=bool)
+            for ch in literals:
+                if ch not in has:
+                    found = values.str.contains(ch, regex=False, na=False)
+                    has[ch] = found.to_numpy(dtype=bool)
+                fits &= has[ch]
+            if int((fits | has[""]).sum()) <= best_n:
+                continue  # it cannot read more values than the best so far
         n_ok = int(pd.to_datetime(values, format=fmt, errors="coerce").notna().sum())
         if n_ok > best_n:
             best_n, best_i = n_ok, i
@@ -354,7 +424,7 @@ def parse_times(
 def _parse_with_format(raw: pd.Series, time_format: str, tz: str) -> ParsedTimes:
     """Every value read with the caller's ``strptime`` format (an offset in it is honoured)."""
     out = ParsedTimes(times=pd.Series(pd.NaT, index=raw.index, dtype=f"datetime64[ns, {tz}]"))
-    text = raw.astype("str").where(raw.notna()).str.strip()
+    text = _no_words(raw.astype("str").where(raw.notna()).str.strip())
     aware = "%z" in time_format or "%Z" in time_format
     parsed = pd.to_datetime(text, format=time_format, errors="coerce", utc=aware)
     ok = parsed.notna()
@@ -400,11 +470,11 @@ def _parse(
     if pd.api.types.is_numeric_dtype(raw.dtype):
         text = raw.astype("str").where(raw.notna())
     else:
-        text = raw.astype("str").where(raw.notna()).str.strip()
+        text = _no_words(raw.astype("str").where(raw.notna()).str.strip())
     result = out.times.copy()
     todo = text.notna() & (text != "")
     # plain numbers: one unit for the whole column (never a date format per value)
-    is_number = todo & text.str.fullmatch(_NUMBER_RE).fillna(False).astype(bool)
+    is_number = todo & _matches(text, _NUMBER_RE, _may_be_number(text), full=True)
     if is_number.any():
         _parse_numbers(text[is_number], result, out, tz, column)
         todo &= ~is_number
@@ -415,7 +485,7 @@ def _parse(
     if has_ampm.any():
         text = text.copy()
         text[has_ampm] = text[has_ampm].str.replace("上午", "AM").str.replace("下午", "PM")
-    has_offset = text.str.contains(_OFFSET_RE, regex=True, na=False) & todo
+    has_offset = _matches(text, _OFFSET_RE, _may_have_offset(text)) & todo
     if has_offset.any():
         parsed = pd.to_datetime(text[has_offset], format="ISO8601", errors="coerce", utc=True)
         parsed = _aware_in_range(parsed)

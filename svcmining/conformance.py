@@ -90,6 +90,7 @@ from ._automaton import build_automaton as _build_automaton
 from ._repr import counts, html_table, pct
 from ._time import cutoff as cutoff_of
 from ._validation import check_choice, check_positive_int
+from .core import run
 from .eventlog import LogLike, as_events, as_ticket_log, frame_of, log_codes, map_distinct
 from .exceptions import InvalidParameterError, SOPDefinitionError
 from .sop import CASE_START, SOP, as_sop, choice_groups
@@ -100,7 +101,18 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 
-__all__ = ["ConformanceResult", "SOPComparison", "check_sop", "compare_with_sop"]
+__all__ = [
+    "ConformanceResult",
+    "SOPCheckAnalysis",
+    "SOPCheckPart",
+    "SOPComparison",
+    "SOPContext",
+    "SOPVariantsAnalysis",
+    "SOPVariantsPart",
+    "check_sop",
+    "compare_with_sop",
+    "sop_check_analysis",
+]
 
 _PARALLEL_MIN_VARIANTS = 2000
 _CHUNK = 100
@@ -672,6 +684,37 @@ def check_sop(
     "sample_logs/sop_complaint.yaml").summary``.
     """
     t0 = time.perf_counter()
+    if progress is None:
+        progress = sys.stderr.isatty()
+    tlog = as_ticket_log(log)
+    analysis = sop_check_analysis(
+        sop,
+        method=method,
+        max_seconds=max_seconds,
+        workers=workers,
+        precision=precision,
+        cutoff=cutoff,
+        progress=progress,
+        states=states,
+        started=t0,
+    )
+    return run(analysis, [tlog])
+
+
+def sop_check_analysis(
+    sop: SOP | str | os.PathLike[str],
+    *,
+    method: Literal["alignments", "token_replay", "auto"] = "auto",
+    max_seconds: float | None = None,
+    workers: int | None = None,
+    precision: bool = True,
+    cutoff: pd.Timestamp | str | None = None,
+    progress: bool = False,
+    states: TicketStates | None = None,
+    started: float | None = None,
+) -> SOPCheckAnalysis:
+    """The :class:`SOPCheckAnalysis` of :func:`check_sop`'s options, checked (the pandas
+    and the Dask functions build it alike); ``started``: when the time box starts."""
     check_choice("check_sop", "method", method, ("alignments", "token_replay", "auto"))
     if max_seconds is not None and (
         isinstance(max_seconds, bool) or not isinstance(max_seconds, int | float) or max_seconds < 0
@@ -683,281 +726,16 @@ def check_sop(
     if workers is None:
         workers = min(2, os.cpu_count() or 1)
     workers = check_positive_int("check_sop", "workers", workers)
-    sop = _as_sop(sop)
-    tlog = as_ticket_log(log)
-    events = tlog.events
-    if progress is None:
-        progress = sys.stderr.isatty()
-
-    lab_map = sop.label_map()
-    coded = _encode(tlog, sop)
-    n_cases = coded.n_cases
-
-    # ---- variants ------------------------------------------------------------
-    net, im, fm = sop.petri_net()
-    try:
-        auto: _Automaton | None = _automaton_for(sop)
-    except _TooLarge:
-        auto = None
-    model_labels = (
-        auto.labels
-        if auto is not None
-        else sorted({t.label for t in net.transitions if t.label is not None})
-    )
-    n_model = len(model_labels)
-    act_uniques = coded.act_names
-    lab_index = {lab: i for i, lab in enumerate(model_labels)}
-    # code per event: model label index, or n_model + k for the k-th unknown activity
-    unknown_names = [a for a in act_uniques if lab_map.get(a) not in lab_index]
-    unk_index = {a: n_model + i for i, a in enumerate(unknown_names)}
-    code_of_unique = np.array(
-        [lab_index[lab_map[a]] if a not in unk_index else unk_index[a] for a in act_uniques],
-        dtype=np.int64,
-    )
-    ev_code = code_of_unique[coded.act_codes] if len(events) else np.zeros(0, dtype=np.int64)
-    starts = coded.starts
-    lengths = np.diff(np.r_[starts, len(events)])
-    # variant key per case: the bytes of its code sequence (no per-event Python work)
-    buf = ev_code.astype(np.int32).tobytes()
-    bounds = (np.r_[starts, len(events)] * 4).tolist()
-    keys = [buf[a:b] for a, b in itertools.pairwise(bounds)]
-    var_codes, var_uniques = pd.factorize(np.array(keys, dtype=object), sort=False)
-    var_seqs: list[tuple[int, ...]] = [
-        tuple(np.frombuffer(k, dtype=np.int32).tolist()) for k in var_uniques
-    ]
-    freq = np.bincount(var_codes, minlength=len(var_seqs)) if n_cases else np.zeros(0, int)
-    order = sorted(range(len(var_seqs)), key=lambda v: (-freq[v], var_seqs[v]))
-    rank = np.empty(len(var_seqs), dtype=np.int64)
-    rank[order] = np.arange(len(var_seqs))
-    var_seqs = [var_seqs[v] for v in order]
-    freq = freq[order] if len(order) else freq
-    case_var = rank[var_codes] if n_cases else np.zeros(0, dtype=np.int64)
-
-    # ---- per-variant conformance ----------------------------------------------
-    use_align = method in ("alignments", "auto")
-    var_results: list[tuple[int, list[tuple[int, int]]] | None] = [None] * len(var_seqs)
-    as_model = [tuple(c if c < n_model else -1 for c in s) for s in var_seqs]
-    if use_align:
-        deadline = None if max_seconds is None else t0 + float(max_seconds)
-        if auto is not None:
-            _run_alignments(auto, as_model, var_results, workers, deadline, progress)
-        else:
-            _run_pm4py_alignments(net, im, fm, model_labels, as_model, var_results, deadline)
-    bwc: int
-    if auto is not None:
-        bwc = auto.best_worst_cost
-    else:
-        bwc = _pm4py_best_worst(net, im, fm)
-    var_method = np.array(
-        ["alignments" if r is not None else "token_replay" for r in var_results], dtype=object
-    )
-    var_fitness = np.zeros(len(var_seqs))
-    var_cost = np.zeros(len(var_seqs))
-    var_bwc = np.array([MOVE_COST * len(s) + bwc for s in var_seqs], dtype=float)
-    vdev_rows: list[tuple[Any, ...]] = []
-    step_of_label = {s.label: s for s in sop.steps}
-    choice_of = choice_groups(sop)
-    all_labels = [*model_labels, *unknown_names]
-    todo_tr = [v for v, r in enumerate(var_results) if r is None]
-    for v, r in enumerate(var_results):
-        if r is None:
-            continue
-        cost, moves = r
-        var_cost[v] = cost
-        den = var_bwc[v] // MOVE_COST
-        var_fitness[v] = 1 - (cost // MOVE_COST) / den if den > 0 else 0.0
-        vdev_rows.extend(
-            (v, *row)
-            for row in _classify(moves, var_seqs[v], all_labels, n_model, step_of_label, choice_of)
-        )
-    if todo_tr:
-        tr = _token_replay(net, im, fm, model_labels, [as_model[v] for v in todo_tr])
-        for v, (fit, is_fit) in zip(todo_tr, tr, strict=True):
-            var_fitness[v] = fit
-            var_cost[v] = np.nan
-            for pos, c in enumerate(var_seqs[v]):
-                if c >= n_model:
-                    vdev_rows.append(
-                        (v, "unknown_activity", None, all_labels[c], pos, "activity not in the SOP")
-                    )
-            if not is_fit:
-                vdev_rows.append(
-                    (
-                        v,
-                        "not_fitting",
-                        None,
-                        None,
-                        -1,
-                        "token replay: the order does not fit the SOP (untyped; "
-                        "use method='alignments')",
-                    )
-                )
-
-    # ---- log-level fitness (pm4py's definition) --------------------------------
-    aligned = var_method == "alignments"
-    if aligned.any():
-        log_fitness = 1 - float((var_cost[aligned] * freq[aligned]).sum()) / float(
-            (var_bwc[aligned] * freq[aligned]).sum()
-        )
-    else:
-        log_fitness = float(np.average(var_fitness, weights=freq)) if len(freq) else float("nan")
-
-    # ---- open cases and SLA clocks (needed to tell pending from skipped) ---------
-    cut = cutoff_of(events, cutoff, func="check_sop")
-    # open as every svcmining analysis judges it (svcmining.states; the SOP's close
-    # steps' labels close tickets too); SLA clocks stand still in the waiting states
-    tstates = as_states(states, sop=sop, func="check_sop")
-    judged = judge_log(tlog, tstates, sop)
-    sla_tab, sla_case = _sla_table(coded, sop, cut, judged.kinds == WAITING, events)
-    case_open = judged.open
-
-    # ---- spread variant deviations to cases ----------------------------------
-    vdev = pd.DataFrame(
-        vdev_rows, columns=["variant", "type", "step", "activity", "position", "detail"]
-    )
-    case_tab = pd.DataFrame({"case_code": np.arange(n_cases), "variant": case_var})
-    dev = case_tab.merge(vdev, on="variant", how="inner", sort=False)
-    dev, pending = _drop_pending(dev, case_open, sla_tab, sla_case, sop)
-    d_pos = dev["position"].to_numpy(dtype=np.int64)
-    d_case = dev["case_code"].to_numpy(dtype=np.int64)
-    ev_pos = np.where(d_pos >= 0, starts[d_case] + d_pos, -1)
-    valid = ev_pos >= 0
-    take = np.where(valid, ev_pos, 0)
-    dev["at_ns"] = np.where(valid, coded.ts_ns[take], _NAT) if len(events) else _NAT
-    if coded.dept_codes is not None and len(events):
-        dc = np.where(valid, coded.dept_codes[take], -1)
-        dev["department"] = _names(dc, coded.dept_names)
-    else:
-        dev["department"] = None
-    dev["sla"] = None
-    dev["limit_hours"] = np.nan
-    dev["actual_hours"] = np.nan
-    parts = [dev]
-
-    # ---- departments ----------------------------------------------------------
-    if coded.dept_codes is not None:
-        parts.append(_department_deviations(coded, sop))
-
-    # ---- SLAs ----------------------------------------------------------------
-    is_breach = (sla_tab["status"] == "breached").to_numpy()
-    if is_breach.any():
-        breach = sla_tab[is_breach]
-        to_ns = _to_ns(breach["to_at"])
-        parts.append(
-            pd.DataFrame(
-                {
-                    "case_code": sla_case[is_breach],
-                    "type": "sla_breach",
-                    "step": map_distinct(breach["sla"], {x.id: x.to for x in sop.slas}).to_numpy(),
-                    "activity": None,
-                    "position": -1,
-                    "at_ns": to_ns,
-                    "department": None,
-                    "detail": breach["detail"].to_numpy(),
-                    "sla": breach["sla"].to_numpy(),
-                    "limit_hours": breach["limit_hours"].to_numpy(),
-                    "actual_hours": breach["actual_hours"].to_numpy(),
-                }
-            )
-        )
-    cols = ["case_code", "type", "step", "activity", "position", "at_ns", "department",
-            "detail", "sla", "limit_hours", "actual_hours"]  # fmt: skip
-    nonempty = [p[cols] for p in parts if len(p)]
-    raw = (
-        pd.concat(nonempty, ignore_index=True)
-        if nonempty
-        else pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
-    )
-    type_order = {t: i for i, t in enumerate(DEVIATION_TYPES)}
-    pos = raw["position"].to_numpy(dtype=np.int64)
-    type_code = map_distinct(raw["type"], type_order).to_numpy(dtype=np.int64)
-    sla_rank = map_distinct(raw["sla"], {x.id: i for i, x in enumerate(sop.slas)}).fillna(-1)
-    case_code = raw["case_code"].to_numpy(dtype=np.int64)
-    row_order = np.lexsort(
-        (
-            sla_rank.to_numpy(dtype=np.int64),
-            type_code,
-            np.where(pos >= 0, pos, np.iinfo(np.int64).max),
-            case_code,
-        )
-    )
-    raw = raw.iloc[row_order].reset_index(drop=True)
-    case_code = case_code[row_order]
-    type_code = type_code[row_order]
-    deviations = pd.DataFrame(
-        {
-            "case_id": pd.array(coded.case_ids[case_code], dtype="str"),
-            "type": raw["type"].astype("str"),
-            "step": raw["step"].astype(object).where(raw["step"].notna(), None),
-            "activity": raw["activity"].astype(object).where(raw["activity"].notna(), None),
-            "position": raw["position"].astype("int64"),
-            "at": _from_ns(raw["at_ns"].to_numpy(dtype=np.int64), coded.tz),
-            "department": raw["department"].astype(object).where(raw["department"].notna(), None),
-            "detail": raw["detail"].astype("str"),
-            "sla": raw["sla"].astype(object).where(raw["sla"].notna(), None),
-            "limit_hours": raw["limit_hours"].astype(float),
-            "actual_hours": raw["actual_hours"].astype(float),
-        }
-    )
-
-    # ---- per case ----------------------------------------------------------------
-    cases = pd.DataFrame(
-        {
-            "case_id": pd.array(coded.case_ids, dtype="str"),
-            "variant": case_var,
-            "n_events": lengths,
-            "fitness": var_fitness[case_var] if n_cases else np.zeros(0),
-            "method": var_method[case_var] if n_cases else np.zeros(0, dtype=object),
-        }
-    )
-    cases["method"] = cases["method"].astype("str")
-    cases["n_deviations"] = np.bincount(case_code, minlength=n_cases)
-    cases["deviation_types"] = _joined_flags(
-        case_code, type_code, n_cases, list(DEVIATION_TYPES), sort_names=True
-    )
-    cases["conforming"] = cases["n_deviations"] == 0
-    br_case = sla_case[is_breach]
-    sla_names = [x.id for x in sop.slas]
-    sla_pos = {n: i for i, n in enumerate(sla_names)}
-    br_code = map_distinct(sla_tab.loc[is_breach, "sla"], sla_pos).to_numpy()
-    cases["sla_breaches"] = _joined_flags(
-        br_case, br_code.astype(np.int64), n_cases, sla_names, sort_names=True
-    )
-    cases["open_at_cutoff"] = case_open
-    cases["pending_steps"] = _pending_text(pending, n_cases, coded.case_ids)
-
-    # ---- tables --------------------------------------------------------------
-    steps_tab = _step_table(coded, sop, deviations, case_code)
-    attain = _sla_attainment(sla_tab, sop)
-    comparison = _compare(coded, sop, _allowed_pairs(auto) if auto is not None else None, rare=0.0)
-    prec = float("nan")
-    if precision and len(var_seqs):
-        if auto is not None:
-            prec = _precision(auto, as_model, freq)
-        else:
-            prec = _pm4py_precision(net, im, fm, model_labels, as_model, freq)
-    unk_cases = cases["variant"].isin(
-        [v for v, s in enumerate(var_seqs) if any(c >= n_model for c in s)]
-    )
-    flow_ok = (cases["fitness"] >= 1.0) & ~unk_cases & (cases["method"] == "alignments")
-    flow_ok |= (cases["method"] == "token_replay") & (cases["fitness"] >= 1.0) & ~unk_cases
-    summary = _summary_frame(
-        cases,
-        n_variants=len(var_seqs),
-        log_fitness=log_fitness,
-        precision=prec,
-        flow_rate=float(flow_ok.mean()) if n_cases else float("nan"),
-        slas=sla_tab,
-        seconds=time.perf_counter() - t0,
-    )
-    return ConformanceResult(
-        summary=summary,
-        cases=cases,
-        deviations=deviations,
-        steps=steps_tab,
-        slas=sla_tab.drop(columns=["detail"]),
-        sla_attainment=attain,
-        comparison=comparison,
+    return SOPCheckAnalysis(
+        _as_sop(sop),
+        method,
+        max_seconds,
+        precision,
+        cutoff,
+        workers,
+        bool(progress),
+        states,
+        time.perf_counter() if started is None else started,
     )
 
 
@@ -1755,6 +1533,15 @@ def _compare(
 ) -> SOPComparison:
     """Directly-follows flows of the log against the SOP's allowed pairs (``None``: the net
     was too large to enumerate them; every taken flow is then ``not_checked``)."""
+    names, src, tgt, case, hours, counts = _flow_parts(coded, sop)
+    return _flows_table(names, src, tgt, case, hours, counts, coded.n_cases, sop, allowed, rare)
+
+
+def _flow_parts(
+    coded: _Coded, sop: SOP
+) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The flows of whole tickets: node names (sorted, then ``[start]``, ``[end]``), each
+    flow's source, target, ticket and hours, and the events per node."""
     # node names: primary step label, or the activity itself when unknown
     prim = [
         sop.steps[k].label if k >= 0 else a
@@ -1763,10 +1550,8 @@ def _compare(
     names = [*sorted(set(prim)), "[start]", "[end]"]
     nidx = {x: i for i, x in enumerate(names)}
     node_of_act = np.array([nidx[x] for x in prim], dtype=np.int64)
-    n_nodes = len(names)
     act = node_of_act[coded.act_codes] if len(coded.act_codes) else coded.act_codes
     n_ev = len(act)
-    n_cases = coded.n_cases
     new_case = np.zeros(n_ev, dtype=bool)
     new_case[coded.starts] = True
     end_case = np.r_[new_case[1:], True] if n_ev else new_case
@@ -1774,10 +1559,27 @@ def _compare(
     src = np.where(new_case, nidx["[start]"], src)
     hours = np.r_[np.nan, np.diff(coded.ts_ns) / 3.6e12] if n_ev else np.zeros(0)
     hours[new_case] = np.nan
-    p_src = np.r_[src, act[end_case]]
-    p_tgt = np.r_[act, np.full(int(end_case.sum()), nidx["[end]"])]
-    p_case = np.r_[coded.case_codes, coded.case_codes[end_case]]
+    p_src = np.r_[src, act[end_case]].astype(np.int64)
+    p_tgt = np.r_[act, np.full(int(end_case.sum()), nidx["[end]"])].astype(np.int64)
+    p_case = np.r_[coded.case_codes, coded.case_codes[end_case]].astype(np.int64)
     p_hours = np.r_[hours, np.full(int(end_case.sum()), np.nan)]
+    return names, p_src, p_tgt, p_case, p_hours, np.bincount(act, minlength=len(names))
+
+
+def _flows_table(
+    names: list[str],
+    p_src: np.ndarray,
+    p_tgt: np.ndarray,
+    p_case: np.ndarray,
+    p_hours: np.ndarray,
+    node_counts: np.ndarray,
+    n_cases: int,
+    sop: SOP,
+    allowed: set[tuple[str, str]] | None,
+    rare: float,
+) -> SOPComparison:
+    """The flow comparison from the flows of all tickets (in log order)."""
+    n_nodes = len(names)
     key = p_src * n_nodes + p_tgt
     pairs = pd.DataFrame({"key": key, "case": p_case, "hours": p_hours})
     g = pairs.groupby("key", sort=True)
@@ -1806,7 +1608,7 @@ def _compare(
     taken["source"] = [names[k // n_nodes] for k in taken["key"]]
     taken["target"] = [names[k % n_nodes] for k in taken["key"]]
     taken = taken.drop(columns="key")
-    counts = pd.Series(np.bincount(act, minlength=n_nodes), index=names)
+    counts = pd.Series(node_counts, index=names)
     return _classify_flows(taken, counts, n_cases, sop, allowed, rare)
 
 
@@ -1917,3 +1719,471 @@ def _dot_quote(s: object) -> str:
         .replace("\n", "\\n")
     )
     return '"' + text + '"'
+
+
+# ----------------------------------------------------------------------------------------------
+# check_sop as a context, a kernel and a combine (svcmining.core)
+
+
+@dataclass(frozen=True, eq=False)
+class SOPVariantsPart:
+    """The distinct activity sequences of whole tickets (codes into the part's sorted
+    ``act_names``) with their tickets, and the part's cutoff."""
+
+    cutoff: pd.Timestamp
+    act_names: list[str]
+    seqs: list[tuple[int, ...]]
+    freq: np.ndarray
+
+
+@dataclass(frozen=True, eq=False)
+class SOPContext:
+    """What every part needs to check its tickets: the cutoff, the model code of every
+    activity, the rank of every variant of the log (keyed by the bytes of its int32 code
+    sequence) and each variant's alignment (method, fitness, deviations), the log fitness
+    and precision, and the variants holding an activity the SOP does not know."""
+
+    cutoff: pd.Timestamp
+    code_of: dict[str, int]
+    rank_of: dict[bytes, int]
+    var_method: np.ndarray
+    var_fitness: np.ndarray
+    vdev: pd.DataFrame
+    log_fitness: float
+    precision: float
+    unknown_variants: list[int]
+    allowed: set[tuple[str, str]] | None
+    started: float
+
+
+@dataclass(frozen=True)
+class SOPVariantsAnalysis:
+    """The :class:`SOPContext` of a log: variants counted per part, then ranked over the
+    whole log and aligned once each, within one time box (``max_seconds`` from
+    ``started``, the call of :func:`check_sop`)."""
+
+    check: SOPCheckAnalysis
+
+    def context(self) -> None:
+        """No whole-log fact is needed."""
+        return None
+
+    def kernel(self, part: Any, ctx: None = None) -> SOPVariantsPart:
+        """The part's cutoff and distinct activity sequences."""
+        cut = cutoff_of(part.events, self.check.cutoff, func="check_sop")
+        act_names, seqs, codes = _sequences(part)
+        freq = np.bincount(codes, minlength=len(seqs)) if len(codes) else np.zeros(0, int)
+        return SOPVariantsPart(cut, act_names, seqs, freq)
+
+    def combine(self, parts: Sequence[SOPVariantsPart], ctx: None = None) -> SOPContext:
+        """Rank and align the variants of the whole log."""
+        chk = self.check
+        sop = chk.sop
+        started = time.perf_counter() if chk.started is None else chk.started
+        cuts = [p.cutoff for p in parts if not pd.isna(p.cutoff)]
+        if len(parts) == 1:
+            act_uniques = parts[0].act_names
+        else:
+            act_uniques = sorted(set().union(*(p.act_names for p in parts)))
+        lab_map = sop.label_map()
+        net, im, fm = sop.petri_net()
+        try:
+            auto: _Automaton | None = _automaton_for(sop)
+        except _TooLarge:
+            auto = None
+        model_labels = (
+            auto.labels
+            if auto is not None
+            else sorted({t.label for t in net.transitions if t.label is not None})
+        )
+        n_model = len(model_labels)
+        lab_index = {lab: i for i, lab in enumerate(model_labels)}
+        # code per activity: model label index, or n_model + k for the k-th unknown activity
+        unknown_names = [a for a in act_uniques if lab_map.get(a) not in lab_index]
+        unk_index = {a: n_model + i for i, a in enumerate(unknown_names)}
+        code_of = {
+            a: unk_index[a] if a in unk_index else lab_index[lab_map[a]] for a in act_uniques
+        }
+        # variants: distinct model-code sequences, ranked by frequency, then sequence
+        count: dict[tuple[int, ...], int] = {}
+        for p in parts:
+            m = [code_of[a] for a in p.act_names]
+            for s, f in zip(p.seqs, p.freq.tolist(), strict=True):
+                key = tuple(m[c] for c in s)
+                count[key] = count.get(key, 0) + int(f)
+        var_seqs = sorted(count, key=lambda s: (-count[s], s))
+        freq = np.array([count[s] for s in var_seqs], dtype=np.int64)
+        rank_of = {np.array(s, dtype=np.int32).tobytes(): r for r, s in enumerate(var_seqs)}
+
+        # ---- per-variant conformance ----------------------------------------------
+        var_results: list[tuple[int, list[tuple[int, int]]] | None] = [None] * len(var_seqs)
+        as_model = [tuple(c if c < n_model else -1 for c in s) for s in var_seqs]
+        if chk.method in ("alignments", "auto"):
+            deadline = None if chk.max_seconds is None else started + float(chk.max_seconds)
+            if auto is not None:
+                _run_alignments(auto, as_model, var_results, chk.workers, deadline, chk.progress)
+            else:
+                _run_pm4py_alignments(net, im, fm, model_labels, as_model, var_results, deadline)
+        bwc = auto.best_worst_cost if auto is not None else _pm4py_best_worst(net, im, fm)
+        var_method = np.array(
+            ["alignments" if r is not None else "token_replay" for r in var_results], dtype=object
+        )
+        var_fitness = np.zeros(len(var_seqs))
+        var_cost = np.zeros(len(var_seqs))
+        var_bwc = np.array([MOVE_COST * len(s) + bwc for s in var_seqs], dtype=float)
+        vdev_rows: list[tuple[Any, ...]] = []
+        step_of_label = {s.label: s for s in sop.steps}
+        choice_of = choice_groups(sop)
+        all_labels = [*model_labels, *unknown_names]
+        todo_tr = [v for v, r in enumerate(var_results) if r is None]
+        for v, r in enumerate(var_results):
+            if r is None:
+                continue
+            cost, moves = r
+            var_cost[v] = cost
+            den = var_bwc[v] // MOVE_COST
+            var_fitness[v] = 1 - (cost // MOVE_COST) / den if den > 0 else 0.0
+            vdev_rows.extend(
+                (v, *row)
+                for row in _classify(
+                    moves, var_seqs[v], all_labels, n_model, step_of_label, choice_of
+                )
+            )
+        if todo_tr:
+            tr = _token_replay(net, im, fm, model_labels, [as_model[v] for v in todo_tr])
+            for v, (fit, is_fit) in zip(todo_tr, tr, strict=True):
+                var_fitness[v] = fit
+                var_cost[v] = np.nan
+                vdev_rows.extend(_replay_deviations(v, var_seqs[v], all_labels, n_model, is_fit))
+
+        # ---- log-level fitness (pm4py's definition) --------------------------------
+        aligned = var_method == "alignments"
+        if aligned.any():
+            log_fitness = 1 - float((var_cost[aligned] * freq[aligned]).sum()) / float(
+                (var_bwc[aligned] * freq[aligned]).sum()
+            )
+        else:
+            log_fitness = (
+                float(np.average(var_fitness, weights=freq)) if len(freq) else float("nan")
+            )
+        prec = float("nan")
+        if chk.precision and len(var_seqs):
+            if auto is not None:
+                prec = _precision(auto, as_model, freq)
+            else:
+                prec = _pm4py_precision(net, im, fm, model_labels, as_model, freq)
+        return SOPContext(
+            cutoff=max(cuts) if cuts else pd.NaT,
+            code_of=code_of,
+            rank_of=rank_of,
+            var_method=var_method,
+            var_fitness=var_fitness,
+            vdev=pd.DataFrame(
+                vdev_rows, columns=["variant", "type", "step", "activity", "position", "detail"]
+            ),
+            log_fitness=log_fitness,
+            precision=prec,
+            unknown_variants=[v for v, s in enumerate(var_seqs) if any(c >= n_model for c in s)],
+            allowed=_allowed_pairs(auto) if auto is not None else None,
+            started=started,
+        )
+
+
+def _sequences(tlog: Any) -> tuple[list[str], list[tuple[int, ...]], np.ndarray]:
+    """The sorted activity names of a log, its distinct activity sequences (codes into
+    them) and the sequence of each ticket; computed once per log (kept on it)."""
+
+    def compute() -> tuple[list[str], list[tuple[int, ...]], np.ndarray]:
+        act_codes, act_uniques = log_codes(tlog, "activity", sort=True)
+        starts = tlog.case_index()[1]
+        buf = np.asarray(act_codes, dtype=np.int32).tobytes()
+        bounds = (np.r_[starts, len(act_codes)] * 4).tolist()
+        keys = [buf[a:b] for a, b in itertools.pairwise(bounds)]
+        codes, uniq = pd.factorize(np.array(keys, dtype=object), sort=False)
+        seqs = [tuple(np.frombuffer(k, dtype=np.int32).tolist()) for k in uniq]
+        return [str(a) for a in act_uniques], seqs, np.asarray(codes, dtype=np.int64)
+
+    return tlog.derived(("activity sequences",), compute)
+
+
+def _replay_deviations(
+    v: int, seq: tuple[int, ...], all_labels: list[str], n_model: int, is_fit: bool
+) -> list[tuple[Any, ...]]:
+    """Deviation rows of a variant checked by token replay (untyped)."""
+    rows: list[tuple[Any, ...]] = [
+        (v, "unknown_activity", None, all_labels[c], pos, "activity not in the SOP")
+        for pos, c in enumerate(seq)
+        if c >= n_model
+    ]
+    if not is_fit:
+        rows.append(
+            (
+                v,
+                "not_fitting",
+                None,
+                None,
+                -1,
+                "token replay: the order does not fit the SOP (untyped; use method='alignments')",
+            )
+        )
+    return rows
+
+
+@dataclass(frozen=True, eq=False)
+class SOPCheckPart:
+    """Whole tickets checked: rows per ticket, deviation and SLA, the additive step
+    counts and the directly-follows flows against the SOP (codes into ``flow_names``)."""
+
+    cases: pd.DataFrame
+    deviations: pd.DataFrame
+    slas: pd.DataFrame
+    steps: pd.DataFrame
+    flow_names: list[str]
+    flows: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+    node_counts: np.ndarray
+
+
+@dataclass(frozen=True)
+class SOPCheckAnalysis:
+    """:func:`check_sop` as a context, a kernel and a combine (:mod:`svcmining.core`).
+
+    The context (:class:`SOPVariantsAnalysis`) ranks the variants of the whole log and
+    aligns each once (one time box for the log), with the cutoff of the whole log. The
+    kernel checks whole tickets (deviations spread from their variants, departments,
+    SLAs, pending steps, flows); the combine adds the step counts and builds the flow
+    comparison, the SLA attainment and the summary over all tickets in log order.
+    """
+
+    sop: SOP
+    method: Literal["alignments", "token_replay", "auto"] = "auto"
+    max_seconds: float | None = None
+    precision: bool = True
+    cutoff: Any = None
+    workers: int = 1
+    progress: bool = False
+    states: TicketStates | None = None
+    started: float | None = None
+
+    def context(self) -> SOPVariantsAnalysis:
+        """The log's variants, aligned, and its cutoff."""
+        return SOPVariantsAnalysis(self)
+
+    def kernel(self, part: Any, ctx: SOPContext) -> SOPCheckPart:
+        """Check the tickets of ``part``."""
+        return _check_part(self, part, ctx)
+
+    def combine(self, parts: Sequence[SOPCheckPart], ctx: SOPContext) -> ConformanceResult:
+        """The result over the whole log."""
+        sop = self.sop
+        one = len(parts) == 1
+        cases = parts[0].cases if one else pd.concat([p.cases for p in parts], ignore_index=True)
+        deviations = (
+            parts[0].deviations
+            if one
+            else pd.concat([p.deviations for p in parts], ignore_index=True)
+        )
+        sla_tab = parts[0].slas if one else pd.concat([p.slas for p in parts], ignore_index=True)
+        n_cases = len(cases)
+        steps_tab = parts[0].steps.copy()
+        num = [c for c in steps_tab.columns if c not in ("step", "label", "deviation_rate")]
+        for c in num:
+            steps_tab[c] = sum(p.steps[c].to_numpy() for p in parts)
+        steps_tab["deviation_rate"] = (
+            steps_tab["cases_with_deviation"] / n_cases if n_cases else np.nan
+        )
+        # ---- flows against the SOP, over all tickets
+        if len(parts) == 1:  # the codes are the log's already
+            names, counts = parts[0].flow_names, parts[0].node_counts
+            f_src, f_tgt, f_case, f_hours = parts[0].flows
+        else:
+            names = [*sorted(set().union(*(p.flow_names[:-2] for p in parts))), "[start]", "[end]"]
+            index = pd.Index(names)
+            offset = 0
+            src, tgt, case, hours = [], [], [], []
+            counts = np.zeros(len(names), dtype=np.int64)
+            for p in parts:
+                m = np.asarray(index.get_indexer(p.flow_names), dtype=np.int64)
+                s, t, c, h = p.flows
+                src.append(m[s])
+                tgt.append(m[t])
+                case.append(c + offset)
+                hours.append(h)
+                counts[m] += p.node_counts
+                offset += len(p.cases)
+            f_src, f_tgt, f_case, f_hours = (np.concatenate(x) for x in (src, tgt, case, hours))
+        comparison = _flows_table(
+            names, f_src, f_tgt, f_case, f_hours, counts, n_cases, sop, ctx.allowed, 0.0
+        )
+        unk_cases = cases["variant"].isin(ctx.unknown_variants)
+        flow_ok = (cases["fitness"] >= 1.0) & ~unk_cases & (cases["method"] == "alignments")
+        flow_ok |= (cases["method"] == "token_replay") & (cases["fitness"] >= 1.0) & ~unk_cases
+        summary = _summary_frame(
+            cases,
+            n_variants=len(ctx.var_method),
+            log_fitness=ctx.log_fitness,
+            precision=ctx.precision,
+            flow_rate=float(flow_ok.mean()) if n_cases else float("nan"),
+            slas=sla_tab,
+            seconds=time.perf_counter() - ctx.started,
+        )
+        return ConformanceResult(
+            summary=summary,
+            cases=cases,
+            deviations=deviations,
+            steps=steps_tab,
+            slas=sla_tab.drop(columns=["detail"]),
+            sla_attainment=_sla_attainment(sla_tab, sop),
+            comparison=comparison,
+        )
+
+
+def _check_part(chk: SOPCheckAnalysis, tlog: Any, ctx: SOPContext) -> SOPCheckPart:
+    sop = chk.sop
+    events = tlog.events
+    coded = _encode(tlog, sop)
+    n_cases = coded.n_cases
+    starts = coded.starts
+    lengths = np.diff(np.r_[starts, len(events)])
+    # the variant of each ticket: its rank over the whole log (from the context)
+    act_names, seqs, seq_of_case = _sequences(tlog)
+    code_of = [ctx.code_of[a] for a in act_names]
+    rank = np.array(
+        [ctx.rank_of[np.array([code_of[c] for c in q], dtype=np.int32).tobytes()] for q in seqs],
+        dtype=np.int64,
+    )
+    case_var = rank[seq_of_case] if n_cases else np.zeros(0, dtype=np.int64)
+
+    # ---- open cases and SLA clocks (needed to tell pending from skipped) ---------
+    # open as every svcmining analysis judges it (svcmining.states; the SOP's close
+    # steps' labels close tickets too); SLA clocks stand still in the waiting states
+    tstates = as_states(chk.states, sop=sop, func="check_sop")
+    judged = judge_log(tlog, tstates, sop)
+    sla_tab, sla_case = _sla_table(coded, sop, ctx.cutoff, judged.kinds == WAITING, events)
+    case_open = judged.open
+
+    # ---- spread variant deviations to cases ----------------------------------
+    case_tab = pd.DataFrame({"case_code": np.arange(n_cases), "variant": case_var})
+    dev = case_tab.merge(ctx.vdev, on="variant", how="inner", sort=False)
+    dev, pending = _drop_pending(dev, case_open, sla_tab, sla_case, sop)
+    case_code, type_code, deviations = _deviation_table(coded, sop, dev, sla_tab, sla_case)
+
+    # ---- per case ----------------------------------------------------------------
+    cases = pd.DataFrame(
+        {
+            "case_id": pd.array(coded.case_ids, dtype="str"),
+            "variant": case_var,
+            "n_events": lengths,
+            "fitness": ctx.var_fitness[case_var] if n_cases else np.zeros(0),
+            "method": ctx.var_method[case_var] if n_cases else np.zeros(0, dtype=object),
+        }
+    )
+    cases["method"] = cases["method"].astype("str")
+    cases["n_deviations"] = np.bincount(case_code, minlength=n_cases)
+    cases["deviation_types"] = _joined_flags(
+        case_code, type_code, n_cases, list(DEVIATION_TYPES), sort_names=True
+    )
+    cases["conforming"] = cases["n_deviations"] == 0
+    is_breach = (sla_tab["status"] == "breached").to_numpy()
+    br_case = sla_case[is_breach]
+    sla_names = [x.id for x in sop.slas]
+    sla_pos = {n: i for i, n in enumerate(sla_names)}
+    br_code = map_distinct(sla_tab.loc[is_breach, "sla"], sla_pos).to_numpy()
+    cases["sla_breaches"] = _joined_flags(
+        br_case, br_code.astype(np.int64), n_cases, sla_names, sort_names=True
+    )
+    cases["open_at_cutoff"] = case_open
+    cases["pending_steps"] = _pending_text(pending, n_cases, coded.case_ids)
+    names, *flows, node_counts = _flow_parts(coded, sop)
+    return SOPCheckPart(
+        cases=cases,
+        deviations=deviations,
+        slas=sla_tab,
+        steps=_step_table(coded, sop, deviations, case_code),
+        flow_names=names,
+        flows=(flows[0], flows[1], flows[2], flows[3]),
+        node_counts=node_counts,
+    )
+
+
+def _deviation_table(
+    coded: _Coded, sop: SOP, dev: pd.DataFrame, sla_tab: pd.DataFrame, sla_case: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:
+    """The deviations of a part's tickets (steps, departments, SLAs) in ticket order, with
+    each row's ticket code and deviation type code."""
+    starts = coded.starts
+    n = len(coded.act_codes)
+    d_pos = dev["position"].to_numpy(dtype=np.int64)
+    d_case = dev["case_code"].to_numpy(dtype=np.int64)
+    ev_pos = np.where(d_pos >= 0, starts[d_case] + d_pos, -1)
+    valid = ev_pos >= 0
+    take = np.where(valid, ev_pos, 0)
+    dev["at_ns"] = np.where(valid, coded.ts_ns[take], _NAT) if n else _NAT
+    if coded.dept_codes is not None and n:
+        dc = np.where(valid, coded.dept_codes[take], -1)
+        dev["department"] = _names(dc, coded.dept_names)
+    else:
+        dev["department"] = None
+    dev["sla"] = None
+    dev["limit_hours"] = np.nan
+    dev["actual_hours"] = np.nan
+    parts = [dev]
+    if coded.dept_codes is not None:
+        parts.append(_department_deviations(coded, sop))
+    is_breach = (sla_tab["status"] == "breached").to_numpy()
+    if is_breach.any():
+        breach = sla_tab[is_breach]
+        parts.append(
+            pd.DataFrame(
+                {
+                    "case_code": sla_case[is_breach],
+                    "type": "sla_breach",
+                    "step": map_distinct(breach["sla"], {x.id: x.to for x in sop.slas}).to_numpy(),
+                    "activity": None,
+                    "position": -1,
+                    "at_ns": _to_ns(breach["to_at"]),
+                    "department": None,
+                    "detail": breach["detail"].to_numpy(),
+                    "sla": breach["sla"].to_numpy(),
+                    "limit_hours": breach["limit_hours"].to_numpy(),
+                    "actual_hours": breach["actual_hours"].to_numpy(),
+                }
+            )
+        )
+    cols = ["case_code", "type", "step", "activity", "position", "at_ns", "department",
+            "detail", "sla", "limit_hours", "actual_hours"]  # fmt: skip
+    nonempty = [p[cols] for p in parts if len(p)]
+    raw = (
+        pd.concat(nonempty, ignore_index=True)
+        if nonempty
+        else pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
+    )
+    type_order = {t: i for i, t in enumerate(DEVIATION_TYPES)}
+    pos = raw["position"].to_numpy(dtype=np.int64)
+    type_code = map_distinct(raw["type"], type_order).to_numpy(dtype=np.int64)
+    sla_rank = map_distinct(raw["sla"], {x.id: i for i, x in enumerate(sop.slas)}).fillna(-1)
+    case_code = raw["case_code"].to_numpy(dtype=np.int64)
+    row_order = np.lexsort(
+        (
+            sla_rank.to_numpy(dtype=np.int64),
+            type_code,
+            np.where(pos >= 0, pos, np.iinfo(np.int64).max),
+            case_code,
+        )
+    )
+    raw = raw.iloc[row_order].reset_index(drop=True)
+    deviations = pd.DataFrame(
+        {
+            "case_id": pd.array(coded.case_ids[case_code[row_order]], dtype="str"),
+            "type": raw["type"].astype("str"),
+            "step": raw["step"].astype(object).where(raw["step"].notna(), None),
+            "activity": raw["activity"].astype(object).where(raw["activity"].notna(), None),
+            "position": raw["position"].astype("int64"),
+            "at": _from_ns(raw["at_ns"].to_numpy(dtype=np.int64), coded.tz),
+            "department": raw["department"].astype(object).where(raw["department"].notna(), None),
+            "detail": raw["detail"].astype("str"),
+            "sla": raw["sla"].astype(object).where(raw["sla"].notna(), None),
+            "limit_hours": raw["limit_hours"].astype(float),
+            "actual_hours": raw["actual_hours"].astype(float),
+        }
+    )
+    return case_code[row_order], type_code[row_order], deviations

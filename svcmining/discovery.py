@@ -16,10 +16,10 @@ by :func:`discover_model`. Durations are elapsed hours unless a
 from __future__ import annotations
 
 import html
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -27,7 +27,8 @@ import pandas as pd
 from ._groupstats import group_stats
 from ._repr import names
 from ._time import ns_hours
-from ._validation import check_choice, check_fraction, check_positive_int
+from ._validation import check_choice, check_fraction
+from .core import run
 from .eventlog import (
     LogLike,
     TicketLog,
@@ -45,16 +46,18 @@ if TYPE_CHECKING:
     from .calendars import Calendar
 
 __all__ = [
+    "DFGAnalysis",
+    "DFGPart",
     "LogComparison",
     "ProcessGraph",
     "ProcessModel",
+    "VariantTable",
+    "VariantsAnalysis",
+    "VariantsPart",
     "compare_logs",
     "compare_periods",
     "discover_dfg",
     "discover_model",
-    "filter_cases",
-    "filter_time",
-    "filter_variants",
     "variants",
 ]
 
@@ -75,7 +78,7 @@ _EDGE_COLUMNS = [
 
 
 @dataclass(frozen=True)
-class _Frame:
+class CodedFrame:
     """Integer-coded view of a sorted event log (one pass of factorising, shared by all tables)."""
 
     act: np.ndarray  # activity code per event
@@ -98,7 +101,7 @@ def _ns(s: pd.Series) -> np.ndarray:
     return np.asarray(s.dt.as_unit("ns").array.asi8, dtype=np.int64)
 
 
-def _frame(data: LogLike) -> _Frame:
+def coded_frame(data: LogLike) -> CodedFrame:
     events = frame_of(data)
     act, labels = log_codes(data, "activity")
     case_codes, _ = log_codes(data, "case_id")
@@ -117,7 +120,7 @@ def _frame(data: LogLike) -> _Frame:
         begin_ns = np.minimum(begin_ns, end_ns)  # a start after its completion is not a start
     else:
         begin_ns = end_ns
-    return _Frame(
+    return CodedFrame(
         act=np.asarray(act, dtype=np.int64),
         labels=np.asarray(labels.astype(object)),
         case=case,
@@ -137,81 +140,6 @@ def _count_distinct_cases(group: np.ndarray, case: np.ndarray, n_groups: int) ->
     pair = group.astype(np.int64) * (int(case.max()) + 1) + case
     uniq = pd.unique(pair)
     return np.bincount(uniq // (int(case.max()) + 1), minlength=n_groups).astype(np.int64)
-
-
-def _edge_table(fr: _Frame, calendar: Calendar | None) -> pd.DataFrame:
-    n_act = len(fr.labels)
-    i = np.flatnonzero(fr.case[1:] == fr.case[:-1]) if len(fr.case) > 1 else np.array([], int)
-    src, tgt = fr.act[i], fr.act[i + 1]
-    edge = src * n_act + tgt
-    wait = ns_hours(fr.end_ns[i], fr.begin_ns[i + 1], fr.tz, calendar)
-    if fr.lifecycle:
-        wait = np.maximum(wait, 0.0)  # overlapping steps: the next one did not wait
-    codes, uniq = pd.factorize(edge)
-    n_e = len(uniq)
-    stats = group_stats(codes, np.asarray(wait, dtype=float), n_e, "wait")
-    uniq = np.asarray(uniq, dtype=np.int64)
-    table = pd.DataFrame(
-        {
-            "source": pd.array(fr.labels[uniq // n_act] if n_e else [], dtype="str"),
-            "target": pd.array(fr.labels[uniq % n_act] if n_e else [], dtype="str"),
-            "count": np.bincount(codes, minlength=n_e).astype(np.int64),
-            "cases": _count_distinct_cases(codes, fr.case[i], n_e),
-            **stats,
-        }
-    )
-    return table.sort_values(
-        ["count", "source", "target"], ascending=[False, True, True], ignore_index=True
-    )
-
-
-def _activity_table(fr: _Frame, data: LogLike, calendar: Calendar | None) -> pd.DataFrame:
-    events = frame_of(data)
-    n_act = len(fr.labels)
-    table = pd.DataFrame(
-        {
-            "activity": pd.array(fr.labels, dtype="str"),
-            "count": np.bincount(fr.act, minlength=n_act).astype(np.int64),
-            "cases": _count_distinct_cases(fr.act, fr.case, n_act),
-        }
-    )
-    if "department" in events.columns:
-        # the department doing each activity most often (ties: the one seen doing it first)
-        dep, dep_names = log_codes(data, "department", sort=True)
-        n_dep = len(dep_names)
-        has = np.flatnonzero(dep >= 0)
-        owner = np.full(n_act, -1, dtype=np.int64)
-        if n_dep and len(has):
-            pair = fr.act[has] * n_dep + dep[has]
-            counts = np.bincount(pair, minlength=n_act * n_dep)
-            first = np.full(n_act * n_dep, len(events), dtype=np.int64)
-            seen, at = np.unique(pair, return_index=True)
-            first[seen] = has[at]
-            score = (counts * (len(events) + 1) - first).reshape(n_act, n_dep)
-            owner = np.where(counts.reshape(n_act, n_dep).max(axis=1) > 0, score.argmax(axis=1), -1)
-        names = np.r_[np.asarray(dep_names, dtype=object), np.array([None], dtype=object)]
-        table.insert(1, "department", pd.array(names[owner], dtype="str"))
-    if fr.lifecycle:
-        has_start = events["start_timestamp"].notna().to_numpy()
-        proc = np.where(
-            has_start, ns_hours(fr.begin_ns, fr.end_ns, fr.tz, calendar), np.nan
-        ).astype(float)
-        stats = group_stats(fr.act, proc, n_act, "processing")
-        for name, values in stats.items():
-            table[name] = values
-    return table.sort_values(["count", "activity"], ascending=[False, True], ignore_index=True)
-
-
-def _endpoint_table(fr: _Frame, positions: np.ndarray) -> pd.DataFrame:
-    counts = np.bincount(fr.act[positions], minlength=len(fr.labels))
-    keep = np.flatnonzero(counts)
-    table = pd.DataFrame(
-        {
-            "activity": pd.array(fr.labels[keep], dtype="str"),
-            "count": counts[keep].astype(np.int64),
-        }
-    )
-    return table.sort_values(["count", "activity"], ascending=[False, True], ignore_index=True)
 
 
 def _html_table(title: str, df: pd.DataFrame, max_rows: int = 15) -> str:
@@ -300,36 +228,7 @@ class ProcessGraph:
 
 
 def _graph(data: LogLike, calendar: Calendar | None) -> ProcessGraph:
-    events = frame_of(data)
-    if len(events) == 0:
-        empty_edges = pd.DataFrame({c: pd.array([], dtype="str") for c in _EDGE_COLUMNS[:2]})
-        for c in _EDGE_COLUMNS[2:]:
-            empty_edges[c] = np.array([], dtype=np.int64 if c in ("count", "cases") else float)
-        empty_act = pd.DataFrame(
-            {"activity": pd.array([], dtype="str"), "count": np.array([], dtype=np.int64)}
-        )
-        return ProcessGraph(
-            empty_edges,
-            empty_act.assign(cases=np.array([], dtype=np.int64)),
-            empty_act,
-            empty_act.copy(),
-            0,
-            0,
-            "elapsed" if calendar is None else "business",
-            False,
-        )
-    fr = _frame(data)
-    ends = fr.case_start + fr.case_len - 1
-    return ProcessGraph(
-        edges=_edge_table(fr, calendar),
-        activities=_activity_table(fr, data, calendar),
-        start_activities=_endpoint_table(fr, fr.case_start),
-        end_activities=_endpoint_table(fr, ends),
-        n_cases=fr.n_cases,
-        n_events=len(events),
-        time_basis="elapsed" if calendar is None else "business",
-        lifecycle=fr.lifecycle,
-    )
+    return run(DFGAnalysis(calendar), [as_ticket_log(data)])
 
 
 def discover_dfg(log: LogLike, *, calendar: Calendar | None = None) -> ProcessGraph:
@@ -365,14 +264,346 @@ def discover_dfg(log: LogLike, *, calendar: Calendar | None = None) -> ProcessGr
     >>> g.edges[["source", "target", "count", "wait_mean_hours"]].to_dict("records")
     [{'source': '登记', 'target': '结单', 'count': 2, 'wait_mean_hours': 1.25}]
     """
-    return _graph(as_ticket_log(log), calendar)
+    return run(DFGAnalysis(calendar), [as_ticket_log(log)])
+
+
+# ----------------------------------------------------------------------------------------------
+# the directly-follows graph and the variants as kernels (svcmining.core)
+
+
+@dataclass(frozen=True, eq=False)
+class DFGPart:
+    """The partial directly-follows graph of whole tickets (codes local to the part).
+
+    ``edge_src``/``edge_tgt`` are the part's distinct pairs in order of first occurrence,
+    ``pair_edge`` the pair of each directly-follows step and ``pair_wait`` its wait (the
+    values behind the exact quantiles); ``dep_first`` is where each (activity, department)
+    first occurs in the part (``n_events`` when it does not).
+    """
+
+    n_events: int
+    n_cases: int
+    lifecycle: bool
+    tz: Any
+    labels: np.ndarray
+    edge_src: np.ndarray
+    edge_tgt: np.ndarray
+    edge_cases: np.ndarray
+    pair_edge: np.ndarray
+    pair_wait: np.ndarray
+    act_count: np.ndarray
+    act_cases: np.ndarray
+    start_count: np.ndarray
+    end_count: np.ndarray
+    dep_names: pd.Index | None = None
+    dep_count: np.ndarray | None = None
+    dep_first: np.ndarray | None = None
+    proc_act: np.ndarray | None = None
+    proc_hours: np.ndarray | None = None
+
+
+def _empty_graph(calendar: Calendar | None) -> ProcessGraph:
+    empty_edges = pd.DataFrame({c: pd.array([], dtype="str") for c in _EDGE_COLUMNS[:2]})
+    for c in _EDGE_COLUMNS[2:]:
+        empty_edges[c] = np.array([], dtype=np.int64 if c in ("count", "cases") else float)
+    empty_act = pd.DataFrame(
+        {"activity": pd.array([], dtype="str"), "count": np.array([], dtype=np.int64)}
+    )
+    return ProcessGraph(
+        empty_edges,
+        empty_act.assign(cases=np.array([], dtype=np.int64)),
+        empty_act,
+        empty_act.copy(),
+        0,
+        0,
+        "elapsed" if calendar is None else "business",
+        False,
+    )
+
+
+def _global_labels(labels: list[np.ndarray]) -> tuple[np.ndarray, list[np.ndarray]]:
+    """The union of the parts' labels (first occurrence order) and each part's code map."""
+    if len(labels) == 1:
+        return labels[0], [np.arange(len(labels[0]), dtype=np.int64)]
+    union = pd.Index(np.concatenate(labels)).unique()
+    return np.asarray(union, dtype=object), [
+        np.asarray(union.get_indexer(lab), dtype=np.int64) for lab in labels
+    ]
+
+
+def _count_table(labels: np.ndarray, counts: np.ndarray) -> pd.DataFrame:
+    keep = np.flatnonzero(counts)
+    table = pd.DataFrame(
+        {"activity": pd.array(labels[keep], dtype="str"), "count": counts[keep].astype(np.int64)}
+    )
+    return table.sort_values(["count", "activity"], ascending=[False, True], ignore_index=True)
+
+
+@dataclass(frozen=True)
+class DFGAnalysis:
+    """:func:`discover_dfg` as a kernel and a combine (no whole-log context needed).
+
+    Counts and distinct tickets per pair and activity add up over parts of whole
+    tickets; the waits and processing times are sent as values (exact quantiles); an
+    activity's owner department is the most frequent one, ties to the one seen first in
+    the log (the parts come in log order).
+    """
+
+    calendar: Calendar | None = None
+
+    def context(self) -> None:
+        """No whole-log fact is needed."""
+        return None
+
+    def kernel(self, part: TicketLog, ctx: None = None) -> DFGPart:
+        """The partial graph of ``part``."""
+        fr = coded_frame(part)
+        n_act = len(fr.labels)
+        i = np.flatnonzero(fr.case[1:] == fr.case[:-1]) if len(fr.case) > 1 else np.zeros(0, int)
+        wait = ns_hours(fr.end_ns[i], fr.begin_ns[i + 1], fr.tz, self.calendar)
+        if fr.lifecycle:
+            wait = np.maximum(wait, 0.0)  # overlapping steps: the next one did not wait
+        codes, uniq = pd.factorize(fr.act[i] * max(n_act, 1) + fr.act[i + 1])
+        uniq = np.asarray(uniq, dtype=np.int64)
+        events = part.events
+        dep_names = dep_count = dep_first = None
+        if "department" in events.columns:
+            dep, dep_names = part.codes("department", sort=True)
+            n_dep = len(dep_names)
+            has = np.flatnonzero(dep >= 0)
+            pair = fr.act[has] * n_dep + dep[has]
+            dep_count = np.bincount(pair, minlength=n_act * n_dep).reshape(n_act, n_dep)
+            first = np.full(n_act * n_dep, len(events), dtype=np.int64)
+            seen, at = np.unique(pair, return_index=True)
+            first[seen] = has[at]
+            dep_first = first.reshape(n_act, n_dep)
+        proc_act = proc_hours = None
+        if fr.lifecycle:
+            has_start = events["start_timestamp"].notna().to_numpy()
+            proc = ns_hours(fr.begin_ns, fr.end_ns, fr.tz, self.calendar)
+            proc_act, proc_hours = fr.act, np.where(has_start, proc, np.nan).astype(float)
+        ends = fr.case_start + fr.case_len - 1
+        return DFGPart(
+            n_events=len(events),
+            n_cases=fr.n_cases,
+            lifecycle=fr.lifecycle,
+            tz=fr.tz,
+            labels=fr.labels,
+            edge_src=uniq // max(n_act, 1),
+            edge_tgt=uniq % max(n_act, 1),
+            edge_cases=_count_distinct_cases(codes, fr.case[i], len(uniq)),
+            pair_edge=np.asarray(codes, dtype=np.int64),
+            pair_wait=np.asarray(wait, dtype=float),
+            act_count=np.bincount(fr.act, minlength=n_act).astype(np.int64),
+            act_cases=_count_distinct_cases(fr.act, fr.case, n_act),
+            start_count=np.bincount(fr.act[fr.case_start], minlength=n_act),
+            end_count=np.bincount(fr.act[ends], minlength=n_act),
+            dep_names=dep_names,
+            dep_count=dep_count,
+            dep_first=dep_first,
+            proc_act=proc_act,
+            proc_hours=proc_hours,
+        )
+
+    def combine(self, parts: Sequence[DFGPart], ctx: None = None) -> ProcessGraph:
+        """The graph of the whole log from the parts' graphs (in log order)."""
+        parts = [p for p in parts if p.n_events]
+        if not parts:
+            return _empty_graph(self.calendar)
+        labels, maps = _global_labels([p.labels for p in parts])
+        n_act = len(labels)
+        # ---- edges: the parts' distinct pairs numbered over the log, then every step
+        keys = np.concatenate(
+            [m[p.edge_src] * n_act + m[p.edge_tgt] for p, m in zip(parts, maps, strict=True)]
+        )
+        e_codes, e_uniq = pd.factorize(keys)
+        e_uniq = np.asarray(e_uniq, dtype=np.int64)
+        n_e = len(e_uniq)
+        offsets = np.cumsum([0] + [len(p.edge_src) for p in parts])
+        pair = np.concatenate(
+            [
+                e_codes[o : o + len(p.edge_src)][p.pair_edge]
+                for p, o in zip(parts, offsets, strict=False)
+            ]
+        )
+        wait = np.concatenate([p.pair_wait for p in parts])
+        edges = pd.DataFrame(
+            {
+                "source": pd.array(labels[e_uniq // n_act] if n_e else [], dtype="str"),
+                "target": pd.array(labels[e_uniq % n_act] if n_e else [], dtype="str"),
+                "count": np.bincount(pair, minlength=n_e).astype(np.int64),
+                "cases": np.bincount(
+                    e_codes, weights=np.concatenate([p.edge_cases for p in parts]), minlength=n_e
+                ).astype(np.int64),
+                **group_stats(pair, wait, n_e, "wait"),
+            }
+        ).sort_values(
+            ["count", "source", "target"], ascending=[False, True, True], ignore_index=True
+        )
+
+        # ---- activities
+        def added(name: str) -> np.ndarray:
+            out = np.zeros(n_act, dtype=np.int64)
+            for p, m in zip(parts, maps, strict=True):
+                np.add.at(out, m, getattr(p, name))
+            return out
+
+        activities = pd.DataFrame(
+            {
+                "activity": pd.array(labels, dtype="str"),
+                "count": added("act_count"),
+                "cases": added("act_cases"),
+            }
+        )
+        if parts[0].dep_names is not None:
+            activities.insert(1, "department", self._owners(parts, maps, n_act))
+        lifecycle = any(p.lifecycle for p in parts)
+        if lifecycle:
+            p_act = np.concatenate(
+                [m[p.proc_act] for p, m in zip(parts, maps, strict=True) if p.proc_act is not None]
+            )
+            p_h = np.concatenate([p.proc_hours for p in parts if p.proc_hours is not None])
+            for name, values in group_stats(p_act, p_h, n_act, "processing").items():
+                activities[name] = values
+        activities = activities.sort_values(
+            ["count", "activity"], ascending=[False, True], ignore_index=True
+        )
+        return ProcessGraph(
+            edges=edges,
+            activities=activities,
+            start_activities=_count_table(labels, added("start_count")),
+            end_activities=_count_table(labels, added("end_count")),
+            n_cases=int(sum(p.n_cases for p in parts)),
+            n_events=int(sum(p.n_events for p in parts)),
+            time_basis="elapsed" if self.calendar is None else "business",
+            lifecycle=lifecycle,
+        )
+
+    @staticmethod
+    def _owners(parts: Sequence[DFGPart], maps: list[np.ndarray], n_act: int) -> Any:
+        """The department doing each activity most often (ties: the one seen first)."""
+        if len(parts) > 1:
+            seen = np.concatenate([np.asarray(p.dep_names, dtype=object) for p in parts])
+            deps = pd.Index(seen).unique().sort_values()
+        else:
+            deps = pd.Index(parts[0].dep_names)
+        n_dep = len(deps)
+        n_events = int(sum(p.n_events for p in parts))
+        counts = np.zeros((n_act, n_dep), dtype=np.int64)
+        first = np.full((n_act, n_dep), n_events, dtype=np.int64)
+        offset = 0
+        for p, m in zip(parts, maps, strict=True):
+            dm = np.asarray(pd.Index(deps).get_indexer(p.dep_names), dtype=np.int64)
+            if p.dep_count is not None and p.dep_first is not None and len(dm):
+                counts[np.ix_(m, dm)] += p.dep_count
+                seen = np.where(p.dep_first < p.n_events, p.dep_first + offset, n_events)
+                first[np.ix_(m, dm)] = np.minimum(first[np.ix_(m, dm)], seen)
+            offset += p.n_events
+        owner = np.full(n_act, -1, dtype=np.int64)
+        if n_dep:
+            score = counts * (n_events + 1) - first
+            owner = np.where(counts.max(axis=1) > 0, score.argmax(axis=1), -1)
+        out = np.r_[np.asarray(deps, dtype=object), np.array([None], dtype=object)]
+        return pd.array(out[owner], dtype="str")
+
+
+@dataclass(frozen=True, eq=False)
+class VariantsPart:
+    """Variants of whole tickets: each distinct sequence with its tickets, and per ticket
+    its variant (local code) and duration (the values behind the exact medians)."""
+
+    n_cases: int
+    sequences: list[tuple[str, ...]]
+    case_variant: np.ndarray
+    case_hours: np.ndarray
+
+
+class VariantTable(NamedTuple):
+    """The variant table and the rank (``variant_id``) of every ticket, in log order."""
+
+    table: pd.DataFrame
+    case_rank: np.ndarray
+
+
+@dataclass(frozen=True)
+class VariantsAnalysis:
+    """:func:`variants` as a kernel (sequences and durations per ticket) and a combine."""
+
+    calendar: Calendar | None = None
+
+    def context(self) -> None:
+        """No whole-log fact is needed."""
+        return None
+
+    def kernel(self, part: TicketLog, ctx: None = None) -> VariantsPart:
+        """Each ticket's variant and duration."""
+        fr = coded_frame(part)
+        codes = case_variants(fr)
+        n_var = int(codes.max()) + 1 if len(codes) else 0
+        first_case = np.full(n_var, -1, dtype=np.int64)
+        first_case[codes[::-1]] = np.arange(len(codes))[::-1]
+        sequences = [
+            tuple(fr.labels[fr.act[s : s + ln]].tolist())
+            for s, ln in zip(fr.case_start[first_case], fr.case_len[first_case], strict=True)
+        ]
+        if n_var:
+            begin = np.minimum.reduceat(fr.begin_ns, fr.case_start)
+        else:
+            begin = np.array([], np.int64)
+        end = fr.end_ns[fr.case_start + fr.case_len - 1]
+        hours = np.asarray(ns_hours(begin, end, fr.tz, self.calendar), dtype=float)
+        return VariantsPart(fr.n_cases, sequences, codes, hours)
+
+    def combine(self, parts: Sequence[VariantsPart], ctx: None = None) -> VariantTable:
+        """The ranked variant table of the whole log."""
+        if len(parts) == 1:
+            sequences, codes = parts[0].sequences, parts[0].case_variant
+        else:
+            number: dict[tuple[str, ...], int] = {}
+            for p in parts:
+                for s in p.sequences:
+                    number.setdefault(s, len(number))
+            sequences = list(number)
+            codes = np.concatenate(
+                [np.zeros(0, np.int64)]
+                + [
+                    np.asarray([number[s] for s in p.sequences], dtype=np.int64)[p.case_variant]
+                    for p in parts
+                    if p.n_cases
+                ]
+            )
+        n_cases = int(sum(p.n_cases for p in parts))
+        n_var = len(sequences)
+        counts = np.bincount(codes, minlength=n_var)
+        dur = np.concatenate([np.zeros(0)] + [p.case_hours for p in parts])
+        median = (
+            pd.Series(dur).groupby(codes).median().reindex(range(n_var)).to_numpy()
+            if n_var
+            else np.array([], float)
+        )
+        rank_order = sorted(range(n_var), key=lambda v: (-counts[v], sequences[v]))
+        rank = np.empty(n_var, dtype=np.int64)
+        rank[rank_order] = np.arange(1, n_var + 1)
+        share = counts[rank_order] / max(n_cases, 1)
+        table = pd.DataFrame(
+            {
+                "variant_id": np.arange(1, n_var + 1, dtype=np.int64),
+                "sequence": pd.Series([sequences[v] for v in rank_order], dtype=object),
+                "length": np.array([len(sequences[v]) for v in rank_order], dtype=np.int64),
+                "cases": counts[rank_order].astype(np.int64),
+                "share": share,
+                "cumulative_share": np.cumsum(share),
+                "median_case_duration_hours": median[rank_order] if n_var else [],
+            }
+        )
+        return VariantTable(table, rank[codes] if n_var else np.array([], np.int64))
 
 
 # ----------------------------------------------------------------------------------------------
 # variants
 
 
-def _case_variants(fr: _Frame) -> np.ndarray:
+def case_variants(fr: CodedFrame) -> np.ndarray:
     """Variant code per case (equal codes <=> equal activity sequences), exact.
 
     Builds the prefix trie level by level: at level k every case still longer than k moves
@@ -401,44 +632,9 @@ def _case_variants(fr: _Frame) -> np.ndarray:
     return np.asarray(codes, dtype=np.int64)
 
 
-def _variant_table(data: LogLike, calendar: Calendar | None) -> tuple[pd.DataFrame, np.ndarray]:
+def variant_table(data: LogLike, calendar: Calendar | None) -> tuple[pd.DataFrame, np.ndarray]:
     """Variant table (ranked) and the variant rank (1 = most frequent) of each case."""
-    fr = _frame(data)
-    codes = _case_variants(fr)
-    n_var = int(codes.max()) + 1 if len(codes) else 0
-    counts = np.bincount(codes, minlength=n_var)
-    first_case = np.full(n_var, -1, dtype=np.int64)
-    first_case[codes[::-1]] = np.arange(len(codes))[::-1]
-    sequences = [
-        tuple(fr.labels[fr.act[s : s + ln]].tolist())
-        for s, ln in zip(fr.case_start[first_case], fr.case_len[first_case], strict=True)
-    ]
-    case_begin = (
-        np.minimum.reduceat(fr.begin_ns, fr.case_start) if n_var else np.array([], np.int64)
-    )
-    case_end = fr.end_ns[fr.case_start + fr.case_len - 1]
-    dur = ns_hours(case_begin, case_end, fr.tz, calendar)
-    median = (
-        pd.Series(dur).groupby(codes).median().reindex(range(n_var)).to_numpy()
-        if n_var
-        else np.array([], float)
-    )
-    rank_order = sorted(range(n_var), key=lambda v: (-counts[v], sequences[v]))
-    rank = np.empty(n_var, dtype=np.int64)
-    rank[rank_order] = np.arange(1, n_var + 1)
-    share = counts[rank_order] / max(fr.n_cases, 1)
-    table = pd.DataFrame(
-        {
-            "variant_id": np.arange(1, n_var + 1, dtype=np.int64),
-            "sequence": pd.Series([sequences[v] for v in rank_order], dtype=object),
-            "length": np.array([len(sequences[v]) for v in rank_order], dtype=np.int64),
-            "cases": counts[rank_order].astype(np.int64),
-            "share": share,
-            "cumulative_share": np.cumsum(share),
-            "median_case_duration_hours": median[rank_order] if n_var else [],
-        }
-    )
-    return table, rank[codes] if n_var else np.array([], np.int64)
+    return run(VariantsAnalysis(calendar), [as_ticket_log(data)])
 
 
 def variants(log: LogLike, *, calendar: Calendar | None = None) -> pd.DataFrame:
@@ -468,7 +664,7 @@ def variants(log: LogLike, *, calendar: Calendar | None = None) -> pd.DataFrame:
     >>> variants(df)["sequence"].tolist()
     [('登记',), ('登记', '结单')]
     """
-    return _variant_table(as_ticket_log(log), calendar)[0]
+    return run(VariantsAnalysis(calendar), [as_ticket_log(log)]).table
 
 
 # ----------------------------------------------------------------------------------------------
@@ -481,151 +677,6 @@ def _case_index(data: LogLike) -> np.ndarray:
     new_case = np.ones(len(codes), dtype=bool)
     new_case[1:] = codes[1:] != codes[:-1]
     return np.cumsum(new_case) - 1
-
-
-def filter_variants(
-    log: LogLike, *, top: int | None = None, coverage: float | None = None
-) -> TicketLog:
-    """Keep the tickets of the most frequent variants.
-
-    Parameters
-    ----------
-    log : TicketLog or pandas.DataFrame
-        The event log.
-    top : int, optional
-        Keep the ``top`` most frequent variants.
-    coverage : float, optional
-        Keep the most frequent variants until they cover at least this share of tickets
-        (0 < coverage <= 1). Give exactly one of ``top`` and ``coverage``.
-
-    Returns
-    -------
-    TicketLog
-        A new log (the input is not modified).
-
-    Examples
-    --------
-    >>> main_paths = filter_variants(log, coverage=0.8)  # doctest: +SKIP
-    """
-    if (top is None) == (coverage is None):
-        raise InvalidParameterError(
-            "filter_variants needs exactly one of 'top' (number of variants) and 'coverage' "
-            f"(share of tickets). Got top={top!r}, coverage={coverage!r}."
-        )
-    from .filters import Variants
-
-    if top is not None:
-        flt = Variants(top=check_positive_int("filter_variants", "top", top))
-    else:
-        cov = check_fraction("filter_variants", "coverage", coverage, low_open=True)
-        flt = Variants(coverage=cov)
-    return flt.apply(log)
-
-
-_TIME_MODES = ("contained", "intersecting", "started", "completed", "trim")
-
-
-def _to_time(value: Any, tz: Any, param: str) -> pd.Timestamp | None:
-    if value is None:
-        return None
-    try:
-        t = pd.Timestamp(value)
-    except (TypeError, ValueError) as exc:
-        raise InvalidParameterError(
-            f"The {param!r} parameter of filter_time must be a date/time (e.g. '2024-10-01' or "
-            f"a pandas Timestamp) or None. Got {value!r} instead."
-        ) from exc
-    if t is pd.NaT:
-        return None
-    return t.tz_localize(tz) if t.tzinfo is None else t.tz_convert(tz)
-
-
-def filter_time(
-    log: LogLike,
-    start: str | pd.Timestamp | None = None,
-    end: str | pd.Timestamp | None = None,
-    *,
-    mode: Literal["contained", "intersecting", "started", "completed", "trim"] = "intersecting",
-) -> TicketLog:
-    """Keep the tickets (or events) inside a time window ``[start, end)``.
-
-    Parameters
-    ----------
-    log : TicketLog or pandas.DataFrame
-        The event log.
-    start, end : str or Timestamp, optional
-        Window bounds; ``start`` inclusive, ``end`` exclusive (so ``"2024-10-01"`` to
-        ``"2024-11-01"`` is October). Naive values are in the log's time zone. ``None``
-        leaves that side open.
-    mode : {"contained", "intersecting", "started", "completed", "trim"}
-        ``contained``: tickets whose every event is in the window; ``intersecting``: tickets
-        with at least one event in it; ``started`` / ``completed``: tickets whose first / last
-        event is in it; ``trim``: keep only the events in the window (tickets are cut).
-
-    Returns
-    -------
-    TicketLog
-        A new log.
-
-    Examples
-    --------
-    >>> october = filter_time(log, "2024-10-01", "2024-11-01", mode="started")  # doctest: +SKIP
-    """
-    from .filters import TimeFrame
-
-    check_choice("filter_time", "mode", mode, _TIME_MODES)
-    tlog = as_ticket_log(log)
-    tz = tlog.events["timestamp"].dt.tz
-    lo, hi = _to_time(start, tz, "start"), _to_time(end, tz, "end")
-    return TimeFrame(lo, hi, mode=mode).apply(tlog)
-
-
-def filter_cases(log: LogLike, **conditions: Any) -> TicketLog:
-    """Keep the tickets that have, for every condition, at least one matching event.
-
-    Each keyword names a column; its value is a scalar (equality), a list/tuple/set
-    (membership) or a callable taking the column (a Series) and returning a boolean mask.
-
-    Parameters
-    ----------
-    log : TicketLog or pandas.DataFrame
-        The event log.
-    **conditions
-        Column conditions, e.g. ``channel="电话"``, ``department=["销售部"]``,
-        ``activity="重新打开"``.
-
-    Returns
-    -------
-    TicketLog
-        A new log with the whole of every ticket that matches.
-
-    Examples
-    --------
-    >>> phone_sales = filter_cases(log, channel="电话", department="销售部")  # doctest: +SKIP
-    """
-    if not conditions:
-        raise InvalidParameterError(
-            "filter_cases needs at least one condition, e.g. filter_cases(log, channel='电话')."
-        )
-    from .filters import Attribute, Filter, FilterStack, _Predicate
-
-    tlog = as_ticket_log(log)
-    events = tlog.events
-    missing = [c for c in conditions if c not in events.columns]
-    if missing:
-        raise InvalidParameterError(
-            f"filter_cases got conditions on columns {missing} that the log does not have. "
-            f"Available columns: {', '.join(map(str, events.columns))}."
-        )
-    stack: list[Filter] = []
-    for column, cond in conditions.items():
-        if callable(cond):
-            stack.append(_Predicate(column, cond, "filter_cases"))
-        elif isinstance(cond, list | tuple | set | frozenset | pd.Series | np.ndarray):
-            stack.append(Attribute(column, "in", list(cond)))
-        else:
-            stack.append(Attribute(column, "equals", cond))
-    return FilterStack(tuple(stack)).apply(tlog)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -930,7 +981,7 @@ def _compare(groups: list[tuple[str, pd.DataFrame]], calendar: Calendar | None) 
 
 
 def _case_durations(data: LogLike, calendar: Calendar | None) -> pd.Series:
-    fr = _frame(data)
+    fr = coded_frame(data)
     begin = np.minimum.reduceat(fr.begin_ns, fr.case_start)
     end = fr.end_ns[fr.case_start + fr.case_len - 1]
     return pd.Series(ns_hours(begin, end, fr.tz, calendar))

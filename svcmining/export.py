@@ -33,7 +33,8 @@ key), the time zone, the mapping and load report of the log (``report.to_dict()`
 was read as a state log, and the applied filters (``log.filters``, when the log has them).
 :func:`read_export_metadata` returns it. :func:`read_tickets` recognises a file that carries it
 and reads it back as it was written: the same columns, dtypes, values and time zone, no column
-detected anew, nothing cleaned, deduplicated inside the file, paired or merged again.
+detected anew, nothing cleaned, deduplicated inside the file, paired or merged again; when it
+is the only source, the log's ``filters`` are the written log's.
 """
 
 from __future__ import annotations

@@ -55,9 +55,9 @@ import pandas as pd
 
 from . import _filterargs as args
 from . import _filterrules as rules
-from ._filterargs import Filter, _Context
+from ._filterargs import ApplyContext, Filter
 from ._validation import check_choice, check_fraction, check_positive_int
-from .eventlog import LogLike, TicketLog, as_ticket_log
+from .eventlog import LogLike, TicketLog
 from .exceptions import InvalidParameterError
 
 if TYPE_CHECKING:
@@ -116,7 +116,7 @@ class TimeFrame(Filter):
         check_choice("TimeFrame", "mode", self.mode, _TIME_MODES)
         args.flag("TimeFrame", "keep", self.keep)
 
-    def _keep(self, log: TicketLog, ctx: _Context) -> np.ndarray:
+    def _keep(self, log: TicketLog, ctx: ApplyContext) -> np.ndarray:
         events = log.events
         ts = events["timestamp"]
         tz = ts.dt.tz
@@ -195,10 +195,10 @@ class Variants(Filter):
             object.__setattr__(self, "sequences", seqs)
         args.flag("Variants", "keep", self.keep)
 
-    def _keep(self, log: TicketLog, ctx: _Context) -> np.ndarray:
-        from .discovery import _variant_table
+    def _keep(self, log: TicketLog, ctx: ApplyContext) -> np.ndarray:
+        from .discovery import variant_table
 
-        table, case_rank = _variant_table(log, None)
+        table, case_rank = variant_table(log, None)
         if self.top is not None:
             case_ok = case_rank <= self.top
         elif self.coverage is not None:
@@ -311,7 +311,7 @@ class Attribute(Filter):
             hit = text.str.contains(self.value, regex=True)
         return hit
 
-    def _keep(self, log: TicketLog, ctx: _Context) -> np.ndarray:
+    def _keep(self, log: TicketLog, ctx: ApplyContext) -> np.ndarray:
         hit = self.matches(log.events)
         if self.level == "event":
             return hit if self.keep else ~hit
@@ -354,7 +354,7 @@ class Endpoints(Filter):
             )
         args.flag("Endpoints", "keep", self.keep)
 
-    def _keep(self, log: TicketLog, ctx: _Context) -> np.ndarray:
+    def _keep(self, log: TicketLog, ctx: ApplyContext) -> np.ndarray:
         events = log.events
         _, starts, n_cases = rules.case_of(log)
         ends = np.r_[starts[1:], len(events)] - 1 if n_cases else starts
@@ -415,7 +415,7 @@ class Follows(Filter):
             )
         args.flag("Follows", "keep", self.keep)
 
-    def _keep(self, log: TicketLog, ctx: _Context) -> np.ndarray:
+    def _keep(self, log: TicketLog, ctx: ApplyContext) -> np.ndarray:
         events = log.events
         codes, _, n_cases = rules.case_of(log)
         act = events["activity"]
@@ -480,7 +480,7 @@ class Duration(Filter):
             object.__setattr__(self, "percentile", (lo, hi))
         args.flag("Duration", "keep", self.keep)
 
-    def _keep(self, log: TicketLog, ctx: _Context) -> np.ndarray:
+    def _keep(self, log: TicketLog, ctx: ApplyContext) -> np.ndarray:
         dur = rules.case_hours(log, self.calendar)
         if self.percentile is not None:
             if len(dur):
@@ -533,7 +533,7 @@ class Between(Filter):
         if self.trim and not self.keep:
             raise InvalidParameterError("Between cannot both trim and remove (keep=False).")
 
-    def _keep(self, log: TicketLog, ctx: _Context) -> np.ndarray:
+    def _keep(self, log: TicketLog, ctx: ApplyContext) -> np.ndarray:
         events = log.events
         codes, _, n_cases = rules.case_of(log)
         act = events["activity"]
@@ -576,7 +576,7 @@ class Rework(Filter):
         )
         args.flag("Rework", "keep", self.keep)
 
-    def _keep(self, log: TicketLog, ctx: _Context) -> np.ndarray:
+    def _keep(self, log: TicketLog, ctx: ApplyContext) -> np.ndarray:
         from .rework import find_rework
 
         rw = ctx.rework if ctx.rework is not None else find_rework(log, sop=ctx.sop)
@@ -612,7 +612,7 @@ class Deviation(Filter):
             object.__setattr__(self, "sop", os.fspath(self.sop))
         args.flag("Deviation", "keep", self.keep)
 
-    def _keep(self, log: TicketLog, ctx: _Context) -> np.ndarray:
+    def _keep(self, log: TicketLog, ctx: ApplyContext) -> np.ndarray:
         dev = rules.conformance(log, self.sop or ctx.sop, "Deviation").deviations
         types = self.types or rules.deviation_types()
         return self._cases(log, rules.case_ids_ok(log, dev.loc[dev["type"].isin(types), "case_id"]))
@@ -641,7 +641,7 @@ class SLABreach(Filter):
             object.__setattr__(self, "sop", os.fspath(self.sop))
         args.flag("SLABreach", "keep", self.keep)
 
-    def _keep(self, log: TicketLog, ctx: _Context) -> np.ndarray:
+    def _keep(self, log: TicketLog, ctx: ApplyContext) -> np.ndarray:
         slas = rules.conformance(log, self.sop or ctx.sop, "SLABreach").slas
         hit = slas["status"] == "breached"
         if self.slas:
@@ -676,34 +676,12 @@ class Handoff(Filter):
                 )
         args.flag("Handoff", "keep", self.keep)
 
-    def _keep(self, log: TicketLog, ctx: _Context) -> np.ndarray:
+    def _keep(self, log: TicketLog, ctx: ApplyContext) -> np.ndarray:
         events = log.events
         args.value_codes(events, self.by, "Handoff")
         codes, _, n_cases = rules.case_of(log)
         hit = rules.handoff_rows(codes, events[self.by], self.source, self.target)
         return self._cases(log, rules.any_per_case(hit, codes, n_cases))
-
-
-@dataclass(frozen=True, repr=False)
-class _Predicate(Filter):
-    """Tickets with an event whose ``column`` passes ``func`` (one boolean per event):
-    the callable conditions of :func:`svcmining.filter_cases` (Python only, not YAML)."""
-
-    column: str
-    func: Any
-    caller: str = "filter_cases"
-    key: ClassVar[str] = "predicate"
-
-    def _keep(self, log: TicketLog, ctx: _Context) -> np.ndarray:
-        events = log.events
-        mask = np.asarray(self.func(events[self.column]), dtype=bool)
-        if mask.shape != (len(events),):
-            raise InvalidParameterError(
-                f"The condition on {self.column!r} passed to {self.caller} must return one "
-                f"boolean per event ({len(events)}); got shape {mask.shape}."
-            )
-        codes, _, n_cases = rules.case_of(log)
-        return self._cases(log, rules.any_per_case(mask, codes, n_cases))
 
 
 _CLASSES = (TimeFrame, Variants, Attribute, Endpoints, Follows, Duration, Between, Rework)
@@ -767,15 +745,8 @@ class FilterStack:
         ``filters`` table has one more row per filter. ``sop`` (an SOP or a path) serves
         the filters that need one and name none (default: the stack's ``sop``); ``rework``
         a :class:`~svcmining.rework.ReworkResult` of ``log`` for a first filter of rework."""
-        from .sop import as_sop
-
-        tlog = as_ticket_log(log)
-        the_sop = as_sop(sop if sop is not None else self.sop, func="apply_filters")
-        ctx = _Context(sop=the_sop, rework=rework)
-        for flt in self.filters:
-            tlog = rules.apply_one(tlog, flt, ctx)
-            ctx.rework = None  # computed on the input log: of no use after a filter
-        return tlog
+        the_sop = sop if sop is not None else self.sop
+        return args.apply_in_order(log, self.filters, sop=the_sop, rework=rework)
 
     # -- dict / YAML --------------------------------------------------------------------------
 

@@ -62,6 +62,7 @@ Worked example (elapsed hours)::
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -72,14 +73,24 @@ from ._groupstats import group_stats
 from ._pingpong import returns_from_codes
 from ._time import cutoff as cutoff_of
 from ._validation import check_choice, check_positive_int
+from .core import run
 from .eventlog import (
     LogLike,
+    TicketLog,
     as_ticket_log,
     has_start_times,
     time_i8,
 )
-from .exceptions import InvalidParameterError
-from .states import WAITING, WORKING, TicketStates, as_states, judge_log
+from .exceptions import InvalidParameterError, SchemaError
+from .states import (
+    WAITING,
+    WORKING,
+    ActivityStages,
+    StagesAnalysis,
+    TicketStates,
+    as_states,
+    judge_log,
+)
 
 if TYPE_CHECKING:
     import matplotlib.axes
@@ -87,7 +98,17 @@ if TYPE_CHECKING:
 
     from .calendars import Calendar
 
-__all__ = ["HandoffResult", "handoff_delays"]
+__all__ = [
+    "HandoffAnalysis",
+    "HandoffContext",
+    "HandoffContextAnalysis",
+    "HandoffContextPart",
+    "HandoffPart",
+    "HandoffResult",
+    "check_by",
+    "handoff_analysis",
+    "handoff_delays",
+]
 
 PlotKind = Literal["both", "heatmap", "map"]
 HeatmapMetric = Literal["p50", "count", "total"]
@@ -527,13 +548,52 @@ def handoff_delays(
     >>> ho.cases[["n_handoffs", "handoff_hours", "cycle_hours"]].to_dict("records")
     [{'n_handoffs': 3, 'handoff_hours': 27.0, 'cycle_hours': 27.0}]
     """
+    check_by(by)
+    tlog = as_ticket_log(log, required=(by,))
+    analysis = handoff_analysis(
+        tlog.events.columns,
+        by=by,
+        calendar=calendar,
+        include_pending=include_pending,
+        cutoff=cutoff,
+        close_activities=close_activities,
+        window=window,
+        states=states,
+        sop=sop,
+    )
+    return run(analysis, [tlog])
+
+
+def check_by(by: Any) -> str:
+    """``by`` if it can name a column of groups, else :class:`InvalidParameterError`."""
     if not isinstance(by, str) or by in ("case_id", "timestamp", "start_timestamp"):
         raise InvalidParameterError(
             "The 'by' parameter of handoff_delays must name a column of groups such as "
             f"'department', 'resource' or 'channel'. Got {by!r} instead."
         )
-    tlog = as_ticket_log(log, required=(by,))
-    events = tlog.events
+    return by
+
+
+def handoff_analysis(
+    columns: Sequence[str] | pd.Index,
+    *,
+    by: str = "department",
+    calendar: Calendar | None = None,
+    include_pending: bool = False,
+    cutoff: Any = None,
+    close_activities: str | list[str] | tuple[str, ...] | None = None,
+    window: int = 3,
+    states: TicketStates | None = None,
+    sop: Any = None,
+) -> HandoffAnalysis:
+    """The :class:`HandoffAnalysis` of :func:`handoff_delays`' options (checked) for a log
+    with ``columns`` (the pandas and the Dask functions build it alike)."""
+    check_by(by)
+    if by not in pd.Index(columns):
+        raise SchemaError(
+            f"The event log has no column {by!r} to find handoffs by (found: "
+            f"{', '.join(map(str, list(columns)[:20]))}). Map it when loading or pass by=."
+        )
     if not isinstance(include_pending, bool):
         raise InvalidParameterError(
             "The 'include_pending' parameter of handoff_delays must be True or False. "
@@ -552,7 +612,220 @@ def handoff_delays(
 
     sop = as_sop(sop, func="handoff_delays")
     tstates = as_states(states, sop=sop, close_activities=close_activities, func="handoff_delays")
-    cut = cutoff_of(events, cutoff, func="handoff_delays")
+    return HandoffAnalysis(by, calendar, include_pending, cutoff, tstates, sop, window)
+
+
+def _group_codes(tlog: TicketLog, by: str) -> tuple[np.ndarray, np.ndarray, pd.Index]:
+    """Rows with a group, their group codes and the group names (sorted, as text)."""
+    events = tlog.events
+    n = len(events)
+    grp_raw = events[by]
+    if pd.api.types.is_string_dtype(grp_raw.dtype):
+        g_all, g_names = tlog.codes(by, sort=True)  # codes in sorted-name order
+        if n and g_all.min() >= 0:  # every event has a group (codes are read-only)
+            return np.arange(n), g_all, g_names.astype("str")
+        pos = np.flatnonzero(g_all >= 0)
+        return pos, g_all[pos], g_names.astype("str")
+    # numbers, categories ...: grouped by their text
+    pos = np.flatnonzero(grp_raw.notna().to_numpy())
+    g_codes, g_uniques = pd.factorize(grp_raw.iloc[pos].astype("str"), sort=True)
+    return pos, np.asarray(g_codes, dtype=np.int64), pd.Index(g_uniques).astype("str")
+
+
+@dataclass(frozen=True)
+class HandoffContext:
+    """The whole-log facts every part of a log needs for :func:`handoff_delays`.
+
+    ``cutoff`` (the export's), ``stages`` (the activity stages that judge reopens, when
+    no SOP gives them), ``groups`` (every group, sorted: the codes of ``from_group`` /
+    ``to_group``), ``activities`` and, per (group, activity) key
+    ``group * len(activities) + activity`` in ascending ``mode_key``, the group most
+    often next (``mode_next``; -1 = a closed ticket's end), the receiver a pending
+    handoff waits for.
+    """
+
+    cutoff: pd.Timestamp
+    stages: ActivityStages | None
+    groups: pd.Index
+    activities: pd.Index
+    mode_key: np.ndarray
+    mode_next: np.ndarray
+
+
+@dataclass(frozen=True, eq=False)
+class HandoffContextPart:
+    """What comes next after each (group, activity) in whole tickets, counted (codes
+    local to the part: ``groups`` sorted, ``activities``), and the part's cutoff."""
+
+    cutoff: pd.Timestamp
+    groups: pd.Index
+    activities: pd.Index
+    group: np.ndarray
+    activity: np.ndarray
+    outcome: np.ndarray
+    count: np.ndarray
+
+
+@dataclass(frozen=True)
+class HandoffContextAnalysis:
+    """The :class:`HandoffContext` of a log as a kernel and a combine."""
+
+    by: str
+    cutoff: Any
+    states: TicketStates
+    sop: Any = None
+
+    def context(self) -> StagesAnalysis | None:
+        """The activity stages, unless the SOP gives them."""
+        return StagesAnalysis() if self.sop is None else None
+
+    def kernel(self, part: TicketLog, ctx: ActivityStages | None) -> HandoffContextPart:
+        """The part's counts of next groups and its cutoff."""
+        cut = cutoff_of(part.events, self.cutoff, func="handoff_delays")
+        pos, g, g_names = _group_codes(part, self.by)
+        act_codes, act_uniques = part.codes("activity")
+        case_codes = part.case_index()[0]
+        judged = judge_log(part, self.states, self.sop if self.sop is not None else ctx)
+        c, a = case_codes[pos], act_codes[pos]
+        # a closed ticket's end is an outcome (-1), an open ticket's end is censored
+        last_of_case = np.ones(len(pos), dtype=bool)
+        last_of_case[:-1] = c[1:] != c[:-1]
+        nxt = np.full(len(pos), -1, dtype=np.int64)
+        nxt[:-1] = np.where(last_of_case[:-1], -1, g[1:])
+        counted = ~last_of_case | ~judged.open[c]
+        n_a, n_g = max(len(act_uniques), 1), max(len(g_names), 1)
+        key = ((g * n_a + a) * (n_g + 1) + (nxt + 1))[counted]
+        n_key = n_g * n_a * (n_g + 1)
+        if n_key <= 4 * len(key) + (1 << 16):  # a small key space: count, do not sort
+            cnt_all = np.bincount(key, minlength=n_key)
+            uniq = np.flatnonzero(cnt_all)
+            cnt = cnt_all[uniq]
+        else:
+            uniq, cnt = np.unique(key, return_counts=True)
+        ga, outcome = np.divmod(uniq, n_g + 1)
+        grp, act = np.divmod(ga, n_a)
+        return HandoffContextPart(
+            cut, g_names, pd.Index(act_uniques), grp, act, outcome - 1, cnt.astype(np.int64)
+        )
+
+    def combine(
+        self, parts: Sequence[HandoffContextPart], ctx: ActivityStages | None
+    ) -> HandoffContext:
+        """The log's cutoff, groups and expected next group per (group, activity)."""
+        cuts = [p.cutoff for p in parts if not pd.isna(p.cutoff)]
+        if len(parts) == 1:
+            groups, acts = parts[0].groups, parts[0].activities
+            g_maps = [np.arange(len(groups), dtype=np.int64)]
+            a_maps = [np.arange(len(acts), dtype=np.int64)]
+        else:
+            groups = pd.Index(
+                pd.unique(np.concatenate([np.asarray(p.groups, dtype=object) for p in parts]))
+            ).sort_values()
+            acts = pd.Index(
+                pd.unique(np.concatenate([np.asarray(p.activities, dtype=object) for p in parts]))
+            )
+            g_maps = [np.asarray(groups.get_indexer(p.groups), dtype=np.int64) for p in parts]
+            a_maps = [np.asarray(acts.get_indexer(p.activities), dtype=np.int64) for p in parts]
+        n_a, n_g = max(len(acts), 1), max(len(groups), 1)
+        keys, counts = [], []
+        for p, gm, am in zip(parts, g_maps, a_maps, strict=True):
+            nxt = np.where(p.outcome >= 0, gm[np.maximum(p.outcome, 0)] if len(gm) else -1, -1)
+            keys.append((gm[p.group] * n_a + am[p.activity]) * (n_g + 1) + (nxt + 1))
+            counts.append(p.count)
+        key = np.concatenate(keys) if keys else np.zeros(0, np.int64)
+        uniq, inv = np.unique(key, return_inverse=True)
+        cnt = np.bincount(inv, weights=np.concatenate(counts) if counts else None)
+        ga, outcome = uniq // (n_g + 1), uniq % (n_g + 1) - 1
+        # per (group, activity): highest count, ties to the smallest outcome code
+        o = np.lexsort((outcome, -cnt, ga))
+        first = np.ones(len(o), dtype=bool)
+        first[1:] = ga[o][1:] != ga[o][:-1]
+        return HandoffContext(
+            cutoff=max(cuts) if cuts else pd.NaT,
+            stages=ctx,
+            groups=groups,
+            activities=acts,
+            mode_key=ga[o][first],
+            mode_next=outcome[o][first],
+        )
+
+
+@dataclass(frozen=True, eq=False)
+class HandoffPart:
+    """Handoffs and tickets of whole tickets: the rows, the group codes of each handoff
+    (codes of :attr:`HandoffContext.groups`) and the counts behind the notes."""
+
+    handoffs: pd.DataFrame
+    cases: pd.DataFrame
+    from_g: np.ndarray
+    to_g: np.ndarray
+    h_case: np.ndarray
+    n_skipped: int
+    n_overlapping: int
+
+
+@dataclass(frozen=True)
+class HandoffAnalysis:
+    """:func:`handoff_delays` as a context (:class:`HandoffContext`), a kernel over whole
+    tickets (handoffs, pending handoffs and tickets) and a combine (pair matrix and
+    summary over all handoffs, in log order)."""
+
+    by: str
+    calendar: Calendar | None
+    include_pending: bool
+    cutoff: Any
+    states: TicketStates
+    sop: Any = None
+    window: int = 3
+
+    def context(self) -> HandoffContextAnalysis:
+        """Cutoff, stages, groups and expected receivers of the whole log."""
+        return HandoffContextAnalysis(self.by, self.cutoff, self.states, self.sop)
+
+    def combine(self, parts: Sequence[HandoffPart], ctx: HandoffContext) -> HandoffResult:
+        """The result over the whole log."""
+        if len(parts) == 1:
+            handoffs, cases = parts[0].handoffs, parts[0].cases
+        else:
+            handoffs = pd.concat([p.handoffs for p in parts], ignore_index=True)
+            cases = pd.concat([p.cases for p in parts], ignore_index=True)
+        off = np.cumsum([0] + [len(p.cases) for p in parts])[:-1]
+        h_case = np.concatenate([p.h_case + o for p, o in zip(parts, off, strict=True)])
+        from_g = np.concatenate([p.from_g for p in parts])
+        to_g = np.concatenate([p.to_g for p in parts])
+        matrix = _matrix(handoffs, from_g, to_g, h_case, ctx.groups, self.include_pending)
+        n_skipped = sum(p.n_skipped for p in parts)
+        n_neg = sum(p.n_overlapping for p in parts)
+        notes: list[str] = []
+        if n_skipped:
+            notes.append(
+                f"{n_skipped:,} events without a {self.by!r} value were skipped for handoff "
+                "detection."
+            )
+        if n_neg:
+            notes.append(
+                f"{n_neg:,} handoffs where the receiver started before the giver "
+                "finished (overlapping lifecycle data) count with delay 0."
+            )
+        return HandoffResult(
+            handoffs=handoffs,
+            matrix=matrix,
+            cases=cases,
+            summary=_summary(handoffs, matrix, cases, n_skipped),
+            by=self.by,
+            business_hours=self.calendar is not None,
+            notes=tuple(notes),
+        )
+
+    def kernel(self, tlog: TicketLog, ctx: HandoffContext) -> HandoffPart:
+        """The handoffs (observed and pending) and tickets of whole tickets ``tlog``."""
+        return _handoff_part(self, tlog, ctx)
+
+
+def _handoff_part(an: HandoffAnalysis, tlog: TicketLog, ctx: HandoffContext) -> HandoffPart:
+    by, calendar = an.by, an.calendar
+    events = tlog.events
+    cut = ctx.cutoff
     n = len(events)
     ts = events["timestamp"]
     tz = ts.dt.tz
@@ -569,30 +842,19 @@ def handoff_delays(
     # ---- integer codes, each column factorised once
     case_codes, case_starts = tlog.case_index()
     case_ids = tlog.codes("case_id")[1]  # the id of each case block
-    grp_raw = events[by]
-    if pd.api.types.is_string_dtype(grp_raw.dtype):
-        g_all, g_names = tlog.codes(by, sort=True)  # codes in sorted-name order
-        if n and g_all.min() >= 0:  # every event has a group (codes are read-only)
-            pos, g = np.arange(n), g_all
-        else:
-            pos = np.flatnonzero(g_all >= 0)
-            g = g_all[pos]
-        g_names = g_names.astype("str")
-    else:  # numbers, categories ...: grouped by their text
-        pos = np.flatnonzero(grp_raw.notna().to_numpy())
-        g_codes, g_uniques = pd.factorize(grp_raw.iloc[pos].astype("str"), sort=True)
-        g = np.asarray(g_codes, dtype=np.int64)
-        g_names = pd.Index(g_uniques).astype("str")
+    pos, g_local, g_names = _group_codes(tlog, by)
+    # codes of the whole log's groups (a pending handoff may wait for a group this part
+    # of the log never saw)
+    if len(g_names) == len(ctx.groups) and g_names.equals(ctx.groups):
+        g = g_local
+    else:
+        g = np.asarray(ctx.groups.get_indexer(g_names), dtype=np.int64)[g_local]
+    g_names = ctx.groups
     act_codes, act_uniques = tlog.codes("activity")
     every = len(pos) == n
     c = case_codes if every else case_codes[pos]
     a_sub = act_codes if every else act_codes[pos]
-    notes: list[str] = []
     n_skipped = int(n - len(pos))
-    if n_skipped:
-        notes.append(
-            f"{n_skipped:,} events without a {by!r} value were skipped for handoff detection."
-        )
 
     # ---- observed handoffs: consecutive grouped events of a case with another group
     if len(pos) > 1:
@@ -601,7 +863,7 @@ def handoff_delays(
         change = np.zeros(0, dtype=np.int64)
     give, take = pos[change], pos[change + 1]
     # ---- closings and reopens: the one rule of svcmining.states
-    judged = judge_log(tlog, tstates, sop)
+    judged = judge_log(tlog, an.states, an.sop if an.sop is not None else ctx.stages)
 
     delay = _hours_i8(ts_i8[give], begin_i8[take], ts_dtype, calendar)
     # time the ticket waited on the customer or a third party (Pending, 挂起) between the
@@ -616,15 +878,11 @@ def handoff_delays(
         delay = delay - np.minimum(waited_before[take] - waited_before[give], delay)
     neg = delay < 0
     if neg.any():
-        notes.append(
-            f"{int(neg.sum()):,} handoffs where the receiver started before the giver "
-            "finished (overlapping lifecycle data) count with delay 0."
-        )
         delay = np.where(neg, 0.0, delay)
 
     # ---- ping-pong: returns (first events of a run, i.e. receivers of a handoff) that
     # find_rework types as ping_pong: work, not inside a reopen cycle, not a self-loop
-    ret_sub = returns_from_codes(c, g, a_sub, window=window)[0]
+    ret_sub = returns_from_codes(c, g, a_sub, window=an.window)[0]
     pp_mark = np.zeros(n, dtype=bool)
     pp_mark[pos[ret_sub]] = True
     if pp_mark.any():
@@ -638,34 +896,14 @@ def handoff_delays(
     pend_give = np.zeros(0, dtype=np.int64)
     pend_to = np.zeros(0, dtype=np.int64)
     if len(pos) and is_open.any():
-        # most frequent next group after each (group, activity); a closed ticket's end
-        # is an outcome (-1), an open ticket's end is censored (not counted)
-        n_a = max(len(act_uniques), 1)
-        n_g = max(len(g_names), 1)
+        # the group most often next after the same (group, activity) in the whole log
         last_of_case = np.ones(len(pos), dtype=bool)
         last_of_case[:-1] = c[1:] != c[:-1]
-        nxt = np.full(len(pos), -1, dtype=np.int64)
-        nxt[:-1] = np.where(last_of_case[:-1], -1, g[1:])
         open_last = np.flatnonzero(last_of_case & is_open[c])
-        ga_all = g * n_a + a_sub
-        needed = np.zeros(n_g * n_a, dtype=bool)
-        needed[ga_all[open_last]] = True
-        counted = (~last_of_case | ~is_open[c]) & needed[ga_all]
-        key = ga_all[counted] * (n_g + 1) + (nxt[counted] + 1)
-        n_key = n_g * n_a * (n_g + 1)
-        if n_key <= 4 * len(key) + (1 << 16):  # a small key space: count, do not sort
-            cnt_all = np.bincount(key, minlength=n_key)
-            uniq = np.flatnonzero(cnt_all)
-            cnt = cnt_all[uniq]
-        else:
-            uniq, cnt = np.unique(key, return_counts=True)
-        ga, outcome = uniq // (n_g + 1), uniq % (n_g + 1) - 1
-        # per (group, activity): highest count, ties to the smallest outcome code
-        o = np.lexsort((outcome, -cnt, ga))
-        first = np.ones(len(o), dtype=bool)
-        first[1:] = ga[o][1:] != ga[o][:-1]
-        mode_ga, mode_next = ga[o][first], outcome[o][first]
-        want = g[open_last] * n_a + a_sub[open_last]
+        n_a = max(len(ctx.activities), 1)
+        a_map = np.asarray(ctx.activities.get_indexer(act_uniques), dtype=np.int64)
+        want = g[open_last] * n_a + a_map[a_sub[open_last]]
+        mode_ga, mode_next = ctx.mode_key, ctx.mode_next
         if len(mode_ga):
             at = np.minimum(np.searchsorted(mode_ga, want), len(mode_ga) - 1)
             expected = np.where(mode_ga[at] == want, mode_next[at], -1)
@@ -727,19 +965,17 @@ def handoff_delays(
         }
     )
 
-    matrix = _matrix(handoffs, from_g, to_g, h_case, g_names, include_pending)
     cases = _cases(
         case_ids, case_starts, begin_i8, ts_i8, ts_dtype, is_open, cut, calendar, handoffs, h_case
     )
-    summary = _summary(handoffs, matrix, cases, n_skipped)
-    return HandoffResult(
+    return HandoffPart(
         handoffs=handoffs,
-        matrix=matrix,
         cases=cases,
-        summary=summary,
-        by=by,
-        business_hours=calendar is not None,
-        notes=tuple(notes),
+        from_g=from_g,
+        to_g=to_g,
+        h_case=h_case,
+        n_skipped=n_skipped,
+        n_overlapping=int(neg.sum()),
     )
 
 

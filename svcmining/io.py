@@ -1,8 +1,8 @@
 """Read ticket-system exports into one trustworthy event log.
 
-:func:`read_tickets` reads CSV/TSV, Excel (.xlsx), Parquet and XES (.xes, .xes.gz)
-exports — a file, a list of files, a folder (the export files directly in it, not
-its subfolders) or a glob — maps their columns to the canonical contract
+:func:`read_tickets` reads CSV/TSV, Excel (.xlsx, .xlsm, .xls), OpenDocument (.ods),
+Parquet and XES (.xes, .xes.gz) exports — a file, a list of files, a folder (the export
+files directly in it, not its subfolders) or a glob — maps their columns to the canonical contract
 (:mod:`svcmining.eventlog`), parses the time columns, merges monthly files, removes
 repeated events and accounts for every row in a :class:`LoadReport`.
 
@@ -72,7 +72,8 @@ every row, ``state_log=True`` treats any export as a state log.
 are read as they were written: the same columns, dtypes, values and time zone (the default
 zone when ``timezone=`` is not given), no column detected anew, no text cleaned, no copy inside
 the file removed, no lifecycle pairing or state merging again (the state-log flag of the
-first load is restored). A note in the load report says so.
+first load is restored; ``log.filters`` are the written log's when the file is the only
+source). A note in the load report says so.
 """
 
 from __future__ import annotations
@@ -111,14 +112,16 @@ from ._readers import (
     resolve_sources,
 )
 from ._readers_csv import read_csv
-from ._readers_excel import read_excel
+from ._readers_excel import WORKBOOK_SUFFIXES, read_excel
 from ._readers_xes import read_xes
 from .eventlog import (
     CANONICAL_COLUMNS,
+    FILTER_COLUMNS,
     OPTIONAL_COLUMNS,
     REQUIRED_COLUMNS,
     TEXT_COLUMNS,
     TicketLog,
+    no_filters,
     seed_case_codes,
     sort_order,
 )
@@ -284,7 +287,7 @@ def read_tickets(
     encoding : str, optional
         Text encoding of CSV files; detected (UTF-8, UTF-8-BOM, GBK/GB18030) when omitted.
     sheet : str, int or ``"*"``, optional
-        Excel sheet name or index; ``"*"`` reads all sheets; default the first sheet.
+        Workbook sheet name or index; ``"*"`` reads all sheets; default the first sheet.
     na_values : iterable of str
         Cell texts that mean missing (default :data:`DEFAULT_NA_VALUES`; pass
         ``[*DEFAULT_NA_VALUES, "?"]`` to extend).
@@ -540,7 +543,7 @@ class _Reading:
                     raws = [_read_own(path, meta)]
                 elif suffix in (".csv", ".tsv", ".txt"):
                     raws = [reading.pop(at).result() if at in reading else read_csv(path, encoding)]
-                elif suffix in (".xlsx", ".xlsm"):
+                elif suffix in WORKBOOK_SUFFIXES:
                     raws = read_excel(path, sheet)
                 elif suffix == ".parquet":
                     raws = [read_parquet(path)]
@@ -702,6 +705,20 @@ def _read_own(path: Path, meta: Mapping[str, Any]) -> Raw:
     return Raw(frame, lines, fmt, enc, delimiter, default_mapping=identity, own=meta, note=note)
 
 
+def _own_filters(own: Sequence[Mapping[str, Any] | None]) -> pd.DataFrame:
+    """The filters applied to the log svcmining wrote, when that file is the only source
+    (the filters of several files do not make one stack)."""
+    if len(own) != 1 or own[0] is None:
+        return no_filters()
+    rows = own[0].get("filters") or []
+    empty = no_filters()
+    try:
+        table = pd.DataFrame.from_records(list(rows), columns=list(FILTER_COLUMNS))
+        return table.astype(empty.dtypes.to_dict()) if len(table) else empty
+    except (TypeError, ValueError):  # another version's table: the metadata still has it
+        return empty
+
+
 def _naive_notes(reading: _Reading, *, timezone: str | None, sop_zone: str | None, tz: str) -> int:
     """Notes on the mappings and on times without a UTC offset; the count read as UTC."""
     notes, naive_total = reading.notes, reading.naive_total
@@ -741,6 +758,35 @@ def _check_strict(drops: Drops) -> None:
         )
 
 
+def _one_chunk(events: pd.DataFrame) -> pd.DataFrame:
+    """Text columns in one Arrow chunk each (the exports' blocks joined once): every
+    later take of rows, a few or all, then reads one array instead of resolving chunks."""
+    joined = {}
+    for col in events.columns:
+        arr = getattr(events[col].array, "_pa_array", None)
+        if arr is not None and arr.num_chunks > 1 and events[col].dtype == "str":
+            flat = arr.combine_chunks().to_pandas(types_mapper={arr.type: events[col].dtype}.get)
+            joined[col] = pd.Series(flat.array, index=events.index, name=col)
+    return events.assign(**joined) if joined else events
+
+
+_PARALLEL_TAKE_ROWS = 100_000
+
+
+def _take_rows(events: pd.DataFrame, order: np.ndarray) -> pd.DataFrame:
+    """``events.take(order)``, the Arrow columns gathered two at a time (pyarrow releases
+    the interpreter while it copies, so the columns of a large log are copied in parallel)."""
+    arrow = [c for c in events.columns if hasattr(events[c].array, "_pa_array")]
+    if len(order) < _PARALLEL_TAKE_ROWS or len(arrow) < 2 or not events.columns.is_unique:
+        return events.take(order)
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="svcmining-take") as pool:
+        taken = dict(
+            zip(arrow, pool.map(lambda c: events[c].array.take(order), arrow), strict=True)
+        )
+    columns = {c: taken[c] if c in taken else events[c].array.take(order) for c in events.columns}
+    return pd.DataFrame(columns, index=events.index.take(order))
+
+
 def _assemble(
     reading: _Reading,
     *,
@@ -757,9 +803,11 @@ def _assemble(
     drops, notes, file_names = reading.drops, reading.notes, reading.file_names
     frames, rows_read, mappings = reading.frames, reading.rows_read, reading.mappings
     events = pd.concat(frames, ignore_index=True, sort=False) if frames else pd.DataFrame()
+    frames.clear()  # the files' frames live on in ``events`` only (their blocks are freed below)
     for col in TEXT_COLUMNS:
-        if col in events.columns:
+        if col in events.columns and events[col].dtype != "str":
             events[col] = events[col].astype("str").where(events[col].notna())
+    events = _one_chunk(events)
     conflicts = pd.DataFrame()
     events = events.reset_index(drop=True)
     case_codes = pd.factorize(events["case_id"], sort=True)[0] if len(events) else np.zeros(0, int)
@@ -791,7 +839,7 @@ def _assemble(
         _raise_no_events(file_names, rows_read, drops)
     order = order[keep[order]]  # the sort is stable: dropping rows keeps it sorted
     findings = source_order_findings(events, order, case_codes, file_names)
-    events = events.take(order)
+    events = _take_rows(events, order)
     if state_log == "auto" and reading.all_own:  # as it was read the first time; merged then
         is_state_log = any(bool(m.get("state_log")) for m in reading.own if m is not None)
     elif detect_state_log(events, state_log, states, notes):
@@ -836,6 +884,12 @@ def _assemble(
         )
     first_map = next(iter(mappings.values()), {})
     # built from the contract's own sort: no second validation
-    log = TicketLog(events=events, report=report, mapping=dict(first_map), _valid=True)
+    log = TicketLog(
+        events=events,
+        report=report,
+        mapping=dict(first_map),
+        filters=_own_filters(reading.own),
+        _valid=True,
+    )
     seed_case_codes(log, case_codes[order])  # the sort's case codes, rows kept
     return log

@@ -107,10 +107,12 @@ if TYPE_CHECKING:
 
 __all__ = [
     "FCRDefinition",
+    "KPIAnalysis",
     "PainPoints",
     "ServiceKPIs",
     "StepBenchmark",
     "case_outcomes",
+    "kpi_analysis",
     "pain_points",
     "service_kpis",
     "waiting_times",
@@ -1724,3 +1726,135 @@ def pain_points(
         if graph.time_basis != ("business" if calendar is not None else "elapsed"):
             graph = None  # drawn on other hours than the breakpoints: draw it again
     return PainPoints(table=table, locations=loc, _events=events, _calendar=calendar, _graph=graph)
+
+
+# --------------------------------------------------------------------------- over parts (Dask)
+
+
+def kpi_analysis(
+    *,
+    sop: Any,
+    calendar: Calendar | None,
+    close_activities: list[str] | None,
+    cutoff: pd.Timestamp,
+    rework: ReworkResult,
+    handoffs: Any,
+    conformance: ConformanceResult | None,
+    by: str = "month",
+    benchmarks: Sequence[Any] = (),
+    fcr: FCRDefinition | None = None,
+    repeat_within: str | pd.Timedelta = "7d",
+) -> KPIAnalysis:
+    """The :class:`KPIAnalysis` of :func:`service_kpis`' options (checked), given the whole
+    log's cutoff (``NaT`` for an empty log: now) and analyses."""
+    check_choice("service_kpis", "by", by, ("month", "week", "quarter", "none"))
+    for b in benchmarks:
+        if not isinstance(b, StepBenchmark):
+            raise InvalidParameterError(
+                "The 'benchmarks' parameter of service_kpis must hold StepBenchmark objects. "
+                f"Got {b!r} instead."
+            )
+    _td_hours(repeat_within, "repeat_within")
+    options = {
+        "calendar": calendar,
+        "repeat_within": repeat_within,
+        "fcr": FCRDefinition() if fcr is None else fcr,
+        "close_activities": close_activities,
+        "cutoff": pd.Timestamp.now(tz="UTC") if pd.isna(cutoff) else cutoff,
+        "rework": rework,
+        "handoffs": handoffs,
+        "conformance": conformance,
+    }
+    return KPIAnalysis(options, by, sop, tuple(benchmarks))
+
+
+@dataclass(frozen=True)
+class KPIAnalysis:
+    """The per-ticket and per-step part of :func:`service_kpis` over parts of whole tickets
+    (:mod:`svcmining.core`; run by :func:`svcmining.distributed.service_kpis` with the
+    whole log's cutoff, rework, handoffs and conformance in ``options``).
+
+    The kernel builds its tickets' :func:`case_outcomes` rows and step durations; the
+    combine recomputes the cross-ticket repeat contacts (same customer, another ticket
+    within ``repeat_within``) and the KPI table from all rows. (The pandas
+    :func:`service_kpis` does not run through this combine yet.)
+    """
+
+    options: Mapping[str, Any]
+    by: str = "month"
+    sop: Any = None
+    benchmarks: tuple[StepBenchmark, ...] = ()
+
+    def context(self) -> None:
+        """The whole-log facts come in ``options``."""
+        return None
+
+    def kernel(self, part: TicketLog, ctx: None = None) -> dict[str, Any]:
+        """The part's ticket rows and step durations."""
+        return _kpi_part(part, dict(self.options), self.by, self.sop)
+
+    def combine(self, all_parts: Sequence[dict[str, Any]], ctx: None = None) -> ServiceKPIs:
+        """The KPI table over the whole log."""
+        by, benchmarks, fcr = self.by, self.benchmarks, self.options["fcr"]
+        conformance = self.options.get("conformance")
+        within = _td_hours(self.options["repeat_within"], "repeat_within")
+        parts = [p for p in all_parts if p["n_events"]]
+        cases = pd.concat([p["cases"] for p in parts], ignore_index=True)
+        if "customer_id" in cases.columns:
+            # repeat contacts span tickets of several partitions: recomputed over all tickets
+            rep = _repeat_contact(cases, within * 1.0).to_numpy()
+            cases["repeat_contact"] = rep
+            if not fcr.allow_repeat_contact:
+                cases["first_contact_resolved"] = cases["first_contact_resolved"].to_numpy() & ~rep
+        cases = cases.set_index("case_id") if "case_id" in cases.columns else cases
+        cases = cases.reset_index()
+        steps = pd.concat([p["steps"] for p in parts], ignore_index=True)
+        closed_period = _period_labels(cases["closed_at"].dropna(), by)
+        slas = None
+        if conformance is not None:
+            slas = conformance.slas.assign(
+                period=lambda d: (
+                    d["case_id"].astype("str").map(cases.set_index("case_id")["period"])
+                )
+            )
+        ok = steps["h"].notna().to_numpy()
+        sdf = steps[ok]
+        stage_by = sdf.groupby(["period", "stage"], sort=True)["h"].agg(["median", "mean", "size"])
+        stage_all = sdf.groupby("stage", sort=True)["h"].agg(["median", "mean", "size"])
+        bench = []
+        for b in benchmarks:
+            m = sdf[sdf["activity"] == b.activity]
+            bd = pd.DataFrame(
+                {
+                    "p": m["period"].to_numpy(),
+                    "t": m["h"].to_numpy() > b.threshold_hours,
+                    "b": m["h"].to_numpy() > b.benchmark_hours,
+                }
+            )
+            bench.append((b, bd.groupby("p").agg(["mean", "size"]), bd[["t", "b"]].mean()))
+        return _kpi_table(cases, closed_period, stage_by, stage_all, bench, slas, by)
+
+
+def _kpi_part(plog: TicketLog, kwargs: dict[str, Any], by: str, sop: Any) -> dict[str, Any]:
+    events = plog.events
+    if len(events) == 0:
+        return {"n_events": 0}
+    cases = case_outcomes(plog, sop=sop, **kwargs)
+    cases["period"] = _period_labels(cases["opened_at"], by).to_numpy()
+    st = as_states(None, sop=sop, close_activities=kwargs.get("close_activities"))
+    step_h = _step_durations(plog, None, st).to_numpy(dtype="float64")
+    codes = pd.factorize(events["case_id"])[0]
+    if sop is not None:
+        step_of = {lab: s.id for s in sop.steps for lab in s.labels}
+        stage = events["activity"].map(step_of).fillna(events["activity"]).astype(str)
+    else:
+        stage = events["activity"].astype(str)
+    steps = pd.DataFrame(
+        {
+            "period": cases["period"].to_numpy()[codes],
+            "stage": stage.to_numpy(),
+            "activity": events["activity"].astype(str).to_numpy(),
+            "h": step_h,
+        }
+    )
+    return {"n_events": len(events), "cases": cases, "steps": steps}

@@ -3,11 +3,13 @@
 :func:`build_report` runs the analyses of the package on a log and collects their
 tables and pictures into a :class:`Report`; :meth:`Report.save` writes **one** HTML
 file that opens offline: every figure is inlined (SVG/PNG as ``data:`` URIs), there is
-no script and no external stylesheet or font, and a Content-Security-Policy forbids
-the page to load anything from the network. Chinese labels render with a declared
-CJK font stack (Noto Sans CJK / Source Han Sans / PingFang / Microsoft YaHei …);
-matplotlib figures carry their glyphs as paths. Every label that comes from the data
-is HTML-escaped.
+no external script, stylesheet or font, and a Content-Security-Policy forbids the page
+to load anything from the network. The one script is the interactive explorer
+(:mod:`svcmining._explorer`, ``interactive=False`` leaves it out), inline and allowed by
+its hash; with scripts blocked the page shows its static pictures and tables. Chinese
+labels render with a declared CJK font stack (Noto Sans CJK / Source Han Sans /
+PingFang / Microsoft YaHei …); matplotlib figures carry their glyphs as paths. Every
+label that comes from the data is HTML-escaped.
 
 Sections (``Report.section(key)``; each shows on its own in a notebook):
 
@@ -44,6 +46,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import pandas as pd
 
 from . import conformance  # looked up at call time (a test counts the calls)
+from ._explorer import report_fragment
 from ._progress import progress_bar
 from ._reportparts import escape_html, kpi_tiles
 from ._reportsections import BUILDERS, Ctx, NotAvailable, Skip, headline_figures
@@ -205,6 +208,7 @@ class Report:
     results: Mapping[str, Any] = field(default_factory=dict)
     created: str = ""
     meta: Mapping[str, Any] = field(default_factory=dict)
+    explorer: str = ""  # the interactive explorer (svcmining._explorer), shown by its script
 
     def section(self, key: str) -> ReportSection:
         """The section ``key`` (one of :data:`REPORT_SECTIONS`)."""
@@ -265,15 +269,25 @@ class Report:
             f'<p class="meta">{" · ".join(facts)}</p>'
             f'<p class="meta">svcmining {escape_html(__version__)}, built '
             f"{escape_html(self.created)}</p></header>"
-            f"<nav><ol>{toc}</ol></nav>" + key_figures + "".join(s.to_html() for s in self.sections)
+            f"<nav><ol>{toc}</ol></nav>"
+            + key_figures
+            + "".join(
+                s.to_html() + (self.explorer if s.key == "process_map" else "")
+                for s in self.sections
+            )
         )
 
     def to_html(self) -> str:
         """The whole report as one self-contained HTML document."""
+        csp = _CSP
+        if self.explorer:  # its inline script only, allowed by its hash
+            from ._explorer import csp_script_source
+
+            csp += f"; script-src {csp_script_source()}"
         return (
             "<!DOCTYPE html>\n"
             '<html lang="en"><head><meta charset="utf-8">'
-            f'<meta http-equiv="Content-Security-Policy" content="{_CSP}">'
+            f'<meta http-equiv="Content-Security-Policy" content="{csp}">'
             '<meta name="viewport" content="width=device-width, initial-scale=1">'
             f'<meta name="generator" content="svcmining {escape_html(__version__)}">'
             f"<title>{escape_html(self.title)}</title><style>{_CSS}</style></head>"
@@ -375,6 +389,7 @@ def build_report(
     max_seconds: float | None = None,
     benchmarks: Sequence[Any] = (),
     progress: bool | None = None,
+    interactive: bool = True,
 ) -> Report:
     """Run the analyses on a log and collect them into a :class:`Report`.
 
@@ -405,6 +420,10 @@ def build_report(
     progress : bool, optional
         Show a tqdm bar over the sections on stderr; default only when stderr is a
         terminal.
+    interactive : bool
+        Add the interactive explorer (process map with sliders, variants, dotted chart,
+        tickets behind each element; an inline script allowed by its hash in the page's
+        Content-Security-Policy). ``False``: a page with no script at all.
 
     Returns
     -------
@@ -478,6 +497,7 @@ def build_report(
     if ticket_log.report is not None:
         meta["files"] = [Path(str(f)).name for f in ticket_log.report.files.get("file", [])]
     meta["headline"] = headline_figures(ctx)
+    explorer = report_fragment(ticket_log, ctx.results, cal) if interactive else ""
     created = _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     return Report(
         title=title or "Service process report",
@@ -485,6 +505,7 @@ def build_report(
         results=ctx.results,
         created=created,
         meta=meta,
+        explorer=explorer,
     )
 
 

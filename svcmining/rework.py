@@ -2,7 +2,7 @@
 
 :func:`find_rework` marks every piece of work a ticket did twice and gives each
 occurrence exactly **one** primary ``kind``; :func:`augment` joins the case-level
-flags back onto the event log and :func:`filter_rework` selects tickets by kind.
+flags back onto the event log and :func:`svcmining.filter_rework` selects tickets by kind.
 
 What counts as rework
 ---------------------
@@ -82,6 +82,7 @@ from ._repr import html_table
 from ._time import hours as span_hours
 from ._validation import check_choice, check_positive_int
 from .calendars import working_ns
+from .core import run
 from .eventlog import LogLike, TicketLog, as_events, as_ticket_log, time_i8
 from .exceptions import InvalidParameterError, SchemaError
 from .states import (
@@ -89,6 +90,8 @@ from .states import (
     DEFAULT_REOPEN_ACTIVITIES,
     WAITING,
     WORKING,
+    ActivityStages,
+    StagesAnalysis,
     TicketStates,
     active_clock,
     activity_stages,
@@ -106,11 +109,13 @@ __all__ = [
     "DEFAULT_CLOSE_ACTIVITIES",
     "DEFAULT_REOPEN_ACTIVITIES",
     "REWORK_KINDS",
+    "ReworkAnalysis",
     "ReworkKind",
+    "ReworkPart",
     "ReworkResult",
     "augment",
-    "filter_rework",
     "find_rework",
+    "rework_analysis",
 ]
 
 ReworkKind = Literal["reopen", "self_loop", "ping_pong", "back_loop", "redo", "repeat"]
@@ -124,7 +129,7 @@ _NS_PER_HOUR = 3_600_000_000_000
 
 
 class _SOPLike(Protocol):
-    def stage_of(self, activity: str) -> int | None: ...
+    def stage_of(self, activity: str) -> float | None: ...
 
 
 _L = TypeVar("_L", TicketLog, pd.DataFrame)
@@ -377,18 +382,44 @@ def find_rework(
     >>> rw.occurrences[["activity", "kind", "rework_hours"]].to_dict("records")
     [{'activity': '远程排障', 'kind': 'self_loop', 'rework_hours': 1.0}]
     """
-    fn = "find_rework"
     tlog = as_ticket_log(log)
-    events = tlog.events
+    analysis = rework_analysis(
+        tlog.events.columns,
+        close_activities=close_activities,
+        reopen_activities=reopen_activities,
+        group=group,
+        sop=sop,
+        calendar=calendar,
+        window=window,
+        states=states,
+    )
+    return run(analysis, [tlog])
+
+
+def rework_analysis(
+    columns: Sequence[str] | pd.Index,
+    *,
+    close_activities: str | Sequence[str] | None = None,
+    reopen_activities: str | Sequence[str] | None = None,
+    group: str = "department",
+    sop: _SOPLike | str | os.PathLike[str] | None = None,
+    calendar: Calendar | None = None,
+    window: int = 3,
+    states: TicketStates | None = None,
+) -> ReworkAnalysis:
+    """The :class:`ReworkAnalysis` of :func:`find_rework`'s options (checked) for a log
+    with ``columns`` (the pandas and the Dask functions build it alike)."""
+    fn = "find_rework"
     if not isinstance(group, str):
         raise InvalidParameterError(
             f"The 'group' parameter of {fn} must be a column name (str). Got {group!r} instead."
         )
-    has_group = group in events.columns
+    columns = pd.Index(columns)
+    has_group = group in columns
     if not has_group and group != "department":
         raise SchemaError(
             f"The event log has no column {group!r} to group handoffs by (found: "
-            f"{', '.join(map(str, events.columns[:20]))}). Pass group='department' or map it."
+            f"{', '.join(map(str, columns[:20]))}). Pass group='department' or map it."
         )
     if isinstance(sop, str | os.PathLike | Mapping):  # a path or mapping, as check_sop accepts
         from .sop import as_sop
@@ -407,7 +438,7 @@ def find_rework(
         reopen_activities=reopen_activities,
         func=fn,
     )
-    return _find(tlog, st, group, has_group, sop, calendar, window)
+    return ReworkAnalysis(st, group, has_group, sop, calendar, window)
 
 
 def _is_state_log(tlog: TicketLog) -> bool:
@@ -438,7 +469,7 @@ def _find(
     sop: _SOPLike | None,
     calendar: Calendar | None,
     window: int,
-) -> ReworkResult:
+) -> ReworkPart:
     events = tlog.events
     n = len(events)
     case_codes, case_uniques = tlog.codes("case_id")
@@ -592,32 +623,167 @@ def _find(
         events, occ, occ_case, kind, case_uniques, starts, calendar, clock[first], clock[end]
     )
     cases["open_at_cutoff"] = judged.open  # closed or open, as every module judges it
-    by_activity = _by_activity(
-        occ, occ_case, case_codes, act_codes, act_codes[what], kind, act_uniques
-    )
-    by_department = _by_key(grp_codes, grp_uniques, grp_codes[ev], kind, occ, group)
-    by_resource = _by_key(res_codes, res_uniques, res_codes[ev], kind, occ, "resource")
-    if not has_group:
-        by_department = by_department.iloc[:0]
-    referrals = _referrals(
-        occ,
-        {
-            "first_resource": (res_codes[first], res_uniques),
-            "again_resource": (res_codes[ev], res_uniques),
-            "first_group": (grp_codes[first], grp_uniques),
-            "again_group": (grp_codes[ev], grp_uniques),
-        },
-    )
-    return ReworkResult(
+    n_case = len(case_uniques)
+    pair_counts = np.bincount(case_codes * n_act + act_codes, minlength=n_case * n_act)
+    pair_counts = pair_counts.reshape(n_case, n_act)[:, : len(act_uniques)]
+    return ReworkPart(
         occurrences=occ,
         cases=cases,
-        by_activity=by_activity,
-        by_department=by_department,
-        by_resource=by_resource,
-        referrals=referrals,
-        group=group,
-        n_log_events=n,
+        n_events=n,
+        occ_case=occ_case,
+        kind=kind,
+        activities=pd.Index(act_uniques),
+        act_counts=np.stack(
+            [
+                np.bincount(act_codes, minlength=len(act_uniques)),
+                (pair_counts > 0).sum(axis=0),
+                (pair_counts > 1).sum(axis=0),
+            ]
+        ).astype(np.int64),
+        occ_act=act_codes[what],
+        groups=pd.Index(grp_uniques) if has_group else None,
+        group_events=np.bincount(grp_codes[grp_codes >= 0], minlength=len(grp_uniques)),
+        occ_group=(grp_codes[first], grp_codes[ev]),
+        resources=pd.Index(res_uniques),
+        resource_events=np.bincount(res_codes[res_codes >= 0], minlength=len(res_uniques)),
+        occ_resource=(res_codes[first], res_codes[ev]),
     )
+
+
+@dataclass(frozen=True, eq=False)
+class ReworkPart:
+    """Rework of whole tickets: the occurrences and tickets (rows) and additive counts.
+
+    Codes are local to the part: ``occ_act`` indexes ``activities``, ``occ_group`` (first,
+    again) ``groups`` (``None`` without the group column), ``occ_resource``
+    ``resources`` (uniques in order of first appearance, ``-1`` = missing).
+    ``act_counts`` holds per activity its events, tickets and tickets where it repeats.
+    """
+
+    occurrences: pd.DataFrame
+    cases: pd.DataFrame
+    n_events: int
+    occ_case: np.ndarray
+    kind: np.ndarray
+    activities: pd.Index
+    act_counts: np.ndarray
+    occ_act: np.ndarray
+    groups: pd.Index | None
+    group_events: np.ndarray
+    occ_group: tuple[np.ndarray, np.ndarray]
+    resources: pd.Index
+    resource_events: np.ndarray
+    occ_resource: tuple[np.ndarray, np.ndarray]
+
+
+def _union(vocabs: list[pd.Index]) -> tuple[pd.Index, list[np.ndarray]]:
+    """The parts' vocabularies in order of first appearance in the log, and code maps."""
+    if len(vocabs) == 1:
+        return vocabs[0], [np.arange(len(vocabs[0]), dtype=np.int64)]
+    union = pd.Index(pd.unique(np.concatenate([np.asarray(v, dtype=object) for v in vocabs])))
+    return union, [np.asarray(union.get_indexer(v), dtype=np.int64) for v in vocabs]
+
+
+def _mapped(codes: list[np.ndarray], maps: list[np.ndarray]) -> np.ndarray:
+    """Local codes (-1 = missing) of consecutive parts as codes of the union."""
+    out = [
+        np.where(c >= 0, m[np.maximum(c, 0)] if len(m) else -1, -1)
+        for c, m in zip(codes, maps, strict=True)
+    ]
+    return np.concatenate(out).astype(np.int64) if out else np.zeros(0, np.int64)
+
+
+def _added(values: list[np.ndarray], maps: list[np.ndarray], n: int) -> np.ndarray:
+    """Per-label counts of the parts added by label (``values[i]`` rows = part i's labels)."""
+    shape = (*values[0].shape[:-1], n)
+    out = np.zeros(shape, dtype=np.int64)
+    for v, m in zip(values, maps, strict=True):
+        out[..., m] += v  # a map never repeats a code
+    return out
+
+
+@dataclass(frozen=True)
+class ReworkAnalysis:
+    """:func:`find_rework` as a context, a kernel and a combine (:mod:`svcmining.core`).
+
+    The context is the activity stages over the whole log (:class:`ActivityStages`) when
+    no SOP gives them. The kernel finds the occurrences of whole tickets; the combine adds
+    the counts and sums the rework hours over the occurrences in log order (the same
+    sums, in the same order, as over one part).
+    """
+
+    states: TicketStates
+    group: str = "department"
+    has_group: bool = True
+    sop: Any = None
+    calendar: Calendar | None = None
+    window: int = 3
+
+    def context(self) -> StagesAnalysis | None:
+        """The stages of the whole log, unless the SOP gives them."""
+        return StagesAnalysis() if self.sop is None else None
+
+    def kernel(self, part: TicketLog, ctx: ActivityStages | None) -> ReworkPart:
+        """The occurrences, tickets and counts of ``part``."""
+        stages = self.sop if self.sop is not None else ctx
+        return _find(
+            part, self.states, self.group, self.has_group, stages, self.calendar, self.window
+        )
+
+    def combine(self, parts: Sequence[ReworkPart], ctx: Any = None) -> ReworkResult:
+        """The result over the whole log."""
+        ev_off = np.cumsum([0] + [p.n_events for p in parts])[:-1]
+        case_off = np.cumsum([0] + [len(p.cases) for p in parts])[:-1]
+        if len(parts) == 1:
+            occ, cases = parts[0].occurrences, parts[0].cases
+        else:
+            occ = pd.concat(
+                [
+                    p.occurrences.assign(event_index=p.occurrences["event_index"] + o)
+                    for p, o in zip(parts, ev_off, strict=True)
+                ],
+                ignore_index=True,
+            )
+            cases = pd.concat([p.cases for p in parts], ignore_index=True)
+        occ_case = np.concatenate([p.occ_case + o for p, o in zip(parts, case_off, strict=True)])
+        kind = np.concatenate([p.kind for p in parts])
+        acts, a_maps = _union([p.activities for p in parts])
+        occ_act = _mapped([p.occ_act for p in parts], a_maps)
+        counts = _added([p.act_counts for p in parts], a_maps, len(acts))
+        by_activity = _by_activity(occ, occ_case, counts, occ_act, kind, acts)
+        grps, g_maps = _union(
+            [p.groups if p.groups is not None else pd.Index([], dtype="str") for p in parts]
+        )
+        g_first = _mapped([p.occ_group[0] for p in parts], g_maps)
+        g_again = _mapped([p.occ_group[1] for p in parts], g_maps)
+        g_events = _added([p.group_events for p in parts], g_maps, len(grps))
+        by_department = _by_key(g_events, grps, g_again, kind, occ, self.group)
+        if not self.has_group:
+            by_department = by_department.iloc[:0]
+        ress, r_maps = _union([p.resources for p in parts])
+        r_first = _mapped([p.occ_resource[0] for p in parts], r_maps)
+        r_again = _mapped([p.occ_resource[1] for p in parts], r_maps)
+        r_events = _added([p.resource_events for p in parts], r_maps, len(ress))
+        by_resource = _by_key(r_events, ress, r_again, kind, occ, "resource")
+        referrals = _referrals(
+            occ,
+            {
+                "first_resource": (r_first, ress),
+                "again_resource": (r_again, ress),
+                "first_group": (g_first, grps),
+                "again_group": (g_again, grps),
+            },
+        )
+        return ReworkResult(
+            occurrences=occ,
+            cases=cases,
+            by_activity=by_activity,
+            by_department=by_department,
+            by_resource=by_resource,
+            referrals=referrals,
+            group=self.group,
+            n_log_events=int(sum(p.n_events for p in parts)),
+        )
 
 
 def _take(uniques: pd.Index, codes: np.ndarray) -> pd.Series:
@@ -745,24 +911,21 @@ def _kind_matrix(keys: np.ndarray, kind: np.ndarray, n_keys: int) -> np.ndarray:
 def _by_activity(
     occ: pd.DataFrame,
     occ_case: np.ndarray,
-    case_codes: np.ndarray,
-    act_codes: np.ndarray,
+    counts: np.ndarray,
     occ_act: np.ndarray,
     kind: np.ndarray,
     act_uniques: pd.Index,
 ) -> pd.DataFrame:
+    """Per activity; ``counts`` rows: events, tickets, tickets where it repeats."""
     n_act = len(act_uniques)
-    n_case = int(case_codes.max()) + 1 if len(case_codes) else 0
-    pair_counts = np.bincount(case_codes * n_act + act_codes, minlength=n_case * n_act)
-    pair_counts = pair_counts.reshape(n_case, n_act) if n_act else pair_counts.reshape(0, 0)
     pairs = np.sort(occ_case * max(n_act, 1) + occ_act)
     occ_case_pairs = pairs[np.append(True, pairs[1:] != pairs[:-1])] if len(pairs) else pairs
     out = pd.DataFrame(
         {
             "activity": _take(act_uniques, np.arange(n_act)),
-            "n_events": np.bincount(act_codes, minlength=n_act).astype(np.int64),
-            "n_cases": (pair_counts > 0).sum(axis=0).astype(np.int64),
-            "n_cases_repeated": (pair_counts > 1).sum(axis=0).astype(np.int64),
+            "n_events": counts[0].astype(np.int64),
+            "n_cases": counts[1].astype(np.int64),
+            "n_cases_repeated": counts[2].astype(np.int64),
             "n_rework": np.bincount(occ_act, minlength=n_act).astype(np.int64),
             "n_rework_cases": np.bincount(occ_case_pairs % max(n_act, 1), minlength=n_act).astype(
                 np.int64
@@ -783,7 +946,7 @@ def _by_activity(
 
 
 def _by_key(
-    codes: np.ndarray,
+    n_events: np.ndarray,
     uniques: pd.Index,
     occ_codes: np.ndarray,
     kind: np.ndarray,
@@ -795,7 +958,7 @@ def _by_key(
     out = pd.DataFrame(
         {
             name: _take(uniques, np.arange(m)),
-            "n_events": np.bincount(codes[codes >= 0], minlength=m).astype(np.int64),
+            "n_events": np.asarray(n_events, dtype=np.int64),
             "n_rework": np.bincount(occ_codes[ok], minlength=m).astype(np.int64),
         }
     )
@@ -815,7 +978,10 @@ def _by_key(
 # --------------------------------------------------------------------------- helpers
 
 
-def _result_for(log: LogLike, events: pd.DataFrame, rework: ReworkResult | None, fn: str) -> Any:
+def rework_result_for(
+    log: LogLike, events: pd.DataFrame, rework: ReworkResult | None, fn: str
+) -> Any:
+    """The given ReworkResult checked against ``events``, or find_rework of ``log``."""
     if rework is None:
         return find_rework(log)
     if not isinstance(rework, ReworkResult):
@@ -850,7 +1016,7 @@ def augment(log: _L, rework: ReworkResult | None = None) -> _L:
     [nan, nan, 'self_loop']
     """
     events = as_events(log)
-    rw = _result_for(log, events, rework, "augment")
+    rw = rework_result_for(log, events, rework, "augment")
     occ = rw.occurrences
     kind = np.full(len(events), None, dtype=object)
     if len(occ):
@@ -878,49 +1044,3 @@ def augment(log: _L, rework: ReworkResult | None = None) -> _L:
     if isinstance(log, TicketLog):
         return log.with_events(out)
     return out
-
-
-def filter_rework(
-    log: _L,
-    *,
-    kind: ReworkKind | Sequence[ReworkKind] | None = None,
-    rework: ReworkResult | None = None,
-    reverse: bool = False,
-) -> _L:
-    """Keep the cases with rework (of ``kind``: one kind or a list; any kind when None).
-
-    ``reverse=True`` keeps the other cases instead. Returns the type given.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> ts = pd.date_range("2024-10-08 09:00", periods=4, freq="h", tz="Asia/Shanghai")
-    >>> df = pd.DataFrame({"case_id": ["1", "1", "2", "2"], "timestamp": ts,
-    ...                    "activity": ["排障", "排障", "排障", "结单"]})
-    >>> filter_rework(df, kind="self_loop")["case_id"].unique().tolist()
-    ['1']
-    """
-    fn = "filter_rework"
-    events = as_events(log)
-    if kind is None:
-        kinds: tuple[str, ...] = REWORK_KINDS
-    elif isinstance(kind, str):
-        check_choice(fn, "kind", kind, REWORK_KINDS)
-        kinds = (kind,)
-    else:
-        kinds = tuple(kind)
-        for k in kinds:
-            check_choice(fn, "kind", k, REWORK_KINDS)
-    if not isinstance(reverse, bool):
-        raise InvalidParameterError(
-            f"The 'reverse' parameter of {fn} must be True or False. Got {reverse!r} instead."
-        )
-    from .filters import FilterStack, Rework
-
-    tlog = log if isinstance(log, TicketLog) else TicketLog(events=events, _valid=True)
-    rw = _result_for(tlog, events, rework, fn)
-    if not kinds:  # no kind asked for: no ticket selected
-        out = events.iloc[: len(events) if reverse else 0].reset_index(drop=True)
-        return log.with_events(out) if isinstance(log, TicketLog) else out
-    kept = FilterStack((Rework(kinds=kinds, keep=not reverse),)).apply(tlog, rework=rw)
-    return kept if isinstance(log, TicketLog) else kept.events

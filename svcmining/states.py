@@ -78,7 +78,10 @@ __all__ = [
     "DEFAULT_WAITING",
     "DEFAULT_WORKING",
     "STATE_KINDS",
+    "ActivityStages",
     "Closings",
+    "StagesAnalysis",
+    "StagesPart",
     "StateKind",
     "TicketStates",
     "activity_stages",
@@ -609,7 +612,15 @@ def activity_stages(
 
 def judge_log(tlog: Any, states: TicketStates, sop: Any = None) -> Closings:
     """:func:`judge_tickets` of a :class:`~svcmining.eventlog.TicketLog`, computed once per
-    state model and SOP and kept on the log (every analysis of the log shares it)."""
+    state model and SOP and kept on the log (every analysis of the log shares it).
+
+    Without an SOP the stages are the log's own (:class:`StagesAnalysis`), the very stage
+    provider the analyses' contexts hand on: judged once for all of them.
+    """
+    if sop is None:
+        from .core import run
+
+        sop = run(StagesAnalysis(), [tlog])
 
     def judge() -> Closings:
         return judge_tickets(
@@ -695,3 +706,121 @@ def active_clock(
         wait[:-1] = np.where(starts_wait, gap, 0)
     before = np.cumsum(wait) - wait
     return base - before, wait
+
+
+# ----------------------------------------------------------------------------------------------
+# the stages of a whole log, as a context (svcmining.core)
+
+
+class ActivityStages:
+    """The stage of each activity of a log (its median relative position in its tickets).
+
+    A stage provider like an SOP (``stage_of(activity)``), built over the *whole* log by
+    :class:`StagesAnalysis` and handed to every part, so that a part of the log judges
+    reopens and ping-pong with the same stages as the whole log. Equal stages compare
+    and hash equal (the judged closings are kept on a log per stage provider).
+    """
+
+    __slots__ = ("_key", "_stage")
+
+    def __init__(self, stages: Mapping[str, float]) -> None:
+        self._stage = dict(stages)
+        self._key = tuple(self._stage.items())
+
+    def stage_of(self, activity: str) -> float | None:
+        """The activity's stage, ``None`` for an activity the log does not hold."""
+        return self._stage.get(activity)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, ActivityStages) and self._key == other._key
+
+    def __hash__(self) -> int:
+        return hash(self._key)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (ActivityStages, (self._stage,))
+
+    def __repr__(self) -> str:
+        return f"ActivityStages({len(self._stage)} activities)"
+
+
+@dataclass(frozen=True, eq=False)
+class StagesPart:
+    """Events per (activity, ticket length, position) of whole tickets: additive counts
+    that hold every value behind the exact median relative position of each activity."""
+
+    labels: pd.Index
+    act: np.ndarray
+    length: np.ndarray
+    pos: np.ndarray
+    count: np.ndarray
+
+
+@dataclass(frozen=True)
+class StagesAnalysis:
+    """The activity stages as a kernel and a combine (the context of rework, handoffs).
+
+    The combine finds each activity's two middle relative positions by walking the
+    added counts in order of value: the median ``(a + b) / 2`` is bit for bit
+    :func:`activity_stages` of the whole log.
+    """
+
+    def context(self) -> None:
+        """No whole-log fact is needed."""
+        return None
+
+    def kernel(self, part: Any, ctx: None = None) -> StagesPart:
+        """Counts of events per activity, ticket length and position of ``part`` (counted
+        once per log, kept on it)."""
+        return part.derived(("stage counts",), lambda: _stage_counts(part))
+
+    def combine(self, parts: Sequence[StagesPart], ctx: None = None) -> ActivityStages:
+        """The stage of every activity of the log."""
+        if len(parts) == 1:
+            labels, act = parts[0].labels, parts[0].act
+        else:
+            allv = np.concatenate([np.asarray(p.labels, dtype=object) for p in parts])
+            labels = pd.Index(pd.unique(allv))
+            act = np.concatenate(
+                [np.asarray(labels.get_indexer(p.labels), dtype=np.int64)[p.act] for p in parts]
+            )
+        length = np.concatenate([p.length for p in parts])
+        pos = np.concatenate([p.pos for p in parts])
+        cnt = np.concatenate([p.count for p in parts])
+        value = pos / np.maximum(length - 1, 1)  # the relative position (as activity_stages)
+        order = np.lexsort((value, act))
+        act, value, cnt = act[order], value[order], cnt[order]
+        n_act = len(labels)
+        total = np.bincount(act, weights=cnt, minlength=n_act).astype(np.int64)
+        before = np.concatenate([[0], np.cumsum(total)[:-1]])
+        cum = np.cumsum(cnt)
+        lo = np.searchsorted(cum, before + (total - 1) // 2, side="right")
+        hi = np.searchsorted(cum, before + total // 2, side="right")
+        top = max(len(value) - 1, 0)
+        med = (value[np.minimum(lo, top)] + value[np.minimum(hi, top)]) / 2 if len(value) else []
+        return ActivityStages(
+            {str(a): float(m) for a, m, t in zip(labels, med, total, strict=False) if t > 0}
+        )
+
+
+def _stage_counts(part: Any) -> StagesPart:
+    """:meth:`StagesAnalysis.kernel` of a log, computed."""
+    act, labels = part.codes("activity")
+    n = len(act)
+    starts = part.case_index()[1]
+    sizes = np.diff(np.append(starts, n))
+    width = int(sizes.max()) + 1 if n else 1
+    # key = (activity * width + ticket length) * width + position in the ticket
+    key = np.repeat(sizes.astype(np.int64) * width - starts, sizes)
+    key += np.arange(n)
+    key += np.asarray(act, dtype=np.int64) * (width * width)
+    space = max(len(labels), 1) * width * width
+    if space <= 4 * n + (1 << 16):  # a small key space: count, do not sort
+        counts = np.bincount(key, minlength=space)
+        uniq = np.flatnonzero(counts)
+        cnt = counts[uniq]
+    else:
+        uniq, cnt = np.unique(key, return_counts=True)
+    rest, p = np.divmod(uniq, width)
+    a, ln = np.divmod(rest, width)
+    return StagesPart(pd.Index(labels), a, ln, p, cnt.astype(np.int64))

@@ -1300,6 +1300,30 @@ LOADER_21: list[Case] = [
         Ok(3, 3),
     ),
     Case(
+        "now_and_today_are_no_times",
+        {
+            "a.csv": T3
+            + "1,登记,2024-10-08 09:00\n1,结单,now\n2,登记,Today\n2,结单,2024-10-08 10:00\n"
+        },
+        "load",
+        SH,
+        Ok(
+            4,
+            2,
+            {"unparseable_timestamp": 2},
+            check=lambda log: _examples_are(
+                log, "unparseable_timestamp", [("a.csv", 3, "now"), ("a.csv", 4, "Today")]
+            ),
+        ),
+    ),
+    Case(
+        "now_is_no_time_under_an_explicit_format",
+        {"a.csv": T3 + "1,登记,2024-10-08 09:00\n1,结单,NOW\n"},
+        "load",
+        {**SH, "time_format": "%Y-%m-%d %H:%M"},
+        Ok(2, 1, {"unparseable_timestamp": 1}),
+    ),
+    Case(
         "merge_by_event_id_newest_wins_for_activity_and_time",
         {
             "d/m10.csv": T3E + "T1,登记,2024-10-31 09:00,e1\nT1,结单,2024-10-31 23:00,e2\n",
@@ -1418,6 +1442,11 @@ LOADER_21: list[Case] = [
         Err(svc.ReadError, ("a.csv", "line 5", "GBK", "UTF-8", "byte offset")),
     ),
 ]
+
+
+def _examples_are(log: svc.TicketLog, reason: str, examples: list[tuple[str, int, str]]) -> None:
+    rec = log.report.dropped.set_index("reason").loc[reason]
+    assert [tuple(e) for e in rec["examples"]] == examples, rec["examples"]
 
 
 def _line_of(log: svc.TicketLog, reason: str, line: int) -> None:

@@ -13,6 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from svcmining import filter_cases, filter_time, filter_variants
 from svcmining.discovery import (
     LogComparison,
     ProcessGraph,
@@ -20,9 +21,6 @@ from svcmining.discovery import (
     compare_periods,
     discover_dfg,
     discover_model,
-    filter_cases,
-    filter_time,
-    filter_variants,
     variants,
 )
 from svcmining.eventlog import TicketLog

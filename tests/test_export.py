@@ -238,6 +238,7 @@ def test_metadata_carries_report_and_filters(tmp_path, ext):
     assert meta["timezone"] == SH and meta["rows"] == 2 and meta["state_log"] is False
     assert [c["name"] for c in meta["columns"]] == ["case_id", "activity", "timestamp", "resource"]
     back = _read(path)
+    pd.testing.assert_frame_equal(back.filters, log.filters)  # log.filters comes back too
     assert back.report.notes[0].startswith(f"clean{ext}: written by svcmining (TicketLog.write)")
     assert "1 file(s): read 4 rows, kept 2, dropped 2; 1 filter(s) applied" in back.report.notes[0]
 
@@ -246,7 +247,9 @@ def test_log_without_report_writes_none(tmp_path, tiny):
     """A log built from a DataFrame has no load report (None) and no filter applied ([])."""
     meta = svc.read_export_metadata(tiny.write(tmp_path / "t.parquet"))
     assert meta is not None and meta["report"] is None and meta["filters"] == []
-    assert "not loaded by read_tickets" in _read(tmp_path / "t.parquet").report.notes[0]
+    back = _read(tmp_path / "t.parquet")
+    assert "not loaded by read_tickets" in back.report.notes[0]
+    pd.testing.assert_frame_equal(back.filters, tiny.filters)  # none applied: the empty table
 
 
 def test_not_an_export_has_no_metadata(tmp_path):
@@ -494,3 +497,15 @@ def test_any_text_round_trips(ext, activities, data):
     with tempfile.TemporaryDirectory() as folder:
         back = _read(log.write(Path(folder) / f"t{ext}"))
     pd.testing.assert_frame_equal(back.events, log.events)
+
+
+def test_slice_written_and_read_keeps_its_filter_history(tmp_path, sample_log):
+    """A slice written and read back keeps its filters; a further filter is added after them."""
+    sliced = svc.apply_filters(sample_log, svc.Variants(top=3))
+    back = _read(sliced.write(tmp_path / "slice.csv"))
+    pd.testing.assert_frame_equal(back.events, sliced.events)
+    again = svc.apply_filters(back, svc.Variants(top=1))
+    assert again.filters.to_numpy().tolist() == [
+        ["Variants(top=3)", 2614, 3886, 19087, 36699],
+        ["Variants(top=1)", 1222, 1392, 9776, 9311],
+    ]

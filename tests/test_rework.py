@@ -11,6 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from svcmining import filter_rework
 from svcmining.eventlog import TicketLog
 from svcmining.exceptions import InvalidParameterError, SchemaError, SOPDefinitionError
 from svcmining.rework import (
@@ -18,7 +19,6 @@ from svcmining.rework import (
     REWORK_KINDS,
     ReworkResult,
     augment,
-    filter_rework,
     find_rework,
 )
 
