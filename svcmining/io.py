@@ -144,7 +144,6 @@ __all__ = [
     "read_tickets",
 ]
 
-_resolve_sources = resolve_sources  # the name cli.py imports
 
 DEFAULT_NA_VALUES: tuple[str, ...] = (
     "",
