@@ -39,27 +39,11 @@ PRIVATE_IMPORTS: dict[tuple[str, str, str], str] = {
     ("conformance", "_processmap", "_START"): I19KERNEL,
     ("conformance", "_processmap", "_END"): I19KERNEL,
     ("conformance", "_processmap", "_draw_matplotlib"): I19KERNEL,
-    ("distributed", "conformance", "_TooLarge"): I19KERNEL,
-    ("distributed", "conformance", "_allowed_pairs"): I19KERNEL,
-    ("distributed", "conformance", "_as_sop"): I19KERNEL,
-    ("distributed", "conformance", "_automaton_for"): I19KERNEL,
-    ("distributed", "conformance", "_classify_flows"): I19KERNEL,
-    ("distributed", "conformance", "_encode"): I19KERNEL,
-    ("distributed", "conformance", "_pm4py_best_worst"): I19KERNEL,
-    ("distributed", "conformance", "_pm4py_precision"): I19KERNEL,
-    ("distributed", "conformance", "_precision"): I19KERNEL,
-    ("distributed", "conformance", "_sla_attainment"): I19KERNEL,
-    ("distributed", "conformance", "_summary_frame"): I19KERNEL,
     ("distributed", "discovery", "_case_durations"): I19KERNEL,
     ("distributed", "discovery", "_frame"): I19KERNEL,
     ("distributed", "discovery", "_variant_table"): I19KERNEL,
     ("distributed", "handoffs", "_matrix"): I19KERNEL,
     ("distributed", "handoffs", "_summary"): I19KERNEL,
-    ("distributed", "kpis", "_kpi_table"): I19KERNEL,
-    ("distributed", "kpis", "_period_labels"): I19KERNEL,
-    ("distributed", "kpis", "_repeat_contact"): I19KERNEL,
-    ("distributed", "kpis", "_step_durations"): I19KERNEL,
-    ("distributed", "kpis", "_td_hours"): I19KERNEL,
 }
 
 #: Import edges allowed to close a cycle: (importer, module) -> reason.
@@ -73,11 +57,9 @@ CYCLE_EDGES: dict[tuple[str, str], str] = {
 #: Modules over MAX_MODULE_LINES: module -> reason.
 LONG_MODULES: dict[str, str] = {
     "cli": I22CLI,
-    "conformance": I19KERNEL,
     "discovery": I19KERNEL,
     "distributed": I19KERNEL,
     "handoffs": I19KERNEL,
-    "kpis": I19KERNEL,
     "rework": I19KERNEL,
 }
 
@@ -85,11 +67,8 @@ LONG_MODULES: dict[str, str] = {
 LONG_FUNCTIONS: dict[str, str] = {
     "_layout.layered_layout": "its six stages share local state through closures: to split with its next change",
     "cli._parser": I22CLI,
-    "conformance.check_sop": I19KERNEL,
-    "conformance._sla_table": I19KERNEL,
     "distributed.check_sop": I19KERNEL,
     "handoffs.handoff_delays": I19KERNEL,
-    "kpis.pain_points": I19KERNEL,
     "rework._find": I19KERNEL,
 }
 
