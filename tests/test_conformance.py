@@ -14,8 +14,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from svcmining import _automaton, conformance
-from svcmining.conformance import _align, _automaton_for, check_sop, compare_with_sop
+from svcmining import _alignment, _automaton, conformance
+from svcmining._alignment import _align, automaton_for
+from svcmining.conformance import check_sop, compare_with_sop
 from svcmining.exceptions import InvalidParameterError, SOPDefinitionError
 from svcmining.sop import SOP, load_sop, sop_from_dict
 
@@ -212,7 +213,7 @@ def test_alignment_costs_equal_pm4py(sop: SOP) -> None:
     from pm4py.algo.conformance.alignments.petri_net import algorithm as ali
     from pm4py.objects.log.obj import Event, Trace
 
-    auto = _automaton_for(sop)
+    auto = automaton_for(sop)
     net, im, fm = sop.petri_net()
     for tr in _random_traces([*auto.labels, "电话催办"], 80, seed=7):
         seq = tuple(auto.labels.index(a) if a in auto.labels else -1 for a in tr)
@@ -257,8 +258,8 @@ def test_workers_do_not_change_results(sop: SOP, monkeypatch: pytest.MonkeyPatch
     """Two processes over small chunks give exactly the one-process result."""
     log = _random_log(150, seed=3, unknown=True)
     one = check_sop(log, sop, workers=1, precision=False)
-    monkeypatch.setattr(conformance, "_PARALLEL_MIN_VARIANTS", 1)
-    monkeypatch.setattr(conformance, "_CHUNK", 7)
+    monkeypatch.setattr(_alignment, "_PARALLEL_MIN_VARIANTS", 1)
+    monkeypatch.setattr(_alignment, "_CHUNK", 7)
     two = check_sop(log, sop, workers=2, precision=False)
     pd.testing.assert_frame_equal(one.cases, two.cases)
     pd.testing.assert_frame_equal(one.deviations, two.deviations)
