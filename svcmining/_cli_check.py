@@ -443,9 +443,9 @@ def _render_csv(results: list[LogResult], *, bom: bool = False) -> str:
         d = r.deviation_rows
         if d is not None and len(d):
             frames.append(d.assign(log=r.log))
-    from .conformance import _DEV_COLUMNS
+    from .conformance import DEVIATION_COLUMNS
 
-    cols = ["log", *_DEV_COLUMNS]
+    cols = ["log", *DEVIATION_COLUMNS]
     if frames:
         df = pd.concat(frames, ignore_index=True)
         df = df[[c for c in cols if c in df.columns]]

@@ -29,6 +29,7 @@ import subprocess
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 __all__ = [
     "BUNDLED_FONT_FAMILY",
@@ -36,6 +37,7 @@ __all__ = [
     "CJK_FONT_CANDIDATES",
     "cjk_font_family",
     "cjk_font_path",
+    "figure_svg",
     "graphviz_env",
     "has_cjk",
     "is_text_font",
@@ -318,3 +320,15 @@ def use_cjk_font() -> str:
     mpl.rcParams["font.family"] = ["sans-serif"]
     mpl.rcParams["axes.unicode_minus"] = False
     return family
+
+
+def figure_svg(fig: Any) -> bytes:
+    """``fig`` as SVG bytes, the same for the same picture (no date, fixed element ids)."""
+    import io
+
+    import matplotlib as mpl
+
+    buf = io.BytesIO()
+    with mpl.rc_context({"svg.hashsalt": "svcmining"}):
+        fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})
+    return buf.getvalue()

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 
 from . import _layout
-from ._fonts import cjk_font_family, graphviz_env, use_cjk_font
+from ._fonts import cjk_font_family, figure_svg, graphviz_env, use_cjk_font
 from ._safetext import escape_text
 from ._validation import check_choice, check_fraction, check_positive_int
 from .exceptions import InvalidParameterError, SvcMiningError
@@ -39,7 +39,7 @@ Metric = Literal["count", "cases", "wait_p50", "wait_p90"]
 Engine = Literal["auto", "graphviz", "matplotlib"]
 _METRICS = ("count", "cases", "wait_p50", "wait_p90")
 _ENGINES = ("auto", "graphviz", "matplotlib")
-_START, _END = "__start__", "__end__"
+START_NODE, END_NODE = "__start__", "__end__"
 _HIGHLIGHT = "#7b2cbf"  # purple: distinct from the blue and orange-red scales
 _NO_DOT_ADVICE = (
     "Graphviz's `dot` program was not found; drawing the process map with svcmining's built-in "
@@ -58,7 +58,7 @@ def graphviz_available() -> bool:
 
 
 @dataclass(frozen=True)
-class _Node:
+class MapNode:
     id: str
     title: str  # activity (empty for start/end)
     subtitle: str  # department · count
@@ -71,7 +71,7 @@ class _Node:
 
 
 @dataclass(frozen=True)
-class _Edge:
+class MapEdge:
     source: str
     target: str
     label: str
@@ -85,9 +85,9 @@ class _Edge:
 
 
 @dataclass(frozen=True)
-class _Spec:
-    nodes: tuple[_Node, ...]
-    edges: tuple[_Edge, ...]
+class MapSpec:
+    nodes: tuple[MapNode, ...]
+    edges: tuple[MapEdge, ...]
     title: str
     legend: str
     colormap: str  # for the matplotlib colour bar
@@ -192,7 +192,7 @@ def _map_spec(
     highlight: Any,
     rankdir: str,
     title: str | None,
-) -> _Spec:
+) -> MapSpec:
     from matplotlib import colormaps
 
     n = max(g.n_cases, 1)
@@ -233,7 +233,10 @@ def _map_spec(
     npos = _scale(nvals)
     ncmap = colormaps["Blues"]
     has_dep = "department" in keep_act.columns
-    nodes = [_Node(_START, "", "", "#2ca02c", "start"), _Node(_END, "", "", "#555555", "end")]
+    nodes = [
+        MapNode(START_NODE, "", "", "#2ca02c", "start"),
+        MapNode(END_NODE, "", "", "#555555", "end"),
+    ]
     ids = {}
     for i, (name, v, p) in enumerate(zip(act_names, nvals, npos, strict=True)):
         ids[name] = f"n{i}"
@@ -242,7 +245,7 @@ def _map_spec(
         if isinstance(dep, str) and dep:
             sub = f"{dep} · {sub}"
         nodes.append(
-            _Node(ids[name], name, sub, _hex(ncmap(0.06 + 0.34 * p)), "activity", name in hl_acts)
+            MapNode(ids[name], name, sub, _hex(ncmap(0.06 + 0.34 * p)), "activity", name in hl_acts)
         )
     edges = []
     flows = e["count"].to_numpy(dtype=float)  # the layout follows the flow, whatever the metric
@@ -250,7 +253,7 @@ def _map_spec(
         zip(e["source"], e["target"], strict=True), labels, pos, flows, strict=True
     ):
         edges.append(
-            _Edge(
+            MapEdge(
                 ids[s],
                 ids[t],
                 lab,
@@ -266,8 +269,8 @@ def _map_spec(
         for a, c in zip(frame["activity"], frame["count"], strict=True):
             if a in ids and c / n >= min_share:
                 lab = f"{int(c):,}" if metric in ("count", "cases") else ""
-                src, tgt = (_START, ids[a]) if start else (ids[a], _END)
-                edges.append(_Edge(src, tgt, lab, grey, 0.8, "dashed", weight=float(c)))
+                src, tgt = (START_NODE, ids[a]) if start else (ids[a], END_NODE)
+                edges.append(MapEdge(src, tgt, lab, grey, 0.8, "dashed", weight=float(c)))
     if min_share > 0:  # steps left without any edge would float around: drop them
         linked = {x for ed in edges for x in (ed.source, ed.target)}
         nodes = [nd for nd in nodes if nd.kind != "activity" or nd.id in linked]
@@ -281,7 +284,7 @@ def _map_spec(
         "wait_p50": "Process map — median waiting time",
         "wait_p90": "Process map — p90 waiting time",
     }[metric]
-    return _Spec(
+    return MapSpec(
         tuple(nodes),
         tuple(edges),
         default_title if title is None else title,
@@ -304,7 +307,7 @@ def _html_text(s: str) -> str:
     return html.escape(escape_text(s), quote=True).replace("&#x27;", "&#39;")
 
 
-def _dot_source(spec: _Spec) -> str:
+def _dot_source(spec: MapSpec) -> str:
     font = cjk_font_family() or "sans-serif"
     q = font.replace("\\", "\\\\").replace('"', '\\"')
     lines = [
@@ -402,13 +405,13 @@ class _Geometry:
     node_ids: list[str]
 
 
-def _node_size(nd: _Node) -> tuple[float, float]:
+def _node_size(nd: MapNode) -> tuple[float, float]:
     if nd.kind != "activity":
         return (0.8, 0.8)
     return (max(_text_width(nd.title), _text_width(nd.subtitle) * 0.8) + 1.4, _BOX_H)
 
 
-def _map_geometry(spec: _Spec) -> _Geometry:
+def _map_geometry(spec: MapSpec) -> _Geometry:
     """Lay out ``spec`` with the layered layout and place its edge labels."""
     direction: _layout.Direction = "LR" if spec.rankdir == "LR" else "TB"
     sizes = {nd.id: _node_size(nd) for nd in spec.nodes}
@@ -434,8 +437,8 @@ def _map_geometry(spec: _Spec) -> _Geometry:
             direction=direction,
             layer_gap=gap * 1.4**attempt,
             node_gap=1.2,
-            first=_START if any(nd.id == _START for nd in spec.nodes) else None,
-            last=_END if any(nd.id == _END for nd in spec.nodes) else None,
+            first=START_NODE if any(nd.id == START_NODE for nd in spec.nodes) else None,
+            last=END_NODE if any(nd.id == END_NODE for nd in spec.nodes) else None,
             self_loop=1.0,
             extra_room=room,
         )
@@ -465,7 +468,7 @@ def _bezier_path(points: list[tuple[float, float]]) -> Any:
     return MplPath(verts, codes)
 
 
-def _draw_nodes(ax: Axes, nodes: dict[str, _Node], lay: Any, k: float) -> None:
+def _draw_nodes(ax: Axes, nodes: dict[str, MapNode], lay: Any, k: float) -> None:
     """The activity boxes (title and figures) and the start and end circles."""
     from matplotlib.patches import Circle, FancyBboxPatch
 
@@ -510,7 +513,7 @@ def _draw_nodes(ax: Axes, nodes: dict[str, _Node], lay: Any, k: float) -> None:
         )
 
 
-def _draw_matplotlib(spec: _Spec, ax: Axes | None) -> Figure:
+def draw_matplotlib(spec: MapSpec, ax: Axes | None) -> Figure:
     import matplotlib.pyplot as plt
     from matplotlib import colormaps
     from matplotlib.colors import Normalize
@@ -608,16 +611,6 @@ def _draw_matplotlib(spec: _Spec, ax: Axes | None) -> Figure:
     return fig
 
 
-def figure_svg(fig: Figure) -> bytes:
-    """``fig`` as SVG bytes, the same for the same picture (no date, fixed element ids)."""
-    import matplotlib as mpl
-
-    buf = io.BytesIO()
-    with mpl.rc_context({"svg.hashsalt": "svcmining"}):
-        fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})
-    return buf.getvalue()
-
-
 # ----------------------------------------------------------------------------------------------
 # the result object
 
@@ -702,7 +695,7 @@ class ProcessMap:
         return f"ProcessMap(engine={self.engine!r})"
 
 
-def _render(spec: _Spec, engine: Engine, ax: Axes | None) -> ProcessMap:
+def _render(spec: MapSpec, engine: Engine, ax: Axes | None) -> ProcessMap:
     check_choice("plot_process_map", "engine", engine, _ENGINES)
     use_dot = engine in ("auto", "graphviz") and graphviz_available()
     if engine in ("auto", "graphviz") and not use_dot:
@@ -717,12 +710,12 @@ def _render(spec: _Spec, engine: Engine, ax: Axes | None) -> ProcessMap:
         ax.imshow(img)
         ax.set_axis_off()
         return ProcessMap("graphviz", source=source, figure=ax.get_figure())  # type: ignore[arg-type]
-    return ProcessMap("matplotlib", figure=_draw_matplotlib(spec, ax))
+    return ProcessMap("matplotlib", figure=draw_matplotlib(spec, ax))
 
 
 def _diff_spec(
     cmp: LogComparison, period: str | None, min_share: float, rankdir: str, title: str | None
-) -> _Spec:
+) -> MapSpec:
     from matplotlib import colormaps
 
     periods = [str(p) for p in cmp.periods["period"]]
@@ -748,9 +741,12 @@ def _diff_spec(
     top = float(np.nanmax(np.abs(ch))) if len(ch) and np.isfinite(ch).any() else 1.0
     top = top or 1.0
     ids = {a: f"n{i}" for i, a in enumerate(names)}
-    nodes = [_Node(_START, "", "", "#2ca02c", "start"), _Node(_END, "", "", "#555555", "end")]
+    nodes = [
+        MapNode(START_NODE, "", "", "#2ca02c", "start"),
+        MapNode(END_NODE, "", "", "#555555", "end"),
+    ]
     nodes += [
-        _Node(
+        MapNode(
             ids[a],
             a,
             f"{int(act_cases.get(a, 0)):,} tickets ({act_change.get(a, 0.0) * 100:+.1f} pp)",
@@ -774,7 +770,7 @@ def _diff_spec(
         if r.status in ("new", "vanished"):
             label = f"{r.status}: {label}"
         edges.append(
-            _Edge(
+            MapEdge(
                 ids[r.source],
                 ids[r.target],
                 label,
@@ -792,14 +788,14 @@ def _diff_spec(
                 if a in ids:
                     share[a] = max(share.get(a, 0.0), float(c) / max(g.n_cases, 1))
         for a, w in share.items():
-            pair = (_START, ids[a]) if is_start else (ids[a], _END)
-            edges.append(_Edge(*pair, "", "#9a9a9a", 0.8, "dashed", weight=w))
+            pair = (START_NODE, ids[a]) if is_start else (ids[a], END_NODE)
+            edges.append(MapEdge(*pair, "", "#9a9a9a", 0.8, "dashed", weight=w))
     legend = (
         f"{period} vs {prev}. Edge label: change in the share of tickets using the transition "
         "(percentage points) | change of the median wait. Red = more tickets, blue = fewer; "
         "green dashed = new path, grey dotted = vanished path."
     )
-    return _Spec(
+    return MapSpec(
         tuple(nodes),
         tuple(edges),
         title or f"Process changes {prev} → {period}",

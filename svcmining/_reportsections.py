@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from . import conformance, rework  # looked up at call time (a test counts the calls)
-from ._processmap import figure_svg
+from ._fonts import figure_svg
 from ._reportparts import (
     MAX_GROUPS_PLOTTED,
     dot_svg,

@@ -117,7 +117,7 @@ __all__ = [
     "sop_check_analysis",
 ]
 
-_DEV_COLUMNS = [
+DEVIATION_COLUMNS = [
     "case_id",
     "type",
     "step",
@@ -219,15 +219,15 @@ class SOPComparison:
         """The overlay as the abstract map :mod:`svcmining.plots` draws without Graphviz."""
         from . import _processmap as plots
 
-        ids = {"[start]": plots._START, "[end]": plots._END}
+        ids = {"[start]": plots.START_NODE, "[end]": plots.END_NODE}
         nodes = [
-            plots._Node(plots._START, "", "", "#222222", kind="start"),
+            plots.MapNode(plots.START_NODE, "", "", "#222222", kind="start"),
         ]
         for r in self.nodes.itertuples(index=False):
             n = f"{int(r.count):,}"
             if r.step_id is None or pd.isna(r.step_id):
                 nodes.append(
-                    plots._Node(
+                    plots.MapNode(
                         str(r.activity),
                         str(r.activity),
                         f"(not in SOP) {n}",
@@ -238,8 +238,8 @@ class SOPComparison:
                     )
                 )
             else:
-                nodes.append(plots._Node(str(r.activity), str(r.activity), n, "#ffffff"))
-        nodes.append(plots._Node(plots._END, "", "", "#222222", kind="end"))
+                nodes.append(plots.MapNode(str(r.activity), str(r.activity), n, "#ffffff"))
+        nodes.append(plots.MapNode(plots.END_NODE, "", "", "#222222", kind="end"))
         starts = self.edges.loc[self.edges["source"] == "[start]", "cases"]
         floor = min_share * float(starts.sum())
         style = {  # status -> colour, width, line style, label colour
@@ -254,7 +254,7 @@ class SOPComparison:
                 continue
             color, width, line, label_color = style[str(r.status)]
             edges.append(
-                plots._Edge(
+                plots.MapEdge(
                     ids.get(str(r.source), str(r.source)),
                     ids.get(str(r.target), str(r.target)),
                     "" if r.status == "unused" else f"{int(r.count):,}",
@@ -266,7 +266,7 @@ class SOPComparison:
                     label_color=label_color,
                 )
             )
-        return plots._Spec(
+        return plots.MapSpec(
             nodes=tuple(nodes),
             edges=tuple(edges),
             title=self.sop_name,
@@ -294,11 +294,11 @@ class SOPComparison:
         import matplotlib.pyplot as plt
 
         from ._fonts import use_cjk_font
-        from ._processmap import _draw_matplotlib, graphviz_available
+        from ._processmap import draw_matplotlib, graphviz_available
 
         use_cjk_font()
         if not graphviz_available():
-            fig = _draw_matplotlib(self._map_spec(min_share), ax)
+            fig = draw_matplotlib(self._map_spec(min_share), ax)
             return ax.figure if ax is not None else fig  # type: ignore[return-value]
         from ._fonts import graphviz_env
 

@@ -29,18 +29,7 @@ HEAVY = frozenset(
 I19KERNEL = "i19kernel rewrites this module (analyses as context + kernel + combine)"
 
 #: Imports of another module's ``_name``: (importer, module, name) -> reason.
-PRIVATE_IMPORTS: dict[tuple[str, str, str], str] = {
-    ("_cli_check", "conformance", "_DEV_COLUMNS"): (
-        "check's deviations.csv columns; conformance has no public name for them yet and is "
-        "rewritten on i19kernel"
-    ),
-    ("conformance", "_processmap", "_Node"): I19KERNEL,
-    ("conformance", "_processmap", "_Edge"): I19KERNEL,
-    ("conformance", "_processmap", "_Spec"): I19KERNEL,
-    ("conformance", "_processmap", "_START"): I19KERNEL,
-    ("conformance", "_processmap", "_END"): I19KERNEL,
-    ("conformance", "_processmap", "_draw_matplotlib"): I19KERNEL,
-}
+PRIVATE_IMPORTS: dict[tuple[str, str, str], str] = {}
 
 #: Import edges allowed to close a cycle: (importer, module) -> reason.
 CYCLE_EDGES: dict[tuple[str, str], str] = {
