@@ -28,6 +28,7 @@ from .states import (
     WAITING,
     WORKING,
     ActivityStages,
+    Closings,
     StagesAnalysis,
     TicketStates,
     judge_log,
@@ -258,16 +259,9 @@ def _handoff_part(an: HandoffAnalysis, tlog: TicketLog, ctx: HandoffContext) -> 
     cut = ctx.cutoff
     n = len(events)
     ts = events["timestamp"]
-    tz = ts.dt.tz
     ts_dtype = ts.dtype
     ts_i8 = time_i8(ts)
-    if has_start_times(events):
-        st = events["start_timestamp"]
-        st = st.dt.tz_convert(tz) if isinstance(st.dtype, pd.DatetimeTZDtype) else st
-        st_i8 = time_i8(st.astype(ts_dtype))
-        begin_i8 = np.where(st.isna().to_numpy(), ts_i8, st_i8)
-    else:
-        begin_i8 = ts_i8
+    begin_i8 = _begin_i8(events, ts_i8)
 
     # ---- integer codes, each column factorised once
     case_codes, case_starts = tlog.case_index()
@@ -300,57 +294,24 @@ def _handoff_part(an: HandoffAnalysis, tlog: TicketLog, ctx: HandoffContext) -> 
     # giver and the receiver is not handoff delay
     # (with start/complete data a wait is its own event's span, not a gap: nothing to take)
     waiting = (judged.kinds == WAITING) & (not has_start_times(events))
-    if waiting.any():
-        wait_h = np.zeros(n)
-        w_rows = np.flatnonzero(waiting[:-1] & (case_codes[1:] == case_codes[:-1]))
-        wait_h[w_rows] = _hours_i8(ts_i8[w_rows], ts_i8[w_rows + 1], ts_dtype, calendar)
-        waited_before = np.cumsum(wait_h) - wait_h
+    waited_before = _waited_before(waiting, case_codes, ts_i8, ts_dtype, calendar)
+    if waited_before is not None:
         delay = delay - np.minimum(waited_before[take] - waited_before[give], delay)
     neg = delay < 0
     if neg.any():
         delay = np.where(neg, 0.0, delay)
 
-    # ---- ping-pong: returns (first events of a run, i.e. receivers of a handoff) that
-    # find_rework types as ping_pong: work, not inside a reopen cycle, not a self-loop
-    ret_sub = returns_from_codes(c, g, a_sub, window=an.window)[0]
-    pp_mark = np.zeros(n, dtype=bool)
-    pp_mark[pos[ret_sub]] = True
-    if pp_mark.any():
-        self_loop = np.zeros(n, dtype=bool)
-        self_loop[1:] = (act_codes[1:] == act_codes[:-1]) & (case_codes[1:] == case_codes[:-1])
-        if getattr(tlog.report, "state_log", False):  # a stay going on (find_rework's rule)
-            self_loop[:] = False
-        pp_mark &= ~self_loop & ~judged.in_cycle & (judged.kinds == WORKING)
+    pp_mark = _ping_pong_marks(an, tlog, judged, pos, c, g, a_sub, act_codes, case_codes)
     is_open = judged.open
-
-    pend_give = np.zeros(0, dtype=np.int64)
-    pend_to = np.zeros(0, dtype=np.int64)
-    if len(pos) and is_open.any():
-        # the group most often next after the same (group, activity) in the whole log
-        last_of_case = np.ones(len(pos), dtype=bool)
-        last_of_case[:-1] = c[1:] != c[:-1]
-        open_last = np.flatnonzero(last_of_case & is_open[c])
-        n_a = max(len(ctx.activities), 1)
-        a_map = np.asarray(ctx.activities.get_indexer(act_uniques), dtype=np.int64)
-        want = g[open_last] * n_a + a_map[a_sub[open_last]]
-        mode_ga, mode_next = ctx.mode_key, ctx.mode_next
-        if len(mode_ga):
-            at = np.minimum(np.searchsorted(mode_ga, want), len(mode_ga) - 1)
-            expected = np.where(mode_ga[at] == want, mode_next[at], -1)
-        else:
-            expected = np.full(len(want), -1, dtype=np.int64)
-        wait = (expected >= 0) & (expected != g[open_last])
-        pend_give = pos[open_last[wait]]
-        pend_to = expected[wait]
-        give_g_pend = g[open_last[wait]]
-    else:
-        give_g_pend = np.zeros(0, dtype=np.int64)
+    pend_give, pend_to, give_g_pend = _pending_receivers(
+        ctx, pos, c, g, a_sub, act_uniques, is_open
+    )
 
     # ---- handoff table (observed + pending), in log order
     n_obs, n_pend = len(give), len(pend_give)
     cut_i8 = np.full(n_pend, _ts_i8(cut, ts_dtype), dtype=np.int64)
     pend_wait = np.clip(_hours_i8(ts_i8[pend_give], cut_i8, ts_dtype, calendar), 0.0, None)
-    if n_pend and waiting.any():  # waits since the giver's last step, to the cutoff
+    if n_pend and waited_before is not None:  # waits since the giver's last step, to the cutoff
         case_end = np.append(case_starts[1:], n)[case_codes[pend_give]] - 1
         last_wait = np.where(
             waiting[case_end],
@@ -407,6 +368,92 @@ def _handoff_part(an: HandoffAnalysis, tlog: TicketLog, ctx: HandoffContext) -> 
         n_skipped=n_skipped,
         n_overlapping=int(neg.sum()),
     )
+
+
+def _begin_i8(events: pd.DataFrame, ts_i8: np.ndarray) -> np.ndarray:
+    """When each event began (int64): its start time, else its timestamp."""
+    if not has_start_times(events):
+        return ts_i8
+    ts = events["timestamp"]
+    st = events["start_timestamp"]
+    st = st.dt.tz_convert(ts.dt.tz) if isinstance(st.dtype, pd.DatetimeTZDtype) else st
+    st_i8 = time_i8(st.astype(ts.dtype))
+    return np.where(st.isna().to_numpy(), ts_i8, st_i8)
+
+
+def _waited_before(
+    waiting: np.ndarray,
+    case_codes: np.ndarray,
+    ts_i8: np.ndarray,
+    ts_dtype: Any,
+    calendar: Calendar | None,
+) -> np.ndarray | None:
+    """Hours each event's ticket waited (on the customer or a third party) before it, or
+    None when no event waits."""
+    if not waiting.any():
+        return None
+    wait_h = np.zeros(len(waiting))
+    w_rows = np.flatnonzero(waiting[:-1] & (case_codes[1:] == case_codes[:-1]))
+    wait_h[w_rows] = _hours_i8(ts_i8[w_rows], ts_i8[w_rows + 1], ts_dtype, calendar)
+    return np.cumsum(wait_h) - wait_h
+
+
+def _ping_pong_marks(
+    an: HandoffAnalysis,
+    tlog: TicketLog,
+    judged: Closings,
+    pos: np.ndarray,
+    c: np.ndarray,
+    g: np.ndarray,
+    a_sub: np.ndarray,
+    act_codes: np.ndarray,
+    case_codes: np.ndarray,
+) -> np.ndarray:
+    """Per event, whether it is a ping-pong return: a return (first event of a run, i.e.
+    the receiver of a handoff) that find_rework types as ping_pong: work, not inside a
+    reopen cycle, not a self-loop."""
+    n = len(case_codes)
+    ret_sub = returns_from_codes(c, g, a_sub, window=an.window)[0]
+    pp_mark = np.zeros(n, dtype=bool)
+    pp_mark[pos[ret_sub]] = True
+    if pp_mark.any():
+        self_loop = np.zeros(n, dtype=bool)
+        self_loop[1:] = (act_codes[1:] == act_codes[:-1]) & (case_codes[1:] == case_codes[:-1])
+        if getattr(tlog.report, "state_log", False):  # a stay going on (find_rework's rule)
+            self_loop[:] = False
+        pp_mark &= ~self_loop & ~judged.in_cycle & (judged.kinds == WORKING)
+    return pp_mark
+
+
+def _pending_receivers(
+    ctx: HandoffContext,
+    pos: np.ndarray,
+    c: np.ndarray,
+    g: np.ndarray,
+    a_sub: np.ndarray,
+    act_uniques: Any,
+    is_open: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pending handoffs of open tickets: the giving event, the group waited for and the
+    giving group. The receiver is the group most often next after the same (group,
+    activity) in the whole log, when it is another group."""
+    if not (len(pos) and is_open.any()):
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty.copy(), empty.copy()
+    last_of_case = np.ones(len(pos), dtype=bool)
+    last_of_case[:-1] = c[1:] != c[:-1]
+    open_last = np.flatnonzero(last_of_case & is_open[c])
+    n_a = max(len(ctx.activities), 1)
+    a_map = np.asarray(ctx.activities.get_indexer(act_uniques), dtype=np.int64)
+    want = g[open_last] * n_a + a_map[a_sub[open_last]]
+    mode_ga, mode_next = ctx.mode_key, ctx.mode_next
+    if len(mode_ga):
+        at = np.minimum(np.searchsorted(mode_ga, want), len(mode_ga) - 1)
+        expected = np.where(mode_ga[at] == want, mode_next[at], -1)
+    else:
+        expected = np.full(len(want), -1, dtype=np.int64)
+    wait = (expected >= 0) & (expected != g[open_last])
+    return pos[open_last[wait]], expected[wait], g[open_last[wait]]
 
 
 _NAT = np.iinfo(np.int64).min

@@ -269,6 +269,140 @@ def _prev_same(keys: np.ndarray) -> np.ndarray:
     return prev
 
 
+_OCCURRENCE_COLUMNS = [
+    "case_id",
+    "activity",
+    "kind",
+    "prev_activity",
+    "cycle_first_activity",
+    "first_at",
+    "again_at",
+    "end_at",
+    "rework_hours",
+    "resources",
+    "departments",
+    "first_resource",
+    "again_resource",
+    "first_group",
+    "again_group",
+    "ping_pong_kind",
+]
+
+
+def _stages(
+    act_codes: np.ndarray,
+    act_uniques: Any,
+    starts: np.ndarray,
+    new_case: np.ndarray,
+    sop: SOPLike | None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The stage of every event and of the event before it in its ticket (NaN at a
+    ticket's first): SOP order, else the activity's median relative position in the log."""
+    n = len(act_codes)
+    stage_by_act = activity_stages(act_codes, act_uniques, starts, sop)
+    stage = stage_by_act[act_codes] if n else np.zeros(0)
+    prev_stage = np.full(n, np.nan)
+    if n > 1:
+        prev_stage[1:] = np.where(new_case[1:], np.nan, stage[:-1])
+    return stage, prev_stage
+
+
+def _redone_work(prev_exec: np.ndarray, in_cycle: np.ndarray, kinds: np.ndarray) -> np.ndarray:
+    """Repeated executions that are rework, outside reopen cycles.
+
+    Only work is redone: a repeated waiting, closing or bookkeeping state is not rework,
+    and neither is work resumed after a wait (In Progress, Waiting for customer, In
+    Progress): only waits lie between the two executions.
+    """
+    n = len(prev_exec)
+    cand = (prev_exec >= 0) & ~in_cycle & (kinds == WORKING)
+    not_waiting = np.cumsum(kinds != WAITING)
+    resumed = (prev_exec >= 0) & (not_waiting - 1 == not_waiting[np.maximum(prev_exec, 0)])
+    resumed &= kinds[np.maximum(np.arange(n) - 1, 0)] == WAITING
+    return cand & ~resumed
+
+
+def _codes_if(tlog: TicketLog, column: str, present: bool) -> tuple[np.ndarray, pd.Index]:
+    """Codes and names of ``column``, or all -1 and no names when the log has none."""
+    if present:
+        return tlog.codes(column)
+    return np.full(len(tlog.events), -1, dtype=np.int64), pd.Index([], dtype="str")
+
+
+def _ping_pong_returns(
+    case_codes: np.ndarray, act_codes: np.ndarray, grp_codes: np.ndarray, window: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per event the row of its ping-pong return (-1: none), and per return the number of
+    groups in between and those groups (the shared rule, on the events with a group)."""
+    n = len(case_codes)
+    pp_row = np.full(n, -1, dtype=np.int64)  # row of the event's ping-pong return, if any
+    ret_between = np.zeros(0, dtype=np.int64)
+    ret_via = np.zeros((0, 1), dtype=np.int64)
+    g_pos = np.flatnonzero(grp_codes >= 0)
+    if len(g_pos):
+        ret_at, _, ret_between, ret_via = returns_from_codes(
+            case_codes[g_pos], grp_codes[g_pos], act_codes[g_pos], window=window
+        )
+        pp_row[g_pos[ret_at]] = np.arange(len(ret_at))
+    return pp_row, ret_between, ret_via
+
+
+def _ping_pong_paths(grp_uniques: Any, own_codes: np.ndarray, via: np.ndarray) -> np.ndarray:
+    """The group path of each ping-pong return: its group, the groups in between, its group
+    again (``via``: one row per return, -1 past its groups in between)."""
+    names = np.asarray(pd.Index(grp_uniques).astype("str"), dtype=object)
+    own = names[own_codes]
+    path = own + _SEP
+    for j in range(via.shape[1]):  # a loop over <= window groups in between
+        col = via[:, j]
+        more = col >= 0
+        path[more] = path[more] + names[col[more]] + _SEP
+    return path + own
+
+
+def _same_resource(res_codes: np.ndarray, prev_exec: np.ndarray) -> np.ndarray:
+    """Whether an event's resource also did the execution it repeats."""
+    n = len(res_codes)
+    prev_res = np.where(prev_exec >= 0, res_codes[np.maximum(prev_exec, 0)], -1) if n else res_codes
+    return (res_codes >= 0) & (prev_res >= 0) & (res_codes == prev_res)
+
+
+def _put_times(
+    occ: pd.DataFrame, ts: pd.Series, first: np.ndarray, ev: np.ndarray, end: np.ndarray
+) -> None:
+    """Add ``first_at``, ``again_at`` and ``end_at`` (in the log's time zone) to ``occ``."""
+    ts_np = ts.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy()
+    tz = ts.dt.tz
+    for col, rows in (("first_at", first), ("again_at", ev), ("end_at", end)):
+        occ[col] = pd.Series(ts_np[rows]).dt.tz_localize("UTC").dt.tz_convert(tz)
+
+
+def _active_clock(
+    ts: pd.Series, calendar: Calendar | None, case_codes: np.ndarray, kinds: np.ndarray
+) -> np.ndarray:
+    """Each event's time on a clock that stands still while the ticket waits on the
+    customer (Pending, 挂起): waiting is not rework time. Nanoseconds, business ones with
+    a calendar."""
+    base = time_i8(ts.dt.as_unit("ns")) if calendar is None else working_ns(ts, calendar)
+    return active_clock(case_codes, kinds, base)[0]
+
+
+def _act_counts(
+    case_codes: np.ndarray, act_codes: np.ndarray, n_case: int, n_uniques: int
+) -> np.ndarray:
+    """Per activity: its events, the tickets with it, the tickets with it more than once."""
+    n_act = max(n_uniques, 1)
+    pair_counts = np.bincount(case_codes * n_act + act_codes, minlength=n_case * n_act)
+    pair_counts = pair_counts.reshape(n_case, n_act)[:, :n_uniques]
+    return np.stack(
+        [
+            np.bincount(act_codes, minlength=n_uniques),
+            (pair_counts > 0).sum(axis=0),
+            (pair_counts > 1).sum(axis=0),
+        ]
+    ).astype(np.int64)
+
+
 def _find(
     tlog: TicketLog,
     states: TicketStates,
@@ -289,49 +423,25 @@ def _find(
         new_case[1:] = case_codes[1:] != case_codes[:-1]
     starts = np.flatnonzero(new_case)
 
-    # stage of every activity (SOP order, else median relative position in the log)
-    stage_by_act = activity_stages(act_codes, act_uniques, starts, sop)
-    stage = stage_by_act[act_codes] if n else np.zeros(0)
-    prev_stage = np.full(n, np.nan)
-    if n > 1:
-        prev_stage[1:] = np.where(new_case[1:], np.nan, stage[:-1])
+    stage, prev_stage = _stages(act_codes, act_uniques, starts, new_case, sop)
 
     # ---- (a) reopen cycles: the one rule of svcmining.states (runs of closing events are
     # one closing; work of an earlier stage than the close, or a reopen label, reopens)
     judged = judge_log(tlog, states, sop)
-    kinds = judged.kinds
-    in_cycle = judged.in_cycle
+    kinds, in_cycle = judged.kinds, judged.in_cycle
     cyc_first, cyc_last = judged.cycle_first, judged.cycle_last
 
     # ---- (b) repeated executions outside reopen cycles
     prev_exec = _prev_same(case_codes * n_act + act_codes)
-    # only work is redone: a repeated waiting, closing or bookkeeping state is not rework,
-    # and neither is work resumed after a wait (In Progress, Waiting for customer, In
-    # Progress): only waits lie between the two executions
-    cand = (prev_exec >= 0) & ~in_cycle & (kinds == WORKING)
-    not_waiting = np.cumsum(kinds != WAITING)
-    resumed = (prev_exec >= 0) & (not_waiting - 1 == not_waiting[np.maximum(prev_exec, 0)])
-    resumed &= kinds[np.maximum(np.arange(n) - 1, 0)] == WAITING
-    cand &= ~resumed
+    cand = _redone_work(prev_exec, in_cycle, kinds)
     self_loop = np.zeros(n, dtype=bool)
     if n > 1:
         self_loop[1:] = (act_codes[1:] == act_codes[:-1]) & ~new_case[1:]
 
-    if has_group:
-        grp_codes, grp_uniques = tlog.codes(group)
-    else:
-        grp_codes, grp_uniques = np.full(n, -1, dtype=np.int64), pd.Index([], dtype="str")
+    grp_codes, grp_uniques = _codes_if(tlog, group, has_group)
     # ping-pong returns (the shared rule, on the events that have a group); a return
     # repeats work its group did before in the case, so it is a repeated execution
-    pp_row = np.full(n, -1, dtype=np.int64)  # row of the event's ping-pong return, if any
-    ret_between = np.zeros(0, dtype=np.int64)
-    ret_via = np.zeros((0, 1), dtype=np.int64)
-    if has_group and n:
-        g_pos = np.flatnonzero(grp_codes >= 0)
-        ret_at, _, ret_between, ret_via = returns_from_codes(
-            case_codes[g_pos], grp_codes[g_pos], act_codes[g_pos], window=window
-        )
-        pp_row[g_pos[ret_at]] = np.arange(len(ret_at))
+    pp_row, ret_between, ret_via = _ping_pong_returns(case_codes, act_codes, grp_codes, window)
     pp = pp_row >= 0
     if _is_state_log(tlog):
         # an audit export (read_tickets found a state log): the same state again right
@@ -340,19 +450,13 @@ def _find(
         cand &= ~self_loop | pp
         self_loop = np.zeros(n, dtype=bool)
     back = stage < prev_stage
-    res_present = "resource" in events.columns
-    if res_present:
-        res_codes, res_uniques = tlog.codes("resource")
-    else:
-        res_codes, res_uniques = np.full(n, -1, dtype=np.int64), pd.Index([], dtype="str")
-    prev_res = np.where(prev_exec >= 0, res_codes[np.maximum(prev_exec, 0)], -1) if n else res_codes
-    same_res = (res_codes >= 0) & (prev_res >= 0) & (res_codes == prev_res)
+    res_codes, res_uniques = _codes_if(tlog, "resource", "resource" in events.columns)
+    same_res = _same_resource(res_codes, prev_exec)
     # kind codes = positions in REWORK_KINDS (0 = reopen is handled separately)
     kind_b = np.select([self_loop, pp, back, ~same_res], [1, 2, 3, 4], default=5).astype(np.int8)
 
     # ---- occurrences table, built from integer codes (strings only at the end)
     ts = events["timestamp"]
-    ts_np = ts.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy()
     b_idx = np.flatnonzero(cand)
     close_idx = cyc_first - 1
     # rows: reopen cycles first, then repeated executions; sorted by case and position later
@@ -375,13 +479,8 @@ def _find(
             "cycle_first_activity": _take(act_uniques, act_codes[ev]),
         }
     )
-    tz = ts.dt.tz
-    for col, rows in (("first_at", first), ("again_at", ev), ("end_at", end)):
-        occ[col] = pd.Series(ts_np[rows]).dt.tz_localize("UTC").dt.tz_convert(tz)
-    # on a clock that stands still while the ticket waits on the customer (Pending, 挂起):
-    # waiting is not rework time
-    base = time_i8(ts.dt.as_unit("ns")) if calendar is None else working_ns(ts, calendar)
-    clock = active_clock(case_codes, kinds, base)[0]
+    _put_times(occ, ts, first, ev, end)
+    clock = _active_clock(ts, calendar, case_codes, kinds)
     occ["rework_hours"] = (clock[end] - clock[first]) / _NS_PER_HOUR
     f_res, a_res = _take(res_uniques, res_codes[first]), _take(res_uniques, res_codes[ev])
     f_grp, a_grp = _take(grp_uniques, grp_codes[first]), _take(grp_uniques, grp_codes[ev])
@@ -391,38 +490,14 @@ def _find(
     is_pp = kind == 2
     if is_pp.any():
         r = pp_row[ev[is_pp]]
-        names = np.asarray(pd.Index(grp_uniques).astype("str"), dtype=object)
-        own = names[grp_codes[ev[is_pp]]]
-        path = own + _SEP
-        for j in range(ret_via.shape[1]):  # a loop over <= window groups in between
-            via = ret_via[r, j]
-            more = via >= 0
-            path[more] = path[more] + names[via[more]] + _SEP
-        departments.iloc[np.flatnonzero(is_pp)] = path + own
+        departments.iloc[np.flatnonzero(is_pp)] = _ping_pong_paths(
+            grp_uniques, grp_codes[ev[is_pp]], ret_via[r]
+        )
         occ.loc[is_pp, "ping_pong_kind"] = np.where(ret_between[r] == 1, "direct", "indirect")
     occ["departments"] = departments
     occ["first_resource"], occ["again_resource"] = f_res, a_res
     occ["first_group"], occ["again_group"] = f_grp, a_grp
-    occ = occ[
-        [
-            "case_id",
-            "activity",
-            "kind",
-            "prev_activity",
-            "cycle_first_activity",
-            "first_at",
-            "again_at",
-            "end_at",
-            "rework_hours",
-            "resources",
-            "departments",
-            "first_resource",
-            "again_resource",
-            "first_group",
-            "again_group",
-            "ping_pong_kind",
-        ]
-    ]
+    occ = occ[_OCCURRENCE_COLUMNS]
     occ["n_events"] = n_ev.astype(np.int64)
     occ["event_index"] = ev.astype(np.int64)
 
@@ -431,9 +506,6 @@ def _find(
         events, occ, occ_case, kind, case_uniques, starts, calendar, clock[first], clock[end]
     )
     cases["open_at_cutoff"] = judged.open  # closed or open, as every module judges it
-    n_case = len(case_uniques)
-    pair_counts = np.bincount(case_codes * n_act + act_codes, minlength=n_case * n_act)
-    pair_counts = pair_counts.reshape(n_case, n_act)[:, : len(act_uniques)]
     return ReworkPart(
         occurrences=occ,
         cases=cases,
@@ -441,13 +513,7 @@ def _find(
         occ_case=occ_case,
         kind=kind,
         activities=pd.Index(act_uniques),
-        act_counts=np.stack(
-            [
-                np.bincount(act_codes, minlength=len(act_uniques)),
-                (pair_counts > 0).sum(axis=0),
-                (pair_counts > 1).sum(axis=0),
-            ]
-        ).astype(np.int64),
+        act_counts=_act_counts(case_codes, act_codes, len(case_uniques), len(act_uniques)),
         occ_act=act_codes[what],
         groups=pd.Index(grp_uniques) if has_group else None,
         group_events=np.bincount(grp_codes[grp_codes >= 0], minlength=len(grp_uniques)),

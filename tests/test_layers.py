@@ -61,10 +61,8 @@ LONG_FUNCTIONS: dict[str, str] = {
     "_layout.layered_layout": "its six stages share local state through closures: to split with its next change",
     "cli._parser": I22CLI,
     "conformance._sla_table": I19KERNEL,
-    "_handoffkernel._handoff_part": "split with the handoffs module (issue 19)",
     "_explorer.explorer_data": "being split (issue 23 explorer, branch expsplit)",
     "kpis.pain_points": I19KERNEL,
-    "_reworkkernel._find": I19KERNEL,
 }
 
 
