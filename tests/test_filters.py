@@ -474,9 +474,9 @@ def test_keep_and_remove_partition_the_tickets(df, i):
 @pytest.fixture(scope="module")
 def pm_df(incidents_log):
     """The incidents log in pm4py's naming (the boundary conversion of svcmining)."""
-    from svcmining.discovery import _to_pm4py
+    from svcmining._model import to_pm4py
 
-    return _to_pm4py(incidents_log.events)
+    return to_pm4py(incidents_log.events)
 
 
 def pm_ids(df: pd.DataFrame) -> list[str]:

@@ -465,7 +465,7 @@ def test_bad_plot_arguments(kwargs, match):
 
 def test_map_labels_of_crossing_edges_do_not_overlap():
     """A label sits at its arc's apex unless another label is there; then further along."""
-    from svcmining.handoffs import _LABEL_H, _LABEL_W, _label_spot
+    from svcmining._handoffresult import _LABEL_H, _LABEL_W, _label_spot
 
     placed: list[tuple[float, float]] = []
     first = _label_spot((-1.0, 0.0), (1.0, 0.0), placed)

@@ -26,7 +26,6 @@ HEAVY = frozenset(
     {"pm4py", "matplotlib", "dask", "distributed", "pyarrow", "openpyxl", "lxml", "tqdm"}
 )
 
-I19KERNEL = "i19kernel rewrites this module (analyses as context + kernel + combine)"
 
 #: Imports of another module's ``_name``: (importer, module, name) -> reason.
 PRIVATE_IMPORTS: dict[tuple[str, str, str], str] = {}
@@ -40,17 +39,11 @@ CYCLE_EDGES: dict[tuple[str, str], str] = {
 }
 
 #: Modules over MAX_MODULE_LINES: module -> reason.
-LONG_MODULES: dict[str, str] = {
-    "discovery": I19KERNEL,
-    "handoffs": I19KERNEL,
-    "rework": I19KERNEL,
-}
+LONG_MODULES: dict[str, str] = {}
 
 #: Functions over MAX_FUNCTION_LINES: "module.qualified_name" -> reason.
 LONG_FUNCTIONS: dict[str, str] = {
     "_layout.layered_layout": "its six stages share local state through closures: to split with its next change",
-    "handoffs._handoff_part": "split with the handoffs module (issue 19)",
-    "rework._find": I19KERNEL,
 }
 
 
