@@ -14,6 +14,7 @@ from typing import Any, ClassVar, Literal, TypeVar
 import numpy as np
 import pandas as pd
 
+from . import _filterargs as args
 from . import _filterrules as rules
 from ._filterargs import ApplyContext, Filter
 from ._validation import check_choice, check_fraction, check_positive_int
@@ -67,21 +68,6 @@ def filter_variants(
 _TIME_MODES = ("contained", "intersecting", "started", "completed", "trim")
 
 
-def _to_time(value: Any, tz: Any, param: str) -> pd.Timestamp | None:
-    if value is None:
-        return None
-    try:
-        t = pd.Timestamp(value)
-    except (TypeError, ValueError) as exc:
-        raise InvalidParameterError(
-            f"The {param!r} parameter of filter_time must be a date/time (e.g. '2024-10-01' or "
-            f"a pandas Timestamp) or None. Got {value!r} instead."
-        ) from exc
-    if t is pd.NaT:
-        return None
-    return t.tz_localize(tz) if t.tzinfo is None else t.tz_convert(tz)
-
-
 def filter_time(
     log: LogLike,
     start: str | pd.Timestamp | None = None,
@@ -116,7 +102,8 @@ def filter_time(
     check_choice("filter_time", "mode", mode, _TIME_MODES)
     tlog = as_ticket_log(log)
     tz = tlog.events["timestamp"].dt.tz
-    lo, hi = _to_time(start, tz, "start"), _to_time(end, tz, "end")
+    lo = args.in_zone(args.when("filter_time", "start", start), tz)
+    hi = args.in_zone(args.when("filter_time", "end", end), tz)
     return TimeFrame(lo, hi, mode=mode).apply(tlog)
 
 
