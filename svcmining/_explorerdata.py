@@ -141,12 +141,13 @@ def _top_per_group(
     first), and the number of distinct cases of each group."""
     if len(group) == 0:
         return [[] for _ in range(n_groups)], np.zeros(n_groups, dtype=np.int64)
-    order = np.lexsort((case, -score, group))
+    # cases in ascending order already (log order): the stable sort keeps them so among ties
+    in_order = len(case) < 2 or bool(np.all(case[1:] >= case[:-1]))
+    order = np.lexsort((-score, group) if in_order else (case, -score, group))
     g, c = group[order], case[order]
     # one row per (group, case): the case's highest score comes first after the sort
     key = g.astype(np.int64) * (int(case.max()) + 1) + c
-    _, first = np.unique(key, return_index=True)
-    first.sort()
+    first = ~pd.Series(key).duplicated().to_numpy()
     g, c = g[first], c[first]
     counts = np.bincount(g, minlength=n_groups)
     starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
