@@ -226,10 +226,7 @@ def _small_csv_records(
                     malformed.append((start, delim.join(record)))
             start = reader.line_num + 1
     except csv.Error as err:
-        raise ReadError(
-            f'{path}: line {start}: {err} — probably a quote (") that is never closed, which '
-            "would swallow the lines after it; fix the quoting of that line and export again."
-        ) from None
+        raise _unclosed_quote(path, start, err) from None
     if not names or names == [""]:
         raise ReadError(f"{path}: no header row found; the first line must name the columns.")
     return names, records, np.asarray(lines, dtype=np.int64)
@@ -379,13 +376,18 @@ def _record_lines(
                 kept.append(start)
             start = reader.line_num + 1
     except csv.Error as err:
-        raise ReadError(
-            f'{path}: line {start}: {err} — probably a quote (") that is never closed, which '
-            "would swallow the lines after it; fix the quoting of that line and export again."
-        ) from None
+        raise _unclosed_quote(path, start, err) from None
     if len(bad) == len(malformed):
         malformed[:] = bad
     lines = np.asarray(kept[:n], dtype=np.int64)
     if len(lines) < n:  # pragma: no cover - csv and pyarrow disagree; fall back to record order
         lines = np.concatenate([lines, np.arange(len(lines), n) + 2])
     return lines
+
+
+def _unclosed_quote(path: Any, line: int, err: csv.Error) -> ReadError:
+    """The error for a CSV the csv module cannot split: most often a quote never closed."""
+    return ReadError(
+        f'{path}: line {line}: {err} — probably a quote (") that is never closed, which '
+        "would swallow the lines after it; fix the quoting of that line and export again."
+    )

@@ -51,6 +51,7 @@ import numpy as np
 import pandas as pd
 
 from ._outfile import prepare_file, write_file
+from ._synonyms import XES_MAPPING
 from .exceptions import InvalidParameterError
 
 __all__ = ["EXPORT_FORMATS", "read_export_metadata"]
@@ -66,17 +67,8 @@ _META_KEY = "svcmining"  # Parquet key-value metadata
 _XES_META_KEY = "svcmining:export"  # XES log attribute
 _SIDE_SUFFIX = ".svcmining.json"  # CSV side file
 _VERSION = 1
-# columns with a fixed name in pm4py / XES
-_PM4PY_NAMES: dict[str, str] = {
-    "case_id": "case:concept:name",
-    "activity": "concept:name",
-    "timestamp": "time:timestamp",
-    "start_timestamp": "start_timestamp",
-    "resource": "org:resource",
-    "department": "org:group",
-    "lifecycle": "lifecycle:transition",
-}
-# never moved to the trace level (event-level by nature)
+# columns with a fixed name in pm4py / XES: the names the XES reader maps back
+_PM4PY_NAMES: dict[str, str] = XES_MAPPING
 _EVENT_LEVEL = (*_PM4PY_NAMES, "sequence", "event_id")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "'")
 

@@ -376,16 +376,23 @@ def test_xes_is_standard_and_pm4py_reads_it(tmp_path, tiny):
     assert pm4py.discover_dfg(df)[0] == _svc_dfg(tiny)
 
 
-def test_export_module_is_below_eventlog():
-    """export.py imports nothing of svcmining but _outfile and exceptions (no cycle with
-    eventlog, which calls it)."""
-    tree = ast.parse((Path(svc.__file__).parent / "export.py").read_text(encoding="utf-8"))
-    own = {
+def _package_imports(module: str) -> set[str]:
+    tree = ast.parse((Path(svc.__file__).parent / f"{module}.py").read_text(encoding="utf-8"))
+    return {
         node.module
         for node in ast.walk(tree)
         if isinstance(node, ast.ImportFrom) and node.level == 1 and node.module
     }
-    assert own == {"_outfile", "exceptions"}
+
+
+def test_export_module_is_below_eventlog():
+    """export.py imports only _outfile, _synonyms (pm4py's names) and exceptions, and those
+    import nothing that reaches eventlog (no cycle with eventlog, which calls export)."""
+    assert _package_imports("export") == {"_outfile", "_synonyms", "exceptions"}
+    assert _package_imports("_synonyms") == set()
+    assert _package_imports("_outfile") <= {"exceptions", "_safetext"}
+    assert _package_imports("_safetext") == set()
+    assert _package_imports("exceptions") == set()
 
 
 # ---------------------------------------------------------------------------- real exports
