@@ -77,6 +77,7 @@ class Ctx:
     max_seconds: float | None
     benchmarks: Sequence[Any] = ()
     ahead: dict[str, Any] = field(default_factory=dict)  # futures of results started early
+    lang: str = "en"  # the language the report is written in (svcmining._i18n.tr)
 
 
 def _sec_quality(ctx: Ctx) -> str:
