@@ -235,6 +235,10 @@ KPI_LABELS: dict[str, Column] = {
     "handoff_share": _c("Share of time waiting on handoffs", "交接等待时间占比", "percent"),
     "deviation_rate": _c("Tickets deviating from the SOP", "偏离 SOP 的工单占比", "percent"),
     "sla_attainment": _c("SLA attainment", "SLA 达标率", "percent"),
+    "step_over_threshold_share": _c("Step over its limit", "步骤超出上限的占比", "percent"),
+    "step_over_benchmark_share": _c(
+        "Step over its best-in-class benchmark", "步骤超出标杆的占比", "percent"
+    ),
 }
 
 

@@ -42,6 +42,7 @@ def escape_html(text: str) -> str:
 VISIBLE_ROWS = 15
 #: Above this many rows a table shows its first HUGE_ROWS and offers all as a CSV download.
 HUGE_ROWS = 2000
+_WRITTEN_NUMBER = re.compile(r"[-+−]?[\d,]+(\.\d+)?%?")
 _ENUM_COLUMNS = frozenset({"kind", "type", "severity", "module", "pain_point"})
 
 
@@ -71,7 +72,9 @@ def _column_texts(df: pd.DataFrame, col: Any, lang: str) -> tuple[list[str], boo
     texts = [_fmt_cell(v, lang) for v in values.tolist()]
     if str(col) in _ENUM_COLUMNS:
         texts = [value_label(t, lang) for t in texts]
-    return texts, False
+    written = [t for t in texts if t]
+    numbers = bool(written) and all(_WRITTEN_NUMBER.fullmatch(t) for t in written)
+    return texts, numbers  # numbers already written (e.g. "4.7%"): right-aligned too
 
 
 def _rows_html(cells: list[list[str]], numeric: list[bool], start: int, stop: int) -> str:

@@ -224,6 +224,9 @@ def _sec_process_map(ctx: Ctx) -> str:
         m = plot_process_map(g, metric="cases", min_share=0.01)
     parts = [
         lead(process_map_sentence(g.edges, g.n_cases, len(g.activities), ctx.lang)),
+        _pain_point_map(ctx),
+        _pain_points_on_map(ctx),
+        ctx.h3(en="How many tickets take each path", zh="各路径的工单数"),
         picture(
             m,
             ctx.tr(en="process map", zh="流程图"),
@@ -232,7 +235,6 @@ def _sec_process_map(ctx: Ctx) -> str:
                 zh="至少 1% 的工单经过的步骤和流转；标注为工单数。",
             ),
         ),
-        _pain_points_on_map(ctx),
     ]
     slow = g.edges.sort_values("wait_p50_hours", ascending=False, kind="stable")
     slow = slow[slow["cases"] >= max(1, int(0.01 * g.n_cases))]
@@ -250,6 +252,21 @@ def _sec_process_map(ctx: Ctx) -> str:
         + ctx.table(slow[cols], visible=ctx.top)
     )
     return "".join(parts)
+
+
+def _pain_point_map(ctx: Ctx) -> str:
+    """The process map with the top pain points marked (:meth:`PainPoints.plot`)."""
+    plot = getattr(ctx.results.get("pain_points"), "plot", None)
+    if not callable(plot):
+        return ""
+    return picture(
+        plot(),
+        ctx.tr(en="process map with the top pain points marked", zh="标出主要痛点的流程图"),
+        ctx.tr(
+            en="The top pain points marked on the process map; edge labels: median wait.",
+            zh="流程图上标出的主要痛点；连线标注为等待时间中位数。",
+        ),
+    )
 
 
 def _pain_points_on_map(ctx: Ctx) -> str:
@@ -578,13 +595,12 @@ def _sec_pain_points(ctx: Ctx) -> str:
     if frame is not None and {"pain_point", "kind", "cases", "hours_lost"} <= set(frame.columns):
         parts.append(lead(pain_points_sentence(frame, ctx.lang)))
         frame = pain_point_advice(frame, ctx.lang)
+        if "example_cases" in frame.columns:  # "a;b;c" -> "a; b; c": lets the cell wrap
+            frame["example_cases"] = frame["example_cases"].astype(str).str.replace(";", "; ")
         cols = [c for c in _PAIN_COLUMNS if c in frame.columns]
         parts.append(ctx.table(frame[cols], visible=ctx.top))
     elif frame is not None:
         parts.append(ctx.table(frame, visible=ctx.top))
-    plot = getattr(pp, "plot", None)
-    if callable(plot) and not isinstance(pp, pd.DataFrame):
-        parts.append(picture(plot(), ctx.tr(en="pain-point map", zh="痛点图")))
     return "".join(parts)
 
 

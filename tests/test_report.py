@@ -361,6 +361,16 @@ def test_sample_logs_report(sample_dir):
     assert rep.failed == [], [(s.key, s.note) for s in rep.failed]
     assert rep.section("conformance").status == "ok"
     assert rep.meta["cases"] == log.n_cases
+    # Chinese labels: a Chinese report by default, every header in words, every row there
+    page = rep.to_html()
+    assert rep.lang == "zh" and '<html lang="zh">' in page
+    assert "<h2>按损失工时排序的痛点</h2>" in page and "<h2>部门间交接</h2>" in page
+    headers = re.findall(r"<th[^>]*>(.*?)</th>", page)
+    assert headers and not [h for h in headers if "_" in h]
+    assert "not shown" not in page and "more rows" not in page
+    assert (
+        page.index('id="pain_points"') < page.index('id="process_map"') < page.index('id="quality"')
+    )
 
 
 def test_row_order_does_not_matter(sop_path):
