@@ -338,7 +338,7 @@ def test_report_opens_offline_without_errors(browser, tmp_path):
 
     sop = tmp_path / "sop.yaml"
     sop.write_text(SOP_YAML, encoding="utf-8")
-    rep = rp.build_report(_tiny_log(), sop=sop)
+    rep = rp.build_report(_tiny_log(), sop=sop, lang="en")
     path = rep.save(tmp_path / "report.html")
     page = browser.open(path, screenshot=tmp_path / "report.png")
     assert page["console_errors"] == []
