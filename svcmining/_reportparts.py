@@ -149,12 +149,22 @@ def table_html(
     switch = ""
     if len(shown) > first:
         body += f'<tbody class="rest">{_rows_html(cells, numeric, first, len(shown))}</tbody>'
-        summary = tr(
-            lang,
-            en="show all {n:,} rows ({m:,} more)",
-            zh="显示全部 {n:,} 行 (另有 {m:,} 行)",
-            n=len(shown),
-            m=len(shown) - first,
+        summary = (
+            tr(
+                lang,
+                en="show all {n:,} rows ({m:,} more)",
+                zh="显示全部 {n:,} 行 (另有 {m:,} 行)",
+                n=len(shown),
+                m=len(shown) - first,
+            )
+            if n <= HUGE_ROWS
+            else tr(
+                lang,
+                en="show the first {n:,} rows ({m:,} more)",
+                zh="显示前 {n:,} 行 (另有 {m:,} 行)",
+                n=len(shown),
+                m=len(shown) - first,
+            )
         )
         switch = f'<details class="rows"><summary>{escape_html(summary)}</summary></details>'
     huge = ""

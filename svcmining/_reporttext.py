@@ -252,7 +252,7 @@ def month_change(kpis: Any, kpi: str, months: Sequence[str], lang: str) -> str:
         diff = (last - prev) * 100
         change = tr(lang, en="{d:+.1f} pp", zh="{d:+.1f} 个百分点", d=diff)
     elif prev:
-        change = f"{(last - prev) / abs(prev) * 100:+.1f}%"
+        change = f"{(last - prev) / abs(prev) * 100:+,.1f}%"
     else:
         change = format_value(last - prev, kind)
     change = change.replace("-", "−")

@@ -169,6 +169,7 @@ def test_huge_table_offers_the_whole_csv():
     out = table_html(df, lang="en")
     assert out.count("<tr>") == HUGE_ROWS + 1
     assert "This table has 2,500 rows; the page shows the first 2,000" in out
+    assert "show the first 2,000 rows (1,985 more)" in out
     uri = re.search(r'href="data:text/csv;charset=utf-8;base64,([^"]+)"', out).group(1)
     lines = base64.b64decode(uri).decode("utf-8-sig").splitlines()
     assert lines[0] == "Ticket,Tickets" and len(lines) == HUGE_ROWS + 501
