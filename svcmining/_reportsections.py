@@ -559,7 +559,8 @@ def _sec_kpis(ctx: Ctx) -> str:
         alt = ctx.tr(en="KPI dashboard, month over month", zh="月度指标看板")
         parts.append(picture(plot(), alt))
     if callable(getattr(k, "to_frame", None)) and not isinstance(k, pd.DataFrame):
-        parts.append(ctx.table(kpi_month_table(k, ctx.lang), visible=20))
+        names = {st.id: st.name or st.label for st in ctx.sop.steps} if ctx.sop is not None else {}
+        parts.append(ctx.table(kpi_month_table(k, ctx.lang, names), visible=20))
     else:
         frame = frame_of(k)
         if frame is not None:

@@ -13,7 +13,7 @@ sections hold them) and the language; none runs an analysis.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pandas as pd
@@ -309,11 +309,17 @@ def kpis_sentence(kpis: Any, months: Sequence[str], cycle_kpi: str, lang: str) -
     )
 
 
-def kpi_month_table(kpis: Any, lang: str) -> pd.DataFrame:
+def kpi_month_table(
+    kpis: Any, lang: str, step_names: Mapping[str, str] | None = None
+) -> pd.DataFrame:
     """The KPIs as a reader's table: one row per KPI (and detail), one column per period,
-    values already written (percent, hours, count); the headline KPIs before the steps."""
+    values already written (percent, hours, count); the headline KPIs before the steps.
+    ``step_names`` shows SOP step ids in the detail column by their display names."""
     frame = kpis.to_frame()
-    frame = frame.assign(detail=frame["detail"].fillna("").astype(str))
+    detail = frame["detail"].fillna("").astype(str)
+    if step_names:
+        detail = detail.map(lambda d: step_names.get(d, d))
+    frame = frame.assign(detail=detail)
     later = frame["kpi"].astype(str).str.startswith("stage_")
     frame = pd.concat([frame[~later], frame[later]], ignore_index=True)
     kinds = {k: c.kind for k, c in KPI_LABELS.items()}

@@ -17,6 +17,7 @@ from svcmining._reportparts import HUGE_ROWS, table_html
 from svcmining._reporttext import (
     full_months,
     handoffs_sentence,
+    kpi_month_table,
     kpis_sentence,
     month_change,
     pain_point_advice,
@@ -283,3 +284,15 @@ def test_cli_lang(tmp_path, capsys):
         assert heading in page and f'<html lang="{lang}">' in page
     assert main(["report", str(csv), "--lang", "fr"]) == 2  # bad input
     assert "invalid choice: 'fr'" in capsys.readouterr().err
+
+
+def test_kpi_table_in_words():
+    """The KPI table: KPI names in words, values written by kind, SOP steps by their names."""
+    table = kpi_month_table(FakeKPIs(), "en", {"accept": "客户验收"})
+    assert list(table.columns) == ["kpi", "detail", "2024-10", "2024-11"]
+    assert table.values.tolist() == [
+        ["Tickets deviating from the SOP", "", "50.0%", "40.0%"],
+        ["Median cycle time (h)", "", "20.0", "25.0"],
+        ["Tickets opened", "", "100", "80"],
+        ["Median time in step (h)", "客户验收", "3.0", ""],
+    ]
