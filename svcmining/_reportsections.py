@@ -108,6 +108,10 @@ class Ctx:
         return table_html(df, lang=self.lang, visible=visible or 15)
 
 
+def _not_installed(ctx: Ctx, module: str) -> str:
+    return ctx.tr(en="{m} is not part of this installation", zh="当前安装中没有 {m}", m=module)
+
+
 def lead(text: str) -> str:
     """The sentence that opens a section: its finding, in words."""
     return f'<p class="lead">{escape_html(text)}</p>'
@@ -356,9 +360,9 @@ def _sec_rework(ctx: Ctx) -> str:
 def _sec_handoffs(ctx: Ctx) -> str:
     handoff_delays = _optional("handoffs", "handoff_delays")
     if handoff_delays is None:
-        raise NotAvailable("svcmining.handoffs is not part of this installation")
+        raise NotAvailable(_not_installed(ctx, "svcmining.handoffs"))
     if "department" not in ctx.events.columns:
-        raise Skip("the log has no department column")
+        raise Skip(ctx.tr(en="the log has no department column", zh="日志没有部门列"))
     ho = handoff_delays(ctx.log, by="department", calendar=ctx.calendar)
     ctx.results["handoffs"] = ho
     parts = []
@@ -418,7 +422,12 @@ def _readable_comparison(comparison: Any, n_cases: int) -> tuple[Any, int]:
 
 def _sec_conformance(ctx: Ctx) -> str:
     if ctx.sop is None:
-        raise Skip("no SOP given (svcmining report --sop sop.yaml)")
+        raise Skip(
+            ctx.tr(
+                en="no SOP given (svcmining report --sop sop.yaml)",
+                zh="未提供 SOP（svcmining report --sop sop.yaml）",
+            )
+        )
     started = ctx.ahead.pop("conformance", None)
     if started is not None:
         cr = started.result()
@@ -546,7 +555,7 @@ def _reuse(func: Callable[..., Any], ctx: Ctx) -> dict[str, Any]:
 def _sec_kpis(ctx: Ctx) -> str:
     service_kpis = _optional("kpis", "service_kpis")
     if service_kpis is None:
-        raise NotAvailable("svcmining.kpis is not part of this installation")
+        raise NotAvailable(_not_installed(ctx, "svcmining.kpis"))
     k = service_kpis(
         ctx.log, sop=ctx.sop, calendar=ctx.calendar, by="month", **_reuse(service_kpis, ctx)
     )
@@ -587,7 +596,7 @@ _PAIN_COLUMNS = (
 def _sec_pain_points(ctx: Ctx) -> str:
     pain_points = _optional("kpis", "pain_points")
     if pain_points is None:
-        raise NotAvailable("svcmining.kpis (pain_points) is not part of this installation")
+        raise NotAvailable(_not_installed(ctx, "svcmining.kpis (pain_points)"))
     _graph(ctx)
     pp = pain_points(ctx.log, sop=ctx.sop, calendar=ctx.calendar, **_reuse(pain_points, ctx))
     ctx.results["pain_points"] = pp

@@ -379,9 +379,15 @@ class Report:
             f"<h1>{html.escape(self.title)}</h1>"
             f'<p class="meta">{html.escape(" · ".join(facts))}</p>'
             + (kpi_tiles(headline[:12]) if headline else "")
-            + html_table(sections, "Sections", max_rows=20)
-            + "<p>The full report with its pictures: <code>report.save('report.html')</code>; "
-            "one section inline: <code>report.section('rework')</code>.</p></div>"
+            + html_table(sections, tr(self.lang, en="Sections", zh="章节"), max_rows=20)
+            + tr(
+                self.lang,
+                en="<p>The full report with its pictures: <code>report.save('report.html')</code>; "
+                "one section inline: <code>report.section('rework')</code>.</p>",
+                zh="<p>含图片的完整报告：<code>report.save('report.html')</code>；"
+                "单独查看一节：<code>report.section('rework')</code>。</p>",
+            )
+            + "</div>"
         )
 
     def __repr__(self) -> str:

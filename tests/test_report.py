@@ -261,7 +261,8 @@ def test_without_sop_conformance_is_skipped():
     conf = rep.section("conformance")
     assert conf.status == "skipped"
     assert "--sop" in conf.note
-    assert 'class="status status-skipped"' in rep.to_html()
+    assert conf.note.startswith("已跳过：未提供 SOP")  # Chinese labels: a Chinese report
+    assert 'class="status status-skipped">已跳过<' in rep.to_html()
 
 
 def test_failing_section_keeps_the_report(monkeypatch):
