@@ -42,7 +42,7 @@ def escape_html(text: str) -> str:
 VISIBLE_ROWS = 15
 #: Above this many rows a table shows its first HUGE_ROWS and offers all as a CSV download.
 HUGE_ROWS = 2000
-_WRITTEN_NUMBER = re.compile(r"[-+−]?[\d,]+(\.\d+)?%?")
+_WRITTEN_NUMBER = re.compile(r"[-+−]?\d[\d,]*(\.\d+)?%?")
 _ENUM_COLUMNS = frozenset({"kind", "type", "severity", "module", "pain_point"})
 
 

@@ -296,3 +296,10 @@ def test_kpi_table_in_words():
         ["Tickets opened", "", "100", "80"],
         ["Median time in step (h)", "客户验收", "3.0", ""],
     ]
+
+
+def test_written_numbers_align_right():
+    """Numbers already written as text ("1,234", "4.7%") align right; a delimiter "," does not."""
+    out = table_html(pd.DataFrame({"delimiter": [",", ";"], "v": ["1,234", "4.7%"]}))
+    assert '<th class="">Delimiter</th><th class="num">V</th>' in out
+    assert '<td class="nw">,</td><td class="num">1,234</td>' in out
