@@ -44,6 +44,7 @@ from ._reporttext import (
     process_map_sentence,
     quality_sentence,
     rework_sentence,
+    sla_month_change,
     variants_sentence,
 )
 from .counters import check_counters
@@ -665,7 +666,12 @@ def headline_figures(ctx: Ctx) -> list[tuple[str, str, str]]:
             (ctx.tr(en="SLA attainment", zh="SLA 达标率"), "sla_attainment"),
         ):
             with contextlib.suppress(KeyError, ValueError, TypeError):
-                out.append((label, fmt_pct(cr.metric(name)), change(name)))
+                note = (
+                    sla_month_change(cr.slas, ctx.events, months, ctx.lang)
+                    if name == "sla_attainment"
+                    else change(name)
+                )
+                out.append((label, fmt_pct(cr.metric(name)), note))
     rw = res.get("rework")
     if rw is not None and len(rw.cases):
         out.append(

@@ -19,7 +19,7 @@ from typing import Any
 import pandas as pd
 
 from ._i18n import tr
-from ._reportcolumns import KPI_LABELS, format_value, kpi_label, value_label
+from ._reportcolumns import KPI_LABELS, Kind, format_value, kpi_label, value_label
 
 __all__ = [
     "conformance_sentence",
@@ -33,6 +33,7 @@ __all__ = [
     "process_map_sentence",
     "quality_sentence",
     "rework_sentence",
+    "sla_month_change",
     "variants_sentence",
 ]
 
@@ -245,9 +246,32 @@ def month_change(kpis: Any, kpi: str, months: Sequence[str], lang: str) -> str:
         prev, last = (float(wide.loc[kpi, m]) for m in months[-2:])
     except (KeyError, ValueError, TypeError, AttributeError):
         return ""
+    kind: Kind = KPI_LABELS[kpi].kind if kpi in KPI_LABELS else "number"
+    return _change_text(prev, last, kind, months, lang)
+
+
+def sla_month_change(
+    slas: pd.DataFrame, events: pd.DataFrame, months: Sequence[str], lang: str
+) -> str:
+    """The month-over-month note of the overall SLA attainment: met / (met + breached) over
+    all SLAs of the tickets opened in each month (the KPI table's per-SLA convention)."""
+    if len(months) < 2 or not len(slas) or not {"case_id", "status"} <= set(slas.columns):
+        return ""
+    opened = events.groupby("case_id", sort=False)["timestamp"].min()
+    month = slas["case_id"].map(opened).dt.strftime("%Y-%m")
+    met = (slas["status"] == "met").groupby(month).sum()
+    decided = slas["status"].isin(["met", "breached"]).groupby(month).sum()
+    rate = met / decided.where(decided > 0)
+    try:
+        prev, last = (float(rate.loc[m]) for m in months[-2:])
+    except KeyError:
+        return ""
+    return _change_text(prev, last, "percent", months, lang)
+
+
+def _change_text(prev: float, last: float, kind: Kind, months: Sequence[str], lang: str) -> str:
     if prev != prev or last != last:
         return ""
-    kind = KPI_LABELS[kpi].kind if kpi in KPI_LABELS else "number"
     if kind == "percent":
         diff = (last - prev) * 100
         change = tr(lang, en="{d:+.1f} pp", zh="{d:+.1f} 个百分点", d=diff)

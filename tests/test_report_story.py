@@ -21,6 +21,7 @@ from svcmining._reporttext import (
     kpis_sentence,
     month_change,
     pain_point_advice,
+    sla_month_change,
 )
 from svcmining.cli import main
 from svcmining.exceptions import InvalidParameterError
@@ -303,3 +304,21 @@ def test_written_numbers_align_right():
     out = table_html(pd.DataFrame({"delimiter": [",", ";"], "v": ["1,234", "4.7%"]}))
     assert '<th class="">Delimiter</th><th class="num">V</th>' in out
     assert '<td class="nw">,</td><td class="num">1,234</td>' in out
+
+
+def test_sla_attainment_month_over_month():
+    """The SLA tile's note: met / (met + breached) of the tickets opened in each month."""
+    opened = {"a": "2024-10-05", "b": "2024-10-20", "c": "2024-11-03", "d": "2024-11-10"}
+    events = pd.DataFrame(
+        {"case_id": list(opened), "timestamp": pd.to_datetime(list(opened.values()))}
+    )
+    slas = pd.DataFrame(
+        {
+            "case_id": ["a", "a", "b", "c", "c", "d"],
+            "status": ["met", "breached", "met", "breached", "censored", "met"],
+        }
+    )
+    # October 2 of 3 met, November 1 of 2 (the censored one is not decided yet)
+    note = sla_month_change(slas, events, ["2024-10", "2024-11"], "en")
+    assert note == "2024-11: 50.0% (−16.7 pp vs 2024-10)"
+    assert sla_month_change(slas, events, ["2024-11"], "en") == ""
