@@ -193,6 +193,7 @@ VALUE_LABELS: dict[str, tuple[str, str]] = {
     "wrong_department": ("wrong department", "部门错误"),
     "sla_breach": ("SLA breached", "超出 SLA"),
     "repeated_step": ("repeated step", "重复步骤"),
+    "unknown_activity": ("activity the SOP does not know", "SOP 未定义的活动"),
     # pain-point kinds and the analyses that found them
     "handoff": ("handoff", "交接"),
     "rework": ("rework", "返工"),

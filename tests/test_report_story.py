@@ -149,6 +149,7 @@ def test_catalog_labels_in_both_languages():
     assert column_label("share_of_lost", "zh") == "占全部损失工时"
     assert column_label("some_new_hours", "en") == "Some new (h)"  # not in the catalog
     assert value_label("ping_pong", "en") == "ping-pong"
+    assert value_label("unknown_activity", "zh") == "SOP 未定义的活动"
     assert value_label("repeated_step: accept", "zh") == "重复步骤: accept"
     assert value_label("销售部", "zh") == "销售部"  # data labels stay
     assert kpi_label("cycle_hours_p50", "en") == "Median cycle time (h)"
