@@ -203,6 +203,8 @@ VALUE_LABELS: dict[str, tuple[str, str]] = {
     "handoffs": ("handoffs", "交接分析"),
     "conformance": ("SOP check", "SOP 检查"),
     "kpis": ("KPIs", "指标"),
+    # the total row of a per-priority table
+    "all": ("all", "全部"),
     # severities
     "warning": ("warning", "警告"),
     "info": ("info", "提示"),

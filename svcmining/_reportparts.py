@@ -43,7 +43,7 @@ VISIBLE_ROWS = 15
 #: Above this many rows a table shows its first HUGE_ROWS and offers all as a CSV download.
 HUGE_ROWS = 2000
 _WRITTEN_NUMBER = re.compile(r"[-+−]?\d[\d,]*(\.\d+)?%?")
-_ENUM_COLUMNS = frozenset({"kind", "type", "severity", "module", "pain_point"})
+_ENUM_COLUMNS = frozenset({"kind", "type", "severity", "module", "pain_point", "priority"})
 
 
 def _fmt_cell(v: Any, lang: str = "en") -> str:

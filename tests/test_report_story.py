@@ -150,6 +150,8 @@ def test_catalog_labels_in_both_languages():
     assert column_label("some_new_hours", "en") == "Some new (h)"  # not in the catalog
     assert value_label("ping_pong", "en") == "ping-pong"
     assert value_label("unknown_activity", "zh") == "SOP 未定义的活动"
+    sla = pd.DataFrame({"sla": ["s1", "s1"], "priority": ["高", "all"], "met": [1, 2]})
+    assert ">全部<" in table_html(sla, lang="zh") and ">高<" in table_html(sla, lang="zh")
     assert value_label("repeated_step: accept", "zh") == "重复步骤: accept"
     assert value_label("销售部", "zh") == "销售部"  # data labels stay
     assert kpi_label("cycle_hours_p50", "en") == "Median cycle time (h)"
