@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 import pandas as pd
 
+from ._i18n import LANGS, tr
 from ._validation import check_choice, check_positive_int
 from .exceptions import InvalidParameterError
 
@@ -25,6 +26,13 @@ PlotKind = Literal["both", "heatmap", "map"]
 HeatmapMetric = Literal["p50", "count", "total"]
 
 ARROW = " → "
+# the chart's words for the usual grouping columns: (en, zh)
+_BY_NAMES = {
+    "department": ("department", "部门"),
+    "team": ("team", "团队"),
+    "resource": ("resource", "处理人"),
+    "group": ("group", "组"),
+}
 _HANDOFF_COLUMNS = [
     "case_id",
     "from_group",
@@ -142,22 +150,33 @@ class HandoffResult:
         self,
         *,
         kind: PlotKind = "both",
-        metric: HeatmapMetric = "p50",
+        metric: HeatmapMetric = "total",
         max_groups: int = 15,
+        min_count: int = 5,
+        lang: str = "en",
         ax: matplotlib.axes.Axes | None = None,
     ) -> matplotlib.figure.Figure:
-        """Heatmap of from × to (count and p50 delay) and/or the department map.
+        """Heatmap of from × to (coloured by ``metric``, with counts) and/or the department map.
 
         Parameters
         ----------
         kind : {'both', 'heatmap', 'map'}
             ``'both'`` (default) draws the heatmap and the map side by side in a new
             figure; ``'heatmap'`` / ``'map'`` draw one of them (on ``ax`` if given).
-        metric : {'p50', 'count', 'total'}
-            What colours the heatmap cells (p50 delay, handoff count or total hours
-            lost); every cell is annotated with its count and p50 delay.
+        metric : {'total', 'p50', 'count'}
+            What colours the heatmap cells: ``'total'`` (default) the hours lost on the
+            pair's handoffs (``delay_total_hours``, the ranking of :meth:`top`), ``'p50'``
+            the median delay of one handoff, ``'count'`` the number of handoffs. The title
+            and the colour bar name it; every cell prints its number of handoffs and,
+            below it, the metric (in hours).
         max_groups : int
             Show the groups with the most handoffs only (default 15).
+        min_count : int
+            Cells with fewer handoffs than this (default 5) are not coloured by ``'total'``
+            or ``'p50'`` but hatched grey, as the figure's note says: a median or a sum of
+            two waits is not the darkest cell by accident.
+        lang : {'en', 'zh'}
+            The language of the title, axis labels, colour bar and note.
         ax : matplotlib Axes, optional
             Where to draw a single view (not with ``kind='both'``).
 
@@ -168,6 +187,8 @@ class HandoffResult:
         check_choice("HandoffResult.plot", "kind", kind, ("both", "heatmap", "map"))
         check_choice("HandoffResult.plot", "metric", metric, ("p50", "count", "total"))
         max_groups = check_positive_int("HandoffResult.plot", "max_groups", max_groups)
+        min_count = check_positive_int("HandoffResult.plot", "min_count", min_count)
+        check_choice("HandoffResult.plot", "lang", lang, LANGS)
         if kind == "both" and ax is not None:
             raise InvalidParameterError(
                 "HandoffResult.plot draws two views for kind='both'; pass ax= only with "
@@ -179,18 +200,22 @@ class HandoffResult:
 
         use_cjk_font()
         groups = self._top_groups(max_groups)
+        k = len(groups)
+        heat_w, heat_h = max(7.5, 3.5 + 0.62 * k), max(6.5, 3.0 + 0.5 * k)
         if kind == "both":
-            fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(15, 6.5))
-            self._draw_heatmap(ax1, groups, metric)
-            self._draw_map(ax2, groups)
+            fig, (ax1, ax2) = plt.subplots(
+                1, 2, figsize=(heat_w + 7.0, heat_h), width_ratios=(heat_w, 7.0)
+            )
+            self._draw_heatmap(ax1, groups, metric, min_count, lang)
+            self._draw_map(ax2, groups, lang)
             fig.tight_layout()
             return fig
         if ax is None:
-            _, ax = plt.subplots(figsize=(8, 6.5))
+            _, ax = plt.subplots(figsize=(heat_w, heat_h) if kind == "heatmap" else (8, 6.5))
         if kind == "heatmap":
-            self._draw_heatmap(ax, groups, metric)
+            self._draw_heatmap(ax, groups, metric, min_count, lang)
         else:
-            self._draw_map(ax, groups)
+            self._draw_map(ax, groups, lang)
         return ax.figure  # type: ignore[return-value]
 
     def _top_groups(self, max_groups: int) -> list[str]:
@@ -207,13 +232,25 @@ class HandoffResult:
         order = sorted(vol.index, key=lambda g: (-vol[g], str(g)))
         return [str(g) for g in order[:max_groups]]
 
-    def _unit(self) -> str:
-        return "business h" if self.business_hours else "h"
+    def _unit(self, lang: str = "en") -> str:
+        if self.business_hours:
+            return tr(lang, en="business hours", zh="工作小时")
+        return tr(lang, en="hours", zh="小时")
 
-    def _draw_heatmap(self, ax: matplotlib.axes.Axes, groups: list[str], metric: str) -> None:
+    def _draw_heatmap(
+        self,
+        ax: matplotlib.axes.Axes,
+        groups: list[str],
+        metric: str,
+        min_count: int = 5,
+        lang: str = "en",
+    ) -> None:
+        from matplotlib.patches import Rectangle
+        from matplotlib.ticker import FuncFormatter
+
         m = self.matrix
         if not groups:
-            _empty_axes(ax, "no handoffs found")
+            _empty_axes(ax, tr(lang, en="no handoffs found", zh="没有发现交接"))
             return
         sub = m[m["from_group"].isin(groups) & m["to_group"].isin(groups)]
         col = {"p50": "delay_p50_hours", "count": "count", "total": "delay_total_hours"}[metric]
@@ -221,25 +258,51 @@ class HandoffResult:
         k = len(groups)
         val = np.full((k, k), np.nan)
         cnt = np.zeros((k, k), dtype=np.int64)
-        p50 = np.full((k, k), np.nan)
         r = sub["from_group"].map(pos).to_numpy(dtype=np.int64)
         c = sub["to_group"].map(pos).to_numpy(dtype=np.int64)
         val[r, c] = sub[col].to_numpy(dtype=float)
         cnt[r, c] = sub["count"].to_numpy(dtype=np.int64)
-        p50[r, c] = sub["delay_p50_hours"].to_numpy(dtype=float)
-        im = ax.imshow(np.ma.masked_invalid(val), cmap="OrRd", aspect="auto")
-        cbar_label = {
-            "p50": f"median delay ({self._unit()})",
-            "count": "handoffs",
-            "total": f"hours lost ({self._unit()})",
-        }[metric]
-        ax.figure.colorbar(im, ax=ax, label=cbar_label, shrink=0.8)
-        finite = val[np.isfinite(val)]
+        # too few handoffs for a median or a sum to mean much: hatched, not coloured
+        few = (cnt < min_count) & (cnt > 0) if metric != "count" else np.zeros((k, k), bool)
+        shown = np.where(few, np.nan, val)
+        finite = shown[np.isfinite(shown)]
         hi = float(finite.max()) if finite.size else 0.0
-        size = max(5.0, min(9.0, 90.0 / k))
+        im = ax.imshow(
+            np.ma.masked_invalid(shown), cmap="OrRd", aspect="auto", vmin=0.0, vmax=hi or 1.0
+        )
+        unit = self._unit(lang)
+        what = {
+            "p50": tr(lang, en="median wait per handoff", zh="每次交接的等待中位数"),
+            "count": tr(lang, en="number of handoffs", zh="交接次数"),
+            "total": tr(lang, en="hours lost on handoffs", zh="交接损失工时"),
+        }[metric]
+        cbar_label = what if metric == "count" else f"{what} ({unit})"
+        cbar = ax.figure.colorbar(
+            im, ax=ax, shrink=0.8, format=FuncFormatter(lambda x, _: _fmt_num(x))
+        )
+        cbar.set_label(cbar_label, fontsize=9)
+        cbar.ax.tick_params(labelsize=8)
+        for i, j in zip(*np.nonzero(few), strict=True):
+            ax.add_patch(
+                Rectangle(
+                    (j - 0.5, i - 0.5),
+                    1.0,
+                    1.0,
+                    facecolor="#f0f0f0",
+                    edgecolor="#b0b0b0",
+                    hatch="///",
+                    linewidth=0.0,
+                    zorder=1,
+                )
+            )
+        size = max(6.0, min(9.0, 100.0 / k))
         for i, j in zip(*np.nonzero((cnt > 0) | np.isfinite(val)), strict=True):
-            dark = np.isfinite(val[i, j]) and hi > 0 and val[i, j] > 0.6 * hi
-            txt = f"{cnt[i, j]:,}\n" + ("—" if np.isnan(p50[i, j]) else _fmt_h(p50[i, j]))
+            dark = bool(
+                not few[i, j] and np.isfinite(val[i, j]) and hi > 0 and val[i, j] > 0.6 * hi
+            )
+            txt = f"{cnt[i, j]:,}"
+            if metric != "count":
+                txt += "\n" + ("—" if np.isnan(val[i, j]) else _fmt_num(val[i, j]))
             ax.text(
                 j,
                 i,
@@ -247,22 +310,54 @@ class HandoffResult:
                 ha="center",
                 va="center",
                 fontsize=size,
-                color="white" if dark else "black",
+                color="white" if dark else ("#555555" if few[i, j] else "black"),
+                zorder=2,
             )
-        ax.set_xticks(range(k), groups, rotation=45, ha="right")
+        tick = 9.0 if k <= 10 else 8.0
+        ax.set_xticks(range(k), groups, rotation=45, ha="right", rotation_mode="anchor")
         ax.set_yticks(range(k), groups)
-        ax.set_xlabel(f"to {self.by} (receiver)")
-        ax.set_ylabel(f"from {self.by} (giver)")
+        ax.tick_params(labelsize=tick)
+        by = _BY_NAMES.get(self.by, (self.by, self.by))
+        ax.set_xlabel(
+            tr(lang, en="to {by} (receiver)", zh="接收{by}", by=by[0] if lang != "zh" else by[1])
+        )
+        ax.set_ylabel(
+            tr(lang, en="from {by} (giver)", zh="移交{by}", by=by[0] if lang != "zh" else by[1])
+        )
         n_all = len(set(m["from_group"]) | set(m["to_group"]))
-        more = f" (top {k} of {n_all})" if n_all > k else ""
-        ax.set_title(f"Handoffs: count and median delay{more}", y=1.0)
+        more = (
+            tr(lang, en=" (top {k} of {n})", zh="（前 {k} 个，共 {n} 个）", k=k, n=n_all)
+            if n_all > k
+            else ""
+        )
+        numbers = (
+            tr(lang, en="numbers: handoffs", zh="数字：交接次数")
+            if metric == "count"
+            else tr(
+                lang,
+                en="numbers: handoffs, then {what} ({unit})",
+                zh="数字：交接次数，下方为{what}（{unit}）",
+                what=what,
+                unit=unit,
+            )
+        )
+        title = tr(lang, en="Handoffs: colour = {what}", zh="交接热力图：颜色 = {what}", what=what)
+        note = numbers
+        if few.any():
+            note += tr(
+                lang,
+                en="\nhatched grey: fewer than {n} handoffs, not coloured",
+                zh="\n灰色斜线：少于 {n} 次交接，不着色",
+                n=min_count,
+            )
+        ax.set_title(f"{title}{more}\n{note}", fontsize=9.5, y=1.0)
 
-    def _draw_map(self, ax: matplotlib.axes.Axes, groups: list[str]) -> None:
+    def _draw_map(self, ax: matplotlib.axes.Axes, groups: list[str], lang: str = "en") -> None:
         from matplotlib.patches import FancyArrowPatch
 
         m = self.matrix
         if not groups:
-            _empty_axes(ax, "no handoffs found")
+            _empty_axes(ax, tr(lang, en="no handoffs found", zh="没有发现交接"))
             return
         sub = m[
             m["from_group"].isin(groups)
@@ -330,7 +425,17 @@ class HandoffResult:
         ax.set_ylim(-1.35, 1.35)
         ax.set_aspect("equal")
         ax.set_axis_off()
-        ax.set_title(f"{self.by} map: handoffs (count · median delay, {self._unit()})", y=1.0)
+        by = _BY_NAMES.get(self.by, (self.by, self.by))
+        ax.set_title(
+            tr(
+                lang,
+                en="{by} map: handoffs (count · median delay, {unit})",
+                zh="{by}交接图：交接次数 · 等待中位数（{unit}）",
+                by=by[1] if lang == "zh" else by[0],
+                unit=self._unit(lang),
+            ),
+            y=1.0,
+        )
 
 
 # An edge label's box on the map, in data units (7-point text, axes about 2.7 units wide).
@@ -372,6 +477,19 @@ def _label_spot(
 def _empty_axes(ax: matplotlib.axes.Axes, text: str) -> None:
     ax.text(0.5, 0.5, text, ha="center", va="center", transform=ax.transAxes)
     ax.set_axis_off()
+
+
+def _fmt_num(h: float) -> str:
+    """Hours as a short number: 1,234 / 56 / 7.8 / 0.25."""
+    if h == 0:
+        return "0"
+    if h >= 100:
+        return f"{h:,.0f}"
+    if h >= 10:
+        return f"{h:.0f}"
+    if h >= 1:
+        return f"{h:.1f}"
+    return f"{h:.2f}"
 
 
 def _fmt_h(h: float) -> str:

@@ -7,6 +7,7 @@ import json
 import math
 import warnings
 
+import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -494,7 +495,7 @@ def test_plot_heatmap_and_map_render_chinese():
     labels = [x.get_text() for x in heat.get_xticklabels()]
     assert set(labels) == {"客服中心", "销售部", "售后部", "技术支持部"}
     cell_texts = [x.get_text() for x in heat.texts]
-    assert "2\n14h" in cell_texts  # 销售部 → 售后部: 2 handoffs, median 14 h
+    assert "2\n28" in cell_texts  # 销售部 → 售后部: 2 handoffs, 22 h + 6 h lost
     assert {"客服中心", "销售部"} <= {x.get_text() for x in net.texts}
     plt.close(fig)
 
@@ -508,6 +509,102 @@ def test_plot_heatmap_and_map_render_chinese():
     plt.close(fig3)
     with pytest.raises(InvalidParameterError, match="kind='both'"):
         ho.plot(ax=ax)
+
+
+def _heat_cells(fig) -> dict[tuple[str, str], str]:
+    """(from, to) -> the text printed in that heatmap cell."""
+    ax = fig.axes[0]
+    cols = [x.get_text() for x in ax.get_xticklabels()]
+    rows = [x.get_text() for x in ax.get_yticklabels()]
+    return {
+        (rows[round(t.get_position()[1])], cols[round(t.get_position()[0])]): t.get_text()
+        for t in ax.texts
+    }
+
+
+def _pairs_by_pandas(df: pd.DataFrame) -> dict[tuple[str, str], int]:
+    """Handoffs counted independently: consecutive events of a ticket in two departments."""
+    d = df.sort_values(["case_id", "timestamp"], kind="stable")
+    prev = d.groupby("case_id")["department"].shift()
+    moved = d[prev.notna() & (prev != d["department"])]
+    counts = moved.groupby([prev[moved.index], moved["department"]]).size()
+    return {(str(a), str(b)): int(n) for (a, b), n in counts.items()}
+
+
+# case 4 waits 100 h once (客服中心 -> 质量监督): one handoff, the longest median
+ONE_SLOW = [
+    ("4", "投诉登记", "2024-10-08 09:00", "客服中心"),
+    ("4", "质量抽检", "2024-10-12 13:00", "质量监督"),
+]
+
+
+def test_heatmap_prints_counts_and_colours_by_the_named_metric():
+    """Cells print the handoff count (= an independent groupby) and the metric; the
+    colour, title and colour bar follow ``metric``; cells with < min_count are hatched."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    df = make(SERVICE + ONE_SLOW)
+    ho = handoff_delays(df, cutoff=CUTOFF)
+    fig = ho.plot(kind="heatmap", metric="p50", min_count=2)
+    cells = _heat_cells(fig)
+    assert {k: int(v.split("\n")[0]) for k, v in cells.items()} == _pairs_by_pandas(df)
+    assert cells[("销售部", "售后部")] == "2\n14"  # median of 22 h and 6 h
+    assert cells[("客服中心", "质量监督")] == "1\n100"
+    ax = fig.axes[0]
+    colours = ax.images[0].get_array()
+    groups = [x.get_text() for x in ax.get_xticklabels()]
+    darkest = np.unravel_index(int(np.ma.argmax(colours)), colours.shape)
+    assert (groups[darkest[0]], groups[darkest[1]]) == ("销售部", "售后部")
+    hatched = [
+        (round(p.get_y() + 0.5), round(p.get_x() + 0.5)) for p in ax.patches if p.get_hatch()
+    ]
+    one = [
+        (groups.index(a), groups.index(b)) for (a, b), n in _pairs_by_pandas(df).items() if n < 2
+    ]
+    assert sorted(hatched) == sorted(one)  # the 1-handoff cells, the 100 h one among them
+    assert "median wait per handoff" in ax.get_title()
+    assert "fewer than 2 handoffs" in ax.get_title()
+    assert fig.axes[1].get_ylabel() == "median wait per handoff (hours)"
+    plt.close(fig)
+
+    fig = ho.plot(kind="heatmap", metric="count", lang="zh")
+    assert _heat_cells(fig)[("客服中心", "质量监督")] == "1"
+    assert not [p for p in fig.axes[0].patches if p.get_hatch()]  # counts are never hatched
+    assert fig.axes[1].get_ylabel() == "交接次数"
+    assert fig.axes[0].get_xlabel() == "接收部门"
+    plt.close(fig)
+
+    fig = ho.plot(kind="heatmap")  # the default: hours lost, as the report ranks pairs
+    assert _heat_cells(fig)[("销售部", "售后部")] == "2\n28"
+    assert fig.axes[1].get_ylabel() == "hours lost on handoffs (hours)"
+    plt.close(fig)
+
+
+def test_heatmap_with_twelve_departments_is_readable():
+    """With 12 departments of long names no two texts of the heatmap overlap."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from _overlap import overlapping_texts
+
+    deps = [f"{name}服务中心" for name in "东南西北中上下左右前后内"]
+    rows = []
+    for c in range(40):
+        for step in range(6):
+            dep = deps[(c * 7 + step * (c % 5 + 1)) % 12]
+            rows.append((str(c), f"步骤{step}", f"2024-10-{8 + step:02d} {9 + c % 8:02d}:00", dep))
+    df = make(rows)
+    ho = handoff_delays(df)
+    for lang in ("en", "zh"):
+        fig = ho.plot(kind="heatmap", lang=lang)
+        assert overlapping_texts(fig) == []
+        cells = _heat_cells(fig)
+        assert {k: int(v.split("\n")[0]) for k, v in cells.items()} == _pairs_by_pandas(df)
+        plt.close(fig)
 
 
 # ------------------------------------------------------------------ invariants
