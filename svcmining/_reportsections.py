@@ -30,6 +30,7 @@ from ._reportparts import (
     svg_with_font_stack,
     table_html,
 )
+from ._sopcheck import with_step_names
 from .counters import check_counters
 from .discovery import discover_dfg, variants
 from .eventlog import TicketLog
@@ -268,7 +269,7 @@ def _sec_handoffs(ctx: Ctx) -> str:
         parts.append(kpi_tiles(tiles))
     plot = getattr(ho, "plot", None)
     if callable(plot):
-        parts.append(picture(plot(), "handoff heatmap"))
+        parts.append(picture(plot(lang=ctx.lang), "handoff heatmap"))
     top = getattr(ho, "top", None)
     worst = top(ctx.top) if callable(top) else None
     if not isinstance(worst, pd.DataFrame):
@@ -330,11 +331,11 @@ def _sec_conformance(ctx: Ctx) -> str:
         )
     ]
     comparison, hidden = _readable_comparison(cr.comparison, len(cr.cases))
-    svg = dot_svg(comparison.to_dot())
+    svg = dot_svg(comparison.to_dot(lang=ctx.lang))
     if svg is None:  # no Graphviz: svcmining's own layered layout, as SVG
         import matplotlib.pyplot as plt
 
-        fig = comparison.plot().get_figure()
+        fig = comparison.plot(lang=ctx.lang).get_figure()
         svg = figure_svg(fig)
         plt.close(fig)
     note = (
@@ -370,7 +371,8 @@ def _sec_conformance(ctx: Ctx) -> str:
             "<h3>Flows outside the SOP (most frequent)</h3>"
             + table_html(extra[cols], max_rows=ctx.top)
         )
-    parts.append("<h3>Per SOP step</h3>" + table_html(cr.steps, max_rows=40))
+    steps = with_step_names(cr.steps, ctx.sop, ctx.lang)  # display names; ids in step_id
+    parts.append("<h3>Per SOP step</h3>" + table_html(steps, max_rows=40))
     if len(cr.sla_attainment):
         parts.append("<h3>SLA attainment</h3>" + table_html(cr.sla_attainment, max_rows=40))
     if len(dev):
@@ -380,6 +382,7 @@ def _sec_conformance(ctx: Ctx) -> str:
             if c in dev.columns
         ]
         examples = dev.groupby("type", sort=False).head(3)[cols]  # a few of every type
+        examples = with_step_names(examples, ctx.sop, ctx.lang)
         parts.append(
             "<h3>Example deviations (up to 3 per type)</h3>" + table_html(examples, max_rows=30)
         )
@@ -414,7 +417,7 @@ def _sec_kpis(ctx: Ctx) -> str:
     parts = []
     plot = getattr(k, "plot", None)
     if callable(plot) and not isinstance(k, pd.DataFrame):
-        parts.append(picture(plot(), "KPI dashboard, month over month"))
+        parts.append(picture(plot(sop=ctx.sop, lang=ctx.lang), "KPI dashboard, month over month"))
     wide = getattr(k, "wide", None)
     if callable(wide):
         table = wide().reset_index()

@@ -311,6 +311,10 @@ class SOP:
                 return s
         raise KeyError(step_id)
 
+    def display_names(self, lang: str | None = None) -> dict[str, str]:
+        """Step id -> :meth:`Step.display_name` (in ``lang``), for tables a reader sees."""
+        return {s.id: s.display_name(lang) for s in self.steps}
+
     def step_of(self, activity: str) -> Step | None:
         """The step an activity label counts as, or ``None``."""
         return self._label_to_step.get(activity)
