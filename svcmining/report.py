@@ -497,7 +497,7 @@ def build_report(
     if ticket_log.report is not None:
         meta["files"] = [Path(str(f)).name for f in ticket_log.report.files.get("file", [])]
     meta["headline"] = headline_figures(ctx)
-    explorer = report_fragment(ticket_log, ctx.results, cal) if interactive else ""
+    explorer = report_fragment(ticket_log, ctx.results, cal, ctx.lang) if interactive else ""
     created = _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     return Report(
         title=title or "Service process report",
