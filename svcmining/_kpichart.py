@@ -202,10 +202,14 @@ def _panel(
         for line in ax.lines
         if line.get_linestyle() == "--"
     ]
-    if drawn and max(drawn) > 0:  # a target line is never on the panel's edge
-        ax.set_ylim(top=max(ax.get_ylim()[1], 1.1 * max(drawn)))
-    if ax.get_legend_handles_labels()[0]:
-        ax.legend(fontsize=6, loc="best")
+    entries = len(ax.get_legend_handles_labels()[0])
+    bars = len(periods) == 1
+    if drawn and max(drawn) > 0:  # a target line is never on the panel's edge; over bars,
+        # room above them for the legend
+        room = 1.1 + (0.1 * entries + 0.05 if bars and entries else 0.0)
+        ax.set_ylim(top=max(ax.get_ylim()[1], room * max(drawn)))
+    if entries:
+        ax.legend(fontsize=6, loc="upper right" if bars else "best")
 
 
 def _draw_targets(
