@@ -138,6 +138,11 @@ def find_rework(
 ) -> ReworkResult:
     """Find rework loops and type each occurrence (see the module docstring for the rules).
 
+    Each occurrence's ``rework_hours`` are its *hours lost* (a loop's target is 0: work
+    done twice should have been done once), the figure :func:`svcmining.pain_points`
+    ranks (:meth:`ReworkResult.lost_by_kind`, ``summary()["hours_lost"]``); a ticket's
+    ``rework_hours`` are its *hours in rework loops* (each hour once when loops nest).
+
     Parameters
     ----------
     log : TicketLog or pandas.DataFrame
