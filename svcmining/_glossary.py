@@ -35,14 +35,19 @@ class Entry:
     zh: str
 
     def term(self, lang: str) -> str:
-        """The term in ``lang`` (the identifier the tables use, when it differs, after it)."""
+        """The term in ``lang``, with the identifier the tables use after it when it differs."""
         name = tr(lang, en=self.term_en, zh=self.term_zh)
-        return name if self.key in (self.term_en, "") else f"{name} ({self.key})"
+        return name if self.key in (name, *_NOT_IDENTIFIERS) else f"{name} ({self.key})"
 
     def meaning(self, lang: str) -> str:
         """The explanation in ``lang``."""
         return tr(lang, en=self.en, zh=self.zh)
 
+
+#: Entry keys that name no column or value of a result (not shown after the term).
+_NOT_IDENTIFIERS = frozenset(
+    {"sla_clock", "sla_status", "sla_hours_lost", "kpi_dashed_line", "sop_dashed_paths"}
+)
 
 #: Group key -> (English, Chinese) heading, in glossary order.
 GROUPS: dict[str, tuple[str, str]] = {
@@ -316,6 +321,14 @@ def _h(td: Any) -> float:
     return td.total_seconds() / 3600 if hasattr(td, "total_seconds") else float(td)
 
 
+def _step_label(sop: Any, step_id: str) -> str:
+    """The SOP step's activity label as the data writes it (its id when unknown)."""
+    try:
+        return str(sop.step(step_id).label)
+    except (AttributeError, KeyError, IndexError):
+        return str(step_id)
+
+
 def _sla_rules(lang: str, sop: Any) -> str:
     """The SOP's SLAs as a small table (id, from → to, limit, hours), or ''."""
     slas = getattr(sop, "slas", None) or ()
@@ -339,9 +352,9 @@ def _sla_rules(lang: str, sop: Any) -> str:
         start = (
             tr(lang, en="registered", zh="工单创建")
             if s.from_step == CASE_START
-            else str(s.from_step)
+            else _step_label(sop, s.from_step)
         )
-        cells = (s.id, f"{start} → {s.to}", limit, basis)
+        cells = (s.id, f"{start} → {_step_label(sop, s.to)}", limit, basis)
         rows.append("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in cells) + "</tr>")
     head = "".join(
         f"<th>{html.escape(h)}</th>"

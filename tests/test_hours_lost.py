@@ -11,6 +11,7 @@ import pytest
 import svcmining as svc
 from svcmining._glossary import ENTRIES, GROUPS, glossary, glossary_html
 from svcmining._hourslost import hours_beyond, peer_targets
+from svcmining.rework import REWORK_KINDS
 from svcmining.sop import sop_from_dict
 
 TZ = "Asia/Shanghai"
@@ -70,12 +71,12 @@ def plain_handoffs(events: pd.DataFrame) -> pd.DataFrame:
         }
     )
     ho = ho[ho["to_group"].notna() & (ho["to_group"] != ho["from_group"])].copy()
-    targets = []
-    for act, giver in zip(ho["to_activity"], ho["from_group"], strict=True):
+    targets = {}
+    for act, giver in set(zip(ho["to_activity"], ho["from_group"], strict=True)):
         into = ho[ho["to_activity"] == act]
         others = into[into["from_group"] != giver]
-        targets.append(float((others if len(others) else into)["delay"].median()))
-    ho["target"] = targets
+        targets[act, giver] = float((others if len(others) else into)["delay"].median())
+    ho["target"] = [targets[k] for k in zip(ho["to_activity"], ho["from_group"], strict=True)]
     ho["lost"] = (ho["delay"] - ho["target"]).clip(lower=0)
     return ho
 
@@ -143,6 +144,21 @@ def test_tiny_handoff_hours_lost_agree(tiny_results):
     assert ho.top(1)[["pair", "hours_lost"]].values.tolist() == [["销售部 → 售后部", 4.5]]
     worst = ho.summary[ho.summary["metric"] == "worst_pair"].iloc[0]
     assert (worst["detail"], worst["value"]) == ("销售部 → 售后部", 4.5)
+
+
+def test_tiny_fixed_handoff_benchmark_agrees(tiny_results):
+    """A fixed benchmark gives the same hours lost in pain_points(handoff_benchmark=) and
+    handoff_delays(benchmark=): 销售部 → 售后部 6.5 + 1.5 = 8 h beyond 30 minutes."""
+    log, *_ = tiny_results
+    sop = sop_from_dict(SOP)
+    ho = svc.handoff_delays(log, sop=sop, benchmark="30min")
+    pair = ho.matrix.set_index(["from_group", "to_group"]).loc[("销售部", "售后部"), "hours_lost"]
+    pp = svc.pain_points(log, sop=sop, handoff_benchmark="30min").table
+    shown = pp.set_index("pain_point").loc["销售部 → 售后部", "hours_lost"]
+    assert pair == shown == 8.0
+    handoff_rows = pp[pp["kind"] == "handoff"].set_index("pain_point")["hours_lost"]
+    top = ho.top(len(ho.matrix)).set_index("pair")["hours_lost"]
+    assert handoff_rows.to_dict() == top[top > 0].to_dict()
 
 
 def test_tiny_rework_hours_lost_agree(tiny_results):
@@ -219,6 +235,9 @@ def test_sample_handoff_hours_lost_agree_with_plain_pandas(sample):
     mine = ho.cases.set_index("case_id")["hours_lost"]
     np.testing.assert_allclose(mine.reindex(per_case.index), per_case, atol=1e-9)
     assert mine.drop(per_case.index).eq(0).all()
+    # hours lost are part of the waiting: never more, per handoff and per ticket
+    assert (h["hours_lost"] <= h["delay_hours"]).all()
+    assert (ho.cases["hours_lost"] <= ho.cases["handoff_hours"] + 1e-9).all()
 
 
 def test_sample_sections_show_one_figure_per_thing(sample):
@@ -242,6 +261,8 @@ def test_sample_sections_show_one_figure_per_thing(sample):
     rows = pp[pp["kind"] == "rework"]["hours_lost"]
     np.testing.assert_allclose(rows, by_kind.reindex(rows.index), rtol=1e-12)
     assert rows.sum() == pytest.approx(rw.summary()["hours_lost"], rel=1e-12)
+    # hours in rework loops count each ticket hour once: never more than the hours lost
+    assert rw.summary()["rework_hours"] <= rw.summary()["hours_lost"]
     # SLAs: each SLA row is the attainment table's hours lost of that SLA
     att = cr.sla_attainment
     att = att[att["priority"] == "all"].set_index("sla")["hours_lost"]
@@ -263,7 +284,7 @@ def test_glossary_has_every_term_in_both_languages():
     rules, the KPIs and the charts' dashed lines, in English and in Chinese."""
     keys = {e.key for e in ENTRIES}
     assert {"hours_lost", "delay_total_hours", "rework_hours"} <= keys
-    assert set(svc.rework.REWORK_KINDS) <= keys
+    assert set(REWORK_KINDS) <= keys
     deviation_types = {
         "unknown_activity", "skipped_step", "out_of_order", "inserted_step",
         "repeated_step", "wrong_department", "sla_breach", "not_fitting",
@@ -285,7 +306,8 @@ def test_glossary_html_lists_the_sops_slas_escaped():
     sop = sop_from_dict(SOP)
     out = glossary_html("zh", sop)
     assert "<h3>返工类型</h3>" in out and "本报告中的小时均为自然小时。" in out
-    assert "<td>assess_within_2h</td><td>register → assess</td><td>≤ 2 h</td>" in out
+    assert "<td>assess_within_2h</td><td>登记 → 评估</td><td>≤ 2 h</td>" in out
+    assert "<dt><b>重新打开 (reopen)</b></dt>" in out and "<dt><b>SLA 计时</b></dt>" in out
     en = glossary_html("en", None, business_hours=True)
     assert "business hours of the SOP&#x27;s calendar" in en and "<table>" not in en
 
