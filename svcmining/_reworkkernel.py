@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol, get_args
 import numpy as np
 import pandas as pd
 
+from ._hourslost import hours_beyond
 from ._pingpong import returns_from_codes
 from ._repr import html_table
 from ._time import hours as span_hours
@@ -133,12 +134,14 @@ class ReworkResult:
     def lost_by_kind(self) -> pd.DataFrame:
         """Hours lost per kind and activity, as :func:`svcmining.pain_points` ranks them.
 
-        ``pain_point`` ("reopen: 结单"), ``kind``, ``activity``, ``cases``,
-        ``occurrences`` and ``hours_lost`` (the loops' ``rework_hours`` summed), most
-        hours first. Loops of one activity never overlap, so per ticket a row's hours are
-        also its hours in those loops.
+        ``pain_point`` ("reopen: 结单"), ``kind``, ``activity``, ``cases`` and
+        ``occurrences`` that lost hours (a loop of no measurable time loses none) and
+        ``hours_lost`` (the loops' ``rework_hours`` summed), most hours first. Loops of one
+        activity never overlap, so per ticket a row's hours are also its hours in those
+        loops.
         """
         occ = self.occurrences
+        occ = occ[hours_beyond(occ["rework_hours"], 0.0) > 0]
         out = (
             occ.assign(act=occ["activity"].astype("str"), case=occ["case_id"].astype("str"))
             .groupby(["kind", "act"], sort=False)

@@ -257,9 +257,11 @@ def test_sample_sections_show_one_figure_per_thing(sample):
     assert pp.index[0] == top["pair"] == "销售部 → 售后部"
     assert pp["hours_lost"].iloc[0] == pytest.approx(top["hours_lost"], rel=1e-12)
     # rework: each rework row is the rework result's hours lost of that kind and activity
-    by_kind = rw.lost_by_kind().set_index("pain_point")["hours_lost"]
-    rows = pp[pp["kind"] == "rework"]["hours_lost"]
-    np.testing.assert_allclose(rows, by_kind.reindex(rows.index), rtol=1e-12)
+    by_kind = rw.lost_by_kind().set_index("pain_point")
+    rework_rows = pp[pp["kind"] == "rework"]
+    rows = rework_rows["hours_lost"]
+    np.testing.assert_allclose(rows, by_kind["hours_lost"].reindex(rows.index), rtol=1e-12)
+    assert rework_rows["cases"].tolist() == by_kind["cases"].reindex(rows.index).tolist()
     assert rows.sum() == pytest.approx(rw.summary()["hours_lost"], rel=1e-12)
     # hours in rework loops count each ticket hour once: never more than the hours lost
     assert rw.summary()["rework_hours"] <= rw.summary()["hours_lost"]
