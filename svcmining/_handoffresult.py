@@ -44,6 +44,8 @@ _HANDOFF_COLUMNS = [
     "to_activity",
     "pending",
     "ping_pong",
+    "target_hours",
+    "hours_lost",
 ]
 MATRIX_COLUMNS = [
     "from_group",
@@ -55,6 +57,7 @@ MATRIX_COLUMNS = [
     "delay_p50_hours",
     "delay_p90_hours",
     "delay_total_hours",
+    "hours_lost",
     "ping_pong",
 ]
 
@@ -69,20 +72,29 @@ class HandoffResult:
         One row per handoff, in log order: ``case_id``, ``from_group``, ``to_group``,
         ``left_at``, ``picked_up_at`` (NaT while pending), ``delay_hours``,
         ``from_activity``, ``to_activity``, ``pending`` (waiting at the cutoff),
-        ``ping_pong`` (the receiver came back to redo its own work).
+        ``ping_pong`` (the receiver came back to redo its own work), ``target_hours``
+        (what the handoff should take: the ``benchmark``, else the median delay of the
+        other groups' handoffs into the same step) and ``hours_lost`` (the delay beyond
+        the target, 0 when within it; a pending row: the wait so far beyond it).
+        *Hours lost* mean the same in every svcmining analysis (see
+        :mod:`svcmining.handoffs`).
     matrix : pandas.DataFrame
         One row per (from_group, to_group) pair: ``count`` (handoffs seen), ``cases``,
         ``pending``, ``delay_mean_hours``, ``delay_p50_hours``, ``delay_p90_hours``
-        (without pending waits unless ``include_pending``), ``delay_total_hours`` (all
-        hours lost, pending waits included), ``ping_pong``.
+        (without pending waits unless ``include_pending``), ``delay_total_hours`` (the
+        pair's *handoff waiting hours*: all its delays, pending waits included),
+        ``hours_lost`` (the sum of its handoffs' ``hours_lost``: what
+        :func:`svcmining.pain_points` shows for the pair), ``ping_pong``.
     cases : pandas.DataFrame
-        One row per ticket: ``case_id``, ``n_handoffs``, ``handoff_hours`` (incl. a
-        pending wait), ``cycle_hours``, ``handoff_share``, ``ping_pong``,
-        ``open_at_cutoff``, ``waiting_hours`` (the pending wait so far, 0 if none).
+        One row per ticket: ``case_id``, ``n_handoffs``, ``handoff_hours`` (handoff
+        waiting hours, incl. a pending wait), ``cycle_hours``, ``handoff_share``,
+        ``ping_pong``, ``open_at_cutoff``, ``waiting_hours`` (the pending wait so far, 0
+        if none), ``hours_lost`` (the ticket's handoff hours lost).
     summary : pandas.DataFrame
         Key figures as ``metric``, ``value``, ``unit``, ``detail`` rows: tickets,
-        handoffs, the share of all ticket time spent waiting on handoffs, and the
-        worst pairs by hours lost (``metric == 'worst_pair'``).
+        handoffs, the handoff waiting hours (``handoff_hours``) and their share of all
+        ticket time, the hours lost (``hours_lost``) and the worst pairs by hours lost
+        (``metric == 'worst_pair'``).
     by : str
         The column whose changes are handoffs.
     business_hours : bool
@@ -104,20 +116,24 @@ class HandoffResult:
         return self.handoffs.copy()
 
     def top(self, n: int = 10) -> pd.DataFrame:
-        """The ``n`` pairs that cost most hours (``delay_total_hours``), worst first.
+        """The ``n`` pairs with most hours lost (``hours_lost``), worst first.
 
-        Adds ``pair`` ("销售部 → 售后部") and ``share_of_hours`` (of all handoff hours).
+        Ties by handoff waiting hours (``delay_total_hours``). Adds ``pair``
+        ("销售部 → 售后部"), ``share_of_lost`` (of all handoff hours lost) and
+        ``share_of_hours`` (of all handoff waiting hours).
         """
         n = check_positive_int("HandoffResult.top", "n", n)
         m = self.matrix
         total = float(m["delay_total_hours"].sum())
+        total_lost = float(m["hours_lost"].sum())
         out = m.sort_values(
-            ["delay_total_hours", "count", "from_group", "to_group"],
-            ascending=[False, False, True, True],
+            ["hours_lost", "delay_total_hours", "count", "from_group", "to_group"],
+            ascending=[False, False, False, True, True],
             kind="stable",
         ).head(n)
         out = out.assign(
             pair=(out["from_group"] + ARROW + out["to_group"]).astype("str"),
+            share_of_lost=out["hours_lost"] / total_lost if total_lost > 0 else np.nan,
             share_of_hours=out["delay_total_hours"] / total if total > 0 else np.nan,
         )
         return out.reset_index(drop=True)

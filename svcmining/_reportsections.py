@@ -17,6 +17,7 @@ import pandas as pd
 
 from . import conformance, rework  # looked up at call time (a test counts the calls)
 from ._fonts import figure_svg
+from ._glossary import glossary_section
 from ._reportparts import (
     MAX_GROUPS_PLOTTED,
     dot_svg,
@@ -218,7 +219,8 @@ def _sec_rework(ctx: Ctx) -> str:
             f"{n_rw:,} ({n_rw / n_cases * 100:.1f}%)",
         ),
         ("rework occurrences", f"{s.get('occurrences', 0):,}"),
-        ("hours lost", f"{s.get('rework_hours', 0.0):,.0f}"),
+        ("hours in rework loops", f"{s.get('rework_hours', 0.0):,.0f}"),
+        ("hours lost to rework", f"{s.get('hours_lost', 0.0):,.0f}"),
     ]
     kinds = pd.DataFrame(
         {
@@ -489,6 +491,7 @@ BUILDERS: dict[str, Callable[[Ctx], str]] = {
     "conformance": _sec_conformance,
     "kpis": _sec_kpis,
     "pain_points": _sec_pain_points,
+    "glossary": glossary_section,
 }
 
 

@@ -370,10 +370,11 @@ class ConformanceResult:
     slas : pandas.DataFrame
         Per case and SLA: ``case_id``, ``sla``, ``priority``, ``from_at``, ``to_at``,
         ``lower_hours``, ``limit_hours``, ``actual_hours``, ``status`` (``met`` /
-        ``breached`` / ``censored``).
+        ``breached`` / ``censored``), ``hours_lost`` (hours beyond the limit of a step
+        done late; 0 when done in time, too early or not done).
     sla_attainment : pandas.DataFrame
         Per SLA and priority (``priority`` = ``all`` for the total): ``met``,
-        ``breached``, ``censored``, ``attainment``.
+        ``breached``, ``censored``, ``attainment``, ``hours_lost``.
     comparison : SOPComparison
         The flows (see :func:`compare_with_sop`).
     """

@@ -26,6 +26,8 @@ Sections (``Report.section(key)``; each shows on its own in a notebook):
                    the actual flows overlaid (:func:`svcmining.check_sop`)
 ``kpis``           service KPIs month over month (:func:`svcmining.service_kpis`)
 ``pain_points``    breakpoints ranked by hours lost (:func:`svcmining.pain_points`)
+``glossary``       what hours lost, rework kinds, deviation types, SLA rules, KPIs and
+                   the charts' dashed lines mean (last)
 =================  ===============================================================
 
 A section whose module is not part of the installation says *not available*; one
@@ -73,6 +75,7 @@ REPORT_SECTIONS: dict[str, str] = {
     "conformance": "SOP conformance",
     "kpis": "Service KPIs month over month",
     "pain_points": "Pain points ranked by hours lost",
+    "glossary": "Glossary",
 }
 
 Status = Literal["ok", "not_available", "skipped", "failed"]

@@ -82,6 +82,8 @@ def test_handoffs_and_delays_elapsed():
         "to_activity",
         "pending",
         "ping_pong",
+        "target_hours",
+        "hours_lost",
     ]
     obs = h[~h["pending"]]
     assert list(zip(obs["case_id"], obs["from_group"], obs["to_group"], strict=True)) == [
@@ -123,7 +125,7 @@ def test_matrix_excludes_pending_waits_from_stats_by_default():
     cs = pair(ho, "客服中心", "销售部")
     assert (cs["count"], cs["cases"], cs["pending"]) == (2, 3, 1)
     assert (cs["delay_mean_hours"], cs["delay_p50_hours"], cs["delay_p90_hours"]) == (2, 2, 2)
-    assert cs["delay_total_hours"] == 14.0  # hours lost include the wait so far
+    assert cs["delay_total_hours"] == 14.0  # waiting hours include the wait so far
     sa = pair(ho, "销售部", "售后部")
     assert (sa["count"], sa["cases"], sa["pending"]) == (2, 2, 0)
     assert sa["delay_mean_hours"] == 14.0 and sa["delay_p50_hours"] == 14.0
@@ -140,6 +142,42 @@ def test_matrix_excludes_pending_waits_from_stats_by_default():
     assert (inc["count"], inc["pending"], inc["delay_total_hours"]) == (2, 1, 14.0)
 
 
+def test_hours_lost_beyond_the_peers_median():
+    """hours_lost = delay beyond the other givers' median into the same step, per row,
+    pair, ticket and summary; a pending wait is measured against all handoffs' median."""
+    ho = handoff_delays(make(SERVICE), cutoff=CUTOFF)
+    h = ho.handoffs
+    # into 销售核实 / 远程排障 / 客户验收 / 结单 only one group hands over: its own median
+    # (2, 4, 1, 1); into 售后评估 销售部's median of 22 and 6 is 14; the pending row waits
+    # for an unknown step: the median of all seven completed delays [1,1,2,2,4,6,22] is 2
+    assert h["target_hours"].tolist() == [2.0, 14.0, 4.0, 1.0, 2.0, 14.0, 1.0, 2.0]
+    assert h["hours_lost"].tolist() == [0.0, 8.0, 0.0, 0.0, 0.0, 0.0, 0.0, 8.0]
+    assert pair(ho, "销售部", "售后部")["hours_lost"] == 8.0
+    assert pair(ho, "客服中心", "销售部")["hours_lost"] == 8.0  # the pending 10 h wait
+    assert ho.matrix["hours_lost"].sum() == 16.0
+    assert ho.cases.set_index("case_id")["hours_lost"].to_dict() == {"1": 8.0, "2": 0.0, "3": 8.0}
+    s = ho.summary.set_index("metric")["value"]
+    assert s["hours_lost"] == 16.0 and s["handoff_hours"] == 48.0
+
+
+def test_hours_lost_beyond_a_fixed_benchmark():
+    """benchmark='30min' is every handoff's target: each delay loses all but 0.5 h."""
+    ho = handoff_delays(make(SERVICE), cutoff=CUTOFF, benchmark="30min")
+    assert ho.handoffs["target_hours"].tolist() == [0.5] * 8
+    assert ho.handoffs["hours_lost"].tolist() == [1.5, 21.5, 3.5, 0.5, 1.5, 5.5, 0.5, 9.5]
+    assert pair(ho, "销售部", "售后部")["hours_lost"] == 27.0
+    top = ho.top(1)
+    assert top["pair"].tolist() == ["销售部 → 售后部"]
+    assert top["share_of_lost"].tolist() == pytest.approx([27 / 44])
+
+
+@pytest.mark.parametrize("bad", ["soon", -1.0, True, "-2h"])
+def test_benchmark_must_be_a_duration(bad):
+    """A benchmark that is no duration >= 0 is refused with the parameter's name."""
+    with pytest.raises(InvalidParameterError, match="'benchmark' parameter of handoff_delays"):
+        handoff_delays(make(SERVICE), benchmark=bad)
+
+
 def test_cases_table():
     """Per ticket: handoffs, hours waiting, cycle time and share."""
     ho = handoff_delays(make(SERVICE), cutoff=CUTOFF)
@@ -153,6 +191,7 @@ def test_cases_table():
         "ping_pong",
         "open_at_cutoff",
         "waiting_hours",
+        "hours_lost",
     ]
     assert c["n_handoffs"].tolist() == [4, 3, 0]
     assert c["handoff_hours"].tolist() == [29.0, 9.0, 10.0]
