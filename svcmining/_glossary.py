@@ -286,11 +286,14 @@ ENTRIES: tuple[Entry, ...] = (
     ),
     # ------------------------------------------------------------------ chart lines
     E(
-        "chart", "kpi_dashed_line", "KPI charts: grey dashed line", "KPI 图：灰色虚线",
-        "The KPI over the whole log (all months together), to compare each month with; "
-        "counts (tickets opened, closed) have none.",
-        "整个日志（所有月份合计）的该 KPI 值，用于与"
-        "各月比较；计数类指标（开单数、结单数）没有这条线。",
+        "chart", "kpi_dashed_line", "KPI charts: dotted and dashed lines", "KPI 图：点线与虚线",
+        "Grey dotted line: the KPI over the whole log (all months together), to compare "
+        "each month with; counts (tickets opened, closed) have none. Red dashed line: the "
+        "target, from the SOP's targets or SLA targets, labelled with its value. With one "
+        "month the KPIs are bars.",
+        "灰色点线：整个日志（所有月份合计）的该 KPI 值，用于与各月比较；计数类指标"
+        "（开单数、结单数）没有这条线。红色虚线：目标值（来自 SOP 的目标或 SLA 目标），"
+        "标注其数值。只有一个月时以柱形显示。",
     ),
     E(
         "chart", "sop_dashed_paths", "SOP map: dashed lines and boxes", "SOP 图：虚线与虚线框",

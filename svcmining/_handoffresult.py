@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 
 PlotKind = Literal["both", "heatmap", "map"]
-HeatmapMetric = Literal["p50", "count", "total"]
+HeatmapMetric = Literal["lost", "total", "p50", "count"]
 
 ARROW = " → "
 # the chart's words for the usual grouping columns: (en, zh)
@@ -166,7 +166,7 @@ class HandoffResult:
         self,
         *,
         kind: PlotKind = "both",
-        metric: HeatmapMetric = "total",
+        metric: HeatmapMetric = "lost",
         max_groups: int = 15,
         min_count: int = 5,
         lang: str = "en",
@@ -179,17 +179,18 @@ class HandoffResult:
         kind : {'both', 'heatmap', 'map'}
             ``'both'`` (default) draws the heatmap and the map side by side in a new
             figure; ``'heatmap'`` / ``'map'`` draw one of them (on ``ax`` if given).
-        metric : {'total', 'p50', 'count'}
-            What colours the heatmap cells: ``'total'`` (default) the hours lost on the
-            pair's handoffs (``delay_total_hours``, the ranking of :meth:`top`), ``'p50'``
-            the median delay of one handoff, ``'count'`` the number of handoffs. The title
+        metric : {'lost', 'total', 'p50', 'count'}
+            What colours the heatmap cells: ``'lost'`` (default) the hours lost on the
+            pair's handoffs (``hours_lost``, the ranking of :meth:`top`), ``'total'`` the
+            handoff waiting hours (``delay_total_hours``), ``'p50'`` the median delay of
+            one handoff, ``'count'`` the number of handoffs. The title
             and the colour bar name it; every cell prints its number of handoffs and,
             below it, the metric (in hours).
         max_groups : int
             Show the groups with the most handoffs only (default 15).
         min_count : int
-            Cells with fewer handoffs than this (default 5) are not coloured by ``'total'``
-            or ``'p50'`` but hatched grey, as the figure's note says: a median or a sum of
+            Cells with fewer handoffs than this (default 5) are not coloured by ``'lost'``,
+            ``'total'`` or ``'p50'`` but hatched grey, as the figure's note says: a median or a sum of
             two waits is not the darkest cell by accident.
         lang : {'en', 'zh'}
             The language of the title, axis labels, colour bar and note.
@@ -201,7 +202,7 @@ class HandoffResult:
         matplotlib.figure.Figure
         """
         check_choice("HandoffResult.plot", "kind", kind, ("both", "heatmap", "map"))
-        check_choice("HandoffResult.plot", "metric", metric, ("p50", "count", "total"))
+        check_choice("HandoffResult.plot", "metric", metric, ("lost", "total", "p50", "count"))
         max_groups = check_positive_int("HandoffResult.plot", "max_groups", max_groups)
         min_count = check_positive_int("HandoffResult.plot", "min_count", min_count)
         check_choice("HandoffResult.plot", "lang", lang, LANGS)
@@ -269,7 +270,12 @@ class HandoffResult:
             _empty_axes(ax, tr(lang, en="no handoffs found", zh="没有发现交接"))
             return
         sub = m[m["from_group"].isin(groups) & m["to_group"].isin(groups)]
-        col = {"p50": "delay_p50_hours", "count": "count", "total": "delay_total_hours"}[metric]
+        col = {
+            "p50": "delay_p50_hours",
+            "count": "count",
+            "total": "delay_total_hours",
+            "lost": "hours_lost",
+        }[metric]
         pos = {g: i for i, g in enumerate(groups)}
         k = len(groups)
         val = np.full((k, k), np.nan)
@@ -290,7 +296,8 @@ class HandoffResult:
         what = {
             "p50": tr(lang, en="median wait per handoff", zh="每次交接的等待中位数"),
             "count": tr(lang, en="number of handoffs", zh="交接次数"),
-            "total": tr(lang, en="hours lost on handoffs", zh="交接损失工时"),
+            "total": tr(lang, en="handoff waiting hours", zh="交接等待工时"),
+            "lost": tr(lang, en="hours lost on handoffs", zh="交接损失工时"),
         }[metric]
         cbar_label = what if metric == "count" else f"{what} ({unit})"
         cbar = ax.figure.colorbar(
@@ -496,16 +503,15 @@ def _empty_axes(ax: matplotlib.axes.Axes, text: str) -> None:
 
 
 def _fmt_num(h: float) -> str:
-    """Hours as a short number: 1,234 / 56 / 7.8 / 0.25."""
+    """Hours as a short number: 1,234 / 56 / 7.8 / 8 / 0.25."""
     if h == 0:
         return "0"
     if h >= 100:
         return f"{h:,.0f}"
     if h >= 10:
         return f"{h:.0f}"
-    if h >= 1:
-        return f"{h:.1f}"
-    return f"{h:.2f}"
+    text = f"{h:.1f}" if h >= 1 else f"{h:.2f}"
+    return text.rstrip("0").rstrip(".")  # 8, not 8.0
 
 
 def _fmt_h(h: float) -> str:

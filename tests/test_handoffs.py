@@ -534,7 +534,8 @@ def test_plot_heatmap_and_map_render_chinese():
     labels = [x.get_text() for x in heat.get_xticklabels()]
     assert set(labels) == {"客服中心", "销售部", "售后部", "技术支持部"}
     cell_texts = [x.get_text() for x in heat.texts]
-    assert "2\n28" in cell_texts  # 销售部 → 售后部: 2 handoffs, 22 h + 6 h lost
+    # 销售部 → 售后部: 2 handoffs; 22 h waited against a 14 h peer target = 8 h lost
+    assert "2\n8" in cell_texts
     assert {"客服中心", "销售部"} <= {x.get_text() for x in net.texts}
     plt.close(fig)
 
@@ -617,8 +618,13 @@ def test_heatmap_prints_counts_and_colours_by_the_named_metric():
     plt.close(fig)
 
     fig = ho.plot(kind="heatmap")  # the default: hours lost, as the report ranks pairs
-    assert _heat_cells(fig)[("销售部", "售后部")] == "2\n28"
+    assert _heat_cells(fig)[("销售部", "售后部")] == "2\n8"  # 22 h - 14 h target, 6 h none
     assert fig.axes[1].get_ylabel() == "hours lost on handoffs (hours)"
+    plt.close(fig)
+
+    fig = ho.plot(kind="heatmap", metric="total")  # all the waiting: 22 h + 6 h
+    assert _heat_cells(fig)[("销售部", "售后部")] == "2\n28"
+    assert fig.axes[1].get_ylabel() == "handoff waiting hours (hours)"
     plt.close(fig)
 
 
