@@ -190,8 +190,8 @@ class HandoffResult:
             Show the groups with the most handoffs only (default 15).
         min_count : int
             Cells with fewer handoffs than this (default 5) are not coloured by ``'lost'``,
-            ``'total'`` or ``'p50'`` but hatched grey, as the figure's note says: a median or a sum of
-            two waits is not the darkest cell by accident.
+            ``'total'`` or ``'p50'`` but hatched grey, as the figure's note says: a median
+            or a sum of two waits is not the darkest cell by accident.
         lang : {'en', 'zh'}
             The language of the title, axis labels, colour bar and note.
         ax : matplotlib Axes, optional
