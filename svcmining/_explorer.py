@@ -65,7 +65,9 @@ from ._explorerdata import (
     ticket_table,
     variant_rows,
 )
+from ._i18n import LANGS, tr
 from ._safetext import escape_text
+from ._validation import check_choice
 from .eventlog import LogLike, frame_of
 
 if TYPE_CHECKING:
@@ -115,8 +117,12 @@ def explorer_data(
     max_variants: int = 50,
     max_dot_tickets: int = 300,
     max_dots: int = 20_000,
+    lang: str = "en",
 ) -> dict[str, Any]:
     """Everything the explorer's script shows, as plain JSON-ready values.
+
+    ``lang`` (``"en"`` / ``"zh"``, as ``lang``) is the language the script writes its
+    buttons, headings, table headers and messages in (its string table).
 
     Tickets are referred to by their row in ``cases["rows"]``; activities and
     departments by their index in ``acts`` / ``deps``. In the rows, the columns named in
@@ -126,6 +132,7 @@ def explorer_data(
     """
     from .discovery import case_variants, coded_frame, discover_dfg
 
+    check_choice("explorer_data", "lang", lang, LANGS)
     results = results or {}
     events = frame_of(log)
     if graph is None:
@@ -134,7 +141,7 @@ def explorer_data(
     stack = filters_installed()
     empty = empty_data(calendar, stack)
     if n_ev == 0:
-        return empty
+        return {**empty, "lang": lang}
     fr = coded_frame(log)
     base = case_basis(fr, calendar, stack, top_tickets)
     case_ids = events["case_id"].to_numpy()[fr.case_start]
@@ -187,6 +194,7 @@ def explorer_data(
         width=round(place.width_px, 1),
         height=round(place.height_px, 1),
         top_tickets=top_tickets,
+        lang=lang,
     )
     return out
 
@@ -232,12 +240,19 @@ def _json_for_html(data: Any) -> str:
 
 
 def explorer_fragment(data: dict[str, Any]) -> str:
-    """The explorer as HTML: a hidden section the script shows, the data and the script."""
+    """The explorer as HTML: a hidden section the script shows, the data and the script
+    (in the language of ``data["lang"]``)."""
+    lang = str(data.get("lang", "en"))
+    heading = tr(lang, en="Explore the process", zh="探索流程")
+    note = tr(
+        lang,
+        en="Interactive: move the sliders, switch the measure, drag to pan, scroll to zoom; "
+        "click a step, a transition or a variant to list its tickets.",
+        zh="交互：拖动滑块、切换度量、拖拽平移、滚轮缩放；点击步骤、流转或变体，列出其工单。",
+    )
     return (
         '<section id="explorer" class="svcm-explorer" hidden>'
-        "<h2>Explore the process</h2>"
-        '<p class="note">Interactive: move the sliders, switch the measure, drag to pan, '
-        "scroll to zoom; click a step, a transition or a variant to list its tickets.</p>"
+        f'<h2>{heading}</h2><p class="note">{note}</p>'
         '<div id="svcm-x"></div></section>'
         f"<style>{_asset('explorer.css')}</style>"
         f'<script type="application/json" id="{_DATA_ID}">{_json_for_html(data)}</script>'
@@ -267,17 +282,20 @@ def strip_explorer(page: str) -> str:
     return out
 
 
-def report_fragment(log: LogLike, results: dict[str, Any], calendar: Calendar | None) -> str:
+def report_fragment(
+    log: LogLike, results: dict[str, Any], calendar: Calendar | None, lang: str = "en"
+) -> str:
     """The explorer for :func:`svcmining.build_report`, from the results its sections
-    computed (``""`` when the process map was not built). An error here leaves the explorer
-    out with a warning; the static report is written all the same."""
+    computed (``""`` when the process map was not built), its words in ``lang``. An error
+    here leaves the explorer out with a warning; the static report is written all the
+    same."""
     import warnings
 
     graph = results.get("graph")
     if graph is None:
         return ""
     try:
-        data = explorer_data(log, graph=graph, results=results, calendar=calendar)
+        data = explorer_data(log, graph=graph, results=results, calendar=calendar, lang=lang)
     except Exception as exc:  # the static report must not be lost to the explorer
         warnings.warn(
             f"The report's interactive explorer was left out: {type(exc).__name__}: {exc}",

@@ -17,6 +17,7 @@ import pandas as pd
 
 from ._groupstats import group_stats
 from ._handoffresult import ARROW, MATRIX_COLUMNS, HandoffResult
+from ._hourslost import hours_beyond, peer_targets
 from ._pingpong import returns_from_codes
 from ._time import cutoff as cutoff_of
 from .eventlog import (
@@ -208,6 +209,7 @@ class HandoffAnalysis:
     states: TicketStates
     sop: Any = None
     window: int = 3
+    benchmark: float | None = None  # hours; None: the peers' median (peer_targets)
 
     def context(self) -> HandoffContextAnalysis:
         """Cutoff, stages, groups and expected receivers of the whole log."""
@@ -224,6 +226,13 @@ class HandoffAnalysis:
         h_case = np.concatenate([p.h_case + o for p, o in zip(parts, off, strict=True)])
         from_g = np.concatenate([p.from_g for p in parts])
         to_g = np.concatenate([p.to_g for p in parts])
+        # hours lost need every handoff of the log (the peers' medians): here, not per part
+        target = peer_targets(handoffs, self.benchmark)
+        lost = hours_beyond(handoffs["delay_hours"], target)
+        handoffs = handoffs.assign(target_hours=target, hours_lost=lost)
+        cases = cases.assign(
+            hours_lost=np.bincount(h_case, weights=lost, minlength=len(cases)).astype(float)
+        )
         matrix = _matrix(handoffs, from_g, to_g, h_case, ctx.groups, self.include_pending)
         n_skipped = sum(p.n_skipped for p in parts)
         n_neg = sum(p.n_overlapping for p in parts)
@@ -520,6 +529,7 @@ def _matrix(
     n_pend = np.bincount(inv[pend_rows], minlength=k)
     count = np.bincount(inv, minlength=k) - n_pend
     total = np.bincount(inv, weights=d, minlength=k)
+    lost = np.bincount(inv, weights=handoffs["hours_lost"].to_numpy(dtype=float), minlength=k)
     pp = np.bincount(inv[handoffs["ping_pong"].to_numpy(dtype=bool)], minlength=k)
     # distinct (case, pair) combinations: rows are in case order, so the stable sort
     # (timsort) of case * k + pair only reorders within each ticket
@@ -542,6 +552,7 @@ def _matrix(
             "delay_p50_hours": stats["delay_p50_hours"],
             "delay_p90_hours": stats["delay_p90_hours"],
             "delay_total_hours": total.astype(float),
+            "hours_lost": lost.astype(float),
             "ping_pong": pp.astype(np.int64),
         }
     )
@@ -621,18 +632,24 @@ def _summary(
             "share",
             "of all ticket time spent waiting on handoffs",
         ),
+        (
+            "hours_lost",
+            float(np.nansum(values(handoffs, "hours_lost"))),
+            "hours",
+            "handoff delays beyond their target",
+        ),
         ("skipped_events", float(n_skipped), "events", "missing group"),
     ]
     worst = matrix.sort_values(
-        ["delay_total_hours", "count", "from_group", "to_group"],
-        ascending=[False, False, True, True],
+        ["hours_lost", "delay_total_hours", "count", "from_group", "to_group"],
+        ascending=[False, False, False, True, True],
         kind="stable",
     ).head(3)
     for r in worst.itertuples(index=False):  # at most 3 rows
         rows.append(
             (
                 "worst_pair",
-                float(r.delay_total_hours),
+                float(r.hours_lost),
                 "hours",
                 f"{r.from_group}{ARROW}{r.to_group}",
             )

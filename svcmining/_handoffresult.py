@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 import pandas as pd
 
+from ._i18n import LANGS, tr
 from ._validation import check_choice, check_positive_int
 from .exceptions import InvalidParameterError
 
@@ -22,9 +23,16 @@ if TYPE_CHECKING:
 
 
 PlotKind = Literal["both", "heatmap", "map"]
-HeatmapMetric = Literal["p50", "count", "total"]
+HeatmapMetric = Literal["lost", "total", "p50", "count"]
 
 ARROW = " → "
+# the chart's words for the usual grouping columns: (en, zh)
+_BY_NAMES = {
+    "department": ("department", "部门"),
+    "team": ("team", "团队"),
+    "resource": ("resource", "处理人"),
+    "group": ("group", "组"),
+}
 _HANDOFF_COLUMNS = [
     "case_id",
     "from_group",
@@ -36,6 +44,8 @@ _HANDOFF_COLUMNS = [
     "to_activity",
     "pending",
     "ping_pong",
+    "target_hours",
+    "hours_lost",
 ]
 MATRIX_COLUMNS = [
     "from_group",
@@ -47,6 +57,7 @@ MATRIX_COLUMNS = [
     "delay_p50_hours",
     "delay_p90_hours",
     "delay_total_hours",
+    "hours_lost",
     "ping_pong",
 ]
 
@@ -61,20 +72,29 @@ class HandoffResult:
         One row per handoff, in log order: ``case_id``, ``from_group``, ``to_group``,
         ``left_at``, ``picked_up_at`` (NaT while pending), ``delay_hours``,
         ``from_activity``, ``to_activity``, ``pending`` (waiting at the cutoff),
-        ``ping_pong`` (the receiver came back to redo its own work).
+        ``ping_pong`` (the receiver came back to redo its own work), ``target_hours``
+        (what the handoff should take: the ``benchmark``, else the median delay of the
+        other groups' handoffs into the same step) and ``hours_lost`` (the delay beyond
+        the target, 0 when within it; a pending row: the wait so far beyond it).
+        *Hours lost* mean the same in every svcmining analysis (see
+        :mod:`svcmining.handoffs`).
     matrix : pandas.DataFrame
         One row per (from_group, to_group) pair: ``count`` (handoffs seen), ``cases``,
         ``pending``, ``delay_mean_hours``, ``delay_p50_hours``, ``delay_p90_hours``
-        (without pending waits unless ``include_pending``), ``delay_total_hours`` (all
-        hours lost, pending waits included), ``ping_pong``.
+        (without pending waits unless ``include_pending``), ``delay_total_hours`` (the
+        pair's *handoff waiting hours*: all its delays, pending waits included),
+        ``hours_lost`` (the sum of its handoffs' ``hours_lost``: what
+        :func:`svcmining.pain_points` shows for the pair), ``ping_pong``.
     cases : pandas.DataFrame
-        One row per ticket: ``case_id``, ``n_handoffs``, ``handoff_hours`` (incl. a
-        pending wait), ``cycle_hours``, ``handoff_share``, ``ping_pong``,
-        ``open_at_cutoff``, ``waiting_hours`` (the pending wait so far, 0 if none).
+        One row per ticket: ``case_id``, ``n_handoffs``, ``handoff_hours`` (handoff
+        waiting hours, incl. a pending wait), ``cycle_hours``, ``handoff_share``,
+        ``ping_pong``, ``open_at_cutoff``, ``waiting_hours`` (the pending wait so far, 0
+        if none), ``hours_lost`` (the ticket's handoff hours lost).
     summary : pandas.DataFrame
         Key figures as ``metric``, ``value``, ``unit``, ``detail`` rows: tickets,
-        handoffs, the share of all ticket time spent waiting on handoffs, and the
-        worst pairs by hours lost (``metric == 'worst_pair'``).
+        handoffs, the handoff waiting hours (``handoff_hours``) and their share of all
+        ticket time, the hours lost (``hours_lost``) and the worst pairs by hours lost
+        (``metric == 'worst_pair'``).
     by : str
         The column whose changes are handoffs.
     business_hours : bool
@@ -96,20 +116,24 @@ class HandoffResult:
         return self.handoffs.copy()
 
     def top(self, n: int = 10) -> pd.DataFrame:
-        """The ``n`` pairs that cost most hours (``delay_total_hours``), worst first.
+        """The ``n`` pairs with most hours lost (``hours_lost``), worst first.
 
-        Adds ``pair`` ("销售部 → 售后部") and ``share_of_hours`` (of all handoff hours).
+        Ties by handoff waiting hours (``delay_total_hours``). Adds ``pair``
+        ("销售部 → 售后部"), ``share_of_lost`` (of all handoff hours lost) and
+        ``share_of_hours`` (of all handoff waiting hours).
         """
         n = check_positive_int("HandoffResult.top", "n", n)
         m = self.matrix
         total = float(m["delay_total_hours"].sum())
+        total_lost = float(m["hours_lost"].sum())
         out = m.sort_values(
-            ["delay_total_hours", "count", "from_group", "to_group"],
-            ascending=[False, False, True, True],
+            ["hours_lost", "delay_total_hours", "count", "from_group", "to_group"],
+            ascending=[False, False, False, True, True],
             kind="stable",
         ).head(n)
         out = out.assign(
             pair=(out["from_group"] + ARROW + out["to_group"]).astype("str"),
+            share_of_lost=out["hours_lost"] / total_lost if total_lost > 0 else np.nan,
             share_of_hours=out["delay_total_hours"] / total if total > 0 else np.nan,
         )
         return out.reset_index(drop=True)
@@ -142,22 +166,34 @@ class HandoffResult:
         self,
         *,
         kind: PlotKind = "both",
-        metric: HeatmapMetric = "p50",
+        metric: HeatmapMetric = "lost",
         max_groups: int = 15,
+        min_count: int = 5,
+        lang: str = "en",
         ax: matplotlib.axes.Axes | None = None,
     ) -> matplotlib.figure.Figure:
-        """Heatmap of from × to (count and p50 delay) and/or the department map.
+        """Heatmap of from × to (coloured by ``metric``, with counts) and/or the department map.
 
         Parameters
         ----------
         kind : {'both', 'heatmap', 'map'}
             ``'both'`` (default) draws the heatmap and the map side by side in a new
             figure; ``'heatmap'`` / ``'map'`` draw one of them (on ``ax`` if given).
-        metric : {'p50', 'count', 'total'}
-            What colours the heatmap cells (p50 delay, handoff count or total hours
-            lost); every cell is annotated with its count and p50 delay.
+        metric : {'lost', 'total', 'p50', 'count'}
+            What colours the heatmap cells: ``'lost'`` (default) the hours lost on the
+            pair's handoffs (``hours_lost``, the ranking of :meth:`top`), ``'total'`` the
+            handoff waiting hours (``delay_total_hours``), ``'p50'`` the median delay of
+            one handoff, ``'count'`` the number of handoffs. The title
+            and the colour bar name it; every cell prints its number of handoffs and,
+            below it, the metric (in hours).
         max_groups : int
             Show the groups with the most handoffs only (default 15).
+        min_count : int
+            Cells with fewer handoffs than this (default 5) are not coloured by ``'lost'``,
+            ``'total'`` or ``'p50'`` but hatched grey, as the figure's note says: a median
+            or a sum of two waits is not the darkest cell by accident.
+        lang : {'en', 'zh'}
+            The language of the title, axis labels, colour bar and note.
         ax : matplotlib Axes, optional
             Where to draw a single view (not with ``kind='both'``).
 
@@ -166,8 +202,10 @@ class HandoffResult:
         matplotlib.figure.Figure
         """
         check_choice("HandoffResult.plot", "kind", kind, ("both", "heatmap", "map"))
-        check_choice("HandoffResult.plot", "metric", metric, ("p50", "count", "total"))
+        check_choice("HandoffResult.plot", "metric", metric, ("lost", "total", "p50", "count"))
         max_groups = check_positive_int("HandoffResult.plot", "max_groups", max_groups)
+        min_count = check_positive_int("HandoffResult.plot", "min_count", min_count)
+        check_choice("HandoffResult.plot", "lang", lang, LANGS)
         if kind == "both" and ax is not None:
             raise InvalidParameterError(
                 "HandoffResult.plot draws two views for kind='both'; pass ax= only with "
@@ -179,18 +217,22 @@ class HandoffResult:
 
         use_cjk_font()
         groups = self._top_groups(max_groups)
+        k = len(groups)
+        heat_w, heat_h = max(7.5, 3.5 + 0.62 * k), max(6.5, 3.0 + 0.5 * k)
         if kind == "both":
-            fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(15, 6.5))
-            self._draw_heatmap(ax1, groups, metric)
-            self._draw_map(ax2, groups)
+            fig, (ax1, ax2) = plt.subplots(
+                1, 2, figsize=(heat_w + 7.0, heat_h), width_ratios=(heat_w, 7.0)
+            )
+            self._draw_heatmap(ax1, groups, metric, min_count, lang)
+            self._draw_map(ax2, groups, lang)
             fig.tight_layout()
             return fig
         if ax is None:
-            _, ax = plt.subplots(figsize=(8, 6.5))
+            _, ax = plt.subplots(figsize=(heat_w, heat_h) if kind == "heatmap" else (8, 6.5))
         if kind == "heatmap":
-            self._draw_heatmap(ax, groups, metric)
+            self._draw_heatmap(ax, groups, metric, min_count, lang)
         else:
-            self._draw_map(ax, groups)
+            self._draw_map(ax, groups, lang)
         return ax.figure  # type: ignore[return-value]
 
     def _top_groups(self, max_groups: int) -> list[str]:
@@ -207,39 +249,83 @@ class HandoffResult:
         order = sorted(vol.index, key=lambda g: (-vol[g], str(g)))
         return [str(g) for g in order[:max_groups]]
 
-    def _unit(self) -> str:
-        return "business h" if self.business_hours else "h"
+    def _unit(self, lang: str = "en") -> str:
+        if self.business_hours:
+            return tr(lang, en="business hours", zh="工作小时")
+        return tr(lang, en="hours", zh="小时")
 
-    def _draw_heatmap(self, ax: matplotlib.axes.Axes, groups: list[str], metric: str) -> None:
+    def _draw_heatmap(
+        self,
+        ax: matplotlib.axes.Axes,
+        groups: list[str],
+        metric: str,
+        min_count: int = 5,
+        lang: str = "en",
+    ) -> None:
+        from matplotlib.patches import Rectangle
+        from matplotlib.ticker import FuncFormatter
+
         m = self.matrix
         if not groups:
-            _empty_axes(ax, "no handoffs found")
+            _empty_axes(ax, tr(lang, en="no handoffs found", zh="没有发现交接"))
             return
         sub = m[m["from_group"].isin(groups) & m["to_group"].isin(groups)]
-        col = {"p50": "delay_p50_hours", "count": "count", "total": "delay_total_hours"}[metric]
+        col = {
+            "p50": "delay_p50_hours",
+            "count": "count",
+            "total": "delay_total_hours",
+            "lost": "hours_lost",
+        }[metric]
         pos = {g: i for i, g in enumerate(groups)}
         k = len(groups)
         val = np.full((k, k), np.nan)
         cnt = np.zeros((k, k), dtype=np.int64)
-        p50 = np.full((k, k), np.nan)
         r = sub["from_group"].map(pos).to_numpy(dtype=np.int64)
         c = sub["to_group"].map(pos).to_numpy(dtype=np.int64)
         val[r, c] = sub[col].to_numpy(dtype=float)
         cnt[r, c] = sub["count"].to_numpy(dtype=np.int64)
-        p50[r, c] = sub["delay_p50_hours"].to_numpy(dtype=float)
-        im = ax.imshow(np.ma.masked_invalid(val), cmap="OrRd", aspect="auto")
-        cbar_label = {
-            "p50": f"median delay ({self._unit()})",
-            "count": "handoffs",
-            "total": f"hours lost ({self._unit()})",
-        }[metric]
-        ax.figure.colorbar(im, ax=ax, label=cbar_label, shrink=0.8)
-        finite = val[np.isfinite(val)]
+        # too few handoffs for a median or a sum to mean much: hatched, not coloured
+        few = (cnt < min_count) & (cnt > 0) if metric != "count" else np.zeros((k, k), bool)
+        shown = np.where(few, np.nan, val)
+        finite = shown[np.isfinite(shown)]
         hi = float(finite.max()) if finite.size else 0.0
-        size = max(5.0, min(9.0, 90.0 / k))
+        im = ax.imshow(
+            np.ma.masked_invalid(shown), cmap="OrRd", aspect="auto", vmin=0.0, vmax=hi or 1.0
+        )
+        unit = self._unit(lang)
+        what = {
+            "p50": tr(lang, en="median wait per handoff", zh="每次交接的等待中位数"),
+            "count": tr(lang, en="number of handoffs", zh="交接次数"),
+            "total": tr(lang, en="handoff waiting hours", zh="交接等待工时"),
+            "lost": tr(lang, en="hours lost on handoffs", zh="交接损失工时"),
+        }[metric]
+        cbar_label = what if metric == "count" else f"{what} ({unit})"
+        cbar = ax.figure.colorbar(
+            im, ax=ax, shrink=0.8, format=FuncFormatter(lambda x, _: _fmt_num(x))
+        )
+        cbar.set_label(cbar_label, fontsize=9)
+        cbar.ax.tick_params(labelsize=8)
+        for i, j in zip(*np.nonzero(few), strict=True):
+            ax.add_patch(
+                Rectangle(
+                    (j - 0.5, i - 0.5),
+                    1.0,
+                    1.0,
+                    facecolor="#f0f0f0",
+                    edgecolor="#b0b0b0",
+                    hatch="///",
+                    linewidth=0.0,
+                    zorder=1,
+                )
+            )
+        size = max(6.0, min(9.0, 100.0 / k))
         for i, j in zip(*np.nonzero((cnt > 0) | np.isfinite(val)), strict=True):
-            dark = np.isfinite(val[i, j]) and hi > 0 and val[i, j] > 0.6 * hi
-            txt = f"{cnt[i, j]:,}\n" + ("—" if np.isnan(p50[i, j]) else _fmt_h(p50[i, j]))
+            dark = bool(
+                not few[i, j] and np.isfinite(val[i, j]) and hi > 0 and val[i, j] > 0.6 * hi
+            )
+            txt = f"{cnt[i, j]:,}"
+            if metric != "count":
+                txt += "\n" + ("—" if np.isnan(val[i, j]) else _fmt_num(val[i, j]))
             ax.text(
                 j,
                 i,
@@ -247,22 +333,54 @@ class HandoffResult:
                 ha="center",
                 va="center",
                 fontsize=size,
-                color="white" if dark else "black",
+                color="white" if dark else ("#555555" if few[i, j] else "black"),
+                zorder=2,
             )
-        ax.set_xticks(range(k), groups, rotation=45, ha="right")
+        tick = 9.0 if k <= 10 else 8.0
+        ax.set_xticks(range(k), groups, rotation=45, ha="right", rotation_mode="anchor")
         ax.set_yticks(range(k), groups)
-        ax.set_xlabel(f"to {self.by} (receiver)")
-        ax.set_ylabel(f"from {self.by} (giver)")
+        ax.tick_params(labelsize=tick)
+        by = _BY_NAMES.get(self.by, (self.by, self.by))
+        ax.set_xlabel(
+            tr(lang, en="to {by} (receiver)", zh="接收{by}", by=by[0] if lang != "zh" else by[1])
+        )
+        ax.set_ylabel(
+            tr(lang, en="from {by} (giver)", zh="移交{by}", by=by[0] if lang != "zh" else by[1])
+        )
         n_all = len(set(m["from_group"]) | set(m["to_group"]))
-        more = f" (top {k} of {n_all})" if n_all > k else ""
-        ax.set_title(f"Handoffs: count and median delay{more}", y=1.0)
+        more = (
+            tr(lang, en=" (top {k} of {n})", zh="（前 {k} 个，共 {n} 个）", k=k, n=n_all)
+            if n_all > k
+            else ""
+        )
+        numbers = (
+            tr(lang, en="numbers: handoffs", zh="数字：交接次数")
+            if metric == "count"
+            else tr(
+                lang,
+                en="numbers: handoffs, then {what} ({unit})",
+                zh="数字：交接次数，下方为{what}（{unit}）",
+                what=what,
+                unit=unit,
+            )
+        )
+        title = tr(lang, en="Handoffs: colour = {what}", zh="交接热力图：颜色 = {what}", what=what)
+        note = numbers
+        if few.any():
+            note += tr(
+                lang,
+                en="\nhatched grey: fewer than {n} handoffs, not coloured",
+                zh="\n灰色斜线：少于 {n} 次交接，不着色",
+                n=min_count,
+            )
+        ax.set_title(f"{title}{more}\n{note}", fontsize=9.5, y=1.0)
 
-    def _draw_map(self, ax: matplotlib.axes.Axes, groups: list[str]) -> None:
+    def _draw_map(self, ax: matplotlib.axes.Axes, groups: list[str], lang: str = "en") -> None:
         from matplotlib.patches import FancyArrowPatch
 
         m = self.matrix
         if not groups:
-            _empty_axes(ax, "no handoffs found")
+            _empty_axes(ax, tr(lang, en="no handoffs found", zh="没有发现交接"))
             return
         sub = m[
             m["from_group"].isin(groups)
@@ -330,7 +448,17 @@ class HandoffResult:
         ax.set_ylim(-1.35, 1.35)
         ax.set_aspect("equal")
         ax.set_axis_off()
-        ax.set_title(f"{self.by} map: handoffs (count · median delay, {self._unit()})", y=1.0)
+        by = _BY_NAMES.get(self.by, (self.by, self.by))
+        ax.set_title(
+            tr(
+                lang,
+                en="{by} map: handoffs (count · median delay, {unit})",
+                zh="{by}交接图：交接次数 · 等待中位数（{unit}）",
+                by=by[1] if lang == "zh" else by[0],
+                unit=self._unit(lang),
+            ),
+            y=1.0,
+        )
 
 
 # An edge label's box on the map, in data units (7-point text, axes about 2.7 units wide).
@@ -372,6 +500,18 @@ def _label_spot(
 def _empty_axes(ax: matplotlib.axes.Axes, text: str) -> None:
     ax.text(0.5, 0.5, text, ha="center", va="center", transform=ax.transAxes)
     ax.set_axis_off()
+
+
+def _fmt_num(h: float) -> str:
+    """Hours as a short number: 1,234 / 56 / 7.8 / 8 / 0.25."""
+    if h == 0:
+        return "0"
+    if h >= 100:
+        return f"{h:,.0f}"
+    if h >= 10:
+        return f"{h:.0f}"
+    text = f"{h:.1f}" if h >= 1 else f"{h:.2f}"
+    return text.rstrip("0").rstrip(".")  # 8, not 8.0
 
 
 def _fmt_h(h: float) -> str:

@@ -7,7 +7,6 @@ the ranking and draws it on the process map.
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -16,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ._groupstats import group_quantiles
+from ._hourslost import NO_LOSS_HOURS, hours_beyond, peer_targets
 from ._outcomes import (
     StepBenchmark,
     case_times,
@@ -46,9 +46,6 @@ if TYPE_CHECKING:
     from .conformance import ConformanceResult
     from .discovery import ProcessGraph
     from .rework import ReworkResult
-
-
-_NO_LOSS_HOURS = 1e-6 / 3.6
 
 
 _PP_COLUMNS = [
@@ -225,7 +222,7 @@ def _aggregate(
     cases_all = np.bincount(both // n_case, minlength=n_groups)
     p50, p90 = _quantiles(g, src.dur, n_groups, (0.5, 0.9))
     (base,) = _quantiles(g, src.base, n_groups, (0.5,))
-    pos = np.nan_to_num(src.lost) > _NO_LOSS_HOURS  # float noise of a subtraction is no loss
+    pos = np.nan_to_num(src.lost) > NO_LOSS_HOURS  # float noise of a subtraction is no loss
     gp, lp, cp = g[pos], src.lost[pos], src.case[pos]
     hours = np.bincount(gp, weights=lp, minlength=n_groups)
     occ = np.bincount(gp, minlength=n_groups)
@@ -356,37 +353,6 @@ def _rank(
     return agg[_PP_COLUMNS], loc
 
 
-def _peer_baseline(hand: pd.DataFrame, done: np.ndarray) -> np.ndarray:
-    """Per handoff: what handing a ticket over into the same step takes when *others* do it.
-
-    The median delay of the completed handoffs into the same activity from the other
-    giving groups (so that a giver who is slow every time stands out against the rest);
-    the median of all handoffs into the activity when nobody else hands over into it, and
-    the median of all handoffs when the activity is unknown (pending handoffs).
-    """
-    ok = np.isfinite(done)
-    overall = float(np.median(done[ok])) if ok.any() else 0.0
-    base = np.full(len(done), overall)
-    to_c = np.asarray(pd.factorize(hand["to_activity"])[0], dtype=np.int64)  # missing: -1
-    from_c = np.asarray(pd.factorize(hand["from_group"])[0], dtype=np.int64)
-    rows = np.flatnonzero(to_c >= 0)
-    if not len(rows):
-        return base
-    # one sort by receiving activity: each activity's handoffs are one slice
-    rows = rows[np.argsort(to_c[rows], kind="stable")]
-    acts = to_c[rows]
-    cuts = np.flatnonzero(np.r_[True, acts[1:] != acts[:-1], True])
-    for lo, hi in itertools.pairwise(cuts):  # a loop over activities, not handoffs
-        idx = rows[lo:hi]
-        giver, vals, good = from_c[idx], done[idx], ok[idx]
-        own = float(np.median(vals[good])) if good.any() else overall
-        for gv in np.unique(giver):  # the few groups handing over into this activity
-            mine = giver == gv
-            others = good & ~mine
-            base[idx[mine]] = float(np.median(vals[others])) if others.any() else own
-    return base
-
-
 def _case_lookup(case_labels: pd.Index) -> Callable[[pd.Series], np.ndarray]:
     """The ticket code of each id of a result (ids as strings, ``case_labels`` sorted)."""
 
@@ -407,7 +373,9 @@ def _handoff_source(
     vocab: pd.Index,
     sources: list[_Source],
 ) -> None:
-    """Add the ``handoff`` breakpoints: per department pair, each delay above its peers'."""
+    """Add the ``handoff`` breakpoints: per department pair, the handoffs' hours lost
+    (the handoff result's own ``hours_lost``, recomputed by the same rule for another
+    ``handoff_benchmark``)."""
     _, hand = handoff_cases(handoffs)
     if len(hand):
         d = hand["delay_hours"].to_numpy(dtype="float64")
@@ -417,10 +385,12 @@ def _handoff_source(
             else np.zeros(len(d), dtype=bool)
         )
         done = np.where(pending, np.nan, d)  # waits so far: lost hours, not durations
-        if ho_bench is None:
-            base_h = _peer_baseline(hand, done)
+        if ho_bench is None and {"target_hours", "hours_lost"} <= set(hand.columns):
+            base_h = hand["target_hours"].to_numpy(dtype="float64")
+            lost = hand["hours_lost"].to_numpy(dtype="float64")
         else:
-            base_h = np.full(len(d), ho_bench)
+            base_h = peer_targets(hand, ho_bench)
+            lost = hours_beyond(np.nan_to_num(d), base_h)
         g, names = _group_codes(hand["from_group"], hand["to_group"], sep=" → ")
         sources.append(
             _Source(
@@ -429,7 +399,7 @@ def _handoff_source(
                 names,
                 g,
                 case_of(hand["case_id"]),
-                np.clip(np.nan_to_num(d) - base_h, 0, None),
+                lost,
                 done,
                 np.where(pending, np.nan, base_h),
                 _in_vocab(hand["from_activity"], vocab),
@@ -602,6 +572,11 @@ def _conformance_sources(
         to_label = {x.id: sop.step(x.to).label for x in sop.slas} if sop is not None else {}
         act_h = sl["actual_hours"].to_numpy(dtype="float64")
         lim = sl["limit_hours"].to_numpy(dtype="float64")
+        lost = (
+            sl["hours_lost"].to_numpy(dtype="float64")
+            if "hours_lost" in sl.columns
+            else hours_beyond(np.nan_to_num(act_h), lim)
+        )
         g, names = _group_codes(sl["sla"])
         sources.append(
             _Source(
@@ -610,7 +585,7 @@ def _conformance_sources(
                 np.array([f"SLA {n}" for n in names], dtype=object),
                 g,
                 case_of(sl["case_id"].astype(str)),
-                np.clip(np.nan_to_num(act_h - lim), 0, None),
+                lost,
                 act_h,
                 lim,
                 np.full(len(lim), -1, dtype="int64"),
@@ -636,29 +611,39 @@ def pain_points(
 ) -> PainPoints:
     """Rank the breakpoints of the process by impact = cases affected × hours lost.
 
-    Each analysis contributes the breakpoints it sees, with its own notion of a lost
-    hour (business hours with a calendar, else elapsed hours):
+    **Hours lost** mean one thing here and in every analysis that shows them: the hours
+    an occurrence took beyond its *target* (what that piece of work should take), 0 when
+    it took no longer, in business hours with a calendar (the SOP's) and elapsed hours
+    without; time waiting on the customer or a third party never counts. Each analysis
+    contributes its breakpoints with their targets, and this table shows the very
+    figures those analyses report:
 
-    - ``handoff`` (:mod:`svcmining.handoffs`), per department pair: the delay of each
-      handoff above what handing a ticket over into the same step takes when the *other*
-      groups do it (the median delay of their handoffs into that activity; the pair's own
-      median when nobody else hands over into it), so a giver who is slow every time
-      stands out against the rest ("sales → after-sales takes two days where the front
-      desk takes hours") instead of raising the yardstick it is measured by; a fixed
+    - ``handoff`` (:mod:`svcmining.handoffs`), per department pair: the
+      ``hours_lost`` of :func:`svcmining.handoff_delays` -- each handoff's delay beyond
+      what handing a ticket over into the same step takes when the *other* groups do it
+      (the median delay of their handoffs into that activity; the pair's own median when
+      nobody else hands over into it), so a giver who is slow every time stands out
+      against the rest ("sales → after-sales takes two days where the front desk takes
+      hours") instead of raising the yardstick it is measured by; a fixed
       ``handoff_benchmark`` (e.g. ``"30min"``, the industry benchmark) replaces it. Waits
-      of pending handoffs (open tickets) count as lost hours but not in the medians;
+      of pending handoffs (open tickets) count with the wait so far but not in the
+      medians. The pair's *handoff waiting hours* (all its delays,
+      ``delay_total_hours``) are another measure, not ranked here;
     - ``step`` (this module), per activity: each execution's duration (see the module
-      docstring) above the step's :class:`StepBenchmark` benchmark, else above the
+      docstring) beyond the step's :class:`StepBenchmark` benchmark, else beyond the
       step's own median (time beyond the typical duration). Without lifecycle data the
       duration of a step handed over by another department is that handoff's delay, so
       it is counted under ``handoff`` only (except for benchmarked steps);
     - ``wait`` (lifecycle data only), per directly-follows edge: the wait from one
-      step's completion to the next one's start above the edge's median;
-    - ``rework`` (:mod:`svcmining.rework`), per kind and activity: ``rework_hours``;
+      step's completion to the next one's start beyond the edge's median;
+    - ``rework`` (:mod:`svcmining.rework`), per kind and activity: the loops'
+      ``rework_hours`` (target 0: work done twice should have been done once), as
+      :meth:`svcmining.ReworkResult.lost_by_kind` sums them;
     - ``deviation`` (:mod:`svcmining.conformance`, with an SOP), per deviation type and
-      step: the cycle time of each affected ticket above the median cycle time of the
+      step: the cycle time of each affected ticket beyond the median cycle time of the
       conforming tickets (cycle times without the waits on the customer);
-    - ``sla`` (with an SOP), per SLA: the hours beyond the limit of each breach.
+    - ``sla`` (with an SOP), per SLA: the ``hours_lost`` of ``check_sop(...).slas`` --
+      hours beyond the limit of each step done late (``sla_attainment.hours_lost``).
 
     Time a ticket waits on the customer or a third party (waiting states,
     :mod:`svcmining.states`) is never an hour lost: handoff delays, rework hours, step

@@ -17,6 +17,7 @@ import pandas as pd
 
 from . import conformance, rework  # looked up at call time (a test counts the calls)
 from ._fonts import figure_svg
+from ._glossary import glossary_section
 from ._i18n import tr
 from ._reportcolumns import value_label
 from ._reportparts import (
@@ -47,6 +48,7 @@ from ._reporttext import (
     sla_month_change,
     variants_sentence,
 )
+from ._sopcheck import with_step_names
 from .counters import check_counters
 from .discovery import discover_dfg, variants
 from .eventlog import TicketLog
@@ -321,7 +323,11 @@ def _sec_rework(ctx: Ctx) -> str:
             f"{n_rw:,} ({fmt_pct(n_rw / n_cases)})",
         ),
         (ctx.tr(en="rework occurrences", zh="返工次数"), f"{s.get('occurrences', 0):,}"),
-        (ctx.tr(en="hours lost", zh="损失工时"), f"{s.get('rework_hours', 0.0):,.0f}"),
+        (
+            ctx.tr(en="hours in rework loops", zh="返工循环耗时"),
+            f"{s.get('rework_hours', 0.0):,.0f}",
+        ),
+        (ctx.tr(en="hours lost to rework", zh="返工损失工时"), f"{s.get('hours_lost', 0.0):,.0f}"),
     ]
     kinds = pd.DataFrame(
         {
@@ -391,14 +397,15 @@ def _sec_handoffs(ctx: Ctx) -> str:
         parts.append(kpi_tiles(tiles))
     plot = getattr(ho, "plot", None)
     if callable(plot):
-        parts.append(picture(plot(), ctx.tr(en="handoff heatmap", zh="交接热力图")))
+        parts.append(picture(plot(lang=ctx.lang), ctx.tr(en="handoff heatmap", zh="交接热力图")))
     if isinstance(m, pd.DataFrame) and "delay_total_hours" in m.columns:
-        worst = m.sort_values("delay_total_hours", ascending=False, kind="stable")
+        rank = "hours_lost" if "hours_lost" in m.columns else "delay_total_hours"
+        worst = m.sort_values(rank, ascending=False, kind="stable")
         lead_cols = [c for c in ("pair",) if c in worst.columns]
         rest = [c for c in worst.columns if c not in ("pair", "from_group", "to_group")]
         worst = worst[lead_cols + rest] if lead_cols else worst
         parts.append(
-            ctx.h3(en="Department pairs by total delay", zh="按总延误排序的部门交接")
+            ctx.h3(en="Department pairs by hours lost", zh="按损失工时排序的部门交接")
             + ctx.table(worst, visible=ctx.top)
         )
     return "".join(parts)
@@ -484,7 +491,8 @@ def _sec_conformance(ctx: Ctx) -> str:
             ctx.h3(en="Flows outside the SOP (most frequent first)", zh="SOP 之外的流转（按频次）")
             + ctx.table(extra[cols], visible=ctx.top)
         )
-    parts.append(ctx.h3(en="Per SOP step", zh="各 SOP 步骤") + ctx.table(cr.steps))
+    steps = with_step_names(cr.steps, ctx.sop, ctx.lang)  # display names; ids in step_id
+    parts.append(ctx.h3(en="Per SOP step", zh="各 SOP 步骤") + ctx.table(steps))
     if len(cr.sla_attainment):
         parts.append(ctx.h3(en="SLA attainment", zh="SLA 达标情况") + ctx.table(cr.sla_attainment))
     if len(dev):
@@ -494,6 +502,7 @@ def _sec_conformance(ctx: Ctx) -> str:
             if c in dev.columns
         ]
         examples = dev.groupby("type", sort=False).head(3)[cols]  # a few of every type
+        examples = with_step_names(examples, ctx.sop, ctx.lang)
         parts.append(
             ctx.h3(en="Example deviations (up to 3 per type)", zh="偏差示例（每类最多 3 条）")
             + ctx.table(examples)
@@ -504,11 +513,11 @@ def _sec_conformance(ctx: Ctx) -> str:
 def _sop_picture(ctx: Ctx, cr: Any) -> str:
     """The SOP drawn with the actual flows overlaid (Graphviz, else the built-in layout)."""
     comparison, hidden = _readable_comparison(cr.comparison, len(cr.cases))
-    svg = dot_svg(comparison.to_dot())
+    svg = dot_svg(comparison.to_dot(lang=ctx.lang))
     if svg is None:  # no Graphviz: svcmining's own layered layout, as SVG
         import matplotlib.pyplot as plt
 
-        fig = comparison.plot().get_figure()
+        fig = comparison.plot(lang=ctx.lang).get_figure()
         svg = figure_svg(fig)
         plt.close(fig)
     note = (
@@ -567,9 +576,9 @@ def _sec_kpis(ctx: Ctx) -> str:
     plot = getattr(k, "plot", None)
     if callable(plot) and not isinstance(k, pd.DataFrame):
         alt = ctx.tr(en="KPI dashboard, month over month", zh="月度指标看板")
-        parts.append(picture(plot(), alt))
+        parts.append(picture(plot(sop=ctx.sop, lang=ctx.lang), alt))
     if callable(getattr(k, "to_frame", None)) and not isinstance(k, pd.DataFrame):
-        names = {st.id: st.name or st.label for st in ctx.sop.steps} if ctx.sop is not None else {}
+        names = ctx.sop.display_names(ctx.lang) if ctx.sop is not None else {}
         parts.append(ctx.table(kpi_month_table(k, ctx.lang, names), visible=20))
     else:
         frame = frame_of(k)
@@ -624,6 +633,7 @@ BUILDERS: dict[str, Callable[[Ctx], str]] = {
     "conformance": _sec_conformance,
     "kpis": _sec_kpis,
     "quality": _sec_quality,
+    "glossary": glossary_section,
 }
 
 

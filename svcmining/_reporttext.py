@@ -116,7 +116,7 @@ def rework_sentence(summary: Any, by_activity: pd.DataFrame, lang: str) -> str:
     """Tickets with rework, hours lost, and the activity with the most rework hours."""
     n = int(summary.get("cases", 0))
     n_rw = int(summary.get("cases_with_rework", 0))
-    hours = float(summary.get("rework_hours", 0.0))
+    hours = float(summary.get("hours_lost", summary.get("rework_hours", 0.0)))
     text = tr(
         lang,
         en="{r:,} of {n:,} tickets ({p}) went through rework, losing {h:,.0f} h",
@@ -139,21 +139,36 @@ def rework_sentence(summary: Any, by_activity: pd.DataFrame, lang: str) -> str:
 
 
 def handoffs_sentence(matrix: pd.DataFrame, lang: str) -> str:
-    """The department pair with the most delay: tickets, hours, share of all handoff delay."""
-    if not len(matrix) or float(matrix["delay_total_hours"].sum()) <= 0:
+    """The department pair that loses most hours (``hours_lost``; the handoff waiting
+    hours ``delay_total_hours`` when the result has no hours lost): tickets, hours, share."""
+    lost = "hours_lost" in matrix.columns
+    col = "hours_lost" if lost else "delay_total_hours"
+    if not len(matrix) or float(matrix[col].sum()) <= 0:
         return tr(lang, en="No handoff delay.", zh="没有交接延误。")
-    total = float(matrix["delay_total_hours"].sum())
-    top = matrix.sort_values("delay_total_hours", ascending=False, kind="stable").iloc[0]
+    total = float(matrix[col].sum())
+    top = matrix.sort_values(col, ascending=False, kind="stable").iloc[0]
     pair = top["pair"] if "pair" in matrix.columns else f"{top['from_group']} → {top['to_group']}"
+    fields = {
+        "pair": pair,
+        "n": int(top["cases"]),
+        "h": float(top[col]),
+        "share": _pct(float(top[col]) / total),
+    }
+    if lost:
+        return tr(
+            lang,
+            en="{pair} is the costliest handoff: {n:,} tickets, {h:,.0f} h lost, "
+            "{share} of all hours lost at handoffs.",
+            zh="{pair} 是代价最高的交接：{n:,} 张工单，损失 {h:,.0f} 小时，"
+            "占全部交接损失工时的 {share}。",
+            **fields,
+        )
     return tr(
         lang,
         en="{pair} is the costliest handoff: {n:,} tickets, {h:,.0f} h of delay, "
         "{share} of all handoff delay.",
         zh="{pair} 是代价最高的交接：{n:,} 张工单，延误 {h:,.0f} 小时，占全部交接延误的 {share}。",
-        pair=pair,
-        n=int(top["cases"]),
-        h=float(top["delay_total_hours"]),
-        share=_pct(float(top["delay_total_hours"]) / total),
+        **fields,
     )
 
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol, get_args
 import numpy as np
 import pandas as pd
 
+from ._hourslost import hours_beyond
 from ._pingpong import returns_from_codes
 from ._repr import html_table
 from ._time import hours as span_hours
@@ -110,7 +111,10 @@ class ReworkResult:
         return self.occurrences.copy()
 
     def summary(self) -> pd.Series:
-        """Cases, cases with rework, occurrences per kind and hours lost."""
+        """Cases, cases with rework, occurrences per kind, ``rework_hours`` (the *hours in
+        rework loops*: per ticket the union of its loops, each hour once) and
+        ``hours_lost`` (the *hours lost* to rework: every loop's hours, target 0, summed
+        over the loops -- nested loops each count; the pain points' rework rows)."""
         return pd.Series(self._summary_dict(), name="rework", dtype=object)
 
     def _summary_dict(self) -> dict[str, Any]:
@@ -124,7 +128,35 @@ class ReworkResult:
         for k in REWORK_KINDS:
             data[f"n_{k}"] = int(counts.get(k, 0))
         data["rework_hours"] = float(self.cases["rework_hours"].sum())
+        data["hours_lost"] = float(occ["rework_hours"].sum())
         return data
+
+    def lost_by_kind(self) -> pd.DataFrame:
+        """Hours lost per kind and activity, as :func:`svcmining.pain_points` ranks them.
+
+        ``pain_point`` ("reopen: 结单"), ``kind``, ``activity``, ``cases`` and
+        ``occurrences`` that lost hours (a loop of no measurable time loses none) and
+        ``hours_lost`` (the loops' ``rework_hours`` summed), most hours first. Loops of one
+        activity never overlap, so per ticket a row's hours are also its hours in those
+        loops.
+        """
+        occ = self.occurrences
+        occ = occ[hours_beyond(occ["rework_hours"], 0.0) > 0]
+        out = (
+            occ.assign(act=occ["activity"].astype("str"), case=occ["case_id"].astype("str"))
+            .groupby(["kind", "act"], sort=False)
+            .agg(
+                cases=("case", "nunique"),
+                occurrences=("case", "size"),
+                hours_lost=("rework_hours", "sum"),
+            )
+            .reset_index()
+            .rename(columns={"act": "activity"})
+        )
+        out.insert(0, "pain_point", (out["kind"].astype("str") + ": " + out["activity"]))
+        return out.sort_values(
+            ["hours_lost", "pain_point"], ascending=[False, True], kind="stable", ignore_index=True
+        )
 
     def edge_highlights(self) -> pd.DataFrame:
         """Loop edges for the process map: ``source``, ``target``, ``count``, ``rework_hours``.
@@ -234,7 +266,7 @@ class ReworkResult:
         return (
             f"ReworkResult({s['cases_with_rework']:,} of {s['cases']:,} cases with rework, "
             f"{s['occurrences']:,} occurrences ({kinds or 'none'}), "
-            f"{s['rework_hours']:,.1f} h lost)"
+            f"{s['rework_hours']:,.1f} h in rework loops)"
         )
 
     def _repr_html_(self) -> str:

@@ -13,12 +13,13 @@ import numpy as np
 import pandas as pd
 
 from ._automaton import TAU_COST as TAU_COST
+from ._hourslost import hours_beyond
 from ._sopcodes import NAT, Coded, from_ns, to_ns
 from .sop import CASE_START, SOP
 
 _SLA_COLUMNS = [
     "case_id", "sla", "priority", "from_at", "to_at", "lower_hours", "limit_hours",
-    "actual_hours", "status", "detail",
+    "actual_hours", "status", "detail", "hours_lost",
 ]  # fmt: skip
 
 
@@ -41,8 +42,11 @@ def sla_table(
     starts at the last ``from`` event at or before that stop (e.g. the last close before
     the follow-up call). It stands still while the ticket is in a pause state (the SLA's
     ``pause_in`` labels, else the waiting states: ``waiting`` marks those events; a wait
-    lasts until the ticket's next event, or the cutoff). Also returns the case code of
-    every row.
+    lasts until the ticket's next event, or the cutoff). ``hours_lost`` are the clock's
+    hours beyond the limit when the step was done (:mod:`svcmining._hourslost`); a step
+    done too early, or not done (skipped, or still due at the cutoff: a breach of the
+    attainment, and for a skipped step a deviation), loses none. Also returns the case
+    code of every row.
     """
     from .calendars import duration_hours
 
@@ -136,6 +140,8 @@ def sla_table(
                     "actual_hours": actual,
                     "status": status,
                     "detail": detail,
+                    # hours lost: the step done beyond the limit (never done: none)
+                    "hours_lost": hours_beyond(np.where(has_to, actual, np.nan), limit),
                 }
             )
         )
@@ -234,7 +240,9 @@ def _pause_events(
 
 
 def sla_attainment(sla_tab: pd.DataFrame, sop: SOP) -> pd.DataFrame:
-    cols = ["sla", "priority", "met", "breached", "censored", "attainment"]
+    """Per SLA and priority (and ``all``): met, breached and censored tickets,
+    ``attainment`` = met / (met + breached) and ``hours_lost`` beyond the limits."""
+    cols = ["sla", "priority", "met", "breached", "censored", "attainment", "hours_lost"]
     if not len(sla_tab):
         return pd.DataFrame(columns=cols)
     t = pd.DataFrame(
@@ -255,6 +263,16 @@ def sla_attainment(sla_tab: pd.DataFrame, sop: SOP) -> pd.DataFrame:
             both[c] = 0
     both = both[["met", "breached", "censored"]].reset_index()
     both.columns.name = None
+    # hours lost beyond the limits, per SLA and priority and per SLA ("all")
+    h = t.assign(h=sla_tab["hours_lost"].to_numpy(dtype="float64"))
+    per_h = h.groupby(["sla", "priority"], sort=False)["h"].sum()
+    tot_h = h.groupby("sla", sort=False)["h"].sum()
+    key = pd.MultiIndex.from_arrays([both["sla"], both["priority"]])
+    both["hours_lost"] = np.where(
+        both["priority"].eq("all").to_numpy(),
+        both["sla"].map(tot_h).to_numpy(dtype="float64"),
+        per_h.reindex(key).to_numpy(dtype="float64"),
+    )
     n = both["met"] + both["breached"]
     both["attainment"] = np.where(n > 0, both["met"] / n.where(n > 0, 1), np.nan)
     order = {s.id: i for i, s in enumerate(sop.slas)}

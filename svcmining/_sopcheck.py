@@ -181,7 +181,11 @@ def _step_table(
     dc = case_code[has]
     dt = deviations["type"].to_numpy()[has]
     tab = pd.DataFrame(
-        {"step": [st.id for st in sop.steps], "label": [st.label for st in sop.steps]}
+        {
+            "step": [st.id for st in sop.steps],
+            "step_name": [st.display_name() for st in sop.steps],
+            "label": [st.label for st in sop.steps],
+        }
     )
     tab["cases_with_step"] = with_step
     for t in DEVIATION_TYPES:
@@ -360,3 +364,18 @@ def _deviation_table(
         }
     )
     return case_code[row_order], type_code[row_order], deviations
+
+
+def with_step_names(frame: pd.DataFrame, sop: SOP, lang: str | None = None) -> pd.DataFrame:
+    """``frame`` with its SOP step ids (column ``step``) shown by display name (in
+    ``lang``); the ids move to a ``step_id`` column after it (None where no step)."""
+    if "step" not in frame.columns:
+        return frame
+    names = sop.display_names(lang)
+    out = frame.drop(columns=[c for c in ("step_name",) if c in frame.columns])
+    ids = out["step"]
+    at = out.columns.get_loc("step")
+    shown = ids.map(lambda x: names.get(x, x) if isinstance(x, str) else x)
+    out = out.assign(step=shown)
+    out.insert(int(at) + 1, "step_id", ids)
+    return out

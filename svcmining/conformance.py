@@ -86,6 +86,7 @@ from ._automaton import MAX_STATES as _MAX_STATES
 from ._automaton import TAU_COST as TAU_COST
 from ._automaton import Automaton as _Automaton
 from ._automaton import TooLarge as _TooLarge
+from ._i18n import tr
 from ._repr import counts, html_table, pct
 from ._slas import sla_attainment
 from ._sopcheck import SOPCheckPart as SOPCheckPart
@@ -167,10 +168,11 @@ class SOPComparison:
         """The edges table."""
         return self.edges.copy()
 
-    def to_dot(self, *, min_share: float = 0.0) -> str:
+    def to_dot(self, *, min_share: float = 0.0, lang: str = "en") -> str:
         """Graphviz source: SOP flows (black), extra flows (red, counts), unused (grey).
 
-        Extra flows taken by fewer than ``min_share`` of the tickets are left out.
+        Extra flows taken by fewer than ``min_share`` of the tickets are left out;
+        ``lang`` ("en" / "zh"): the language of the words it adds ("not in SOP").
         """
         from ._fonts import cjk_font_family
 
@@ -188,7 +190,7 @@ class SOPComparison:
         for r in self.nodes.itertuples(index=False):
             n = f"{int(r.count):,}"
             if r.step_id is None or pd.isna(r.step_id):
-                label = q(f"{r.activity}\n(not in SOP) {n}")
+                label = q(f"{r.activity}\n{_not_in_sop(lang)} {n}")
                 lines.append(
                     f'  {q(r.activity)} [color=red, fontcolor=red, style="rounded,dashed", '
                     f"label={label}];"
@@ -215,7 +217,7 @@ class SOPComparison:
         lines.append("}")
         return "\n".join(lines)
 
-    def _map_spec(self, min_share: float) -> Any:
+    def _map_spec(self, min_share: float, lang: str = "en") -> Any:
         """The overlay as the abstract map :mod:`svcmining.plots` draws without Graphviz."""
         from . import _processmap as plots
 
@@ -230,7 +232,7 @@ class SOPComparison:
                     plots.MapNode(
                         str(r.activity),
                         str(r.activity),
-                        f"(not in SOP) {n}",
+                        f"{_not_in_sop(lang)} {n}",
                         "#fff1f0",
                         border="#d62728",
                         dashed=True,
@@ -270,9 +272,13 @@ class SOPComparison:
             nodes=tuple(nodes),
             edges=tuple(edges),
             title=self.sop_name,
-            legend=(
-                "Black: SOP flows taken (transitions). Red: flows not in the SOP. Grey: rare SOP "
-                "flows; grey dashed: SOP flows never taken. Red dashed boxes: steps not in the SOP."
+            legend=tr(
+                lang,
+                en="Black: SOP flows taken (transitions). Red: flows not in the SOP. Grey: rare "
+                "SOP flows; grey dashed: SOP flows never taken. Red dashed boxes: steps not in "
+                "the SOP.",
+                zh="黑色：走过的 SOP 流转（次数）。红色：SOP 之外的流转。灰色：少见的 SOP 流转；"
+                "灰色虚线：从未走过的 SOP 流转。红色虚线框：不在 SOP 中的步骤。",
             ),
             colormap="",
             value_range=(0.0, 1.0),
@@ -280,7 +286,7 @@ class SOPComparison:
             rankdir="TB",
         )
 
-    def plot(self, *, ax: Axes | None = None, min_share: float = 0.0) -> Figure:
+    def plot(self, *, ax: Axes | None = None, min_share: float = 0.0, lang: str = "en") -> Figure:
         """Draw the SOP with the actual flows overlaid; a Figure (``ax.figure`` with ``ax=``).
 
         ``min_share`` hides extra flows taken by fewer than that share of the tickets
@@ -298,7 +304,7 @@ class SOPComparison:
 
         use_cjk_font()
         if not graphviz_available():
-            fig = draw_matplotlib(self._map_spec(min_share), ax)
+            fig = draw_matplotlib(self._map_spec(min_share, lang), ax)
             return ax.figure if ax is not None else fig  # type: ignore[return-value]
         from ._fonts import graphviz_env
 
@@ -306,7 +312,7 @@ class SOPComparison:
             out = Path(tmp) / "sop.png"
             subprocess.run(  # noqa: S603 - fixed arguments, our own dot source
                 ["dot", "-Tpng", "-Gdpi=110", "-o", str(out)],  # noqa: S607
-                input=self.to_dot(min_share=min_share).encode("utf-8"),
+                input=self.to_dot(min_share=min_share, lang=lang).encode("utf-8"),
                 check=True,
                 capture_output=True,
                 timeout=120,
@@ -358,15 +364,17 @@ class ConformanceResult:
         where a skipped step was due), ``at``, ``department``, ``detail``, ``sla``,
         ``limit_hours``, ``actual_hours``.
     steps : pandas.DataFrame
-        Per SOP step: ``step``, ``label``, ``cases_with_step``, ``deviations`` per type
+        Per SOP step: ``step`` (id), ``step_name`` (the SOP's ``name``, else the primary
+        label), ``label``, ``cases_with_step``, ``deviations`` per type
         and ``deviation_rate`` (cases with a deviation at that step / all cases).
     slas : pandas.DataFrame
         Per case and SLA: ``case_id``, ``sla``, ``priority``, ``from_at``, ``to_at``,
         ``lower_hours``, ``limit_hours``, ``actual_hours``, ``status`` (``met`` /
-        ``breached`` / ``censored``).
+        ``breached`` / ``censored``), ``hours_lost`` (hours beyond the limit of a step
+        done late; 0 when done in time, too early or not done).
     sla_attainment : pandas.DataFrame
         Per SLA and priority (``priority`` = ``all`` for the total): ``met``,
-        ``breached``, ``censored``, ``attainment``.
+        ``breached``, ``censored``, ``attainment``, ``hours_lost``.
     comparison : SOPComparison
         The flows (see :func:`compare_with_sop`).
     """
@@ -388,9 +396,9 @@ class ConformanceResult:
         """The per-case table."""
         return self.cases.copy()
 
-    def plot(self, *, ax: Axes | None = None, min_share: float = 0.0) -> Figure:
+    def plot(self, *, ax: Axes | None = None, min_share: float = 0.0, lang: str = "en") -> Figure:
         """The SOP drawn with the actual flows overlaid (see :meth:`SOPComparison.plot`)."""
-        return self.comparison.plot(ax=ax, min_share=min_share)
+        return self.comparison.plot(ax=ax, min_share=min_share, lang=lang)
 
     def _headline(self) -> str:
         s = self.summary.set_index("metric")["value"]
@@ -753,6 +761,10 @@ def _classify_flows(
     return SOPComparison(edges=edges.reset_index(drop=True), nodes=nodes, sop_name=sop.name)
 
 
+def _not_in_sop(lang: str) -> str:
+    return tr(lang, en="(not in SOP)", zh="（不在 SOP 中）")
+
+
 def _dot_quote(s: object) -> str:
     from ._safetext import escape_text
 
@@ -807,7 +819,8 @@ class SOPCheckAnalysis:
         sla_tab = parts[0].slas if one else pd.concat([p.slas for p in parts], ignore_index=True)
         n_cases = len(cases)
         steps_tab = parts[0].steps.copy()
-        num = [c for c in steps_tab.columns if c not in ("step", "label", "deviation_rate")]
+        text = ("step", "step_name", "label", "deviation_rate")
+        num = [c for c in steps_tab.columns if c not in text]
         for c in num:
             steps_tab[c] = sum(p.steps[c].to_numpy() for p in parts)
         steps_tab["deviation_rate"] = (

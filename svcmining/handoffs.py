@@ -28,9 +28,25 @@ open tickets (right-censoring)
     group that most often comes next after the same (group, activity) in the log (a
     closed ticket's end counts as an outcome too, so a step that usually ends a ticket
     gives no pending row). Its ``picked_up_at`` is empty and its ``delay_hours`` is the
-    wait so far (to the cutoff): a lower bound. Pending rows count in the hours lost
-    (``handoff_hours``, ``delay_total_hours``) but not in ``count`` and, by default, not
-    in the delay mean/median/p90 (``include_pending=True`` puts them in).
+    wait so far (to the cutoff): a lower bound. Pending rows count in the handoff waiting
+    hours (``handoff_hours``, ``delay_total_hours``) and in the hours lost but not in
+    ``count`` and, by default, not in the delay mean/median/p90 (``include_pending=True``
+    puts them in).
+handoff waiting hours
+    The sum of the delays (``delay_total_hours`` of a pair, ``handoff_hours`` of a
+    ticket): all the time tickets waited between departments, however short each wait.
+hours lost
+    What a handoff took beyond its target (``target_hours``): the ``benchmark`` when
+    given (e.g. ``"30min"``, the industry figure for passing information between
+    departments), else what handing a ticket over into the same step takes when the
+    *other* groups do it -- the median delay of their completed handoffs into that
+    activity (the median of all handoffs into it when nobody else hands over into it;
+    of all handoffs for a pending row, whose next step is unknown). ``hours_lost =
+    max(delay_hours - target_hours, 0)`` per handoff, summed per pair, ticket and log.
+    A giver slow every time stands out against the rest ("sales → after-sales takes two
+    days where the front desk takes hours") instead of raising its own yardstick. This
+    is the one definition of hours lost of svcmining (:mod:`svcmining._hourslost`):
+    :func:`svcmining.pain_points` shows exactly these figures for its handoff rows.
 ping-pong
     A handoff whose receiving group takes the ticket back to redo an activity it
     already did, after 1 (direct A→B→A) to ``window`` (indirect A→B→C→A) other groups
@@ -56,7 +72,8 @@ Worked example (elapsed hours)::
               (no 结单: open at the cutoff 09 Oct 18:10; when 远程排障 is usually followed
               by 客服中心 in the log, a pending 技术支持部→客服中心 handoff waits 3.0 h)
     n_handoffs 3, handoff_hours 33.0 (2 + 24 + 4 + 3 pending),
-    cycle_hours 33.17 (08 Oct 09:00 → cutoff), handoff_share 0.995
+    cycle_hours 33.17 (08 Oct 09:00 → cutoff), handoff_share 0.995;
+    with benchmark="30min": hours_lost 1.5 + 23.5 + 3.5 + 2.5 = 31.0
 """
 
 from __future__ import annotations
@@ -96,6 +113,7 @@ __all__ = [
     "HandoffContextPart",
     "HandoffPart",
     "HandoffResult",
+    "benchmark_hours",
     "check_by",
     "handoff_analysis",
     "handoff_delays",
@@ -113,12 +131,16 @@ def handoff_delays(
     window: int = 3,
     states: TicketStates | None = None,
     sop: Any = None,
+    benchmark: str | pd.Timedelta | None = None,
 ) -> HandoffResult:
     """Measure the delay of every handoff between groups, per pair, ticket and overall.
 
     Definitions (handoff, delay, pending handoffs of open tickets, ping-pong, share of
-    cycle time) are in the :mod:`svcmining.handoffs` module docstring, with a worked
-    example.
+    cycle time, handoff waiting hours, hours lost) are in the :mod:`svcmining.handoffs`
+    module docstring, with a worked example. In short: ``delay_total_hours`` are the
+    *handoff waiting hours* (all delays); ``hours_lost`` are the delays beyond their
+    target (the ``benchmark``, else the other groups' median handoff into the same
+    step), the figure :func:`svcmining.pain_points` ranks.
 
     Parameters
     ----------
@@ -145,6 +167,9 @@ def handoff_delays(
         The ticket-state model (default: the SOP's, else the defaults).
     sop : SOP, optional
         Adds its close steps' labels to the closed labels and gives the stages.
+    benchmark : str or Timedelta, optional
+        The target of every handoff (e.g. ``"30min"``): delays up to it lose no hours.
+        Default: the median delay of the other groups' handoffs into the same step.
 
     Returns
     -------
@@ -180,6 +205,7 @@ def handoff_delays(
         window=window,
         states=states,
         sop=sop,
+        benchmark=benchmark,
     )
     return run(analysis, [tlog])
 
@@ -205,6 +231,7 @@ def handoff_analysis(
     window: int = 3,
     states: TicketStates | None = None,
     sop: Any = None,
+    benchmark: str | pd.Timedelta | None = None,
 ) -> HandoffAnalysis:
     """The :class:`HandoffAnalysis` of :func:`handoff_delays`' options (checked) for a log
     with ``columns`` (the pandas and the Dask functions build it alike)."""
@@ -232,4 +259,19 @@ def handoff_analysis(
 
     sop = as_sop(sop, func="handoff_delays")
     tstates = as_states(states, sop=sop, close_activities=close_activities, func="handoff_delays")
-    return HandoffAnalysis(by, calendar, include_pending, cutoff, tstates, sop, window)
+    bench = None if benchmark is None else benchmark_hours(benchmark)
+    return HandoffAnalysis(by, calendar, include_pending, cutoff, tstates, sop, window, bench)
+
+
+def benchmark_hours(benchmark: Any) -> float:
+    """The ``benchmark`` of :func:`handoff_delays` in hours (a duration >= 0)."""
+    try:
+        td = pd.Timedelta(benchmark)
+    except (TypeError, ValueError):
+        td = pd.NaT
+    if pd.isna(td) or isinstance(benchmark, bool) or td < pd.Timedelta(0):
+        raise InvalidParameterError(
+            "The 'benchmark' parameter of handoff_delays must be a duration >= 0 such as "
+            f"'30min' or '2h'. Got {benchmark!r} instead."
+        )
+    return float(td / pd.Timedelta(hours=1))

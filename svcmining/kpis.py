@@ -235,51 +235,40 @@ class ServiceKPIs:
         hit = t[(t["kpi"] == kpi) & (t["detail"] == detail) & (t["period"] == period)]
         return float(hit["value"].iloc[0]) if len(hit) else float("nan")
 
-    def plot(self, *, kpis: Sequence[str] | None = None) -> Figure:
-        """A small dashboard: one panel per KPI, month over month (the overall as a line)."""
-        import matplotlib.pyplot as plt
-        from matplotlib.ticker import MaxNLocator
+    def plot(
+        self,
+        *,
+        kpis: Sequence[str] | None = None,
+        targets: Mapping[str | tuple[str, str], float] | None = None,
+        sop: Any = None,
+        lang: str = "en",
+    ) -> Figure:
+        """A small dashboard: one panel per KPI, period over period.
 
-        from ._fonts import use_cjk_font
+        With several periods a panel draws a line per detail (SLA, step ...) and the
+        overall value as a grey dotted line; with a single period, bars. A target is a red
+        dashed line, named in the panel's legend with its value.
 
-        use_cjk_font()
-        t = self.table
-        default = [
-            "cases_opened",
-            "cycle_hours_p50",
-            "first_contact_resolution",
-            "repeat_contact_rate",
-            "reopen_rate",
-            "rework_rate",
-            "handoff_share",
-            "sla_attainment",
-            "deviation_rate",
-            "step_over_threshold_share",
-        ]
-        names = list(kpis) if kpis is not None else [k for k in default if k in set(t["kpi"])]
-        n = max(len(names), 1)
-        ncol = min(3, n)
-        nrow = (n + ncol - 1) // ncol
-        fig, axes = plt.subplots(nrow, ncol, figsize=(4.2 * ncol, 2.8 * nrow), squeeze=False)
-        for ax, name in zip(axes.flat, names, strict=False):
-            sub = t[t["kpi"] == name]
-            per = sub[sub["period"] != ALL]
-            for detail, g in per.groupby("detail", sort=False):
-                ax.plot(g["period"], g["value"], marker="o", label=str(detail) or None)
-            tot = sub[sub["period"] == ALL]
-            if len(tot) == 1 and (tot["unit"] != "cases").all():  # counts: no overall line
-                ax.axhline(float(tot["value"].iloc[0]), color="grey", ls="--", lw=0.8)
-            unit = sub["unit"].iloc[0] if len(sub) else ""
-            # y given: no search for decorations above the panel (there are none)
-            ax.set_title(f"{name} ({unit})", fontsize=9, y=1.0)
-            ax.tick_params(labelsize=7)
-            ax.yaxis.set_major_locator(MaxNLocator(nbins=4, steps=[1, 2, 5, 10]))
-            if len(set(per["detail"])) > 1:
-                ax.legend(fontsize=6)
-        for ax in list(axes.flat)[len(names) :]:
-            ax.set_axis_off()
-        fig.tight_layout()
-        return fig
+        Parameters
+        ----------
+        kpis : sequence of str, optional
+            The KPIs to draw (default: the headline KPIs present).
+        targets : mapping, optional
+            ``kpi -> value`` (every detail) or ``(kpi, detail) -> value``, in the KPI's
+            unit (shares as fractions: ``{"sla_attainment": 0.9}``); they override the
+            SOP's.
+        sop : SOP or path, optional
+            Take the targets of the SOP (its ``targets:`` and each SLA's ``target``).
+        lang : {'en', 'zh'}
+            The language of the titles and legends.
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+        """
+        from ._kpichart import draw_dashboard
+
+        return draw_dashboard(self.table, kpis=kpis, targets=targets, sop=sop, lang=lang)
 
     def _headline(self) -> str:
         t = self.table

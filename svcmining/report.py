@@ -36,6 +36,8 @@ Sections (``Report.section(key)``; each shows on its own in a notebook):
 ``kpis``           service KPIs month over month (:func:`svcmining.service_kpis`)
 ``quality``        appendix: the load report (files, rows kept and dropped per reason)
                    and the data-quality findings (:func:`svcmining.check_quality`)
+``glossary``       what hours lost, rework kinds, deviation types, SLA rules, KPIs and
+                   the charts' dashed lines mean (last)
 =================  ===============================================================
 
 A section whose module is not part of the installation says *not available*; one
@@ -84,7 +86,7 @@ REPORT_SECTIONS: dict[str, str] = {
     "conformance": "SOP conformance and SLAs",
     "kpis": "Service KPIs month over month",
     "quality": "Appendix: data quality and load report",
-    # the glossary comes last, after the appendix
+    "glossary": "Glossary",  # last, after the appendix
 }
 #: The titles in Chinese (a key missing here shows its English title).
 SECTION_TITLES_ZH: dict[str, str] = {
@@ -607,7 +609,7 @@ def build_report(
         meta["files"] = [Path(str(f)).name for f in ticket_log.report.files.get("file", [])]
     meta["headline"] = headline_figures(ctx)
     meta["months_note"] = months_note(ctx)
-    explorer = report_fragment(ticket_log, ctx.results, cal) if interactive else ""
+    explorer = report_fragment(ticket_log, ctx.results, cal, ctx.lang) if interactive else ""
     created = _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     return Report(
         title=title or tr(lang, en="Service process report", zh="服务流程报告"),

@@ -64,6 +64,18 @@ completion of the repetition (``end_at``; for a reopen: the cycle's last event),
 business hours when a :class:`~svcmining.calendars.Calendar` is given. A case's
 ``rework_hours`` is the length of the *union* of its occurrence intervals, so it never
 exceeds the case's ``cycle_hours``; ``rework_share`` is their ratio.
+
+Hours lost, hours in rework loops
+---------------------------------
+*Hours lost* mean one thing in every svcmining analysis: the hours an occurrence took
+beyond its target, in business hours under a calendar (:mod:`svcmining._hourslost`). A
+rework loop's target is 0 -- work done twice should have been done once -- so an
+occurrence's hours lost are its ``rework_hours``; summed over the loops
+(``summary()["hours_lost"]``, :meth:`ReworkResult.lost_by_kind`) they are what
+:func:`svcmining.pain_points` shows for its ``rework`` rows. Loops of different
+activities can nest (a ping-pong inside a back loop), so the *hours in rework loops* of
+the tickets -- each hour once, ``cases.rework_hours``, ``summary()["rework_hours"]`` --
+can be fewer.
 """
 
 from __future__ import annotations
@@ -125,6 +137,11 @@ def find_rework(
     states: TicketStates | None = None,
 ) -> ReworkResult:
     """Find rework loops and type each occurrence (see the module docstring for the rules).
+
+    Each occurrence's ``rework_hours`` are its *hours lost* (a loop's target is 0: work
+    done twice should have been done once), the figure :func:`svcmining.pain_points`
+    ranks (:meth:`ReworkResult.lost_by_kind`, ``summary()["hours_lost"]``); a ticket's
+    ``rework_hours`` are its *hours in rework loops* (each hour once when loops nest).
 
     Parameters
     ----------

@@ -90,6 +90,7 @@ import pandas as pd
 
 from ._automaton import build_automaton
 from ._bpmn import write_bpmn
+from ._i18n import default_lang
 from ._repr import html_table
 from ._sopspec import (
     FlowNode,
@@ -131,6 +132,7 @@ _SLA_KEYS = {
     "hours",
     "name",
     "pause_in",
+    "target",
 }
 _TOP_KEYS = {
     "name",
@@ -142,6 +144,7 @@ _TOP_KEYS = {
     "version",
     "close",
     "states",
+    "targets",
 }
 
 
@@ -174,6 +177,21 @@ class Step:
         """The primary activity label."""
         return self.labels[0]
 
+    def display_name(self, lang: str | None = None) -> str:
+        """The step as a reader should see it: its ``name``, else its primary label.
+
+        With ``lang`` (``"zh"`` / ``"en"``), the first of the name and the labels written
+        in that language (Chinese or not), so a Chinese report shows 投诉登记 where the
+        SOP's ``name`` is English; the name (else the label) when none is.
+        """
+        first = self.name or self.label
+        if lang is None:
+            return first
+        for text in (self.name, *self.labels):
+            if text and default_lang([text]) == lang:
+                return text
+        return first
+
 
 @dataclass(frozen=True)
 class SLA:
@@ -200,6 +218,9 @@ class SLA:
         Labels of the states in which the clock stands still (as ServiceNow, Jira and
         Zendesk pause SLAs while a ticket waits on the customer). ``None`` (the default):
         the waiting states of :class:`svcmining.states.TicketStates`; ``()``: never.
+    target : float or None
+        The attainment the SLA aims at (``target: 90%`` in the YAML: 0.9), drawn on the
+        KPI charts; None when not given.
     """
 
     id: str
@@ -210,6 +231,7 @@ class SLA:
     by_priority: Mapping[str, pd.Timedelta] = field(default_factory=dict)
     hours: Literal["business", "elapsed"] = "business"
     pause_in: tuple[str, ...] | None = None
+    target: float | None = None
 
     @property
     def lower_hours(self) -> float:
@@ -252,6 +274,16 @@ class SOP:
     _stages: Mapping[str, int] = field(default_factory=dict, repr=False)
     close_steps: tuple[str, ...] = ()
     states: TicketStates | None = None
+    #: KPI targets of the SOP (``targets:``): KPI name -> value (shares as fractions,
+    #: durations in hours), drawn on the KPI charts with each SLA's ``target``.
+    targets: Mapping[str, float] = field(default_factory=dict)
+
+    def kpi_targets(self) -> dict[tuple[str, str], float]:
+        """``(kpi, detail) -> target``: the ``targets:`` (detail ``""``: every detail)
+        and each SLA's ``target`` as ``("sla_attainment", sla_id)``."""
+        out = {(k, ""): float(v) for k, v in self.targets.items()}
+        out.update({("sla_attainment", s.id): s.target for s in self.slas if s.target is not None})
+        return out
 
     # ---- lookups -------------------------------------------------------------
     @cached_property
@@ -278,6 +310,10 @@ class SOP:
             if s.id == step_id:
                 return s
         raise KeyError(step_id)
+
+    def display_names(self, lang: str | None = None) -> dict[str, str]:
+        """Step id -> :meth:`Step.display_name` (in ``lang``), for tables a reader sees."""
+        return {s.id: s.display_name(lang) for s in self.steps}
 
     def step_of(self, activity: str) -> Step | None:
         """The step an activity label counts as, or ``None``."""
@@ -600,6 +636,7 @@ def _build(spec: Mapping[str, Any], where: Where) -> SOP:
         _stages=stages,
         close_steps=close_steps,
         states=states,
+        targets=_targets(spec.get("targets"), where),
     )
 
 
@@ -686,6 +723,9 @@ def _parse_sla(
         )
     if within is not None and between is not None:
         raise where.err(path, f"SLA {sid!r}: give either 'within' or 'between', not both.")
+    target = _target(raw["target"], where, (*path, "target")) if "target" in raw else None
+    if target is not None and not 0 < target <= 1:
+        raise where.err((*path, "target"), f"SLA {sid!r}: 'target' is a share such as 90% or 0.9.")
     pause_in = None
     if "pause_in" in raw:
         pause_in = str_list(raw["pause_in"], where, (*path, "pause_in"), "pause_in")
@@ -698,7 +738,35 @@ def _parse_sla(
         by_priority=by_prio,
         hours=hours,
         pause_in=pause_in,
+        target=target,
     )
+
+
+def _target(value: Any, where: Where, path: tuple[Any, ...]) -> float:
+    """A target value: a number, a percentage (``90%``: 0.9) or a duration (``16h``: hours)."""
+    if isinstance(value, bool):
+        raise where.err(
+            path, f"a target must be a number, a percentage or a duration, got {value!r}."
+        )
+    if isinstance(value, int | float):
+        return float(value)
+    text = str(value).strip()
+    if text.endswith("%"):
+        try:
+            return float(text[:-1]) / 100
+        except ValueError:
+            raise where.err(path, f"bad percentage {value!r}; write e.g. 90%.") from None
+    return spec_duration(text, where, path).total_seconds() / 3600
+
+
+def _targets(raw: Any, where: Where) -> dict[str, float]:
+    if raw is None:
+        return {}
+    if not isinstance(raw, Mapping):
+        raise where.err(
+            ("targets",), "'targets' must map KPI names to values, e.g. {reopen_rate: 5%}."
+        )
+    return {str(k): _target(v, where, ("targets", k)) for k, v in raw.items()}
 
 
 def _to_tree(node: FlowNode, steps: Mapping[str, Step]) -> Any:

@@ -156,6 +156,43 @@ def test_step_table_counts(res: conformance.ConformanceResult) -> None:
     assert t.loc["register", "cases_with_step"] == 9
 
 
+def test_step_tables_show_display_names(res: conformance.ConformanceResult, sop: SOP) -> None:
+    """The per-step table carries each step's display name beside its id; tables for a
+    reader show the name in the report's language and keep the id in ``step_id``."""
+    from svcmining._sopcheck import with_step_names
+
+    assert list(res.steps.columns[:3]) == ["step", "step_name", "label"]
+    t = res.steps.set_index("step")
+    assert t.loc["register", "step_name"] == "register the complaint / request"
+    assert t.loc["quality", "label"] == "质量抽检"
+    zh = with_step_names(res.steps, sop, "zh")
+    assert list(zh.columns[:3]) == ["step", "step_id", "label"]
+    assert zh["step"].tolist() == [st.label for st in sop.steps]
+    assert zh["step_id"].tolist() == sop.step_ids
+    en = with_step_names(res.steps, sop, "en")
+    assert en["step"].iloc[4] == "after-sales assessment (before any execution)"
+    dev = with_step_names(res.deviations, sop, "zh").set_index("case_id")
+    assert (dev.loc["skip", "step"], dev.loc["skip", "step_id"]) == ("需求确认", "confirm")
+    assert pd.isna(dev.loc["unk", "step"]) and pd.isna(dev.loc["unk", "step_id"])
+
+
+def test_sop_drawing_words_follow_lang(
+    res: conformance.ConformanceResult, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """lang='zh' writes the drawing's own words (legend, "not in SOP") in Chinese."""
+    import matplotlib.pyplot as plt
+
+    from svcmining import _processmap as plots
+
+    assert '"电话催办\\n（不在 SOP 中） 1"' in res.comparison.to_dot(lang="zh")
+    monkeypatch.setattr(plots, "graphviz_available", lambda: False)
+    fig = res.plot(lang="zh")
+    texts = {t.get_text() for t in fig.axes[0].texts}
+    assert "（不在 SOP 中） 1" in texts and "(not in SOP) 1" not in texts
+    assert res.comparison._map_spec(0.0, "zh").legend.startswith("黑色：走过的 SOP 流转")
+    plt.close(fig)
+
+
 def test_unknown_activity_is_never_ignored(sop: SOP) -> None:
     """A conforming trace plus 5 foreign events: pm4py token replay says 1.0, we do not."""
     import pm4py

@@ -283,6 +283,28 @@ def test_interactive_false_has_no_script():
     assert "<script" not in page and "script-src" not in page
 
 
+def test_explorer_words_follow_lang():
+    """lang= goes into the data and the fragment's heading; the script's string table has
+    the same phrases in English and Chinese; a bad lang is refused."""
+    from svcmining.exceptions import InvalidParameterError
+
+    zh = _explorer.explorer_data(tiny(), lang="zh")
+    assert zh["lang"] == "zh" and _explorer.explorer_data(tiny())["lang"] == "en"
+    assert _explorer.explorer_data(tiny().iloc[:0], lang="zh")["lang"] == "zh"
+    html = _explorer.explorer_fragment(zh)
+    assert "<h2>探索流程</h2>" in html and "Explore the process" not in html
+    assert "<h2>Explore the process</h2>" in _explorer.explorer_fragment({"lang": "en"})
+    with pytest.raises(InvalidParameterError, match="'lang' parameter of explorer_data"):
+        _explorer.explorer_data(tiny(), lang="fr")
+    js = _explorer._asset("explorer.js")
+    en_block = js[js.index("    en: {") : js.index("    zh: {")]
+    zh_block = js[js.index("    zh: {") : js.index("  var STR = ")]
+    keys = re.compile(r"(?:^\s*|, )(\w+): ", re.M)  # the keys, not a colon in a phrase
+    assert keys.findall(en_block)[1:] == keys.findall(zh_block)[1:]  # after "en"/"zh" itself
+    used = set(re.findall(r"STR\.(\w+)|tx\(\"(\w+)\"", js))
+    assert {k for pair in used for k in pair if k} <= set(keys.findall(en_block))
+
+
 def test_empty_log_has_no_explorer():
     """A log with no events gives an empty explorer and no fragment in the report."""
     d = _explorer.explorer_data(tiny().iloc[:0])
@@ -423,9 +445,43 @@ def _shots(tmp_path: Path) -> Path:
     return out
 
 
+# what the explorer writes, per language of its data (its string table in explorer.js)
+WORDS = {
+    "en": {
+        "transition": "Transition ",
+        "bridged": "(without the steps the activity slider hides)",
+        "ticket": "Ticket",
+        "cycle": "Cycle",
+        "variant1": "Variant #1",
+        "pain": "Pain point ",
+        "tabs": ["Process map", "Variants", "Dotted chart"],
+    },
+    "zh": {
+        "transition": "流转 ",
+        "bridged": "（不含活动滑块隐藏的步骤）",
+        "ticket": "工单",
+        "cycle": "周期",
+        "variant1": "变体 #1",
+        "pain": "痛点 ",
+        "tabs": ["流程图", "变体", "点图"],
+    },
+}
+
+
+def _words(page: Page) -> dict[str, Any]:
+    """WORDS in the language of the page's explorer data."""
+    lang = page.js("JSON.parse(document.getElementById('svcm-explorer-data').textContent).lang")
+    return WORDS[lang or "en"]
+
+
 def _drive(page: Page, shots: Path, name: str) -> dict[str, Any]:
     """The browser steps every report goes through; returns what was seen."""
     seen: dict[str, Any] = {}
+    w = _words(page)
+    tabs = page.js(
+        "[...document.querySelectorAll('#svcm-x .x-tabs button')].map(b => b.textContent)"
+    )
+    assert tabs == w["tabs"]
     assert page.js("document.getElementById('explorer').hidden") is False
     n_acts = page.js("document.querySelectorAll('#svcm-x .x-node.x-activity').length")
     visible = "(() => [...document.querySelectorAll('#svcm-x .x-node.x-activity')]" + (
@@ -449,9 +505,7 @@ def _drive(page: Page, shots: Path, name: str) -> dict[str, Any]:
     assert ends >= seen["after_slider"] + 1
     page.click("#svcm-x .x-lab:not([style*='none']) text")
     title = page.js("document.querySelector('#svcm-x-tickets h3').textContent")
-    assert title.startswith("Transition ") and title.endswith(
-        "(without the steps the activity slider hides)"
-    )
+    assert title.startswith(w["transition"]) and title.endswith(w["bridged"])
     assert page.js("document.querySelector('#svcm-x-tickets pre').textContent").count("KEPT")
     page.screenshot(shots / f"{name}-slider.png")
     page.js(
@@ -477,16 +531,16 @@ def _drive(page: Page, shots: Path, name: str) -> dict[str, Any]:
     page.click("#svcm-test-edge text")
     title = page.js("document.querySelector('#svcm-x-tickets h3').textContent")
     edge = page.js("document.getElementById('svcm-test-edge').dataset.edge")
-    assert title == "Transition " + edge
+    assert title == w["transition"] + edge
     n_rows = page.js("document.querySelectorAll('#svcm-x-tickets table tbody tr').length")
     assert n_rows >= 1
     heads = page.js("[...document.querySelectorAll('#svcm-x-tickets th')].map(t => t.textContent)")
-    assert heads[0] == "Ticket" and any(h.startswith("Cycle") for h in heads)
+    assert heads[0] == w["ticket"] and any(h.startswith(w["cycle"]) for h in heads)
     assert page.js("document.querySelector('#svcm-x-tickets pre').textContent").startswith(
         "import svcmining as svc"
     )
     # sort the ticket table by cycle time: a number column sorts longest first, then back
-    col = next(i for i, h in enumerate(heads) if h.startswith("Cycle"))
+    col = next(i for i, h in enumerate(heads) if h.startswith(w["cycle"]))
     cycles = (
         f"[...document.querySelectorAll('#svcm-x-tickets tbody td:nth-child({col + 1})')]"
         ".map(t => parseFloat(t.textContent.replace(/,/g, '')))"
@@ -502,7 +556,7 @@ def _drive(page: Page, shots: Path, name: str) -> dict[str, Any]:
     page.click("#svcm-x .x-tabs button[data-view='1']")
     page.click("#svcm-x-variant-table tbody tr")
     assert page.js("document.querySelector('#svcm-x-tickets h3').textContent").startswith(
-        "Variant #1"
+        w["variant1"]
     )
     # dotted chart: drawn, with coloured dots
     page.click("#svcm-x .x-tabs button[data-view='2']")
@@ -548,6 +602,50 @@ def test_explorer_in_browser_tiny(chrome, tmp_path):
 
 
 @needs_chromium
+def test_explorer_in_chinese_in_browser(chrome, tmp_path):
+    """lang="zh": buttons, headings, table headers and messages are Chinese; the page's
+    CSP allows the script by its hash (no violation, no console error)."""
+    data = _explorer.explorer_data(tiny(), lang="zh")
+    page_html = (
+        '<!doctype html><html lang="zh"><head><meta charset="utf-8">'
+        '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
+        f"script-src {_explorer.csp_script_source()}; style-src 'unsafe-inline'\">"
+        f"</head><body>{_explorer.explorer_fragment(data)}</body></html>"
+    )
+    path = tmp_path / "zh.html"
+    path.write_text(page_html, encoding="utf-8")
+    page = Page(chrome, path)
+    try:
+        shots = _shots(tmp_path)
+        assert page.js("document.querySelector('#explorer h2').textContent") == "探索流程"
+        labels = page.js(
+            "[...document.querySelectorAll('#svcm-x .x-bar label')].map(l => l.firstChild.textContent)"
+        )
+        assert labels[:3] == ["度量 ", "活动 ", "路径 "]
+        assert page.js("document.getElementById('svcm-x-status').textContent") == "标签：工单数"
+        page.screenshot(shots / "zh-map.png")
+        page.click("#svcm-x .x-lab text")
+        assert page.js("document.querySelector('#svcm-x-tickets h3').textContent").startswith(
+            "流转 "
+        )
+        heads = page.js(
+            "[...document.querySelectorAll('#svcm-x-tickets th')].map(t => t.textContent)"
+        )
+        assert heads[0] == "工单" and "周期（小时）" in heads
+        note = page.js("document.querySelector('#svcm-x-tickets p.note').textContent")
+        assert re.fullmatch(r"\d+ 次。( 等待：中位数 .+，90 分位 .+。)? .*张工单.*", note), note
+        page.click("#svcm-x .x-tabs button[data-view='1']")
+        assert page.js("document.querySelector('#svcm-x-variants p.note').textContent") == (
+            "共 2 个变体。点击一行查看其工单。"
+        )
+        page.screenshot(shots / "zh-variants.png")
+        assert page.js("window.__svcmCsp") == []
+        assert page.problems() == {"console": [], "requests": []}
+    finally:
+        page.close()
+
+
+@needs_chromium
 def test_explorer_blocked_scripts_leave_static_report(chrome, tmp_path):
     """With scripts disabled the explorer stays hidden; the static figures all load."""
     path = build_report(_tiny_log()).save(tmp_path / "report.html")
@@ -583,7 +681,8 @@ def test_explorer_sample_logs_in_browser(chrome, sample_dir, tmp_path):
         page.click("#pain_points table tbody tr")
         head = page.js("document.querySelector('#svcm-x-tickets h3').textContent")
         first = page.js("document.querySelector('#pain_points table tbody tr').textContent")
-        assert head.startswith("Pain point ") and head[len("Pain point ") :] in first
+        pain = _words(page)["pain"]
+        assert head.startswith(pain) and head[len(pain) :] in first
         assert page.js("document.querySelectorAll('#svcm-x-tickets tbody tr').length") >= 1
         page.screenshot(_shots(tmp_path) / "sample-pain.png", "#svcm-x-tickets")
         assert page.problems() == {"console": [], "requests": []}

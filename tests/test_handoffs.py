@@ -7,6 +7,7 @@ import json
 import math
 import warnings
 
+import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -81,6 +82,8 @@ def test_handoffs_and_delays_elapsed():
         "to_activity",
         "pending",
         "ping_pong",
+        "target_hours",
+        "hours_lost",
     ]
     obs = h[~h["pending"]]
     assert list(zip(obs["case_id"], obs["from_group"], obs["to_group"], strict=True)) == [
@@ -122,7 +125,7 @@ def test_matrix_excludes_pending_waits_from_stats_by_default():
     cs = pair(ho, "客服中心", "销售部")
     assert (cs["count"], cs["cases"], cs["pending"]) == (2, 3, 1)
     assert (cs["delay_mean_hours"], cs["delay_p50_hours"], cs["delay_p90_hours"]) == (2, 2, 2)
-    assert cs["delay_total_hours"] == 14.0  # hours lost include the wait so far
+    assert cs["delay_total_hours"] == 14.0  # waiting hours include the wait so far
     sa = pair(ho, "销售部", "售后部")
     assert (sa["count"], sa["cases"], sa["pending"]) == (2, 2, 0)
     assert sa["delay_mean_hours"] == 14.0 and sa["delay_p50_hours"] == 14.0
@@ -139,6 +142,42 @@ def test_matrix_excludes_pending_waits_from_stats_by_default():
     assert (inc["count"], inc["pending"], inc["delay_total_hours"]) == (2, 1, 14.0)
 
 
+def test_hours_lost_beyond_the_peers_median():
+    """hours_lost = delay beyond the other givers' median into the same step, per row,
+    pair, ticket and summary; a pending wait is measured against all handoffs' median."""
+    ho = handoff_delays(make(SERVICE), cutoff=CUTOFF)
+    h = ho.handoffs
+    # into 销售核实 / 远程排障 / 客户验收 / 结单 only one group hands over: its own median
+    # (2, 4, 1, 1); into 售后评估 销售部's median of 22 and 6 is 14; the pending row waits
+    # for an unknown step: the median of all seven completed delays [1,1,2,2,4,6,22] is 2
+    assert h["target_hours"].tolist() == [2.0, 14.0, 4.0, 1.0, 2.0, 14.0, 1.0, 2.0]
+    assert h["hours_lost"].tolist() == [0.0, 8.0, 0.0, 0.0, 0.0, 0.0, 0.0, 8.0]
+    assert pair(ho, "销售部", "售后部")["hours_lost"] == 8.0
+    assert pair(ho, "客服中心", "销售部")["hours_lost"] == 8.0  # the pending 10 h wait
+    assert ho.matrix["hours_lost"].sum() == 16.0
+    assert ho.cases.set_index("case_id")["hours_lost"].to_dict() == {"1": 8.0, "2": 0.0, "3": 8.0}
+    s = ho.summary.set_index("metric")["value"]
+    assert s["hours_lost"] == 16.0 and s["handoff_hours"] == 48.0
+
+
+def test_hours_lost_beyond_a_fixed_benchmark():
+    """benchmark='30min' is every handoff's target: each delay loses all but 0.5 h."""
+    ho = handoff_delays(make(SERVICE), cutoff=CUTOFF, benchmark="30min")
+    assert ho.handoffs["target_hours"].tolist() == [0.5] * 8
+    assert ho.handoffs["hours_lost"].tolist() == [1.5, 21.5, 3.5, 0.5, 1.5, 5.5, 0.5, 9.5]
+    assert pair(ho, "销售部", "售后部")["hours_lost"] == 27.0
+    top = ho.top(1)
+    assert top["pair"].tolist() == ["销售部 → 售后部"]
+    assert top["share_of_lost"].tolist() == pytest.approx([27 / 44])
+
+
+@pytest.mark.parametrize("bad", ["soon", -1.0, True, "-2h"])
+def test_benchmark_must_be_a_duration(bad):
+    """A benchmark that is no duration >= 0 is refused with the parameter's name."""
+    with pytest.raises(InvalidParameterError, match="'benchmark' parameter of handoff_delays"):
+        handoff_delays(make(SERVICE), benchmark=bad)
+
+
 def test_cases_table():
     """Per ticket: handoffs, hours waiting, cycle time and share."""
     ho = handoff_delays(make(SERVICE), cutoff=CUTOFF)
@@ -152,6 +191,7 @@ def test_cases_table():
         "ping_pong",
         "open_at_cutoff",
         "waiting_hours",
+        "hours_lost",
     ]
     assert c["n_handoffs"].tolist() == [4, 3, 0]
     assert c["handoff_hours"].tolist() == [29.0, 9.0, 10.0]
@@ -494,7 +534,8 @@ def test_plot_heatmap_and_map_render_chinese():
     labels = [x.get_text() for x in heat.get_xticklabels()]
     assert set(labels) == {"客服中心", "销售部", "售后部", "技术支持部"}
     cell_texts = [x.get_text() for x in heat.texts]
-    assert "2\n14h" in cell_texts  # 销售部 → 售后部: 2 handoffs, median 14 h
+    # 销售部 → 售后部: 2 handoffs; 22 h waited against a 14 h peer target = 8 h lost
+    assert "2\n8" in cell_texts
     assert {"客服中心", "销售部"} <= {x.get_text() for x in net.texts}
     plt.close(fig)
 
@@ -508,6 +549,107 @@ def test_plot_heatmap_and_map_render_chinese():
     plt.close(fig3)
     with pytest.raises(InvalidParameterError, match="kind='both'"):
         ho.plot(ax=ax)
+
+
+def _heat_cells(fig) -> dict[tuple[str, str], str]:
+    """(from, to) -> the text printed in that heatmap cell."""
+    ax = fig.axes[0]
+    cols = [x.get_text() for x in ax.get_xticklabels()]
+    rows = [x.get_text() for x in ax.get_yticklabels()]
+    return {
+        (rows[round(t.get_position()[1])], cols[round(t.get_position()[0])]): t.get_text()
+        for t in ax.texts
+    }
+
+
+def _pairs_by_pandas(df: pd.DataFrame) -> dict[tuple[str, str], int]:
+    """Handoffs counted independently: consecutive events of a ticket in two departments."""
+    d = df.sort_values(["case_id", "timestamp"], kind="stable")
+    prev = d.groupby("case_id")["department"].shift()
+    moved = d[prev.notna() & (prev != d["department"])]
+    counts = moved.groupby([prev[moved.index], moved["department"]]).size()
+    return {(str(a), str(b)): int(n) for (a, b), n in counts.items()}
+
+
+# case 4 waits 100 h once (客服中心 -> 质量监督): one handoff, the longest median
+ONE_SLOW = [
+    ("4", "投诉登记", "2024-10-08 09:00", "客服中心"),
+    ("4", "质量抽检", "2024-10-12 13:00", "质量监督"),
+]
+
+
+def test_heatmap_prints_counts_and_colours_by_the_named_metric():
+    """Cells print the handoff count (= an independent groupby) and the metric; the
+    colour, title and colour bar follow ``metric``; cells with < min_count are hatched."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    df = make(SERVICE + ONE_SLOW)
+    ho = handoff_delays(df, cutoff=CUTOFF)
+    fig = ho.plot(kind="heatmap", metric="p50", min_count=2)
+    cells = _heat_cells(fig)
+    assert {k: int(v.split("\n")[0]) for k, v in cells.items()} == _pairs_by_pandas(df)
+    assert cells[("销售部", "售后部")] == "2\n14"  # median of 22 h and 6 h
+    assert cells[("客服中心", "质量监督")] == "1\n100"
+    ax = fig.axes[0]
+    colours = ax.images[0].get_array()
+    groups = [x.get_text() for x in ax.get_xticklabels()]
+    darkest = np.unravel_index(int(np.ma.argmax(colours)), colours.shape)
+    assert (groups[darkest[0]], groups[darkest[1]]) == ("销售部", "售后部")
+    hatched = [
+        (round(p.get_y() + 0.5), round(p.get_x() + 0.5)) for p in ax.patches if p.get_hatch()
+    ]
+    one = [
+        (groups.index(a), groups.index(b)) for (a, b), n in _pairs_by_pandas(df).items() if n < 2
+    ]
+    assert sorted(hatched) == sorted(one)  # the 1-handoff cells, the 100 h one among them
+    assert "median wait per handoff" in ax.get_title()
+    assert "fewer than 2 handoffs" in ax.get_title()
+    assert fig.axes[1].get_ylabel() == "median wait per handoff (hours)"
+    plt.close(fig)
+
+    fig = ho.plot(kind="heatmap", metric="count", lang="zh")
+    assert _heat_cells(fig)[("客服中心", "质量监督")] == "1"
+    assert not [p for p in fig.axes[0].patches if p.get_hatch()]  # counts are never hatched
+    assert fig.axes[1].get_ylabel() == "交接次数"
+    assert fig.axes[0].get_xlabel() == "接收部门"
+    plt.close(fig)
+
+    fig = ho.plot(kind="heatmap")  # the default: hours lost, as the report ranks pairs
+    assert _heat_cells(fig)[("销售部", "售后部")] == "2\n8"  # 22 h - 14 h target, 6 h none
+    assert fig.axes[1].get_ylabel() == "hours lost on handoffs (hours)"
+    plt.close(fig)
+
+    fig = ho.plot(kind="heatmap", metric="total")  # all the waiting: 22 h + 6 h
+    assert _heat_cells(fig)[("销售部", "售后部")] == "2\n28"
+    assert fig.axes[1].get_ylabel() == "handoff waiting hours (hours)"
+    plt.close(fig)
+
+
+def test_heatmap_with_twelve_departments_is_readable():
+    """With 12 departments of long names no two texts of the heatmap overlap."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from _overlap import overlapping_texts
+
+    deps = [f"{name}服务中心" for name in "东南西北中上下左右前后内"]
+    rows = []
+    for c in range(40):
+        for step in range(6):
+            dep = deps[(c * 7 + step * (c % 5 + 1)) % 12]
+            rows.append((str(c), f"步骤{step}", f"2024-10-{8 + step:02d} {9 + c % 8:02d}:00", dep))
+    df = make(rows)
+    ho = handoff_delays(df)
+    for lang in ("en", "zh"):
+        fig = ho.plot(kind="heatmap", lang=lang)
+        assert overlapping_texts(fig) == []
+        cells = _heat_cells(fig)
+        assert {k: int(v.split("\n")[0]) for k, v in cells.items()} == _pairs_by_pandas(df)
+        plt.close(fig)
 
 
 # ------------------------------------------------------------------ invariants

@@ -478,3 +478,120 @@ def test_minimal_log_without_optional_columns():
     assert kv(k, "cycle_hours_p50") == 7.0
     pp = pain_points(df)
     assert "handoff" not in set(pp.table["kind"])
+
+
+# --------------------------------------------------------------------------- the dashboard
+
+
+def _panel(fig, title: str):
+    """The dashboard panel whose title is ``title``."""
+    return next(ax for ax in fig.axes if ax.get_title() == title)
+
+
+def test_kpi_plot_one_period_draws_bars():
+    """With one month, each panel shows bars (not lone dots) of the table's values."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    df = tiny()
+    k = service_kpis(df[df["case_id"].isin(["A", "B"])])
+    fig = k.plot(kpis=["cases_opened", "cycle_hours_p50"])
+    opened = _panel(fig, "Tickets opened")
+    assert [p.get_height() for p in opened.patches] == [2.0]
+    assert [t.get_text() for t in opened.get_xticklabels()] == ["2024-10"]
+    cycle = _panel(fig, "Median cycle time (hours)")
+    assert [p.get_height() for p in cycle.patches] == [kv(k, "cycle_hours_p50", period="2024-10")]
+    assert not [ln for ln in opened.lines if ln.get_marker() not in (None, "None", "")]
+    plt.close(fig)
+    fig = service_kpis(df).plot(kpis=["cases_opened"])  # two months: a line, no bars
+    assert not fig.axes[0].patches and fig.axes[0].lines[0].get_ydata().tolist() == [2, 2]
+    plt.close(fig)
+
+
+def test_kpi_plot_marks_targets_of_the_sop_and_given_ones():
+    """A target is a red dashed line at its value, named in the legend; given targets
+    override the SOP's; the figure legend says what the dashed line is."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from svcmining.sop import sop_from_dict
+
+    sop = sop_from_dict(
+        {
+            "steps": [{"id": "reg", "labels": ["投诉登记"]}, {"id": "close", "labels": ["结单"]}],
+            "slas": [{"id": "s1", "from": "reg", "to": "close", "within": "8h", "target": "90%"}],
+            "targets": {"reopen_rate": "5%", "cycle_hours_p50": "1.5d", "cases_opened": 3},
+        }
+    )
+    assert sop.kpi_targets() == {
+        ("reopen_rate", ""): 0.05,
+        ("cycle_hours_p50", ""): 36.0,
+        ("cases_opened", ""): 3.0,
+        ("sla_attainment", "s1"): 0.9,
+    }
+    k = service_kpis(tiny())
+    fig = k.plot(kpis=["reopen_rate", "cycle_hours_p50", "rework_rate"], sop=sop, lang="zh")
+    dashed = {
+        ax.get_title(): [ln.get_ydata()[0] for ln in ax.lines if ln.get_linestyle() == "--"]
+        for ax in fig.axes
+    }
+    assert dashed == {"重开率": [0.05], "处理周期中位数（小时）": [36.0], "返工率": []}
+    legend = [t.get_text() for t in _panel(fig, "重开率").get_legend().get_texts()]
+    assert legend == ["全部期间", "目标 5%"]
+    assert "红色虚线：目标（SOP 或给定的目标）" in [
+        t.get_text() for t in fig.legends[0].get_texts()
+    ]
+    plt.close(fig)
+    fig = k.plot(kpis=["reopen_rate"], sop=sop, targets={"reopen_rate": 0.1})
+    assert [ln.get_ydata()[0] for ln in fig.axes[0].lines if ln.get_linestyle() == "--"] == [0.1]
+    assert "target 10%" in [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    plt.close(fig)
+
+
+def test_kpi_plot_labels_never_overlap():
+    """Twelve months, every default panel, both languages: no two drawn texts intersect."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from _overlap import overlapping_texts
+
+    rows = []
+    for m in range(1, 13):
+        for c, acts in enumerate((["投诉登记", "远程排障", "结单"], ["投诉登记", "结单"])):
+            for h, act in enumerate(acts):
+                dep = "技术支持部" if act == "远程排障" else "客服中心"
+                rows.append(
+                    (f"{m}-{c}", act, f"2024-{m:02d}-10 {9 + 2 * h + c}:00", dep, "电话", f"C{c}")
+                )
+    df = pd.DataFrame(
+        rows, columns=["case_id", "activity", "timestamp", "department", "channel", "customer_id"]
+    )
+    df["timestamp"] = pd.to_datetime(df["timestamp"]).dt.tz_localize(TZ)
+    k = service_kpis(df, benchmarks=[StepBenchmark("远程排障", "1h", "30min")])
+    for lang in ("en", "zh"):
+        fig = k.plot(lang=lang, targets={"reopen_rate": 0.05})
+        assert len([a for a in fig.axes if a.has_data()]) >= 8
+        assert overlapping_texts(fig) == []
+        plt.close(fig)
+
+
+def test_overlap_check_finds_texts_on_top_of_each_other():
+    """The test helper reports intersecting texts, rotated ones included, and only those."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from _overlap import overlapping_texts
+
+    fig, ax = plt.subplots(figsize=(4, 3))
+    ax.text(0.2, 0.5, "一段很长的文字 long text")
+    ax.text(0.25, 0.5, "on top")
+    ax.text(0.1, 0.1, "rotated A", rotation=45)
+    ax.text(0.6, 0.1, "rotated B", rotation=45)
+    assert overlapping_texts(fig) == [("一段很长的文字 long text", "on top")]
+    plt.close(fig)

@@ -137,6 +137,7 @@ NEEDS = {
     "conformance": ["conformance", "calendars"],
     "kpis": ["kpis", "handoffs", "calendars"],
     "pain_points": ["kpis", "handoffs", "calendars"],
+    "glossary": ["_glossary"],
 }
 
 

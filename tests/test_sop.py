@@ -312,7 +312,7 @@ ERRORS = [
      "sop.yaml, line 1: an SOP file must be a mapping with 'steps' and 'flow'."),
     ("unknown key", BASE + "flw: [a, b]\n",
      "sop.yaml, line 6: unknown key 'flw'; an SOP has calendar, close, description, flow, name, "
-     "slas, states, steps, version."),
+     "slas, states, steps, targets, version."),
     ("unknown step key", "steps:\n  - id: a\n    optinal: true\n",
      "sop.yaml, line 3: unknown step key 'optinal'"),
     ("step twice", BASE + "flow: [a, b, a]\n",
@@ -469,3 +469,25 @@ def test_bpmn_diagram_is_laid_out_without_graphviz(
     bpmn = pm4py.read_bpmn(str(path))
     assert len(bpmn.get_nodes()) == len(shapes)
     assert len(bpmn.get_flows()) == len(flows)
+
+
+def test_targets_and_display_names():
+    """targets:/SLA target: read as shares and hours; step display names follow the
+    report language (name, else a label written in that language)."""
+    sop = load_sop(Path(__file__).parent.parent / "sample_logs" / "sop_complaint.yaml")
+    assert sop.kpi_targets()[("sla_attainment", "assign_within_2h")] == 0.95
+    assert sop.kpi_targets()[("reopen_rate", "")] == 0.05
+    reg = sop.step("register")
+    assert reg.display_name() == "register the complaint / request"
+    assert reg.display_name("en") == "register the complaint / request"
+    assert reg.display_name("zh") == "投诉登记"
+    plain = sop_from_dict({"steps": [{"id": "a", "labels": ["登记"]}]}).step("a")
+    assert (plain.display_name(), plain.display_name("en")) == ("登记", "登记")
+    for spec, match in (
+        ({"targets": {"reopen_rate": "fast"}}, "bad duration 'fast'"),
+        ({"targets": [1]}, "'targets' must map KPI names"),
+        ({"slas": [{"to": "a", "within": "1h", "target": "120%"}]}, "'target' is a share"),
+        ({"targets": {"reopen_rate": True}}, "a target must be a number"),
+    ):
+        with pytest.raises(SOPDefinitionError, match=match):
+            sop_from_dict({"steps": [{"id": "a", "labels": ["登记"]}], **spec})

@@ -9,6 +9,85 @@
   if (!dataEl || !root) { return; }
   var D = JSON.parse(dataEl.textContent);
   var SVGNS = "http://www.w3.org/2000/svg";
+  // the explorer's own words in the report's language (D.lang); data labels stay as they are
+  var S = {
+    en: {
+      tabs: ["Process map", "Variants", "Dotted chart"],
+      business: "business hours", hours: "hours",
+      hTicket: "Ticket", hOpened: "Opened", hChannel: "Channel", hPriority: "Priority",
+      hDeps: "Department path", hEvents: "Events", hCycle: "Cycle ({u})",
+      hRework: "Rework loops", hDev: "SOP deviations", hVariant: "Variant #",
+      python: "The same tickets in Python", kept: "the steps the activity slider shows",
+      yaml: "As a filters.yaml",
+      oneTicket: "{n} ticket.", nTickets: "{n} tickets.",
+      listed: "{n} tickets; the {k} with the {by} are listed (the report keeps at most {top} per element).",
+      byCycle: "longest cycle time", byWait: "longest wait here",
+      mFreq: "Frequency (tickets)", mP50: "Performance: median wait", mP90: "Performance: p90 wait",
+      measure: "Measure", activities: "Activities", paths: "Paths", overlay: "SOP overlay",
+      reset: "Reset view", mapLabel: "interactive process map",
+      step: "Step {a}", events: "{n} events. ", start: "start", end: "end",
+      waits: " Wait: median {a}, p90 {b}.", transition: "Transition {a}",
+      bridged: " (without the steps the activity slider hides)", times: "{n} times.",
+      outOf: "{v}% ({k} of {n})", ticket1: " ticket", ticketN: " tickets",
+      rare: "{n} rare steps not in the map; ", labFreq: "labels: tickets",
+      labWait: "labels: {q} wait ({u})", median: "median", p90: "p90",
+      nVariants: "{n} variants", topVariants: "; the {k} most frequent are listed",
+      clickRow: ". Click a row for its tickets.",
+      vTickets: "Tickets", vShare: "Share", vMedian: "Median cycle ({u})",
+      vDev: "Tickets deviating from SOP", vSteps: "Steps", variant: "Variant #{k} ({n} steps)",
+      byAct: "colour by activity", byDep: "colour by department", calTime: "calendar time",
+      sinceOpen: "hours since the ticket opened", noEvents: "No events to draw.",
+      axBusiness: "{n} business h", axHours: "{n} h", byStart: "tickets by start",
+      none: "(none)",
+      dotNote: "{k} of {n} tickets (evenly spread over the opening order), {e} events",
+      dotOut: " ({n} beyond the 1st-99th percentile of time drawn on the edges)",
+      dotClick: ". Click a row to see its ticket.",
+      ticketOf: "Ticket {a}", oneOfDots: "One ticket of the dotted chart.",
+      painHint: "Show the example tickets in the explorer", pain: "Pain point {a}",
+      painNote: "{n} tickets; the {k} costliest the pain-point analysis keeps as examples are listed."
+    },
+    zh: {
+      tabs: ["流程图", "变体", "点图"],
+      business: "工作小时", hours: "小时",
+      hTicket: "工单", hOpened: "创建时间", hChannel: "渠道", hPriority: "优先级",
+      hDeps: "部门路径", hEvents: "事件数", hCycle: "周期（{u}）",
+      hRework: "返工次数", hDev: "SOP 偏离", hVariant: "变体编号",
+      python: "在 Python 中选出同样的工单", kept: "活动滑块显示的步骤",
+      yaml: "写成 filters.yaml",
+      oneTicket: "{n} 张工单。", nTickets: "{n} 张工单。",
+      listed: "共 {n} 张工单；列出{by}的 {k} 张（报告每个元素最多保留 {top} 张）。",
+      byCycle: "周期最长", byWait: "此处等待最长",
+      mFreq: "频次（工单数）", mP50: "性能：等待中位数", mP90: "性能：等待 90 分位",
+      measure: "度量", activities: "活动", paths: "路径", overlay: "SOP 叠加",
+      reset: "重置视图", mapLabel: "交互式流程图",
+      step: "步骤 {a}", events: "{n} 个事件。", start: "开始", end: "结束",
+      waits: " 等待：中位数 {a}，90 分位 {b}。", transition: "流转 {a}",
+      bridged: "（不含活动滑块隐藏的步骤）", times: "{n} 次。",
+      outOf: "{v}%（{k} / {n}）", ticket1: " 张工单", ticketN: " 张工单",
+      rare: "{n} 个少见步骤不在图中；", labFreq: "标签：工单数",
+      labWait: "标签：等待{q}（{u}）", median: "中位数", p90: "90 分位",
+      nVariants: "共 {n} 个变体", topVariants: "；列出最常见的 {k} 个",
+      clickRow: "。点击一行查看其工单。",
+      vTickets: "工单数", vShare: "占比", vMedian: "周期中位数（{u}）",
+      vDev: "偏离 SOP 的工单", vSteps: "步骤", variant: "变体 #{k}（{n} 个步骤）",
+      byAct: "按活动着色", byDep: "按部门着色", calTime: "日历时间",
+      sinceOpen: "自工单创建起的小时数", noEvents: "没有可绘制的事件。",
+      axBusiness: "{n} 工作小时", axHours: "{n} 小时", byStart: "按创建时间排列的工单",
+      none: "（无）",
+      dotNote: "{n} 张工单中的 {k} 张（按创建顺序均匀抽取），{e} 个事件",
+      dotOut: "（{n} 个超出时间 1–99 百分位的事件画在边缘）",
+      dotClick: "。点击一行查看该工单。",
+      ticketOf: "工单 {a}", oneOfDots: "点图中的一张工单。",
+      painHint: "在探索器中显示示例工单", pain: "痛点 {a}",
+      painNote: "共 {n} 张工单；列出痛点分析作为示例保留的代价最高的 {k} 张。"
+    }
+  };
+  var STR = S[D.lang] || S.en;
+  function tx(key, vars) {  // the phrase, with {name} filled from vars
+    return String(STR[key]).replace(/\{(\w+)\}/g, function (m, k) {
+      return vars && vars[k] !== undefined ? String(vars[k]) : m;
+    });
+  }
   var section = document.getElementById("explorer");
   if (!D.nodes.length) { return; }
   section.hidden = false;
@@ -31,7 +110,7 @@
     return h >= 100 ? fmtInt(Math.round(h)) + " h" : (Math.round(h * 10) / 10) + " h";
   }
   function pct(x) { return (Math.round(x * 1000) / 10) + "%"; }
-  var unit = D.basis === "business" ? "business hours" : "hours";
+  var unit = D.basis === "business" ? STR.business : STR.hours;
   var colourCache = {};
   function colour(i) {
     if (!colourCache[i]) { colourCache[i] = "hsl(" + ((i * 137.508) % 360).toFixed(1) + ",62%,48%)"; }
@@ -41,7 +120,7 @@
   // ------------------------------------------------------------------ layout of the panel
   var tabs = el("div", { "class": "x-tabs" });
   var views = {};
-  ["Process map", "Variants", "Dotted chart"].forEach(function (name, k) {
+  STR.tabs.forEach(function (name, k) {
     var b = el("button", { type: "button", "data-view": String(k) }, name);
     tabs.appendChild(b);
     b.addEventListener("click", function () { show(k); });
@@ -75,9 +154,9 @@
     });
   });
   var headers = {
-    ticket: "Ticket", start: "Opened", channel: "Channel", priority: "Priority",
-    departments: "Department path", events: "Events", cycle_hours: "Cycle (" + unit + ")",
-    rework: "Rework loops", deviations: "SOP deviations", variant: "Variant #"
+    ticket: STR.hTicket, start: STR.hOpened, channel: STR.hChannel, priority: STR.hPriority,
+    departments: STR.hDeps, events: STR.hEvents, cycle_hours: tx("hCycle", { u: unit }),
+    rework: STR.hRework, deviations: STR.hDev, variant: STR.hVariant
   };
   function showTickets(title, note, idx, filter) {
     while (panel.firstChild) { panel.removeChild(panel.firstChild); }
@@ -128,26 +207,24 @@
     fill();
     wrap.appendChild(table); panel.appendChild(wrap);
     if (filter && filter.py) {
-      panel.appendChild(el("h3", null, "The same tickets in Python"));
+      panel.appendChild(el("h3", null, STR.python));
       panel.appendChild(el("pre", null, "import svcmining as svc\n" +
-        (filter.kept ? filter.kept + "  # the steps the activity slider shows\n" : "") + filter.py));
+        (filter.kept ? filter.kept + "  # " + STR.kept + "\n" : "") + filter.py));
     }
     if (filter && filter.yaml) {
-      panel.appendChild(el("h3", null, "As a filters.yaml"));
+      panel.appendChild(el("h3", null, STR.yaml));
       panel.appendChild(el("pre", null, filter.yaml));
     }
   }
   function ticketNote(nt, shown, by) {
-    if (nt <= shown) { return fmtInt(nt) + " ticket" + (nt === 1 ? "" : "s") + "."; }
-    return fmtInt(nt) + " tickets; the " + fmtInt(shown) + " with the " + by +
-      " are listed (the report keeps at most " + fmtInt(D.top_tickets) + " per element).";
+    if (nt <= shown) { return tx(nt === 1 ? "oneTicket" : "nTickets", { n: fmtInt(nt) }); }
+    return tx("listed", { n: fmtInt(nt), k: fmtInt(shown), by: by, top: fmtInt(D.top_tickets) });
   }
 
   // ------------------------------------------------------------------ process map
   var bar = el("div", { "class": "x-bar" });
   var measure = el("select", { id: "svcm-x-measure" });
-  [["freq", "Frequency (tickets)"], ["p50", "Performance: median wait"],
-   ["p90", "Performance: p90 wait"]].forEach(function (o) {
+  [["freq", STR.mFreq], ["p50", STR.mP50], ["p90", STR.mP90]].forEach(function (o) {
     measure.appendChild(el("option", { value: o[0] }, o[1]));
   });
   function slider(id, label, value) {
@@ -159,17 +236,17 @@
     bar.appendChild(lab);
     return { input: input, out: out };
   }
-  var lm = el("label", null, "Measure "); lm.appendChild(measure); bar.appendChild(lm);
-  var actS = slider("svcm-x-activities", "Activities", 100);
-  var pathS = slider("svcm-x-paths", "Paths", D.edges.length > 40 ? 30 : 100);
+  var lm = el("label", null, STR.measure + " "); lm.appendChild(measure); bar.appendChild(lm);
+  var actS = slider("svcm-x-activities", STR.activities, 100);
+  var pathS = slider("svcm-x-paths", STR.paths, D.edges.length > 40 ? 30 : 100);
   var sopBox = null;
   if (D.sop) {
-    var ls = el("label", null, " SOP overlay");
+    var ls = el("label", null, " " + STR.overlay);
     sopBox = el("input", { type: "checkbox", id: "svcm-x-sop" });
     ls.insertBefore(sopBox, ls.firstChild);
     bar.appendChild(ls);
   }
-  var reset = el("button", { type: "button" }, "Reset view");
+  var reset = el("button", { type: "button" }, STR.reset);
   bar.appendChild(reset);
   var status = el("span", { "class": "note", id: "svcm-x-status" });
   bar.appendChild(status);
@@ -177,7 +254,7 @@
   var box = el("div", { "class": "x-map" });
   box.style.height = Math.round(Math.min(Math.max(D.height + 12, 360), 820)) + "px";
   mapView.appendChild(box);
-  var svg = sv("svg", { role: "img", "aria-label": "interactive process map" });
+  var svg = sv("svg", { role: "img", "aria-label": STR.mapLabel });
   box.appendChild(svg);
   var defs = sv("defs");
   ["n", "x", "c", "s"].forEach(function (k) {
@@ -214,13 +291,13 @@
       n.sub = sub;
       g.addEventListener("click", function (ev) {
         ev.stopPropagation(); select(g);
-        showTickets("Step " + n.id + (n.dep ? " (" + n.dep + ")" : ""),
-          fmtInt(n.count) + " events. " + ticketNote(n.nt, n.tk.length, "longest cycle time"),
+        showTickets(tx("step", { a: n.id }) + (n.dep ? " (" + n.dep + ")" : ""),
+          tx("events", { n: fmtInt(n.count) }) + ticketNote(n.nt, n.tk.length, STR.byCycle),
           n.tk, n.f);
       });
     } else {
       g.appendChild(sv("circle", { cx: n.x + n.w / 2, cy: n.y + n.h / 2, r: n.w / 2.4 }));
-      var t = sv("title", null, n.kind === "start" ? "start" : "end"); g.appendChild(t);
+      var t = sv("title", null, n.kind === "start" ? STR.start : STR.end); g.appendChild(t);
     }
     n.g = g;
     nodeById[n.id] = n;
@@ -275,11 +352,11 @@
     e.g = g; e.gl = gl; e.line = line; e.lab = lab;
     function open(ev) {
       ev.stopPropagation(); select(g);
-      var waits = e.p50 === null ? "" : " Wait: median " + fmtH(e.p50) + ", p90 " + fmtH(e.p90) + ".";
-      showTickets("Transition " + e.s + " \u2192 " + e.t +
-        (e.f && e.f.kept ? " (without the steps the activity slider hides)" : ""),
-        fmtInt(e.count) + " times." + waits + " " +
-        ticketNote(e.nt, e.tk.length, e.p50 === null ? "longest cycle time" : "longest wait here"),
+      var waits = e.p50 === null ? "" : tx("waits", { a: fmtH(e.p50), b: fmtH(e.p90) });
+      showTickets(tx("transition", { a: e.s + " \u2192 " + e.t }) +
+        (e.f && e.f.kept ? STR.bridged : ""),
+        tx("times", { n: fmtInt(e.count) }) + waits + " " +
+        ticketNote(e.nt, e.tk.length, e.p50 === null ? STR.byCycle : STR.byWait),
         e.tk, e.f || null);
     }
     g.addEventListener("click", open);
@@ -296,7 +373,7 @@
   function redraw() {
     var mode = measure.value;
     var nAct = Math.max(1, Math.ceil(actNodes.length * actS.input.value / 100));
-    actS.out.textContent = actS.input.value + "% (" + nAct + " of " + actNodes.length + ")";
+    actS.out.textContent = tx("outOf", { v: actS.input.value, k: nAct, n: actNodes.length });
     var visible = {};
     visible["\u25b6"] = true; visible["\u25a0"] = true;
     actNodes.forEach(function (n, i) { visible[n.id] = i < nAct; });
@@ -324,12 +401,12 @@
     });
     Object.keys(bestIn).forEach(function (k) { keep.add(bestIn[k]); });
     Object.keys(bestOut).forEach(function (k) { keep.add(bestOut[k]); });
-    pathS.out.textContent = pathS.input.value + "% (" + keep.size + " of " + cand.length + ")";
+    pathS.out.textContent = tx("outOf", { v: pathS.input.value, k: keep.size, n: cand.length });
     D.nodes.forEach(function (n) {
       n.g.style.display = visible[n.id] ? "" : "none";
       if (n.sub) {
         n.sub.textContent = (n.dep ? n.dep + " \u00b7 " : "") + fmtInt(n.cases) +
-          (n.cases === 1 ? " ticket" : " tickets");
+          (n.cases === 1 ? STR.ticket1 : STR.ticketN);
       }
     });
     var shown = edges.filter(function (e) { return keep.has(e); });
@@ -361,9 +438,8 @@
         e.lab.textContent = v === null ? "" : fmtH(v);
       }
     });
-    status.textContent = (D.dropped.nodes ? D.dropped.nodes + " rare steps not in the map; " : "") +
-      (mode === "freq" ? "labels: tickets" : "labels: " + (mode === "p50" ? "median" : "p90") +
-       " wait (" + unit + ")");
+    status.textContent = (D.dropped.nodes ? tx("rare", { n: D.dropped.nodes }) : "") +
+      (mode === "freq" ? STR.labFreq : tx("labWait", { q: mode === "p50" ? STR.median : STR.p90, u: unit }));
   }
   [measure, actS.input, pathS.input].concat(sopBox ? [sopBox] : []).forEach(function (c) {
     c.addEventListener("input", redraw);
@@ -412,15 +488,14 @@
   redraw();
 
   // ------------------------------------------------------------------ variants
-  var vNote = fmtInt(D.n_variants || 0) + " variants" +
-    (D.dropped.variants ? "; the " + fmtInt(D.variants.length) + " most frequent are listed" : "") +
-    ". Click a row for its tickets.";
+  var vNote = tx("nVariants", { n: fmtInt(D.n_variants || 0) }) +
+    (D.dropped.variants ? tx("topVariants", { k: fmtInt(D.variants.length) }) : "") + STR.clickRow;
   varView.appendChild(el("p", { "class": "note" }, vNote));
   var vt = el("table", { id: "svcm-x-variant-table" });
   var vh = el("tr");
-  var vcols = ["#", "Tickets", "Share", "Median cycle (" + unit + ")"];
-  if (D.variants.length && D.variants[0].dev !== null) { vcols.push("Tickets deviating from SOP"); }
-  vcols.push("Steps");
+  var vcols = ["#", STR.vTickets, STR.vShare, tx("vMedian", { u: unit })];
+  if (D.variants.length && D.variants[0].dev !== null) { vcols.push(STR.vDev); }
+  vcols.push(STR.vSteps);
   vcols.forEach(function (c, j) { vh.appendChild(el("th", j < vcols.length - 1 ? { "class": "num" } : null, c)); });
   var vhead = el("thead"); vhead.appendChild(vh); vt.appendChild(vhead);
   var vbody = el("tbody");
@@ -431,8 +506,8 @@
     cells.forEach(function (c) { r.appendChild(el("td", { "class": "num" }, c)); });
     r.appendChild(el("td", { "class": "long" }, v.seq.map(function (a) { return D.acts[a]; }).join(" \u2192 ")));
     r.addEventListener("click", function () {
-      showTickets("Variant #" + (k + 1) + " (" + v.seq.length + " steps)",
-        ticketNote(v.nt, v.tk.length, "longest cycle time"), v.tk, v.f);
+      showTickets(tx("variant", { k: k + 1, n: v.seq.length }),
+        ticketNote(v.nt, v.tk.length, STR.byCycle), v.tk, v.f);
     });
     vbody.appendChild(r);
   });
@@ -443,12 +518,12 @@
   // ------------------------------------------------------------------ dotted chart
   var dbar = el("div", { "class": "x-bar" });
   var colourBy = el("select", { id: "svcm-x-colour" });
-  colourBy.appendChild(el("option", { value: "a" }, "colour by activity"));
-  if (D.dots && D.dots.d) { colourBy.appendChild(el("option", { value: "d" }, "colour by department")); }
+  colourBy.appendChild(el("option", { value: "a" }, STR.byAct));
+  if (D.dots && D.dots.d) { colourBy.appendChild(el("option", { value: "d" }, STR.byDep)); }
   var timeAxis = el("select", { id: "svcm-x-time" });
-  timeAxis.appendChild(el("option", { value: "t" }, "calendar time"));
-  if (D.dots && D.dots.b) { timeAxis.appendChild(el("option", { value: "b" }, "business hours")); }
-  timeAxis.appendChild(el("option", { value: "r" }, "hours since the ticket opened"));
+  timeAxis.appendChild(el("option", { value: "t" }, STR.calTime));
+  if (D.dots && D.dots.b) { timeAxis.appendChild(el("option", { value: "b" }, STR.business)); }
+  timeAxis.appendChild(el("option", { value: "r" }, STR.sinceOpen));
   dbar.appendChild(colourBy); dbar.appendChild(timeAxis);
   dotView.appendChild(dbar);
   var canvas = el("canvas", { "class": "x-dots", id: "svcm-x-canvas" });
@@ -458,7 +533,7 @@
   var dotRows = [];
   function drawDots() {
     var P = D.dots;
-    if (!P) { dnote.textContent = "No events to draw."; return; }
+    if (!P) { dnote.textContent = STR.noEvents; return; }
     var ctx = canvas.getContext("2d");
     var W = canvas.clientWidth || 1000, H = canvas.clientHeight || 380;
     var dpr = window.devicePixelRatio || 1;
@@ -493,14 +568,14 @@
     for (var k = 0; k <= 4; k++) {
       var xv = lo + (hi - lo) * k / 4, xp = L + pw * k / 4;
       var text;
-      if (timeAxis.value === "b") { text = Math.round(xv) + " business h"; }
-      else if (timeAxis.value === "r") { text = Math.round(xv) + " h"; }
+      if (timeAxis.value === "b") { text = tx("axBusiness", { n: Math.round(xv) }); }
+      else if (timeAxis.value === "r") { text = tx("axHours", { n: Math.round(xv) }); }
       else { text = new Date(P.t0 + xv * 60000).toISOString().slice(0, 10); }
       ctx.textAlign = k === 0 ? "left" : (k === 4 ? "right" : "center");
       ctx.fillText(text, xp, H - 8);
     }
     ctx.save(); ctx.translate(14, T + ph / 2); ctx.rotate(-Math.PI / 2);
-    ctx.textAlign = "center"; ctx.fillText("tickets by start", 0, 0); ctx.restore();
+    ctx.textAlign = "center"; ctx.fillText(STR.byStart, 0, 0); ctx.restore();
     var rowH = ph / Math.max(tickets.length, 1);
     var rad = Math.max(1.2, Math.min(3.5, rowH * 0.45));
     var key = colourBy.value === "d" ? P.d : P.a;
@@ -521,18 +596,16 @@
       .slice(0, 30).forEach(function (c) {
         var s = el("span", null);
         var dot = el("i"); dot.style.background = c < 0 ? "#999" : colour(c);
-        s.appendChild(dot); s.appendChild(document.createTextNode(c < 0 ? "(none)" : names[c]));
+        s.appendChild(dot); s.appendChild(document.createTextNode(c < 0 ? STR.none : names[c]));
         legend.appendChild(s);
       });
-    dnote.textContent = fmtInt(tickets.length) + " of " + fmtInt(D.n_cases) +
-      " tickets (evenly spread over the opening order), " + fmtInt(xs.length) +
-      " events" + (outside ? " (" + fmtInt(outside) + " beyond the 1st-99th percentile " +
-      "of time drawn on the edges)" : "") + ". Click a row to see its ticket.";
+    dnote.textContent = tx("dotNote", { k: fmtInt(tickets.length), n: fmtInt(D.n_cases),
+      e: fmtInt(xs.length) }) + (outside ? tx("dotOut", { n: fmtInt(outside) }) : "") + STR.dotClick;
     canvas.onclick = function (ev) {
       var r = canvas.getBoundingClientRect();
       var row = Math.floor((ev.clientY - r.top - T) / rowH);
       if (row >= 0 && row < dotRows.length) {
-        showTickets("Ticket " + rows[dotRows[row]][0], "One ticket of the dotted chart.", [dotRows[row]], null);
+        showTickets(tx("ticketOf", { a: rows[dotRows[row]][0] }), STR.oneOfDots, [dotRows[row]], null);
       }
     };
   }
@@ -543,12 +616,11 @@
       var tr = trs[i];
       if (!tr || !p.tk.length) { return; }
       tr.classList.add("x-click");
-      tr.title = "Show the example tickets in the explorer";
+      tr.title = STR.painHint;
       tr.addEventListener("click", function () {
         show(0);
-        showTickets("Pain point " + p.name,
-          fmtInt(p.nt) + " tickets; the " + fmtInt(p.tk.length) +
-          " costliest the pain-point analysis keeps as examples are listed.", p.tk, p.f);
+        showTickets(tx("pain", { a: p.name }),
+          tx("painNote", { n: fmtInt(p.nt), k: fmtInt(p.tk.length) }), p.tk, p.f);
         panel.scrollIntoView({ block: "start" });
       });
     });
