@@ -173,8 +173,8 @@ def test_percentages_are_percentages(en_report):
 
 def test_catalog_labels_in_both_languages():
     """The catalog gives the header with its unit in English and Chinese."""
-    assert column_label("delay_total_hours", "en") == "Total delay (h)"
-    assert column_label("delay_total_hours", "zh") == "总延误 (小时)"
+    assert column_label("delay_total_hours", "en") == "Handoff waiting hours (h)"
+    assert column_label("delay_total_hours", "zh") == "交接等待工时 (小时)"
     assert column_label("share_of_lost", "zh") == "占全部损失工时"
     assert column_label("some_new_hours", "en") == "Some new (h)"  # not in the catalog
     assert value_label("ping_pong", "en") == "ping-pong"
