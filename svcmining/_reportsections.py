@@ -281,6 +281,7 @@ def _pain_points_on_map(ctx: Ctx) -> str:
     table = getattr(ctx.results.get("pain_points"), "table", None)
     if not isinstance(table, pd.DataFrame) or not len(table):
         return ""
+    table = _named_pain_points(ctx, table.head(5))
     items = "".join(
         "<li>"
         + escape_html(
@@ -603,6 +604,21 @@ _PAIN_COLUMNS = (
 )
 
 
+def _named_pain_points(ctx: Ctx, table: pd.DataFrame) -> pd.DataFrame:
+    """Pain points of SOP deviations ("repeated_step: accept") name the SOP step by its
+    display name in the report's language ("repeated_step: 客户验收")."""
+    if ctx.sop is None or not {"pain_point", "kind"} <= set(table.columns):
+        return table
+    names = ctx.sop.display_names(ctx.lang)
+
+    def named(text: str, kind: str) -> str:
+        head, sep, step = text.partition(": ")
+        return f"{head}{sep}{names.get(step, step)}" if sep and kind == "deviation" else text
+
+    shown = [named(str(t), str(k)) for t, k in zip(table["pain_point"], table["kind"], strict=True)]
+    return table.assign(pain_point=shown)
+
+
 def _sec_pain_points(ctx: Ctx) -> str:
     pain_points = _optional("kpis", "pain_points")
     if pain_points is None:
@@ -613,6 +629,7 @@ def _sec_pain_points(ctx: Ctx) -> str:
     parts = []
     frame = frame_of(pp)
     if frame is not None and {"pain_point", "kind", "cases", "hours_lost"} <= set(frame.columns):
+        frame = _named_pain_points(ctx, frame)
         parts.append(lead(pain_points_sentence(frame, ctx.lang)))
         frame = pain_point_advice(frame, ctx.lang)
         if "example_cases" in frame.columns:  # "a;b;c" -> "a; b; c": lets the cell wrap
@@ -701,6 +718,8 @@ def headline_figures(ctx: Ctx) -> list[tuple[str, str, str]]:
             out.append((label, share, change("handoff_share")))
     pp = res.get("pain_points")
     table = getattr(pp, "table", None)
+    if isinstance(table, pd.DataFrame) and len(table) and "pain_point" in table.columns:
+        table = _named_pain_points(ctx, table.head(1))
     if isinstance(table, pd.DataFrame) and len(table) and "pain_point" in table.columns:
         top = table.iloc[0]
         hours = (

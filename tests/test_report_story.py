@@ -354,3 +354,26 @@ def test_sla_attainment_month_over_month():
     note = sla_month_change(slas, events, ["2024-10", "2024-11"], "en")
     assert note == "2024-11: 50.0% (−16.7 pp vs 2024-10)"
     assert sla_month_change(slas, events, ["2024-11"], "en") == ""
+
+
+def test_deviation_pain_points_name_the_step():
+    """A deviation pain point shows its SOP step by display name; other kinds stay as they are."""
+    import svcmining._reportsections as sections
+    from svcmining.sop import sop_from_dict
+
+    sop = sop_from_dict(
+        {
+            "name": "s",
+            "steps": [
+                {"id": "accept", "labels": ["客户验收"]},
+                {"id": "close", "labels": ["结单"]},
+            ],
+            "flow": ["accept", "close"],
+        }
+    )
+    ctx = sections.Ctx(None, None, sop, None, {}, 10, False, None, lang="zh")  # type: ignore[arg-type]
+    table = pd.DataFrame(
+        {"pain_point": ["repeated_step: accept", "reopen: accept"], "kind": ["deviation", "rework"]}
+    )
+    shown = sections._named_pain_points(ctx, table)["pain_point"].tolist()
+    assert shown == ["repeated_step: 客户验收", "reopen: accept"]
