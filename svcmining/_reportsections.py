@@ -393,7 +393,7 @@ def _sec_handoffs(ctx: Ctx) -> str:
             )
             tiles.append((label, fmt_pct(share)))
         if "ping_pong" in cases.columns:
-            label = ctx.tr(en="ping-pong tickets", zh="来回踢皮球的工单")
+            label = ctx.tr(en="ping-pong tickets", zh="来回推诿的工单")
             tiles.append((label, f"{int(cases['ping_pong'].sum()):,}"))
         parts.append(kpi_tiles(tiles))
     plot = getattr(ho, "plot", None)

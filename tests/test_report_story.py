@@ -178,10 +178,10 @@ def test_catalog_labels_in_both_languages():
     assert column_label("share_of_lost", "zh") == "占全部损失工时"
     assert column_label("some_new_hours", "en") == "Some new (h)"  # not in the catalog
     assert value_label("ping_pong", "en") == "ping-pong"
-    assert value_label("unknown_activity", "zh") == "SOP 未定义的活动"
+    assert value_label("unknown_activity", "zh") == "未知环节"  # the glossary's term
     sla = pd.DataFrame({"sla": ["s1", "s1"], "priority": ["高", "all"], "met": [1, 2]})
     assert ">全部<" in table_html(sla, lang="zh") and ">高<" in table_html(sla, lang="zh")
-    assert value_label("repeated_step: accept", "zh") == "重复步骤: accept"
+    assert value_label("repeated_step: accept", "zh") == "重复环节: accept"
     assert value_label("销售部", "zh") == "销售部"  # data labels stay
     assert kpi_label("cycle_hours_p50", "en") == "Median cycle time (h)"
 
@@ -299,7 +299,7 @@ def test_pain_point_advice():
     assert out["kpi_hurt"].tolist() == ["handoff share, cycle time", "rework rate, cycle time"]
     assert (
         out["first_check"].tolist()[1]
-        == "Open the example tickets: why was reopened: 结单 done again?"
+        == "Open the example tickets: why was reopen: 结单 done again?"
     )
 
 
