@@ -21,8 +21,8 @@ import numpy as np
 import pandas as pd
 
 from . import _layout
-from ._groupstats import group_stats
-from ._time import ns_hours
+from ._groupstats import group_slices, group_stats
+from ._time import NS_PER_HOUR, ns_hours
 
 if TYPE_CHECKING:
     from .calendars import Calendar
@@ -52,8 +52,12 @@ __all__ = [
     "variant_rows",
 ]
 
+# Above this many groups, one sort of all rows beats a selection per group.
+_MAX_LOOPED_GROUPS = 2048
 _START, _END = "\u25b6", "\u25a0"  # start / end node ids (no activity label is one glyph)
 _UNIT = 12.0  # pixels per layout unit
+#: Every event's begin and end on one int64 clock (:func:`_event_clock`).
+EventClock = tuple[np.ndarray, np.ndarray]
 _NODE_PX, _SUB_PX, _EDGE_PX = 12.0, 10.0, 10.5  # font sizes of explorer.css, in pixels
 _VIEW = (1140.0, 820.0)  # the map's largest box on the page, in pixels
 
@@ -143,6 +147,8 @@ def _top_per_group(
         return [[] for _ in range(n_groups)], np.zeros(n_groups, dtype=np.int64)
     # cases in ascending order already (log order): the stable sort keeps them so among ties
     in_order = len(case) < 2 or bool(np.all(case[1:] >= case[:-1]))
+    if in_order and n_groups <= _MAX_LOOPED_GROUPS and not np.isnan(score).any():
+        return _top_per_group_looped(group, case, score, n_groups, top)
     order = np.lexsort((-score, group) if in_order else (case, -score, group))
     g, c = group[order], case[order]
     # one row per (group, case): the case's highest score comes first after the sort
@@ -159,6 +165,75 @@ def _top_per_group(
     return out, counts.astype(np.int64)
 
 
+def _best_cases(c: np.ndarray, s: np.ndarray) -> np.ndarray:
+    """The distinct cases of ``c`` by their highest score ``s``, best first (ties: lower
+    case first)."""
+    by = c[np.lexsort((c, -s))]
+    _, first = np.unique(by, return_index=True)
+    return by[np.sort(first)]
+
+
+def _top_per_group_looped(
+    group: np.ndarray, case: np.ndarray, score: np.ndarray, n_groups: int, top: int
+) -> tuple[list[list[int]], np.ndarray]:
+    """:func:`_top_per_group` of rows in case order without NaN scores, with one linear
+    selection per group instead of sorting every row: the rows grouped by one stable
+    (radix) sort, then in each group only the rows at or above its ``top``-th highest
+    score are ranked. They hold the answer whenever they hold ``top`` distinct cases (a
+    case left out has all its scores below every case kept); else the whole group is."""
+    order, starts, sizes = group_slices(group, n_groups)
+    c, s = case[order], score[order]
+    new = np.ones(len(c), dtype=bool)  # a case's first row in its group (cases ascend)
+    new[1:] = c[1:] != c[:-1]
+    new[starts[sizes > 0]] = True
+    counts = np.bincount(group[order][new], minlength=n_groups).astype(np.int64)
+    out: list[list[int]] = [[] for _ in range(n_groups)]
+    for gi in np.flatnonzero(sizes).tolist():
+        lo, n = int(starts[gi]), int(sizes[gi])
+        cg, sg = c[lo : lo + n], s[lo : lo + n]
+        if n > top:
+            kth = n - top
+            m = sg >= np.partition(sg, kth)[kth]
+            best = _best_cases(cg[m], sg[m])
+            if len(best) < top and len(best) < counts[gi]:
+                best = _best_cases(cg, sg)
+        else:
+            best = _best_cases(cg, sg)
+        out[gi] = best[:top].tolist()
+    return out, counts
+
+
+def _event_clock(fr: CodedFrame, calendar: Calendar | None) -> EventClock | None:
+    """Every event's begin and end on one int64 clock whose differences, divided by
+    ``NS_PER_HOUR``, are the hours :func:`ns_hours` measures between them: the UTC
+    nanoseconds, or the calendar's working nanoseconds (one clock look-up per time
+    instead of two per interval). None when a time is missing (NaT)."""
+    if calendar is None:
+        return fr.begin_ns, fr.end_ns
+    n = len(fr.end_ns)
+    same = fr.begin_ns is fr.end_ns or np.array_equal(fr.begin_ns, fr.end_ns)
+    both = fr.end_ns if same else np.concatenate((fr.begin_ns, fr.end_ns))
+    if n == 0 or bool((both == np.iinfo(np.int64).min).any()):
+        return None
+    from .calendars import working_ns
+
+    w = working_ns(pd.DatetimeIndex(both.view("M8[ns]")).tz_localize("UTC"), calendar)
+    return (w, w) if same else (w[:n], w[n:])
+
+
+def _waits(
+    fr: CodedFrame,
+    clock: EventClock | None,
+    calendar: Calendar | None,
+    frm: np.ndarray,
+    to: np.ndarray,
+) -> np.ndarray:
+    """Hours from the end of the events ``frm`` to the begin of the events ``to``."""
+    if clock is None:
+        return np.asarray(ns_hours(fr.end_ns[frm], fr.begin_ns[to], fr.tz, calendar), dtype=float)
+    return (clock[0][to] - clock[1][frm]) / NS_PER_HOUR
+
+
 def _projected_edges(
     fr: Any,
     keep: np.ndarray,
@@ -166,6 +241,7 @@ def _projected_edges(
     calendar: Calendar | None,
     top: int,
     max_edges: int,
+    clock: EventClock | None = None,
 ) -> list[dict[str, Any]]:
     """The directly-follows edges of the log with only the activities ``keep`` (a mask over
     activity codes): the map of the activity slider, where a path through a hidden step
@@ -180,9 +256,7 @@ def _projected_edges(
     if len(idx) == 0:
         return out
     i = np.flatnonzero(case[1:] == case[:-1])
-    wait = np.asarray(
-        ns_hours(fr.end_ns[idx[i]], fr.begin_ns[idx[i + 1]], fr.tz, calendar), dtype=float
-    )
+    wait = _waits(fr, clock, calendar, idx[i], idx[i + 1])
     if fr.lifecycle:
         wait = np.maximum(wait, 0.0)
     codes, uniq = pd.factorize(act[i] * n_act + act[i + 1])
@@ -308,16 +382,24 @@ def _variant_filter(seq: list[str], stack: bool) -> dict[str, str]:
     }
 
 
-def _first_per_case(col: pd.Series, case: np.ndarray, n_cases: int) -> list[Any]:
-    """The first non-missing value of ``col`` in every case (None where it has none)."""
-    ok = col.notna().to_numpy()
-    idx = np.flatnonzero(ok)
-    out: list[Any] = [None] * n_cases
+def _first_per_case(
+    col: pd.Series, case: np.ndarray, n_cases: int, cases: np.ndarray
+) -> list[str | None]:
+    """The first non-missing value of ``col`` in each case of ``cases`` (None where it has
+    none); ``case``: every event's case, ascending. Only those values are converted."""
+    idx = np.flatnonzero(col.notna().to_numpy())
+    at = np.full(n_cases, -1, dtype=np.int64)  # each case's first event with a value
     if len(idx):
-        c, first = np.unique(case[idx], return_index=True)
-        vals = col.to_numpy()[idx[first]]
-        for ci, v in zip(c.tolist(), vals.tolist(), strict=True):
-            out[ci] = str(v)
+        c = case[idx]
+        first = np.ones(len(c), dtype=bool)
+        first[1:] = c[1:] != c[:-1]
+        at[c[first]] = idx[first]
+    pos = at[cases]
+    out: list[str | None] = [None] * len(pos)
+    has = np.flatnonzero(pos >= 0)
+    vals = col.iloc[pos[has]].to_numpy().tolist()
+    for k, v in zip(has.tolist(), vals, strict=True):
+        out[k] = str(v)
     return out
 
 
@@ -337,6 +419,7 @@ class CaseBasis:
     ends: np.ndarray  # every ticket's last event
     case_begin: np.ndarray  # every ticket's first start, in epoch nanoseconds
     cycle: np.ndarray  # every ticket's cycle time in hours (business hours under calendar)
+    clock: EventClock | None  # every event's begin and end on one clock (see _event_clock)
     calendar: Calendar | None
     stack: bool  # whether the filter code may use svcmining.filters
     top: int  # at most this many tickets per node, edge, variant and pain point
@@ -351,8 +434,9 @@ def case_basis(fr: CodedFrame, calendar: Calendar | None, stack: bool, top: int)
     case_end = fr.end_ns[ends]
     cycle = np.asarray(ns_hours(case_begin, case_end, fr.tz, calendar), dtype=float)
     act_index = {a: i for i, a in enumerate(labels)}
+    clock = _event_clock(fr, calendar)
     return CaseBasis(
-        fr, labels, act_index, ends, case_begin, cycle, calendar, stack, top, fr.n_cases
+        fr, labels, act_index, ends, case_begin, cycle, clock, calendar, stack, top, fr.n_cases
     )
 
 
@@ -517,7 +601,7 @@ def edge_tickets(base: CaseBasis, edge_rows: list[dict[str, Any]]) -> None:
     act_index = base.act_index
     i = np.flatnonzero(fr.case[1:] == fr.case[:-1])
     pair = fr.act[i] * n_act + fr.act[i + 1]
-    wait = np.asarray(ns_hours(fr.end_ns[i], fr.begin_ns[i + 1], fr.tz, base.calendar), dtype=float)
+    wait = _waits(fr, base.clock, base.calendar, i, i + 1)
     pair_codes, pair_uniq = pd.factorize(pair)
     edge_top, edge_n = _top_per_group(np.asarray(pair_codes), fr.case[i], wait, len(pair_uniq), top)
     pair_at = {int(p): k for k, p in enumerate(np.asarray(pair_uniq))}
@@ -646,7 +730,7 @@ def slider_levels(base: CaseBasis, kept: list[str], max_edges: int) -> list[dict
         keep_mask = np.zeros(n_act, dtype=bool)
         keep_mask[rank_codes[:k]] = True
         level_edges = _projected_edges(
-            base.fr, keep_mask, base.cycle, base.calendar, base.top, max_edges
+            base.fr, keep_mask, base.cycle, base.calendar, base.top, max_edges, base.clock
         )
         for e in level_edges:
             e["f"] = _edge_filter(e["s"], e["t"], base.stack, projected=True)
@@ -779,8 +863,9 @@ def _text_codes(
     out: list[tuple[str, list[str], list[int | None]]] = []
     for col in ("channel", "priority"):
         if col in events.columns:
-            vals = _first_per_case(events[col], case, n_cases)
-            picked = [vals[c] for c in rows_of]
+            picked = _first_per_case(
+                events[col], case, n_cases, np.asarray(rows_of, dtype=np.int64)
+            )
             names = sorted({v for v in picked if v is not None})
             at = {v: k for k, v in enumerate(names)}
             out.append((col, names, [None if v is None else at[v] for v in picked]))
@@ -792,13 +877,18 @@ def _department_paths(
 ) -> list[list[int]]:
     """Every row's department path: the codes of its departments, repeats collapsed."""
     fr = base.fr
-    paths = []
-    for c in rows_of:  # bounded by the caps above, never by the log
-        d = dep_codes[fr.case_start[c] : fr.case_start[c] + fr.case_len[c]]
-        d = d[d >= 0]
-        keep = np.r_[True, d[1:] != d[:-1]] if len(d) else np.array([], bool)
-        paths.append(d[keep].tolist())  # the department path, codes into deps
-    return paths
+    sel = np.asarray(rows_of, dtype=np.int64)
+    lens = fr.case_len[sel]
+    row = np.repeat(np.arange(len(sel)), lens)  # the rows' events, row by row
+    ev = np.repeat(fr.case_start[sel] - np.cumsum(lens) + lens, lens) + np.arange(len(row))
+    d = dep_codes[ev]
+    ok = d >= 0
+    row, d = row[ok], d[ok]
+    keep = np.ones(len(d), dtype=bool)  # repeats within a row collapsed
+    keep[1:] = (d[1:] != d[:-1]) | (row[1:] != row[:-1])
+    row, d = row[keep], d[keep]
+    cuts = np.searchsorted(row, np.arange(1, len(sel)))
+    return [part.tolist() for part in np.split(d, cuts)] if len(sel) else []
 
 
 def ticket_table(
@@ -818,10 +908,12 @@ def ticket_table(
     cols = ["ticket", "start"]
     table: list[list[Any]] = [
         [str(x) for x in case_ids[sel]],
-        [
-            pd.Timestamp(int(t), tz="UTC").tz_convert(fr.tz).strftime("%Y-%m-%d %H:%M")
-            for t in base.case_begin[sel]
-        ],
+        list(
+            pd.DatetimeIndex(base.case_begin[sel].view("M8[ns]"))
+            .tz_localize("UTC")
+            .tz_convert(fr.tz)
+            .strftime("%Y-%m-%d %H:%M")
+        ),
     ]
     codes: dict[str, list[str]] = {}  # text columns stored as codes into these lists
     for col, names, picked in _text_codes(events, fr.case, rows_of, base.n_cases):
