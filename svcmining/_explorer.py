@@ -65,7 +65,7 @@ from ._explorerdata import (
     ticket_table,
     variant_rows,
 )
-from ._safetext import escape_text
+from ._safetext import escape_text, has_unsafe
 from .eventlog import LogLike, frame_of
 
 if TYPE_CHECKING:
@@ -82,6 +82,7 @@ __all__ = [
 ]
 
 _DATA_ID = "svcm-explorer-data"
+_JSON_ESCAPE = re.compile(r"\\[bfrtu]")  # JSON's escapes of control characters (and \u…)
 _CODE_ID = "svcm-explorer-code"
 
 
@@ -227,7 +228,13 @@ def _visible(obj: Any) -> Any:
 def _json_for_html(data: Any) -> str:
     """JSON that cannot end its ``<script>`` element early: ``<``, ``>``, ``&`` escaped;
     control and bidi characters shown as escapes."""
-    text = json.dumps(_visible(data), ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    # JSON writes the C0 controls but the newline as \b \f \r \t or \u00XX and the rest raw:
+    # with none of either, no string holds a character _visible would change
+    if has_unsafe(text) or _JSON_ESCAPE.search(text):
+        text = json.dumps(
+            _visible(data), ensure_ascii=False, separators=(",", ":"), allow_nan=False
+        )
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 

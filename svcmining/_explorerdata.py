@@ -179,27 +179,16 @@ def _top_per_group_looped(
     """:func:`_top_per_group` of rows in case order without NaN scores, with one linear
     selection per group instead of sorting every row: the rows grouped by one stable
     (radix) sort, then in each group only the rows at or above its ``top``-th highest
-    score are ranked. They hold the answer whenever they hold ``top`` distinct cases (a
-    case left out has all its scores below every case kept); else the whole group is."""
+    score are ranked (:func:`_top_cases`)."""
     order, starts, sizes = group_slices(group, n_groups)
     c, s = case[order], score[order]
-    new = np.ones(len(c), dtype=bool)  # a case's first row in its group (cases ascend)
-    new[1:] = c[1:] != c[:-1]
-    new[starts[sizes > 0]] = True
-    counts = np.bincount(group[order][new], minlength=n_groups).astype(np.int64)
+    counts = _distinct_per_group(group[order], c, starts, sizes, n_groups)
     out: list[list[int]] = [[] for _ in range(n_groups)]
     for gi in np.flatnonzero(sizes).tolist():
-        lo, n = int(starts[gi]), int(sizes[gi])
-        cg, sg = c[lo : lo + n], s[lo : lo + n]
-        if n > top:
-            kth = n - top
-            m = sg >= np.partition(sg, kth)[kth]
-            best = _best_cases(cg[m], sg[m])
-            if len(best) < top and len(best) < counts[gi]:
-                best = _best_cases(cg, sg)
-        else:
-            best = _best_cases(cg, sg)
-        out[gi] = best[:top].tolist()
+        a, n = int(starts[gi]), int(sizes[gi])
+        cg, sg = c[a : a + n], s[a : a + n]
+        thr = np.partition(sg, n - top)[n - top] if n > top else None
+        out[gi] = _top_cases(cg, sg, thr, top, int(counts[gi]))
     return out, counts
 
 
@@ -234,6 +223,80 @@ def _waits(
     return (clock[0][to] - clock[1][frm]) / NS_PER_HOUR
 
 
+def _pair_codes(pair: np.ndarray, n_pairs: int) -> tuple[np.ndarray, np.ndarray]:
+    """Codes 0..k-1 of the ``k`` distinct values of ``pair`` (< ``n_pairs``) and the values
+    (ascending when counted into a table, else in order of first appearance)."""
+    if n_pairs <= 4 * len(pair) + (1 << 16):
+        seen = np.bincount(pair, minlength=n_pairs) > 0
+        uniq = np.flatnonzero(seen)
+        code_of = np.cumsum(seen) - 1
+        return code_of[pair].astype(np.int64), uniq.astype(np.int64)
+    codes, uniq = pd.factorize(pair)
+    return np.asarray(codes, dtype=np.int64), np.asarray(uniq, dtype=np.int64)
+
+
+def _edge_stats(
+    group: np.ndarray, case: np.ndarray, wait: np.ndarray, n_groups: int, top: int
+) -> tuple[np.ndarray, np.ndarray, list[list[int]], np.ndarray]:
+    """Per group: the p50 and p90 of ``wait`` (as :func:`group_stats`), the ``top`` cases
+    with the longest wait (as :func:`_top_per_group`) and the number of distinct cases.
+
+    For rows in case order without NaN and not too many groups, both come from one stable
+    (radix) sort of the rows by group and one partition per group, whose order statistics
+    give the quantiles and the ``top``-th longest wait at once."""
+    in_order = len(case) < 2 or bool(np.all(case[1:] >= case[:-1]))
+    if not (in_order and n_groups <= _MAX_LOOPED_GROUPS) or np.isnan(wait).any():
+        stats = group_stats(group, wait, n_groups, "wait")
+        tk, n_cases = _top_per_group(group, case, wait, n_groups, top)
+        return stats["wait_p50_hours"], stats["wait_p90_hours"], tk, n_cases
+    order, starts, sizes = group_slices(group, n_groups)
+    c, v = case[order], wait[order]
+    counts = _distinct_per_group(group[order], c, starts, sizes, n_groups)
+    # the quantiles exactly as group_quantiles computes them
+    pos = np.asarray((0.5, 0.9))[:, None] * (sizes - 1)
+    lo = np.floor(pos).astype(np.int64)
+    hi = np.minimum(lo + 1, sizes - 1)
+    frac = pos - lo
+    quant = np.full((2, n_groups), np.nan)
+    out: list[list[int]] = [[] for _ in range(n_groups)]
+    for gi in np.flatnonzero(sizes).tolist():
+        a, n = int(starts[gi]), int(sizes[gi])
+        cg, vg = c[a : a + n], v[a : a + n]
+        kth = [*lo[:, gi].tolist(), *hi[:, gi].tolist(), n - 1]
+        if n > top:
+            kth.append(n - top)
+        part = np.partition(vg, np.unique(kth))
+        v_lo, v_hi = part[lo[:, gi]], part[hi[:, gi]]
+        quant[:, gi] = v_lo + (v_hi - v_lo) * frac[:, gi]
+        out[gi] = _top_cases(cg, vg, part[n - top] if n > top else None, top, int(counts[gi]))
+    return quant[0], quant[1], out, counts
+
+
+def _distinct_per_group(
+    g: np.ndarray, c: np.ndarray, starts: np.ndarray, sizes: np.ndarray, n_groups: int
+) -> np.ndarray:
+    """Distinct cases per group of rows sorted by group ``g``, cases ascending within."""
+    new = np.ones(len(c), dtype=bool)  # a case's first row in its group
+    new[1:] = c[1:] != c[:-1]
+    new[starts[sizes > 0]] = True
+    return np.bincount(g[new], minlength=n_groups).astype(np.int64)
+
+
+def _top_cases(
+    c: np.ndarray, s: np.ndarray, threshold: float | None, top: int, n_distinct: int
+) -> list[int]:
+    """The ``top`` distinct cases of one group with the highest score (ties: lower case
+    first). ``threshold``: the group's ``top``-th highest score (None: it has fewer rows).
+    Only the rows at or above it are ranked: they hold the answer whenever they hold
+    ``top`` distinct cases (a case left out has every score below every case kept)."""
+    if threshold is not None:
+        m = s >= threshold
+        best = _best_cases(c[m], s[m])
+        if len(best) >= top or len(best) >= n_distinct:
+            return best[:top].tolist()
+    return _best_cases(c, s)[:top].tolist()
+
+
 def _projected_edges(
     fr: Any,
     keep: np.ndarray,
@@ -259,12 +322,9 @@ def _projected_edges(
     wait = _waits(fr, clock, calendar, idx[i], idx[i + 1])
     if fr.lifecycle:
         wait = np.maximum(wait, 0.0)
-    codes, uniq = pd.factorize(act[i] * n_act + act[i + 1])
-    codes = np.asarray(codes, dtype=np.int64)
-    uniq = np.asarray(uniq, dtype=np.int64)
+    codes, uniq = _pair_codes(act[i] * n_act + act[i + 1], n_act * n_act)
     n_e = len(uniq)
-    stats = group_stats(codes, wait, n_e, "wait")
-    tk, n_cases = _top_per_group(codes, case[i], wait, n_e, top)
+    p50, p90, tk, n_cases = _edge_stats(codes, case[i], wait, n_e, top)
     counts = np.bincount(codes, minlength=n_e)
     for k in range(n_e):
         out.append(
@@ -273,8 +333,8 @@ def _projected_edges(
                 "t": labels[int(uniq[k]) % n_act],
                 "count": int(counts[k]),
                 "cases": int(n_cases[k]),
-                "p50": _r(stats["wait_p50_hours"][k]),
-                "p90": _r(stats["wait_p90_hours"][k]),
+                "p50": _r(p50[k]),
+                "p90": _r(p90[k]),
                 "tk": tk[k],
                 "nt": int(n_cases[k]),
             }
@@ -602,9 +662,9 @@ def edge_tickets(base: CaseBasis, edge_rows: list[dict[str, Any]]) -> None:
     i = np.flatnonzero(fr.case[1:] == fr.case[:-1])
     pair = fr.act[i] * n_act + fr.act[i + 1]
     wait = _waits(fr, base.clock, base.calendar, i, i + 1)
-    pair_codes, pair_uniq = pd.factorize(pair)
-    edge_top, edge_n = _top_per_group(np.asarray(pair_codes), fr.case[i], wait, len(pair_uniq), top)
-    pair_at = {int(p): k for k, p in enumerate(np.asarray(pair_uniq))}
+    pair_codes, pair_uniq = _pair_codes(pair, n_act * n_act)
+    edge_top, edge_n = _top_per_group(pair_codes, fr.case[i], wait, len(pair_uniq), top)
+    pair_at = {int(p): k for k, p in enumerate(pair_uniq.tolist())}
     all_cases = np.arange(base.n_cases)
     start_top, start_n = _top_per_group(fr.act[fr.case_start], all_cases, base.cycle, n_act, top)
     end_top, end_n = _top_per_group(fr.act[base.ends], all_cases, base.cycle, n_act, top)
