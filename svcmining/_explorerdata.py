@@ -21,8 +21,8 @@ import numpy as np
 import pandas as pd
 
 from . import _layout
-from ._groupstats import group_slices, group_stats
-from ._time import NS_PER_HOUR, ns_hours
+from ._explorerstats import EventClock, edge_stats, event_clock, pair_codes, top_per_group, waits
+from ._time import ns_hours
 
 if TYPE_CHECKING:
     from .calendars import Calendar
@@ -52,12 +52,8 @@ __all__ = [
     "variant_rows",
 ]
 
-# Above this many groups, one sort of all rows beats a selection per group.
-_MAX_LOOPED_GROUPS = 2048
 _START, _END = "\u25b6", "\u25a0"  # start / end node ids (no activity label is one glyph)
 _UNIT = 12.0  # pixels per layout unit
-#: Every event's begin and end on one int64 clock (:func:`_event_clock`).
-EventClock = tuple[np.ndarray, np.ndarray]
 _NODE_PX, _SUB_PX, _EDGE_PX = 12.0, 10.0, 10.5  # font sizes of explorer.css, in pixels
 _VIEW = (1140.0, 820.0)  # the map's largest box on the page, in pixels
 
@@ -138,165 +134,6 @@ def _map_layout(
     return best[1], best[2]
 
 
-def _top_per_group(
-    group: np.ndarray, case: np.ndarray, score: np.ndarray, n_groups: int, top: int
-) -> tuple[list[list[int]], np.ndarray]:
-    """Per group, up to ``top`` distinct cases with the highest ``score`` (ties: lower case
-    first), and the number of distinct cases of each group."""
-    if len(group) == 0:
-        return [[] for _ in range(n_groups)], np.zeros(n_groups, dtype=np.int64)
-    # cases in ascending order already (log order): the stable sort keeps them so among ties
-    in_order = len(case) < 2 or bool(np.all(case[1:] >= case[:-1]))
-    if in_order and n_groups <= _MAX_LOOPED_GROUPS and not np.isnan(score).any():
-        return _top_per_group_looped(group, case, score, n_groups, top)
-    order = np.lexsort((-score, group) if in_order else (case, -score, group))
-    g, c = group[order], case[order]
-    # one row per (group, case): the case's highest score comes first after the sort
-    key = g.astype(np.int64) * (int(case.max()) + 1) + c
-    first = ~pd.Series(key).duplicated().to_numpy()
-    g, c = g[first], c[first]
-    counts = np.bincount(g, minlength=n_groups)
-    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
-    rank = np.arange(len(g)) - starts[g]
-    keep = rank < top
-    out: list[list[int]] = [[] for _ in range(n_groups)]
-    for gi, ci in zip(g[keep].tolist(), c[keep].tolist(), strict=True):
-        out[gi].append(ci)
-    return out, counts.astype(np.int64)
-
-
-def _best_cases(c: np.ndarray, s: np.ndarray) -> np.ndarray:
-    """The distinct cases of ``c`` by their highest score ``s``, best first (ties: lower
-    case first)."""
-    by = c[np.lexsort((c, -s))]
-    _, first = np.unique(by, return_index=True)
-    return by[np.sort(first)]
-
-
-def _top_per_group_looped(
-    group: np.ndarray, case: np.ndarray, score: np.ndarray, n_groups: int, top: int
-) -> tuple[list[list[int]], np.ndarray]:
-    """:func:`_top_per_group` of rows in case order without NaN scores, with one linear
-    selection per group instead of sorting every row: the rows grouped by one stable
-    (radix) sort, then in each group only the rows at or above its ``top``-th highest
-    score are ranked (:func:`_top_cases`)."""
-    order, starts, sizes = group_slices(group, n_groups)
-    c, s = case[order], score[order]
-    counts = _distinct_per_group(group[order], c, starts, sizes, n_groups)
-    out: list[list[int]] = [[] for _ in range(n_groups)]
-    for gi in np.flatnonzero(sizes).tolist():
-        a, n = int(starts[gi]), int(sizes[gi])
-        cg, sg = c[a : a + n], s[a : a + n]
-        thr = np.partition(sg, n - top)[n - top] if n > top else None
-        out[gi] = _top_cases(cg, sg, thr, top, int(counts[gi]))
-    return out, counts
-
-
-def _event_clock(fr: CodedFrame, calendar: Calendar | None) -> EventClock | None:
-    """Every event's begin and end on one int64 clock whose differences, divided by
-    ``NS_PER_HOUR``, are the hours :func:`ns_hours` measures between them: the UTC
-    nanoseconds, or the calendar's working nanoseconds (one clock look-up per time
-    instead of two per interval). None when a time is missing (NaT)."""
-    if calendar is None:
-        return fr.begin_ns, fr.end_ns
-    n = len(fr.end_ns)
-    same = fr.begin_ns is fr.end_ns or np.array_equal(fr.begin_ns, fr.end_ns)
-    both = fr.end_ns if same else np.concatenate((fr.begin_ns, fr.end_ns))
-    if n == 0 or bool((both == np.iinfo(np.int64).min).any()):
-        return None
-    from .calendars import working_ns
-
-    w = working_ns(pd.DatetimeIndex(both.view("M8[ns]")).tz_localize("UTC"), calendar)
-    return (w, w) if same else (w[:n], w[n:])
-
-
-def _waits(
-    fr: CodedFrame,
-    clock: EventClock | None,
-    calendar: Calendar | None,
-    frm: np.ndarray,
-    to: np.ndarray,
-) -> np.ndarray:
-    """Hours from the end of the events ``frm`` to the begin of the events ``to``."""
-    if clock is None:
-        return np.asarray(ns_hours(fr.end_ns[frm], fr.begin_ns[to], fr.tz, calendar), dtype=float)
-    return (clock[0][to] - clock[1][frm]) / NS_PER_HOUR
-
-
-def _pair_codes(pair: np.ndarray, n_pairs: int) -> tuple[np.ndarray, np.ndarray]:
-    """Codes 0..k-1 of the ``k`` distinct values of ``pair`` (< ``n_pairs``) and the values
-    (ascending when counted into a table, else in order of first appearance)."""
-    if n_pairs <= 4 * len(pair) + (1 << 16):
-        seen = np.bincount(pair, minlength=n_pairs) > 0
-        uniq = np.flatnonzero(seen)
-        code_of = np.cumsum(seen) - 1
-        return code_of[pair].astype(np.int64), uniq.astype(np.int64)
-    codes, uniq = pd.factorize(pair)
-    return np.asarray(codes, dtype=np.int64), np.asarray(uniq, dtype=np.int64)
-
-
-def _edge_stats(
-    group: np.ndarray, case: np.ndarray, wait: np.ndarray, n_groups: int, top: int
-) -> tuple[np.ndarray, np.ndarray, list[list[int]], np.ndarray]:
-    """Per group: the p50 and p90 of ``wait`` (as :func:`group_stats`), the ``top`` cases
-    with the longest wait (as :func:`_top_per_group`) and the number of distinct cases.
-
-    For rows in case order without NaN and not too many groups, both come from one stable
-    (radix) sort of the rows by group and one partition per group, whose order statistics
-    give the quantiles and the ``top``-th longest wait at once."""
-    in_order = len(case) < 2 or bool(np.all(case[1:] >= case[:-1]))
-    if not (in_order and n_groups <= _MAX_LOOPED_GROUPS) or np.isnan(wait).any():
-        stats = group_stats(group, wait, n_groups, "wait")
-        tk, n_cases = _top_per_group(group, case, wait, n_groups, top)
-        return stats["wait_p50_hours"], stats["wait_p90_hours"], tk, n_cases
-    order, starts, sizes = group_slices(group, n_groups)
-    c, v = case[order], wait[order]
-    counts = _distinct_per_group(group[order], c, starts, sizes, n_groups)
-    # the quantiles exactly as group_quantiles computes them
-    pos = np.asarray((0.5, 0.9))[:, None] * (sizes - 1)
-    lo = np.floor(pos).astype(np.int64)
-    hi = np.minimum(lo + 1, sizes - 1)
-    frac = pos - lo
-    quant = np.full((2, n_groups), np.nan)
-    out: list[list[int]] = [[] for _ in range(n_groups)]
-    for gi in np.flatnonzero(sizes).tolist():
-        a, n = int(starts[gi]), int(sizes[gi])
-        cg, vg = c[a : a + n], v[a : a + n]
-        kth = [*lo[:, gi].tolist(), *hi[:, gi].tolist(), n - 1]
-        if n > top:
-            kth.append(n - top)
-        part = np.partition(vg, np.unique(kth))
-        v_lo, v_hi = part[lo[:, gi]], part[hi[:, gi]]
-        quant[:, gi] = v_lo + (v_hi - v_lo) * frac[:, gi]
-        out[gi] = _top_cases(cg, vg, part[n - top] if n > top else None, top, int(counts[gi]))
-    return quant[0], quant[1], out, counts
-
-
-def _distinct_per_group(
-    g: np.ndarray, c: np.ndarray, starts: np.ndarray, sizes: np.ndarray, n_groups: int
-) -> np.ndarray:
-    """Distinct cases per group of rows sorted by group ``g``, cases ascending within."""
-    new = np.ones(len(c), dtype=bool)  # a case's first row in its group
-    new[1:] = c[1:] != c[:-1]
-    new[starts[sizes > 0]] = True
-    return np.bincount(g[new], minlength=n_groups).astype(np.int64)
-
-
-def _top_cases(
-    c: np.ndarray, s: np.ndarray, threshold: float | None, top: int, n_distinct: int
-) -> list[int]:
-    """The ``top`` distinct cases of one group with the highest score (ties: lower case
-    first). ``threshold``: the group's ``top``-th highest score (None: it has fewer rows).
-    Only the rows at or above it are ranked: they hold the answer whenever they hold
-    ``top`` distinct cases (a case left out has every score below every case kept)."""
-    if threshold is not None:
-        m = s >= threshold
-        best = _best_cases(c[m], s[m])
-        if len(best) >= top or len(best) >= n_distinct:
-            return best[:top].tolist()
-    return _best_cases(c, s)[:top].tolist()
-
-
 def _projected_edges(
     fr: Any,
     keep: np.ndarray,
@@ -319,12 +156,12 @@ def _projected_edges(
     if len(idx) == 0:
         return out
     i = np.flatnonzero(case[1:] == case[:-1])
-    wait = _waits(fr, clock, calendar, idx[i], idx[i + 1])
+    wait = waits(fr, clock, calendar, idx[i], idx[i + 1])
     if fr.lifecycle:
         wait = np.maximum(wait, 0.0)
-    codes, uniq = _pair_codes(act[i] * n_act + act[i + 1], n_act * n_act)
+    codes, uniq = pair_codes(act[i] * n_act + act[i + 1], n_act * n_act)
     n_e = len(uniq)
-    p50, p90, tk, n_cases = _edge_stats(codes, case[i], wait, n_e, top)
+    p50, p90, tk, n_cases = edge_stats(codes, case[i], wait, n_e, top)
     counts = np.bincount(codes, minlength=n_e)
     for k in range(n_e):
         out.append(
@@ -342,7 +179,7 @@ def _projected_edges(
     first = np.r_[True, case[1:] != case[:-1]]
     last = np.r_[case[1:] != case[:-1], True]
     for mask, at_start in ((first, True), (last, False)):
-        ends_tk, ends_n = _top_per_group(act[mask], case[mask], cycle[case[mask]], n_act, top)
+        ends_tk, ends_n = top_per_group(act[mask], case[mask], cycle[case[mask]], n_act, top)
         for a in np.flatnonzero(ends_n).tolist():
             out.append(
                 {
@@ -479,7 +316,7 @@ class CaseBasis:
     ends: np.ndarray  # every ticket's last event
     case_begin: np.ndarray  # every ticket's first start, in epoch nanoseconds
     cycle: np.ndarray  # every ticket's cycle time in hours (business hours under calendar)
-    clock: EventClock | None  # every event's begin and end on one clock (see _event_clock)
+    clock: EventClock | None  # every event's begin and end on one clock (see event_clock)
     calendar: Calendar | None
     stack: bool  # whether the filter code may use svcmining.filters
     top: int  # at most this many tickets per node, edge, variant and pain point
@@ -494,7 +331,7 @@ def case_basis(fr: CodedFrame, calendar: Calendar | None, stack: bool, top: int)
     case_end = fr.end_ns[ends]
     cycle = np.asarray(ns_hours(case_begin, case_end, fr.tz, calendar), dtype=float)
     act_index = {a: i for i, a in enumerate(labels)}
-    clock = _event_clock(fr, calendar)
+    clock = event_clock(fr, calendar)
     return CaseBasis(
         fr, labels, act_index, ends, case_begin, cycle, clock, calendar, stack, top, fr.n_cases
     )
@@ -661,13 +498,13 @@ def edge_tickets(base: CaseBasis, edge_rows: list[dict[str, Any]]) -> None:
     act_index = base.act_index
     i = np.flatnonzero(fr.case[1:] == fr.case[:-1])
     pair = fr.act[i] * n_act + fr.act[i + 1]
-    wait = _waits(fr, base.clock, base.calendar, i, i + 1)
-    pair_codes, pair_uniq = _pair_codes(pair, n_act * n_act)
-    edge_top, edge_n = _top_per_group(pair_codes, fr.case[i], wait, len(pair_uniq), top)
+    wait = waits(fr, base.clock, base.calendar, i, i + 1)
+    codes, pair_uniq = pair_codes(pair, n_act * n_act)
+    edge_top, edge_n = top_per_group(codes, fr.case[i], wait, len(pair_uniq), top)
     pair_at = {int(p): k for k, p in enumerate(pair_uniq.tolist())}
     all_cases = np.arange(base.n_cases)
-    start_top, start_n = _top_per_group(fr.act[fr.case_start], all_cases, base.cycle, n_act, top)
-    end_top, end_n = _top_per_group(fr.act[base.ends], all_cases, base.cycle, n_act, top)
+    start_top, start_n = top_per_group(fr.act[fr.case_start], all_cases, base.cycle, n_act, top)
+    end_top, end_n = top_per_group(fr.act[base.ends], all_cases, base.cycle, n_act, top)
     for e in edge_rows:
         if e["s"] == _START:
             ai = act_index[e["t"]]
@@ -689,7 +526,7 @@ def map_nodes(
     """The map's nodes: their boxes in pixels, counts and, for activities, department,
     top tickets (the longest cycle first) and filter code. ``kept``: the activities shown."""
     fr, n_cases, lay = base.fr, base.n_cases, place.lay
-    node_top, node_n = _top_per_group(
+    node_top, node_n = top_per_group(
         fr.act, fr.case, base.cycle[fr.case], len(base.labels), base.top
     )
     dep_of = _departments_of(acts)
@@ -755,7 +592,7 @@ def variant_rows(
     ]
     vorder = sorted(range(n_var), key=lambda v: (-vcount[v], [labels[a] for a in seqs[v]]))
     vmed = pd.Series(cycle).groupby(vcode).median().to_numpy()
-    var_top, _ = _top_per_group(vcode, np.arange(n_cases), cycle, n_var, base.top)
+    var_top, _ = top_per_group(vcode, np.arange(n_cases), cycle, n_var, base.top)
     devs = dev_per_case if dev_per_case is not None else np.zeros(n_cases, dtype=np.int64)
     vdev = np.bincount(vcode, weights=devs > 0, minlength=n_var)
     variants: list[dict[str, Any]] = []
