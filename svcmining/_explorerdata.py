@@ -136,21 +136,20 @@ def _map_layout(
 
 def _projected_edges(
     fr: Any,
-    keep: np.ndarray,
+    idx: np.ndarray,
     cycle: np.ndarray,
     calendar: Calendar | None,
     top: int,
     max_edges: int,
     clock: EventClock | None = None,
 ) -> list[dict[str, Any]]:
-    """The directly-follows edges of the log with only the activities ``keep`` (a mask over
-    activity codes): the map of the activity slider, where a path through a hidden step
-    becomes an edge between the steps shown (as Disco draws it). Edges carry activity
-    labels, counts, waits and their top tickets (case positions); the most frequent
-    ``max_edges`` are kept."""
+    """The directly-follows edges of the log with only the events ``idx`` (positions, in
+    order; those of the activities shown): the map of the activity slider, where a path
+    through a hidden step becomes an edge between the steps shown (as Disco draws it).
+    Edges carry activity labels, counts, waits and their top tickets (case positions); the
+    most frequent ``max_edges`` are kept."""
     labels = [str(x) for x in fr.labels]
     n_act = len(labels)
-    idx = np.flatnonzero(keep[fr.act])
     case, act = fr.case[idx], fr.act[idx]
     out: list[dict[str, Any]] = []
     if len(idx) == 0:
@@ -159,11 +158,15 @@ def _projected_edges(
     wait = waits(fr, clock, calendar, idx[i], idx[i + 1])
     if fr.lifecycle:
         wait = np.maximum(wait, 0.0)
-    codes, uniq = pair_codes(act[i] * n_act + act[i + 1], n_act * n_act)
+    pair = act[i] * n_act + act[i + 1]
+    if n_act * n_act <= 1 << 16:  # the pairs themselves as group codes (a radix sort's keys)
+        codes, uniq = pair, np.arange(n_act * n_act)
+    else:
+        codes, uniq = pair_codes(pair, n_act * n_act)
     n_e = len(uniq)
     p50, p90, tk, n_cases = edge_stats(codes, case[i], wait, n_e, top)
     counts = np.bincount(codes, minlength=n_e)
-    for k in range(n_e):
+    for k in np.flatnonzero(counts).tolist():
         out.append(
             {
                 "s": labels[int(uniq[k]) // n_act],
@@ -617,18 +620,29 @@ def variant_rows(
 
 def slider_levels(base: CaseBasis, kept: list[str], max_edges: int) -> list[dict[str, Any]]:
     """The activity slider's maps: the log with only the most frequent activities, at the
-    stops 10% … 90% of the ``kept`` ones (the full map is the last stop)."""
-    levels: list[dict[str, Any]] = []
-    n_act = len(base.labels)
-    rank_codes = np.asarray([base.act_index[a] for a in kept], dtype=np.int64)
-    for k in sorted({max(1, -(-len(kept) * p // 100)) for p in range(10, 100, 10)}):
-        if k >= len(kept):
-            continue
-        keep_mask = np.zeros(n_act, dtype=bool)
-        keep_mask[rank_codes[:k]] = True
-        level_edges = _projected_edges(
-            base.fr, keep_mask, base.cycle, base.calendar, base.top, max_edges, base.clock
+    stops 10% … 90% of the ``kept`` ones (the full map is the last stop). The stops are
+    independent and numpy releases the GIL in their loops: two threads share them."""
+    rank_of = np.full(len(base.labels), len(kept), dtype=np.int64)  # an activity's rank
+    rank_of[[base.act_index[a] for a in kept]] = np.arange(len(kept))
+    ev_rank = rank_of[base.fr.act].astype(np.int16 if len(kept) < 1 << 15 else np.int64)
+    stops = sorted({max(1, -(-len(kept) * p // 100)) for p in range(10, 100, 10)})
+    stops = [k for k in stops if k < len(kept)]
+
+    def level(k: int) -> list[dict[str, Any]]:
+        idx = np.flatnonzero(ev_rank < k)  # the events of the k most frequent activities
+        return _projected_edges(
+            base.fr, idx, base.cycle, base.calendar, base.top, max_edges, base.clock
         )
+
+    if len(stops) > 1 and base.n_cases * len(stops) > 100_000:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="svcmining-levels") as pool:
+            all_edges = list(pool.map(level, stops))
+    else:
+        all_edges = [level(k) for k in stops]
+    levels: list[dict[str, Any]] = []
+    for k, level_edges in zip(stops, all_edges, strict=True):
         for e in level_edges:
             e["f"] = _edge_filter(e["s"], e["t"], base.stack, projected=True)
         kept_list = "[" + ", ".join(_q(a) for a in kept[:k]) + "]"

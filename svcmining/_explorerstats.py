@@ -135,15 +135,21 @@ def edge_stats(
     """Per group: the p50 and p90 of ``wait`` (as :func:`group_stats`), the ``top`` cases
     with the longest wait (as :func:`top_per_group`) and the number of distinct cases.
 
-    For rows in case order without NaN and not too many groups, both come from one stable
+    For rows in case order without NaN and not too many non-empty groups, both come from one stable
     (radix) sort of the rows by group and one partition per group, whose order statistics
     give the quantiles and the ``top``-th longest wait at once."""
     in_order = len(case) < 2 or bool(np.all(case[1:] >= case[:-1]))
-    if not (in_order and top > 0 and n_groups <= _MAX_LOOPED_GROUPS) or np.isnan(wait).any():
+    order, starts, sizes = group_slices(group, n_groups) if in_order else (None, None, None)
+    if (
+        sizes is None
+        or top <= 0
+        or np.count_nonzero(sizes) > _MAX_LOOPED_GROUPS
+        or np.isnan(wait).any()
+    ):
         stats = group_stats(group, wait, n_groups, "wait")
         tk, n_cases = top_per_group(group, case, wait, n_groups, top)
         return stats["wait_p50_hours"], stats["wait_p90_hours"], tk, n_cases
-    order, starts, sizes = group_slices(group, n_groups)
+    assert order is not None and starts is not None
     c, v = case[order], wait[order]
     counts = _distinct_per_group(group[order], c, starts, sizes, n_groups)
     # the quantiles exactly as group_quantiles computes them
