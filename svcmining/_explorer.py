@@ -138,7 +138,7 @@ def explorer_data(
         return empty
     fr = coded_frame(log)
     base = case_basis(fr, calendar, stack, top_tickets)
-    case_ids = events["case_id"].to_numpy()[fr.case_start]
+    case_ids = events["case_id"].iloc[fr.case_start].to_numpy()
     id_pos = pd.Index(pd.Series(case_ids).astype(str))
     cr = results.get("conformance")
     devs = deviations_per_case(cr, id_pos, base.n_cases) if cr is not None else None
