@@ -38,6 +38,7 @@ import base64
 import hashlib
 import json
 import re
+from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any
@@ -59,8 +60,8 @@ from ._explorerdata import (
     pain_rows,
     referenced_tickets,
     renumber_tickets,
-    slider_levels,
     sop_overlay,
+    start_slider_levels,
     ticket_holders,
     ticket_table,
     variant_rows,
@@ -146,12 +147,15 @@ def explorer_data(
     # the map: the most frequent activities and, between them, the most frequent edges,
     # with the tickets behind nodes (longest cycle first) and edges (longest wait first)
     acts, kept, edge_rows, n_dropped_edges = map_edges(graph, max_nodes, max_edges)
-    place = lay_out_map(kept, node_sizes(acts, kept), edge_rows, base.n_cases, max_layout_edges)
-    edge_tickets(base, edge_rows)
-    nodes = map_nodes(base, kept, acts, place)
-
-    variants, n_var, variant_rank = variant_rows(base, case_variants(fr), devs, max_variants)
-    levels = slider_levels(base, kept, max_edges)
+    # the activity slider's maps (numpy work) run on two threads beside the layout and
+    # the map's tickets (mostly Python)
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="svcmining-explorer") as pool:
+        levels_of = start_slider_levels(base, kept, max_edges, pool)
+        place = lay_out_map(kept, node_sizes(acts, kept), edge_rows, base.n_cases, max_layout_edges)
+        edge_tickets(base, edge_rows)
+        nodes = map_nodes(base, kept, acts, place)
+        variants, n_var, variant_rank = variant_rows(base, case_variants(fr), devs, max_variants)
+        levels = levels_of()
     pains = pain_rows(results, id_pos, case_ids, top_tickets, max_variants)
     deps, dep_codes = department_codes(events)
     dots = dotted_chart(base, dep_codes, max_dot_tickets, max_dots)

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import importlib.util
 import json
+from collections.abc import Callable
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -47,6 +49,7 @@ __all__ = [
     "renumber_tickets",
     "slider_levels",
     "sop_overlay",
+    "start_slider_levels",
     "ticket_holders",
     "ticket_table",
     "variant_rows",
@@ -620,34 +623,38 @@ def variant_rows(
 
 def slider_levels(base: CaseBasis, kept: list[str], max_edges: int) -> list[dict[str, Any]]:
     """The activity slider's maps: the log with only the most frequent activities, at the
-    stops 10% … 90% of the ``kept`` ones (the full map is the last stop). The stops are
-    independent and numpy releases the GIL in their loops: two threads share them."""
+    stops 10% … 90% of the ``kept`` ones (the full map is the last stop)."""
+    return start_slider_levels(base, kept, max_edges, None)()
+
+
+def start_slider_levels(
+    base: CaseBasis, kept: list[str], max_edges: int, pool: Executor | None
+) -> Callable[[], list[dict[str, Any]]]:
+    """Start :func:`slider_levels` on ``pool`` (its stops are independent and numpy releases
+    the GIL in their loops, so they run beside other work); returns the function that
+    waits for them and gives the levels. Without a pool, or on a small log, they are
+    computed here."""
     rank_of = np.full(len(base.labels), len(kept), dtype=np.int64)  # an activity's rank
     rank_of[[base.act_index[a] for a in kept]] = np.arange(len(kept))
     ev_rank = rank_of[base.fr.act].astype(np.int16 if len(kept) < 1 << 15 else np.int64)
     stops = sorted({max(1, -(-len(kept) * p // 100)) for p in range(10, 100, 10)})
     stops = [k for k in stops if k < len(kept)]
 
-    def level(k: int) -> list[dict[str, Any]]:
+    def level(k: int) -> dict[str, Any]:
         idx = np.flatnonzero(ev_rank < k)  # the events of the k most frequent activities
-        return _projected_edges(
+        edges = _projected_edges(
             base.fr, idx, base.cycle, base.calendar, base.top, max_edges, base.clock
         )
-
-    if len(stops) > 1 and base.n_cases * len(stops) > 100_000:
-        from concurrent.futures import ThreadPoolExecutor
-
-        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="svcmining-levels") as pool:
-            all_edges = list(pool.map(level, stops))
-    else:
-        all_edges = [level(k) for k in stops]
-    levels: list[dict[str, Any]] = []
-    for k, level_edges in zip(stops, all_edges, strict=True):
-        for e in level_edges:
+        for e in edges:
             e["f"] = _edge_filter(e["s"], e["t"], base.stack, projected=True)
         kept_list = "[" + ", ".join(_q(a) for a in kept[:k]) + "]"
-        levels.append({"k": k, "edges": level_edges, "kept": f"KEPT = {kept_list}"})
-    return levels
+        return {"k": k, "edges": edges, "kept": f"KEPT = {kept_list}"}
+
+    if pool is None or base.n_cases * len(stops) <= 100_000:
+        levels = [level(k) for k in stops]
+        return lambda: levels
+    futures = [pool.submit(level, k) for k in stops]
+    return lambda: [f.result() for f in futures]
 
 
 def pain_rows(
