@@ -266,9 +266,25 @@ def picture(obj: Any, alt: str, caption: str = "") -> str:
         return ""
     import matplotlib.pyplot as plt
 
+    shown = _graphviz_map_of(fig)
+    if shown is not None:  # a Graphviz map's raster copy (ProcessMap.to_figure): the map
+        plt.close(fig)
+        return picture(shown, alt, caption)
     png = _png(fig)  # PNG: glyphs baked in (no font needed), fast and small for big charts
     plt.close(fig)
     return img_tag(png, "image/png", alt, caption)
+
+
+def _graphviz_map_of(fig: Any) -> Any:
+    """The Graphviz ProcessMap a figure from ``ProcessMap.to_figure`` shows, while the figure
+    holds nothing else (else None)."""
+    shown = getattr(fig, "svcmining_map", None)
+    if getattr(shown, "source", None) is None or len(fig.axes) != 1 or fig.texts:
+        return None
+    ax = fig.axes[0]
+    if len(ax.images) != 1 or ax.lines or ax.patches or ax.texts or ax.collections:
+        return None
+    return shown
 
 
 def _png(fig: Any) -> bytes:
