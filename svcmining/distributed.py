@@ -286,4 +286,8 @@ def case_outcomes(log: Any, **options: Any) -> pd.DataFrame:
     )
 
 
-_FUNCS = {"rework": find_rework, "handoffs": handoff_delays, "conformance": check_sop}
+_FUNCS: dict[str, Callable[..., Any]] = {
+    "rework": find_rework,
+    "handoffs": handoff_delays,
+    "conformance": check_sop,
+}

@@ -26,12 +26,14 @@ from svcmining.core import run, split_by_case
 from svcmining.discovery import DFGAnalysis, VariantsAnalysis
 from svcmining.eventlog import TicketLog
 from svcmining.handoffs import handoff_analysis
+from svcmining.kpis import kpi_analysis, outcomes_analysis
 from svcmining.rework import rework_analysis
 from svcmining.states import ActivityStages, StagesAnalysis, activity_stages
 
 SOP_FILE = Path(__file__).resolve().parents[1] / "sample_logs" / "sop_complaint.yaml"
 ACTIVITIES = ["登记", "评估", "排障", "结单", "重新打开", "挂起", "Closed", "回访"]
 GROUPS = ["客服中心", "售后部", "技术支持部", None]
+CUSTOMERS = ["c1", "c2", "c3", None]
 
 
 @st.composite
@@ -40,8 +42,11 @@ def logs(draw: Any) -> pd.DataFrame:
     n_cases = draw(st.integers(1, 9))
     lifecycle = draw(st.booleans())
     rows = []
+    customers = []
     for c in range(n_cases):
+        customer = draw(st.sampled_from(CUSTOMERS))  # repeat contacts across tickets
         for _ in range(draw(st.integers(1, 7))):
+            customers.append(customer)
             minute = draw(st.integers(0, 40))
             rows.append(
                 (
@@ -60,6 +65,7 @@ def logs(draw: Any) -> pd.DataFrame:
     df["timestamp"] = t0 + pd.to_timedelta(df["minute"] * 37, unit="min")
     if lifecycle:
         df["start_timestamp"] = t0 + pd.to_timedelta(df["start"] * 37, unit="min")
+    df["customer_id"] = pd.Series(customers, dtype="str")  # as the loader gives it
     return df.drop(columns=["minute", "start"])
 
 
@@ -120,6 +126,29 @@ def _analyses(log: TicketLog) -> dict[str, Any]:
         "handoffs_resource": handoff_analysis(cols, by="resource", cutoff="2024-10-09 12:00"),
         "check_sop": sop_check_analysis(sop, workers=1),
         "check_sop_replay": sop_check_analysis(sop, method="token_replay", workers=1),
+        **_kpi_analyses(log, sop),
+    }
+
+
+def _kpi_analyses(log: TicketLog, sop: Any) -> dict[str, Any]:
+    """case_outcomes and service_kpis, with and without the SOP (the analyses they consume
+    computed once over the whole log, as the context hands them to every part)."""
+
+    def whole(a: Any) -> Any:
+        return run(a, [log])
+
+    bench = (svc.StepBenchmark("排障", "30min", "10min"),)
+    kpis, plain = kpi_analysis(log, whole, benchmarks=bench)
+    kpis_sop, with_sop = kpi_analysis(log, whole, sop=sop, by="week", benchmarks=bench)
+    lenient = svc.FCRDefinition(max_handoffs=1, allow_rework=True)
+    return {
+        "outcomes": outcomes_analysis(log, whole, repeat_within="1h", **plain)[0],
+        "outcomes_sop": outcomes_analysis(log, whole, sop=sop, calendar=sop.calendar, **with_sop)[
+            0
+        ],
+        "kpis": kpis,
+        "kpis_sop_week": kpis_sop,
+        "kpis_lenient": kpi_analysis(log, whole, fcr=lenient, by="none", **plain)[0],
     }
 
 
@@ -150,6 +179,13 @@ def test_pandas_functions_are_the_one_part_case(sample_dir: Any) -> None:
     checked = svc.check_sop(log, sop, progress=False)
     _same(_fields(checked), _fields(run(sop_check_analysis(sop), [log])))
     _same(_fields(checked), _fields(run(sop_check_analysis(sop), split_by_case(log, 4))))
+    kpis = svc.service_kpis(log, sop=sop, conformance=checked)
+    analysis = kpi_analysis(log, lambda a: run(a, [log]), sop=sop, **kpis.analyses)[0]
+    for parts in ([log], split_by_case(log, 5)):
+        got = run(analysis, parts)
+        _same((kpis.table, kpis.cases), (got.table, got.cases))
+    outcomes = outcomes_analysis(log, lambda a: run(a, [log]), sop=sop)[0]
+    _same(svc.case_outcomes(log, sop=sop), run(outcomes, split_by_case(log, 3)))
     for n in (2, 3, 7):
         parts = split_by_case(log, n)
         assert len(parts) == n
@@ -220,3 +256,8 @@ def test_dask_any_partitioning_equals_pandas(df: pd.DataFrame, n: int) -> None:
                 _fields(svc.handoff_delays(log, **kwargs)),
                 _fields(sd.handoff_delays(dlog, **kwargs)),
             )
+        for kw in ({}, {"sop": sop, "by": "week", "repeat_within": "1h"}):
+            k1, k2 = svc.service_kpis(log, **kw), sd.service_kpis(dlog, **kw)
+            _same((k1.table, k1.cases), (k2.table, k2.cases))
+            ko = {k: v for k, v in kw.items() if k != "by"}
+            _same(svc.case_outcomes(log, **ko), sd.case_outcomes(dlog, **ko))
