@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from ._time import CutoffAnalysis, hours
+from ._time import NS_PER_HOUR, CutoffAnalysis, hours
 from ._time import cutoff as cutoff_of
 from ._validation import check_choice
 from .core import run
@@ -312,8 +312,7 @@ def _first_value(
 def repeat_contact(cases: pd.DataFrame, within_hours: float) -> pd.Series:
     """True where the same customer opened another ticket within ``within_hours`` after."""
     cust_codes = pd.factorize(cases["customer_id"])[0]
-    t = cases["opened_at"].dt.tz_convert("UTC").dt.tz_localize(None)
-    t_ns = t.to_numpy().astype("datetime64[ns]").astype("int64")
+    t_ns = time_i8(cases["opened_at"].dt.as_unit("ns"))  # UTC nanoseconds
     ok = cust_codes >= 0
     idx = np.flatnonzero(ok)
     order = idx[np.lexsort((t_ns[idx], cust_codes[idx]))]
@@ -492,14 +491,14 @@ def ticket_facts(rework: Any, handoffs: Any, conformance: Any) -> TicketFacts:
     return TicketFacts(rw, ho, cf, slas)
 
 
-def by_ticket_code(ids: np.ndarray, table: pd.DataFrame) -> np.ndarray:
+def by_ticket_code(ids: pd.Series, table: pd.DataFrame) -> np.ndarray:
     """The row of ``table`` of each ticket ``ids`` (the log's, in log order), -1 for none.
 
     A result of the same log lists its tickets in log order: the row is the ticket code
     (checked); otherwise the ticket ids are looked up.
     """
-    theirs = table["case_id"].to_numpy()
-    if len(theirs) == len(ids) and np.array_equal(theirs, ids):
+    theirs = table["case_id"]
+    if len(theirs) == len(ids) and theirs.array.equals(ids.array):
         return np.arange(len(ids), dtype=np.int64)
     return index_in(ids, theirs)
 
@@ -575,10 +574,11 @@ class OutcomesAnalysis:
         """The per-ticket rows of ``part`` that its own events decide."""
         events = part.events
         cases = case_times(part, self.states, ctx.stages, ctx.cutoff)
-        cut = ctx.cutoff
-        end = cases["closed_at"].where(~cases["open_at_cutoff"], cut)
+        end = cases["closed_at"].where(~cases["open_at_cutoff"], ctx.cutoff)
         end = end.astype(cases["opened_at"].dtype)
-        cases["cycle_hours"] = hours(cases["opened_at"], end, None).clip(lower=0)
+        opened_ns = time_i8(cases["opened_at"].dt.as_unit("ns"))
+        cycle_ns = time_i8(end.dt.as_unit("ns")) - opened_ns
+        cases["cycle_hours"] = np.maximum(cycle_ns / NS_PER_HOUR, 0.0)
         if self.calendar is not None:
             cycle = hours(cases["opened_at"], end, self.calendar).clip(lower=0)
             cases["cycle_business_hours"] = cycle
@@ -596,7 +596,7 @@ class OutcomesAnalysis:
             cases["repeat_contact"] = repeat_contact(cases, self.within_hours * 1.0).to_numpy()
         else:
             cases["repeat_contact"] = False
-        ids = cases["case_id"].to_numpy()
+        ids = cases["case_id"]
         fcr, facts = self.fcr, ctx.facts
         fcr_ok = ~cases["open_at_cutoff"].to_numpy(dtype=bool)
         if not fcr.allow_repeat_contact:

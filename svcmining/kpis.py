@@ -78,7 +78,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import pandas as pd
 
-from ._groupstats import group_stats
+from ._groupstats import group_quantiles
 from ._outcomes import FCRDefinition as FCRDefinition
 from ._outcomes import OutcomeContext as OutcomeContext
 from ._outcomes import OutcomesAnalysis as OutcomesAnalysis
@@ -171,10 +171,14 @@ def km_quantiles(
     o = np.asarray(observed, dtype=bool)
     keep = ~np.isnan(d)
     d, o = d[keep], o[keep]
+    order = np.lexsort((~o, d))  # at equal times, events before censorings
+    return _km_sorted(d[order], o[order], qs)
+
+
+def _km_sorted(d: np.ndarray, o: np.ndarray, qs: Sequence[float]) -> tuple[list[float], float]:
+    """:func:`km_quantiles` of durations without NaN sorted by (duration, not observed)."""
     if len(d) == 0:
         return [float("nan")] * len(qs), float("nan")
-    order = np.lexsort((~o, d))  # at equal times, events before censorings
-    d, o = d[order], o[order]
     times, first = np.unique(d, return_index=True)
     n_at = len(d) - first  # at risk at each distinct time
     ev = np.add.reduceat(o.astype("int64"), first)
@@ -327,9 +331,26 @@ def _rows(period: str, kpi: str, detail: str, value: float, unit: str, n: int) -
     }
 
 
-def _share(mask: pd.Series) -> float:
-    m = mask.dropna()
+def _share(mask: np.ndarray) -> float:
+    """The share of true values, missing ones (NaN) left out."""
+    m = mask[~np.isnan(mask)] if mask.dtype.kind == "f" else mask
     return float(m.mean()) if len(m) else float("nan")
+
+
+#: The per-ticket columns the KPI table is computed from.
+_TABLE_COLUMNS = (
+    "open_at_cutoff",
+    "cycle_hours",
+    "cycle_business_hours",
+    "first_contact_resolved",
+    "repeat_contact",
+    "reopened",
+    "has_rework",
+    "waiting_hours",
+    "span_hours",
+    "handoff_hours",
+    "deviating",
+)
 
 
 def service_kpis(
@@ -414,15 +435,16 @@ def _median_mean_size(
     k = len(stages)
     key = p * k + stage
     size = np.bincount(key, minlength=n_p * k)
-    stats = group_stats(key, h, n_p * k, "h")
+    sums = np.bincount(key, weights=h, minlength=n_p * k)
+    (median,), _ = group_quantiles(key, h, n_p * k, (0.5,))
     seen = np.flatnonzero(size)
     index = pd.MultiIndex.from_arrays(
         [seen // max(k, 1), stages.take(seen % max(k, 1))], names=["p", "stage"]
     )
     return pd.DataFrame(
         {
-            "median": stats["h_p50_hours"][seen],
-            "mean": stats["h_mean_hours"][seen],
+            "median": median[seen],
+            "mean": sums[seen] / size[seen],
             "size": size[seen].astype(np.int64),
         },
         index=index,
@@ -449,18 +471,45 @@ def _kpi_table(
     stage_periods = set(stage_by.index.get_level_values(0))
     sla_counts = None if slas is None else _sla_counts(slas)
     rows: list[dict[str, Any]] = []
+    # the columns as numpy arrays, once (missing values of nullable columns as NaN)
+    whole = {
+        col: cases[col].to_numpy(dtype=float, na_value=np.nan)
+        if isinstance(cases[col].dtype, pd.BooleanDtype)
+        else cases[col].to_numpy()
+        for col in _TABLE_COLUMNS
+        if col in cases.columns
+    }
+    # each duration column sorted once for the Kaplan-Meier estimates; a period's tickets
+    # in that order are its own sorted durations
+    period_of = np.full(len(cases), -1, dtype=np.int64)
+    for j, idx in enumerate(per_idx.values()):
+        period_of[idx] = j
+    period_no = {per: j for j, per in enumerate(per_idx)}
+    km_order: dict[str, np.ndarray] = {}
+    for col in ("cycle_hours", "cycle_business_hours"):
+        if col in whole:
+            d = np.asarray(whole[col], dtype="float64")
+            order = np.lexsort((whole["open_at_cutoff"], d))  # events before censorings
+            km_order[col] = order[~np.isnan(d[order])]
     for per in periods:
-        c = cases if per == ALL else cases.iloc[per_idx[per]]
-        n = len(c)
+        c = whole if per == ALL else {k: v[per_idx[per]] for k, v in whole.items()}
+        n = len(c["open_at_cutoff"])
         rows.append(_rows(per, "cases_opened", "", n, "cases", n))
         n_closed = len(closed_period) if per == ALL else int(closed_counts.get(per, 0))
         rows.append(_rows(per, "cases_closed", "", n_closed, "cases", n))
         rows.append(_rows(per, "open_at_cutoff", "", c["open_at_cutoff"].sum(), "cases", n))
-        closed = ~c["open_at_cutoff"].to_numpy()
+        closed = ~c["open_at_cutoff"]
         for col, unit in (("cycle_hours", "hours"), ("cycle_business_hours", "business_hours")):
-            if col not in c.columns:
+            if col not in c:
                 continue
-            (p50, p90), mean = km_quantiles(c[col].to_numpy(), closed, [0.5, 0.9])
+            at = km_order[col]
+            if per != ALL:
+                at = at[period_of[at] == period_no[per]]
+            d_at, closed_at = (
+                np.asarray(whole[col], dtype="float64")[at],
+                ~whole["open_at_cutoff"][at],
+            )
+            (p50, p90), mean = _km_sorted(d_at, closed_at, [0.5, 0.9])
             rows.append(_rows(per, f"{col}_p50", "", p50, unit, n))
             rows.append(_rows(per, f"{col}_p90", "", p90, unit, n))
             rows.append(_rows(per, f"{col}_mean", "", mean, unit, n))
@@ -476,21 +525,21 @@ def _kpi_table(
             rows.append(_rows(per, "stage_hours_p50", str(name), med_, "hours", size_))
             rows.append(_rows(per, "stage_hours_mean", str(name), mean_, "hours", size_))
         n_cl = int(closed.sum())
-        fcr_v = c.loc[closed, "first_contact_resolved"].mean() if n_cl else np.nan
+        fcr_v = c["first_contact_resolved"][closed].mean() if n_cl else np.nan
         rows.append(_rows(per, "first_contact_resolution", "", fcr_v, "share", n_cl))
         rows.append(_rows(per, "repeat_contact_rate", "", _share(c["repeat_contact"]), "share", n))
-        if "has_rework" in c.columns:
+        if "has_rework" in c:
             rows.append(_rows(per, "reopen_rate", "", _share(c["reopened"]), "share", n))
             rows.append(_rows(per, "rework_rate", "", _share(c["has_rework"]), "share", n))
-        if "waiting_hours" in c.columns and "cycle_hours" in c.columns:
-            tot = float(c["cycle_hours"].sum())
-            wshare = float(c["waiting_hours"].sum()) / tot if tot > 0 else np.nan
+        if "waiting_hours" in c and "cycle_hours" in c:
+            tot = float(np.nansum(c["cycle_hours"]))
+            wshare = float(np.nansum(c["waiting_hours"])) / tot if tot > 0 else np.nan
             rows.append(_rows(per, "waiting_share", "", min(wshare, 1.0), "share", n))
-        if "handoff_hours" in c.columns:
-            tot = float(c["span_hours"].sum())
-            share = float(c["handoff_hours"].sum()) / tot if tot > 0 else np.nan
+        if "handoff_hours" in c:
+            tot = float(np.nansum(c["span_hours"]))
+            share = float(np.nansum(c["handoff_hours"])) / tot if tot > 0 else np.nan
             rows.append(_rows(per, "handoff_share", "", min(share, 1.0), "share", n))
-        if "conforming" in c.columns:
+        if "deviating" in c:
             rows.append(_rows(per, "deviation_rate", "", _share(c["deviating"]), "share", n))
         if sla_counts is not None:
             for sla_id, met, br in sla_counts.get(per, []):
@@ -519,16 +568,19 @@ def _sla_counts(slas: pd.DataFrame) -> dict[str, list[tuple[Any, int, int]]]:
     """Per period (and ``ALL``): (sla, met, breached) in order of first appearance."""
     met = (slas["status"] == "met").to_numpy()
     br = (slas["status"] == "breached").to_numpy()
-    frame = pd.DataFrame({"period": slas["period"], "sla": slas["sla"], "met": met, "br": br})
+    p_codes, p_names = pd.factorize(slas["period"])
+    s_codes, s_names = pd.factorize(slas["sla"])
+    n_s = len(s_names)
     out: dict[str, list[tuple[Any, int, int]]] = {}
-    per = frame.groupby(["period", "sla"], sort=False)[["met", "br"]].sum()
-    for (period, sla_id), m, b in zip(per.index, per["met"], per["br"], strict=True):
-        out.setdefault(period, []).append((sla_id, int(m), int(b)))
-    total = frame.groupby("sla", sort=False)[["met", "br"]].sum()
-    out[ALL] = [
-        (sla_id, int(m), int(b))
-        for sla_id, m, b in zip(total.index, total["met"], total["br"], strict=True)
-    ]
+    for per_period in (True, False):  # per period, then over all periods
+        ok = (s_codes >= 0) & (p_codes >= 0) if per_period else s_codes >= 0
+        p = p_codes[ok] if per_period else np.zeros(int(ok.sum()), dtype=np.int64)
+        uniq, first, inv = np.unique(p * n_s + s_codes[ok], return_index=True, return_inverse=True)
+        n_met = np.bincount(inv, weights=met[ok], minlength=len(uniq))
+        n_br = np.bincount(inv, weights=br[ok], minlength=len(uniq))
+        for j in np.argsort(first, kind="stable"):  # in order of first appearance
+            period = p_names[uniq[j] // n_s] if per_period else ALL
+            out.setdefault(period, []).append((s_names[uniq[j] % n_s], int(n_met[j]), int(n_br[j])))
     return out
 
 
@@ -634,7 +686,11 @@ class KPIAnalysis:
         slas = None
         if ctx.facts.slas is not None:
             sl = ctx.facts.slas
-            at = index_in(sl["case_id"], cases["case_id"])
+            ids = sl["case_id"]  # each ticket's checks in a run: looked up once per run
+            head = np.r_[True, np.asarray(ids.array[1:] != ids.array[:-1], dtype=bool)]
+            heads = np.flatnonzero(head) if len(ids) else np.zeros(0, dtype=np.int64)
+            found = index_in(ids.iloc[heads], cases["case_id"])
+            at = found[np.cumsum(head) - 1] if len(ids) else found
             period = cases["period"].to_numpy(dtype=object)[np.maximum(at, 0)]
             slas = sl.assign(period=pd.Series(np.where(at >= 0, period, None), dtype="str"))
         stage_by, stage_all, bench_rows = self._steps(parts, cases)
