@@ -230,6 +230,31 @@ def test_pending_receiver_comes_from_the_whole_log() -> None:
     assert result.handoffs["pending"].sum() == 1
 
 
+def test_repeat_contact_across_parts() -> None:
+    """Hand-computed: a customer's next ticket in another part makes a repeat contact."""
+    ts = pd.to_datetime(
+        ["2024-10-08 09:00", "2024-10-08 12:00", "2024-10-09 09:00", "2024-10-20 09:00"]
+    ).tz_localize("Asia/Shanghai")
+    df = pd.DataFrame(
+        {
+            "case_id": ["1", "1", "2", "3"],
+            "activity": ["登记", "结单", "登记", "登记"],
+            "timestamp": ts,
+            "customer_id": ["c1", "c1", "c1", "c1"],
+        }
+    )
+    log = svc.as_ticket_log(df)
+    analysis = kpi_analysis(log, lambda a: run(a, [log]))[0]
+    parts = split_by_case(log, 3)
+    assert [p.n_cases for p in parts] == [1, 1, 1]
+    kpis = run(analysis, parts)
+    # ticket 2 opened 24 h after ticket 1 (within 7 days); ticket 3 eleven days after 2
+    assert kpis.cases["repeat_contact"].tolist() == [True, False, False]
+    # only ticket 1 is closed, and its customer came back: no first-contact resolution
+    assert kpis.value("first_contact_resolution") == 0.0
+    assert kpis.value("repeat_contact_rate") == pytest.approx(1 / 3)
+
+
 dd = pytest.importorskip("dask.dataframe")
 sd = pytest.importorskip("svcmining.distributed")
 
