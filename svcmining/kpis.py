@@ -136,10 +136,9 @@ def _period_labels(times: pd.Series, by: str) -> pd.Series:
     naive = times.dt.tz_localize(None).astype("datetime64[ns]")
     days = naive.to_numpy().astype("datetime64[D]")
     codes, uniq = pd.factorize(days)
-    labels = pd.Series(pd.DatetimeIndex(uniq).to_period(_PERIOD_FREQ[by]).astype("str"))
-    taken = labels.to_numpy(dtype=object)[codes] if len(uniq) else np.array([], dtype=object)
-    out = pd.Series(taken, index=times.index, dtype="str")
-    return out.where(np.asarray(codes) >= 0)
+    labels = pd.Index(pd.DatetimeIndex(uniq).to_period(_PERIOD_FREQ[by]).astype("str"))
+    taken = labels.astype("str").take(codes, allow_fill=True, fill_value=None)
+    return pd.Series(taken, index=times.index, dtype="str")
 
 
 def km_quantiles(
@@ -681,8 +680,10 @@ class KPIAnalysis:
         """The KPI table over the whole log."""
         by = self.by
         cases = self.outcomes.combine([p.cases for p in parts], ctx)
-        cases["period"] = _period_labels(cases["opened_at"], by).to_numpy()
+        cases["period"] = _period_labels(cases["opened_at"], by).array
         closed_period = _period_labels(cases["closed_at"].dropna(), by)
+        codes, period_names = pd.factorize(cases["period"], sort=True)
+        period_codes = np.asarray(codes, dtype=np.int64)
         slas = None
         if ctx.facts.slas is not None:
             sl = ctx.facts.slas
@@ -691,13 +692,13 @@ class KPIAnalysis:
             heads = np.flatnonzero(head) if len(ids) else np.zeros(0, dtype=np.int64)
             found = index_in(ids.iloc[heads], cases["case_id"])
             at = found[np.cumsum(head) - 1] if len(ids) else found
-            period = cases["period"].to_numpy(dtype=object)[np.maximum(at, 0)]
-            slas = sl.assign(period=pd.Series(np.where(at >= 0, period, None), dtype="str"))
-        stage_by, stage_all, bench_rows = self._steps(parts, cases)
+            sla_pc = np.where(at >= 0, period_codes[np.maximum(at, 0)], -1)
+            slas = sl.assign(period=pd.Categorical.from_codes(sla_pc, period_names))
+        stage_by, stage_all, bench_rows = self._steps(parts, period_codes, period_names)
         return _kpi_table(cases, closed_period, stage_by, stage_all, bench_rows, slas, by)
 
     def _steps(
-        self, parts: Sequence[KPIPart], cases: pd.DataFrame
+        self, parts: Sequence[KPIPart], period_codes: np.ndarray, period_names: pd.Index
     ) -> tuple[pd.DataFrame, pd.DataFrame, list[tuple[StepBenchmark, pd.DataFrame, pd.Series]]]:
         """Step durations per (period, stage) and overall, and the benchmarks' shares."""
         if len(parts) == 1:
@@ -713,8 +714,7 @@ class KPIAnalysis:
             ).astype(np.int64)
             off = np.cumsum([0] + [len(p.cases) for p in parts])[:-1]
             case_codes = np.concatenate([p.case + o for p, o in zip(parts, off, strict=True)])
-        period_codes, period_names = pd.factorize(cases["period"], sort=True)
-        ev_pc = np.asarray(period_codes)[case_codes]
+        ev_pc = period_codes[case_codes]
         stage_names = pd.Series(act_names).astype(str)
         if self.step_of:
             stage_names = stage_names.map(self.step_of).fillna(stage_names).astype(str)
