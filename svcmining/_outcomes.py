@@ -441,15 +441,14 @@ def outcomes_analysis(
         need=parts,
         functions=functions,
     )
-    analysis = OutcomesAnalysis(
+    whole = OutcomeContextAnalysis(
+        cutoff=pd.Timestamp.now(tz="UTC") if pd.isna(cut) else cut,
         states=st,
         sop=sop,
-        calendar=calendar,
-        cutoff=pd.Timestamp.now(tz="UTC") if pd.isna(cut) else cut,
         within_hours=within,
-        fcr=fcr,
         facts=ticket_facts(*results),
     )
+    analysis = OutcomesAnalysis(whole, calendar, fcr)
     return analysis, dict(zip(("rework", "handoffs", "conformance"), results, strict=True))
 
 
@@ -516,22 +515,29 @@ def _taken(values: Any, at: np.ndarray, fill: Any, dtype: Any) -> np.ndarray:
 
 @dataclass(frozen=True, eq=False)
 class OutcomeContext:
-    """The whole-log facts a ticket's outcome depends on: the export ``cutoff``, the
-    ``stages`` judging reopens (the SOP, or the whole log's
-    :class:`~svcmining.states.ActivityStages`) and the analyses' per-ticket ``facts``."""
+    """What a ticket's outcome depends on beyond its own events, the same for every part:
+    the export ``cutoff``; the label judge ``states`` (closed, resolved, reopen and
+    waiting labels) and the ``stages`` judging reopens by work (the SOP, or the whole
+    log's :class:`~svcmining.states.ActivityStages`); the repeat-contact window
+    ``within_hours``; the analyses' per-ticket ``facts``."""
 
     cutoff: pd.Timestamp
+    states: TicketStates
     stages: Any
+    within_hours: float
     facts: TicketFacts
 
 
 @dataclass(frozen=True, eq=False)
 class OutcomeContextAnalysis:
     """The :class:`OutcomeContext` as a kernel and a combine: the stages over the whole
-    log (unless the SOP gives them); cutoff and facts come from the analyses' run."""
+    log (unless the SOP gives them); the cutoff and the facts come from the analyses'
+    run (:func:`outcomes_analysis`), the judge and the window from the options."""
 
     cutoff: pd.Timestamp
+    states: TicketStates
     sop: Any
+    within_hours: float
     facts: TicketFacts
 
     def context(self) -> None:
@@ -545,7 +551,7 @@ class OutcomeContextAnalysis:
     def combine(self, parts: Sequence[Any], ctx: None = None) -> OutcomeContext:
         """The context of the whole log."""
         stages = self.sop if self.sop is not None else StagesAnalysis().combine(parts)
-        return OutcomeContext(self.cutoff, stages, self.facts)
+        return OutcomeContext(self.cutoff, self.states, stages, self.within_hours, self.facts)
 
 
 @dataclass(frozen=True, eq=False)
@@ -558,22 +564,18 @@ class OutcomesAnalysis:
     analyses' per-ticket columns taken by ticket code, and first-contact resolution.
     """
 
-    states: TicketStates
-    sop: Any
+    whole: OutcomeContextAnalysis
     calendar: Calendar | None
-    cutoff: pd.Timestamp
-    within_hours: float
     fcr: FCRDefinition
-    facts: TicketFacts
 
     def context(self) -> OutcomeContextAnalysis:
-        """Cutoff, stages and the analyses' facts of the whole log."""
-        return OutcomeContextAnalysis(self.cutoff, self.sop, self.facts)
+        """Cutoff, judge, stages, window and the analyses' facts of the whole log."""
+        return self.whole
 
     def kernel(self, part: TicketLog, ctx: OutcomeContext) -> pd.DataFrame:
         """The per-ticket rows of ``part`` that its own events decide."""
         events = part.events
-        cases = case_times(part, self.states, ctx.stages, ctx.cutoff)
+        cases = case_times(part, ctx.states, ctx.stages, ctx.cutoff)
         end = cases["closed_at"].where(~cases["open_at_cutoff"], ctx.cutoff)
         end = end.astype(cases["opened_at"].dtype)
         opened_ns = time_i8(cases["opened_at"].dt.as_unit("ns"))
@@ -593,7 +595,7 @@ class OutcomesAnalysis:
         filled = [p for p in parts if len(p)] or list(parts[:1])
         cases = filled[0] if len(filled) == 1 else pd.concat(filled, ignore_index=True)
         if "customer_id" in cases.columns:  # the same customer's tickets span the parts
-            cases["repeat_contact"] = repeat_contact(cases, self.within_hours * 1.0).to_numpy()
+            cases["repeat_contact"] = repeat_contact(cases, ctx.within_hours * 1.0).to_numpy()
         else:
             cases["repeat_contact"] = False
         ids = cases["case_id"]

@@ -672,7 +672,7 @@ class KPIAnalysis:
     def kernel(self, part: TicketLog, ctx: OutcomeContext) -> KPIPart:
         """The part's ticket rows and its events' step durations."""
         cases = self.outcomes.kernel(part, ctx)
-        step_h = step_durations(part, None, self.outcomes.states).to_numpy(dtype="float64")
+        step_h = step_durations(part, None, ctx.states).to_numpy(dtype="float64")
         act, names = part.codes("activity", sort=True)
         return KPIPart(cases, step_h, act, pd.Index(names), part.case_index()[0])
 
