@@ -10,26 +10,35 @@ The definitions are in the docstring of :mod:`svcmining.kpis`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
+from ._time import NS_PER_HOUR, CutoffAnalysis, hours
 from ._time import cutoff as cutoff_of
-from ._time import hours
 from ._validation import check_choice
+from .core import run
 from .eventlog import (
     LogLike,
     TicketLog,
     as_ticket_log,
     has_start_times,
+    index_in,
     time_i8,
 )
 from .exceptions import InvalidParameterError
 from .sop import as_sop
-from .states import WAITING, TicketStates, active_clock, as_states, judge_log
+from .states import (
+    WAITING,
+    StagesAnalysis,
+    TicketStates,
+    active_clock,
+    as_states,
+    judge_log,
+)
 
 if TYPE_CHECKING:
     from .calendars import Calendar
@@ -123,7 +132,7 @@ def td_hours(value: Any, param: str) -> float:
 
 
 def given_analyses(
-    tlog: TicketLog,
+    tlog: Any,
     *,
     sop: Any,
     calendar: Calendar | None,
@@ -131,29 +140,44 @@ def given_analyses(
     cut: pd.Timestamp,
     given: tuple[ReworkResult | None, Any, ConformanceResult | None],
     need: Sequence[str] = ("rework", "handoffs", "conformance"),
+    functions: Mapping[str, Callable[..., Any]] | None = None,
 ) -> tuple[ReworkResult | None, Any, ConformanceResult | None]:
     """The rework, handoff and conformance results: ``given`` ones as they are, missing
-    ones computed once (the SOP check beside the others on the second core)."""
+    ones computed once (the SOP check beside the others on the second core).
+
+    ``functions`` (``"rework"``, ``"handoffs"``, ``"conformance"``: functions with the
+    options of ``find_rework``, ``handoff_delays`` and ``check_sop``, e.g. the Dask ones
+    for a Dask log) replace the pandas functions; they run one after the other.
+    """
     rework, handoffs, conformance = given
-    from concurrent.futures import ThreadPoolExecutor
+    from concurrent.futures import Future, ThreadPoolExecutor
 
-    checking = None
-    if conformance is None and sop is not None and "conformance" in need:
-        # numpy / pyarrow release the GIL in their loops: the independent SOP check runs
-        # beside rework and handoffs
+    if functions is None:
         from .conformance import check_sop
-
-        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="svcmining-sop")
-        checking = pool.submit(check_sop, tlog, sop, precision=False, cutoff=cut, states=states)
-        pool.shutdown(wait=False)
-    if rework is None and "rework" in need:
+        from .handoffs import handoff_delays
         from .rework import find_rework
 
-        rework = find_rework(tlog, states=states, sop=sop, calendar=calendar)
+        functions = {"rework": find_rework, "handoffs": handoff_delays, "conformance": check_sop}
+        threads = True
+    else:
+        threads = False
+    checking: Future[Any] | None = None
+    if conformance is None and sop is not None and "conformance" in need:
+        options = {"precision": False, "cutoff": cut, "states": states}
+        if threads:
+            # numpy / pyarrow release the GIL in their loops: the independent SOP check
+            # runs beside rework and handoffs
+            pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="svcmining-sop")
+            checking = pool.submit(functions["conformance"], tlog, sop, **options)
+            pool.shutdown(wait=False)
+        else:
+            conformance = functions["conformance"](tlog, sop, **options)
+    if rework is None and "rework" in need:
+        rework = functions["rework"](tlog, states=states, sop=sop, calendar=calendar)
     if handoffs is None and "handoffs" in need and "department" in tlog.events.columns:
-        from .handoffs import handoff_delays
-
-        handoffs = handoff_delays(tlog, calendar=calendar, cutoff=cut, states=states, sop=sop)
+        handoffs = functions["handoffs"](
+            tlog, calendar=calendar, cutoff=cut, states=states, sop=sop
+        )
     if checking is not None:
         conformance = checking.result()
     return rework, handoffs, conformance
@@ -269,22 +293,26 @@ def case_times(
     return out
 
 
-def _first_value(events: pd.DataFrame, col: str, starts: np.ndarray) -> np.ndarray:
-    """Each case's first non-missing value of ``col``."""
+def _first_value(
+    events: pd.DataFrame, col: str, codes: np.ndarray, starts: np.ndarray
+) -> pd.api.extensions.ExtensionArray | np.ndarray:
+    """Each case's first non-missing value of ``col`` (in the column's dtype)."""
     s = events[col]
-    first = s.iloc[starts].reset_index(drop=True)
-    missing = first.isna().to_numpy()
-    if missing.any():
-        later = s.groupby(events["case_id"], sort=True).first().reset_index(drop=True)
-        first = first.where(~missing, later)
-    return first.to_numpy()
+    rows = starts
+    missing = s.isna().to_numpy()
+    if missing[starts].any():  # the first row of a ticket whose first event has none
+        ok = np.flatnonzero(~missing)
+        first_ok = np.full(len(starts), -1, dtype=np.int64)
+        c, at = np.unique(codes[ok], return_index=True)
+        first_ok[c] = ok[at]
+        rows = np.where(missing[starts] & (first_ok >= 0), first_ok, starts)
+    return s.array.take(rows)
 
 
 def repeat_contact(cases: pd.DataFrame, within_hours: float) -> pd.Series:
     """True where the same customer opened another ticket within ``within_hours`` after."""
     cust_codes = pd.factorize(cases["customer_id"])[0]
-    t = cases["opened_at"].dt.tz_convert("UTC").dt.tz_localize(None)
-    t_ns = t.to_numpy().astype("datetime64[ns]").astype("int64")
+    t_ns = time_i8(cases["opened_at"].dt.as_unit("ns"))  # UTC nanoseconds
     ok = cust_codes >= 0
     idx = np.flatnonzero(ok)
     order = idx[np.lexsort((t_ns[idx], cust_codes[idx]))]
@@ -349,83 +377,256 @@ def case_outcomes(
     [2.5]
     """
     tlog = as_ticket_log(log)
-    events = tlog.events
+    analysis, _ = outcomes_analysis(
+        tlog,
+        lambda a: run(a, [tlog]),
+        sop=sop,
+        calendar=calendar,
+        repeat_within=repeat_within,
+        fcr=fcr,
+        close_activities=close_activities,
+        cutoff=cutoff,
+        rework=rework,
+        handoffs=handoffs,
+        conformance=conformance,
+        parts=parts,
+        states=states,
+    )
+    return run(analysis, [tlog])
+
+
+def outcomes_analysis(
+    log: Any,
+    run_on_log: Callable[[Any], Any],
+    *,
+    functions: Mapping[str, Callable[..., Any]] | None = None,
+    sop: Any = None,
+    calendar: Calendar | None = None,
+    repeat_within: str | pd.Timedelta = "7d",
+    fcr: FCRDefinition = FCRDefinition(),
+    close_activities: Sequence[str] | None = None,
+    cutoff: Any = None,
+    rework: ReworkResult | None = None,
+    handoffs: Any = None,
+    conformance: ConformanceResult | None = None,
+    parts: Sequence[str] = ("rework", "handoffs", "conformance"),
+    states: TicketStates | None = None,
+    func: str = "case_outcomes",
+) -> tuple[OutcomesAnalysis, dict[str, Any]]:
+    """The :class:`OutcomesAnalysis` of :func:`case_outcomes`' options (checked) and the
+    analyses it consumes (``{"rework": ..., "handoffs": ..., "conformance": ...}``).
+
+    ``log`` is a pandas or a Dask log; ``run_on_log(analysis)`` runs an analysis of
+    :mod:`svcmining.core` over it (the export cutoff), and ``functions`` (default: the
+    pandas ``find_rework``, ``handoff_delays`` and ``check_sop``) compute the results not
+    given, once each.
+    """
     for p in parts:
-        check_choice("case_outcomes", "parts", p, ("rework", "handoffs", "conformance"))
+        check_choice(func, "parts", p, ("rework", "handoffs", "conformance"))
     if not isinstance(fcr, FCRDefinition):
         raise InvalidParameterError(
             f"The 'fcr' parameter must be an FCRDefinition. Got {fcr!r} instead."
         )
     within = td_hours(repeat_within, "repeat_within")
-    sop = as_sop(sop, func="case_outcomes")
-    st = as_states(states, sop=sop, close_activities=close_activities, func="case_outcomes")
-    cut = cutoff_of(events, cutoff, func="case_outcomes")
-    given = (rework, handoffs, conformance)
+    sop = as_sop(sop, func=func)
+    st = as_states(states, sop=sop, close_activities=close_activities, func=func)
+    cut = run_on_log(CutoffAnalysis(cutoff, func))
     results = given_analyses(
-        tlog, sop=sop, calendar=calendar, states=st, cut=cut, given=given, need=parts
+        log,
+        sop=sop,
+        calendar=calendar,
+        states=st,
+        cut=cut,
+        given=(rework, handoffs, conformance),
+        need=parts,
+        functions=functions,
     )
-    return outcome_table(tlog, st, sop, cut, calendar, within, fcr, *results)
+    whole = OutcomeContextAnalysis(
+        cutoff=pd.Timestamp.now(tz="UTC") if pd.isna(cut) else cut,
+        states=st,
+        sop=sop,
+        within_hours=within,
+        facts=ticket_facts(*results),
+    )
+    analysis = OutcomesAnalysis(whole, calendar, fcr)
+    return analysis, dict(zip(("rework", "handoffs", "conformance"), results, strict=True))
 
 
-def outcome_table(
-    tlog: TicketLog,
-    states: TicketStates,
-    sop: Any,
-    cut: pd.Timestamp,
-    calendar: Calendar | None,
-    within: float,
-    fcr: FCRDefinition,
-    rework: ReworkResult | None,
-    handoffs: Any,
-    conformance: ConformanceResult | None,
-) -> pd.DataFrame:
-    """The per-ticket table of :func:`case_outcomes` from the analyses' results."""
-    events = tlog.events
-    cases = case_times(tlog, states, sop, cut)
-    end = cases["closed_at"].where(~cases["open_at_cutoff"], cut).astype(cases["opened_at"].dtype)
-    cases["cycle_hours"] = hours(cases["opened_at"], end, None).clip(lower=0)
-    if calendar is not None:
-        cases["cycle_business_hours"] = hours(cases["opened_at"], end, calendar).clip(lower=0)
-    starts = tlog.case_index()[1]
-    for col in ("channel", "priority", "customer_id"):
-        if col in events.columns:
-            cases[col] = _first_value(events, col, starts)
-    if "customer_id" in cases.columns:
-        cases["repeat_contact"] = repeat_contact(cases, within * 1.0)
-    else:
-        cases["repeat_contact"] = False
-    fcr_ok = ~cases["open_at_cutoff"]
-    if not fcr.allow_repeat_contact:
-        fcr_ok &= ~cases["repeat_contact"]
+@dataclass(frozen=True, eq=False)
+class TicketFacts:
+    """What :func:`case_outcomes` takes from the analyses' results, one row per ticket.
+
+    ``rework`` (``has_rework``, ``n_reopen``, ``ping_pong``, ``rework_hours``),
+    ``handoffs`` (``n_handoffs``, ``handoff_hours``, ``span_hours``, ``handoff_share``),
+    ``conformance`` (``conforming``, ``sla_breached``) and the SLA checks ``slas``
+    (``sla``, ``status``), each with ``case_id``; ``None`` where the analysis was not
+    run. The results list the log's tickets in log order, so row ``i`` is ticket code
+    ``i`` (:func:`by_ticket_code` checks it, and looks the tickets up otherwise).
+    """
+
+    rework: pd.DataFrame | None = None
+    handoffs: pd.DataFrame | None = None
+    conformance: pd.DataFrame | None = None
+    slas: pd.DataFrame | None = None
+
+
+def ticket_facts(rework: Any, handoffs: Any, conformance: Any) -> TicketFacts:
+    """The :class:`TicketFacts` of the results (``None`` for one not run)."""
+    rw = ho = cf = slas = None
     if rework is not None:
-        rc = rework.cases.set_index("case_id")
-        rc.index = rc.index.astype("str")
-        cases["has_rework"] = rc["has_rework"].reindex(cases.index, fill_value=False).astype(bool)
-        cases["n_reopen"] = rc["n_reopen"].reindex(cases.index, fill_value=0).astype("int64")
-        cases["reopened"] = cases["n_reopen"] > 0
-        cases["ping_pong"] = rc["ping_pong"].reindex(cases.index, fill_value=False).astype(bool)
-        cases["rework_hours"] = rc["rework_hours"].reindex(cases.index, fill_value=0.0)
-        if not fcr.allow_rework:
-            fcr_ok &= ~cases["has_rework"]
+        rw = rework.cases[["case_id", "has_rework", "n_reopen", "ping_pong", "rework_hours"]]
     if handoffs is not None:
-        per, _ = handoff_cases(handoffs)
-        cases["n_handoffs"] = per["n_handoffs"].reindex(cases.index, fill_value=0).astype("int64")
-        cases["handoff_hours"] = (
-            per["handoff_hours"].reindex(cases.index, fill_value=0.0).astype("float64")
-        )
-        cases["span_hours"] = per["span_hours"].reindex(cases.index).astype("float64")
-        cases["handoff_share"] = per["handoff_share"].reindex(cases.index).astype("float64")
-        fcr_ok &= cases["n_handoffs"] <= fcr.max_handoffs
-    cases["first_contact_resolved"] = fcr_ok.astype(bool)
+        ho = handoff_cases(handoffs)[0].reset_index()
     if conformance is not None:
-        cc = conformance.cases.set_index("case_id")
-        cc.index = cc.index.astype("str")
-        cases["conforming"] = cc["conforming"].reindex(cases.index).astype("boolean")
-        cases["deviating"] = ~cases["conforming"]
-        cases["sla_breached"] = (
-            cc["sla_breaches"].astype("str").ne("").reindex(cases.index, fill_value=False)
-        ).astype(bool)
-    return cases.reset_index()
+        cc = conformance.cases
+        cf = pd.DataFrame(
+            {
+                "case_id": cc["case_id"],
+                "conforming": cc["conforming"],
+                "sla_breached": cc["sla_breaches"].astype("str").ne("").to_numpy(),
+            }
+        )
+        slas = conformance.slas[["case_id", "sla", "status"]]
+    return TicketFacts(rw, ho, cf, slas)
+
+
+def by_ticket_code(ids: pd.Series, table: pd.DataFrame) -> np.ndarray:
+    """The row of ``table`` of each ticket ``ids`` (the log's, in log order), -1 for none.
+
+    A result of the same log lists its tickets in log order: the row is the ticket code
+    (checked); otherwise the ticket ids are looked up.
+    """
+    theirs = table["case_id"]
+    if len(theirs) == len(ids) and theirs.array.equals(ids.array):
+        return np.arange(len(ids), dtype=np.int64)
+    return index_in(ids, theirs)
+
+
+def _taken(values: Any, at: np.ndarray, fill: Any, dtype: Any) -> np.ndarray:
+    """``values[at]`` with ``fill`` where ``at`` is -1, as ``dtype``."""
+    v = np.asarray(values)
+    if len(v) == 0:
+        return np.full(len(at), fill, dtype=dtype)
+    out = v[np.maximum(at, 0)]
+    if (at < 0).any():
+        out = np.where(at >= 0, out, fill)
+    return out.astype(dtype)
+
+
+@dataclass(frozen=True, eq=False)
+class OutcomeContext:
+    """What a ticket's outcome depends on beyond its own events, the same for every part:
+    the export ``cutoff``; the label judge ``states`` (closed, resolved, reopen and
+    waiting labels) and the ``stages`` judging reopens by work (the SOP, or the whole
+    log's :class:`~svcmining.states.ActivityStages`); the repeat-contact window
+    ``within_hours``; the analyses' per-ticket ``facts``."""
+
+    cutoff: pd.Timestamp
+    states: TicketStates
+    stages: Any
+    within_hours: float
+    facts: TicketFacts
+
+
+@dataclass(frozen=True, eq=False)
+class OutcomeContextAnalysis:
+    """The :class:`OutcomeContext` as a kernel and a combine: the stages over the whole
+    log (unless the SOP gives them); the cutoff and the facts come from the analyses'
+    run (:func:`outcomes_analysis`), the judge and the window from the options."""
+
+    cutoff: pd.Timestamp
+    states: TicketStates
+    sop: Any
+    within_hours: float
+    facts: TicketFacts
+
+    def context(self) -> None:
+        """No whole-log fact is needed first."""
+        return None
+
+    def kernel(self, part: TicketLog, ctx: None = None) -> Any:
+        """The part's stage counts (nothing with an SOP)."""
+        return None if self.sop is not None else StagesAnalysis().kernel(part)
+
+    def combine(self, parts: Sequence[Any], ctx: None = None) -> OutcomeContext:
+        """The context of the whole log."""
+        stages = self.sop if self.sop is not None else StagesAnalysis().combine(parts)
+        return OutcomeContext(self.cutoff, self.states, stages, self.within_hours, self.facts)
+
+
+@dataclass(frozen=True, eq=False)
+class OutcomesAnalysis:
+    """:func:`case_outcomes` as a context, a kernel and a combine (:mod:`svcmining.core`).
+
+    The kernel computes what a ticket's own events tell (opened, closed, cycle and waiting
+    hours, first channel / priority / customer); the combine adds what needs the whole
+    log: repeat contacts (the same customer's tickets may lie in other parts), the
+    analyses' per-ticket columns taken by ticket code, and first-contact resolution.
+    """
+
+    whole: OutcomeContextAnalysis
+    calendar: Calendar | None
+    fcr: FCRDefinition
+
+    def context(self) -> OutcomeContextAnalysis:
+        """Cutoff, judge, stages, window and the analyses' facts of the whole log."""
+        return self.whole
+
+    def kernel(self, part: TicketLog, ctx: OutcomeContext) -> pd.DataFrame:
+        """The per-ticket rows of ``part`` that its own events decide."""
+        events = part.events
+        cases = case_times(part, ctx.states, ctx.stages, ctx.cutoff)
+        end = cases["closed_at"].where(~cases["open_at_cutoff"], ctx.cutoff)
+        end = end.astype(cases["opened_at"].dtype)
+        opened_ns = time_i8(cases["opened_at"].dt.as_unit("ns"))
+        cycle_ns = time_i8(end.dt.as_unit("ns")) - opened_ns
+        cases["cycle_hours"] = np.maximum(cycle_ns / NS_PER_HOUR, 0.0)
+        if self.calendar is not None:
+            cycle = hours(cases["opened_at"], end, self.calendar).clip(lower=0)
+            cases["cycle_business_hours"] = cycle
+        codes, starts = part.case_index()
+        for col in ("channel", "priority", "customer_id"):
+            if col in events.columns:
+                cases[col] = _first_value(events, col, codes, starts)
+        return cases.reset_index()
+
+    def combine(self, parts: Sequence[pd.DataFrame], ctx: OutcomeContext) -> pd.DataFrame:
+        """The :func:`case_outcomes` table of the whole log."""
+        filled = [p for p in parts if len(p)] or list(parts[:1])
+        cases = filled[0] if len(filled) == 1 else pd.concat(filled, ignore_index=True)
+        if "customer_id" in cases.columns:  # the same customer's tickets span the parts
+            cases["repeat_contact"] = repeat_contact(cases, ctx.within_hours * 1.0).to_numpy()
+        else:
+            cases["repeat_contact"] = False
+        ids = cases["case_id"]
+        fcr, facts = self.fcr, ctx.facts
+        fcr_ok = ~cases["open_at_cutoff"].to_numpy(dtype=bool)
+        if not fcr.allow_repeat_contact:
+            fcr_ok &= ~cases["repeat_contact"].to_numpy(dtype=bool)
+        if facts.rework is not None:
+            rc, at = facts.rework, by_ticket_code(ids, facts.rework)
+            cases["has_rework"] = _taken(rc["has_rework"], at, False, bool)
+            cases["n_reopen"] = _taken(rc["n_reopen"], at, 0, np.int64)
+            cases["reopened"] = cases["n_reopen"] > 0
+            cases["ping_pong"] = _taken(rc["ping_pong"], at, False, bool)
+            cases["rework_hours"] = _taken(rc["rework_hours"], at, 0.0, np.float64)
+            if not fcr.allow_rework:
+                fcr_ok &= ~cases["has_rework"].to_numpy()
+        if facts.handoffs is not None:
+            hc, at = facts.handoffs, by_ticket_code(ids, facts.handoffs)
+            cases["n_handoffs"] = _taken(hc["n_handoffs"], at, 0, np.int64)
+            cases["handoff_hours"] = _taken(hc["handoff_hours"], at, 0.0, np.float64)
+            cases["span_hours"] = _taken(hc["span_hours"], at, np.nan, np.float64)
+            cases["handoff_share"] = _taken(hc["handoff_share"], at, np.nan, np.float64)
+            fcr_ok &= cases["n_handoffs"].to_numpy() <= fcr.max_handoffs
+        cases["first_contact_resolved"] = fcr_ok
+        if facts.conformance is not None:
+            cc, at = facts.conformance, by_ticket_code(ids, facts.conformance)
+            conforming = pd.array(cc["conforming"], dtype="boolean")
+            cases["conforming"] = conforming.take(at, allow_fill=True)
+            cases["deviating"] = ~cases["conforming"]
+            cases["sla_breached"] = _taken(cc["sla_breached"], at, False, bool)
+        return cases
 
 
 def waiting_times(

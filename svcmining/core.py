@@ -55,8 +55,13 @@ Worked example: the number of tickets and the median events per ticket.
 True
 
 A median is not additive, so the kernel sends the values behind it; a count would be
-sent as a count. A context would be another such object: for example one whose kernel
-returns the last timestamp of its part and whose combine takes the maximum (the cutoff).
+sent as a count. A fact that joins tickets (a customer's repeat contact is another
+ticket of theirs, maybe in another part) is decided in the combine, which sees every
+ticket's rows in log order (:class:`~svcmining.kpis.KPIAnalysis`); the results of other
+analyses a composite consumes (rework, handoffs, the SOP check) come in its context, one
+row per ticket in log order, and are taken by ticket code. A context would be another
+such object: for example one whose kernel returns the last timestamp of its part and
+whose combine takes the maximum (the cutoff).
 """
 
 from __future__ import annotations

@@ -17,8 +17,8 @@ case. The functions below have the names and options of the pandas functions.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
@@ -42,6 +42,7 @@ if TYPE_CHECKING:
 __all__ = [
     "DaskTicketLog",
     "as_dask_log",
+    "case_outcomes",
     "check_sop",
     "discover_dfg",
     "find_rework",
@@ -263,37 +264,30 @@ def check_sop(
     return run(sop_check_analysis(sop, **options), _as_dask(log, "check_sop"))
 
 
-def service_kpis(
-    log: Any,
-    *,
-    sop: Any = None,
-    calendar: Calendar | None = None,
-    close_activities: Sequence[str] | None = None,
-    cutoff: Any = None,
-    **options: Any,
-) -> ServiceKPIs:
+def service_kpis(log: Any, **options: Any) -> ServiceKPIs:
     """:func:`svcmining.service_kpis` on a Dask log (same options): rework, handoffs and
-    conformance over the whole log by this module, then :class:`~svcmining.kpis.KPIAnalysis`
-    (ticket rows on the partitions, the KPI table on the client)."""
-    from .core import CutoffAnalysis
+    conformance by this module (unless given), then the same
+    :class:`~svcmining.kpis.KPIAnalysis` as pandas (ticket rows and step durations on
+    the partitions; repeat contacts and the KPI table on the client)."""
     from .kpis import kpi_analysis
-    from .sop import as_sop
 
-    sop = None if sop is None else as_sop(sop, func="service_kpis")
     dlog = _as_dask(log, "service_kpis")
-    if calendar is None and sop is not None:
-        calendar = getattr(sop, "calendar", None)
-    cut = run(CutoffAnalysis(cutoff, "service_kpis"), dlog)
-    ca = None if close_activities is None else list(close_activities)
-    has_dept = "department" in dlog.events.columns
-    analysis = kpi_analysis(
-        sop=sop,
-        calendar=calendar,
-        close_activities=ca,
-        cutoff=cut,
-        rework=find_rework(dlog, close_activities=ca, sop=sop, calendar=calendar),
-        handoffs=handoff_delays(dlog, calendar=calendar) if has_dept else None,
-        conformance=None if sop is None else check_sop(dlog, sop, precision=False, cutoff=cut),
-        **options,
+    analysis, analyses = kpi_analysis(dlog, lambda a: run(a, dlog), functions=_FUNCS, **options)
+    return replace(run(analysis, dlog), analyses=analyses)
+
+
+def case_outcomes(log: Any, **options: Any) -> pd.DataFrame:
+    """:func:`svcmining.case_outcomes` on a Dask log (same options), as :func:`service_kpis`."""
+    from .kpis import outcomes_analysis
+
+    dlog = _as_dask(log, "case_outcomes")
+    return run(
+        outcomes_analysis(dlog, lambda a: run(a, dlog), functions=_FUNCS, **options)[0], dlog
     )
-    return run(analysis, dlog)
+
+
+_FUNCS: dict[str, Callable[..., Any]] = {
+    "rework": find_rework,
+    "handoffs": handoff_delays,
+    "conformance": check_sop,
+}

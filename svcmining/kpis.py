@@ -71,24 +71,27 @@ steps over a benchmark
 from __future__ import annotations
 
 import html
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
 
-from ._groupstats import group_stats
+from ._groupstats import group_quantiles
 from ._outcomes import FCRDefinition as FCRDefinition
+from ._outcomes import OutcomeContext as OutcomeContext
+from ._outcomes import OutcomesAnalysis as OutcomesAnalysis
 from ._outcomes import StepBenchmark as StepBenchmark
 from ._outcomes import case_outcomes as case_outcomes
-from ._outcomes import given_analyses, outcome_table, repeat_contact, step_durations, td_hours
+from ._outcomes import outcomes_analysis as outcomes_analysis
+from ._outcomes import step_durations
 from ._outcomes import waiting_times as waiting_times
 from ._painpoints import PainPoints as PainPoints
 from ._painpoints import pain_points as pain_points
 from ._repr import html_table, names, pct
-from ._time import cutoff as cutoff_of
 from ._validation import check_choice
+from .core import run
 from .eventlog import (
     LogLike,
     TicketLog,
@@ -97,7 +100,7 @@ from .eventlog import (
 )
 from .exceptions import InvalidParameterError
 from .sop import as_sop
-from .states import TicketStates, as_states
+from .states import TicketStates
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -109,11 +112,13 @@ if TYPE_CHECKING:
 __all__ = [
     "FCRDefinition",
     "KPIAnalysis",
+    "OutcomesAnalysis",
     "PainPoints",
     "ServiceKPIs",
     "StepBenchmark",
     "case_outcomes",
     "kpi_analysis",
+    "outcomes_analysis",
     "pain_points",
     "service_kpis",
     "waiting_times",
@@ -131,10 +136,9 @@ def _period_labels(times: pd.Series, by: str) -> pd.Series:
     naive = times.dt.tz_localize(None).astype("datetime64[ns]")
     days = naive.to_numpy().astype("datetime64[D]")
     codes, uniq = pd.factorize(days)
-    labels = pd.Series(pd.DatetimeIndex(uniq).to_period(_PERIOD_FREQ[by]).astype("str"))
-    taken = labels.to_numpy(dtype=object)[codes] if len(uniq) else np.array([], dtype=object)
-    out = pd.Series(taken, index=times.index, dtype="str")
-    return out.where(np.asarray(codes) >= 0)
+    labels = pd.Index(pd.DatetimeIndex(uniq).to_period(_PERIOD_FREQ[by]).astype("str"))
+    taken = labels.astype("str").take(codes, allow_fill=True, fill_value=None)
+    return pd.Series(taken, index=times.index, dtype="str")
 
 
 def km_quantiles(
@@ -166,10 +170,14 @@ def km_quantiles(
     o = np.asarray(observed, dtype=bool)
     keep = ~np.isnan(d)
     d, o = d[keep], o[keep]
+    order = np.lexsort((~o, d))  # at equal times, events before censorings
+    return _km_sorted(d[order], o[order], qs)
+
+
+def _km_sorted(d: np.ndarray, o: np.ndarray, qs: Sequence[float]) -> tuple[list[float], float]:
+    """:func:`km_quantiles` of durations without NaN sorted by (duration, not observed)."""
     if len(d) == 0:
         return [float("nan")] * len(qs), float("nan")
-    order = np.lexsort((~o, d))  # at equal times, events before censorings
-    d, o = d[order], o[order]
     times, first = np.unique(d, return_index=True)
     n_at = len(d) - first  # at risk at each distinct time
     ev = np.add.reduceat(o.astype("int64"), first)
@@ -311,9 +319,26 @@ def _rows(period: str, kpi: str, detail: str, value: float, unit: str, n: int) -
     }
 
 
-def _share(mask: pd.Series) -> float:
-    m = mask.dropna()
+def _share(mask: np.ndarray) -> float:
+    """The share of true values, missing ones (NaN) left out."""
+    m = mask[~np.isnan(mask)] if mask.dtype.kind == "f" else mask
     return float(m.mean()) if len(m) else float("nan")
+
+
+#: The per-ticket columns the KPI table is computed from.
+_TABLE_COLUMNS = (
+    "open_at_cutoff",
+    "cycle_hours",
+    "cycle_business_hours",
+    "first_contact_resolved",
+    "repeat_contact",
+    "reopened",
+    "has_rework",
+    "waiting_hours",
+    "span_hours",
+    "handoff_hours",
+    "deviating",
+)
 
 
 def service_kpis(
@@ -371,85 +396,24 @@ def service_kpis(
     >>> k = svc.service_kpis(svc.read_tickets("sample_logs/"), benchmarks=bench)  # doctest: +SKIP
     >>> k.value("cycle_hours_p50")                                    # doctest: +SKIP
     """
-    check_choice("service_kpis", "by", by, ("month", "week", "quarter", "none"))
-    for b in benchmarks:
-        if not isinstance(b, StepBenchmark):
-            raise InvalidParameterError(
-                "The 'benchmarks' parameter of service_kpis must hold StepBenchmark objects. "
-                f"Got {b!r} instead."
-            )
     tlog = as_ticket_log(log)
-    events = tlog.events
-    if not isinstance(fcr, FCRDefinition):
-        raise InvalidParameterError(
-            f"The 'fcr' parameter must be an FCRDefinition. Got {fcr!r} instead."
-        )
-    within = td_hours(repeat_within, "repeat_within")
-    sop = as_sop(sop, func="service_kpis")
-    if calendar is None and sop is not None:
-        calendar = getattr(sop, "calendar", None)
-    st = as_states(states, sop=sop, close_activities=close_activities, func="service_kpis")
-    cut = cutoff_of(events, cutoff, func="service_kpis")
-    given = (rework, handoffs, conformance)
-    rework, handoffs, conformance = given_analyses(
-        tlog, sop=sop, calendar=calendar, states=st, cut=cut, given=given
+    analysis, analyses = kpi_analysis(
+        tlog,
+        lambda a: run(a, [tlog]),
+        sop=sop,
+        calendar=calendar,
+        by=by,
+        benchmarks=benchmarks,
+        fcr=fcr,
+        repeat_within=repeat_within,
+        close_activities=close_activities,
+        cutoff=cutoff,
+        rework=rework,
+        handoffs=handoffs,
+        conformance=conformance,
+        states=states,
     )
-    cases = outcome_table(tlog, st, sop, cut, calendar, within, fcr, rework, handoffs, conformance)
-    cases["period"] = _period_labels(cases["opened_at"], by).to_numpy()
-    closed_period = _period_labels(cases["closed_at"].dropna(), by)
-
-    slas = None
-    if conformance is not None:
-        at = index_in(conformance.slas["case_id"], cases["case_id"])
-        period = cases["period"].to_numpy(dtype=object)[np.maximum(at, 0)]
-        slas = conformance.slas.assign(
-            period=pd.Series(np.where(at >= 0, period, None), dtype="str")
-        )
-
-    # step durations (per event, elapsed), attributed to the ticket's period; integer codes
-    step_h = step_durations(tlog, None, st).to_numpy(dtype="float64")
-    starts = tlog.case_index()[1]  # cases are in log order = row order of ``cases``
-    case_codes = np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, len(events)]))
-    period_codes, period_names = pd.factorize(cases["period"], sort=True)
-    ev_pc = np.asarray(period_codes)[case_codes]
-    act_codes, act_names = tlog.codes("activity", sort=True)
-    if sop is not None:
-        step_of = {lab: s.id for s in sop.steps for lab in s.labels}
-        stage_names = pd.Series(act_names).map(step_of).fillna(pd.Series(act_names)).astype(str)
-    else:
-        stage_names = pd.Series(act_names).astype(str)
-    ok = ~np.isnan(step_h)
-    stage_codes, stage_uniq = pd.factorize(stage_names, sort=True)
-    ev_stage = np.asarray(stage_codes, dtype=np.int64)[act_codes[ok]]
-    stage_by = _median_mean_size(
-        ev_pc[ok], ev_stage, step_h[ok], len(period_names), pd.Index(stage_uniq, name="stage")
-    )
-    stage_all = _median_mean_size(
-        np.zeros(int(ok.sum()), dtype=np.int64),
-        ev_stage,
-        step_h[ok],
-        1,
-        pd.Index(stage_uniq, name="stage"),
-    ).droplevel("p")
-    bench_rows: list[tuple[StepBenchmark, pd.DataFrame, pd.Series]] = []
-    for b in benchmarks:
-        hit = np.flatnonzero(np.asarray(act_names) == b.activity)
-        m = ok & (act_codes == hit[0]) if len(hit) else np.zeros(len(ok), dtype=bool)
-        bd = pd.DataFrame(
-            {
-                "p": ev_pc[m],
-                "t": step_h[m] > b.threshold_hours,
-                "b": step_h[m] > b.benchmark_hours,
-            }
-        )
-        bench_rows.append((b, bd.groupby("p").agg(["mean", "size"]), bd[["t", "b"]].mean()))
-    names = dict(enumerate(period_names))
-    stage_by = stage_by.rename(index=names, level="p")
-    bench_rows = [(b, by_p.rename(index=names), overall) for b, by_p, overall in bench_rows]
-    out = _kpi_table(cases, closed_period, stage_by, stage_all, bench_rows, slas, by)
-    return replace(
-        out, analyses={"rework": rework, "handoffs": handoffs, "conformance": conformance}
-    )
+    return replace(run(analysis, [tlog]), analyses=analyses)
 
 
 def _median_mean_size(
@@ -459,15 +423,16 @@ def _median_mean_size(
     k = len(stages)
     key = p * k + stage
     size = np.bincount(key, minlength=n_p * k)
-    stats = group_stats(key, h, n_p * k, "h")
+    sums = np.bincount(key, weights=h, minlength=n_p * k)
+    (median,), _ = group_quantiles(key, h, n_p * k, (0.5,))
     seen = np.flatnonzero(size)
     index = pd.MultiIndex.from_arrays(
         [seen // max(k, 1), stages.take(seen % max(k, 1))], names=["p", "stage"]
     )
     return pd.DataFrame(
         {
-            "median": stats["h_p50_hours"][seen],
-            "mean": stats["h_mean_hours"][seen],
+            "median": median[seen],
+            "mean": sums[seen] / size[seen],
             "size": size[seen].astype(np.int64),
         },
         index=index,
@@ -494,18 +459,45 @@ def _kpi_table(
     stage_periods = set(stage_by.index.get_level_values(0))
     sla_counts = None if slas is None else _sla_counts(slas)
     rows: list[dict[str, Any]] = []
+    # the columns as numpy arrays, once (missing values of nullable columns as NaN)
+    whole = {
+        col: cases[col].to_numpy(dtype=float, na_value=np.nan)
+        if isinstance(cases[col].dtype, pd.BooleanDtype)
+        else cases[col].to_numpy()
+        for col in _TABLE_COLUMNS
+        if col in cases.columns
+    }
+    # each duration column sorted once for the Kaplan-Meier estimates; a period's tickets
+    # in that order are its own sorted durations
+    period_of = np.full(len(cases), -1, dtype=np.int64)
+    for j, idx in enumerate(per_idx.values()):
+        period_of[idx] = j
+    period_no = {per: j for j, per in enumerate(per_idx)}
+    km_order: dict[str, np.ndarray] = {}
+    for col in ("cycle_hours", "cycle_business_hours"):
+        if col in whole:
+            d = np.asarray(whole[col], dtype="float64")
+            order = np.lexsort((whole["open_at_cutoff"], d))  # events before censorings
+            km_order[col] = order[~np.isnan(d[order])]
     for per in periods:
-        c = cases if per == ALL else cases.iloc[per_idx[per]]
-        n = len(c)
+        c = whole if per == ALL else {k: v[per_idx[per]] for k, v in whole.items()}
+        n = len(c["open_at_cutoff"])
         rows.append(_rows(per, "cases_opened", "", n, "cases", n))
         n_closed = len(closed_period) if per == ALL else int(closed_counts.get(per, 0))
         rows.append(_rows(per, "cases_closed", "", n_closed, "cases", n))
         rows.append(_rows(per, "open_at_cutoff", "", c["open_at_cutoff"].sum(), "cases", n))
-        closed = ~c["open_at_cutoff"].to_numpy()
+        closed = ~c["open_at_cutoff"]
         for col, unit in (("cycle_hours", "hours"), ("cycle_business_hours", "business_hours")):
-            if col not in c.columns:
+            if col not in c:
                 continue
-            (p50, p90), mean = km_quantiles(c[col].to_numpy(), closed, [0.5, 0.9])
+            at = km_order[col]
+            if per != ALL:
+                at = at[period_of[at] == period_no[per]]
+            d_at, closed_at = (
+                np.asarray(whole[col], dtype="float64")[at],
+                ~whole["open_at_cutoff"][at],
+            )
+            (p50, p90), mean = _km_sorted(d_at, closed_at, [0.5, 0.9])
             rows.append(_rows(per, f"{col}_p50", "", p50, unit, n))
             rows.append(_rows(per, f"{col}_p90", "", p90, unit, n))
             rows.append(_rows(per, f"{col}_mean", "", mean, unit, n))
@@ -521,21 +513,21 @@ def _kpi_table(
             rows.append(_rows(per, "stage_hours_p50", str(name), med_, "hours", size_))
             rows.append(_rows(per, "stage_hours_mean", str(name), mean_, "hours", size_))
         n_cl = int(closed.sum())
-        fcr_v = c.loc[closed, "first_contact_resolved"].mean() if n_cl else np.nan
+        fcr_v = c["first_contact_resolved"][closed].mean() if n_cl else np.nan
         rows.append(_rows(per, "first_contact_resolution", "", fcr_v, "share", n_cl))
         rows.append(_rows(per, "repeat_contact_rate", "", _share(c["repeat_contact"]), "share", n))
-        if "has_rework" in c.columns:
+        if "has_rework" in c:
             rows.append(_rows(per, "reopen_rate", "", _share(c["reopened"]), "share", n))
             rows.append(_rows(per, "rework_rate", "", _share(c["has_rework"]), "share", n))
-        if "waiting_hours" in c.columns and "cycle_hours" in c.columns:
-            tot = float(c["cycle_hours"].sum())
-            wshare = float(c["waiting_hours"].sum()) / tot if tot > 0 else np.nan
+        if "waiting_hours" in c and "cycle_hours" in c:
+            tot = float(np.nansum(c["cycle_hours"]))
+            wshare = float(np.nansum(c["waiting_hours"])) / tot if tot > 0 else np.nan
             rows.append(_rows(per, "waiting_share", "", min(wshare, 1.0), "share", n))
-        if "handoff_hours" in c.columns:
-            tot = float(c["span_hours"].sum())
-            share = float(c["handoff_hours"].sum()) / tot if tot > 0 else np.nan
+        if "handoff_hours" in c:
+            tot = float(np.nansum(c["span_hours"]))
+            share = float(np.nansum(c["handoff_hours"])) / tot if tot > 0 else np.nan
             rows.append(_rows(per, "handoff_share", "", min(share, 1.0), "share", n))
-        if "conforming" in c.columns:
+        if "deviating" in c:
             rows.append(_rows(per, "deviation_rate", "", _share(c["deviating"]), "share", n))
         if sla_counts is not None:
             for sla_id, met, br in sla_counts.get(per, []):
@@ -564,35 +556,44 @@ def _sla_counts(slas: pd.DataFrame) -> dict[str, list[tuple[Any, int, int]]]:
     """Per period (and ``ALL``): (sla, met, breached) in order of first appearance."""
     met = (slas["status"] == "met").to_numpy()
     br = (slas["status"] == "breached").to_numpy()
-    frame = pd.DataFrame({"period": slas["period"], "sla": slas["sla"], "met": met, "br": br})
+    p_codes, p_names = pd.factorize(slas["period"])
+    s_codes, s_names = pd.factorize(slas["sla"])
+    n_s = len(s_names)
     out: dict[str, list[tuple[Any, int, int]]] = {}
-    per = frame.groupby(["period", "sla"], sort=False)[["met", "br"]].sum()
-    for (period, sla_id), m, b in zip(per.index, per["met"], per["br"], strict=True):
-        out.setdefault(period, []).append((sla_id, int(m), int(b)))
-    total = frame.groupby("sla", sort=False)[["met", "br"]].sum()
-    out[ALL] = [
-        (sla_id, int(m), int(b))
-        for sla_id, m, b in zip(total.index, total["met"], total["br"], strict=True)
-    ]
+    for per_period in (True, False):  # per period, then over all periods
+        ok = (s_codes >= 0) & (p_codes >= 0) if per_period else s_codes >= 0
+        p = p_codes[ok] if per_period else np.zeros(int(ok.sum()), dtype=np.int64)
+        uniq, first, inv = np.unique(p * n_s + s_codes[ok], return_index=True, return_inverse=True)
+        n_met = np.bincount(inv, weights=met[ok], minlength=len(uniq))
+        n_br = np.bincount(inv, weights=br[ok], minlength=len(uniq))
+        for j in np.argsort(first, kind="stable"):  # in order of first appearance
+            period = p_names[uniq[j] // n_s] if per_period else ALL
+            out.setdefault(period, []).append((s_names[uniq[j] % n_s], int(n_met[j]), int(n_br[j])))
     return out
 
 
 def kpi_analysis(
+    log: Any,
+    run_on_log: Callable[[Any], Any],
     *,
-    sop: Any,
-    calendar: Calendar | None,
-    close_activities: list[str] | None,
-    cutoff: pd.Timestamp,
-    rework: ReworkResult,
-    handoffs: Any,
-    conformance: ConformanceResult | None,
-    by: str = "month",
-    benchmarks: Sequence[Any] = (),
-    fcr: FCRDefinition | None = None,
+    functions: Mapping[str, Callable[..., Any]] | None = None,
+    sop: Any = None,
+    calendar: Calendar | None = None,
+    by: Period = "month",
+    benchmarks: Sequence[StepBenchmark] = (),
+    fcr: FCRDefinition = FCRDefinition(),
     repeat_within: str | pd.Timedelta = "7d",
-) -> KPIAnalysis:
-    """The :class:`KPIAnalysis` of :func:`service_kpis`' options (checked), given the whole
-    log's cutoff (``NaT`` for an empty log: now) and analyses."""
+    close_activities: Sequence[str] | None = None,
+    cutoff: Any = None,
+    rework: ReworkResult | None = None,
+    handoffs: Any = None,
+    conformance: ConformanceResult | None = None,
+    states: TicketStates | None = None,
+) -> tuple[KPIAnalysis, dict[str, Any]]:
+    """The :class:`KPIAnalysis` of :func:`service_kpis`' options (checked) and the
+    analyses it consumes (``rework``, ``handoffs``, ``conformance``), for a pandas or a
+    Dask ``log``: ``run_on_log(analysis)`` runs an analysis over it and ``functions``
+    compute the missing results (see :func:`outcomes_analysis`)."""
     check_choice("service_kpis", "by", by, ("month", "week", "quarter", "none"))
     for b in benchmarks:
         if not isinstance(b, StepBenchmark):
@@ -600,107 +601,131 @@ def kpi_analysis(
                 "The 'benchmarks' parameter of service_kpis must hold StepBenchmark objects. "
                 f"Got {b!r} instead."
             )
-    td_hours(repeat_within, "repeat_within")
-    options = {
-        "calendar": calendar,
-        "repeat_within": repeat_within,
-        "fcr": FCRDefinition() if fcr is None else fcr,
-        "close_activities": close_activities,
-        "cutoff": pd.Timestamp.now(tz="UTC") if pd.isna(cutoff) else cutoff,
-        "rework": rework,
-        "handoffs": handoffs,
-        "conformance": conformance,
-    }
-    return KPIAnalysis(options, by, sop, tuple(benchmarks))
+    sop = as_sop(sop, func="service_kpis")
+    if calendar is None and sop is not None:
+        calendar = getattr(sop, "calendar", None)
+    outcomes, analyses = outcomes_analysis(
+        log,
+        run_on_log,
+        functions=functions,
+        sop=sop,
+        calendar=calendar,
+        repeat_within=repeat_within,
+        fcr=fcr,
+        close_activities=close_activities,
+        cutoff=cutoff,
+        rework=rework,
+        handoffs=handoffs,
+        conformance=conformance,
+        states=states,
+        func="service_kpis",
+    )
+    step_of = {} if sop is None else {lab: s.id for s in sop.steps for lab in s.labels}
+    return KPIAnalysis(outcomes, by, tuple(benchmarks), step_of), analyses
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
+class KPIPart:
+    """The partial result of whole tickets: their :func:`case_outcomes` rows (``cases``)
+    and, per event, the step duration ``step_h`` (hours, NaN for none), the activity code
+    ``act`` (of the sorted ``activities``) and the ticket code ``case`` (in the part)."""
+
+    cases: pd.DataFrame
+    step_h: np.ndarray
+    act: np.ndarray
+    activities: pd.Index
+    case: np.ndarray
+
+
+@dataclass(frozen=True, eq=False)
 class KPIAnalysis:
-    """The per-ticket and per-step part of :func:`service_kpis` over parts of whole tickets
-    (:mod:`svcmining.core`; run by :func:`svcmining.distributed.service_kpis` with the
-    whole log's cutoff, rework, handoffs and conformance in ``options``).
+    """:func:`service_kpis` as a context, a kernel and a combine (:mod:`svcmining.core`).
 
-    The kernel builds its tickets' :func:`case_outcomes` rows and step durations; the
-    combine recomputes the cross-ticket repeat contacts (same customer, another ticket
-    within ``repeat_within``) and the KPI table from all rows. (The pandas
-    :func:`service_kpis` does not run through this combine yet.)
+    The context is the :class:`~svcmining.kpis.OutcomesAnalysis` one (export cutoff,
+    stages, the analyses' per-ticket facts). The kernel returns its tickets' outcome rows
+    and the step duration of each event; the combine builds the outcome table (repeat
+    contacts over all tickets), the periods, and the KPI table from the per-ticket rows
+    and the step durations of all events, in log order -- the pandas path is the
+    one-part case.
     """
 
-    options: Mapping[str, Any]
+    outcomes: OutcomesAnalysis
     by: str = "month"
-    sop: Any = None
     benchmarks: tuple[StepBenchmark, ...] = ()
+    step_of: Mapping[str, str] = field(default_factory=dict)
 
-    def context(self) -> None:
-        """The whole-log facts come in ``options``."""
-        return None
+    def context(self) -> Any:
+        """The context of :func:`case_outcomes`."""
+        return self.outcomes.context()
 
-    def kernel(self, part: TicketLog, ctx: None = None) -> dict[str, Any]:
-        """The part's ticket rows and step durations."""
-        return _kpi_part(part, dict(self.options), self.by, self.sop)
+    def kernel(self, part: TicketLog, ctx: OutcomeContext) -> KPIPart:
+        """The part's ticket rows and its events' step durations."""
+        cases = self.outcomes.kernel(part, ctx)
+        step_h = step_durations(part, None, ctx.states).to_numpy(dtype="float64")
+        act, names = part.codes("activity", sort=True)
+        return KPIPart(cases, step_h, act, pd.Index(names), part.case_index()[0])
 
-    def combine(self, all_parts: Sequence[dict[str, Any]], ctx: None = None) -> ServiceKPIs:
+    def combine(self, parts: Sequence[KPIPart], ctx: OutcomeContext) -> ServiceKPIs:
         """The KPI table over the whole log."""
-        by, benchmarks, fcr = self.by, self.benchmarks, self.options["fcr"]
-        conformance = self.options.get("conformance")
-        within = td_hours(self.options["repeat_within"], "repeat_within")
-        parts = [p for p in all_parts if p["n_events"]]
-        cases = pd.concat([p["cases"] for p in parts], ignore_index=True)
-        if "customer_id" in cases.columns:
-            # repeat contacts span tickets of several partitions: recomputed over all tickets
-            rep = repeat_contact(cases, within * 1.0).to_numpy()
-            cases["repeat_contact"] = rep
-            if not fcr.allow_repeat_contact:
-                cases["first_contact_resolved"] = cases["first_contact_resolved"].to_numpy() & ~rep
-        cases = cases.set_index("case_id") if "case_id" in cases.columns else cases
-        cases = cases.reset_index()
-        steps = pd.concat([p["steps"] for p in parts], ignore_index=True)
+        by = self.by
+        cases = self.outcomes.combine([p.cases for p in parts], ctx)
+        cases["period"] = _period_labels(cases["opened_at"], by).array
         closed_period = _period_labels(cases["closed_at"].dropna(), by)
+        codes, period_names = pd.factorize(cases["period"], sort=True)
+        period_codes = np.asarray(codes, dtype=np.int64)
         slas = None
-        if conformance is not None:
-            slas = conformance.slas.assign(
-                period=lambda d: (
-                    d["case_id"].astype("str").map(cases.set_index("case_id")["period"])
-                )
-            )
-        ok = steps["h"].notna().to_numpy()
-        sdf = steps[ok]
-        stage_by = sdf.groupby(["period", "stage"], sort=True)["h"].agg(["median", "mean", "size"])
-        stage_all = sdf.groupby("stage", sort=True)["h"].agg(["median", "mean", "size"])
-        bench = []
-        for b in benchmarks:
-            m = sdf[sdf["activity"] == b.activity]
+        if ctx.facts.slas is not None:
+            sl = ctx.facts.slas
+            ids = sl["case_id"]  # each ticket's checks in a run: looked up once per run
+            head = np.r_[True, np.asarray(ids.array[1:] != ids.array[:-1], dtype=bool)]
+            heads = np.flatnonzero(head) if len(ids) else np.zeros(0, dtype=np.int64)
+            found = index_in(ids.iloc[heads], cases["case_id"])
+            at = found[np.cumsum(head) - 1] if len(ids) else found
+            sla_pc = np.where(at >= 0, period_codes[np.maximum(at, 0)], -1)
+            slas = sl.assign(period=pd.Categorical.from_codes(sla_pc, period_names))
+        stage_by, stage_all, bench_rows = self._steps(parts, period_codes, period_names)
+        return _kpi_table(cases, closed_period, stage_by, stage_all, bench_rows, slas, by)
+
+    def _steps(
+        self, parts: Sequence[KPIPart], period_codes: np.ndarray, period_names: pd.Index
+    ) -> tuple[pd.DataFrame, pd.DataFrame, list[tuple[StepBenchmark, pd.DataFrame, pd.Series]]]:
+        """Step durations per (period, stage) and overall, and the benchmarks' shares."""
+        if len(parts) == 1:
+            p = parts[0]
+            step_h, act_codes, act_names, case_codes = p.step_h, p.act, p.activities, p.case
+        else:
+            act_names = pd.Index(
+                pd.unique(np.concatenate([np.asarray(p.activities, dtype=object) for p in parts]))
+            ).sort_values()
+            step_h = np.concatenate([p.step_h for p in parts])
+            act_codes = np.concatenate(
+                [act_names.get_indexer(p.activities)[p.act] for p in parts]
+            ).astype(np.int64)
+            off = np.cumsum([0] + [len(p.cases) for p in parts])[:-1]
+            case_codes = np.concatenate([p.case + o for p, o in zip(parts, off, strict=True)])
+        ev_pc = period_codes[case_codes]
+        stage_names = pd.Series(act_names).astype(str)
+        if self.step_of:
+            stage_names = stage_names.map(self.step_of).fillna(stage_names).astype(str)
+        ok = ~np.isnan(step_h)
+        stage_codes, stage_uniq = pd.factorize(stage_names, sort=True)
+        ev_stage = np.asarray(stage_codes, dtype=np.int64)[act_codes[ok]]
+        stages = pd.Index(stage_uniq, name="stage")
+        stage_by = _median_mean_size(ev_pc[ok], ev_stage, step_h[ok], len(period_names), stages)
+        zeros = np.zeros(int(ok.sum()), dtype=np.int64)
+        stage_all = _median_mean_size(zeros, ev_stage, step_h[ok], 1, stages).droplevel("p")
+        names = dict(enumerate(period_names))
+        bench_rows: list[tuple[StepBenchmark, pd.DataFrame, pd.Series]] = []
+        for b in self.benchmarks:
+            hit = np.flatnonzero(np.asarray(act_names) == b.activity)
+            m = ok & (act_codes == hit[0]) if len(hit) else np.zeros(len(ok), dtype=bool)
             bd = pd.DataFrame(
                 {
-                    "p": m["period"].to_numpy(),
-                    "t": m["h"].to_numpy() > b.threshold_hours,
-                    "b": m["h"].to_numpy() > b.benchmark_hours,
+                    "p": ev_pc[m],
+                    "t": step_h[m] > b.threshold_hours,
+                    "b": step_h[m] > b.benchmark_hours,
                 }
             )
-            bench.append((b, bd.groupby("p").agg(["mean", "size"]), bd[["t", "b"]].mean()))
-        return _kpi_table(cases, closed_period, stage_by, stage_all, bench, slas, by)
-
-
-def _kpi_part(plog: TicketLog, kwargs: dict[str, Any], by: str, sop: Any) -> dict[str, Any]:
-    events = plog.events
-    if len(events) == 0:
-        return {"n_events": 0}
-    cases = case_outcomes(plog, sop=sop, **kwargs)
-    cases["period"] = _period_labels(cases["opened_at"], by).to_numpy()
-    st = as_states(None, sop=sop, close_activities=kwargs.get("close_activities"))
-    step_h = step_durations(plog, None, st).to_numpy(dtype="float64")
-    codes = pd.factorize(events["case_id"])[0]
-    if sop is not None:
-        step_of = {lab: s.id for s in sop.steps for lab in s.labels}
-        stage = events["activity"].map(step_of).fillna(events["activity"]).astype(str)
-    else:
-        stage = events["activity"].astype(str)
-    steps = pd.DataFrame(
-        {
-            "period": cases["period"].to_numpy()[codes],
-            "stage": stage.to_numpy(),
-            "activity": events["activity"].astype(str).to_numpy(),
-            "h": step_h,
-        }
-    )
-    return {"n_events": len(events), "cases": cases, "steps": steps}
+            by_p = bd.groupby("p").agg(["mean", "size"]).rename(index=names)
+            bench_rows.append((b, by_p, bd[["t", "b"]].mean()))
+        return stage_by.rename(index=names, level="p"), stage_all, bench_rows

@@ -182,8 +182,8 @@ def test_service_kpis_with_an_sop_checks_the_sop_once(monkeypatch):
     assert len(calls) == 1
 
 
-def test_one_report_runs_each_analysis_once(monkeypatch, sample_dir):
-    """build_report runs find_rework, handoff_delays and check_sop once each."""
+def _count_analyses(monkeypatch) -> dict[str, int]:
+    """Count the calls of find_rework, handoff_delays and check_sop from now on."""
     import svcmining.conformance as conf
     import svcmining.handoffs as ho
     import svcmining.rework as rw
@@ -202,10 +202,37 @@ def test_one_report_runs_each_analysis_once(monkeypatch, sample_dir):
     counted(rw, "find_rework", "rework")
     counted(ho, "handoff_delays", "handoffs")
     counted(conf, "check_sop", "check_sop")
+    return counts
+
+
+def test_one_report_runs_each_analysis_once(monkeypatch, sample_dir):
+    """build_report runs find_rework, handoff_delays and check_sop once each."""
+    counts = _count_analyses(monkeypatch)
     log = svc.as_ticket_log(_tiny_log())
     rep = svc.build_report(log, sop=svc.load_sop(SOPS["sample_logs"]))
     assert not rep.failed
     assert counts == {"rework": 1, "handoffs": 1, "check_sop": 1}
+
+
+def test_composites_run_each_analysis_once_and_reuse_results(monkeypatch):
+    """case_outcomes and service_kpis run each analysis once; given results are consumed
+    (by ticket code) without running anything, with the same per-ticket table."""
+    counts = _count_analyses(monkeypatch)
+    sop = svc.load_sop(SOPS["sample_logs"])
+    log = svc.as_ticket_log(_tiny_log())
+    alone = svc.case_outcomes(log, sop=sop, calendar=sop.calendar)
+    assert counts == {"rework": 1, "handoffs": 1, "check_sop": 1}
+    kpis = svc.service_kpis(log, sop=sop)
+    assert counts == {"rework": 2, "handoffs": 2, "check_sop": 2}
+    reused = svc.case_outcomes(log, sop=sop, calendar=sop.calendar, **kpis.analyses)
+    svc.pain_points(log, sop=sop, **kpis.analyses)
+    assert counts == {"rework": 2, "handoffs": 2, "check_sop": 2}
+    pd.testing.assert_frame_equal(reused, alone)
+    pd.testing.assert_frame_equal(kpis.cases.drop(columns="period"), alone)
+    # c1 opens ticket 2 on 10-08 and 3 on 10-09, c3 opens 4 on 10-14 and 5 on 10-15
+    assert alone["repeat_contact"].tolist() == [False, True, False, True, False]
+    # ticket 2: 客服>售后>技术>客服>技术 (its last handoff, to 客服, is pending); 3: 客服>售后
+    assert alone["n_handoffs"].tolist() == [2, 4, 1, 3, 3]
 
 
 def test_closed_count_is_consistent_on_the_tiny_log():

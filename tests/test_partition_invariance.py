@@ -26,12 +26,14 @@ from svcmining.core import run, split_by_case
 from svcmining.discovery import DFGAnalysis, VariantsAnalysis
 from svcmining.eventlog import TicketLog
 from svcmining.handoffs import handoff_analysis
+from svcmining.kpis import kpi_analysis, outcomes_analysis
 from svcmining.rework import rework_analysis
 from svcmining.states import ActivityStages, StagesAnalysis, activity_stages
 
 SOP_FILE = Path(__file__).resolve().parents[1] / "sample_logs" / "sop_complaint.yaml"
 ACTIVITIES = ["登记", "评估", "排障", "结单", "重新打开", "挂起", "Closed", "回访"]
 GROUPS = ["客服中心", "售后部", "技术支持部", None]
+CUSTOMERS = ["c1", "c2", "c3", None]
 
 
 @st.composite
@@ -40,8 +42,11 @@ def logs(draw: Any) -> pd.DataFrame:
     n_cases = draw(st.integers(1, 9))
     lifecycle = draw(st.booleans())
     rows = []
+    customers = []
     for c in range(n_cases):
+        customer = draw(st.sampled_from(CUSTOMERS))  # repeat contacts across tickets
         for _ in range(draw(st.integers(1, 7))):
+            customers.append(customer)
             minute = draw(st.integers(0, 40))
             rows.append(
                 (
@@ -60,6 +65,7 @@ def logs(draw: Any) -> pd.DataFrame:
     df["timestamp"] = t0 + pd.to_timedelta(df["minute"] * 37, unit="min")
     if lifecycle:
         df["start_timestamp"] = t0 + pd.to_timedelta(df["start"] * 37, unit="min")
+    df["customer_id"] = pd.Series(customers, dtype="str")  # as the loader gives it
     return df.drop(columns=["minute", "start"])
 
 
@@ -120,6 +126,29 @@ def _analyses(log: TicketLog) -> dict[str, Any]:
         "handoffs_resource": handoff_analysis(cols, by="resource", cutoff="2024-10-09 12:00"),
         "check_sop": sop_check_analysis(sop, workers=1),
         "check_sop_replay": sop_check_analysis(sop, method="token_replay", workers=1),
+        **_kpi_analyses(log, sop),
+    }
+
+
+def _kpi_analyses(log: TicketLog, sop: Any) -> dict[str, Any]:
+    """case_outcomes and service_kpis, with and without the SOP (the analyses they consume
+    computed once over the whole log, as the context hands them to every part)."""
+
+    def whole(a: Any) -> Any:
+        return run(a, [log])
+
+    bench = (svc.StepBenchmark("排障", "30min", "10min"),)
+    kpis, plain = kpi_analysis(log, whole, benchmarks=bench)
+    kpis_sop, with_sop = kpi_analysis(log, whole, sop=sop, by="week", benchmarks=bench)
+    lenient = svc.FCRDefinition(max_handoffs=1, allow_rework=True)
+    return {
+        "outcomes": outcomes_analysis(log, whole, repeat_within="1h", **plain)[0],
+        "outcomes_sop": outcomes_analysis(log, whole, sop=sop, calendar=sop.calendar, **with_sop)[
+            0
+        ],
+        "kpis": kpis,
+        "kpis_sop_week": kpis_sop,
+        "kpis_lenient": kpi_analysis(log, whole, fcr=lenient, by="none", **plain)[0],
     }
 
 
@@ -150,6 +179,13 @@ def test_pandas_functions_are_the_one_part_case(sample_dir: Any) -> None:
     checked = svc.check_sop(log, sop, progress=False)
     _same(_fields(checked), _fields(run(sop_check_analysis(sop), [log])))
     _same(_fields(checked), _fields(run(sop_check_analysis(sop), split_by_case(log, 4))))
+    kpis = svc.service_kpis(log, sop=sop, conformance=checked)
+    analysis = kpi_analysis(log, lambda a: run(a, [log]), sop=sop, **kpis.analyses)[0]
+    for parts in ([log], split_by_case(log, 5)):
+        got = run(analysis, parts)
+        _same((kpis.table, kpis.cases), (got.table, got.cases))
+    outcomes = outcomes_analysis(log, lambda a: run(a, [log]), sop=sop)[0]
+    _same(svc.case_outcomes(log, sop=sop), run(outcomes, split_by_case(log, 3)))
     for n in (2, 3, 7):
         parts = split_by_case(log, n)
         assert len(parts) == n
@@ -194,6 +230,31 @@ def test_pending_receiver_comes_from_the_whole_log() -> None:
     assert result.handoffs["pending"].sum() == 1
 
 
+def test_repeat_contact_across_parts() -> None:
+    """Hand-computed: a customer's next ticket in another part makes a repeat contact."""
+    ts = pd.to_datetime(
+        ["2024-10-08 09:00", "2024-10-08 12:00", "2024-10-09 09:00", "2024-10-20 09:00"]
+    ).tz_localize("Asia/Shanghai")
+    df = pd.DataFrame(
+        {
+            "case_id": ["1", "1", "2", "3"],
+            "activity": ["登记", "结单", "登记", "登记"],
+            "timestamp": ts,
+            "customer_id": ["c1", "c1", "c1", "c1"],
+        }
+    )
+    log = svc.as_ticket_log(df)
+    analysis = kpi_analysis(log, lambda a: run(a, [log]))[0]
+    parts = split_by_case(log, 3)
+    assert [p.n_cases for p in parts] == [1, 1, 1]
+    kpis = run(analysis, parts)
+    # ticket 2 opened 24 h after ticket 1 (within 7 days); ticket 3 eleven days after 2
+    assert kpis.cases["repeat_contact"].tolist() == [True, False, False]
+    # only ticket 1 is closed, and its customer came back: no first-contact resolution
+    assert kpis.value("first_contact_resolution") == 0.0
+    assert kpis.value("repeat_contact_rate") == pytest.approx(1 / 3)
+
+
 dd = pytest.importorskip("dask.dataframe")
 sd = pytest.importorskip("svcmining.distributed")
 
@@ -220,3 +281,8 @@ def test_dask_any_partitioning_equals_pandas(df: pd.DataFrame, n: int) -> None:
                 _fields(svc.handoff_delays(log, **kwargs)),
                 _fields(sd.handoff_delays(dlog, **kwargs)),
             )
+        for kw in ({}, {"sop": sop, "by": "week", "repeat_within": "1h"}):
+            k1, k2 = svc.service_kpis(log, **kw), sd.service_kpis(dlog, **kw)
+            _same((k1.table, k1.cases), (k2.table, k2.cases))
+            ko = {k: v for k, v in kw.items() if k != "by"}
+            _same(svc.case_outcomes(log, **ko), sd.case_outcomes(dlog, **ko))
