@@ -22,6 +22,7 @@ import numpy as np
 
 from . import _layout
 from ._fonts import cjk_font_family, figure_svg, graphviz_env, use_cjk_font
+from ._i18n import LANGS, tr
 from ._safetext import escape_text
 from ._validation import check_choice, check_fraction, check_positive_int
 from .exceptions import InvalidParameterError, SvcMiningError
@@ -185,6 +186,73 @@ def _highlight_sets(
     return acts, pairs
 
 
+def _map_words(metric: str, business: bool, min_share: float, lang: str) -> tuple[str, str, str]:
+    """The map's legend, colour-bar label and default title in ``lang``."""
+    hidden = (
+        tr(
+            lang,
+            en="; edges and steps below {s:.0%} of tickets hidden",
+            zh="；低于 {s:.0%} 工单的连线和环节已隐藏",
+            s=min_share,
+        )
+        if min_share > 0
+        else ""
+    )
+    boxes = (
+        tr(lang, en="tickets", zh="工单数")
+        if metric == "cases"
+        else tr(lang, en="events", zh="事件数")
+    )
+    tail = tr(
+        lang,
+        en=". Width and colour grow with the value. Boxes: step, owner, {b}.",
+        zh="。线宽和颜色随数值增大。方框：环节、负责部门、{b}。",
+        b=boxes,
+    )
+    if metric == "count":
+        what = tr(
+            lang,
+            en="Edge label: times one step directly follows another (events)",
+            zh="连线标注：一个环节紧接另一个环节的次数（事件）",
+        )
+        bar = tr(lang, en="directly-follows count", zh="直接跟随次数")
+        title = tr(lang, en="Process map — frequency", zh="流程图 — 频次")
+    elif metric == "cases":
+        what = tr(
+            lang,
+            en="Edge label: tickets with this transition (share of all tickets)",
+            zh="连线标注：经过此流转的工单数（占全部工单的比例）",
+        )
+        bar = tr(lang, en="tickets", zh="工单数")
+        title = tr(lang, en="Process map — tickets", zh="流程图 — 工单数")
+    else:
+        p50 = metric == "wait_p50"
+        q = (
+            tr(lang, en="median (p50)", zh="中位数 (p50)")
+            if p50
+            else tr(lang, en="90th percentile (p90)", zh="第 90 百分位 (p90)")
+        )
+        unit = (
+            tr(lang, en="business hours", zh="工作小时")
+            if business
+            else tr(lang, en="elapsed time", zh="自然时间")
+        )
+        what = tr(
+            lang,
+            en="Edge label: {q} waiting time between the two steps, {unit}",
+            zh="连线标注：两个环节之间等待时间的{q}，{unit}",
+            q=q,
+            unit=unit,
+        )
+        bar = tr(lang, en="waiting time {p}, hours", zh="等待时间 {p}，小时", p=metric[-3:])
+        title = (
+            tr(lang, en="Process map — median waiting time", zh="流程图 — 等待时间中位数")
+            if p50
+            else tr(lang, en="Process map — p90 waiting time", zh="流程图 — p90 等待时间")
+        )
+    return what + hidden + tail, bar, title
+
+
 def _map_spec(
     g: ProcessGraph,
     metric: Metric,
@@ -192,6 +260,7 @@ def _map_spec(
     highlight: Any,
     rankdir: str,
     title: str | None,
+    lang: str = "en",
 ) -> MapSpec:
     from matplotlib import colormaps
 
@@ -203,8 +272,6 @@ def _map_spec(
     e = g.edges
     e = e[(e["cases"] / n >= min_share) & e["source"].isin(act_set) & e["target"].isin(act_set)]
     business = g.time_basis == "business"
-    unit = "business hours" if business else "elapsed time"
-
     col = {"count": "count", "cases": "cases", "wait_p50": "wait_p50_hours"}.get(
         metric, "wait_p90_hours"
     )
@@ -213,17 +280,10 @@ def _map_spec(
     cmap = colormaps["Blues" if metric in ("count", "cases") else "OrRd"]
     if metric == "count":
         labels = [f"{int(v):,}" for v in values]
-        legend = "Edge label: times one step directly follows another (events)"
-        bar = "directly-follows count"
     elif metric == "cases":
         labels = [f"{int(v):,} ({v / n:.0%})" for v in values]
-        legend = "Edge label: tickets with this transition (share of all tickets)"
-        bar = "tickets"
     else:
-        q = "median (p50)" if metric == "wait_p50" else "90th percentile (p90)"
         labels = [_fmt_hours(v, business) for v in values]
-        legend = f"Edge label: {q} waiting time between the two steps, {unit}"
-        bar = f"waiting time {metric[-3:]}, hours"
     hl_acts, hl_edges = _highlight_sets(
         highlight, act_set, set(zip(e["source"], e["target"], strict=True))
     )
@@ -241,7 +301,10 @@ def _map_spec(
     for i, (name, v, p) in enumerate(zip(act_names, nvals, npos, strict=True)):
         ids[name] = f"n{i}"
         dep = keep_act["department"].iloc[i] if has_dep else None
-        sub = f"{int(v):,}" + (" tickets" if node_metric == "cases" else "")
+        sub = f"{int(v):,}"
+        if node_metric == "cases":
+            one = int(v) == 1
+            sub = tr(lang, en="{n} ticket" if one else "{n} tickets", zh="{n} 张工单", n=sub)
         if isinstance(dep, str) and dep:
             sub = f"{dep} · {sub}"
         nodes.append(
@@ -274,16 +337,8 @@ def _map_spec(
     if min_share > 0:  # steps left without any edge would float around: drop them
         linked = {x for ed in edges for x in (ed.source, ed.target)}
         nodes = [nd for nd in nodes if nd.kind != "activity" or nd.id in linked]
-        legend += f"; edges and steps below {min_share:.0%} of tickets hidden"
-    legend += ". Width and colour grow with the value. Boxes: step, owner, "
-    legend += "tickets." if node_metric == "cases" else "events."
     vr = (float(np.nanmin(values)), float(np.nanmax(values))) if len(values) else (0.0, 1.0)
-    default_title = {
-        "count": "Process map — frequency",
-        "cases": "Process map — tickets",
-        "wait_p50": "Process map — median waiting time",
-        "wait_p90": "Process map — p90 waiting time",
-    }[metric]
+    legend, bar, default_title = _map_words(metric, business, min_share, lang)
     return MapSpec(
         tuple(nodes),
         tuple(edges),
@@ -310,11 +365,12 @@ def _html_text(s: str) -> str:
 def _dot_source(spec: MapSpec) -> str:
     font = cjk_font_family() or "sans-serif"
     q = font.replace("\\", "\\\\").replace('"', '\\"')
+    title = '<BR ALIGN="LEFT"/>'.join(f"<B>{_html_text(t)}</B>" for t in spec.title.split("\n"))
     lines = [
         "digraph process_map {",
         f'  graph [rankdir={spec.rankdir}, fontname="{q}", fontsize=10, labelloc=b, '
         f'labeljust=l, nodesep=0.35, ranksep=0.45, bgcolor="white", '
-        f'label=<<B>{_html_text(spec.title)}</B><BR ALIGN="LEFT"/>'
+        f'label=<{title}<BR ALIGN="LEFT"/>'
         f'{_html_text(spec.legend)}<BR ALIGN="LEFT"/>>];',
         f'  node [fontname="{q}", fontsize=11, shape=box, style="rounded,filled", '
         f'color="#4a6fa5", penwidth=1];',
@@ -533,10 +589,11 @@ def draw_matplotlib(spec: MapSpec, ax: Axes | None) -> Figure:
     inch = _UNIT_PT / 72  # inches per layout unit
     own_figure = ax is None
     if ax is None:
+        more = 0.25 * spec.title.count("\n")  # room for a title of several lines
         fig_w = min(max((x1 - x0) * inch + 1.6, 6.0), 40.0)
-        fig_h = min(max((y1 - y0) * inch + 1.4, 3.0), 60.0)
+        fig_h = min(max((y1 - y0) * inch + 1.4, 3.0), 60.0) + more
         fig, ax = plt.subplots(figsize=(fig_w, fig_h), layout="constrained")
-        k = min(1.0, (fig_w - 1.6) / ((x1 - x0) * inch), (fig_h - 1.4) / ((y1 - y0) * inch))
+        k = min(1.0, (fig_w - 1.6) / ((x1 - x0) * inch), (fig_h - 1.4 - more) / ((y1 - y0) * inch))
     else:
         fig = ax.get_figure()  # type: ignore[assignment]
         # fonts are in points, the layout in data units: shrink text to the axes' size
@@ -817,14 +874,16 @@ def process_map(
     rankdir: Literal["TB", "LR"] = "TB",
     title: str | None = None,
     ax: Axes | None = None,
+    lang: str = "en",
 ) -> ProcessMap:
     """The map of a ProcessGraph: :func:`svcmining.plots.plot_process_map` without the log."""
     check_choice("plot_process_map", "metric", metric, _METRICS)
+    check_choice("plot_process_map", "lang", lang, LANGS)
     check_choice("plot_process_map", "engine", engine, _ENGINES)
     check_choice("plot_process_map", "rankdir", rankdir, ("TB", "LR"))
     min_share = check_fraction("plot_process_map", "min_share", min_share)
     g = graph
-    spec = _map_spec(g, metric, min_share, highlight, rankdir, title)
+    spec = _map_spec(g, metric, min_share, highlight, rankdir, title, lang)
     return _render(spec, engine, ax)
 
 

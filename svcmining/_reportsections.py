@@ -172,7 +172,7 @@ def _sec_process_map(ctx: Ctx) -> str:
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # no-Graphviz advice: the map still draws
-        m = plot_process_map(g, metric="cases", min_share=0.01)
+        m = plot_process_map(g, metric="cases", min_share=0.01, lang=ctx.lang)
     parts = [
         picture(
             m,
@@ -242,7 +242,9 @@ def _sec_rework(ctx: Ctx) -> str:
             )
         else:
             shown = rw
-        parts.append(picture(shown.plot(metric="hours"), "rework by group and kind", caption))
+        parts.append(
+            picture(shown.plot(metric="hours", lang=ctx.lang), "rework by group and kind", caption)
+        )
     by_act = rw.by_activity.sort_values("rework_hours", ascending=False, kind="stable")
     by_act = by_act.reset_index() if "activity" not in by_act.columns else by_act
     parts.append("<h3>By activity</h3>" + table_html(by_act, max_rows=ctx.top))
@@ -460,7 +462,7 @@ def _sec_pain_points(ctx: Ctx) -> str:
     parts = []
     plot = getattr(pp, "plot", None)
     if callable(plot) and not isinstance(pp, pd.DataFrame):
-        parts.append(picture(plot(), "pain-point map"))
+        parts.append(picture(plot(lang=ctx.lang), "pain-point map"))
     frame = frame_of(pp)
     if frame is not None:
         preferred = [
