@@ -17,7 +17,8 @@ from typing import Any
 
 import pandas as pd
 
-from ._i18n import REWORK_KIND_NAMES, tr
+from ._chartwords import REWORK_KIND_NAMES
+from ._i18n import tr
 from .sop import CASE_START
 
 __all__ = ["ENTRIES", "GROUPS", "Entry", "glossary", "glossary_html", "glossary_section"]
@@ -357,7 +358,9 @@ def _sla_rules(lang: str, sop: Any) -> str:
             if s.from_step == CASE_START
             else _step_label(sop, s.from_step)
         )
-        cells = (s.id, f"{start} → {_step_label(sop, s.to)}", limit, basis)
+        name = getattr(s, "name", "") or s.id
+        sla = name if name == s.id else f"{name} ({s.id})"  # the tables' sla column: the id
+        cells = (sla, f"{start} → {_step_label(sop, s.to)}", limit, basis)
         rows.append("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in cells) + "</tr>")
     head = "".join(
         f"<th>{html.escape(h)}</th>"

@@ -18,17 +18,7 @@ from typing import Any, Literal
 
 from .exceptions import InvalidParameterError
 
-__all__ = [
-    "GROUP_NAMES",
-    "LANGS",
-    "REWORK_KIND_NAMES",
-    "Lang",
-    "check_lang",
-    "default_lang",
-    "group_name",
-    "rework_kind_name",
-    "tr",
-]
+__all__ = ["LANGS", "Lang", "check_lang", "default_lang", "tr"]
 
 Lang = Literal["en", "zh"]
 #: The languages the report is written in.
@@ -62,37 +52,3 @@ def default_lang(labels: Iterable[Any]) -> Lang:
         seen += 1
         cjk += bool(_CJK.search(label))
     return "zh" if seen and cjk * 5 >= seen else "en"
-
-
-#: Display names (English, Chinese) of the rework kinds of :func:`svcmining.find_rework`,
-#: as the glossary and the charts write them.
-REWORK_KIND_NAMES: dict[str, tuple[str, str]] = {
-    "reopen": ("reopen", "重新打开"),
-    "self_loop": ("self-loop", "原地重复"),
-    "ping_pong": ("ping-pong", "来回推诿"),
-    "back_loop": ("back loop", "回退"),
-    "redo": ("redo", "换人重做"),
-    "repeat": ("repeat", "同人重复"),
-}
-
-#: The charts' words (English, Chinese) for the usual grouping columns.
-GROUP_NAMES: dict[str, tuple[str, str]] = {
-    "department": ("department", "部门"),
-    "team": ("team", "团队"),
-    "resource": ("resource", "处理人"),
-    "group": ("group", "组"),
-    "channel": ("channel", "渠道"),
-    "priority": ("priority", "优先级"),
-}
-
-
-def rework_kind_name(lang: str, kind: str) -> str:
-    """The display name of a rework kind in ``lang`` (an unknown kind as it is)."""
-    en, zh = REWORK_KIND_NAMES.get(kind, (kind, kind))
-    return tr(lang, en=en, zh=zh)
-
-
-def group_name(lang: str, column: str) -> str:
-    """A grouping column's name in ``lang`` (an unknown column as it is)."""
-    en, zh = GROUP_NAMES.get(column, (column, column))
-    return tr(lang, en=en, zh=zh)

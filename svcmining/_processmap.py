@@ -21,8 +21,9 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 
 from . import _layout
+from ._chartwords import map_words, tickets_word
 from ._fonts import cjk_font_family, figure_svg, graphviz_env, use_cjk_font
-from ._i18n import LANGS, tr
+from ._i18n import LANGS
 from ._safetext import escape_text
 from ._validation import check_choice, check_fraction, check_positive_int
 from .exceptions import InvalidParameterError, SvcMiningError
@@ -186,73 +187,6 @@ def _highlight_sets(
     return acts, pairs
 
 
-def _map_words(metric: str, business: bool, min_share: float, lang: str) -> tuple[str, str, str]:
-    """The map's legend, colour-bar label and default title in ``lang``."""
-    hidden = (
-        tr(
-            lang,
-            en="; edges and steps below {s:.0%} of tickets hidden",
-            zh="；低于 {s:.0%} 工单的连线和环节已隐藏",
-            s=min_share,
-        )
-        if min_share > 0
-        else ""
-    )
-    boxes = (
-        tr(lang, en="tickets", zh="工单数")
-        if metric == "cases"
-        else tr(lang, en="events", zh="事件数")
-    )
-    tail = tr(
-        lang,
-        en=". Width and colour grow with the value. Boxes: step, owner, {b}.",
-        zh="。线宽和颜色随数值增大。方框：环节、负责部门、{b}。",
-        b=boxes,
-    )
-    if metric == "count":
-        what = tr(
-            lang,
-            en="Edge label: times one step directly follows another (events)",
-            zh="连线标注：一个环节紧接另一个环节的次数（事件）",
-        )
-        bar = tr(lang, en="directly-follows count", zh="直接跟随次数")
-        title = tr(lang, en="Process map — frequency", zh="流程图 — 频次")
-    elif metric == "cases":
-        what = tr(
-            lang,
-            en="Edge label: tickets with this transition (share of all tickets)",
-            zh="连线标注：经过此流转的工单数（占全部工单的比例）",
-        )
-        bar = tr(lang, en="tickets", zh="工单数")
-        title = tr(lang, en="Process map — tickets", zh="流程图 — 工单数")
-    else:
-        p50 = metric == "wait_p50"
-        q = (
-            tr(lang, en="median (p50)", zh="中位数 (p50)")
-            if p50
-            else tr(lang, en="90th percentile (p90)", zh="第 90 百分位 (p90)")
-        )
-        unit = (
-            tr(lang, en="business hours", zh="工作小时")
-            if business
-            else tr(lang, en="elapsed time", zh="自然时间")
-        )
-        what = tr(
-            lang,
-            en="Edge label: {q} waiting time between the two steps, {unit}",
-            zh="连线标注：两个环节之间等待时间的{q}，{unit}",
-            q=q,
-            unit=unit,
-        )
-        bar = tr(lang, en="waiting time {p}, hours", zh="等待时间 {p}，小时", p=metric[-3:])
-        title = (
-            tr(lang, en="Process map — median waiting time", zh="流程图 — 等待时间中位数")
-            if p50
-            else tr(lang, en="Process map — p90 waiting time", zh="流程图 — p90 等待时间")
-        )
-    return what + hidden + tail, bar, title
-
-
 def _map_spec(
     g: ProcessGraph,
     metric: Metric,
@@ -301,10 +235,7 @@ def _map_spec(
     for i, (name, v, p) in enumerate(zip(act_names, nvals, npos, strict=True)):
         ids[name] = f"n{i}"
         dep = keep_act["department"].iloc[i] if has_dep else None
-        sub = f"{int(v):,}"
-        if node_metric == "cases":
-            one = int(v) == 1
-            sub = tr(lang, en="{n} ticket" if one else "{n} tickets", zh="{n} 张工单", n=sub)
+        sub = tickets_word(int(v), lang) if node_metric == "cases" else f"{int(v):,}"
         if isinstance(dep, str) and dep:
             sub = f"{dep} · {sub}"
         nodes.append(
@@ -338,7 +269,7 @@ def _map_spec(
         linked = {x for ed in edges for x in (ed.source, ed.target)}
         nodes = [nd for nd in nodes if nd.kind != "activity" or nd.id in linked]
     vr = (float(np.nanmin(values)), float(np.nanmax(values))) if len(values) else (0.0, 1.0)
-    legend, bar, default_title = _map_words(metric, business, min_share, lang)
+    legend, bar, default_title = map_words(metric, business, min_share, lang)
     return MapSpec(
         tuple(nodes),
         tuple(edges),

@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol, get_args
 import numpy as np
 import pandas as pd
 
+from ._chartwords import group_name, rework_kind_name
 from ._hourslost import hours_beyond
-from ._i18n import LANGS, group_name, rework_kind_name, tr
+from ._i18n import LANGS, tr
 from ._pingpong import returns_from_codes
 from ._repr import html_table
 from ._time import hours as span_hours
