@@ -79,6 +79,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         title=args.title,
         precision=args.precision,
         benchmarks=parse_benchmarks(args.benchmark),
+        lang=args.lang,
     )
     path = write_file(out, rep.to_html())
     print_report_outcome(rep, path)
@@ -218,6 +219,24 @@ def _demo_benchmarks() -> tuple[Any, ...]:
     return (StepBenchmark("远程排障", "4h", "1h"),)
 
 
+def _demo_title(lang: str | None) -> str:
+    """The demo report's title, in its language (the sample labels are Chinese: zh)."""
+    if lang == "en":
+        return "Sample service process report (Oct-Dec 2024)"
+    return "示例服务流程报告（2024 年 10-12 月）"
+
+
+def _add_lang_option(parser: Any) -> None:
+    """``--lang {en,zh}``: the language the report is written in."""
+    parser.add_argument(
+        "--lang",
+        choices=("en", "zh"),
+        default=None,
+        help="the language of the report's text (default: from the data; Chinese "
+        "activity labels give zh)",
+    )
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from ._readers import resolve_sources
     from .io import EXPORT_SUFFIXES
@@ -261,8 +280,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     rep = build_report(
         log,
         sop=sop,
-        title="Sample service process report (Oct-Dec 2024)",
+        title=_demo_title(args.lang),
         benchmarks=_demo_benchmarks(),
+        lang=args.lang,
     )
 
     write_file(out, rep.to_html())
@@ -315,6 +335,7 @@ def add_demo_parser(sub: Any) -> None:
         default=str(DEFAULT_REPORT),
         help=f"where to write the HTML report (default {DEFAULT_REPORT})",
     )
+    _add_lang_option(demo)
     demo.set_defaults(func=cmd_demo)
 
 
@@ -340,6 +361,7 @@ def add_report_parser(sub: Any) -> None:
         "e.g. 远程排障=4h/1h (repeatable)",
     )
     report.add_argument("--precision", action="store_true", help="also compute ETC precision")
+    _add_lang_option(report)
     report.set_defaults(func=cmd_report)
 
 

@@ -38,6 +38,7 @@ import base64
 import hashlib
 import json
 import re
+from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any
@@ -59,14 +60,14 @@ from ._explorerdata import (
     pain_rows,
     referenced_tickets,
     renumber_tickets,
-    slider_levels,
     sop_overlay,
+    start_slider_levels,
     ticket_holders,
     ticket_table,
     variant_rows,
 )
 from ._i18n import LANGS, tr
-from ._safetext import escape_text
+from ._safetext import escape_text, has_unsafe
 from ._validation import check_choice
 from .eventlog import LogLike, frame_of
 
@@ -84,6 +85,7 @@ __all__ = [
 ]
 
 _DATA_ID = "svcm-explorer-data"
+_JSON_ESCAPE = re.compile(r"\\[bfrtu]")  # JSON's escapes of control characters (and \u…)
 _CODE_ID = "svcm-explorer-code"
 
 
@@ -144,7 +146,7 @@ def explorer_data(
         return {**empty, "lang": lang}
     fr = coded_frame(log)
     base = case_basis(fr, calendar, stack, top_tickets)
-    case_ids = events["case_id"].to_numpy()[fr.case_start]
+    case_ids = events["case_id"].iloc[fr.case_start].to_numpy()
     id_pos = pd.Index(pd.Series(case_ids).astype(str))
     cr = results.get("conformance")
     devs = deviations_per_case(cr, id_pos, base.n_cases) if cr is not None else None
@@ -152,12 +154,15 @@ def explorer_data(
     # the map: the most frequent activities and, between them, the most frequent edges,
     # with the tickets behind nodes (longest cycle first) and edges (longest wait first)
     acts, kept, edge_rows, n_dropped_edges = map_edges(graph, max_nodes, max_edges)
-    place = lay_out_map(kept, node_sizes(acts, kept), edge_rows, base.n_cases, max_layout_edges)
-    edge_tickets(base, edge_rows)
-    nodes = map_nodes(base, kept, acts, place)
-
-    variants, n_var, variant_rank = variant_rows(base, case_variants(fr), devs, max_variants)
-    levels = slider_levels(base, kept, max_edges)
+    # the activity slider's maps (numpy work) run on two threads beside the layout and
+    # the map's tickets (mostly Python)
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="svcmining-explorer") as pool:
+        levels_of = start_slider_levels(base, kept, max_edges, pool)
+        place = lay_out_map(kept, node_sizes(acts, kept), edge_rows, base.n_cases, max_layout_edges)
+        edge_tickets(base, edge_rows)
+        nodes = map_nodes(base, kept, acts, place)
+        variants, n_var, variant_rank = variant_rows(base, case_variants(fr), devs, max_variants)
+        levels = levels_of()
     pains = pain_rows(results, id_pos, case_ids, top_tickets, max_variants)
     deps, dep_codes = department_codes(events)
     dots = dotted_chart(base, dep_codes, max_dot_tickets, max_dots)
@@ -235,7 +240,13 @@ def _visible(obj: Any) -> Any:
 def _json_for_html(data: Any) -> str:
     """JSON that cannot end its ``<script>`` element early: ``<``, ``>``, ``&`` escaped;
     control and bidi characters shown as escapes."""
-    text = json.dumps(_visible(data), ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    # JSON writes the C0 controls but the newline as \b \f \r \t or \u00XX and the rest raw:
+    # with none of either, no string holds a character _visible would change
+    if has_unsafe(text) or _JSON_ESCAPE.search(text):
+        text = json.dumps(
+            _visible(data), ensure_ascii=False, separators=(",", ":"), allow_nan=False
+        )
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 

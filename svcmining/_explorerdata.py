@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import importlib.util
 import json
+from collections.abc import Callable
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -21,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from . import _layout
-from ._groupstats import group_stats
+from ._explorerstats import EventClock, edge_stats, event_clock, pair_codes, top_per_group, waits
 from ._time import ns_hours
 
 if TYPE_CHECKING:
@@ -47,6 +49,7 @@ __all__ = [
     "renumber_tickets",
     "slider_levels",
     "sop_overlay",
+    "start_slider_levels",
     "ticket_holders",
     "ticket_table",
     "variant_rows",
@@ -134,73 +137,47 @@ def _map_layout(
     return best[1], best[2]
 
 
-def _top_per_group(
-    group: np.ndarray, case: np.ndarray, score: np.ndarray, n_groups: int, top: int
-) -> tuple[list[list[int]], np.ndarray]:
-    """Per group, up to ``top`` distinct cases with the highest ``score`` (ties: lower case
-    first), and the number of distinct cases of each group."""
-    if len(group) == 0:
-        return [[] for _ in range(n_groups)], np.zeros(n_groups, dtype=np.int64)
-    # cases in ascending order already (log order): the stable sort keeps them so among ties
-    in_order = len(case) < 2 or bool(np.all(case[1:] >= case[:-1]))
-    order = np.lexsort((-score, group) if in_order else (case, -score, group))
-    g, c = group[order], case[order]
-    # one row per (group, case): the case's highest score comes first after the sort
-    key = g.astype(np.int64) * (int(case.max()) + 1) + c
-    first = ~pd.Series(key).duplicated().to_numpy()
-    g, c = g[first], c[first]
-    counts = np.bincount(g, minlength=n_groups)
-    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
-    rank = np.arange(len(g)) - starts[g]
-    keep = rank < top
-    out: list[list[int]] = [[] for _ in range(n_groups)]
-    for gi, ci in zip(g[keep].tolist(), c[keep].tolist(), strict=True):
-        out[gi].append(ci)
-    return out, counts.astype(np.int64)
-
-
 def _projected_edges(
     fr: Any,
-    keep: np.ndarray,
+    idx: np.ndarray,
     cycle: np.ndarray,
     calendar: Calendar | None,
     top: int,
     max_edges: int,
+    clock: EventClock | None = None,
 ) -> list[dict[str, Any]]:
-    """The directly-follows edges of the log with only the activities ``keep`` (a mask over
-    activity codes): the map of the activity slider, where a path through a hidden step
-    becomes an edge between the steps shown (as Disco draws it). Edges carry activity
-    labels, counts, waits and their top tickets (case positions); the most frequent
-    ``max_edges`` are kept."""
+    """The directly-follows edges of the log with only the events ``idx`` (positions, in
+    order; those of the activities shown): the map of the activity slider, where a path
+    through a hidden step becomes an edge between the steps shown (as Disco draws it).
+    Edges carry activity labels, counts, waits and their top tickets (case positions); the
+    most frequent ``max_edges`` are kept."""
     labels = [str(x) for x in fr.labels]
     n_act = len(labels)
-    idx = np.flatnonzero(keep[fr.act])
     case, act = fr.case[idx], fr.act[idx]
     out: list[dict[str, Any]] = []
     if len(idx) == 0:
         return out
     i = np.flatnonzero(case[1:] == case[:-1])
-    wait = np.asarray(
-        ns_hours(fr.end_ns[idx[i]], fr.begin_ns[idx[i + 1]], fr.tz, calendar), dtype=float
-    )
+    wait = waits(fr, clock, calendar, idx[i], idx[i + 1])
     if fr.lifecycle:
         wait = np.maximum(wait, 0.0)
-    codes, uniq = pd.factorize(act[i] * n_act + act[i + 1])
-    codes = np.asarray(codes, dtype=np.int64)
-    uniq = np.asarray(uniq, dtype=np.int64)
+    pair = act[i] * n_act + act[i + 1]
+    if n_act * n_act <= 1 << 16:  # the pairs themselves as group codes (a radix sort's keys)
+        codes, uniq = pair, np.arange(n_act * n_act)
+    else:
+        codes, uniq = pair_codes(pair, n_act * n_act)
     n_e = len(uniq)
-    stats = group_stats(codes, wait, n_e, "wait")
-    tk, n_cases = _top_per_group(codes, case[i], wait, n_e, top)
+    p50, p90, tk, n_cases = edge_stats(codes, case[i], wait, n_e, top)
     counts = np.bincount(codes, minlength=n_e)
-    for k in range(n_e):
+    for k in np.flatnonzero(counts).tolist():
         out.append(
             {
                 "s": labels[int(uniq[k]) // n_act],
                 "t": labels[int(uniq[k]) % n_act],
                 "count": int(counts[k]),
                 "cases": int(n_cases[k]),
-                "p50": _r(stats["wait_p50_hours"][k]),
-                "p90": _r(stats["wait_p90_hours"][k]),
+                "p50": _r(p50[k]),
+                "p90": _r(p90[k]),
                 "tk": tk[k],
                 "nt": int(n_cases[k]),
             }
@@ -208,7 +185,7 @@ def _projected_edges(
     first = np.r_[True, case[1:] != case[:-1]]
     last = np.r_[case[1:] != case[:-1], True]
     for mask, at_start in ((first, True), (last, False)):
-        ends_tk, ends_n = _top_per_group(act[mask], case[mask], cycle[case[mask]], n_act, top)
+        ends_tk, ends_n = top_per_group(act[mask], case[mask], cycle[case[mask]], n_act, top)
         for a in np.flatnonzero(ends_n).tolist():
             out.append(
                 {
@@ -308,16 +285,24 @@ def _variant_filter(seq: list[str], stack: bool) -> dict[str, str]:
     }
 
 
-def _first_per_case(col: pd.Series, case: np.ndarray, n_cases: int) -> list[Any]:
-    """The first non-missing value of ``col`` in every case (None where it has none)."""
-    ok = col.notna().to_numpy()
-    idx = np.flatnonzero(ok)
-    out: list[Any] = [None] * n_cases
+def _first_per_case(
+    col: pd.Series, case: np.ndarray, n_cases: int, cases: np.ndarray
+) -> list[str | None]:
+    """The first non-missing value of ``col`` in each case of ``cases`` (None where it has
+    none); ``case``: every event's case, ascending. Only those values are converted."""
+    idx = np.flatnonzero(col.notna().to_numpy())
+    at = np.full(n_cases, -1, dtype=np.int64)  # each case's first event with a value
     if len(idx):
-        c, first = np.unique(case[idx], return_index=True)
-        vals = col.to_numpy()[idx[first]]
-        for ci, v in zip(c.tolist(), vals.tolist(), strict=True):
-            out[ci] = str(v)
+        c = case[idx]
+        first = np.ones(len(c), dtype=bool)
+        first[1:] = c[1:] != c[:-1]
+        at[c[first]] = idx[first]
+    pos = at[cases]
+    out: list[str | None] = [None] * len(pos)
+    has = np.flatnonzero(pos >= 0)
+    vals = col.iloc[pos[has]].to_numpy().tolist()
+    for k, v in zip(has.tolist(), vals, strict=True):
+        out[k] = str(v)
     return out
 
 
@@ -337,6 +322,7 @@ class CaseBasis:
     ends: np.ndarray  # every ticket's last event
     case_begin: np.ndarray  # every ticket's first start, in epoch nanoseconds
     cycle: np.ndarray  # every ticket's cycle time in hours (business hours under calendar)
+    clock: EventClock | None  # every event's begin and end on one clock (see event_clock)
     calendar: Calendar | None
     stack: bool  # whether the filter code may use svcmining.filters
     top: int  # at most this many tickets per node, edge, variant and pain point
@@ -351,8 +337,9 @@ def case_basis(fr: CodedFrame, calendar: Calendar | None, stack: bool, top: int)
     case_end = fr.end_ns[ends]
     cycle = np.asarray(ns_hours(case_begin, case_end, fr.tz, calendar), dtype=float)
     act_index = {a: i for i, a in enumerate(labels)}
+    clock = event_clock(fr, calendar)
     return CaseBasis(
-        fr, labels, act_index, ends, case_begin, cycle, calendar, stack, top, fr.n_cases
+        fr, labels, act_index, ends, case_begin, cycle, clock, calendar, stack, top, fr.n_cases
     )
 
 
@@ -517,13 +504,13 @@ def edge_tickets(base: CaseBasis, edge_rows: list[dict[str, Any]]) -> None:
     act_index = base.act_index
     i = np.flatnonzero(fr.case[1:] == fr.case[:-1])
     pair = fr.act[i] * n_act + fr.act[i + 1]
-    wait = np.asarray(ns_hours(fr.end_ns[i], fr.begin_ns[i + 1], fr.tz, base.calendar), dtype=float)
-    pair_codes, pair_uniq = pd.factorize(pair)
-    edge_top, edge_n = _top_per_group(np.asarray(pair_codes), fr.case[i], wait, len(pair_uniq), top)
-    pair_at = {int(p): k for k, p in enumerate(np.asarray(pair_uniq))}
+    wait = waits(fr, base.clock, base.calendar, i, i + 1)
+    codes, pair_uniq = pair_codes(pair, n_act * n_act)
+    edge_top, edge_n = top_per_group(codes, fr.case[i], wait, len(pair_uniq), top)
+    pair_at = {int(p): k for k, p in enumerate(pair_uniq.tolist())}
     all_cases = np.arange(base.n_cases)
-    start_top, start_n = _top_per_group(fr.act[fr.case_start], all_cases, base.cycle, n_act, top)
-    end_top, end_n = _top_per_group(fr.act[base.ends], all_cases, base.cycle, n_act, top)
+    start_top, start_n = top_per_group(fr.act[fr.case_start], all_cases, base.cycle, n_act, top)
+    end_top, end_n = top_per_group(fr.act[base.ends], all_cases, base.cycle, n_act, top)
     for e in edge_rows:
         if e["s"] == _START:
             ai = act_index[e["t"]]
@@ -545,7 +532,7 @@ def map_nodes(
     """The map's nodes: their boxes in pixels, counts and, for activities, department,
     top tickets (the longest cycle first) and filter code. ``kept``: the activities shown."""
     fr, n_cases, lay = base.fr, base.n_cases, place.lay
-    node_top, node_n = _top_per_group(
+    node_top, node_n = top_per_group(
         fr.act, fr.case, base.cycle[fr.case], len(base.labels), base.top
     )
     dep_of = _departments_of(acts)
@@ -611,7 +598,7 @@ def variant_rows(
     ]
     vorder = sorted(range(n_var), key=lambda v: (-vcount[v], [labels[a] for a in seqs[v]]))
     vmed = pd.Series(cycle).groupby(vcode).median().to_numpy()
-    var_top, _ = _top_per_group(vcode, np.arange(n_cases), cycle, n_var, base.top)
+    var_top, _ = top_per_group(vcode, np.arange(n_cases), cycle, n_var, base.top)
     devs = dev_per_case if dev_per_case is not None else np.zeros(n_cases, dtype=np.int64)
     vdev = np.bincount(vcode, weights=devs > 0, minlength=n_var)
     variants: list[dict[str, Any]] = []
@@ -637,22 +624,37 @@ def variant_rows(
 def slider_levels(base: CaseBasis, kept: list[str], max_edges: int) -> list[dict[str, Any]]:
     """The activity slider's maps: the log with only the most frequent activities, at the
     stops 10% … 90% of the ``kept`` ones (the full map is the last stop)."""
-    levels: list[dict[str, Any]] = []
-    n_act = len(base.labels)
-    rank_codes = np.asarray([base.act_index[a] for a in kept], dtype=np.int64)
-    for k in sorted({max(1, -(-len(kept) * p // 100)) for p in range(10, 100, 10)}):
-        if k >= len(kept):
-            continue
-        keep_mask = np.zeros(n_act, dtype=bool)
-        keep_mask[rank_codes[:k]] = True
-        level_edges = _projected_edges(
-            base.fr, keep_mask, base.cycle, base.calendar, base.top, max_edges
+    return start_slider_levels(base, kept, max_edges, None)()
+
+
+def start_slider_levels(
+    base: CaseBasis, kept: list[str], max_edges: int, pool: Executor | None
+) -> Callable[[], list[dict[str, Any]]]:
+    """Start :func:`slider_levels` on ``pool`` (its stops are independent and numpy releases
+    the GIL in their loops, so they run beside other work); returns the function that
+    waits for them and gives the levels. Without a pool, or on a small log, they are
+    computed here."""
+    rank_of = np.full(len(base.labels), len(kept), dtype=np.int64)  # an activity's rank
+    rank_of[[base.act_index[a] for a in kept]] = np.arange(len(kept))
+    ev_rank = rank_of[base.fr.act].astype(np.int16 if len(kept) < 1 << 15 else np.int64)
+    stops = sorted({max(1, -(-len(kept) * p // 100)) for p in range(10, 100, 10)})
+    stops = [k for k in stops if k < len(kept)]
+
+    def level(k: int) -> dict[str, Any]:
+        idx = np.flatnonzero(ev_rank < k)  # the events of the k most frequent activities
+        edges = _projected_edges(
+            base.fr, idx, base.cycle, base.calendar, base.top, max_edges, base.clock
         )
-        for e in level_edges:
+        for e in edges:
             e["f"] = _edge_filter(e["s"], e["t"], base.stack, projected=True)
         kept_list = "[" + ", ".join(_q(a) for a in kept[:k]) + "]"
-        levels.append({"k": k, "edges": level_edges, "kept": f"KEPT = {kept_list}"})
-    return levels
+        return {"k": k, "edges": edges, "kept": f"KEPT = {kept_list}"}
+
+    if pool is None or base.n_cases * len(stops) <= 100_000:
+        levels = [level(k) for k in stops]
+        return lambda: levels
+    futures = [pool.submit(level, k) for k in stops]
+    return lambda: [f.result() for f in futures]
 
 
 def pain_rows(
@@ -779,8 +781,9 @@ def _text_codes(
     out: list[tuple[str, list[str], list[int | None]]] = []
     for col in ("channel", "priority"):
         if col in events.columns:
-            vals = _first_per_case(events[col], case, n_cases)
-            picked = [vals[c] for c in rows_of]
+            picked = _first_per_case(
+                events[col], case, n_cases, np.asarray(rows_of, dtype=np.int64)
+            )
             names = sorted({v for v in picked if v is not None})
             at = {v: k for k, v in enumerate(names)}
             out.append((col, names, [None if v is None else at[v] for v in picked]))
@@ -792,13 +795,18 @@ def _department_paths(
 ) -> list[list[int]]:
     """Every row's department path: the codes of its departments, repeats collapsed."""
     fr = base.fr
-    paths = []
-    for c in rows_of:  # bounded by the caps above, never by the log
-        d = dep_codes[fr.case_start[c] : fr.case_start[c] + fr.case_len[c]]
-        d = d[d >= 0]
-        keep = np.r_[True, d[1:] != d[:-1]] if len(d) else np.array([], bool)
-        paths.append(d[keep].tolist())  # the department path, codes into deps
-    return paths
+    sel = np.asarray(rows_of, dtype=np.int64)
+    lens = fr.case_len[sel]
+    row = np.repeat(np.arange(len(sel)), lens)  # the rows' events, row by row
+    ev = np.repeat(fr.case_start[sel] - np.cumsum(lens) + lens, lens) + np.arange(len(row))
+    d = dep_codes[ev]
+    ok = d >= 0
+    row, d = row[ok], d[ok]
+    keep = np.ones(len(d), dtype=bool)  # repeats within a row collapsed
+    keep[1:] = (d[1:] != d[:-1]) | (row[1:] != row[:-1])
+    row, d = row[keep], d[keep]
+    cuts = np.searchsorted(row, np.arange(1, len(sel)))
+    return [part.tolist() for part in np.split(d, cuts)] if len(sel) else []
 
 
 def ticket_table(
@@ -818,10 +826,12 @@ def ticket_table(
     cols = ["ticket", "start"]
     table: list[list[Any]] = [
         [str(x) for x in case_ids[sel]],
-        [
-            pd.Timestamp(int(t), tz="UTC").tz_convert(fr.tz).strftime("%Y-%m-%d %H:%M")
-            for t in base.case_begin[sel]
-        ],
+        list(
+            pd.DatetimeIndex(base.case_begin[sel].view("M8[ns]"))
+            .tz_localize("UTC")
+            .tz_convert(fr.tz)
+            .strftime("%Y-%m-%d %H:%M")
+        ),
     ]
     codes: dict[str, list[str]] = {}  # text columns stored as codes into these lists
     for col, names, picked in _text_codes(events, fr.case, rows_of, base.n_cases):

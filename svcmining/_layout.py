@@ -483,7 +483,264 @@ def _coordinates(
 
 
 # ----------------------------------------------------------------------------------------------
-# the driver
+# the driver and its steps
+
+
+def _with_constraints(edges: Sequence[LayoutEdge]) -> list[LayoutEdge]:
+    """``edges``, a non-constraint edge made a constraint when one of its ends is reached by
+    non-constraint edges only (such a node would float on the first layer: let its edges
+    place it)."""
+    constrained = {n for e in edges if e.constraint for n in (e.source, e.target)}
+    return [
+        e
+        if e.constraint or (e.source in constrained and e.target in constrained)
+        else LayoutEdge(e.source, e.target, e.weight, True)
+        for e in edges
+    ]
+
+
+def _dag(edges: Sequence[LayoutEdge], back: set[int]) -> list[tuple[str, str, float]]:
+    """Step 1's acyclic graph: the constraint edges (no self-loops), ``back`` ones reversed."""
+    dag: list[tuple[str, str, float]] = []
+    for i, e in enumerate(edges):
+        if not e.constraint or e.source == e.target:
+            continue
+        s, t = (e.target, e.source) if i in back else (e.source, e.target)
+        dag.append((s, t, e.weight))
+    return dag
+
+
+@dataclass
+class _Chains:
+    """Step 3: every non-self, non-flat edge as a chain of segments between adjacent layers
+    from its upper to its lower end, through dummy nodes."""
+
+    down: dict[str, list[str]]  # node -> nodes one layer below, segment by segment
+    up: dict[str, list[str]]  # node -> nodes one layer above
+    seg_w: dict[tuple[str, str], float]  # segment -> its weight in the coordinates' objective
+    chains: dict[int, list[str]]  # edge index -> its chain
+    kind: list[str]  # per edge: forward, back, flat or self
+    dummies: set[str]
+
+
+def _dummy_chains(
+    nodes: Sequence[str], edges: Sequence[LayoutEdge], layer: dict[str, int]
+) -> _Chains:
+    """The :class:`_Chains` of ``edges``; each dummy node is added to ``layer``."""
+    ch = _Chains({n: [] for n in nodes}, {n: [] for n in nodes}, {}, {}, [], set())
+    max_w = max((e.weight for e in edges), default=1.0) or 1.0
+    for i, e in enumerate(edges):
+        if e.source == e.target:
+            ch.kind.append("self")
+            continue
+        ls, lt = layer[e.source], layer[e.target]
+        if ls == lt:
+            ch.kind.append("flat")
+            continue
+        ch.kind.append("forward" if ls < lt else "back")
+        a, b = (e.source, e.target) if ls < lt else (e.target, e.source)
+        chain = [a]
+        for li in range(layer[a] + 1, layer[b]):
+            d = f"\0d{i}_{li}"
+            layer[d] = li
+            ch.dummies.add(d)
+            ch.down[d], ch.up[d] = [], []
+            chain.append(d)
+        chain.append(b)
+        # heavy flows pull hardest, so the main path runs straight and rare edges bend
+        strength = 0.1 + float(np.sqrt(min(max(e.weight, 0.0) / max_w, 1.0)))
+        for u, v in itertools.pairwise(chain):
+            ch.down[u].append(v)
+            ch.up[v].append(u)
+            omega = (
+                8.0
+                if (u in ch.dummies and v in ch.dummies)
+                else 2.0
+                if (u in ch.dummies or v in ch.dummies)
+                else 1.0
+            )
+            ch.seg_w[(u, v)] = ch.seg_w.get((u, v), 0.0) + omega * strength
+        ch.chains[i] = chain
+    return ch
+
+
+def _initial_rows(
+    nodes: Sequence[str], layer: Mapping[str, int], up: Mapping[str, list[str]]
+) -> list[list[str]]:
+    """Step 4's start: layer by layer, by the mean position of the nodes above, then input
+    order."""
+    n_layers = max(layer.values(), default=0) + 1
+    rows: list[list[str]] = [[] for _ in range(n_layers)]
+    pos_in = {n: i for i, n in enumerate(nodes)}
+    rank: dict[str, float] = {}
+    members: dict[int, list[str]] = {}
+    for n, li in layer.items():
+        members.setdefault(li, []).append(n)
+    for li in range(n_layers):
+
+        def key(n: str) -> tuple[float, int]:
+            ps = [rank[u] for u in up.get(n, []) if u in rank]
+            own = pos_in.get(n, len(pos_in))
+            return (sum(ps) / len(ps) if ps else float(own), own)
+
+        rows[li] = sorted(members.get(li, []), key=key)
+        for k, n in enumerate(rows[li]):
+            rank[n] = float(k)
+    return rows
+
+
+@dataclass(frozen=True)
+class _Axes:
+    """Step 5's two axes: the order axis ("breadth", along a layer) and the layer axis
+    ("depth"), and how they map to the drawing's x and y."""
+
+    direction: Direction
+    sizes: Mapping[str, Point]
+    dummies: set[str]
+
+    def breadth(self, n: str) -> float:
+        if n in self.dummies:
+            return 0.0
+        w, h = self.sizes[n]
+        return w if self.direction == "TB" else h
+
+    def depth(self, n: str) -> float:
+        if n in self.dummies:
+            return 0.0
+        w, h = self.sizes[n]
+        return h if self.direction == "TB" else w
+
+    def place(self, o: float, d: float) -> Point:
+        """Order/layer coordinates -> drawing x, y."""
+        return (o, -d) if self.direction == "TB" else (d, -o)
+
+
+@dataclass(frozen=True)
+class _Placed:
+    """Step 5's result: every node's order-axis position ``xo``, each layer's position
+    ``lpos`` on the layer axis and depth ``row_depth``."""
+
+    axes: _Axes
+    layer: Mapping[str, int]
+    xo: Mapping[str, float]
+    lpos: list[float]
+    row_depth: list[float]
+
+    def center(self, n: str) -> Point:
+        return self.axes.place(self.xo[n], self.lpos[self.layer[n]])
+
+    def port(self, n: str, toward_higher_layer: bool, offset: float = 0.0) -> Point:
+        """Where an edge leaves or enters ``n``: its border facing the next (or previous)
+        layer, ``offset`` along the layer from its centre."""
+        o, d = self.xo[n], self.lpos[self.layer[n]]
+        half = self.axes.depth(n) / 2
+        return self.axes.place(o + offset, d + half if toward_higher_layer else d - half)
+
+
+def _place(
+    rows: list[list[str]],
+    layer: Mapping[str, int],
+    ch: _Chains,
+    axes: _Axes,
+    edges: Sequence[LayoutEdge],
+    opts: tuple[float, float, float, Mapping[str, float]],
+) -> _Placed:
+    """Step 5: coordinates on both axes (``opts``: layer gap, node gap, self-loop room,
+    extra room per node)."""
+    layer_gap, node_gap, self_loop, extra_room = opts
+    dummies = ch.dummies
+    has_loop = {e.source for e in edges if e.source == e.target}
+    lo_ext = {n: axes.breadth(n) / 2 + (0.15 if n in dummies else 0.0) for n in layer}
+    hi_ext = {
+        n: axes.breadth(n) / 2
+        + (self_loop if n in has_loop else 0.0)
+        + extra_room.get(n, 0.0)
+        + (0.15 if n in dummies else 0.0)
+        for n in layer
+    }
+    nbrs: dict[str, list[tuple[str, float]]] = {n: [] for n in layer}
+    for (u, v), w in ch.seg_w.items():
+        nbrs[u].append((v, w))
+        nbrs[v].append((u, w))
+    xo = _coordinates(rows, nbrs, lo_ext, hi_ext, node_gap, dummies)
+    shift = min((xo[n] - lo_ext[n] for n in xo), default=0.0)
+    xo = {n: v - shift for n, v in xo.items()}
+    row_depth = [max((axes.depth(n) for n in row), default=0.0) for row in rows]
+    lpos: list[float] = []
+    acc = 0.0
+    for li in range(len(rows)):
+        if li:
+            acc += row_depth[li - 1] / 2 + layer_gap + row_depth[li] / 2
+        lpos.append(acc)
+    return _Placed(axes, layer, xo, lpos, row_depth)
+
+
+def _self_loop_route(center: Point, size: Point, direction: Direction, r: float) -> list[Point]:
+    """A self-loop of radius ``r`` beside its node (right of it top-to-bottom, below it
+    left-to-right)."""
+    (cx, cy), (w, h) = center, size
+    if direction == "TB":
+        return [
+            (cx + w / 2, cy + h / 4),
+            (cx + w / 2 + r, cy + h / 3),
+            (cx + w / 2 + r, cy - h / 3),
+            (cx + w / 2, cy - h / 4),
+        ]
+    return [
+        (cx - w / 4, cy - h / 2),
+        (cx - w / 3, cy - h / 2 - r),
+        (cx + w / 3, cy - h / 2 - r),
+        (cx + w / 4, cy - h / 2),
+    ]
+
+
+def _chain_route(
+    e: LayoutEdge, ek: str, chain: list[str], pl: _Placed, two_way: bool
+) -> list[Point]:
+    """Step 6 for a forward or back edge: from the upper end's border through its dummy
+    nodes to the lower end's border (reversed for a back edge)."""
+    axes = pl.axes
+    # a two-way pair between adjacent layers: move both ends off the centre line
+    off = 0.0
+    if len(chain) == 2 and two_way:
+        bmin = min(axes.breadth(e.source), axes.breadth(e.target))
+        off = (0.18 * bmin) * (1 if ek == "back" else -1)
+    pts: list[Point] = [pl.port(chain[0], True, off)]
+    for d in chain[1:-1]:  # through the dummy nodes: along the layer's band, so the
+        # curve passes beside the layer's real nodes instead of cutting their corners
+        half = pl.row_depth[pl.layer[d]] * 0.4
+        pts.append(axes.place(pl.xo[d], pl.lpos[pl.layer[d]] - half))
+        pts.append(axes.place(pl.xo[d], pl.lpos[pl.layer[d]] + half))
+    pts.append(pl.port(chain[-1], False, off))
+    pts = [p for j, p in enumerate(pts) if j == 0 or p != pts[j - 1]]
+    return pts if ek == "forward" else pts[::-1]
+
+
+def _routes(
+    edges: Sequence[LayoutEdge],
+    ch: _Chains,
+    pl: _Placed,
+    size: Mapping[str, Point],
+    layer_gap: float,
+    self_loop: float,
+) -> list[list[Point]]:
+    """Step 6: every edge as points from its source's border to its target's border."""
+    pairs = {(e.source, e.target) for e in edges}
+    routes: list[list[Point]] = []
+    for i, e in enumerate(edges):
+        ek = ch.kind[i]
+        if ek == "self":
+            c = pl.center(e.source)
+            routes.append(_self_loop_route(c, size[e.source], pl.axes.direction, self_loop * 0.8))
+        elif ek == "flat":  # arc over the layer, away from the flow
+            a, b = e.source, e.target
+            d0 = pl.lpos[pl.layer[a]] - pl.row_depth[pl.layer[a]] / 2
+            mid = pl.axes.place((pl.xo[a] + pl.xo[b]) / 2, d0 - layer_gap * 0.45)
+            routes.append([pl.port(a, False, 0.0), mid, pl.port(b, False, 0.0)])
+        else:
+            two_way = (e.target, e.source) in pairs
+            routes.append(_chain_route(e, ek, ch.chains[i], pl, two_way))
+    return routes
 
 
 def layered_layout(
@@ -507,198 +764,25 @@ def layered_layout(
     (for a self-loop's label, say).
     """
     nodes = list(dict.fromkeys(nodes))
-    constrained = {n for e in edges if e.constraint for n in (e.source, e.target)}
-    # a node reached only by non-constraint edges would float on the first layer: let its
-    # edges place it
-    edges = [
-        e
-        if e.constraint or (e.source in constrained and e.target in constrained)
-        else LayoutEdge(e.source, e.target, e.weight, True)
-        for e in edges
-    ]
-    back = _back_edges(nodes, edges, first, last)
-    dag: list[tuple[str, str, float]] = []
-    for i, e in enumerate(edges):
-        if not e.constraint or e.source == e.target:
-            continue
-        s, t = (e.target, e.source) if i in back else (e.source, e.target)
-        dag.append((s, t, e.weight))
-    layer = _layers(nodes, dag, first, last)
-
-    # 3. dummy nodes: every non-self, non-flat edge becomes a chain from its upper to lower end
-    down: dict[str, list[str]] = {n: [] for n in nodes}
-    up: dict[str, list[str]] = {n: [] for n in nodes}
-    seg_w: dict[tuple[str, str], float] = {}
-    chains: dict[int, list[str]] = {}
-    kind: list[str] = []
-    dummies: set[str] = set()
-    max_w = max((e.weight for e in edges), default=1.0) or 1.0
-    for i, e in enumerate(edges):
-        if e.source == e.target:
-            kind.append("self")
-            continue
-        ls, lt = layer[e.source], layer[e.target]
-        if ls == lt:
-            kind.append("flat")
-            continue
-        kind.append("forward" if ls < lt else "back")
-        a, b = (e.source, e.target) if ls < lt else (e.target, e.source)
-        chain = [a]
-        for li in range(layer[a] + 1, layer[b]):
-            d = f"\0d{i}_{li}"
-            layer[d] = li
-            dummies.add(d)
-            down[d], up[d] = [], []
-            chain.append(d)
-        chain.append(b)
-        # heavy flows pull hardest, so the main path runs straight and rare edges bend
-        strength = 0.1 + float(np.sqrt(min(max(e.weight, 0.0) / max_w, 1.0)))
-        for u, v in itertools.pairwise(chain):
-            down[u].append(v)
-            up[v].append(u)
-            omega = (
-                8.0
-                if (u in dummies and v in dummies)
-                else 2.0
-                if (u in dummies or v in dummies)
-                else 1.0
-            )
-            seg_w[(u, v)] = seg_w.get((u, v), 0.0) + omega * strength
-        chains[i] = chain
-
-    n_layers = max(layer.values(), default=0) + 1
-    # initial order: layer by layer, by the mean position of the nodes above, then input order
-    rows: list[list[str]] = [[] for _ in range(n_layers)]
-    pos_in = {n: i for i, n in enumerate(nodes)}
-    rank: dict[str, float] = {}
-    members: dict[int, list[str]] = {}
-    for n, li in layer.items():
-        members.setdefault(li, []).append(n)
-    for li in range(n_layers):
-        ms = members.get(li, [])
-
-        def key(n: str, li: int = li) -> tuple[float, int]:
-            ps = [rank[u] for u in up.get(n, []) if u in rank]
-            own = pos_in.get(n, len(pos_in))
-            return (sum(ps) / len(ps) if ps else float(own), own)
-
-        rows[li] = sorted(ms, key=key)
-        for k, n in enumerate(rows[li]):
-            rank[n] = float(k)
-    rows, crossings = _order(rows, down, up)
-
-    # 5. coordinates: order axis ("breadth") and layer axis ("depth")
-    def breadth(n: str) -> float:
-        if n in dummies:
-            return 0.0
-        w, h = sizes[n]
-        return w if direction == "TB" else h
-
-    def depth(n: str) -> float:
-        if n in dummies:
-            return 0.0
-        w, h = sizes[n]
-        return h if direction == "TB" else w
-
-    has_loop = {e.source for e in edges if e.source == e.target}
-    lo_ext = {n: breadth(n) / 2 + (0.15 if n in dummies else 0.0) for n in layer}
-    hi_ext = {
-        n: breadth(n) / 2
-        + (self_loop if n in has_loop else 0.0)
-        + (extra_room or {}).get(n, 0.0)
-        + (0.15 if n in dummies else 0.0)
-        for n in layer
-    }
-    nbrs: dict[str, list[tuple[str, float]]] = {n: [] for n in layer}
-    for (u, v), w in seg_w.items():
-        nbrs[u].append((v, w))
-        nbrs[v].append((u, w))
-    xo = _coordinates(rows, nbrs, lo_ext, hi_ext, node_gap, dummies)
-    shift = min((xo[n] - lo_ext[n] for n in xo), default=0.0)
-    xo = {n: v - shift for n, v in xo.items()}
-    row_depth = [max((depth(n) for n in row), default=0.0) for row in rows]
-    lpos: list[float] = []
-    acc = 0.0
-    for li in range(n_layers):
-        if li:
-            acc += row_depth[li - 1] / 2 + layer_gap + row_depth[li] / 2
-        lpos.append(acc)
-
-    def place(o: float, d: float) -> Point:  # order/layer coordinates -> drawing x, y
-        return (o, -d) if direction == "TB" else (d, -o)
-
-    center = {n: place(xo[n], lpos[layer[n]]) for n in layer}
+    edges = _with_constraints(edges)
+    back = _back_edges(nodes, edges, first, last)  # 1. cycle removal
+    layer = _layers(nodes, _dag(edges, back), first, last)  # 2. layering
+    ch = _dummy_chains(nodes, edges, layer)  # 3. dummy nodes (added to layer)
+    rows, crossings = _order(_initial_rows(nodes, layer, ch.up), ch.down, ch.up)  # 4.
+    axes = _Axes(direction, sizes, ch.dummies)
+    pl = _place(rows, layer, ch, axes, edges, (layer_gap, node_gap, self_loop, extra_room or {}))
+    center = {n: pl.center(n) for n in layer}
     size: dict[str, Point] = {n: (float(sizes[n][0]), float(sizes[n][1])) for n in nodes}
-
-    # 6. routes
-    def port(n: str, toward_higher_layer: bool, offset: float = 0.0) -> Point:
-        o, d = xo[n], lpos[layer[n]]
-        half = depth(n) / 2
-        return place(o + offset, d + half if toward_higher_layer else d - half)
-
-    pairs = {(e.source, e.target) for e in edges}
-    routes: list[list[Point]] = []
-    for i, e in enumerate(edges):
-        ek = kind[i]
-        if ek == "self":
-            (cx, cy), (w, h) = center[e.source], size[e.source]
-            r = self_loop * 0.8
-            if direction == "TB":
-                routes.append(
-                    [
-                        (cx + w / 2, cy + h / 4),
-                        (cx + w / 2 + r, cy + h / 3),
-                        (cx + w / 2 + r, cy - h / 3),
-                        (cx + w / 2, cy - h / 4),
-                    ]
-                )
-            else:
-                routes.append(
-                    [
-                        (cx - w / 4, cy - h / 2),
-                        (cx - w / 3, cy - h / 2 - r),
-                        (cx + w / 3, cy - h / 2 - r),
-                        (cx + w / 4, cy - h / 2),
-                    ]
-                )
-            continue
-        if ek == "flat":  # arc over the layer, away from the flow
-            a, b = e.source, e.target
-            bump = layer_gap * 0.45
-            d0 = lpos[layer[a]] - row_depth[layer[a]] / 2
-            routes.append(
-                [
-                    port(a, False, 0.0),
-                    place((xo[a] + xo[b]) / 2, d0 - bump),
-                    port(b, False, 0.0),
-                ]
-            )
-            continue
-        chain = chains[i]
-        # a two-way pair between adjacent layers: move both ends off the centre line
-        off = 0.0
-        if len(chain) == 2 and (e.target, e.source) in pairs:
-            bmin = min(breadth(e.source), breadth(e.target))
-            off = (0.18 * bmin) * (1 if ek == "back" else -1)
-        pts: list[Point] = [port(chain[0], True, off)]
-        for d in chain[1:-1]:  # through the dummy nodes: along the layer's band, so the
-            # curve passes beside the layer's real nodes instead of cutting their corners
-            half = row_depth[layer[d]] * 0.4
-            pts.append(place(xo[d], lpos[layer[d]] - half))
-            pts.append(place(xo[d], lpos[layer[d]] + half))
-        pts.append(port(chain[-1], False, off))
-        pts = [p for j, p in enumerate(pts) if j == 0 or p != pts[j - 1]]
-        routes.append(pts if ek == "forward" else pts[::-1])
     return GraphLayout(
         center={n: center[n] for n in nodes},
         size=size,
         layer={n: layer[n] for n in nodes},
         rows=rows,
-        routes=routes,
-        kind=kind,
+        routes=_routes(edges, ch, pl, size, layer_gap, self_loop),  # 6. routes
+        kind=ch.kind,
         crossings=crossings,
         direction=direction,
-        dummies=dummies,
+        dummies=ch.dummies,
     )
 
 

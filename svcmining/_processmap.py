@@ -640,6 +640,9 @@ class ProcessMap:
         ax = fig.add_axes((0.0, 0.0, 1.0, 1.0))
         ax.imshow(img)
         ax.set_axis_off()
+        # the map it shows, so that a report inlines the map itself (as SVG, drawn once by
+        # Graphviz) instead of painting and re-encoding this raster copy of it
+        fig.svcmining_map = self  # type: ignore[attr-defined]
         return fig
 
     def render(self, fmt: Literal["svg", "png", "pdf"] = "svg") -> bytes:

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from ._i18n import tr
+from ._reportcolumns import column_kind, column_label, format_value, value_label
 from ._safetext import escape_text
 from .exceptions import SvcMiningError
 
@@ -36,43 +38,52 @@ def escape_html(text: str) -> str:
     return html.escape(escape_text(text))
 
 
-def _fmt_cell(v: Any) -> Any:
-    if isinstance(v, float):
-        if pd.isna(v):
-            return ""
-        if abs(v) >= 1000:
-            return f"{v:,.0f}"
-        return f"{v:,.3f}".rstrip("0").rstrip(".") if v != int(v) else f"{int(v):,}"
+#: Rows a table shows before "show all"; the rest are in the page, collapsed.
+VISIBLE_ROWS = 15
+#: Above this many rows a table shows its first HUGE_ROWS and offers all as a CSV download.
+HUGE_ROWS = 2000
+_WRITTEN_NUMBER = re.compile(r"[-+−]?\d[\d,]*(\.\d+)?%?")
+_ENUM_COLUMNS = frozenset({"kind", "type", "severity", "module", "pain_point", "priority"})
+
+
+def _fmt_cell(v: Any, lang: str = "en") -> str:
     if isinstance(v, bool):
-        return "yes" if v else "no"
-    if isinstance(v, int):
-        return f"{v:,}"
+        return tr(lang, en="yes", zh="是") if v else tr(lang, en="no", zh="否")
+    if isinstance(v, float | int):
+        return format_value(v, "number")
     if isinstance(v, pd.Timestamp):
         return "" if pd.isna(v) else v.strftime("%Y-%m-%d %H:%M")
     if isinstance(v, tuple | list):
         return " → ".join(map(str, v))
     if v is None or (not isinstance(v, str) and pd.api.types.is_scalar(v) and pd.isna(v)):
         return ""
-    return v
+    return str(v)
 
 
-def table_html(df: pd.DataFrame, *, max_rows: int = 15, caption: str = "") -> str:
-    """A DataFrame as an escaped HTML table (numbers formatted, right-aligned)."""
-    if df is None or len(df) == 0:
-        return '<p class="note">(none)</p>'
-    shown = df.head(max_rows)
-    num_cols = {c for c in shown.columns if pd.api.types.is_numeric_dtype(shown[c])}
-    head = "".join(
-        f'<th class="{"num" if c in num_cols else ""}">{escape_html(str(c))}</th>'
-        for c in shown.columns
-    )
+def _column_texts(df: pd.DataFrame, col: Any, lang: str) -> tuple[list[str], bool]:
+    """The cells of one column as text, and whether the column is numeric (right-aligned)."""
+    values = df[col]
+    numeric = pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
+    if numeric:
+        kind = column_kind(col)
+        if kind == "text":
+            kind = "number"
+        return [format_value(v, kind) for v in values.tolist()], True
+    texts = [_fmt_cell(v, lang) for v in values.tolist()]
+    if str(col) in _ENUM_COLUMNS:
+        texts = [value_label(t, lang) for t in texts]
+    written = [t for t in texts if t]
+    numbers = bool(written) and all(_WRITTEN_NUMBER.fullmatch(t) for t in written)
+    return texts, numbers  # numbers already written (e.g. "4.7%"): right-aligned too
+
+
+def _rows_html(cells: list[list[str]], numeric: list[bool], start: int, stop: int) -> str:
     rows = []
-    cols = list(shown.columns)
-    for rec in shown.itertuples(index=False, name=None):
-        cells = []
-        for c, v in zip(cols, rec, strict=True):
-            text = str(_fmt_cell(v))
-            if c in num_cols:
+    for i in range(start, stop):
+        out = []
+        for texts, num in zip(cells, numeric, strict=True):
+            text = texts[i]
+            if num:
                 cls = ' class="num"'
             elif len(text) > 60:
                 cls = ' class="long"'  # evidence, sequences: give them room, not tall rows
@@ -80,26 +91,116 @@ def table_html(df: pd.DataFrame, *, max_rows: int = 15, caption: str = "") -> st
                 cls = ' class="nw"'
             else:
                 cls = ""
-            cells.append(f"<td{cls}>{escape_html(text)}</td>")
-        rows.append("<tr>" + "".join(cells) + "</tr>")
+            out.append(f"<td{cls}>{escape_html(text)}</td>")
+        rows.append("<tr>" + "".join(out) + "</tr>")
+    return "".join(rows)
+
+
+def _csv_link(df: pd.DataFrame, labels: list[str], lang: str) -> str:
+    """The whole table as a CSV file inside the page (a ``data:`` link, UTF-8 with BOM)."""
+    full = df.copy()
+    full.columns = labels
+    for c in full.columns:
+        if full[c].dtype == object:
+            full[c] = [_fmt_cell(v, lang) if isinstance(v, tuple | list) else v for v in full[c]]
+    data = ("\ufeff" + full.to_csv(index=False)).encode("utf-8")
+    uri = "data:text/csv;charset=utf-8;base64," + base64.b64encode(data).decode("ascii")
+    text = tr(lang, en="download all {n:,} rows as CSV", zh="下载全部 {n:,} 行 (CSV)", n=len(df))
+    return f'<a download="table.csv" href="{uri}">{escape_html(text)}</a>'
+
+
+def table_html(
+    df: pd.DataFrame,
+    *,
+    lang: str = "en",
+    visible: int = VISIBLE_ROWS,
+    caption: str = "",
+    max_rows: int | None = None,
+) -> str:
+    """A DataFrame as an escaped HTML table for a reader: human column names with units
+    (:mod:`svcmining._reportcolumns`), percentages as percentages, thousands separators.
+
+    Every row is in the page: the first ``visible`` show, the others are behind a
+    "show all" switch (``<details>``, no script). A table over :data:`HUGE_ROWS` rows shows
+    its first :data:`HUGE_ROWS` and links the whole table as a CSV file inside the page,
+    and says so. ``max_rows`` is the older name of ``visible``.
+    """
+    if df is None or len(df) == 0:
+        return f'<p class="note">{tr(lang, en="(none)", zh="(无)")}</p>'
+    if max_rows is not None:
+        visible = max_rows
+    visible = max(int(visible), 1)
+    n = len(df)
+    shown = df.head(HUGE_ROWS)
+    cols = list(shown.columns)
+    labels = [column_label(c, lang) for c in cols]
+    cells, numeric = [], []
+    for c in cols:
+        texts, num = _column_texts(shown, c, lang)
+        cells.append(texts)
+        numeric.append(num)
+    head = "".join(
+        f'<th class="{"num" if num else ""}">{escape_html(label)}</th>'
+        for label, num in zip(labels, numeric, strict=True)
+    )
     cap = f"<caption>{escape_html(caption)}</caption>" if caption else ""
-    more = (
-        f'<p class="note">… {len(df) - max_rows:,} more rows not shown</p>'
-        if len(df) > max_rows
-        else ""
-    )
+    first = min(visible, len(shown))
+    body = f"<tbody>{_rows_html(cells, numeric, 0, first)}</tbody>"
+    switch = ""
+    if len(shown) > first:
+        body += f'<tbody class="rest">{_rows_html(cells, numeric, first, len(shown))}</tbody>'
+        summary = (
+            tr(
+                lang,
+                en="show all {n:,} rows ({m:,} more)",
+                zh="显示全部 {n:,} 行 (另有 {m:,} 行)",
+                n=len(shown),
+                m=len(shown) - first,
+            )
+            if n <= HUGE_ROWS
+            else tr(
+                lang,
+                en="show the first {n:,} rows ({m:,} more)",
+                zh="显示前 {n:,} 行 (另有 {m:,} 行)",
+                n=len(shown),
+                m=len(shown) - first,
+            )
+        )
+        switch = f'<details class="rows"><summary>{escape_html(summary)}</summary></details>'
+    huge = ""
+    if n > HUGE_ROWS:
+        huge = (
+            '<p class="note">'
+            + escape_html(
+                tr(
+                    lang,
+                    en="This table has {n:,} rows; the page shows the first {k:,}: ",
+                    zh="此表共 {n:,} 行，页面显示前 {k:,} 行：",
+                    n=n,
+                    k=HUGE_ROWS,
+                )
+            )
+            + _csv_link(df, labels, lang)
+            + "</p>"
+        )
     return (
-        f'<div class="tbl"><table>{cap}<thead><tr>{head}</tr></thead>'
-        f"<tbody>{''.join(rows)}</tbody></table></div>{more}"
+        f'<div class="tblwrap">{switch}<div class="tbl"><table>{cap}<thead><tr>{head}</tr>'
+        f"</thead>{body}</table></div>{huge}</div>"
     )
 
 
-def kpi_tiles(items: Sequence[tuple[str, str]]) -> str:
-    tiles = "".join(
-        f'<div class="kpi"><b>{escape_html(v)}</b><span>{escape_html(k)}</span></div>'
-        for k, v in items
-    )
-    return f'<div class="kpis">{tiles}</div>'
+def kpi_tiles(items: Sequence[tuple[str, ...]]) -> str:
+    """Tiles of (label, value) or (label, value, note): the note is a small line under them."""
+    tiles = []
+    for item in items:
+        label, value = item[0], item[1]
+        note = item[2] if len(item) > 2 else ""
+        extra = f"<i>{escape_html(note)}</i>" if note else ""
+        tiles.append(
+            f'<div class="kpi"><b>{escape_html(value)}</b><span>{escape_html(label)}</span>'
+            f"{extra}</div>"
+        )
+    return f'<div class="kpis">{"".join(tiles)}</div>'
 
 
 def img_tag(data: bytes, mime: str, alt: str, caption: str = "") -> str:
@@ -165,9 +266,25 @@ def picture(obj: Any, alt: str, caption: str = "") -> str:
         return ""
     import matplotlib.pyplot as plt
 
+    shown = _graphviz_map_of(fig)
+    if shown is not None:  # a Graphviz map's raster copy (ProcessMap.to_figure): the map
+        plt.close(fig)
+        return picture(shown, alt, caption)
     png = _png(fig)  # PNG: glyphs baked in (no font needed), fast and small for big charts
     plt.close(fig)
     return img_tag(png, "image/png", alt, caption)
+
+
+def _graphviz_map_of(fig: Any) -> Any:
+    """The Graphviz ProcessMap a figure from ``ProcessMap.to_figure`` shows, while the figure
+    holds nothing else (else None)."""
+    shown = getattr(fig, "svcmining_map", None)
+    if getattr(shown, "source", None) is None or len(fig.axes) != 1 or fig.texts:
+        return None
+    ax = fig.axes[0]
+    if len(ax.images) != 1 or ax.lines or ax.patches or ax.texts or ax.collections:
+        return None
+    return shown
 
 
 def _png(fig: Any) -> bytes:

@@ -11,13 +11,22 @@ labels render with a declared CJK font stack (Noto Sans CJK / Source Han Sans /
 PingFang / Microsoft YaHei …); matplotlib figures carry their glyphs as paths. Every
 label that comes from the data is HTML-escaped.
 
+The report tells one story, in this order: the headline tiles (each with its change
+from the month before, over the last two full months), then the sections below; each
+section opens with one sentence stating its finding, computed from the data. It is
+written in English or Chinese (``lang=``; by default Chinese when the activity labels
+are Chinese, :func:`svcmining._i18n.default_lang`); labels from the data stay as they
+are. Tables show human column names with units, percentages and thousands separators
+(:mod:`svcmining._reportcolumns`); every row is in the page, the long tail behind a
+"show all" switch (a table over 2,000 rows also offers itself as a CSV download).
+
 Sections (``Report.section(key)``; each shows on its own in a notebook):
 
 =================  ===============================================================
-``quality``        the load report (files, rows kept and dropped per reason) and the
-                   data-quality findings (:func:`svcmining.check_quality`)
-``process_map``    the process map (:func:`svcmining.plot_process_map`) and the
-                   slowest transitions
+``pain_points``    breakpoints ranked by hours lost, with the KPI each one hurts and
+                   a first check (:func:`svcmining.pain_points`)
+``process_map``    the process map (:func:`svcmining.plot_process_map`), the top
+                   pain points listed under it, the transitions by wait
 ``variants``       the most frequent variants (:func:`svcmining.variants`)
 ``rework``         rework loops by kind and department (:func:`svcmining.find_rework`)
 ``handoffs``       handoff heatmap and the worst department pairs
@@ -25,7 +34,8 @@ Sections (``Report.section(key)``; each shows on its own in a notebook):
 ``conformance``    SOP conformance, deviations, SLA attainment and the SOP drawn with
                    the actual flows overlaid (:func:`svcmining.check_sop`)
 ``kpis``           service KPIs month over month (:func:`svcmining.service_kpis`)
-``pain_points``    breakpoints ranked by hours lost (:func:`svcmining.pain_points`)
+``quality``        appendix: the load report (files, rows kept and dropped per reason)
+                   and the data-quality findings (:func:`svcmining.check_quality`)
 ``glossary``       what hours lost, rework kinds, deviation types, SLA rules, KPIs and
                    the charts' dashed lines mean (last)
 =================  ===============================================================
@@ -49,9 +59,10 @@ import pandas as pd
 
 from . import conformance  # looked up at call time (a test counts the calls)
 from ._explorer import report_fragment
+from ._i18n import check_lang, default_lang, tr
 from ._progress import progress_bar
 from ._reportparts import escape_html, kpi_tiles
-from ._reportsections import BUILDERS, Ctx, NotAvailable, Skip, headline_figures
+from ._reportsections import BUILDERS, Ctx, NotAvailable, Skip, headline_figures, months_note
 from ._repr import html_table
 from ._validation import check_positive_int
 from ._version import __version__
@@ -65,18 +76,33 @@ if TYPE_CHECKING:
 
 __all__ = ["REPORT_SECTIONS", "Report", "ReportSection", "build_report", "render_report"]
 
-#: Section keys in report order, with their titles.
+#: Section keys in report order (the story a manager reads), with their English titles.
 REPORT_SECTIONS: dict[str, str] = {
-    "quality": "Data quality and load report",
+    "pain_points": "Pain points ranked by hours lost",
     "process_map": "Process map",
     "variants": "Variants",
     "rework": "Rework",
     "handoffs": "Handoffs between departments",
-    "conformance": "SOP conformance",
+    "conformance": "SOP conformance and SLAs",
     "kpis": "Service KPIs month over month",
-    "pain_points": "Pain points ranked by hours lost",
-    "glossary": "Glossary",
+    "quality": "Appendix: data quality and load report",
+    "glossary": "Glossary",  # last, after the appendix
 }
+#: The titles in Chinese (a key missing here shows its English title).
+SECTION_TITLES_ZH: dict[str, str] = {
+    "pain_points": "按损失工时排序的痛点",
+    "process_map": "流程图",
+    "variants": "流程变体",
+    "rework": "返工",
+    "handoffs": "部门间交接",
+    "conformance": "SOP 符合性与 SLA",
+    "kpis": "月度服务指标",
+    "quality": "附录：数据质量与加载报告",
+    "glossary": "术语表",
+}
+#: Sections built after the others, whose results they reuse (the pain points reuse
+#: rework, handoffs, conformance and the graph; the map lists the top pain points).
+_BUILT_LAST = ("pain_points", "process_map")
 
 Status = Literal["ok", "not_available", "skipped", "failed"]
 
@@ -124,11 +150,20 @@ _CSS = f"""
   min-width: 120px; }}
 .svcm-report .kpi b {{ display: block; font-size: 1.25em; }}
 .svcm-report .kpi span {{ color: #57606a; font-size: 0.8em; }}
+.svcm-report .kpi i {{ display: block; color: #57606a; font-size: 0.75em;
+  font-style: normal; }}
 .svcm-report .note {{ color: #57606a; font-size: 0.9em; }}
+.svcm-report p.lead {{ font-size: 1.05em; font-weight: 600; margin: 8px 0 10px; }}
+.svcm-report .tblwrap {{ display: flex; flex-direction: column; }}
+.svcm-report .tblwrap details.rows {{ order: 2; font-size: 0.85em; margin: -6px 0 12px; }}
+.svcm-report details.rows summary {{ cursor: pointer; color: #0969da; }}
+.svcm-report details.rows:not([open]) + .tbl tbody.rest {{ display: none; }}
 @media print {{
   .svcm-report nav {{ display: none; }}
   .svcm-report section {{ break-before: page; }}
   .svcm-report .tbl {{ overflow: visible; }}
+  .svcm-report tbody.rest {{ display: table-row-group !important; }}
+  .svcm-report details.rows {{ display: none; }}
 }}
 """
 
@@ -156,6 +191,8 @@ class ReportSection:
         Why a section was skipped or failed.
     seconds : float
         Time the section took.
+    lang : {"en", "zh"}
+        The language it is written in.
     """
 
     key: str
@@ -164,10 +201,11 @@ class ReportSection:
     status: Status = "ok"
     note: str = ""
     seconds: float = 0.0
+    lang: str = "en"
 
     def to_html(self) -> str:
         """The section as an HTML fragment (``<section id=key>``)."""
-        badge = "" if self.status == "ok" else self.status.replace("_", " ")
+        badge = "" if self.status == "ok" else _status_text(self.status, self.lang)
         badge_html = (
             f'<span class="status status-{self.status}">{escape_html(badge)}</span>'
             if badge
@@ -204,6 +242,8 @@ class Report:
         When it was built (ISO 8601, UTC).
     meta : Mapping[str, Any]
         Tickets, events, period, SOP name, calendar, files.
+    lang : {"en", "zh"}
+        The language the report is written in.
     """
 
     title: str
@@ -212,6 +252,7 @@ class Report:
     created: str = ""
     meta: Mapping[str, Any] = field(default_factory=dict)
     explorer: str = ""  # the interactive explorer (svcmining._explorer), shown by its script
+    lang: str = "en"
 
     def section(self, key: str) -> ReportSection:
         """The section ``key`` (one of :data:`REPORT_SECTIONS`)."""
@@ -240,37 +281,58 @@ class Report:
             }
         )
 
+    def _facts(self, keys: Sequence[str]) -> list[str]:
+        """The log's facts (tickets, events, period ...) as "label: value", in the language."""
+        lang = self.lang
+        labels = {
+            "cases": tr(lang, en="tickets", zh="工单"),
+            "events": tr(lang, en="events", zh="事件"),
+            "activities": tr(lang, en="activities", zh="活动"),
+            "period": tr(lang, en="period", zh="时间范围"),
+            "sop": "SOP",
+            "calendar": tr(lang, en="hours", zh="时长口径"),
+        }
+        facts = []
+        for key in keys:
+            value = self.meta.get(key)
+            if value in (None, ""):
+                continue
+            text = f"{value:,}" if isinstance(value, int) else str(value)
+            if key == "calendar":
+                text = _calendar_text(text, lang)
+            facts.append(tr(lang, en="{k}: {v}", zh="{k}：{v}", k=labels[key], v=text))
+        return facts
+
     def _body(self) -> str:
         meta = self.meta
-        facts = []
-        for label, key in (
-            ("tickets", "cases"),
-            ("events", "events"),
-            ("activities", "activities"),
-            ("period", "period"),
-            ("SOP", "sop"),
-            ("hours", "calendar"),
-        ):
-            if meta.get(key) not in (None, ""):
-                value = meta[key]
-                text = f"{value:,}" if isinstance(value, int) else str(value)
-                facts.append(f"{escape_html(label)}: {escape_html(text)}")
+        lang = self.lang
+        facts = [
+            escape_html(f)
+            for f in self._facts(("cases", "events", "activities", "period", "sop", "calendar"))
+        ]
         toc = "".join(
             f'<li><a href="#{escape_html(s.key)}">{escape_html(s.title)}</a>'
-            + (f" ({escape_html(s.status.replace('_', ' '))})" if s.status != "ok" else "")
+            + (f" ({escape_html(_status_text(s.status, lang))})" if s.status != "ok" else "")
             + "</li>"
             for s in self.sections
         )
         headline = meta.get("headline") or []
+        months = str(meta.get("months_note") or "")
         key_figures = (
-            '<section id="key_figures"><h2>Key figures</h2>' + kpi_tiles(headline) + "</section>"
+            '<section id="key_figures"><h2>'
+            + escape_html(tr(lang, en="Key figures", zh="关键数字"))
+            + "</h2>"
+            + kpi_tiles(headline)
+            + (f'<p class="note">{escape_html(months)}</p>' if months else "")
+            + "</section>"
             if headline
             else ""
         )
+        built = tr(lang, en="built", zh="生成于")
         return (
             f"<header><h1>{escape_html(self.title)}</h1>"
             f'<p class="meta">{" · ".join(facts)}</p>'
-            f'<p class="meta">svcmining {escape_html(__version__)}, built '
+            f'<p class="meta">svcmining {escape_html(__version__)}, {escape_html(built)} '
             f"{escape_html(self.created)}</p></header>"
             f"<nav><ol>{toc}</ol></nav>"
             + key_figures
@@ -289,7 +351,7 @@ class Report:
             csp += f"; script-src {csp_script_source()}"
         return (
             "<!DOCTYPE html>\n"
-            '<html lang="en"><head><meta charset="utf-8">'
+            f'<html lang="{escape_html(self.lang)}"><head><meta charset="utf-8">'
             f'<meta http-equiv="Content-Security-Policy" content="{csp}">'
             '<meta name="viewport" content="width=device-width, initial-scale=1">'
             f'<meta name="generator" content="svcmining {escape_html(__version__)}">'
@@ -311,11 +373,7 @@ class Report:
     def _repr_html_(self) -> str:
         """Header, key figures and the section list; the pictures stay in the saved file."""
         meta = self.meta
-        facts = [
-            f"{label}: {meta[key]:,}" if isinstance(meta[key], int) else f"{label}: {meta[key]}"
-            for label, key in (("tickets", "cases"), ("events", "events"), ("period", "period"))
-            if meta.get(key) not in (None, "")
-        ]
+        facts = self._facts(("cases", "events", "period"))
         headline = meta.get("headline") or []
         sections = self.to_frame()[["title", "status", "note", "seconds"]]
         return (
@@ -323,9 +381,15 @@ class Report:
             f"<h1>{html.escape(self.title)}</h1>"
             f'<p class="meta">{html.escape(" · ".join(facts))}</p>'
             + (kpi_tiles(headline[:12]) if headline else "")
-            + html_table(sections, "Sections", max_rows=20)
-            + "<p>The full report with its pictures: <code>report.save('report.html')</code>; "
-            "one section inline: <code>report.section('rework')</code>.</p></div>"
+            + html_table(sections, tr(self.lang, en="Sections", zh="章节"), max_rows=20)
+            + tr(
+                self.lang,
+                en="<p>The full report with its pictures: <code>report.save('report.html')</code>; "
+                "one section inline: <code>report.section('rework')</code>.</p>",
+                zh="<p>含图片的完整报告：<code>report.save('report.html')</code>；"
+                "单独查看一节：<code>report.section('rework')</code>。</p>",
+            )
+            + "</div>"
         )
 
     def __repr__(self) -> str:
@@ -335,26 +399,59 @@ class Report:
         return f"Report({self.title!r}; {size}{states})"
 
 
+def _status_text(status: str, lang: str) -> str:
+    texts = {
+        "not_available": ("not available", "不可用"),
+        "skipped": ("skipped", "已跳过"),
+        "failed": ("failed", "失败"),
+    }
+    en, zh = texts.get(status, (status.replace("_", " "), status.replace("_", " ")))
+    return tr(lang, en=en, zh=zh)
+
+
+def _calendar_text(text: str, lang: str) -> str:
+    if text == "business hours (calendar)":
+        return tr(lang, en=text, zh="工作小时（按日历）")
+    if text == "elapsed hours":
+        return tr(lang, en=text, zh="自然小时")
+    return text
+
+
+def section_title(key: str, lang: str) -> str:
+    """The title of section ``key`` in ``lang``."""
+    en = REPORT_SECTIONS.get(key, key)
+    return tr(lang, en=en, zh=SECTION_TITLES_ZH.get(key, en))
+
+
 def _run_section(key: str, ctx: Ctx) -> ReportSection:
-    title = REPORT_SECTIONS[key]
+    title = section_title(key, ctx.lang)
     t0 = time.perf_counter()
+    lang = ctx.lang
+    failed = tr(lang, en="Failed", zh="失败")
     try:
         body = BUILDERS[key](ctx)
         status: Status = "ok"
         note = ""
     except NotAvailable as exc:
-        body, status, note = "", "not_available", f"Not available: {exc}."
+        body, status = "", "not_available"
+        note = tr(lang, en="Not available: {e}.", zh="不可用：{e}。", e=exc)
     except Skip as exc:
-        body, status, note = "", "skipped", f"Skipped: {exc}."
+        body, status = "", "skipped"
+        note = tr(lang, en="Skipped: {e}.", zh="已跳过：{e}。", e=exc)
     except ModuleNotFoundError as exc:
         if not (exc.name or "").startswith(f"{__package__}."):
-            body, status, note = "", "failed", f"Failed: {type(exc).__name__}: {exc}"
+            body, status, note = "", "failed", f"{failed}: {type(exc).__name__}: {exc}"
         else:
             body, status = "", "not_available"
-            note = f"Not available: it needs {exc.name}, which is not part of this installation."
+            note = tr(
+                lang,
+                en="Not available: it needs {m}, which is not part of this installation.",
+                zh="不可用：需要 {m}，当前安装中没有。",
+                m=exc.name,
+            )
     except Exception as exc:  # one failing analysis must not lose the whole report
-        body, status, note = "", "failed", f"Failed: {type(exc).__name__}: {exc}"
-    return ReportSection(key, title, body, status, note, time.perf_counter() - t0)
+        body, status, note = "", "failed", f"{failed}: {type(exc).__name__}: {exc}"
+    return ReportSection(key, title, body, status, note, time.perf_counter() - t0, lang)
 
 
 # =============================================================================
@@ -393,6 +490,7 @@ def build_report(
     benchmarks: Sequence[Any] = (),
     progress: bool | None = None,
     interactive: bool = True,
+    lang: Literal["en", "zh"] | None = None,
 ) -> Report:
     """Run the analyses on a log and collect them into a :class:`Report`.
 
@@ -427,6 +525,10 @@ def build_report(
         Add the interactive explorer (process map with sliders, variants, dotted chart,
         tickets behind each element; an inline script allowed by its hash in the page's
         Content-Security-Policy). ``False``: a page with no script at all.
+    lang : {"en", "zh"}, optional
+        The language of every heading, sentence, column name and note the report writes
+        (labels from the data stay as they are). Default: from the data, ``"zh"`` when
+        the activity labels are Chinese (:func:`svcmining._i18n.default_lang`).
 
     Returns
     -------
@@ -443,6 +545,7 @@ def build_report(
     >>> rep.section("rework")                                              # doctest: +SKIP
     """
     top = check_positive_int("build_report", "top", top)
+    lang = check_lang("build_report", lang)  # type: ignore[assignment]
     if sections is None:
         keys = list(REPORT_SECTIONS)
     else:
@@ -461,7 +564,10 @@ def build_report(
         sop = load_sop(sop)
     sop_obj: SOP | None = sop  # type: ignore[assignment]
     cal = _resolve_calendar(calendar, sop_obj)
+    if lang is None:
+        lang = default_lang(events["activity"].unique().tolist())
     ctx = Ctx(ticket_log, events, sop_obj, cal, {}, top, precision, max_seconds, tuple(benchmarks))
+    ctx.lang = lang
     if sop_obj is not None and "conformance" in keys:
         # the SOP check needs no other section: start it now on the second core, beside the
         # sections before it (numpy / pyarrow release the GIL in their loops)
@@ -478,16 +584,17 @@ def build_report(
         )
         pool.shutdown(wait=False)
     bar = progress_bar(len(keys), desc="report", unit="section", enabled=progress)
-    secs_list = []
-    for k in keys:
+    built: dict[str, ReportSection] = {}
+    late = [k for k in _BUILT_LAST if k in keys]
+    for k in [k for k in keys if k not in late] + late:
         if bar is not None:
             bar.set_postfix_str(k)
-        secs_list.append(_run_section(k, ctx))
+        built[k] = _run_section(k, ctx)
         if bar is not None:
             bar.update(1)
     if bar is not None:
         bar.close()
-    secs = tuple(secs_list)
+    secs = tuple(built[k] for k in keys)
     ts = events["timestamp"]
     meta: dict[str, Any] = {
         "cases": int(events["case_id"].nunique()),
@@ -496,19 +603,22 @@ def build_report(
         "period": (f"{ts.min():%Y-%m-%d} .. {ts.max():%Y-%m-%d}" if len(events) else ""),
         "sop": sop_obj.name if sop_obj is not None else "",
         "calendar": "business hours (calendar)" if cal is not None else "elapsed hours",
+        "lang": lang,
     }
     if ticket_log.report is not None:
         meta["files"] = [Path(str(f)).name for f in ticket_log.report.files.get("file", [])]
     meta["headline"] = headline_figures(ctx)
+    meta["months_note"] = months_note(ctx)
     explorer = report_fragment(ticket_log, ctx.results, cal, ctx.lang) if interactive else ""
     created = _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     return Report(
-        title=title or "Service process report",
+        title=title or tr(lang, en="Service process report", zh="服务流程报告"),
         sections=secs,
         results=ctx.results,
         created=created,
         meta=meta,
         explorer=explorer,
+        lang=lang,
     )
 
 

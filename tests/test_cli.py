@@ -668,6 +668,8 @@ def test_report_calendar_option(exports, tmp_path, capsys, how):
             target,
             "--title",
             "x",
+            "--lang",
+            "en",
         ],
         capsys,
     )

@@ -316,6 +316,8 @@ def test_glossary_html_lists_the_sops_slas_escaped():
 
 def test_report_ends_with_the_glossary():
     """The report's last section is the glossary, in the report's language."""
-    rep = svc.build_report(tiny(), sop=sop_from_dict(SOP), sections=["rework", "glossary"])
+    rep = svc.build_report(
+        tiny(), sop=sop_from_dict(SOP), sections=["rework", "glossary"], lang="en"
+    )
     assert rep.sections[-1].key == "glossary" and rep.sections[-1].status == "ok"
     assert "hours lost" in rep.sections[-1].body

@@ -42,9 +42,7 @@ CYCLE_EDGES: dict[tuple[str, str], str] = {
 LONG_MODULES: dict[str, str] = {}
 
 #: Functions over MAX_FUNCTION_LINES: "module.qualified_name" -> reason.
-LONG_FUNCTIONS: dict[str, str] = {
-    "_layout.layered_layout": "its six stages share local state through closures: to split with its next change",
-}
+LONG_FUNCTIONS: dict[str, str] = {}
 
 
 @dataclass(frozen=True)

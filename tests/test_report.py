@@ -121,7 +121,7 @@ def sop_path(tmp_path_factory):
 @pytest.fixture(scope="module")
 def report(sop_path):
     """The full report of the tiny log against its SOP (built once)."""
-    return rp.build_report(tiny_log(), sop=sop_path, title="周报 <report>")
+    return rp.build_report(tiny_log(), sop=sop_path, title="周报 <report>", lang="en")
 
 
 def _installed(module: str) -> bool:
@@ -227,12 +227,12 @@ def test_section_renders_alone(report):
 
 def test_key_figures_first(report):
     """A key-figures block opens the report: tickets, and what the built sections measured."""
-    head = dict(report.meta["headline"])
+    head = {label: value for label, value, *_ in report.meta["headline"]}
     assert head["tickets"] == "4"
     if report.section("conformance").status == "ok":
         assert head["deviation rate vs SOP"] == "50.0%"  # A3 unknown activity, A4 skipped confirm
     text = report.to_html()
-    assert text.index("Key figures") < text.index("Data quality and load report</h2>")
+    assert text.index("Key figures") < text.index("Pain points ranked by hours lost</h2>")
 
 
 def test_to_frame_lists_sections(report):
@@ -262,7 +262,8 @@ def test_without_sop_conformance_is_skipped():
     conf = rep.section("conformance")
     assert conf.status == "skipped"
     assert "--sop" in conf.note
-    assert 'class="status status-skipped"' in rep.to_html()
+    assert conf.note.startswith("已跳过：未提供 SOP")  # Chinese labels: a Chinese report
+    assert 'class="status status-skipped">已跳过<' in rep.to_html()
 
 
 def test_failing_section_keeps_the_report(monkeypatch):
@@ -317,7 +318,9 @@ def test_save_writes_one_html_file(tmp_path):
 def test_render_report(tmp_path):
     """render_report builds and saves in one call."""
     p = rp.render_report(tiny_log(), tmp_path / "x.html", sections=["quality"])
-    assert "Data quality and load report" in p.read_text(encoding="utf-8")
+    assert "附录：数据质量与加载报告</h2>" in p.read_text(encoding="utf-8")  # Chinese labels: zh
+    p = rp.render_report(tiny_log(), tmp_path / "y.html", sections=["quality"], lang="en")
+    assert "Appendix: data quality and load report</h2>" in p.read_text(encoding="utf-8")
 
 
 def test_table_escapes_and_formats():
@@ -332,16 +335,20 @@ def test_table_escapes_and_formats():
     )
     out = parts.table_html(df)
     assert "&lt;th&gt;" in out and "&lt;b&gt;x&lt;/b&gt;" in out
-    assert "1,234,567" in out and "0.123" in out
+    assert "1,234,567" in out and "12.3%" in out  # "share": a percentage
     assert "a → b" in out
     assert "<b>" not in out
 
 
-def test_table_truncates():
-    """Long tables show max_rows rows and say how many were left out."""
-    out = parts.table_html(pd.DataFrame({"a": range(30)}), max_rows=10)
-    assert out.count("<tr>") == 11  # header + 10
-    assert "20 more rows" in out
+def test_long_table_has_every_row():
+    """A long table keeps every row: the first ``visible`` show, the rest are collapsed."""
+    out = parts.table_html(pd.DataFrame({"a": range(30)}), visible=10)
+    assert out.count("<tr>") == 31  # header + all 30 rows
+    first, rest = out.split('<tbody class="rest">')
+    assert first.count("<tr>") == 11 and rest.count("<tr>") == 20
+    assert [int(v) for v in re.findall(r'<td class="num">(\d+)</td>', out)] == list(range(30))
+    assert "<details" in out and "show all 30 rows (20 more)" in out
+    assert "not shown" not in out
 
 
 @pytest.mark.slow
@@ -356,6 +363,16 @@ def test_sample_logs_report(sample_dir):
     assert rep.failed == [], [(s.key, s.note) for s in rep.failed]
     assert rep.section("conformance").status == "ok"
     assert rep.meta["cases"] == log.n_cases
+    # Chinese labels: a Chinese report by default, every header in words, every row there
+    page = rep.to_html()
+    assert rep.lang == "zh" and '<html lang="zh">' in page
+    assert "<h2>按损失工时排序的痛点</h2>" in page and "<h2>部门间交接</h2>" in page
+    headers = re.findall(r"<th[^>]*>(.*?)</th>", page)
+    assert headers and not [h for h in headers if "_" in h]
+    assert "not shown" not in page and "more rows" not in page
+    assert (
+        page.index('id="pain_points"') < page.index('id="process_map"') < page.index('id="quality"')
+    )
 
 
 def test_row_order_does_not_matter(sop_path):

@@ -150,8 +150,9 @@ class Browser:
             if ev.get("method") == method:
                 return ev
 
-    def open(self, path: Path, screenshot: Path | None = None) -> dict[str, Any]:
-        """Load ``path``; return what the page shows and everything that went wrong."""
+    def open(self, path: Path, screenshot: Path | None = None, action: str = "") -> dict[str, Any]:
+        """Load ``path`` (then run the script ``action``, as a reader's click would); return
+        what the page shows and everything that went wrong."""
         target = self.send("Target.createTarget", {"url": "about:blank"})["targetId"]
         session = self.send("Target.attachToTarget", {"targetId": target, "flatten": True})[
             "sessionId"
@@ -162,6 +163,8 @@ class Browser:
         self.send("Page.navigate", {"url": path.resolve().as_uri()}, session=session)
         self.wait_for("Page.loadEventFired")
         time.sleep(0.3)  # late console messages
+        if action:
+            self.send("Runtime.evaluate", {"expression": action}, session=session)
         probe = """JSON.stringify({
             images: Array.from(document.images).map(i => ({
                 ok: i.complete && i.naturalWidth > 0, alt: i.alt, src: i.src.slice(0, 30)})),
@@ -338,7 +341,7 @@ def test_report_opens_offline_without_errors(browser, tmp_path):
 
     sop = tmp_path / "sop.yaml"
     sop.write_text(SOP_YAML, encoding="utf-8")
-    rep = rp.build_report(_tiny_log(), sop=sop)
+    rep = rp.build_report(_tiny_log(), sop=sop, lang="en")
     path = rep.save(tmp_path / "report.html")
     page = browser.open(path, screenshot=tmp_path / "report.png")
     assert page["console_errors"] == []
@@ -391,3 +394,18 @@ def test_sample_report_in_browser(browser, sample_dir, tmp_path):
     assert len(page["images"]) >= 3
     assert all(img["ok"] for img in page["images"]), page["images"]
     assert "投诉登记" in page["text"]
+
+
+def test_long_table_shows_its_tail_on_click(browser, tmp_path):
+    """A long table shows 15 rows; opening "show all" shows every other row, with no script."""
+    import svcmining.report as rp
+    from svcmining._reportparts import table_html
+
+    body = table_html(pd.DataFrame({"cases": range(1000, 1040)}), lang="en")
+    section = rp.ReportSection("variants", "Variants", body)
+    path = rp.Report("t", (section,)).save(tmp_path / "long.html")
+    closed = browser.open(path)["text"]
+    assert "1,014" in closed and "1,015" not in closed and "show all 40 rows" in closed
+    opened = browser.open(path, action="document.querySelector('details.rows').open = true")
+    assert all(f"1,{v:03d}" in opened["text"] for v in range(40))
+    assert opened["console_errors"] == []
