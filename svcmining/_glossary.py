@@ -17,6 +17,7 @@ from typing import Any
 
 import pandas as pd
 
+from ._chartwords import REWORK_KIND_NAMES
 from ._i18n import tr
 from .sop import CASE_START
 
@@ -109,7 +110,7 @@ ENTRIES: tuple[Entry, ...] = (
     ),
     # ------------------------------------------------------------------ rework kinds
     E(
-        "rework", "reopen", "reopen", "重新打开",
+        "rework", "reopen", *REWORK_KIND_NAMES["reopen"],
         "The ticket was closed (or resolved) and work started again: the cycle from the "
         "close to the next close is one occurrence. The follow-up call after closing is "
         "not a reopen.",
@@ -117,31 +118,31 @@ ENTRIES: tuple[Entry, ...] = (
         "不算重新打开。",
     ),
     E(
-        "rework", "self_loop", "self-loop", "原地重复",
+        "rework", "self_loop", *REWORK_KIND_NAMES["self_loop"],
         "The same step twice in a row (A, A).",
         "同一环节连续做了两次（A、A）。",
     ),
     E(
-        "rework", "ping_pong", "ping-pong", "来回推诿",
+        "rework", "ping_pong", *REWORK_KIND_NAMES["ping_pong"],
         "A department gets the ticket back and redoes a step it had already done, after "
         "one (A → B → A) to three other departments in between (推诿).",
         "一个部门在交出工单后又收回，并重做自己已做过的环节，中"
         "间隔了 1 个（A → B → A）到 3 个其他部门。",
     ),
     E(
-        "rework", "back_loop", "back loop", "回退",
+        "rework", "back_loop", *REWORK_KIND_NAMES["back_loop"],
         "A step of an earlier stage done again after a later one (e.g. confirming the need "
         "again after the assessment); stages from the SOP, else from the usual order.",
         "在后面的环节之后又做了更早阶段的环节（如评估后再"
         "次确认需求）；阶段取自 SOP，否则取自常见顺序。",
     ),
     E(
-        "rework", "redo", "redo", "换人重做",
+        "rework", "redo", *REWORK_KIND_NAMES["redo"],
         "A step done again by a different person than the last time.",
         "同一环节由与上次不同的人再做一次。",
     ),
     E(
-        "rework", "repeat", "repeat", "同人重复",
+        "rework", "repeat", *REWORK_KIND_NAMES["repeat"],
         "A step done again by the same person.",
         "同一环节由同一个人再做一次。",
     ),
@@ -357,7 +358,9 @@ def _sla_rules(lang: str, sop: Any) -> str:
             if s.from_step == CASE_START
             else _step_label(sop, s.from_step)
         )
-        cells = (s.id, f"{start} → {_step_label(sop, s.to)}", limit, basis)
+        name = getattr(s, "name", "") or s.id
+        sla = name if name == s.id else f"{name} ({s.id})"  # the tables' sla column: the id
+        cells = (sla, f"{start} → {_step_label(sop, s.to)}", limit, basis)
         rows.append("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in cells) + "</tr>")
     head = "".join(
         f"<th>{html.escape(h)}</th>"

@@ -16,6 +16,7 @@ import pandas as pd
 
 from ._groupstats import group_quantiles
 from ._hourslost import NO_LOSS_HOURS, hours_beyond, peer_targets
+from ._i18n import tr
 from ._outcomes import (
     StepBenchmark,
     case_times,
@@ -118,12 +119,19 @@ class PainPoints:
         return self.table.head(n).copy()
 
     def plot(
-        self, *, n: int = 5, metric: str = "wait_p50", engine: str = "auto", ax: Any = None
+        self,
+        *,
+        n: int = 5,
+        metric: str = "wait_p50",
+        engine: str = "auto",
+        ax: Any = None,
+        lang: str = "en",
     ) -> Figure:
         """The "pain-point map": the process map with the top ``n`` breakpoints in red.
 
         Options as :func:`svcmining.plots.plot_process_map` (``ax=`` draws into an
-        axes); returns the matplotlib figure.
+        axes; ``lang`` the language of the title, legend and colour bar, "en" or "zh");
+        returns the matplotlib figure.
         """
         from .plots import plot_process_map
 
@@ -140,10 +148,11 @@ class PainPoints:
                 items.append(t)
         items = list(dict.fromkeys(items))
         top = self.table.head(n)
-        title = "痛点 / pain points: " + "; ".join(
-            f"{r}. {p} ({h:,.0f} h)"
+        ranked = "\n".join(  # one line each: a long title would squeeze the map
+            tr(lang, en="{r}. {p} ({h:,.0f} h)", zh="{r}. {p}（{h:,.0f} 小时）", r=r, p=p, h=h)
             for r, p, h in zip(top["rank"], top["pain_point"], top["hours_lost"], strict=True)
         )
+        title = tr(lang, en="Pain points (hours lost)", zh="痛点（损失工时）") + "\n" + ranked
         return plot_process_map(
             graph,
             metric=metric,  # type: ignore[arg-type]
@@ -151,6 +160,7 @@ class PainPoints:
             engine=engine,  # type: ignore[arg-type]
             title=title,
             ax=ax,
+            lang=lang,
         ).to_figure()
 
     def __repr__(self) -> str:

@@ -21,7 +21,9 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 
 from . import _layout
+from ._chartwords import map_words, tickets_word
 from ._fonts import cjk_font_family, figure_svg, graphviz_env, use_cjk_font
+from ._i18n import LANGS
 from ._safetext import escape_text
 from ._validation import check_choice, check_fraction, check_positive_int
 from .exceptions import InvalidParameterError, SvcMiningError
@@ -192,6 +194,7 @@ def _map_spec(
     highlight: Any,
     rankdir: str,
     title: str | None,
+    lang: str = "en",
 ) -> MapSpec:
     from matplotlib import colormaps
 
@@ -203,8 +206,6 @@ def _map_spec(
     e = g.edges
     e = e[(e["cases"] / n >= min_share) & e["source"].isin(act_set) & e["target"].isin(act_set)]
     business = g.time_basis == "business"
-    unit = "business hours" if business else "elapsed time"
-
     col = {"count": "count", "cases": "cases", "wait_p50": "wait_p50_hours"}.get(
         metric, "wait_p90_hours"
     )
@@ -213,17 +214,10 @@ def _map_spec(
     cmap = colormaps["Blues" if metric in ("count", "cases") else "OrRd"]
     if metric == "count":
         labels = [f"{int(v):,}" for v in values]
-        legend = "Edge label: times one step directly follows another (events)"
-        bar = "directly-follows count"
     elif metric == "cases":
         labels = [f"{int(v):,} ({v / n:.0%})" for v in values]
-        legend = "Edge label: tickets with this transition (share of all tickets)"
-        bar = "tickets"
     else:
-        q = "median (p50)" if metric == "wait_p50" else "90th percentile (p90)"
         labels = [_fmt_hours(v, business) for v in values]
-        legend = f"Edge label: {q} waiting time between the two steps, {unit}"
-        bar = f"waiting time {metric[-3:]}, hours"
     hl_acts, hl_edges = _highlight_sets(
         highlight, act_set, set(zip(e["source"], e["target"], strict=True))
     )
@@ -241,7 +235,7 @@ def _map_spec(
     for i, (name, v, p) in enumerate(zip(act_names, nvals, npos, strict=True)):
         ids[name] = f"n{i}"
         dep = keep_act["department"].iloc[i] if has_dep else None
-        sub = f"{int(v):,}" + (" tickets" if node_metric == "cases" else "")
+        sub = tickets_word(int(v), lang) if node_metric == "cases" else f"{int(v):,}"
         if isinstance(dep, str) and dep:
             sub = f"{dep} · {sub}"
         nodes.append(
@@ -274,16 +268,8 @@ def _map_spec(
     if min_share > 0:  # steps left without any edge would float around: drop them
         linked = {x for ed in edges for x in (ed.source, ed.target)}
         nodes = [nd for nd in nodes if nd.kind != "activity" or nd.id in linked]
-        legend += f"; edges and steps below {min_share:.0%} of tickets hidden"
-    legend += ". Width and colour grow with the value. Boxes: step, owner, "
-    legend += "tickets." if node_metric == "cases" else "events."
     vr = (float(np.nanmin(values)), float(np.nanmax(values))) if len(values) else (0.0, 1.0)
-    default_title = {
-        "count": "Process map — frequency",
-        "cases": "Process map — tickets",
-        "wait_p50": "Process map — median waiting time",
-        "wait_p90": "Process map — p90 waiting time",
-    }[metric]
+    legend, bar, default_title = map_words(metric, business, min_share, lang)
     return MapSpec(
         tuple(nodes),
         tuple(edges),
@@ -310,11 +296,12 @@ def _html_text(s: str) -> str:
 def _dot_source(spec: MapSpec) -> str:
     font = cjk_font_family() or "sans-serif"
     q = font.replace("\\", "\\\\").replace('"', '\\"')
+    title = '<BR ALIGN="LEFT"/>'.join(f"<B>{_html_text(t)}</B>" for t in spec.title.split("\n"))
     lines = [
         "digraph process_map {",
         f'  graph [rankdir={spec.rankdir}, fontname="{q}", fontsize=10, labelloc=b, '
         f'labeljust=l, nodesep=0.35, ranksep=0.45, bgcolor="white", '
-        f'label=<<B>{_html_text(spec.title)}</B><BR ALIGN="LEFT"/>'
+        f'label=<{title}<BR ALIGN="LEFT"/>'
         f'{_html_text(spec.legend)}<BR ALIGN="LEFT"/>>];',
         f'  node [fontname="{q}", fontsize=11, shape=box, style="rounded,filled", '
         f'color="#4a6fa5", penwidth=1];',
@@ -533,10 +520,11 @@ def draw_matplotlib(spec: MapSpec, ax: Axes | None) -> Figure:
     inch = _UNIT_PT / 72  # inches per layout unit
     own_figure = ax is None
     if ax is None:
+        more = 0.25 * spec.title.count("\n")  # room for a title of several lines
         fig_w = min(max((x1 - x0) * inch + 1.6, 6.0), 40.0)
-        fig_h = min(max((y1 - y0) * inch + 1.4, 3.0), 60.0)
+        fig_h = min(max((y1 - y0) * inch + 1.4, 3.0), 60.0) + more
         fig, ax = plt.subplots(figsize=(fig_w, fig_h), layout="constrained")
-        k = min(1.0, (fig_w - 1.6) / ((x1 - x0) * inch), (fig_h - 1.4) / ((y1 - y0) * inch))
+        k = min(1.0, (fig_w - 1.6) / ((x1 - x0) * inch), (fig_h - 1.4 - more) / ((y1 - y0) * inch))
     else:
         fig = ax.get_figure()  # type: ignore[assignment]
         # fonts are in points, the layout in data units: shrink text to the axes' size
@@ -820,14 +808,16 @@ def process_map(
     rankdir: Literal["TB", "LR"] = "TB",
     title: str | None = None,
     ax: Axes | None = None,
+    lang: str = "en",
 ) -> ProcessMap:
     """The map of a ProcessGraph: :func:`svcmining.plots.plot_process_map` without the log."""
     check_choice("plot_process_map", "metric", metric, _METRICS)
+    check_choice("plot_process_map", "lang", lang, LANGS)
     check_choice("plot_process_map", "engine", engine, _ENGINES)
     check_choice("plot_process_map", "rankdir", rankdir, ("TB", "LR"))
     min_share = check_fraction("plot_process_map", "min_share", min_share)
     g = graph
-    spec = _map_spec(g, metric, min_share, highlight, rankdir, title)
+    spec = _map_spec(g, metric, min_share, highlight, rankdir, title, lang)
     return _render(spec, engine, ax)
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 from typing import Any, Literal, NamedTuple
 
+from ._chartwords import REWORK_KIND_NAMES
 from ._i18n import tr
 
 __all__ = [
@@ -158,6 +159,7 @@ COLUMNS: dict[str, Column] = {
     # conformance
     "type": _c("Type", "类型"),
     "sla": _c("SLA", "SLA"),
+    "sla_name": _c("SLA name", "SLA 名称"),
     # load report and quality
     "file": _c("File", "文件"),
     "format": _c("Format", "格式"),
@@ -180,13 +182,8 @@ COLUMNS: dict[str, Column] = {
 
 #: enumerated values written by the analyses (not data labels) -> (en, zh)
 VALUE_LABELS: dict[str, tuple[str, str]] = {
-    # rework kinds (the glossary's terms, svcmining._glossary)
-    "reopen": ("reopen", "重新打开"),
-    "self_loop": ("self-loop", "原地重复"),
-    "ping_pong": ("ping-pong", "来回推诿"),
-    "back_loop": ("back loop", "回退"),
-    "redo": ("redo", "换人重做"),
-    "repeat": ("repeat", "同人重复"),
+    # rework kinds: the glossary's terms (one table, svcmining._chartwords)
+    **REWORK_KIND_NAMES,
     # deviation types
     "unknown_activity": ("unknown activity", "未知环节"),
     "skipped_step": ("skipped step", "跳过环节"),

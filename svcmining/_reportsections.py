@@ -228,7 +228,7 @@ def _sec_process_map(ctx: Ctx) -> str:
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # no-Graphviz advice: the map still draws
-        m = plot_process_map(g, metric="cases", min_share=0.01)
+        m = plot_process_map(g, metric="cases", min_share=0.01, lang=ctx.lang)
     parts = [
         lead(process_map_sentence(g.edges, g.n_cases, len(g.activities), ctx.lang)),
         _pain_point_map(ctx),
@@ -267,7 +267,7 @@ def _pain_point_map(ctx: Ctx) -> str:
     if not callable(plot):
         return ""
     return picture(
-        plot(),
+        plot(lang=ctx.lang),
         ctx.tr(en="process map with the top pain points marked", zh="标出主要痛点的流程图"),
         ctx.tr(
             en="The top pain points marked on the process map; edge labels: median wait.",
@@ -360,7 +360,7 @@ def _sec_rework(ctx: Ctx) -> str:
         else:
             shown = rw
         alt = ctx.tr(en="rework by group and kind", zh="按组和类型统计的返工")
-        parts.append(picture(shown.plot(metric="hours"), alt, caption))
+        parts.append(picture(shown.plot(metric="hours", lang=ctx.lang), alt, caption))
     parts.append(ctx.h3(en="By activity", zh="按活动") + ctx.table(by_act, visible=ctx.top))
     return "".join(parts)
 

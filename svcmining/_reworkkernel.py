@@ -15,7 +15,9 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol, get_args
 import numpy as np
 import pandas as pd
 
+from ._chartwords import group_name, rework_kind_name
 from ._hourslost import hours_beyond
+from ._i18n import LANGS, tr
 from ._pingpong import returns_from_codes
 from ._repr import html_table
 from ._time import hours as span_hours
@@ -213,6 +215,7 @@ class ReworkResult:
         *,
         metric: Literal["hours", "count"] = "hours",
         ax: matplotlib.axes.Axes | None = None,
+        lang: str = "en",
     ) -> matplotlib.figure.Figure:
         """Horizontal stacked bars: hours lost (or occurrences) by department and kind.
 
@@ -222,6 +225,9 @@ class ReworkResult:
             Hours lost to rework (default) or number of occurrences.
         ax : matplotlib Axes, optional
             Where to draw; a new figure otherwise.
+        lang : {'en', 'zh'}
+            The language of the title, axis labels and legend (kinds by their display
+            names, as the glossary writes them); the groups stay as the data writes them.
 
         Returns
         -------
@@ -229,6 +235,7 @@ class ReworkResult:
             The figure drawn on (``ax.figure`` when ``ax`` is given).
         """
         check_choice("ReworkResult.plot", "metric", metric, ("hours", "count"))
+        check_choice("ReworkResult.plot", "lang", lang, LANGS)
         import matplotlib.pyplot as plt
 
         from ._fonts import use_cjk_font
@@ -243,7 +250,8 @@ class ReworkResult:
         table = data.pivot_table(index="g", columns="kind", values=col, aggfunc="sum", fill_value=0)
         table = table.reindex(columns=[k for k in REWORK_KINDS if k in table.columns])
         if table.empty:
-            ax.text(0.5, 0.5, "no rework found", ha="center", va="center", transform=ax.transAxes)
+            empty = tr(lang, en="no rework found", zh="没有发现返工")
+            ax.text(0.5, 0.5, empty, ha="center", va="center", transform=ax.transAxes)
             ax.set_axis_off()
             return ax.figure  # type: ignore[return-value]
         table = table.loc[table.sum(axis=1).sort_values().index]
@@ -252,12 +260,19 @@ class ReworkResult:
         for kind in table.columns:
             vals = table[kind].to_numpy(dtype=float)
             color = colors(REWORK_KINDS.index(kind))
-            ax.barh(table.index.astype(str), vals, left=left, label=kind, color=color)
+            label = rework_kind_name(lang, kind)
+            ax.barh(table.index.astype(str), vals, left=left, label=label, color=color)
             left += vals
-        ax.set_xlabel("hours lost to rework" if metric == "hours" else "rework occurrences")
-        ax.set_ylabel(self.group)
-        ax.set_title("Rework by " + self.group + " and kind", y=1.0)  # y: no search above
-        ax.legend(title="kind", fontsize="small")
+        ax.set_xlabel(
+            tr(lang, en="hours lost to rework", zh="返工损失工时")
+            if metric == "hours"
+            else tr(lang, en="rework occurrences", zh="返工次数")
+        )
+        group = group_name(lang, self.group)
+        ax.set_ylabel(group)
+        title = tr(lang, en="Rework by {g} and kind", zh="按{g}和类型的返工", g=group)
+        ax.set_title(title, y=1.0)  # y: no search above
+        ax.legend(title=tr(lang, en="kind", zh="返工类型"), fontsize="small")
         return ax.figure  # type: ignore[return-value]
 
     def __repr__(self) -> str:

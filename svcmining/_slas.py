@@ -240,9 +240,12 @@ def _pause_events(
 
 
 def sla_attainment(sla_tab: pd.DataFrame, sop: SOP) -> pd.DataFrame:
-    """Per SLA and priority (and ``all``): met, breached and censored tickets,
-    ``attainment`` = met / (met + breached) and ``hours_lost`` beyond the limits."""
-    cols = ["sla", "priority", "met", "breached", "censored", "attainment", "hours_lost"]
+    """Per SLA (``sla``: its id, ``sla_name``: its readable name) and priority (and
+    ``all``): met, breached and censored tickets, ``attainment`` = met / (met + breached)
+    and ``hours_lost`` beyond the limits."""
+    cols = [
+        "sla", "sla_name", "priority", "met", "breached", "censored", "attainment", "hours_lost",
+    ]  # fmt: skip
     if not len(sla_tab):
         return pd.DataFrame(columns=cols)
     t = pd.DataFrame(
@@ -276,6 +279,8 @@ def sla_attainment(sla_tab: pd.DataFrame, sop: SOP) -> pd.DataFrame:
     n = both["met"] + both["breached"]
     both["attainment"] = np.where(n > 0, both["met"] / n.where(n > 0, 1), np.nan)
     order = {s.id: i for i, s in enumerate(sop.slas)}
+    names = {s.id: s.name for s in sop.slas}
+    both["sla_name"] = both["sla"].map(names).fillna(both["sla"]).astype("str")
     both = both.assign(_o=both["sla"].map(order), _a=both["priority"].eq("all"))
     return (
         both.sort_values(["_o", "_a", "priority"], kind="stable")

@@ -373,8 +373,9 @@ class ConformanceResult:
         ``breached`` / ``censored``), ``hours_lost`` (hours beyond the limit of a step
         done late; 0 when done in time, too early or not done).
     sla_attainment : pandas.DataFrame
-        Per SLA and priority (``priority`` = ``all`` for the total): ``met``,
-        ``breached``, ``censored``, ``attainment``, ``hours_lost``.
+        Per SLA (``sla``: its id; ``sla_name``: its ``name:`` in the SOP, else the id) and
+        priority (``priority`` = ``all`` for the total): ``met``, ``breached``,
+        ``censored``, ``attainment``, ``hours_lost``.
     comparison : SOPComparison
         The flows (see :func:`compare_with_sop`).
     """

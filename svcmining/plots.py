@@ -69,6 +69,7 @@ def plot_process_map(
     rankdir: Literal["TB", "LR"] = "TB",
     title: str | None = None,
     ax: Axes | None = None,
+    lang: str = "en",
 ) -> ProcessMap:
     """Draw a process map (directly-follows graph) with Chinese labels rendered properly.
 
@@ -94,6 +95,9 @@ def plot_process_map(
         Title above the legend.
     ax : matplotlib Axes, optional
         Draw into this axes (Graphviz output is placed in it as an image).
+    lang : {"en", "zh"}
+        The language of the default title, the legend, the colour bar and the tickets
+        under each step; activity and department labels stay as the data writes them.
 
     Returns
     -------
@@ -114,6 +118,7 @@ def plot_process_map(
         rankdir=rankdir,
         title=title,
         ax=ax,
+        lang=lang,
     )
 
 

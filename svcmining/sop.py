@@ -200,7 +200,7 @@ class SLA:
     Attributes
     ----------
     id : str
-        Name of the SLA (``assign_2h``).
+        Identifier of the SLA (``assign_2h``), as results name it in their ``sla`` column.
     to : str
         Step id whose first occurrence (after ``from_step``) ends the clock.
     from_step : str
@@ -221,6 +221,9 @@ class SLA:
     target : float or None
         The attainment the SLA aims at (``target: 90%`` in the YAML: 0.9), drawn on the
         KPI charts; None when not given.
+    name : str
+        A readable name (``name:`` in the YAML, e.g. "分派 ≤ 2 工作小时"), shown by reports
+        and by ``sla_attainment.sla_name``; the id when not given.
     """
 
     id: str
@@ -232,6 +235,11 @@ class SLA:
     hours: Literal["business", "elapsed"] = "business"
     pause_in: tuple[str, ...] | None = None
     target: float | None = None
+    name: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.name:
+            object.__setattr__(self, "name", self.id)  # frozen: set once, here
 
     @property
     def lower_hours(self) -> float:
@@ -383,11 +391,13 @@ class SOP:
         )
 
     def sla_frame(self) -> pd.DataFrame:
-        """One row per SLA (and per priority override)."""
+        """One row per SLA (and per priority override); ``sla`` is its id, ``sla_name``
+        its readable name."""
         rows = []
         for sla in self.slas:
             base = {
                 "sla": sla.id,
+                "sla_name": sla.name,
                 "from_step": sla.from_step,
                 "to_step": sla.to,
                 "hours": sla.hours,
@@ -413,6 +423,7 @@ class SOP:
             rows,
             columns=[
                 "sla",
+                "sla_name",
                 "from_step",
                 "to_step",
                 "hours",
@@ -729,6 +740,9 @@ def _parse_sla(
     pause_in = None
     if "pause_in" in raw:
         pause_in = str_list(raw["pause_in"], where, (*path, "pause_in"), "pause_in")
+    name = raw.get("name")
+    if name is not None and (not isinstance(name, str) or not name.strip()):
+        raise where.err((*path, "name"), f"SLA {sid!r}: 'name' must be a text, got {name!r}.")
     return SLA(
         id=sid,
         to=to,
@@ -739,6 +753,7 @@ def _parse_sla(
         hours=hours,
         pause_in=pause_in,
         target=target,
+        name=name.strip() if name else sid,
     )
 
 

@@ -256,7 +256,7 @@ def test_pain_points_plot_highlights():
     texts = [t.get_text() for t in fig.texts]
     texts += [a.get_title(loc=loc) for a in fig.axes for loc in ("left", "center")]
     texts += [t.get_text() for a in fig.axes for t in a.texts]
-    assert any(t.startswith("痛点 / pain points: 1. ") for t in texts)
+    assert any(t.startswith("Pain points (hours lost)\n1. ") for t in texts)
 
 
 # --------------------------------------------------------------------------- sample logs

@@ -491,3 +491,82 @@ def test_targets_and_display_names():
     ):
         with pytest.raises(SOPDefinitionError, match=match):
             sop_from_dict({"steps": [{"id": "a", "labels": ["登记"]}], **spec})
+
+
+SLA_NAMED = {
+    "steps": [{"id": "reg", "labels": ["登记"]}, {"id": "close", "labels": ["结单"]}],
+    "slas": [
+        {"id": "reg_close", "name": " 登记到结单 ≤ 2 小时 ", "from": "reg", "to": "close",
+         "within": "2h", "hours": "elapsed"},
+        {"id": "fast", "from": "reg", "to": "close", "within": "3h", "hours": "elapsed"},
+    ],
+}  # fmt: skip
+
+
+def _two_tickets() -> pd.DataFrame:
+    """Ticket 1 closed 1 h after registering, ticket 2 after 4 h."""
+    ts = ["2024-10-08 09:00", "2024-10-08 10:00", "2024-10-08 09:00", "2024-10-08 13:00"]
+    return pd.DataFrame(
+        {
+            "case_id": ["1", "1", "2", "2"],
+            "activity": ["登记", "结单", "登记", "结单"],
+            "timestamp": pd.to_datetime(ts).tz_localize("Asia/Shanghai"),
+        }
+    )
+
+
+def test_sla_name_is_kept_and_defaults_to_the_id(tmp_path: Path) -> None:
+    """An SLA's YAML name: reaches SLA.name (stripped) and sla_frame; without one, the id."""
+    text = (
+        BASE + "slas:\n  - id: a_to_b\n    name: 登记后 1 小时内结单\n    from: a\n    to: b\n"
+        "    within: 1h\n  - id: slow\n    from: a\n    to: b\n    within: 2h\n"
+    )
+    sop = _load_text(tmp_path, text)
+    assert [(s.id, s.name) for s in sop.slas] == [
+        ("a_to_b", "登记后 1 小时内结单"),
+        ("slow", "slow"),
+    ]
+    named = sop_from_dict(SLA_NAMED)
+    assert [(s.id, s.name) for s in named.slas] == [
+        ("reg_close", "登记到结单 ≤ 2 小时"),
+        ("fast", "fast"),
+    ]
+    frame = named.sla_frame()
+    assert frame[["sla", "sla_name"]].values.tolist() == [
+        ["reg_close", "登记到结单 ≤ 2 小时"],
+        ["fast", "fast"],
+    ]
+    for bad in ("  ", ["x"], 3):
+        spec = {**SLA_NAMED, "slas": [{**SLA_NAMED["slas"][0], "name": bad}]}
+        with pytest.raises(SOPDefinitionError, match="SLA 'reg_close': 'name' must be a text"):
+            sop_from_dict(spec)
+
+
+def test_sla_name_in_attainment_table_glossary_and_report() -> None:
+    """check_sop's sla_attainment keeps the id in sla and adds sla_name; the report's SLA
+    table and the glossary's SLA rules show the name."""
+    from svcmining._glossary import glossary_html
+    from svcmining.conformance import check_sop
+    from svcmining.report import build_report
+
+    sop = sop_from_dict(SLA_NAMED)
+    att = check_sop(_two_tickets(), sop).sla_attainment
+    assert list(att.columns) == [
+        "sla", "sla_name", "priority", "met", "breached", "censored", "attainment", "hours_lost",
+    ]  # fmt: skip
+    # ticket 1 met both (1 h), ticket 2 breached both (4 h: 2 h and 1 h beyond the limits)
+    assert att[
+        ["sla", "sla_name", "priority", "met", "breached", "hours_lost"]
+    ].values.tolist() == [
+        ["reg_close", "登记到结单 ≤ 2 小时", "(none)", 1, 1, 2.0],
+        ["reg_close", "登记到结单 ≤ 2 小时", "all", 1, 1, 2.0],
+        ["fast", "fast", "(none)", 1, 1, 1.0],
+        ["fast", "fast", "all", 1, 1, 1.0],
+    ]
+    rules = glossary_html("zh", sop)
+    assert "<td>登记到结单 ≤ 2 小时 (reg_close)</td>" in rules
+    assert "<td>fast</td>" in rules  # no name: the id, once
+    html = build_report(_two_tickets(), sop=sop).to_html()
+    row = '<td class="nw">reg_close</td><td class="nw">登记到结单 ≤ 2 小时</td>'
+    assert html.count(row) == 2  # the SLA attainment table: priority (none) and all
+    assert html.count("<td>登记到结单 ≤ 2 小时 (reg_close)</td>") == 1  # the glossary
