@@ -117,9 +117,13 @@ def dedupe_events(
     # copies; found on integer keys, then all values compared on those few rows
     shared = shared_event_keys(events, case_codes, order=order)
     if within_files and shared.any():
-        candidates = events[shared]
-        within_c = candidates.duplicated(subset=[*value_cols, "_file"], keep="first").to_numpy()
-        rows = np.flatnonzero(shared)[within_c]
+        rows = _shared_in_file(events, case_codes, shared)
+        within_c = (
+            events.iloc[rows]
+            .duplicated(subset=[*value_cols, "_file"], keep="first")
+            .to_numpy(dtype=bool)
+        )
+        rows = rows[within_c]
         if len(exempt):
             rows = rows[~np.isin(events["_file"].to_numpy()[rows], np.asarray(exempt))]
         if len(rows):
@@ -178,6 +182,28 @@ def dedupe_events(
         )
     keep[older] = False
     return keep, conflicts
+
+
+def _shared_in_file(events: pd.DataFrame, case_codes: np.ndarray, shared: np.ndarray) -> np.ndarray:
+    """The ``shared`` rows (ascending) whose ticket, activity and time another row of the
+    same file has too: the only rows that can be exact copies inside one file (overlapping
+    exports share most keys across files, which need no row-by-row comparison here)."""
+    rows = np.flatnonzero(shared)
+    keys = [
+        np.asarray(case_codes, dtype=np.int64)[rows],
+        time_i8(events["timestamp"])[rows],
+        events["_file"].to_numpy(dtype=np.int64)[rows],
+        pd.factorize(events["activity"].iloc[rows])[0].astype(np.int64),
+    ]
+    order = np.lexsort(keys[::-1])
+    same = np.ones(max(len(rows) - 1, 0), dtype=bool)
+    for key in keys:
+        ranked = key[order]
+        same &= ranked[1:] == ranked[:-1]
+    mark = np.zeros(len(rows), dtype=bool)
+    mark[order[1:][same]] = True
+    mark[order[:-1][same]] = True
+    return rows[mark]
 
 
 def _match_exports(
@@ -333,34 +359,56 @@ def _match_event_ids(
     )
 
 
+_PACK_LIMIT = 1 << 62  # packed integer keys stay below this (int64, with room to spare)
+
+
 def _pair_in_order(
     old: pd.DataFrame, new: pd.DataFrame, time_key: str | None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """One-to-one pairs: k-th old row of a (ticket, activity[, time]) group with the k-th new."""
-    by = ["c", "a"] if time_key is None else ["c", "a", time_key]
-    keys: list[list[np.ndarray]] = []  # per side: the group keys, then k, then pos
-    for part in (old, new):
-        cols = [part[k].to_numpy(dtype=np.int64) for k in (*by, "ts", "pos")]
-        order = np.lexsort(cols[::-1])  # by group, time, row (rows are unique: a total order)
-        group = [c[order] for c in cols[: len(by)]]
+    """One-to-one pairs: k-th old row of a (ticket, activity[, time]) group with the k-th new.
+
+    Each side is sorted once by (ticket, activity, time, row): ``time_key`` is a coarsening
+    of ``ts``, so that order is also the order of the groups. The pairs come in the old
+    rows' order of (group, k); they are found by one binary search of the old rows' packed
+    (group, k) keys among the new rows' (a join on the four columns when they do not pack).
+    """
+    cols = [
+        {k: part[k].to_numpy(dtype=np.int64) for k in ("c", "a", "ts", "pos")}
+        for part in (old, new)
+    ]
+    # ticket and activity codes are below the number of rows: their pair packs into int64
+    n_act = max(int(x["a"].max(initial=0)) for x in cols) + 1
+    sides: list[dict[str, np.ndarray]] = []
+    for part, x in zip((old, new), cols, strict=True):
+        ca = x["c"] * n_act + x["a"]
+        order = np.lexsort((x["pos"], x["ts"], ca))
+        ca = ca[order]
+        t = (
+            part[time_key].to_numpy(dtype=np.int64)[order]
+            if time_key is not None
+            else np.zeros(len(order), dtype=np.int64)
+        )
         starts = np.ones(len(order), dtype=bool)
-        for g in group:
-            starts[1:] &= g[1:] == g[:-1]
-        starts = ~starts
+        starts[1:] = (ca[1:] != ca[:-1]) | (t[1:] != t[:-1])
         first = np.maximum.accumulate(np.where(starts, np.arange(len(order)), 0))
-        keys.append([*group, np.arange(len(order)) - first, cols[-1][order]])
-    # the k-th old and the k-th new row of a group meet as neighbours, old first, when
-    # both sides are sorted together by (group, k, side); in the old rows' order
-    both = [np.concatenate([o, n]) for o, n in zip(keys[0], keys[1], strict=True)]
-    side = np.r_[np.zeros(len(keys[0][-1]), dtype=np.int8), np.ones(len(keys[1][-1]), np.int8)]
-    order = np.lexsort([side, *both[-2::-1]])
-    same = np.ones(max(len(order) - 1, 0), dtype=bool)
-    for key in both[:-1]:
-        ranked = key[order]
-        same &= ranked[1:] == ranked[:-1]
-    at = np.flatnonzero(same)  # (group, k) is unique on each side: an old row, then a new one
-    pos = both[-1][order]
-    return pos[at], pos[at + 1]
+        sides.append({"ca": ca, "t": t, "k": np.arange(len(order)) - first, "pos": x["pos"][order]})
+    o, n = sides
+    if not len(o["pos"]) or not len(n["pos"]):
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    t_lo = min(int(o["t"].min()), int(n["t"].min()))
+    t_span = max(int(o["t"].max()), int(n["t"].max())) - t_lo + 1
+    k_span = max(int(o["k"].max()), int(n["k"].max())) + 1
+    ca_span = max(int(o["ca"].max()), int(n["ca"].max())) + 1
+    if ca_span * t_span * k_span < _PACK_LIMIT:
+        # (group, k) as one integer, ascending along each sorted side
+        old_key, new_key = ((s["ca"] * t_span + (s["t"] - t_lo)) * k_span + s["k"] for s in sides)
+        at = np.minimum(np.searchsorted(new_key, old_key), len(new_key) - 1)
+        hit = new_key[at] == old_key
+        return o["pos"][hit], n["pos"][at[hit]]
+    joined = pd.DataFrame(o).merge(  # an inner join keeps the left (old) rows' order
+        pd.DataFrame(n), on=["ca", "t", "k"], how="inner", suffixes=("_o", "_n")
+    )
+    return joined["pos_o"].to_numpy(dtype=np.int64), joined["pos_n"].to_numpy(dtype=np.int64)
 
 
 def pair_lifecycle(

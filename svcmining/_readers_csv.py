@@ -295,6 +295,8 @@ def _csv_frame(
                 column_types=dict.fromkeys(column_names, pa.string()),
                 strings_can_be_null=False,
                 quoted_strings_can_be_null=False,
+                # the payload is valid UTF-8 already (checked or transcoded by read_csv)
+                check_utf8=False,
             ),
         )
 

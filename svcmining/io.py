@@ -757,16 +757,21 @@ def _check_strict(drops: Drops) -> None:
         )
 
 
-def _one_chunk(events: pd.DataFrame) -> pd.DataFrame:
-    """Text columns in one Arrow chunk each (the exports' blocks joined once): every
-    later take of rows, a few or all, then reads one array instead of resolving chunks."""
-    joined = {}
-    for col in events.columns:
-        arr = getattr(events[col].array, "_pa_array", None)
-        if arr is not None and arr.num_chunks > 1 and events[col].dtype == "str":
-            flat = arr.combine_chunks().to_pandas(types_mapper={arr.type: events[col].dtype}.get)
-            joined[col] = pd.Series(flat.array, index=events.index, name=col)
-    return events.assign(**joined) if joined else events
+def _sorted_codes(ids: pd.Series) -> np.ndarray:
+    """``pandas.factorize(ids, sort=True)[0]`` (int64): for Arrow text without missing values
+    by pyarrow, which hashes the rows once and sorts only the distinct ids."""
+    arr = getattr(ids.array, "_pa_array", None)
+    if arr is None or not len(ids) or arr.null_count:
+        return np.asarray(pd.factorize(ids, sort=True)[0], dtype=np.int64)
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    flat = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+    encoded = pc.dictionary_encode(flat)
+    perm = pc.array_sort_indices(encoded.dictionary).to_numpy()  # rank -> code
+    rank = np.empty(len(perm), dtype=np.int64)
+    rank[perm] = np.arange(len(perm))
+    return rank[encoded.indices.to_numpy(zero_copy_only=False)]
 
 
 _PARALLEL_TAKE_ROWS = 100_000
@@ -806,10 +811,9 @@ def _assemble(
     for col in TEXT_COLUMNS:
         if col in events.columns and events[col].dtype != "str":
             events[col] = events[col].astype("str").where(events[col].notna())
-    events = _one_chunk(events)
     conflicts = pd.DataFrame()
     events = events.reset_index(drop=True)
-    case_codes = pd.factorize(events["case_id"], sort=True)[0] if len(events) else np.zeros(0, int)
+    case_codes = _sorted_codes(events["case_id"])
     keep = np.ones(len(events), dtype=bool)
     # one sort by case and time: finds the candidate copies and orders the log
     order = sort_order(events, case_codes=case_codes)
@@ -829,7 +833,7 @@ def _assemble(
     pair = lifecycle == "pair" or (lifecycle == "auto" and not reading.all_own)
     if len(events) and pair and pair_wanted(events, lifecycle, notes):
         events = pair_lifecycle(events[keep], file_names, drops, notes).reset_index(drop=True)
-        case_codes = pd.factorize(events["case_id"], sort=True)[0]
+        case_codes = _sorted_codes(events["case_id"])
         keep = np.ones(len(events), dtype=bool)
         order = sort_order(events, case_codes=case_codes)
     if strict:

@@ -12,6 +12,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
+from svcmining import _merge as merge_module
 from svcmining import io as sio
 from svcmining._mapping import _clean_arrow, _clean_text
 from svcmining._merge import _pair_in_order
@@ -108,6 +109,21 @@ def test_pair_in_order_pairs_the_kth_old_with_the_kth_new() -> None:
     assert n.tolist() == [20]
 
 
+def test_pair_in_order_joins_when_the_keys_do_not_pack(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keys too wide for one integer are joined on their columns: the same pairs, same order."""
+    old = pd.DataFrame(
+        {"pos": [10, 11, 12, 13], "c": [1, 0, 0, 1], "a": [0, 0, 0, 0], "ts": [7, 5, 1, 2]}
+    )
+    new = pd.DataFrame(
+        {"pos": [20, 21, 22, 23], "c": [1, 0, 0, 1], "a": [0, 0, 1, 0], "ts": [0, 3, 9, 1]}
+    )
+    packed = _pair_in_order(old, new, None)
+    monkeypatch.setattr(merge_module, "_PACK_LIMIT", 1)
+    joined = _pair_in_order(old, new, None)
+    assert packed[0].tolist() == joined[0].tolist() == [12, 13, 10]
+    assert packed[1].tolist() == joined[1].tolist() == [21, 20, 23]
+
+
 def test_take_rows_in_parallel_equals_take(monkeypatch: pytest.MonkeyPatch) -> None:
     """The columns gathered two at a time give the frame DataFrame.take gives, index included."""
     monkeypatch.setattr(sio, "_PARALLEL_TAKE_ROWS", 1)
@@ -125,16 +141,18 @@ def test_take_rows_in_parallel_equals_take(monkeypatch: pytest.MonkeyPatch) -> N
     pd.testing.assert_frame_equal(sio._take_rows(events, order), events.take(order))
 
 
-def test_one_chunk_joins_the_blocks_of_text_columns() -> None:
-    """Text columns of several Arrow chunks become one chunk with the same values."""
+def test_take_rows_joins_the_blocks_of_text_columns(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The exports' Arrow chunks become one chunk per text column in the sorted log."""
     col = pd.concat(
         [pd.Series(["a", None], dtype="str"), pd.Series(["b"], dtype="str")], ignore_index=True
     )
-    events = pd.DataFrame({"case_id": col, "_line": [2, 3, 4]})
+    events = pd.DataFrame({"case_id": col, "activity": col, "_line": [2, 3, 4]})
     assert events["case_id"].array._pa_array.num_chunks == 2
-    out = sio._one_chunk(events)
-    assert out["case_id"].array._pa_array.num_chunks == 1
-    pd.testing.assert_frame_equal(out, events)
+    for limit in (1, 100):  # gathered in parallel, and by DataFrame.take
+        monkeypatch.setattr(sio, "_PARALLEL_TAKE_ROWS", limit)
+        out = sio._take_rows(events, np.array([2, 0, 1]))
+        assert out["case_id"].array._pa_array.num_chunks == 1
+        assert out["case_id"].tolist() == ["b", "a", np.nan]
 
 
 def _benchmark() -> object:
@@ -202,3 +220,33 @@ def test_case_time_key_gives_way_to_lexsort_for_nat() -> None:
     """A NaT (the minimum int64) leaves the sort to lexsort."""
     ts = np.array([np.iinfo(np.int64).min, 0])
     assert _case_time_key(np.array([0, 0]), ts) is None
+
+
+def test_sorted_codes_are_pandas_sorted_factorize_codes() -> None:
+    """Case codes by pyarrow equal pandas.factorize(sort=True): same order of text ids."""
+    ids = pd.concat(
+        [
+            pd.Series(["b", "工单10", "é", "Z"], dtype="str"),
+            pd.Series(["工单2", "10", "9", "b", ""], dtype="str"),
+        ],
+        ignore_index=True,
+    )
+    assert sio._sorted_codes(ids).tolist() == [4, 6, 5, 3, 7, 1, 2, 4, 0]
+    assert sio._sorted_codes(ids).tolist() == pd.factorize(ids, sort=True)[0].tolist()
+
+
+def test_shared_in_file_finds_rows_sharing_a_key_inside_their_file() -> None:
+    """Only rows with the same ticket, activity and time in the same file are candidates."""
+    from svcmining._merge import _shared_in_file
+
+    ts = pd.to_datetime(["2024-10-01 09:00"] * 5).tz_localize("UTC")
+    events = pd.DataFrame(
+        {
+            "case_id": pd.array(["A"] * 5, dtype="str"),
+            "activity": pd.array(["登记", "登记", "登记", "派单", "登记"], dtype="str"),
+            "timestamp": ts,
+            "_file": np.array([0, 1, 1, 1, 2], dtype=np.int32),
+        }
+    )
+    shared = np.ones(5, dtype=bool)
+    assert _shared_in_file(events, np.zeros(5, dtype=np.int64), shared).tolist() == [1, 2]
