@@ -118,12 +118,9 @@ def dedupe_events(
     shared = shared_event_keys(events, case_codes, order=order)
     if within_files and shared.any():
         rows = _shared_in_file(events, case_codes, shared)
-        within_c = (
-            events.iloc[rows]
-            .duplicated(subset=[*value_cols, "_file"], keep="first")
-            .to_numpy(dtype=bool)
-        )
-        rows = rows[within_c]
+        if len(rows):
+            within_c = events.iloc[rows].duplicated(subset=[*value_cols, "_file"], keep="first")
+            rows = rows[within_c.to_numpy(dtype=bool)]
         if len(exempt):
             rows = rows[~np.isin(events["_file"].to_numpy()[rows], np.asarray(exempt))]
         if len(rows):

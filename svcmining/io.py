@@ -778,17 +778,33 @@ _PARALLEL_TAKE_ROWS = 100_000
 
 
 def _take_rows(events: pd.DataFrame, order: np.ndarray) -> pd.DataFrame:
-    """``events.take(order)``, the Arrow columns gathered two at a time (pyarrow releases
-    the interpreter while it copies, so the columns of a large log are copied in parallel)."""
-    arrow = [c for c in events.columns if hasattr(events[c].array, "_pa_array")]
-    if len(order) < _PARALLEL_TAKE_ROWS or len(arrow) < 2 or not events.columns.is_unique:
+    """``events.take(order)``, column by column (see :func:`_take_columns`)."""
+    if not events.columns.is_unique:
         return events.take(order)
-    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="svcmining-take") as pool:
-        taken = dict(
-            zip(arrow, pool.map(lambda c: events[c].array.take(order), arrow), strict=True)
-        )
-    columns = {c: taken[c] if c in taken else events[c].array.take(order) for c in events.columns}
-    return pd.DataFrame(columns, index=events.index.take(order))
+    return _take_columns(dict(events.items()), events.index, order)
+
+
+def _take_columns(
+    columns: dict[Any, pd.Series], index: pd.Index, order: np.ndarray
+) -> pd.DataFrame:
+    """The frame of ``columns`` with its rows taken in ``order``: the text columns become
+    one Arrow chunk each (the exports' chunks joined), gathered two at a time (pyarrow
+    releases the interpreter while it copies).
+
+    Each column is removed from ``columns`` when it is taken, so that a caller that holds no
+    other reference to it frees it then: the log is never held twice in memory.
+    """
+    names = list(columns)
+
+    def take(name: Any) -> Any:
+        return columns.pop(name).array.take(order)
+
+    if len(order) < _PARALLEL_TAKE_ROWS or len(names) < 2:
+        taken = {name: take(name) for name in names}
+    else:
+        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="svcmining-take") as pool:
+            taken = dict(zip(names, pool.map(take, names), strict=True))
+    return pd.DataFrame(taken, index=index.take(order))
 
 
 def _assemble(
@@ -842,7 +858,12 @@ def _assemble(
         _raise_no_events(file_names, rows_read, drops)
     order = order[keep[order]]  # the sort is stable: dropping rows keeps it sorted
     findings = source_order_findings(events, order, case_codes, file_names)
-    events = _take_rows(events, order)
+    if events.columns.is_unique:  # each column freed once taken (see _take_columns)
+        columns, index = dict(events.items()), events.index
+        del events
+        events = _take_columns(columns, index, order)
+    else:
+        events = events.take(order)
     if state_log == "auto" and reading.all_own:  # as it was read the first time; merged then
         is_state_log = any(bool(m.get("state_log")) for m in reading.own if m is not None)
     elif detect_state_log(events, state_log, states, notes):

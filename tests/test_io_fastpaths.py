@@ -250,3 +250,19 @@ def test_shared_in_file_finds_rows_sharing_a_key_inside_their_file() -> None:
     )
     shared = np.ones(5, dtype=bool)
     assert _shared_in_file(events, np.zeros(5, dtype=np.int64), shared).tolist() == [1, 2]
+
+
+def test_take_columns_releases_each_column_once_taken(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The loader's columns are handed over and dropped as taken: none is held twice."""
+    events = pd.DataFrame(
+        {"case_id": pd.array(["b", "a", "c"], dtype="str"), "_line": [2, 3, 4]},
+        index=pd.RangeIndex(3),
+    )
+    for limit in (1, 100):  # gathered in parallel, and one after another
+        monkeypatch.setattr(sio, "_PARALLEL_TAKE_ROWS", limit)
+        columns = dict(events.items())
+        out = sio._take_columns(columns, events.index, np.array([1, 0, 2]))
+        assert columns == {}
+        assert out["case_id"].tolist() == ["a", "b", "c"]
+        assert out["_line"].tolist() == [3, 2, 4]
+        assert out.index.tolist() == [1, 0, 2]
