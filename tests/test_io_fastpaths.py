@@ -11,6 +11,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from svcmining import _merge as merge_module
 from svcmining import io as sio
@@ -266,3 +268,45 @@ def test_take_columns_releases_each_column_once_taken(monkeypatch: pytest.Monkey
         assert out["case_id"].tolist() == ["a", "b", "c"]
         assert out["_line"].tolist() == [3, 2, 4]
         assert out.index.tolist() == [1, 0, 2]
+
+
+@pytest.mark.parametrize(
+    ("values", "padded"),
+    [
+        (["登记", "GD1", "一", "é", "😀", None, ""], False),
+        ([" GD1"], True),
+        (["GD1\t"], True),
+        (["\u3000登记"], True),
+        (["登记\u3000"], True),
+        (["派单\xa0"], True),
+        (["x\x85"], True),
+        (["\u2009x"], True),
+        (["x\u205f"], True),
+        (["x\x1c"], True),
+    ],
+)
+def test_may_be_padded_never_misses_whitespace(values: list[str | None], padded: bool) -> None:
+    """Read on the bytes: a value starting or ending with any Unicode whitespace is seen."""
+    from svcmining._mapping import _may_be_padded
+
+    for arr in (pa.array(values, pa.string()), pa.array(["a", *values], pa.large_string())[1:]):
+        assert _may_be_padded(arr) is padded
+
+
+def test_clean_arrow_blanks_na_values_of_unpadded_chunks() -> None:
+    """A chunk without padding has only its na_values blanked (no trimming needed)."""
+    arr = pa.chunked_array([["a", "", "无", None], ["b"]])
+    assert _clean_arrow(arr, NA).to_pylist() == ["a", None, None, None, "b"]
+
+
+_TEXT = st.text(alphabet=st.sampled_from(["a", "登", "无", " ", "\u3000", "\xa0", "\t", "é", "、"]))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(st.none(), _TEXT), max_size=8))
+def test_clean_arrow_equals_python_strip(values: list[str | None]) -> None:
+    """Whatever the padding, the byte screen gives what str.strip and na_values give."""
+    expected = [None if v is None or v.strip() in NA else v.strip() for v in values]
+    cleaned = _clean_arrow(pa.chunked_array([pa.array(values, pa.string())]), NA)
+    got = values if cleaned is None else cleaned.to_pylist()
+    assert got == expected
