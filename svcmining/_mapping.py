@@ -251,31 +251,30 @@ def _may_be_padded(chunk: Any) -> bool:
     Read on the bytes (no value is hashed or copied): the first byte of each value, and
     the last character's first byte (the last byte, or the one two or three bytes before
     it for a two- or three-byte character) against :data:`_SPACE_LEAD`. ``False`` is
-    certain; ``True`` may be a false alarm (e.g. a value starting with ``、``), which
-    only costs the slower exact path.
+    certain; ``True`` may be a false alarm (e.g. a value starting with ``、``, or bytes of
+    a neighbouring value read for an empty or short one), which only costs the exact path.
     """
     import pyarrow as pa
 
     if chunk.type not in (pa.string(), pa.large_string()):
         return True
     _, offsets, data = chunk.buffers()
-    if data is None or not len(chunk):
+    if data is None or not len(chunk) or not len(data):
         return False
     width = 8 if chunk.type == pa.large_string() else 4
     off = np.frombuffer(
         offsets, dtype=f"<i{width}", count=len(chunk) + 1, offset=chunk.offset * width
-    ).astype(np.int64)
-    start, end = off[:-1], off[1:]
-    full = end > start
-    start, end = start[full], end[full]
-    if not len(start):
-        return False
+    )
     raw = np.frombuffer(data, dtype=np.uint8)
-    if _SPACE_LEAD[raw[start]].any() or _SPACE_ASCII[raw[end - 1]].any():
+    end = off[1:]
+    if _SPACE_LEAD[raw.take(off[:-1], mode="clip")].any():
         return True
-    two = raw[np.maximum(end - 2, start)] == 0xC2  # U+0085, U+00A0
-    three = _SPACE_LEAD[raw[np.maximum(end - 3, start)]] & (raw[np.maximum(end - 3, start)] > 0xC2)
-    return bool(two.any() or three.any())
+    if _SPACE_ASCII[raw.take(end - 1, mode="clip")].any():
+        return True
+    if (raw.take(end - 2, mode="clip") == 0xC2).any():  # U+0085, U+00A0
+        return True
+    third = raw.take(end - 3, mode="clip")
+    return bool(((third >= 0xE1) & (third <= 0xE3)).any())
 
 
 _INTERNAL = ("_file", "_line")  # provenance columns of the loader (dropped at the end)
