@@ -264,16 +264,20 @@ def _match_exports(
     precision = np.where(off_second, 1, np.where(off_minute, second, 60 * second))
     span = pd.DataFrame({"f": files, "t": ts}).groupby("f")["t"].agg(["min", "max"])
     act = pd.factorize(events["activity"].iloc[rows])[0].astype(np.int64)
+    # sorted once by (ticket, activity, time, row): every part taken below keeps that order,
+    # so the pairing needs no sort of its own
+    by = np.lexsort((rows, ts[rows], act, cc[rows]))
+    rows, act = rows[by], act[by]
     sub = pd.DataFrame({"pos": rows, "c": cc[rows], "a": act, "ts": ts[rows], "f": files[rows]})
     sub["p"] = precision[sub["f"].to_numpy()]
     older: list[np.ndarray] = []
     newer: list[np.ndarray] = []
-    held: list[pd.DataFrame] = []  # the newest copy of every event seen so far
+    held = np.zeros(len(sub), dtype=bool)  # the newest copy of every event seen so far
     lo = hi = None
     for f in sorted(sub["f"].unique(), reverse=True):
         rows_f = sub[sub["f"] == f]
-        if held:
-            known = pd.concat(held, ignore_index=True)
+        if held.any():
+            known = sub[held]
             free = np.ones(len(known), dtype=bool)
             pf = int(precision[f])
             for q in sorted(known["p"].unique()):
@@ -282,7 +286,10 @@ def _match_exports(
                 if cand.empty or rows_f.empty:
                     continue
                 i, j = _pair_in_order(
-                    rows_f.assign(t=rows_f["ts"] // step), cand.assign(t=cand["ts"] // step), "t"
+                    rows_f.assign(t=rows_f["ts"] // step),
+                    cand.assign(t=cand["ts"] // step),
+                    "t",
+                    presorted=True,
                 )
                 older.append(i)
                 newer.append(j)
@@ -290,11 +297,11 @@ def _match_exports(
                 free &= ~known["pos"].isin(j).to_numpy()
             inside = rows_f[(rows_f["ts"] >= lo) & (rows_f["ts"] <= hi)]
             if len(inside) and free.any():
-                i, j = _pair_in_order(inside, known[free], None)
+                i, j = _pair_in_order(inside, known[free], None, presorted=True)
                 older.append(i)
                 newer.append(j)
                 rows_f = rows_f[~rows_f["pos"].isin(i)]
-        held.append(rows_f)
+        held[rows_f.index.to_numpy()] = True
         f_lo, f_hi = int(span.loc[f, "min"]), int(span.loc[f, "max"])
         lo = f_lo if lo is None else min(lo, f_lo)
         hi = f_hi if hi is None else max(hi, f_hi)
@@ -360,14 +367,15 @@ _PACK_LIMIT = 1 << 62  # packed integer keys stay below this (int64, with room t
 
 
 def _pair_in_order(
-    old: pd.DataFrame, new: pd.DataFrame, time_key: str | None
+    old: pd.DataFrame, new: pd.DataFrame, time_key: str | None, *, presorted: bool = False
 ) -> tuple[np.ndarray, np.ndarray]:
     """One-to-one pairs: k-th old row of a (ticket, activity[, time]) group with the k-th new.
 
-    Each side is sorted once by (ticket, activity, time, row): ``time_key`` is a coarsening
-    of ``ts``, so that order is also the order of the groups. The pairs come in the old
-    rows' order of (group, k); they are found by one binary search of the old rows' packed
-    (group, k) keys among the new rows' (a join on the four columns when they do not pack).
+    Each side is sorted by (ticket, activity, time, row) unless ``presorted`` says it is:
+    ``time_key`` is a coarsening of ``ts``, so that order is also the order of the groups.
+    The pairs come in the old rows' order of (group, k); they are found by one binary search
+    of the old rows' packed (group, k) keys among the new rows' (a join on the four columns
+    when they do not pack).
     """
     cols = [
         {k: part[k].to_numpy(dtype=np.int64) for k in ("c", "a", "ts", "pos")}
@@ -378,7 +386,7 @@ def _pair_in_order(
     sides: list[dict[str, np.ndarray]] = []
     for part, x in zip((old, new), cols, strict=True):
         ca = x["c"] * n_act + x["a"]
-        order = np.lexsort((x["pos"], x["ts"], ca))
+        order = np.arange(len(ca)) if presorted else np.lexsort((x["pos"], x["ts"], ca))
         ca = ca[order]
         t = (
             part[time_key].to_numpy(dtype=np.int64)[order]

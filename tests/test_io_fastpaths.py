@@ -109,6 +109,10 @@ def test_pair_in_order_pairs_the_kth_old_with_the_kth_new() -> None:
     o, n = _pair_in_order(old.assign(t=old["ts"] // 4), new.assign(t=new["ts"] // 4), "t")
     assert o.tolist() == [11]
     assert n.tolist() == [20]
+    by = ["c", "a", "ts", "pos"]  # sorted as _match_exports sorts: no sort of its own
+    o, n = _pair_in_order(old.sort_values(by), new.sort_values(by), None, presorted=True)
+    assert o.tolist() == [11, 10]
+    assert n.tolist() == [20, 21]
 
 
 def test_pair_in_order_joins_when_the_keys_do_not_pack(monkeypatch: pytest.MonkeyPatch) -> None:
