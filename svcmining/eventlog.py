@@ -36,6 +36,7 @@ from __future__ import annotations
 import html
 import os
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -426,6 +427,47 @@ def _in_order(codes: np.ndarray, ts: np.ndarray) -> bool:
         return True
     step = np.diff(codes)
     return bool(np.all((step > 0) | ((step == 0) & (ts[1:] >= ts[:-1]))))
+
+
+def sorted_codes(ids: pd.Series) -> np.ndarray:
+    """``pandas.factorize(ids, sort=True)[0]`` (int64): for Arrow text without missing values
+    by pyarrow, which hashes the rows once and sorts only the distinct ids."""
+    arr = getattr(ids.array, "_pa_array", None)
+    if arr is None or not len(ids) or arr.null_count:
+        return np.asarray(pd.factorize(ids, sort=True)[0], dtype=np.int64)
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    flat = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+    encoded = pc.dictionary_encode(flat)
+    perm = pc.array_sort_indices(encoded.dictionary).to_numpy()  # rank -> code
+    rank = np.empty(len(perm), dtype=np.int64)
+    rank[perm] = np.arange(len(perm))
+    return rank[encoded.indices.to_numpy(zero_copy_only=False)]
+
+
+_PARALLEL_TAKE_ROWS = 100_000
+
+
+def take_columns(columns: dict[Any, pd.Series], index: pd.Index, order: np.ndarray) -> pd.DataFrame:
+    """The frame of ``columns`` with its rows taken in ``order``: the text columns become
+    one Arrow chunk each (the exports' chunks joined), gathered two at a time (pyarrow
+    releases the interpreter while it copies).
+
+    Each column is removed from ``columns`` when it is taken, so that a caller that holds no
+    other reference to it frees it then: the log is never held twice in memory.
+    """
+    names = list(columns)
+
+    def take(name: Any) -> Any:
+        return columns.pop(name).array.take(order)
+
+    if len(order) < _PARALLEL_TAKE_ROWS or len(names) < 2:
+        taken = {name: take(name) for name in names}
+    else:
+        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="svcmining-take") as pool:
+            taken = dict(zip(names, pool.map(take, names), strict=True))
+    return pd.DataFrame(taken, index=index.take(order))
 
 
 def sort_events(events: pd.DataFrame) -> pd.DataFrame:

@@ -124,6 +124,8 @@ from .eventlog import (
     no_filters,
     seed_case_codes,
     sort_order,
+    sorted_codes,
+    take_columns,
 )
 from .exceptions import (
     DataQualityWarning,
@@ -757,56 +759,6 @@ def _check_strict(drops: Drops) -> None:
         )
 
 
-def _sorted_codes(ids: pd.Series) -> np.ndarray:
-    """``pandas.factorize(ids, sort=True)[0]`` (int64): for Arrow text without missing values
-    by pyarrow, which hashes the rows once and sorts only the distinct ids."""
-    arr = getattr(ids.array, "_pa_array", None)
-    if arr is None or not len(ids) or arr.null_count:
-        return np.asarray(pd.factorize(ids, sort=True)[0], dtype=np.int64)
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    flat = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
-    encoded = pc.dictionary_encode(flat)
-    perm = pc.array_sort_indices(encoded.dictionary).to_numpy()  # rank -> code
-    rank = np.empty(len(perm), dtype=np.int64)
-    rank[perm] = np.arange(len(perm))
-    return rank[encoded.indices.to_numpy(zero_copy_only=False)]
-
-
-_PARALLEL_TAKE_ROWS = 100_000
-
-
-def _take_rows(events: pd.DataFrame, order: np.ndarray) -> pd.DataFrame:
-    """``events.take(order)``, column by column (see :func:`_take_columns`)."""
-    if not events.columns.is_unique:
-        return events.take(order)
-    return _take_columns(dict(events.items()), events.index, order)
-
-
-def _take_columns(
-    columns: dict[Any, pd.Series], index: pd.Index, order: np.ndarray
-) -> pd.DataFrame:
-    """The frame of ``columns`` with its rows taken in ``order``: the text columns become
-    one Arrow chunk each (the exports' chunks joined), gathered two at a time (pyarrow
-    releases the interpreter while it copies).
-
-    Each column is removed from ``columns`` when it is taken, so that a caller that holds no
-    other reference to it frees it then: the log is never held twice in memory.
-    """
-    names = list(columns)
-
-    def take(name: Any) -> Any:
-        return columns.pop(name).array.take(order)
-
-    if len(order) < _PARALLEL_TAKE_ROWS or len(names) < 2:
-        taken = {name: take(name) for name in names}
-    else:
-        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="svcmining-take") as pool:
-            taken = dict(zip(names, pool.map(take, names), strict=True))
-    return pd.DataFrame(taken, index=index.take(order))
-
-
 def _assemble(
     reading: _Reading,
     *,
@@ -829,7 +781,7 @@ def _assemble(
             events[col] = events[col].astype("str").where(events[col].notna())
     conflicts = pd.DataFrame()
     events = events.reset_index(drop=True)
-    case_codes = _sorted_codes(events["case_id"])
+    case_codes = sorted_codes(events["case_id"])
     keep = np.ones(len(events), dtype=bool)
     # one sort by case and time: finds the candidate copies and orders the log
     order = sort_order(events, case_codes=case_codes)
@@ -849,7 +801,7 @@ def _assemble(
     pair = lifecycle == "pair" or (lifecycle == "auto" and not reading.all_own)
     if len(events) and pair and pair_wanted(events, lifecycle, notes):
         events = pair_lifecycle(events[keep], file_names, drops, notes).reset_index(drop=True)
-        case_codes = _sorted_codes(events["case_id"])
+        case_codes = sorted_codes(events["case_id"])
         keep = np.ones(len(events), dtype=bool)
         order = sort_order(events, case_codes=case_codes)
     if strict:
@@ -858,10 +810,10 @@ def _assemble(
         _raise_no_events(file_names, rows_read, drops)
     order = order[keep[order]]  # the sort is stable: dropping rows keeps it sorted
     findings = source_order_findings(events, order, case_codes, file_names)
-    if events.columns.is_unique:  # each column freed once taken (see _take_columns)
+    if events.columns.is_unique:  # each column freed once taken (see take_columns)
         columns, index = dict(events.items()), events.index
         del events
-        events = _take_columns(columns, index, order)
+        events = take_columns(columns, index, order)
     else:
         events = events.take(order)
     if state_log == "auto" and reading.all_own:  # as it was read the first time; merged then

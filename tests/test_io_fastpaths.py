@@ -15,6 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from svcmining import _merge as merge_module
+from svcmining import eventlog
 from svcmining import io as sio
 from svcmining._mapping import _clean_arrow, _clean_text
 from svcmining._merge import _pair_in_order
@@ -132,7 +133,7 @@ def test_pair_in_order_joins_when_the_keys_do_not_pack(monkeypatch: pytest.Monke
 
 def test_take_rows_in_parallel_equals_take(monkeypatch: pytest.MonkeyPatch) -> None:
     """The columns gathered two at a time give the frame DataFrame.take gives, index included."""
-    monkeypatch.setattr(sio, "_PARALLEL_TAKE_ROWS", 1)
+    monkeypatch.setattr(eventlog, "_PARALLEL_TAKE_ROWS", 1)
     events = pd.DataFrame(
         {
             "case_id": pd.array(["b", "a", "b", None], dtype="str"),
@@ -144,7 +145,8 @@ def test_take_rows_in_parallel_equals_take(monkeypatch: pytest.MonkeyPatch) -> N
         }
     )
     order = np.array([1, 2, 0, 3])
-    pd.testing.assert_frame_equal(sio._take_rows(events, order), events.take(order))
+    taken = eventlog.take_columns(dict(events.items()), events.index, order)
+    pd.testing.assert_frame_equal(taken, events.take(order))
 
 
 def test_take_rows_joins_the_blocks_of_text_columns(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -155,8 +157,8 @@ def test_take_rows_joins_the_blocks_of_text_columns(monkeypatch: pytest.MonkeyPa
     events = pd.DataFrame({"case_id": col, "activity": col, "_line": [2, 3, 4]})
     assert events["case_id"].array._pa_array.num_chunks == 2
     for limit in (1, 100):  # gathered in parallel, and by DataFrame.take
-        monkeypatch.setattr(sio, "_PARALLEL_TAKE_ROWS", limit)
-        out = sio._take_rows(events, np.array([2, 0, 1]))
+        monkeypatch.setattr(eventlog, "_PARALLEL_TAKE_ROWS", limit)
+        out = eventlog.take_columns(dict(events.items()), events.index, np.array([2, 0, 1]))
         assert out["case_id"].array._pa_array.num_chunks == 1
         assert out["case_id"].tolist() == ["b", "a", np.nan]
 
@@ -237,8 +239,8 @@ def test_sorted_codes_are_pandas_sorted_factorize_codes() -> None:
         ],
         ignore_index=True,
     )
-    assert sio._sorted_codes(ids).tolist() == [4, 6, 5, 3, 7, 1, 2, 4, 0]
-    assert sio._sorted_codes(ids).tolist() == pd.factorize(ids, sort=True)[0].tolist()
+    assert eventlog.sorted_codes(ids).tolist() == [4, 6, 5, 3, 7, 1, 2, 4, 0]
+    assert eventlog.sorted_codes(ids).tolist() == pd.factorize(ids, sort=True)[0].tolist()
 
 
 def test_shared_in_file_finds_rows_sharing_a_key_inside_their_file() -> None:
@@ -265,9 +267,9 @@ def test_take_columns_releases_each_column_once_taken(monkeypatch: pytest.Monkey
         index=pd.RangeIndex(3),
     )
     for limit in (1, 100):  # gathered in parallel, and one after another
-        monkeypatch.setattr(sio, "_PARALLEL_TAKE_ROWS", limit)
+        monkeypatch.setattr(eventlog, "_PARALLEL_TAKE_ROWS", limit)
         columns = dict(events.items())
-        out = sio._take_columns(columns, events.index, np.array([1, 0, 2]))
+        out = eventlog.take_columns(columns, events.index, np.array([1, 0, 2]))
         assert columns == {}
         assert out["case_id"].tolist() == ["a", "b", "c"]
         assert out["_line"].tolist() == [3, 2, 4]
