@@ -455,12 +455,20 @@ def take_columns(columns: dict[Any, pd.Series], index: pd.Index, order: np.ndarr
     releases the interpreter while it copies).
 
     Each column is removed from ``columns`` when it is taken, so that a caller that holds no
-    other reference to it frees it then: the log is never held twice in memory.
+    other reference to it frees it then (and pyarrow's allocator returns it to the system):
+    the log is never held twice in memory.
     """
+    import pyarrow as pa
+
     names = list(columns)
+    arrow_pool = pa.default_memory_pool()
 
     def take(name: Any) -> Any:
-        return columns.pop(name).array.take(order)
+        taken = columns.pop(name).array.take(order)
+        # the column's old buffers are free now: hand them back to the system, so that
+        # the taken columns do not pile up on top of memory the allocator keeps
+        arrow_pool.release_unused()
+        return taken
 
     if len(order) < _PARALLEL_TAKE_ROWS or len(names) < 2:
         taken = {name: take(name) for name in names}
