@@ -673,6 +673,9 @@ class _Reading:
             self.file_rows[idx]["time_formats"] = ", ".join(formats)
         batch.clear()
         self.batch_rows = 0
+        import pyarrow as pa
+
+        pa.default_memory_pool().release_unused()  # the raw columns replaced by cleaned ones
 
 
 def _read_own(path: Path, meta: Mapping[str, Any]) -> Raw:
