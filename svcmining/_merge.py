@@ -13,6 +13,7 @@ from ._loadreport import MAX_EXAMPLES, Drops
 from ._synonyms import normalise_header
 from .eventlog import (
     shared_event_keys,
+    take_positions,
     time_i8,
 )
 from .exceptions import (
@@ -119,12 +120,14 @@ def dedupe_events(
     if within_files and shared.any():
         rows = _shared_in_file(events, case_codes, shared)
         if len(rows):
-            within_c = events.iloc[rows].duplicated(subset=[*value_cols, "_file"], keep="first")
+            within_c = take_positions(events, rows).duplicated(
+                subset=[*value_cols, "_file"], keep="first"
+            )
             rows = rows[within_c.to_numpy(dtype=bool)]
         if len(exempt):
             rows = rows[~np.isin(events["_file"].to_numpy()[rows], np.asarray(exempt))]
         if len(rows):
-            dup = events.iloc[rows]
+            dup = take_positions(events, rows)
             drops.add(
                 "duplicate_event",
                 [file_names[i] for i in dup["_file"].iloc[:MAX_EXAMPLES]],
@@ -135,7 +138,7 @@ def dedupe_events(
     older, newer = _match_exports(events, case_codes, keep, file_names, notes)
     if not len(older):
         return keep, conflicts
-    old_ev, new_ev = events.iloc[older], events.iloc[newer]
+    old_ev, new_ev = take_positions(events, older), take_positions(events, newer)
     same = np.ones(len(older), dtype=bool)
     rows_out = []
     for col in value_cols:
@@ -190,7 +193,7 @@ def _shared_in_file(events: pd.DataFrame, case_codes: np.ndarray, shared: np.nda
         np.asarray(case_codes, dtype=np.int64)[rows],
         time_i8(events["timestamp"])[rows],
         events["_file"].to_numpy(dtype=np.int64)[rows],
-        pd.factorize(events["activity"].iloc[rows])[0].astype(np.int64),
+        pd.factorize(take_positions(events[["activity"]], rows)["activity"])[0].astype(np.int64),
     ]
     order = np.lexsort(keys[::-1])
     same = np.ones(max(len(rows) - 1, 0), dtype=bool)
@@ -263,7 +266,7 @@ def _match_exports(
     off_second = np.bincount(files, weights=(ts % second != 0), minlength=n_files) > 0
     precision = np.where(off_second, 1, np.where(off_minute, second, 60 * second))
     span = pd.DataFrame({"f": files, "t": ts}).groupby("f")["t"].agg(["min", "max"])
-    act = pd.factorize(events["activity"].iloc[rows])[0].astype(np.int64)
+    act = pd.factorize(take_positions(events[["activity"]], rows)["activity"])[0].astype(np.int64)
     # sorted once by (ticket, activity, time, row): every part taken below keeps that order,
     # so the pairing needs no sort of its own
     by = np.lexsort((rows, ts[rows], act, cc[rows]))
@@ -335,7 +338,7 @@ def _match_event_ids(
     is paired by it and a note says so; the last value says whether the ids are used.
     """
     empty = np.zeros(0, dtype=np.int64)
-    ids = events["event_id"].iloc[rows]
+    ids = take_positions(events[["event_id"]], rows)["event_id"]
     has = ids.notna().to_numpy()
     sub = pd.DataFrame({"pos": rows[has], "c": cc[rows[has]], "f": files[rows[has]]}).assign(
         e=pd.factorize(ids[has])[0]
@@ -343,7 +346,7 @@ def _match_event_ids(
     clash = sub.duplicated(["c", "e", "f"], keep=False).to_numpy()
     if clash.any():
         if notes is not None:
-            at = events.iloc[sub["pos"].to_numpy()[clash][:2]]
+            at = take_positions(events, sub["pos"].to_numpy()[clash][:2])
             name = file_names[int(at["_file"].iloc[0])] if file_names else "one export"
             notes.append(
                 f"{name}: ticket {at['case_id'].iloc[0]!r} has two different rows with event "
@@ -641,7 +644,7 @@ def source_order_findings(
         ),
     ):
         pos = order[mask]
-        sub = events.iloc[pos[:5]]
+        sub = take_positions(events, pos[:5])
         examples = [
             f"{file_names[f]} line {ln}: ticket {c}"
             for f, ln, c in zip(sub["_file"], sub["_line"], sub["case_id"], strict=True)

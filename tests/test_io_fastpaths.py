@@ -316,3 +316,22 @@ def test_clean_arrow_equals_python_strip(values: list[str | None]) -> None:
     cleaned = _clean_arrow(pa.chunked_array([pa.array(values, pa.string())]), NA)
     got = values if cleaned is None else cleaned.to_pylist()
     assert got == expected
+
+
+def test_take_positions_equals_iloc_on_chunked_columns() -> None:
+    """Rows taken by pyarrow from many-chunk columns: the frame iloc gives, index and dtypes."""
+    text = pd.concat(
+        [pd.Series(["a", None], dtype="str"), pd.Series(["c", "d"], dtype="str")],
+        ignore_index=True,
+    )
+    frame = pd.DataFrame(
+        {
+            "case_id": text,
+            "timestamp": pd.to_datetime(["2024-10-01"] * 4).tz_localize("Asia/Shanghai"),
+            "_line": np.array([2, 3, 4, 5]),
+        },
+        index=pd.RangeIndex(4),
+    )
+    pos = np.array([3, 1, 3])
+    pd.testing.assert_frame_equal(eventlog.take_positions(frame, pos), frame.iloc[pos])
+    assert eventlog.take_positions(frame, pos)["case_id"].tolist() == ["d", np.nan, "d"]
