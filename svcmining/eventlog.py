@@ -478,6 +478,24 @@ def take_columns(columns: dict[Any, pd.Series], index: pd.Index, order: np.ndarr
     return pd.DataFrame(taken, index=index.take(order))
 
 
+def join_chunks(events: pd.DataFrame) -> None:
+    """Each Arrow text column of the loader's ``events`` in one chunk (the exports' chunks
+    joined), in place and one column at a time: the old chunks are freed column by column,
+    so the log is never held twice. pyarrow's take on a column of many chunks joins them
+    first, for every take however small; joined once, every later take reads one array.
+    """
+    import pyarrow as pa
+
+    for name in events.columns:
+        col = events[name]
+        arr = getattr(col.array, "_pa_array", None)
+        if arr is not None and arr.num_chunks > 1:
+            flat = arr.combine_chunks().to_pandas(types_mapper={arr.type: col.dtype}.get)
+            del col, arr
+            events[name] = pd.Series(flat.array, index=events.index, name=name)
+    pa.default_memory_pool().release_unused()
+
+
 def take_positions(frame: pd.DataFrame, positions: np.ndarray) -> pd.DataFrame:
     """``frame.iloc[positions]``, the Arrow columns taken by pyarrow itself.
 

@@ -121,6 +121,7 @@ from .eventlog import (
     REQUIRED_COLUMNS,
     TEXT_COLUMNS,
     TicketLog,
+    join_chunks,
     no_filters,
     seed_case_codes,
     sort_order,
@@ -784,6 +785,8 @@ def _assemble(
             events[col] = events[col].astype("str").where(events[col].notna())
     conflicts = pd.DataFrame()
     events = events.reset_index(drop=True)
+    if events.columns.is_unique:
+        join_chunks(events)
     case_codes = sorted_codes(events["case_id"])
     keep = np.ones(len(events), dtype=bool)
     # one sort by case and time: finds the candidate copies and orders the log

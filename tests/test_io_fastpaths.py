@@ -335,3 +335,15 @@ def test_take_positions_equals_iloc_on_chunked_columns() -> None:
     pos = np.array([3, 1, 3])
     pd.testing.assert_frame_equal(eventlog.take_positions(frame, pos), frame.iloc[pos])
     assert eventlog.take_positions(frame, pos)["case_id"].tolist() == ["d", np.nan, "d"]
+
+
+def test_join_chunks_joins_text_columns_in_place() -> None:
+    """Each text column of many Arrow chunks becomes one chunk, values and dtypes unchanged."""
+    col = pd.concat(
+        [pd.Series(["a", None], dtype="str"), pd.Series(["b"], dtype="str")], ignore_index=True
+    )
+    events = pd.DataFrame({"case_id": col, "_line": [2, 3, 4]})
+    before = events.copy()
+    eventlog.join_chunks(events)
+    assert events["case_id"].array._pa_array.num_chunks == 1
+    pd.testing.assert_frame_equal(events, before)
