@@ -265,7 +265,10 @@ def _match_exports(
     off_minute = np.bincount(files, weights=(ts % (60 * second) != 0), minlength=n_files) > 0
     off_second = np.bincount(files, weights=(ts % second != 0), minlength=n_files) > 0
     precision = np.where(off_second, 1, np.where(off_minute, second, 60 * second))
-    span = pd.DataFrame({"f": files, "t": ts}).groupby("f")["t"].agg(["min", "max"])
+    span_lo = np.full(n_files, np.iinfo(np.int64).max)
+    span_hi = np.full(n_files, np.iinfo(np.int64).min)
+    np.minimum.at(span_lo, files, ts)
+    np.maximum.at(span_hi, files, ts)
     act = pd.factorize(take_positions(events[["activity"]], rows)["activity"])[0].astype(np.int64)
     # sorted once by (ticket, activity, time, row): every part taken below keeps that order,
     # so the pairing needs no sort of its own
@@ -305,7 +308,7 @@ def _match_exports(
                 newer.append(j)
                 rows_f = rows_f[~rows_f["pos"].isin(i)]
         held[rows_f.index.to_numpy()] = True
-        f_lo, f_hi = int(span.loc[f, "min"]), int(span.loc[f, "max"])
+        f_lo, f_hi = int(span_lo[f]), int(span_hi[f])
         lo = f_lo if lo is None else min(lo, f_lo)
         hi = f_hi if hi is None else max(hi, f_hi)
     old_t, new_t = np.concatenate([empty, *older]), np.concatenate([empty, *newer])
