@@ -636,7 +636,7 @@ def main(argv: list[str] | None = None) -> int:
     header = (
         f"{'step':<16}{'svcmining s':>13}{'pm4py s':>10}{'ratio':>8}"
         f"{'polars s':>10}{'svc/polars':>12}{'arrow ref s':>13}{'svc/ref':>9}"
-        f"{'svc RSS MiB':>13}{'pm4py RSS MiB':>15}"
+        f"{'svc RSS MiB':>13}{'pm4py RSS MiB':>15}{'svc CPU s':>11}"
     )
     print(header)
     print("-" * len(header))
@@ -652,7 +652,7 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"{r['step']:<16}{s['seconds']:>13.2f}{p_s:>10.2f}{ratio:>8}"
             f"{q_s:>10.2f}{vs_q:>12}{a_s:>13.2f}{vs_a:>9}"
-            f"{s['peak_rss_mib']:>13.0f}{p_rss:>15.0f}"
+            f"{s['peak_rss_mib']:>13.0f}{p_rss:>15.0f}{s['cpu_seconds']:>11.2f}"
         )
     for r in rows:
         a = r["reference"]

@@ -204,9 +204,10 @@ def _clean_arrow(arr: Any, na: frozenset[str]) -> Any:
     """An Arrow text column stripped, with the ``na`` values as null; ``None`` when that
     changes nothing.
 
-    Each chunk is dictionary-encoded and only its distinct values are cleaned (an export
-    repeats the same few activities, people and teams); a chunk is rebuilt only when one
-    of its values changes.
+    A chunk whose values start and end with no whitespace (:func:`_may_be_padded`, read on
+    its bytes) only has its ``na`` values blanked. Any other chunk is dictionary-encoded and
+    only its distinct values are cleaned (an export repeats the same few activities, people
+    and teams). A chunk is rebuilt only when one of its values changes.
     """
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -215,6 +216,13 @@ def _clean_arrow(arr: Any, na: frozenset[str]) -> Any:
     na_set = pa.array(sorted(na), type=arr.type)
     out, changed = [], False
     for chunk in chunks:
+        if not _may_be_padded(chunk):
+            hit = pc.is_in(chunk, value_set=na_set)
+            if pc.any(hit).as_py():
+                changed = True
+                chunk = pc.if_else(hit, pa.scalar(None, type=chunk.type), chunk)
+            out.append(chunk)
+            continue
         encoded = pc.dictionary_encode(chunk)
         values = encoded.dictionary
         trimmed = pc.utf8_trim_whitespace(values)
@@ -226,6 +234,47 @@ def _clean_arrow(arr: Any, na: frozenset[str]) -> Any:
         cleaned = pc.if_else(hit, pa.scalar(None, type=trimmed.type), trimmed)
         out.append(cleaned.take(encoded.indices))
     return pa.chunked_array(out, type=arr.type) if changed else None
+
+
+# First bytes of the characters pyarrow's utf8_trim_whitespace (and str.strip) remove: ASCII
+# \t-\r, \x1c-\x1f and space; U+0085 and U+00A0 (C2 ..); U+1680 (E1 ..); U+2000-U+200A,
+# U+2028, U+2029, U+202F, U+205F (E2 ..); U+3000 (E3 ..).
+_SPACE_ASCII = np.zeros(256, dtype=bool)
+_SPACE_ASCII[[9, 10, 11, 12, 13, 28, 29, 30, 31, 32]] = True
+_SPACE_LEAD = _SPACE_ASCII.copy()
+_SPACE_LEAD[[0xC2, 0xE1, 0xE2, 0xE3]] = True
+
+
+def _may_be_padded(chunk: Any) -> bool:
+    """Whether a value of an Arrow text array may start or end with whitespace.
+
+    Read on the bytes (no value is hashed or copied): the first byte of each value, and
+    the last character's first byte (the last byte, or the one two or three bytes before
+    it for a two- or three-byte character) against :data:`_SPACE_LEAD`. ``False`` is
+    certain; ``True`` may be a false alarm (e.g. a value starting with ``、``, or bytes of
+    a neighbouring value read for an empty or short one), which only costs the exact path.
+    """
+    import pyarrow as pa
+
+    if chunk.type not in (pa.string(), pa.large_string()):
+        return True
+    _, offsets, data = chunk.buffers()
+    if data is None or not len(chunk) or not len(data):
+        return False
+    width = 8 if chunk.type == pa.large_string() else 4
+    off = np.frombuffer(
+        offsets, dtype=f"<i{width}", count=len(chunk) + 1, offset=chunk.offset * width
+    )
+    raw = np.frombuffer(data, dtype=np.uint8)
+    end = off[1:]
+    if _SPACE_LEAD[raw.take(off[:-1], mode="clip")].any():
+        return True
+    if _SPACE_ASCII[raw.take(end - 1, mode="clip")].any():
+        return True
+    if (raw.take(end - 2, mode="clip") == 0xC2).any():  # U+0085, U+00A0
+        return True
+    third = raw.take(end - 3, mode="clip")
+    return bool(((third >= 0xE1) & (third <= 0xE3)).any())
 
 
 _INTERNAL = ("_file", "_line")  # provenance columns of the loader (dropped at the end)

@@ -13,6 +13,7 @@ from ._loadreport import MAX_EXAMPLES, Drops
 from ._synonyms import normalise_header
 from .eventlog import (
     shared_event_keys,
+    take_positions,
     time_i8,
 )
 from .exceptions import (
@@ -117,13 +118,16 @@ def dedupe_events(
     # copies; found on integer keys, then all values compared on those few rows
     shared = shared_event_keys(events, case_codes, order=order)
     if within_files and shared.any():
-        candidates = events[shared]
-        within_c = candidates.duplicated(subset=[*value_cols, "_file"], keep="first").to_numpy()
-        rows = np.flatnonzero(shared)[within_c]
+        rows = _shared_in_file(events, case_codes, shared)
+        if len(rows):
+            within_c = take_positions(events, rows).duplicated(
+                subset=[*value_cols, "_file"], keep="first"
+            )
+            rows = rows[within_c.to_numpy(dtype=bool)]
         if len(exempt):
             rows = rows[~np.isin(events["_file"].to_numpy()[rows], np.asarray(exempt))]
         if len(rows):
-            dup = events.iloc[rows]
+            dup = take_positions(events, rows)
             drops.add(
                 "duplicate_event",
                 [file_names[i] for i in dup["_file"].iloc[:MAX_EXAMPLES]],
@@ -134,7 +138,7 @@ def dedupe_events(
     older, newer = _match_exports(events, case_codes, keep, file_names, notes)
     if not len(older):
         return keep, conflicts
-    old_ev, new_ev = events.iloc[older], events.iloc[newer]
+    old_ev, new_ev = take_positions(events, older), take_positions(events, newer)
     same = np.ones(len(older), dtype=bool)
     rows_out = []
     for col in value_cols:
@@ -178,6 +182,28 @@ def dedupe_events(
         )
     keep[older] = False
     return keep, conflicts
+
+
+def _shared_in_file(events: pd.DataFrame, case_codes: np.ndarray, shared: np.ndarray) -> np.ndarray:
+    """The ``shared`` rows (ascending) whose ticket, activity and time another row of the
+    same file has too: the only rows that can be exact copies inside one file (overlapping
+    exports share most keys across files, which need no row-by-row comparison here)."""
+    rows = np.flatnonzero(shared)
+    keys = [
+        np.asarray(case_codes, dtype=np.int64)[rows],
+        time_i8(events["timestamp"])[rows],
+        events["_file"].to_numpy(dtype=np.int64)[rows],
+        pd.factorize(take_positions(events[["activity"]], rows)["activity"])[0].astype(np.int64),
+    ]
+    order = np.lexsort(keys[::-1])
+    same = np.ones(max(len(rows) - 1, 0), dtype=bool)
+    for key in keys:
+        ranked = key[order]
+        same &= ranked[1:] == ranked[:-1]
+    mark = np.zeros(len(rows), dtype=bool)
+    mark[order[1:][same]] = True
+    mark[order[:-1][same]] = True
+    return rows[mark]
 
 
 def _match_exports(
@@ -239,18 +265,25 @@ def _match_exports(
     off_minute = np.bincount(files, weights=(ts % (60 * second) != 0), minlength=n_files) > 0
     off_second = np.bincount(files, weights=(ts % second != 0), minlength=n_files) > 0
     precision = np.where(off_second, 1, np.where(off_minute, second, 60 * second))
-    span = pd.DataFrame({"f": files, "t": ts}).groupby("f")["t"].agg(["min", "max"])
-    act = pd.factorize(events["activity"].iloc[rows])[0].astype(np.int64)
+    span_lo = np.full(n_files, np.iinfo(np.int64).max)
+    span_hi = np.full(n_files, np.iinfo(np.int64).min)
+    np.minimum.at(span_lo, files, ts)
+    np.maximum.at(span_hi, files, ts)
+    act = pd.factorize(take_positions(events[["activity"]], rows)["activity"])[0].astype(np.int64)
+    # sorted once by (ticket, activity, time, row): every part taken below keeps that order,
+    # so the pairing needs no sort of its own
+    by = np.lexsort((rows, ts[rows], act, cc[rows]))
+    rows, act = rows[by], act[by]
     sub = pd.DataFrame({"pos": rows, "c": cc[rows], "a": act, "ts": ts[rows], "f": files[rows]})
     sub["p"] = precision[sub["f"].to_numpy()]
     older: list[np.ndarray] = []
     newer: list[np.ndarray] = []
-    held: list[pd.DataFrame] = []  # the newest copy of every event seen so far
+    held = np.zeros(len(sub), dtype=bool)  # the newest copy of every event seen so far
     lo = hi = None
     for f in sorted(sub["f"].unique(), reverse=True):
         rows_f = sub[sub["f"] == f]
-        if held:
-            known = pd.concat(held, ignore_index=True)
+        if held.any():
+            known = sub[held]
             free = np.ones(len(known), dtype=bool)
             pf = int(precision[f])
             for q in sorted(known["p"].unique()):
@@ -259,7 +292,10 @@ def _match_exports(
                 if cand.empty or rows_f.empty:
                     continue
                 i, j = _pair_in_order(
-                    rows_f.assign(t=rows_f["ts"] // step), cand.assign(t=cand["ts"] // step), "t"
+                    rows_f.assign(t=rows_f["ts"] // step),
+                    cand.assign(t=cand["ts"] // step),
+                    "t",
+                    presorted=True,
                 )
                 older.append(i)
                 newer.append(j)
@@ -267,12 +303,12 @@ def _match_exports(
                 free &= ~known["pos"].isin(j).to_numpy()
             inside = rows_f[(rows_f["ts"] >= lo) & (rows_f["ts"] <= hi)]
             if len(inside) and free.any():
-                i, j = _pair_in_order(inside, known[free], None)
+                i, j = _pair_in_order(inside, known[free], None, presorted=True)
                 older.append(i)
                 newer.append(j)
                 rows_f = rows_f[~rows_f["pos"].isin(i)]
-        held.append(rows_f)
-        f_lo, f_hi = int(span.loc[f, "min"]), int(span.loc[f, "max"])
+        held[rows_f.index.to_numpy()] = True
+        f_lo, f_hi = int(span_lo[f]), int(span_hi[f])
         lo = f_lo if lo is None else min(lo, f_lo)
         hi = f_hi if hi is None else max(hi, f_hi)
     old_t, new_t = np.concatenate([empty, *older]), np.concatenate([empty, *newer])
@@ -305,7 +341,7 @@ def _match_event_ids(
     is paired by it and a note says so; the last value says whether the ids are used.
     """
     empty = np.zeros(0, dtype=np.int64)
-    ids = events["event_id"].iloc[rows]
+    ids = take_positions(events[["event_id"]], rows)["event_id"]
     has = ids.notna().to_numpy()
     sub = pd.DataFrame({"pos": rows[has], "c": cc[rows[has]], "f": files[rows[has]]}).assign(
         e=pd.factorize(ids[has])[0]
@@ -313,7 +349,7 @@ def _match_event_ids(
     clash = sub.duplicated(["c", "e", "f"], keep=False).to_numpy()
     if clash.any():
         if notes is not None:
-            at = events.iloc[sub["pos"].to_numpy()[clash][:2]]
+            at = take_positions(events, sub["pos"].to_numpy()[clash][:2])
             name = file_names[int(at["_file"].iloc[0])] if file_names else "one export"
             notes.append(
                 f"{name}: ticket {at['case_id'].iloc[0]!r} has two different rows with event "
@@ -333,34 +369,57 @@ def _match_event_ids(
     )
 
 
+_PACK_LIMIT = 1 << 62  # packed integer keys stay below this (int64, with room to spare)
+
+
 def _pair_in_order(
-    old: pd.DataFrame, new: pd.DataFrame, time_key: str | None
+    old: pd.DataFrame, new: pd.DataFrame, time_key: str | None, *, presorted: bool = False
 ) -> tuple[np.ndarray, np.ndarray]:
-    """One-to-one pairs: k-th old row of a (ticket, activity[, time]) group with the k-th new."""
-    by = ["c", "a"] if time_key is None else ["c", "a", time_key]
-    keys: list[list[np.ndarray]] = []  # per side: the group keys, then k, then pos
-    for part in (old, new):
-        cols = [part[k].to_numpy(dtype=np.int64) for k in (*by, "ts", "pos")]
-        order = np.lexsort(cols[::-1])  # by group, time, row (rows are unique: a total order)
-        group = [c[order] for c in cols[: len(by)]]
+    """One-to-one pairs: k-th old row of a (ticket, activity[, time]) group with the k-th new.
+
+    Each side is sorted by (ticket, activity, time, row) unless ``presorted`` says it is:
+    ``time_key`` is a coarsening of ``ts``, so that order is also the order of the groups.
+    The pairs come in the old rows' order of (group, k); they are found by one binary search
+    of the old rows' packed (group, k) keys among the new rows' (a join on the four columns
+    when they do not pack).
+    """
+    cols = [
+        {k: part[k].to_numpy(dtype=np.int64) for k in ("c", "a", "ts", "pos")}
+        for part in (old, new)
+    ]
+    # ticket and activity codes are below the number of rows: their pair packs into int64
+    n_act = max(int(x["a"].max(initial=0)) for x in cols) + 1
+    sides: list[dict[str, np.ndarray]] = []
+    for part, x in zip((old, new), cols, strict=True):
+        ca = x["c"] * n_act + x["a"]
+        order = np.arange(len(ca)) if presorted else np.lexsort((x["pos"], x["ts"], ca))
+        ca = ca[order]
+        t = (
+            part[time_key].to_numpy(dtype=np.int64)[order]
+            if time_key is not None
+            else np.zeros(len(order), dtype=np.int64)
+        )
         starts = np.ones(len(order), dtype=bool)
-        for g in group:
-            starts[1:] &= g[1:] == g[:-1]
-        starts = ~starts
+        starts[1:] = (ca[1:] != ca[:-1]) | (t[1:] != t[:-1])
         first = np.maximum.accumulate(np.where(starts, np.arange(len(order)), 0))
-        keys.append([*group, np.arange(len(order)) - first, cols[-1][order]])
-    # the k-th old and the k-th new row of a group meet as neighbours, old first, when
-    # both sides are sorted together by (group, k, side); in the old rows' order
-    both = [np.concatenate([o, n]) for o, n in zip(keys[0], keys[1], strict=True)]
-    side = np.r_[np.zeros(len(keys[0][-1]), dtype=np.int8), np.ones(len(keys[1][-1]), np.int8)]
-    order = np.lexsort([side, *both[-2::-1]])
-    same = np.ones(max(len(order) - 1, 0), dtype=bool)
-    for key in both[:-1]:
-        ranked = key[order]
-        same &= ranked[1:] == ranked[:-1]
-    at = np.flatnonzero(same)  # (group, k) is unique on each side: an old row, then a new one
-    pos = both[-1][order]
-    return pos[at], pos[at + 1]
+        sides.append({"ca": ca, "t": t, "k": np.arange(len(order)) - first, "pos": x["pos"][order]})
+    o, n = sides
+    if not len(o["pos"]) or not len(n["pos"]):
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    t_lo = min(int(o["t"].min()), int(n["t"].min()))
+    t_span = max(int(o["t"].max()), int(n["t"].max())) - t_lo + 1
+    k_span = max(int(o["k"].max()), int(n["k"].max())) + 1
+    ca_span = max(int(o["ca"].max()), int(n["ca"].max())) + 1
+    if ca_span * t_span * k_span < _PACK_LIMIT:
+        # (group, k) as one integer, ascending along each sorted side
+        old_key, new_key = ((s["ca"] * t_span + (s["t"] - t_lo)) * k_span + s["k"] for s in sides)
+        at = np.minimum(np.searchsorted(new_key, old_key), len(new_key) - 1)
+        hit = new_key[at] == old_key
+        return o["pos"][hit], n["pos"][at[hit]]
+    joined = pd.DataFrame(o).merge(  # an inner join keeps the left (old) rows' order
+        pd.DataFrame(n), on=["ca", "t", "k"], how="inner", suffixes=("_o", "_n")
+    )
+    return joined["pos_o"].to_numpy(dtype=np.int64), joined["pos_n"].to_numpy(dtype=np.int64)
 
 
 def pair_lifecycle(
@@ -588,7 +647,7 @@ def source_order_findings(
         ),
     ):
         pos = order[mask]
-        sub = events.iloc[pos[:5]]
+        sub = take_positions(events, pos[:5])
         examples = [
             f"{file_names[f]} line {ln}: ticket {c}"
             for f, ln, c in zip(sub["_file"], sub["_line"], sub["case_id"], strict=True)

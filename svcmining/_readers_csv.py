@@ -153,12 +153,16 @@ def read_csv(path: Path, encoding: str | None) -> Raw:
         enc, decoded = _detect_encoding(data, path)
     codec = enc.replace("_", "-").lower()
     if codec in ("utf-8", "utf8", "utf-8-sig"):
+        decoded = None  # (decoded only to check the encoding)
         payload = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
         arrow_enc = "utf8"
     else:  # transcoded once here (Python's codecs are faster than pyarrow's transcoding)
         text = decoded if decoded is not None else _decode(data, enc, path)
+        decoded = None
         payload = text.lstrip("\ufeff").encode("utf-8")
+        del text
         arrow_enc = "utf8"
+    del data  # the file lives on as ``payload`` only (a 10M-row export is gigabytes of text)
     # bare CR line ends are read as they are (pyarrow and csv both end a line at \r):
     # rewriting them would also rewrite the CRLF quoted inside remarks
     bare_cr = b"\r" in payload and payload.count(b"\r") != payload.count(b"\r\n")
@@ -277,7 +281,7 @@ def _csv_frame(
 
     def read(block_size: int) -> pa.Table:
         return pacsv.read_csv(
-            _io.BytesIO(payload),
+            pa.BufferReader(payload),  # no copy, read without the interpreter
             read_options=pacsv.ReadOptions(
                 use_threads=True,
                 block_size=block_size,
@@ -295,6 +299,8 @@ def _csv_frame(
                 column_types=dict.fromkeys(column_names, pa.string()),
                 strings_can_be_null=False,
                 quoted_strings_can_be_null=False,
+                # the payload is valid UTF-8 already (checked or transcoded by read_csv)
+                check_utf8=False,
             ),
         )
 

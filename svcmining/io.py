@@ -121,9 +121,12 @@ from .eventlog import (
     REQUIRED_COLUMNS,
     TEXT_COLUMNS,
     TicketLog,
+    join_chunks,
     no_filters,
     seed_case_codes,
     sort_order,
+    sorted_codes,
+    take_columns,
 )
 from .exceptions import (
     DataQualityWarning,
@@ -671,6 +674,9 @@ class _Reading:
             self.file_rows[idx]["time_formats"] = ", ".join(formats)
         batch.clear()
         self.batch_rows = 0
+        import pyarrow as pa
+
+        pa.default_memory_pool().release_unused()  # the raw columns replaced by cleaned ones
 
 
 def _read_own(path: Path, meta: Mapping[str, Any]) -> Raw:
@@ -757,35 +763,6 @@ def _check_strict(drops: Drops) -> None:
         )
 
 
-def _one_chunk(events: pd.DataFrame) -> pd.DataFrame:
-    """Text columns in one Arrow chunk each (the exports' blocks joined once): every
-    later take of rows, a few or all, then reads one array instead of resolving chunks."""
-    joined = {}
-    for col in events.columns:
-        arr = getattr(events[col].array, "_pa_array", None)
-        if arr is not None and arr.num_chunks > 1 and events[col].dtype == "str":
-            flat = arr.combine_chunks().to_pandas(types_mapper={arr.type: events[col].dtype}.get)
-            joined[col] = pd.Series(flat.array, index=events.index, name=col)
-    return events.assign(**joined) if joined else events
-
-
-_PARALLEL_TAKE_ROWS = 100_000
-
-
-def _take_rows(events: pd.DataFrame, order: np.ndarray) -> pd.DataFrame:
-    """``events.take(order)``, the Arrow columns gathered two at a time (pyarrow releases
-    the interpreter while it copies, so the columns of a large log are copied in parallel)."""
-    arrow = [c for c in events.columns if hasattr(events[c].array, "_pa_array")]
-    if len(order) < _PARALLEL_TAKE_ROWS or len(arrow) < 2 or not events.columns.is_unique:
-        return events.take(order)
-    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="svcmining-take") as pool:
-        taken = dict(
-            zip(arrow, pool.map(lambda c: events[c].array.take(order), arrow), strict=True)
-        )
-    columns = {c: taken[c] if c in taken else events[c].array.take(order) for c in events.columns}
-    return pd.DataFrame(columns, index=events.index.take(order))
-
-
 def _assemble(
     reading: _Reading,
     *,
@@ -806,10 +783,11 @@ def _assemble(
     for col in TEXT_COLUMNS:
         if col in events.columns and events[col].dtype != "str":
             events[col] = events[col].astype("str").where(events[col].notna())
-    events = _one_chunk(events)
     conflicts = pd.DataFrame()
     events = events.reset_index(drop=True)
-    case_codes = pd.factorize(events["case_id"], sort=True)[0] if len(events) else np.zeros(0, int)
+    if events.columns.is_unique:
+        join_chunks(events)
+    case_codes = sorted_codes(events["case_id"])
     keep = np.ones(len(events), dtype=bool)
     # one sort by case and time: finds the candidate copies and orders the log
     order = sort_order(events, case_codes=case_codes)
@@ -829,7 +807,7 @@ def _assemble(
     pair = lifecycle == "pair" or (lifecycle == "auto" and not reading.all_own)
     if len(events) and pair and pair_wanted(events, lifecycle, notes):
         events = pair_lifecycle(events[keep], file_names, drops, notes).reset_index(drop=True)
-        case_codes = pd.factorize(events["case_id"], sort=True)[0]
+        case_codes = sorted_codes(events["case_id"])
         keep = np.ones(len(events), dtype=bool)
         order = sort_order(events, case_codes=case_codes)
     if strict:
@@ -838,7 +816,12 @@ def _assemble(
         _raise_no_events(file_names, rows_read, drops)
     order = order[keep[order]]  # the sort is stable: dropping rows keeps it sorted
     findings = source_order_findings(events, order, case_codes, file_names)
-    events = _take_rows(events, order)
+    if events.columns.is_unique:  # each column freed once taken (see take_columns)
+        columns, index = dict(events.items()), events.index
+        del events
+        events = take_columns(columns, index, order)
+    else:
+        events = events.take(order)
     if state_log == "auto" and reading.all_own:  # as it was read the first time; merged then
         is_state_log = any(bool(m.get("state_log")) for m in reading.own if m is not None)
     elif detect_state_log(events, state_log, states, notes):

@@ -11,7 +11,11 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from svcmining import _merge as merge_module
+from svcmining import eventlog
 from svcmining import io as sio
 from svcmining._mapping import _clean_arrow, _clean_text
 from svcmining._merge import _pair_in_order
@@ -106,11 +110,30 @@ def test_pair_in_order_pairs_the_kth_old_with_the_kth_new() -> None:
     o, n = _pair_in_order(old.assign(t=old["ts"] // 4), new.assign(t=new["ts"] // 4), "t")
     assert o.tolist() == [11]
     assert n.tolist() == [20]
+    by = ["c", "a", "ts", "pos"]  # sorted as _match_exports sorts: no sort of its own
+    o, n = _pair_in_order(old.sort_values(by), new.sort_values(by), None, presorted=True)
+    assert o.tolist() == [11, 10]
+    assert n.tolist() == [20, 21]
+
+
+def test_pair_in_order_joins_when_the_keys_do_not_pack(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keys too wide for one integer are joined on their columns: the same pairs, same order."""
+    old = pd.DataFrame(
+        {"pos": [10, 11, 12, 13], "c": [1, 0, 0, 1], "a": [0, 0, 0, 0], "ts": [7, 5, 1, 2]}
+    )
+    new = pd.DataFrame(
+        {"pos": [20, 21, 22, 23], "c": [1, 0, 0, 1], "a": [0, 0, 1, 0], "ts": [0, 3, 9, 1]}
+    )
+    packed = _pair_in_order(old, new, None)
+    monkeypatch.setattr(merge_module, "_PACK_LIMIT", 1)
+    joined = _pair_in_order(old, new, None)
+    assert packed[0].tolist() == joined[0].tolist() == [12, 13, 10]
+    assert packed[1].tolist() == joined[1].tolist() == [21, 20, 23]
 
 
 def test_take_rows_in_parallel_equals_take(monkeypatch: pytest.MonkeyPatch) -> None:
     """The columns gathered two at a time give the frame DataFrame.take gives, index included."""
-    monkeypatch.setattr(sio, "_PARALLEL_TAKE_ROWS", 1)
+    monkeypatch.setattr(eventlog, "_PARALLEL_TAKE_ROWS", 1)
     events = pd.DataFrame(
         {
             "case_id": pd.array(["b", "a", "b", None], dtype="str"),
@@ -122,19 +145,22 @@ def test_take_rows_in_parallel_equals_take(monkeypatch: pytest.MonkeyPatch) -> N
         }
     )
     order = np.array([1, 2, 0, 3])
-    pd.testing.assert_frame_equal(sio._take_rows(events, order), events.take(order))
+    taken = eventlog.take_columns(dict(events.items()), events.index, order)
+    pd.testing.assert_frame_equal(taken, events.take(order))
 
 
-def test_one_chunk_joins_the_blocks_of_text_columns() -> None:
-    """Text columns of several Arrow chunks become one chunk with the same values."""
+def test_take_rows_joins_the_blocks_of_text_columns(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The exports' Arrow chunks become one chunk per text column in the sorted log."""
     col = pd.concat(
         [pd.Series(["a", None], dtype="str"), pd.Series(["b"], dtype="str")], ignore_index=True
     )
-    events = pd.DataFrame({"case_id": col, "_line": [2, 3, 4]})
+    events = pd.DataFrame({"case_id": col, "activity": col, "_line": [2, 3, 4]})
     assert events["case_id"].array._pa_array.num_chunks == 2
-    out = sio._one_chunk(events)
-    assert out["case_id"].array._pa_array.num_chunks == 1
-    pd.testing.assert_frame_equal(out, events)
+    for limit in (1, 100):  # gathered in parallel, and by DataFrame.take
+        monkeypatch.setattr(eventlog, "_PARALLEL_TAKE_ROWS", limit)
+        out = eventlog.take_columns(dict(events.items()), events.index, np.array([2, 0, 1]))
+        assert out["case_id"].array._pa_array.num_chunks == 1
+        assert out["case_id"].tolist() == ["b", "a", np.nan]
 
 
 def _benchmark() -> object:
@@ -202,3 +228,122 @@ def test_case_time_key_gives_way_to_lexsort_for_nat() -> None:
     """A NaT (the minimum int64) leaves the sort to lexsort."""
     ts = np.array([np.iinfo(np.int64).min, 0])
     assert _case_time_key(np.array([0, 0]), ts) is None
+
+
+def test_sorted_codes_are_pandas_sorted_factorize_codes() -> None:
+    """Case codes by pyarrow equal pandas.factorize(sort=True): same order of text ids."""
+    ids = pd.concat(
+        [
+            pd.Series(["b", "工单10", "é", "Z"], dtype="str"),
+            pd.Series(["工单2", "10", "9", "b", ""], dtype="str"),
+        ],
+        ignore_index=True,
+    )
+    assert eventlog.sorted_codes(ids).tolist() == [4, 6, 5, 3, 7, 1, 2, 4, 0]
+    assert eventlog.sorted_codes(ids).tolist() == pd.factorize(ids, sort=True)[0].tolist()
+
+
+def test_shared_in_file_finds_rows_sharing_a_key_inside_their_file() -> None:
+    """Only rows with the same ticket, activity and time in the same file are candidates."""
+    from svcmining._merge import _shared_in_file
+
+    ts = pd.to_datetime(["2024-10-01 09:00"] * 5).tz_localize("UTC")
+    events = pd.DataFrame(
+        {
+            "case_id": pd.array(["A"] * 5, dtype="str"),
+            "activity": pd.array(["登记", "登记", "登记", "派单", "登记"], dtype="str"),
+            "timestamp": ts,
+            "_file": np.array([0, 1, 1, 1, 2], dtype=np.int32),
+        }
+    )
+    shared = np.ones(5, dtype=bool)
+    assert _shared_in_file(events, np.zeros(5, dtype=np.int64), shared).tolist() == [1, 2]
+
+
+def test_take_columns_releases_each_column_once_taken(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The loader's columns are handed over and dropped as taken: none is held twice."""
+    events = pd.DataFrame(
+        {"case_id": pd.array(["b", "a", "c"], dtype="str"), "_line": [2, 3, 4]},
+        index=pd.RangeIndex(3),
+    )
+    for limit in (1, 100):  # gathered in parallel, and one after another
+        monkeypatch.setattr(eventlog, "_PARALLEL_TAKE_ROWS", limit)
+        columns = dict(events.items())
+        out = eventlog.take_columns(columns, events.index, np.array([1, 0, 2]))
+        assert columns == {}
+        assert out["case_id"].tolist() == ["a", "b", "c"]
+        assert out["_line"].tolist() == [3, 2, 4]
+        assert out.index.tolist() == [1, 0, 2]
+
+
+@pytest.mark.parametrize(
+    ("values", "padded"),
+    [
+        (["登记", "GD1", "一", "é", "😀", None, ""], False),
+        ([" GD1"], True),
+        (["GD1\t"], True),
+        (["\u3000登记"], True),
+        (["登记\u3000"], True),
+        (["派单\xa0"], True),
+        (["x\x85"], True),
+        (["\u2009x"], True),
+        (["x\u205f"], True),
+        (["x\x1c"], True),
+    ],
+)
+def test_may_be_padded_never_misses_whitespace(values: list[str | None], padded: bool) -> None:
+    """Read on the bytes: a value starting or ending with any Unicode whitespace is seen."""
+    from svcmining._mapping import _may_be_padded
+
+    for arr in (pa.array(values, pa.string()), pa.array(["a", *values], pa.large_string())[1:]):
+        assert _may_be_padded(arr) is padded
+
+
+def test_clean_arrow_blanks_na_values_of_unpadded_chunks() -> None:
+    """A chunk without padding has only its na_values blanked (no trimming needed)."""
+    arr = pa.chunked_array([["a", "", "无", None], ["b"]])
+    assert _clean_arrow(arr, NA).to_pylist() == ["a", None, None, None, "b"]
+
+
+_TEXT = st.text(alphabet=st.sampled_from(["a", "登", "无", " ", "\u3000", "\xa0", "\t", "é", "、"]))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(st.none(), _TEXT), max_size=8))
+def test_clean_arrow_equals_python_strip(values: list[str | None]) -> None:
+    """Whatever the padding, the byte screen gives what str.strip and na_values give."""
+    expected = [None if v is None or v.strip() in NA else v.strip() for v in values]
+    cleaned = _clean_arrow(pa.chunked_array([pa.array(values, pa.string())]), NA)
+    got = values if cleaned is None else cleaned.to_pylist()
+    assert got == expected
+
+
+def test_take_positions_equals_iloc_on_chunked_columns() -> None:
+    """Rows taken by pyarrow from many-chunk columns: the frame iloc gives, index and dtypes."""
+    text = pd.concat(
+        [pd.Series(["a", None], dtype="str"), pd.Series(["c", "d"], dtype="str")],
+        ignore_index=True,
+    )
+    frame = pd.DataFrame(
+        {
+            "case_id": text,
+            "timestamp": pd.to_datetime(["2024-10-01"] * 4).tz_localize("Asia/Shanghai"),
+            "_line": np.array([2, 3, 4, 5]),
+        },
+        index=pd.RangeIndex(4),
+    )
+    pos = np.array([3, 1, 3])
+    pd.testing.assert_frame_equal(eventlog.take_positions(frame, pos), frame.iloc[pos])
+    assert eventlog.take_positions(frame, pos)["case_id"].tolist() == ["d", np.nan, "d"]
+
+
+def test_join_chunks_joins_text_columns_in_place() -> None:
+    """Each text column of many Arrow chunks becomes one chunk, values and dtypes unchanged."""
+    col = pd.concat(
+        [pd.Series(["a", None], dtype="str"), pd.Series(["b"], dtype="str")], ignore_index=True
+    )
+    events = pd.DataFrame({"case_id": col, "_line": [2, 3, 4]})
+    before = events.copy()
+    eventlog.join_chunks(events)
+    assert events["case_id"].array._pa_array.num_chunks == 1
+    pd.testing.assert_frame_equal(events, before)
