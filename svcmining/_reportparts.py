@@ -166,7 +166,12 @@ def table_html(
                 m=len(shown) - first,
             )
         )
-        switch = f'<details class="rows"><summary>{escape_html(summary)}</summary></details>'
+        fewer = tr(lang, en="show fewer rows", zh="收起")
+        # the words follow the switch with CSS alone (details[open]): no script
+        switch = (
+            f'<details class="rows"><summary><span class="more">{escape_html(summary)}</span>'
+            f'<span class="less">{escape_html(fewer)}</span></summary></details>'
+        )
     huge = ""
     if n > HUGE_ROWS:
         huge = (

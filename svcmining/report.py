@@ -158,6 +158,8 @@ _CSS = f"""
 .svcm-report .tblwrap details.rows {{ order: 2; font-size: 0.85em; margin: -6px 0 12px; }}
 .svcm-report details.rows summary {{ cursor: pointer; color: #0969da; }}
 .svcm-report details.rows:not([open]) + .tbl tbody.rest {{ display: none; }}
+.svcm-report details.rows[open] summary .more,
+  .svcm-report details.rows:not([open]) summary .less {{ display: none; }}
 @media print {{
   .svcm-report nav {{ display: none; }}
   .svcm-report section {{ break-before: page; }}
@@ -597,9 +599,9 @@ def build_report(
     secs = tuple(built[k] for k in keys)
     ts = events["timestamp"]
     meta: dict[str, Any] = {
-        "cases": int(events["case_id"].nunique()),
+        "cases": len(ticket_log.codes("case_id")[1]),  # the coded log's counts
         "events": len(events),
-        "activities": int(events["activity"].nunique()),
+        "activities": len(ticket_log.codes("activity")[1]),
         "period": (f"{ts.min():%Y-%m-%d} .. {ts.max():%Y-%m-%d}" if len(events) else ""),
         "sop": sop_obj.name if sop_obj is not None else "",
         "calendar": "business hours (calendar)" if cal is not None else "elapsed hours",

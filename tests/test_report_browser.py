@@ -406,6 +406,9 @@ def test_long_table_shows_its_tail_on_click(browser, tmp_path):
     path = rp.Report("t", (section,)).save(tmp_path / "long.html")
     closed = browser.open(path)["text"]
     assert "1,014" in closed and "1,015" not in closed and "show all 40 rows" in closed
+    assert "show fewer rows" not in closed
     opened = browser.open(path, action="document.querySelector('details.rows').open = true")
     assert all(f"1,{v:03d}" in opened["text"] for v in range(40))
+    # the switch now offers to fold the rows away again (CSS on details[open], no script)
+    assert "show fewer rows" in opened["text"] and "show all 40 rows" not in opened["text"]
     assert opened["console_errors"] == []

@@ -195,6 +195,7 @@ def test_long_table_is_complete_and_collapsed():
         str(v) for v in range(1000, 1040)
     ]
     assert "<details" in out and "show all 40 rows (25 more)" in out
+    assert '<span class="less">show fewer rows</span>' in out  # shown when open (CSS)
 
 
 def test_huge_table_offers_the_whole_csv():
