@@ -43,6 +43,7 @@ from .states import TicketStates, as_states
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
+    from ._processmap import ProcessMap
     from .calendars import Calendar
     from .conformance import ConformanceResult
     from .discovery import ProcessGraph
@@ -131,8 +132,22 @@ class PainPoints:
 
         Options as :func:`svcmining.plots.plot_process_map` (``ax=`` draws into an
         axes; ``lang`` the language of the title, legend and colour bar, "en" or "zh");
-        returns the matplotlib figure.
+        returns the matplotlib figure (:meth:`map` gives the map itself).
         """
+        return self.map(n=n, metric=metric, engine=engine, ax=ax, lang=lang).to_figure()
+
+    def map(
+        self,
+        *,
+        n: int = 5,
+        metric: str = "wait_p50",
+        engine: str = "auto",
+        ax: Any = None,
+        lang: str = "en",
+    ) -> ProcessMap:
+        """The pain-point map of :meth:`plot` as a :class:`~svcmining.plots.ProcessMap`
+        (Graphviz's own SVG when ``dot`` is installed; ``.save()``, inline in Jupyter),
+        drawn once, with no raster copy."""
         from .plots import plot_process_map
 
         graph = self.graph
@@ -161,7 +176,7 @@ class PainPoints:
             title=title,
             ax=ax,
             lang=lang,
-        ).to_figure()
+        )
 
     def __repr__(self) -> str:
         top = "; ".join(

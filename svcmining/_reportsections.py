@@ -262,8 +262,9 @@ def _sec_process_map(ctx: Ctx) -> str:
 
 
 def _pain_point_map(ctx: Ctx) -> str:
-    """The process map with the top pain points marked (:meth:`PainPoints.plot`)."""
-    plot = getattr(ctx.results.get("pain_points"), "plot", None)
+    """The process map with the top pain points marked (:meth:`PainPoints.map`: the map
+    itself, inlined as SVG, never painted as a raster first)."""
+    plot = getattr(ctx.results.get("pain_points"), "map", None)
     if not callable(plot):
         return ""
     return picture(

@@ -63,3 +63,33 @@ def test_graphviz_map_figure_drawn_on_stays_png(dot_map):
     fig.axes[0].plot([0, 10], [0, 10])
     mime, data = _uri(picture(fig, "annotated map"))
     assert mime == "image/png" and data.startswith(b"\x89PNG\r\n\x1a\n")
+
+
+def test_report_pain_point_map_is_drawn_once_as_a_map(sample_dir, monkeypatch):
+    """The report inlines the pain-point map itself (PainPoints.map) as SVG: no raster
+    copy is painted (ProcessMap.to_figure is never called), with or without Graphviz."""
+    import svcmining as svc
+    from svcmining._painpoints import PainPoints
+
+    def no_raster(self):
+        raise AssertionError("the report painted a raster copy of a map")
+
+    monkeypatch.setattr(_processmap.ProcessMap, "to_figure", no_raster)
+    log = svc.read_tickets(sample_dir / "工单导出_2024-10.csv", timezone="Asia/Shanghai")
+    rep = svc.build_report(
+        log,
+        sop=sample_dir / "sop_complaint.yaml",
+        sections=["pain_points", "process_map"],
+        lang="en",
+        interactive=False,
+    )
+    sec = rep.section("process_map")
+    assert sec.status == "ok", sec.note
+    alt = 'alt="process map with the top pain points marked"'
+    assert alt in sec.body
+    start = sec.body.rindex("<img", 0, sec.body.index(alt))
+    tag = sec.body[start : sec.body.index(">", start)]
+    assert 'src="data:image/svg+xml;base64,' in tag
+    assert isinstance(rep.results["pain_points"], PainPoints)
+    m = rep.results["pain_points"].map(lang="zh")
+    assert isinstance(m, _processmap.ProcessMap)
