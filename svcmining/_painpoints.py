@@ -64,9 +64,36 @@ _PP_COLUMNS = [
     "p50_hours",
     "p90_hours",
     "baseline_hours",
+    "cases_all",
+    "occurrences_all",
     "example_cases",
     "evidence",
 ]
+
+
+def evidence(table: pd.DataFrame, lang: str = "en") -> list[str]:
+    """The pain-point table's ``evidence`` sentence per row, in English or Chinese: how many
+    of the tickets (occurrences) through the point lost hours, beyond what, and how long."""
+    cols = ["cases", "cases_all", "occurrences", "occurrences_all", "baseline_hours"]
+    return [
+        tr(
+            lang,
+            en="{c} of {ca} tickets ({o} of {n} occurrences) over {b:.2f} h; "
+            "median {p50:.1f} h, p90 {p90:.1f} h",
+            zh="{ca} 张工单中 {c} 张（{n} 次中 {o} 次）超过 {b:.2f} 小时；"
+            "中位数 {p50:.1f} 小时，p90 {p90:.1f} 小时",
+            c=c,
+            ca=ca,
+            o=o,
+            n=n,
+            b=b,
+            p50=p50,
+            p90=p90,
+        )
+        for c, ca, o, n, b, p50, p90 in zip(
+            *(table[col] for col in cols), table["p50_hours"], table["p90_hours"], strict=True
+        )
+    ]
 
 
 @dataclass(frozen=True, eq=False)
@@ -83,8 +110,9 @@ class PainPoints:
         (of the hours lost of all rows; the perspectives overlap, see
         :func:`pain_points`), ``share_of_ticket_hours`` (of all tickets' cycle hours),
         ``p50_hours`` / ``p90_hours`` (of the per-occurrence durations),
-        ``baseline_hours`` (what counts as no loss), ``example_cases`` (";"-joined, the
-        costliest) and ``evidence`` (one sentence).
+        ``baseline_hours`` (what counts as no loss), ``cases_all`` / ``occurrences_all``
+        (the tickets / occurrences through this point, lost hours or not),
+        ``example_cases`` (";"-joined, the costliest) and ``evidence`` (one sentence).
     locations : pandas.DataFrame
         Where each breakpoint sits on the process map: ``rank``, ``source``, ``target``
         (an edge) or ``target`` alone with an empty ``source`` (a step), ``count``.
@@ -280,8 +308,8 @@ def _aggregate(
             "p90_hours": p90,
             "baseline_hours": base,
             "example_cases": ex.to_numpy(),
-            "_n_all": n_all,
-            "_cases_all": cases_all,
+            "occurrences_all": n_all,
+            "cases_all": cases_all,
             "_g": np.arange(n_groups),
         }
     )
@@ -350,20 +378,7 @@ def _rank(
         ["hours_lost", "pain_point", "kind"], ascending=[False, True, True], kind="stable"
     ).reset_index(drop=True)
     agg["rank"] = np.arange(1, len(agg) + 1)
-    agg["evidence"] = [
-        f"{c} of {ca} tickets ({o} of {n} occurrences) over {b:.2f} h; "
-        f"median {p50:.1f} h, p90 {p90:.1f} h"
-        for c, ca, o, n, b, p50, p90 in zip(
-            agg["cases"],
-            agg["_cases_all"],
-            agg["occurrences"],
-            agg["_n_all"],
-            agg["baseline_hours"],
-            agg["p50_hours"],
-            agg["p90_hours"],
-            strict=True,
-        )
-    ]
+    agg["evidence"] = evidence(agg)
     loc = pd.concat(locs, ignore_index=True).merge(
         agg[["_s", "_g", "rank"]], on=["_s", "_g"], how="inner"
     )

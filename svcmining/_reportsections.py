@@ -19,6 +19,7 @@ from . import conformance, rework  # looked up at call time (a test counts the c
 from ._fonts import figure_svg
 from ._glossary import glossary_section
 from ._i18n import tr
+from ._painpoints import evidence
 from ._reportcolumns import value_label
 from ._reportparts import (
     MAX_GROUPS_PLOTTED,
@@ -633,6 +634,8 @@ def _sec_pain_points(ctx: Ctx) -> str:
         frame = _named_pain_points(ctx, frame)
         parts.append(lead(pain_points_sentence(frame, ctx.lang)))
         frame = pain_point_advice(frame, ctx.lang)
+        if "evidence" in frame.columns and {"cases_all", "occurrences_all"} <= set(frame.columns):
+            frame["evidence"] = evidence(frame, ctx.lang)  # in the report's language
         if "example_cases" in frame.columns:  # "a;b;c" -> "a; b; c": lets the cell wrap
             frame["example_cases"] = frame["example_cases"].astype(str).str.replace(";", "; ")
         cols = [c for c in _PAIN_COLUMNS if c in frame.columns]

@@ -378,3 +378,42 @@ def test_deviation_pain_points_name_the_step():
     )
     shown = sections._named_pain_points(ctx, table)["pain_point"].tolist()
     assert shown == ["repeated_step: 客户验收", "reopen: accept"]
+
+
+def test_pain_point_evidence_in_the_reports_language(sample_dir):
+    """The pain-point evidence sentence is written in the report's language from the
+    table's own columns (exact text on one row), and a zh report has no English one."""
+    import svcmining as svc
+    from svcmining._painpoints import evidence
+
+    row = pd.DataFrame(
+        {
+            "cases": [3],
+            "cases_all": [10],
+            "occurrences": [4],
+            "occurrences_all": [12],
+            "baseline_hours": [2.0],
+            "p50_hours": [5.25],
+            "p90_hours": [9.0],
+        }
+    )
+    assert evidence(row) == [
+        "3 of 10 tickets (4 of 12 occurrences) over 2.00 h; median 5.2 h, p90 9.0 h"
+    ]
+    assert evidence(row, "zh") == [
+        "10 张工单中 3 张（12 次中 4 次）超过 2.00 小时；中位数 5.2 小时，p90 9.0 小时"
+    ]
+    log = svc.read_tickets(sample_dir / "工单导出_2024-10.csv", timezone="Asia/Shanghai")
+    pp = svc.pain_points(log, sop=sample_dir / "sop_complaint.yaml")
+    t = pp.table
+    assert (t["cases"] <= t["cases_all"]).all() and (t["occurrences"] <= t["occurrences_all"]).all()
+    assert list(t["evidence"]) == evidence(t)
+    rep = rp.build_report(
+        log,
+        sop=sample_dir / "sop_complaint.yaml",
+        sections=["pain_points"],
+        lang="zh",
+        interactive=False,
+    )
+    body = rep.section("pain_points").body
+    assert "张工单中" in body and " tickets (" not in body
