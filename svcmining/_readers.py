@@ -135,6 +135,12 @@ def check_header(names: list[str], path: Path) -> None:
         )
 
 
+def named_columns(names: list[str]) -> list[str]:
+    """Header names with each empty one named ``Unnamed: <position>`` (as pandas and the
+    Excel reader do), so that a header with several empty cells gives distinct columns."""
+    return [n if n != "" else f"Unnamed: {i}" for i, n in enumerate(names)]
+
+
 def read_parquet(path: Path) -> Raw:
     try:
         frame = pd.read_parquet(path)

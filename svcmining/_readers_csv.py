@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._readers import Raw, check_header
+from ._readers import Raw, check_header, named_columns
 from .exceptions import (
     ReadError,
 )
@@ -211,6 +211,7 @@ def _small_csv_records(
         header = next(reader, [])
         names = [h.strip() for h in header]
         check_header(names, path)
+        names = named_columns(names) if any(names) else names
         width = len(header)
         # as pyarrow's path: every line may end in the same number of surplus empty fields
         surplus = _surplus_empty_fields(text, delim, width)
@@ -272,6 +273,7 @@ def _csv_frame(
         raise ReadError(f"{path}: line 1 (the header) cannot be read ({err}).") from None
     names = [h.strip() for h in header]
     check_header(names, path)
+    names = named_columns(names) if any(names) else names
     # spreadsheet exports often end every data line with empty surplus fields ("a,b,c,,"):
     # read them under placeholder names and drop them when they are empty everywhere
     column_names = list(header)

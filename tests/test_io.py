@@ -896,3 +896,20 @@ def test_small_and_large_csv_paths_agree(tmp_path):
     assert lines == [(ln, v) for _, ln, v in big.report.dropped["examples"].iloc[0]]
     assert lines == [(3, "GD1,结单,2024-10-03 10:00,,客服中心,,"), (4, "GD2,登记")]
     assert small.events["resource"].tolist() == ['张 "伟"', "李\r\n娜"]
+
+
+@pytest.mark.parametrize("rows", [1, 3000])  # the small-file reader and pyarrow's
+def test_header_with_several_empty_names_reads_as_unnamed_columns(tmp_path, rows):
+    """Empty header cells become ``Unnamed: <position>`` (as pandas and the Excel reader
+    name them), so two of them are two columns, not one name held twice (a fuzz find)."""
+    body = "".join(f"T{i},投诉登记,2024-10-08 09:00,a{i},\n" for i in range(rows))
+    path = tmp_path / "blank_names.csv"
+    path.write_text("工单号,处理环节,时间,,\n" + body, encoding="utf-8")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", svc.DataQualityWarning)
+        log = svc.read_tickets(path, timezone="Asia/Shanghai")
+    ev = log.events
+    assert "Unnamed: 3" in ev.columns and "Unnamed: 4" in ev.columns
+    assert list(ev.sort_values("case_id")["Unnamed: 3"])[:1] == ["a0"]
+    assert ev["Unnamed: 4"].isna().all()
+    assert log.report.rows_kept == rows
