@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 import pandas as pd
 
+from ._chartwords import group_name
 from ._i18n import LANGS, tr
 from ._validation import check_choice, check_positive_int
 from .exceptions import InvalidParameterError
@@ -27,12 +28,6 @@ HeatmapMetric = Literal["lost", "total", "p50", "count"]
 
 ARROW = " → "
 # the chart's words for the usual grouping columns: (en, zh)
-_BY_NAMES = {
-    "department": ("department", "部门"),
-    "team": ("team", "团队"),
-    "resource": ("resource", "处理人"),
-    "group": ("group", "组"),
-}
 _HANDOFF_COLUMNS = [
     "case_id",
     "from_group",
@@ -340,13 +335,9 @@ class HandoffResult:
         ax.set_xticks(range(k), groups, rotation=45, ha="right", rotation_mode="anchor")
         ax.set_yticks(range(k), groups)
         ax.tick_params(labelsize=tick)
-        by = _BY_NAMES.get(self.by, (self.by, self.by))
-        ax.set_xlabel(
-            tr(lang, en="to {by} (receiver)", zh="接收{by}", by=by[0] if lang != "zh" else by[1])
-        )
-        ax.set_ylabel(
-            tr(lang, en="from {by} (giver)", zh="移交{by}", by=by[0] if lang != "zh" else by[1])
-        )
+        by = group_name(lang, self.by)
+        ax.set_xlabel(tr(lang, en="to {by} (receiver)", zh="接收{by}", by=by))
+        ax.set_ylabel(tr(lang, en="from {by} (giver)", zh="移交{by}", by=by))
         n_all = len(set(m["from_group"]) | set(m["to_group"]))
         more = (
             tr(lang, en=" (top {k} of {n})", zh="（前 {k} 个，共 {n} 个）", k=k, n=n_all)
@@ -448,13 +439,13 @@ class HandoffResult:
         ax.set_ylim(-1.35, 1.35)
         ax.set_aspect("equal")
         ax.set_axis_off()
-        by = _BY_NAMES.get(self.by, (self.by, self.by))
+        by = group_name(lang, self.by)
         ax.set_title(
             tr(
                 lang,
                 en="{by} map: handoffs (count · median delay, {unit})",
                 zh="{by}交接图：交接次数 · 等待中位数（{unit}）",
-                by=by[1] if lang == "zh" else by[0],
+                by=by,
                 unit=self._unit(lang),
             ),
             y=1.0,

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from ._i18n import LANGS, tr
+from ._reportcolumns import KPI_LABELS, kpi_label
 from ._validation import check_choice
 from .sop import as_sop
 
@@ -22,38 +23,6 @@ if TYPE_CHECKING:
 
 ALL = "all"  # the period of the whole log (kpis.ALL)
 
-# the chart titles of the KPIs: (en, zh)
-_KPI_TITLES = {
-    "cases_opened": ("Tickets opened", "新建工单数"),
-    "cases_closed": ("Tickets closed", "结单工单数"),
-    "open_at_cutoff": ("Tickets open at the cutoff", "截止时未结工单数"),
-    "cycle_hours_p50": ("Median cycle time (hours)", "处理周期中位数（小时）"),
-    "cycle_hours_p90": ("90th percentile cycle time (hours)", "处理周期 90 分位（小时）"),
-    "cycle_hours_mean": ("Mean cycle time (hours)", "平均处理周期（小时）"),
-    "cycle_business_hours_p50": (
-        "Median cycle time (business hours)",
-        "处理周期中位数（工作小时）",
-    ),
-    "cycle_business_hours_p90": (
-        "90th percentile cycle time (business hours)",
-        "处理周期 90 分位（工作小时）",
-    ),
-    "cycle_business_hours_mean": ("Mean cycle time (business hours)", "平均处理周期（工作小时）"),
-    "stage_hours_p50": ("Median time per stage (hours)", "各阶段时长中位数（小时）"),
-    "stage_hours_mean": ("Mean time per stage (hours)", "各阶段平均时长（小时）"),
-    "first_contact_resolution": ("First-contact resolution", "首次解决率"),
-    "repeat_contact_rate": ("Repeat contacts", "重复联系率"),
-    "reopen_rate": ("Reopened tickets", "重开率"),
-    "rework_rate": ("Tickets with rework", "返工率"),
-    "waiting_share": (
-        "Time waiting on the customer or a third party",
-        "等待客户或第三方的时间占比",
-    ),
-    "handoff_share": ("Time waiting on handoffs", "交接等待时间占比"),
-    "sla_attainment": ("SLA attainment", "SLA 达成率"),
-    "deviation_rate": ("Tickets deviating from the SOP", "SOP 偏离率"),
-    "step_over_threshold_share": ("Steps over their threshold", "超出阈值的步骤占比"),
-}
 _UNIT_NAMES = {
     "cases": ("tickets", "张工单"),
     "hours": ("hours", "小时"),
@@ -184,9 +153,8 @@ def _panel(
         )
         ax.set_xlim(-0.4, len(periods) - 0.6)
     _draw_targets(ax, name, details, goal, unit, lang)
-    title = _KPI_TITLES.get(name)
-    if title is not None:
-        text = tr(lang, en=title[0], zh=title[1])
+    if name in KPI_LABELS:  # the KPI's name as the report's tables write it
+        text = kpi_label(name, lang)
     else:
         text = f"{name} ({_UNIT_NAMES.get(unit, (unit, unit))[lang == 'zh']})"
     ax.set_title(text, fontsize=9, y=1.0)  # y given: no search for decorations above

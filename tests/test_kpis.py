@@ -501,7 +501,7 @@ def test_kpi_plot_one_period_draws_bars():
     opened = _panel(fig, "Tickets opened")
     assert [p.get_height() for p in opened.patches] == [2.0]
     assert [t.get_text() for t in opened.get_xticklabels()] == ["2024-10"]
-    cycle = _panel(fig, "Median cycle time (hours)")
+    cycle = _panel(fig, "Median cycle time (h)")
     assert [p.get_height() for p in cycle.patches] == [kv(k, "cycle_hours_p50", period="2024-10")]
     assert not [ln for ln in opened.lines if ln.get_marker() not in (None, "None", "")]
     plt.close(fig)
@@ -539,7 +539,7 @@ def test_kpi_plot_marks_targets_of_the_sop_and_given_ones():
         ax.get_title(): [ln.get_ydata()[0] for ln in ax.lines if ln.get_linestyle() == "--"]
         for ax in fig.axes
     }
-    assert dashed == {"重开率": [0.05], "处理周期中位数（小时）": [36.0], "返工率": []}
+    assert dashed == {"重开率": [0.05], "处理周期中位数 (小时)": [36.0], "返工工单占比": []}
     legend = [t.get_text() for t in _panel(fig, "重开率").get_legend().get_texts()]
     assert legend == ["全部期间", "目标 5%"]
     assert "红色虚线：目标（SOP 或给定的目标）" in [
